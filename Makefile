@@ -1,0 +1,26 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   the server with the embedded engines and a demo persona, plus the tablet window
+#   make test   every test
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo serve test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[all]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/keepsake demo
+
+serve: $(VENV)/.installed
+	$(VENV)/bin/keepsake serve --demo
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) keepsake-data

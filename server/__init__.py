@@ -1,0 +1,1 @@
+"""The Keepsake server: households, personas, memories, sessions and the streamed turn."""

@@ -1,0 +1,20 @@
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+
+from server.deps import OptionalPrincipalDep, StateDep
+from server.errors import not_found
+
+router = APIRouter(tags=["media"])
+
+
+@router.get("/v1/media/{media_id}", responses={200: {"content": {"audio/wav": {}, "image/png": {}}}})
+def get_media(media_id: str, state: StateDep, principal: OptionalPrincipalDep, exp: int | None = None, sig: str | None = None) -> FileResponse:
+    """A file, for its own household's token or a valid signed URL; 404 for anyone else."""
+    media = state.media.get(media_id)
+    allowed = media is not None and (
+        (principal is not None and principal.household_id == media.household_id)
+        or state.media.signature_ok(media_id, exp, sig)
+    )
+    if not allowed or not media.path.exists():
+        raise not_found("Media")
+    return FileResponse(media.path, media_type=media.mime, headers={"Cache-Control": "private, max-age=3600"})

@@ -1,0 +1,26 @@
+from fastapi import APIRouter
+
+from shared.api import Memory, MemoryCreate
+from server.deps import CaregiverDep, DbDep, PrincipalDep, owned_persona
+from server.storage import memories
+
+router = APIRouter(tags=["memories"])
+
+
+@router.post("/v1/personas/{persona_id}/memories", status_code=201, response_model=Memory)
+def add_memory(persona_id: str, body: MemoryCreate, caregiver: CaregiverDep, db: DbDep) -> Memory:
+    owned_persona(db, caregiver, persona_id)
+    return memories.add(db, caregiver.household_id, persona_id, body.text, title=body.title)
+
+
+@router.get("/v1/personas/{persona_id}/memories", response_model=list[Memory])
+def list_memories(persona_id: str, caregiver: CaregiverDep, db: DbDep) -> list[Memory]:
+    owned_persona(db, caregiver, persona_id)
+    return memories.list_for(db, persona_id)
+
+
+@router.get("/v1/personas/{persona_id}/facts")
+def list_facts(persona_id: str, caregiver: CaregiverDep, db: DbDep) -> list[dict]:
+    """What the relative has told this persona, for the caregiver to review."""
+    owned_persona(db, caregiver, persona_id)
+    return memories.list_facts(db, persona_id)

@@ -1,0 +1,111 @@
+"""The turn: the relative's speech or text in, a streamed NDJSON answer out."""
+
+import asyncio
+import json
+import time
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+
+from shared.api import PlaybackReport, TextTurn
+from server.audio import AudioDecodeError, decode_audio
+from server.deps import PrincipalDep, StateDep, owned_persona
+from server.errors import ApiError, not_found
+from server.pipeline.turn import TurnInput, TurnPipeline
+from server.storage import sessions
+from pydantic import ValidationError
+
+router = APIRouter(tags=["turns"])
+
+# Containers PyAV decodes that phones and browsers record into.
+AUDIO_TYPES = {
+    "audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "audio/mpeg", "audio/mp3", "audio/ogg",
+    "audio/opus", "audio/webm", "audio/3gpp", "audio/amr", "audio/mp4", "audio/m4a", "audio/x-m4a", "audio/aac",
+    "audio/flac", "audio/x-flac", "video/webm", "video/mp4", "video/3gpp", "application/ogg",
+}
+
+TURN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": TextTurn.model_json_schema()},
+        **{mime: {"schema": {"type": "string", "format": "binary"}} for mime in ("audio/wav", "audio/mpeg", "audio/ogg", "audio/webm", "audio/3gpp", "audio/mp4")},
+    },
+}
+
+TURN_RESPONSES = {200: {"description": "One JSON event a line: transcript, sentence..., notice, done.", "content": {"application/x-ndjson": {}}}}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, "too_large", f"The body is larger than the limit of {limit // (1024 * 1024)} MB.")
+    return bytes(body)
+
+
+@router.post("/v1/sessions/{session_id}/turns", openapi_extra={"requestBody": TURN_BODY}, responses=TURN_RESPONSES)
+async def take_turn(session_id: str, request: Request, principal: PrincipalDep, state: StateDep) -> StreamingResponse:
+    db = state.db
+    session = sessions.get(db, principal.household_id, session_id)
+    if session is None:
+        raise not_found("Session")
+    if session["ended_at"] is not None:
+        raise ApiError(409, "session_ended", "This conversation has ended. Start a new session.")
+    persona = owned_persona(db, principal, session["persona_id"])
+    if persona.consent is None:
+        raise ApiError(409, "consent_required", "Consent for this persona is no longer recorded.")
+
+    mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if mime != "application/json" and mime not in AUDIO_TYPES:
+        raise ApiError(415, "unsupported_media_type", "Send the relative's speech as audio (e.g. audio/wav) or application/json {\"text\": ...}.")
+    body = await _read_body(request, state.settings.max_upload_bytes)
+    received_at = time.perf_counter()
+    if not body:
+        raise ApiError(400, "empty_body", "The turn has no speech and no text.")
+
+    text = audio = None
+    audio_media_id = None
+    if mime == "application/json":
+        try:
+            text = TextTurn.model_validate(json.loads(body)).text
+        except (ValueError, ValidationError):
+            raise ApiError(422, "invalid_request", 'The body must be JSON like {"text": "Hello"} with 1 to 4000 characters.') from None
+    else:
+        try:
+            audio = await asyncio.to_thread(decode_audio, body)
+        except AudioDecodeError as err:
+            raise ApiError(422, "invalid_audio", f"The body is not audio we can decode: {err}") from None
+        if audio.duration_s > state.settings.max_audio_s:
+            raise ApiError(413, "audio_too_long", f"The recording is longer than {state.settings.max_audio_s:.0f} seconds.")
+        # The relative's own recording is kept before any generation service sees it.
+        stored = await asyncio.to_thread(state.media.put, principal.household_id, body, mime, "relative_speech", persona.id)
+        audio_media_id = stored.id
+
+    turn_id = sessions.start_turn(db, principal.household_id, session_id, text=text, audio_media_id=audio_media_id)
+    pipeline = TurnPipeline(
+        state,
+        TurnInput(
+            household_id=principal.household_id,
+            session_id=session_id,
+            turn_id=turn_id,
+            persona=persona,
+            received_at=received_at,
+            text=text,
+            audio=audio,
+        ),
+    )
+    return StreamingResponse(
+        pipeline.run(),
+        media_type="application/x-ndjson",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", "X-Turn-Id": turn_id},
+    )
+
+
+@router.post("/v1/sessions/{session_id}/turns/{turn_id}/playback", status_code=204)
+def report_playback(session_id: str, turn_id: str, body: PlaybackReport, principal: PrincipalDep, state: StateDep) -> Response:
+    """The relative interrupted: only the sentences played count as said."""
+    if sessions.get_turn(state.db, principal.household_id, session_id, turn_id) is None:
+        raise not_found("Turn")
+    sessions.set_played(state.db, turn_id, body.sentences_played)
+    return Response(status_code=204)

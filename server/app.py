@@ -1,0 +1,52 @@
+"""The FastAPI application: storage, services and routes put together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from shared import PROTOCOL_VERSION
+from server.api.routes import alerts, devices, health, households, media, memories, personas, sessions, turns
+from server.config import Settings
+from server.errors import install_error_handlers
+from server.services.http import make_http_client
+from server.services.registry import build_services
+from server.state import AppState
+from server.storage.db import Database
+from server.storage.media import MediaStore, load_secret
+
+log = logging.getLogger("keepsake")
+
+
+def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """The server. ``http_transport`` lets tests put fake generation services behind the real HTTP client."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_path)
+    media_store = MediaStore(db, settings.media_dir, load_secret(settings.data_dir))
+    http = make_http_client(transport=http_transport)
+    state = AppState(settings=settings, db=db, media=media_store, http=http, services=build_services(settings, http))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.preload_engines:
+            # Load the embedded models now, off the event loop, so the first turn is not the slow one.
+            await asyncio.to_thread(state.services.warm)
+        yield
+        await http.aclose()
+        db.close()
+
+    app = FastAPI(
+        title="Keepsake",
+        version=f"{PROTOCOL_VERSION}",
+        description="Talk with a loved one's avatar: households, personas, memories, sessions and the streamed turn.",
+        lifespan=lifespan,
+    )
+    app.state.keepsake = state
+    install_error_handlers(app)
+    for module in (health, households, devices, personas, memories, sessions, turns, media, alerts):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,154 @@
+"""The ``keepsake`` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DEFAULT_PORT = 8750
+
+
+def _settings(args: argparse.Namespace):
+    from server.config import load_settings
+
+    overrides = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None):
+        overrides["port"] = args.port
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir)
+    return load_settings(getattr(args, "config", None), **overrides)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    if args.demo:
+        from server.demo.seed import seed_demo
+
+        demo = seed_demo(app.state.keepsake)
+        print(f"Demo household ready: {demo.persona_name} (persona {demo.persona_id})", flush=True)
+        print(f"Caregiver login: {demo.email} / {demo.password}", flush=True)
+        print(f"Pairing code: {demo.pairing_code}", flush=True)
+    print(f"Keepsake server on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=args.log_level == "debug")
+    return 0
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 120) -> bool:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The server with the embedded engines and the demo persona, and the tablet paired to it."""
+    settings = _settings(args)
+    url = f"http://{settings.host}:{settings.port}"
+    server_cmd = [sys.executable, "-m", "server.cli", "serve", "--demo", "--host", settings.host, "--port", str(settings.port)]
+    if args.config:
+        server_cmd += ["--config", args.config]
+    if args.data_dir:
+        server_cmd += ["--data-dir", args.data_dir]
+    server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, text=True)
+    code = None
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            print(line, end="", flush=True)
+            if line.startswith("Pairing code:"):
+                code = line.split(":", 1)[1].strip()
+            if line.startswith("Keepsake server on"):
+                break
+        if code is None or not _wait_healthy(url, server):
+            print("The server did not start; see the lines above.", file=sys.stderr)
+            return 1
+        if args.no_tablet:
+            print("Server running; press Ctrl+C to stop.", flush=True)
+            return server.wait()
+        from client.main import run
+
+        return run(server=url, pairing_code=code, screenshot=args.screenshot, screenshot_after=args.screenshot_after)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def cmd_tablet(args: argparse.Namespace) -> int:
+    from client.main import run
+
+    return run(
+        server=args.server,
+        pairing_code=args.pairing_code,
+        screenshot=args.screenshot,
+        screenshot_after=args.screenshot_after,
+        language=args.language,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="keepsake", description="Keepsake: talk with a loved one's avatar.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def server_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", help="address to listen on (default 127.0.0.1, or KEEPSAKE_HOST)")
+        p.add_argument("--port", type=int, help=f"port to listen on (default {DEFAULT_PORT}, or KEEPSAKE_PORT)")
+        p.add_argument("--config", metavar="FILE", help="a TOML settings file; KEEPSAKE_* environment variables override it")
+        p.add_argument("--data-dir", metavar="DIR", help="where the database and media live (default ./keepsake-data, or KEEPSAKE_DATA_DIR)")
+
+    serve = sub.add_parser("serve", help="run the server", description="Run the Keepsake server.")
+    server_options(serve)
+    serve.add_argument("--demo", action="store_true", help="load the demo persona (with consent) and print a fresh pairing code for a tablet")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="how much the server logs (default info)")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="run the server with the demo persona and the tablet paired to it")
+    server_options(demo)
+    demo.add_argument("--no-tablet", action="store_true", help="run only the server")
+    demo.add_argument("--screenshot", metavar="PATH", help="save a screenshot of the tablet and exit")
+    demo.add_argument("--screenshot-after", type=float, default=None, metavar="SECONDS", help="when to take the screenshot")
+    demo.set_defaults(func=cmd_demo)
+
+    tablet = sub.add_parser("tablet", help="run the tablet app")
+    tablet.add_argument("--server", help="the server's address, e.g. http://127.0.0.1:8750")
+    tablet.add_argument("--pairing-code", help="pair with the server at start using this code")
+    tablet.add_argument("--screenshot", metavar="PATH", help="save a screenshot and exit")
+    tablet.add_argument("--screenshot-after", type=float, default=None, metavar="SECONDS", help="when to take the screenshot")
+    tablet.add_argument("--language", choices=["en", "zh"], help="language of the screen")
+    tablet.set_defaults(func=cmd_tablet)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""One settings object for the whole server.
+
+Environment variables (prefix ``KEEPSAKE_``, nested with ``__``) win over an
+optional TOML file, which wins over the defaults. The defaults need no
+network: every stage uses its embedded engine.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class StageSettings(BaseModel):
+    """How one generation stage (ASR, LLM, TTS, FACE) reaches its provider."""
+
+    provider: str = "local"
+    base_url: str | None = None
+    model: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    retries: int = Field(default=1, ge=0, le=5)
+    voice: str | None = None  # TTS only: the voice to speak with
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KEEPSAKE_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    data_dir: Path = Path("keepsake-data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8750, ge=1, le=65535)
+    # What the server calls itself in URLs it hands out; derived from the request when empty.
+    public_url: str | None = None
+
+    asr: StageSettings = StageSettings()
+    llm: StageSettings = StageSettings()
+    tts: StageSettings = StageSettings()
+    face: StageSettings = StageSettings()
+
+    max_upload_mb: float = Field(default=20.0, gt=0)
+    max_audio_s: float = Field(default=120.0, gt=0)
+    pairing_code_ttl_s: int = Field(default=600, gt=0)
+    media_url_ttl_s: int = Field(default=3600, gt=0)
+    # Warm the embedded models at start so the first turn is not slow.
+    preload_engines: bool = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = _config_file.get("path")
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "keepsake.db"
+
+
+# pydantic-settings picks sources at class level; the CLI sets the file here first.
+_config_file: dict[str, Any] = {}
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, then ``config_file`` (TOML), then defaults."""
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+        _config_file["path"] = path
+    else:
+        _config_file.pop("path", None)
+    try:
+        return Settings(**overrides)
+    finally:
+        _config_file.pop("path", None)

@@ -1,0 +1,47 @@
+"""Turn one sentence of the answer into what the tablet plays: audio, mouth track, URL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared.api import MouthTrack, SentenceEvent
+from server.audio import encode_wav
+from server.services.base import Audio, ServiceError
+from server.state import AppState
+
+# Written into every generated file, so the recording always says what it is.
+AI_COMMENT = "AI-generated: a Keepsake recreation of {name}'s voice, not a real recording."
+
+
+class Speaker:
+    """Speaks sentences for one persona in one household."""
+
+    def __init__(self, state: AppState, *, household_id: str, persona_id: str, persona_name: str, language: str, voice: str | None):
+        self.state = state
+        self.household_id = household_id
+        self.persona_id = persona_id
+        self.persona_name = persona_name
+        self.language = language
+        self.voice = voice
+
+    async def speak(self, index: int, text: str) -> SentenceEvent:
+        """Synthesize and store one sentence. Raises ServiceError if no voice could speak it."""
+        services = self.state.services
+        audio: Audio = await services.tts.synthesize(text, language=self.language, voice=self.voice)
+        try:
+            face = await services.face.animate(audio)
+            mouth = MouthTrack(fps=face.mouth.fps, values=face.mouth.values)
+        except ServiceError:
+            mouth = MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
+        wav = await asyncio.to_thread(encode_wav, audio, comment=AI_COMMENT.format(name=self.persona_name))
+        media = await asyncio.to_thread(
+            self.state.media.put, self.household_id, wav, "audio/wav", "speech", self.persona_id
+        )
+        return SentenceEvent(
+            index=index,
+            text=text,
+            audio_url=self.state.media.signed_path(media.id, self.state.settings.media_url_ttl_s),
+            audio_mime="audio/wav",
+            duration_ms=round(audio.duration_s * 1000),
+            mouth=mouth,
+        )

@@ -1,0 +1,271 @@
+"""One turn: what the relative said in, the persona's spoken answer out, as a stream of events.
+
+Each stage starts as soon as its input exists: the answer is split into
+sentences while it streams, each sentence goes to speech at once, and sentence
+n+1 is synthesized while sentence n is on its way to the tablet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from shared.api import DoneEvent, NoticeEvent, Persona, SentenceEvent, TranscriptEvent
+from server.audio import is_silent
+from server.conversation import safety
+from server.conversation.intent import Intent, classify, extract_news
+from server.pipeline.replies import reply
+from server.pipeline.speech import Speaker
+from server.services.base import Audio, ConversationContext, ServiceError, ServiceFailure
+from server.state import AppState
+from server.storage import memories, personas, sessions
+from server.text.sentences import SentenceSplitter
+
+log = logging.getLogger("keepsake.turn")
+
+# How many sentences may be synthesized ahead of the one being delivered.
+LOOKAHEAD = 2
+
+
+@dataclass
+class TurnInput:
+    household_id: str
+    session_id: str
+    turn_id: str
+    persona: Persona
+    received_at: float  # perf_counter when the relative's upload ended: the clock starts here
+    text: str | None = None
+    audio: Audio | None = None
+
+
+@dataclass
+class TurnRecord:
+    sentences: list[dict] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    status: str = "answering"
+    ended: bool = False
+
+
+def _line(event) -> bytes:
+    return (json.dumps(event.model_dump(mode="json", exclude_none=True), ensure_ascii=False) + "\n").encode()
+
+
+class TurnPipeline:
+    def __init__(self, state: AppState, turn: TurnInput):
+        self.state = state
+        self.turn = turn
+        self.persona = turn.persona
+        self.language = turn.persona.language
+        self.record = TurnRecord()
+        self.speaker = Speaker(
+            state,
+            household_id=turn.household_id,
+            persona_id=turn.persona.id,
+            persona_name=turn.persona.display_name,
+            language=self.language,
+            voice=turn.persona.voice_id or state.settings.tts.voice,
+        )
+        self._notices: list[NoticeEvent] = []
+
+    def _ms(self) -> float:
+        return round((time.perf_counter() - self.turn.received_at) * 1000, 1)
+
+    def notice(self, code: str, message: str, data: dict | None = None) -> None:
+        self._notices.append(NoticeEvent(code=code, message=message, data=data))
+
+    def _drain_notices(self) -> list[bytes]:
+        lines = [_line(n) for n in self._notices]
+        self._notices.clear()
+        return lines
+
+    async def run(self) -> AsyncIterator[bytes]:
+        """The NDJSON lines of this turn. Always ends with ``done``, whatever fails."""
+        try:
+            async for line in self._run():
+                yield line
+            if self.record.status == "answering":
+                self.record.status = "answered"
+        except asyncio.CancelledError:
+            self.record.status = "interrupted"  # the tablet went away; what was said is kept
+            raise
+        except Exception:
+            log.exception("turn %s failed", self.turn.turn_id)
+            self.record.status = "failed"
+            for line in self._drain_notices():
+                yield line
+            yield _line(NoticeEvent(code="turn_failed", message="Something went wrong; what the relative said is kept."))
+        finally:
+            self.record.timings["total"] = self._ms()
+            sessions.finish_turn(
+                self.state.db,
+                self.turn.turn_id,
+                status=self.record.status,
+                reply=self.record.sentences,
+                timings=self.record.timings,
+            )
+        yield _line(DoneEvent(turn_id=self.turn.turn_id, timings_ms=self.record.timings, ended=self.record.ended))
+
+    async def _run(self) -> AsyncIterator[bytes]:
+        text = self.turn.text
+        if self.turn.audio is not None:
+            text = await self._transcribe(self.turn.audio)
+            yield _line(TranscriptEvent(text=text or "", language=self._heard_language))
+            for line in self._drain_notices():
+                yield line
+            if not text:
+                self.record.status = "unclear"
+                async for line in self._speak_all([reply("unclear", self.language)]):
+                    yield line
+                return
+        assert text is not None
+        async for line in self._answer(text):
+            yield line
+
+    _heard_language: str | None = None
+
+    async def _transcribe(self, audio: Audio) -> str:
+        started = time.perf_counter()
+        try:
+            if is_silent(audio):
+                return ""
+            transcript = await self.state.services.asr.transcribe(audio, language=None)
+        except ServiceError as err:
+            log.warning("speech to text failed: %s", err)
+            self.notice("asr_failed", "The speech could not be understood right now; the recording is kept.")
+            return ""
+        finally:
+            self.record.timings["asr"] = round((time.perf_counter() - started) * 1000, 1)
+        text = transcript.text.strip()
+        self._heard_language = transcript.language
+        if text:
+            sessions.set_transcript(self.state.db, self.turn.turn_id, text)
+        return text
+
+    async def _answer(self, text: str) -> AsyncIterator[bytes]:
+        db = self.state.db
+        intent = classify(text)
+        if intent is Intent.CRISIS:
+            sessions.add_alert(db, self.turn.household_id, self.persona.id, self.turn.session_id, "crisis", text)
+            self.notice("crisis", "The caregivers have been alerted.", {"alert": "crisis"})
+            async for line in self._speak_all([reply("crisis", self.language)]):
+                yield line
+            return
+        if intent is Intent.STOP:
+            sessions.add_alert(db, self.turn.household_id, self.persona.id, self.turn.session_id, "relative_stopped", text)
+            sessions.end(db, self.turn.household_id, self.turn.session_id)
+            self.record.ended = True
+            self.notice("conversation_ended", "The relative asked to stop; the caregivers have been told.")
+            async for line in self._speak_all([reply("stop", self.language)]):
+                yield line
+            return
+        if intent is Intent.NEWS:
+            news = extract_news(text)
+            if news:
+                memories.add_fact(db, self.turn.household_id, self.persona.id, self.turn.session_id, news)
+        if intent is Intent.GOODBYE:
+            self.record.ended = True
+
+        ctx = ConversationContext(
+            persona=personas.profile(self.persona),
+            user_text=text,
+            memories=memories.retrieve(db, self.persona.id, text),
+            facts=memories.facts_for(db, self.persona.id),
+            history=sessions.recent_lines(db, self.persona.id),
+            language=self.language,
+        )
+        async for line in self._speak_stream(self._sentences(ctx)):
+            yield line
+
+    def _conversation(self):
+        """Generative mode only with consent for generated answers; otherwise the person's own words."""
+        persona = self.persona
+        generated_ok = persona.consent is not None and persona.consent.scope == "generated"
+        if persona.mode == "generative" and generated_ok:
+            return self.state.services.llm
+        return self.state.services.story
+
+    async def _sentences(self, ctx: ConversationContext) -> AsyncIterator[str]:
+        splitter = SentenceSplitter()
+        produced = False
+        async for piece in self._conversation().reply(ctx):
+            if isinstance(piece, ServiceFailure):
+                log.warning("conversation failed: %s", piece.error)
+                self.notice("llm_failed", "The conversation service failed; the answer was cut short.")
+                break
+            for sentence in splitter.feed(piece):
+                produced = True
+                yield sentence
+        for sentence in splitter.flush():
+            produced = True
+            yield sentence
+        if not produced:
+            yield reply("trouble", self.language)
+
+    async def _speak_all(self, texts: list[str]) -> AsyncIterator[bytes]:
+        async def gen():
+            for t in texts:
+                yield t
+
+        async for line in self._speak_stream(gen()):
+            yield line
+
+    async def _speak_stream(self, sentences: AsyncIterator[str]) -> AsyncIterator[bytes]:
+        """Synthesize up to LOOKAHEAD sentences ahead and deliver them strictly in order."""
+        queue: asyncio.Queue[asyncio.Task | None] = asyncio.Queue(maxsize=LOOKAHEAD)
+
+        async def produce() -> None:
+            index = 0
+            try:
+                async for sentence in sentences:
+                    if "first_text" not in self.record.timings:
+                        self.record.timings["first_text"] = self._ms()
+                    sentence = self._checked(sentence)
+                    await queue.put(asyncio.create_task(self.speaker.speak(index, sentence)))
+                    index += 1
+            finally:
+                await queue.put(None)
+
+        producer = asyncio.create_task(produce())
+        try:
+            while True:
+                task = await queue.get()
+                if task is None:
+                    break
+                try:
+                    event: SentenceEvent = await task
+                except ServiceError as err:
+                    log.warning("speech failed for a sentence: %s", err)
+                    self.notice("tts_failed", "A sentence could not be spoken.")
+                    continue
+                if "first_audio" not in self.record.timings:
+                    self.record.timings["first_audio"] = self._ms()
+                self.record.sentences.append({"index": event.index, "text": event.text, "audio_url": event.audio_url})
+                for line in self._drain_notices():
+                    yield line
+                yield _line(event)
+            await producer  # re-raises what went wrong in the conversation stage
+            for line in self._drain_notices():
+                yield line
+        finally:
+            if not producer.done():
+                producer.cancel()
+            while not queue.empty():
+                task = queue.get_nowait()
+                if task is not None:
+                    task.cancel()
+
+    def _checked(self, sentence: str) -> str:
+        """Every sentence passes the safety check before it can be spoken."""
+        verdict = safety.check_outgoing(sentence, self.language)
+        if verdict.allowed:
+            return sentence
+        sessions.add_alert(
+            self.state.db, self.turn.household_id, self.persona.id, self.turn.session_id, "blocked_sentence",
+            f"{verdict.reason}: {sentence}",
+        )
+        self.notice("sentence_blocked", "A sentence was replaced by a safe one and reported to the caregivers.")
+        return verdict.replacement

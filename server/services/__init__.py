@@ -1,0 +1,1 @@
+"""Generation services: one small interface per stage, one module per provider."""

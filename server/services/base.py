@@ -1,0 +1,153 @@
+"""The four stage interfaces and the values that flow between them.
+
+Like Pipecat's services: each stage is a small base class, providers are
+subclasses with one job, and the conversation stage streams. A provider that
+fails raises ``ServiceError`` (or, while streaming, yields a
+``ServiceFailure``) so the pipeline can fall back instead of crashing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Mono PCM audio: float32 samples in [-1, 1]."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class MouthTrack:
+    fps: int
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    """A mouth-openness track for the tablet to animate, or a rendered video."""
+
+    mouth: MouthTrack
+    video: bytes | None = None
+    video_mime: str | None = None
+
+
+class ServiceError(Exception):
+    """A generation service could not do its job (down, timed out, answered garbage)."""
+
+    def __init__(self, stage: str, provider: str, message: str, *, retryable: bool = False):
+        super().__init__(f"{stage}/{provider}: {message}")
+        self.stage = stage
+        self.provider = provider
+        self.message = message
+        self.retryable = retryable
+
+
+@dataclass(frozen=True)
+class ServiceFailure:
+    """Yielded by a streaming provider instead of raising mid-stream."""
+
+    error: ServiceError
+
+
+@dataclass(frozen=True)
+class MemoryHit:
+    id: str
+    text: str
+    title: str | None = None
+    score: float = 0.0
+    audio_media_id: str | None = None  # the person's own recording of these words, if any
+
+
+@dataclass(frozen=True)
+class RelativeFact:
+    """Something the relative told the persona in an earlier conversation."""
+
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PersonaProfile:
+    id: str
+    display_name: str
+    addressed_as: list[str]
+    language: str
+    biography: str
+    speaking_style: str | None = None
+    boundaries: list[str] = field(default_factory=list)
+    kind: str = "deceased"
+    mode: Literal["story", "generative"] = "story"
+    voice_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    role: Literal["relative", "persona"]
+    text: str
+
+
+@dataclass
+class ConversationContext:
+    """Everything the conversation stage may use to answer one turn."""
+
+    persona: PersonaProfile
+    user_text: str
+    memories: list[MemoryHit] = field(default_factory=list)
+    facts: list[RelativeFact] = field(default_factory=list)
+    history: list[HistoryLine] = field(default_factory=list)
+    language: str = "en"
+
+
+class SpeechToText(ABC):
+    stage = "asr"
+    name = "base"
+
+    @abstractmethod
+    async def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
+        """The words in ``audio``. Raises ServiceError."""
+
+
+class Conversation(ABC):
+    stage = "llm"
+    name = "base"
+
+    @abstractmethod
+    def reply(self, ctx: ConversationContext) -> AsyncIterator[str | ServiceFailure]:
+        """Stream the persona's answer as text pieces (any size, split anywhere)."""
+
+
+class TextToSpeech(ABC):
+    stage = "tts"
+    name = "base"
+
+    @abstractmethod
+    async def synthesize(self, text: str, *, language: str = "en", voice: str | None = None) -> Audio:
+        """Speak ``text``. Raises ServiceError."""
+
+
+class Face(ABC):
+    stage = "face"
+    name = "base"
+
+    @abstractmethod
+    async def animate(self, speech: Audio, *, portrait: bytes | None = None) -> FaceResult:
+        """Mouth movement (or a video) for ``speech``. Raises ServiceError."""

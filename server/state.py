@@ -1,0 +1,25 @@
+"""What the running server holds: settings, storage and the generation services.
+
+Nothing here is per-conversation: sessions live in the database, so a second
+server process on the same data folder sees everything this one does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from server.config import Settings
+from server.services.registry import Services
+from server.storage.db import Database
+from server.storage.media import MediaStore
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    media: MediaStore
+    http: httpx.AsyncClient
+    services: Services

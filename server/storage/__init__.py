@@ -1,0 +1,1 @@
+"""Everything the server keeps: one SQLite database (WAL) and one media folder."""

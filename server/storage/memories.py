@@ -1,0 +1,94 @@
+"""The persona's memories (searchable) and what the relative told it (long-term facts)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from shared.api import Memory
+from server.memory import search_text
+from server.services.base import MemoryHit, RelativeFact
+from server.storage.db import Database, iso, new_id, parse_time
+
+# FTS candidates handed to the re-ranker; small enough to stay fast, large enough for recall.
+CANDIDATES = 40
+
+
+def _memory(row: sqlite3.Row) -> Memory:
+    return Memory(
+        id=row["id"],
+        persona_id=row["persona_id"],
+        title=row["title"],
+        text=row["text"],
+        source=row["source"],
+        hidden=bool(row["hidden"]),
+        created_at=parse_time(row["created_at"]),
+    )
+
+
+def add(
+    db: Database,
+    household_id: str,
+    persona_id: str,
+    text: str,
+    title: str | None = None,
+    source: str = "typed",
+    audio_media_id: str | None = None,
+) -> Memory:
+    memory_id = new_id("mem")
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO memories (id, persona_id, household_id, title, text, source, audio_media_id, created_at)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            (memory_id, persona_id, household_id, title, text, source, audio_media_id, iso()),
+        )
+        conn.execute(
+            "INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)",
+            (search_text.index_terms(f"{title or ''}\n{text}"), memory_id, persona_id),
+        )
+    return _memory(db.one("SELECT * FROM memories WHERE id = ?", (memory_id,)))
+
+
+def list_for(db: Database, persona_id: str, *, include_hidden: bool = True) -> list[Memory]:
+    sql = "SELECT * FROM memories WHERE persona_id = ?" + ("" if include_hidden else " AND hidden = 0")
+    return [_memory(r) for r in db.all(sql + " ORDER BY created_at", (persona_id,))]
+
+
+def _hit(row: sqlite3.Row) -> MemoryHit:
+    return MemoryHit(id=row["id"], text=row["text"], title=row["title"], audio_media_id=row["audio_media_id"])
+
+
+def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> list[MemoryHit]:
+    """The memories that best answer ``question``: FTS5 finds candidates, the re-ranker orders them."""
+    query = search_text.match_query(question)
+    if query is None:
+        return []
+    rows = db.all(
+        "SELECT m.* FROM memory_fts f JOIN memories m ON m.id = f.memory_id"
+        " WHERE memory_fts MATCH ? AND f.persona_id = ? AND m.hidden = 0"
+        " ORDER BY bm25(memory_fts) LIMIT ?",
+        (query, persona_id, CANDIDATES),
+    )
+    return search_text.rank(question, [_hit(r) for r in rows])[:limit]
+
+
+def add_fact(db: Database, household_id: str, persona_id: str, session_id: str | None, text: str) -> str:
+    fact_id = new_id("fact")
+    db.execute(
+        "INSERT INTO facts (id, household_id, persona_id, session_id, text, created_at) VALUES (?,?,?,?,?,?)",
+        (fact_id, household_id, persona_id, session_id, text, iso()),
+    )
+    return fact_id
+
+
+def facts_for(db: Database, persona_id: str, limit: int = 20) -> list[RelativeFact]:
+    """The most recent things the relative told, oldest first."""
+    rows = db.all(
+        "SELECT text, created_at FROM facts WHERE persona_id = ? AND hidden = 0 ORDER BY created_at DESC LIMIT ?",
+        (persona_id, limit),
+    )
+    return [RelativeFact(text=r["text"], created_at=parse_time(r["created_at"])) for r in reversed(rows)]
+
+
+def list_facts(db: Database, persona_id: str) -> list[dict]:
+    rows = db.all("SELECT id, session_id, text, hidden, created_at FROM facts WHERE persona_id = ? ORDER BY created_at", (persona_id,))
+    return [dict(r) | {"hidden": bool(r["hidden"])} for r in rows]

@@ -1,0 +1,139 @@
+"""Versioned schema migrations. Append a new entry; never edit a shipped one."""
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE households (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE caregivers (
+        id TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL REFERENCES households(id) ON DELETE CASCADE,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT 'owner',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE devices (
+        id TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL REFERENCES households(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    -- Tokens are stored only as hashes; the plain token exists once, in the response.
+    CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL REFERENCES households(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('caregiver', 'device')),
+        subject_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE pairing_codes (
+        code_hash TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL REFERENCES households(id) ON DELETE CASCADE,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL REFERENCES households(id) ON DELETE CASCADE,
+        persona_id TEXT,  -- set for everything made for or from one persona, so erasure finds it all
+        kind TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX media_persona ON media(persona_id);
+    CREATE TABLE personas (
+        id TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL REFERENCES households(id) ON DELETE CASCADE,
+        display_name TEXT NOT NULL,
+        addressed_as TEXT NOT NULL DEFAULT '[]',
+        language TEXT NOT NULL DEFAULT 'en',
+        biography TEXT NOT NULL DEFAULT '',
+        speaking_style TEXT,
+        boundaries TEXT NOT NULL DEFAULT '[]',
+        mode TEXT NOT NULL DEFAULT 'story',
+        kind TEXT NOT NULL DEFAULT 'deceased',
+        voice_id TEXT,
+        mouth TEXT,
+        disclosure INTEGER NOT NULL DEFAULT 1,
+        portrait_media_id TEXT REFERENCES media(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX personas_household ON personas(household_id);
+    CREATE TABLE consents (
+        id TEXT PRIMARY KEY,
+        persona_id TEXT NOT NULL REFERENCES personas(id) ON DELETE CASCADE,
+        household_id TEXT NOT NULL,
+        given_by TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        statement TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE memories (
+        id TEXT PRIMARY KEY,
+        persona_id TEXT NOT NULL REFERENCES personas(id) ON DELETE CASCADE,
+        household_id TEXT NOT NULL,
+        title TEXT,
+        text TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT 'typed',
+        hidden INTEGER NOT NULL DEFAULT 0,
+        audio_media_id TEXT REFERENCES media(id) ON DELETE SET NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX memories_persona ON memories(persona_id);
+    -- body holds search terms made by server.memory.search_text, not the raw text.
+    CREATE VIRTUAL TABLE memory_fts USING fts5(body, memory_id UNINDEXED, persona_id UNINDEXED);
+    -- What the relative told the persona: long-term memory across sessions.
+    CREATE TABLE facts (
+        id TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL,
+        persona_id TEXT NOT NULL REFERENCES personas(id) ON DELETE CASCADE,
+        session_id TEXT,
+        text TEXT NOT NULL,
+        hidden INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX facts_persona ON facts(persona_id);
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL,
+        persona_id TEXT NOT NULL REFERENCES personas(id) ON DELETE CASCADE,
+        device_id TEXT,
+        created_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE TABLE turns (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        household_id TEXT NOT NULL,
+        user_text TEXT,
+        user_audio_media_id TEXT REFERENCES media(id) ON DELETE SET NULL,
+        status TEXT NOT NULL DEFAULT 'received',
+        reply TEXT NOT NULL DEFAULT '[]',
+        sentences_played INTEGER,
+        timings TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX turns_session ON turns(session_id, created_at);
+    CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL,
+        persona_id TEXT,
+        session_id TEXT,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX alerts_household ON alerts(household_id, created_at);
+    """,
+]

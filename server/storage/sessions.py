@@ -1,0 +1,116 @@
+"""Conversation sessions, their turns, and alerts for the caregivers."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from shared.api import HistoryItem
+from server.services.base import HistoryLine
+from server.storage.db import Database, dumps, iso, new_id, parse_time
+
+
+def create(db: Database, household_id: str, persona_id: str, device_id: str | None) -> dict:
+    session_id = new_id("ses")
+    stamp = iso()
+    db.execute(
+        "INSERT INTO sessions (id, household_id, persona_id, device_id, created_at) VALUES (?,?,?,?,?)",
+        (session_id, household_id, persona_id, device_id, stamp),
+    )
+    return {"id": session_id, "persona_id": persona_id, "created_at": parse_time(stamp)}
+
+
+def get(db: Database, household_id: str, session_id: str) -> sqlite3.Row | None:
+    return db.one("SELECT * FROM sessions WHERE id = ? AND household_id = ?", (session_id, household_id))
+
+
+def end(db: Database, household_id: str, session_id: str) -> bool:
+    return (
+        db.execute(
+            "UPDATE sessions SET ended_at = COALESCE(ended_at, ?) WHERE id = ? AND household_id = ?",
+            (iso(), session_id, household_id),
+        ).rowcount
+        == 1
+    )
+
+
+def start_turn(db: Database, household_id: str, session_id: str, *, text: str | None, audio_media_id: str | None) -> str:
+    """Record what the relative said before any generation service is asked about it."""
+    turn_id = new_id("turn")
+    db.execute(
+        "INSERT INTO turns (id, session_id, household_id, user_text, user_audio_media_id, status, created_at)"
+        " VALUES (?,?,?,?,?,?,?)",
+        (turn_id, session_id, household_id, text, audio_media_id, "received", iso()),
+    )
+    return turn_id
+
+
+def set_transcript(db: Database, turn_id: str, text: str) -> None:
+    db.execute("UPDATE turns SET user_text = ?, status = 'transcribed' WHERE id = ?", (text, turn_id))
+
+
+def finish_turn(db: Database, turn_id: str, *, status: str, reply: list[dict], timings: dict) -> None:
+    db.execute(
+        "UPDATE turns SET status = ?, reply = ?, timings = ? WHERE id = ?",
+        (status, dumps(reply), dumps(timings), turn_id),
+    )
+
+
+def get_turn(db: Database, household_id: str, session_id: str, turn_id: str) -> sqlite3.Row | None:
+    return db.one(
+        "SELECT * FROM turns WHERE id = ? AND session_id = ? AND household_id = ?", (turn_id, session_id, household_id)
+    )
+
+
+def set_played(db: Database, turn_id: str, sentences_played: int) -> None:
+    db.execute("UPDATE turns SET sentences_played = ? WHERE id = ?", (sentences_played, turn_id))
+
+
+def _spoken(row: sqlite3.Row) -> list[dict]:
+    """The sentences of a reply that the relative actually heard."""
+    reply = json.loads(row["reply"] or "[]")
+    played = row["sentences_played"]
+    return reply if played is None else reply[:played]
+
+
+def history(db: Database, session_id: str) -> list[HistoryItem]:
+    items: list[HistoryItem] = []
+    for row in db.all("SELECT * FROM turns WHERE session_id = ? ORDER BY created_at", (session_id,)):
+        created = parse_time(row["created_at"])
+        user_text = row["user_text"] or ("(speech not yet understood)" if row["user_audio_media_id"] else "")
+        items.append(HistoryItem(turn_id=row["id"], role="relative", text=user_text, created_at=created, status=row["status"]))
+        spoken = " ".join(s["text"] for s in _spoken(row))
+        if spoken:
+            items.append(HistoryItem(turn_id=row["id"], role="persona", text=spoken, created_at=created, status=row["status"]))
+    return items
+
+
+def recent_lines(db: Database, persona_id: str, limit: int = 12) -> list[HistoryLine]:
+    """The last lines said with this persona, across sessions, oldest first, for the LLM's context."""
+    rows = db.all(
+        "SELECT t.* FROM turns t JOIN sessions s ON s.id = t.session_id WHERE s.persona_id = ?"
+        " ORDER BY t.created_at DESC LIMIT ?",
+        (persona_id, limit // 2 or 1),
+    )
+    lines: list[HistoryLine] = []
+    for row in reversed(rows):
+        if row["user_text"]:
+            lines.append(HistoryLine("relative", row["user_text"]))
+        spoken = " ".join(s["text"] for s in _spoken(row))
+        if spoken:
+            lines.append(HistoryLine("persona", spoken))
+    return lines
+
+
+def add_alert(db: Database, household_id: str, persona_id: str | None, session_id: str | None, kind: str, message: str) -> str:
+    alert_id = new_id("alert")
+    db.execute(
+        "INSERT INTO alerts (id, household_id, persona_id, session_id, kind, message, created_at) VALUES (?,?,?,?,?,?,?)",
+        (alert_id, household_id, persona_id, session_id, kind, message, iso()),
+    )
+    return alert_id
+
+
+def list_alerts(db: Database, household_id: str) -> list[dict]:
+    rows = db.all("SELECT * FROM alerts WHERE household_id = ? ORDER BY created_at DESC LIMIT 200", (household_id,))
+    return [dict(r) for r in rows]

@@ -1,0 +1,280 @@
+"""Request and response bodies of the Keepsake HTTP API.
+
+The server validates with these and the tablet parses with them, so the two
+can never disagree about a field's name or type.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Language = str  # BCP-47-ish short code: "en", "zh", ...
+Mode = Literal["story", "generative"]
+ConsentScope = Literal["own_words", "generated"]
+PersonaKind = Literal["deceased", "living", "child", "public_figure"]
+
+NAME_MAX = 200
+TEXT_MAX = 20_000
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, so a typo never silently changes nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _not_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+# --- households and auth -------------------------------------------------
+
+
+class HouseholdCreate(Strict):
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    caregiver_email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=8, max_length=256)
+
+    _strip = field_validator("name")(_not_blank)
+
+
+class HouseholdCreated(BaseModel):
+    household_id: str
+    token: str
+
+
+class LoginRequest(Strict):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class TokenOut(BaseModel):
+    token: str
+
+
+# --- personas ------------------------------------------------------------
+
+
+class MouthPoint(BaseModel):
+    """Where the mouth is on the portrait, as fractions of width and height from top-left."""
+
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+    width: float = Field(default=0.18, gt=0, le=1)
+
+
+class PersonaCreate(Strict):
+    display_name: str = Field(min_length=1, max_length=NAME_MAX)
+    addressed_as: list[str] = Field(default_factory=list, max_length=20)
+    language: Language = Field(default="en", min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    biography: str = Field(default="", max_length=TEXT_MAX)
+    speaking_style: str | None = Field(default=None, max_length=4_000)
+    boundaries: list[str] = Field(default_factory=list, max_length=50)
+    mode: Mode = "story"
+    kind: PersonaKind = "deceased"
+    voice_id: str | None = Field(default=None, max_length=200)
+    mouth: MouthPoint | None = None
+    disclosure: bool = True
+
+    _strip = field_validator("display_name")(_not_blank)
+
+    @field_validator("addressed_as", "boundaries")
+    @classmethod
+    def _short_items(cls, items: list[str]) -> list[str]:
+        cleaned = [i.strip() for i in items if i.strip()]
+        if any(len(i) > NAME_MAX for i in cleaned):
+            raise ValueError(f"each item must be at most {NAME_MAX} characters")
+        return cleaned
+
+
+class PersonaUpdate(Strict):
+    display_name: str | None = Field(default=None, min_length=1, max_length=NAME_MAX)
+    addressed_as: list[str] | None = Field(default=None, max_length=20)
+    language: Language | None = Field(default=None, min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    biography: str | None = Field(default=None, max_length=TEXT_MAX)
+    speaking_style: str | None = Field(default=None, max_length=4_000)
+    boundaries: list[str] | None = Field(default=None, max_length=50)
+    mode: Mode | None = None
+    kind: PersonaKind | None = None
+    voice_id: str | None = Field(default=None, max_length=200)
+    mouth: MouthPoint | None = None
+    disclosure: bool | None = None
+
+
+class ConsentCreate(Strict):
+    given_by: str = Field(min_length=1, max_length=NAME_MAX)
+    relation: str = Field(min_length=1, max_length=NAME_MAX)
+    scope: ConsentScope
+    statement: str = Field(min_length=1, max_length=TEXT_MAX)
+
+    _strip = field_validator("given_by", "relation", "statement")(_not_blank)
+
+
+class ConsentOut(BaseModel):
+    id: str
+    persona_id: str
+    given_by: str
+    relation: str
+    scope: ConsentScope
+    statement: str
+    created_at: datetime
+
+
+class Persona(BaseModel):
+    id: str
+    household_id: str
+    display_name: str
+    addressed_as: list[str]
+    language: Language
+    biography: str
+    speaking_style: str | None = None
+    boundaries: list[str] = []
+    mode: Mode
+    kind: PersonaKind = "deceased"
+    voice_id: str | None = None
+    mouth: MouthPoint | None = None
+    disclosure: bool = True
+    portrait_url: str | None = None
+    consent: ConsentOut | None = None
+    memory_count: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemoryCreate(Strict):
+    title: str | None = Field(default=None, max_length=NAME_MAX)
+    text: str = Field(min_length=1, max_length=TEXT_MAX)
+
+    _strip = field_validator("text")(_not_blank)
+
+
+class Memory(BaseModel):
+    id: str
+    persona_id: str
+    title: str | None = None
+    text: str
+    source: str = "typed"
+    hidden: bool = False
+    created_at: datetime
+
+
+# --- devices -------------------------------------------------------------
+
+
+class PairingCodeOut(BaseModel):
+    code: str
+    expires_at: datetime
+
+
+class DeviceCreate(Strict):
+    pairing_code: str = Field(min_length=4, max_length=16)
+    name: str = Field(default="Tablet", min_length=1, max_length=NAME_MAX)
+
+
+class DeviceCreated(BaseModel):
+    device_id: str
+    device_token: str
+    household_id: str
+
+
+# --- sessions and turns --------------------------------------------------
+
+
+class SessionCreate(Strict):
+    persona_id: str = Field(min_length=1, max_length=64)
+
+
+class MouthTrack(BaseModel):
+    fps: int
+    values: list[float]
+
+
+class SentenceEvent(BaseModel):
+    type: Literal["sentence"] = "sentence"
+    index: int
+    text: str
+    audio_url: str
+    audio_mime: str = "audio/wav"
+    duration_ms: int
+    mouth: MouthTrack
+    video_url: str | None = None
+
+
+class TranscriptEvent(BaseModel):
+    type: Literal["transcript"] = "transcript"
+    text: str
+    language: str | None = None
+
+
+class NoticeEvent(BaseModel):
+    type: Literal["notice"] = "notice"
+    code: str
+    message: str
+    data: dict | None = None
+
+
+class DoneEvent(BaseModel):
+    type: Literal["done"] = "done"
+    turn_id: str
+    timings_ms: dict[str, float]
+    ended: bool = False  # the conversation is over (goodbye, a limit, the relative said stop)
+
+
+TurnEvent = TranscriptEvent | SentenceEvent | NoticeEvent | DoneEvent
+
+
+class Greeting(BaseModel):
+    text: str
+    sentences: list[SentenceEvent] = []
+
+
+class SessionOut(BaseModel):
+    id: str
+    persona: Persona
+    greeting: Greeting | None = None
+    created_at: datetime
+
+
+class TextTurn(Strict):
+    text: str = Field(min_length=1, max_length=4_000)
+
+    _strip = field_validator("text")(_not_blank)
+
+
+class PlaybackReport(Strict):
+    """Where the tablet stopped playing an answer (the relative interrupted)."""
+
+    sentences_played: int = Field(ge=0, le=1_000)
+
+
+class HistoryItem(BaseModel):
+    turn_id: str
+    role: Literal["relative", "persona"]
+    text: str
+    created_at: datetime
+    status: str = "ok"
+    audio_url: str | None = None
+
+
+class HistoryOut(BaseModel):
+    session_id: str
+    persona_id: str
+    items: list[HistoryItem]
+
+
+def parse_event(line: str | bytes) -> TurnEvent:
+    """Parse one NDJSON line of a turn stream into its event model."""
+    import json
+
+    data = json.loads(line)
+    kind = data.get("type")
+    model = {"transcript": TranscriptEvent, "sentence": SentenceEvent, "notice": NoticeEvent, "done": DoneEvent}.get(kind)
+    if model is None:
+        raise ValueError(f"unknown event type {kind!r}")
+    return model.model_validate(data)
