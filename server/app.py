@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -34,7 +33,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     async def lifespan(app: FastAPI):
         if settings.preload_engines:
             # Load the embedded models now, off the event loop, so the first turn is not the slow one.
-            await asyncio.to_thread(state.services.warm)
+            await state.services.warm()
         yield
         await http.aclose()
         db.close()

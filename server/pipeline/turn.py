@@ -21,6 +21,7 @@ from server.conversation.intent import Intent, classify, extract_news
 from server.pipeline.replies import reply
 from server.pipeline.speech import Speaker
 from server.services.base import Audio, ConversationContext, ServiceError, ServiceFailure
+from server.services.registry import FallbackEvent, drain, start_collecting
 from server.state import AppState
 from server.storage import memories, personas, sessions
 from server.text.sentences import SentenceSplitter
@@ -70,6 +71,7 @@ class TurnPipeline:
             voice=turn.persona.voice_id or state.settings.tts.voice,
         )
         self._notices: list[NoticeEvent] = []
+        self._fallbacks: list[FallbackEvent] = []
 
     def _ms(self) -> float:
         return round((time.perf_counter() - self.turn.received_at) * 1000, 1)
@@ -78,12 +80,15 @@ class TurnPipeline:
         self._notices.append(NoticeEvent(code=code, message=message, data=data))
 
     def _drain_notices(self) -> list[bytes]:
+        for fallback in drain(self._fallbacks):
+            self.notice(fallback.code, fallback.message, {"stage": fallback.stage})
         lines = [_line(n) for n in self._notices]
         self._notices.clear()
         return lines
 
     async def run(self) -> AsyncIterator[bytes]:
         """The NDJSON lines of this turn. Always ends with ``done``, whatever fails."""
+        self._fallbacks = start_collecting()
         try:
             async for line in self._run():
                 yield line

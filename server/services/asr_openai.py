@@ -1,0 +1,72 @@
+"""Speech to text through an OpenAI-compatible ``/audio/transcriptions`` endpoint."""
+
+from __future__ import annotations
+
+import httpx
+
+from server.audio import encode_wav, resample
+from server.services.base import Audio, ServiceError, SpeechToText, Transcript
+from server.services.http import api_url, bearer, request_with_retry
+
+DEFAULT_MODEL = "whisper-1"
+UPLOAD_RATE = 16000  # what Whisper-family models work at; keeps the upload small
+
+
+def language_code(language: str | None) -> str | None:
+    """"zh-CN" -> "zh": transcription APIs take ISO-639-1 codes."""
+    if not language:
+        return None
+    return language.replace("_", "-").split("-")[0].lower() or None
+
+
+class OpenAISpeechToText(SpeechToText):
+    name = "openai"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        model: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 30.0,
+        retries: int = 1,
+    ):
+        self.http = http
+        self.url = api_url(base_url, "audio/transcriptions")
+        self.model = model or DEFAULT_MODEL
+        self.api_key = api_key
+        self.timeout_s = timeout_s
+        self.retries = retries
+
+    async def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
+        if audio.sample_rate != UPLOAD_RATE:
+            audio = Audio(resample(audio.samples, audio.sample_rate, UPLOAD_RATE), UPLOAD_RATE)
+        form = {"model": self.model, "response_format": "json"}
+        code = language_code(language)
+        if code:
+            form["language"] = code
+        # Transcription has no side effects, so retrying a 502/503/504/429 is safe.
+        response = await request_with_retry(
+            self.http,
+            "POST",
+            self.url,
+            stage=self.stage,
+            provider=self.name,
+            retries=self.retries,
+            timeout=self.timeout_s,
+            data=form,
+            files={"file": ("speech.wav", encode_wav(audio), "audio/wav")},
+            headers=bearer(self.api_key),
+        )
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise ServiceError(self.stage, self.name, "answer is not JSON") from exc
+        if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
+            raise ServiceError(self.stage, self.name, "answer has no text field")
+        detected = payload.get("language")
+        return Transcript(
+            text=payload["text"].strip(),
+            language=language_code(detected) if isinstance(detected, str) else code,
+        )

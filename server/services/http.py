@@ -1,0 +1,183 @@
+"""The one HTTP client every provider shares, and bounded retries for safe failures.
+
+Only failures where a second try cannot do harm or waste much are retried:
+the connection never opened (so the upstream never saw the request), or the
+upstream said "not now" (429, 502, 503, 504). A read timeout is not retried:
+the upstream may still be working on it, and the relative is waiting — the
+caller's fallback is the better answer. Everything ends as a ``ServiceError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from server.services.base import ServiceError
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_BACKOFF_S = 2.0
+_ERROR_BODY_CHARS = 300
+_VERSION_SEGMENT = re.compile(r"/v\d+[a-z0-9]*$")
+
+
+def make_http_client(
+    *,
+    timeout_s: float = 30.0,
+    max_connections: int = 200,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """The server's shared client: pooled keep-alive connections, every phase timed out."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
+        limits=httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=min(50, max_connections),
+            keepalive_expiry=30.0,
+        ),
+        transport=transport,
+        follow_redirects=False,
+        headers={"User-Agent": "keepsake-server"},
+    )
+
+
+def api_url(base_url: str, path: str) -> str:
+    """Join an OpenAI-style API root and an endpoint path.
+
+    ``base_url`` is the API root *including* its version, e.g.
+    ``http://host:11434/v1``; a root without a version segment
+    (``http://host:11434``) gets ``/v1`` appended. Trailing slashes are ignored.
+    """
+    root = base_url.strip().rstrip("/")
+    if not _VERSION_SEGMENT.search(root):
+        root += "/v1"
+    return f"{root}/{path.lstrip('/')}"
+
+
+def bearer(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
+
+
+def _timeout(timeout_s: float) -> httpx.Timeout:
+    return httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
+
+
+def _backoff_s(attempt: int, response: httpx.Response | None, base_s: float, cap_s: float) -> float:
+    """Exponential with jitter; honour a short Retry-After; never more than ``cap_s``."""
+    if response is not None:
+        retry_after = response.headers.get("Retry-After", "")
+        try:
+            return min(cap_s, max(0.0, float(retry_after)))
+        except ValueError:
+            pass
+    return min(cap_s, base_s * (2**attempt) * (0.5 + random.random()))
+
+
+def _status_error(stage: str, provider: str, response: httpx.Response, body: bytes) -> ServiceError:
+    excerpt = body[:_ERROR_BODY_CHARS].decode("utf-8", "replace").strip()
+    return ServiceError(
+        stage,
+        provider,
+        f"upstream answered HTTP {response.status_code}" + (f": {excerpt}" if excerpt else ""),
+        retryable=response.status_code in RETRY_STATUSES or response.status_code >= 500,
+    )
+
+
+def _transport_error(stage: str, provider: str, exc: httpx.HTTPError) -> ServiceError:
+    if isinstance(exc, httpx.TimeoutException):
+        return ServiceError(stage, provider, f"timed out ({type(exc).__name__})", retryable=True)
+    return ServiceError(stage, provider, f"{type(exc).__name__}: {exc}", retryable=True)
+
+
+@asynccontextmanager
+async def open_with_retry(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    retries: int,
+    timeout: float,
+    stage: str = "http",
+    provider: str = "upstream",
+    backoff_s: float = 0.2,
+    max_backoff_s: float = MAX_BACKOFF_S,
+    **kwargs: Any,
+) -> AsyncIterator[httpx.Response]:
+    """Send a request and yield the open (streaming) 2xx response; retries as described above.
+
+    The body is not read: use ``aiter_bytes`` / ``aread`` on the response.
+    Raises ServiceError for anything that is not a 2xx in the end.
+    """
+    attempt = 0
+    while True:
+        request = client.build_request(method, url, timeout=_timeout(timeout), **kwargs)
+        try:
+            response = await client.send(request, stream=True)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            # The upstream never saw this request: safe to try again.
+            if attempt < retries:
+                await asyncio.sleep(_backoff_s(attempt, None, backoff_s, max_backoff_s))
+                attempt += 1
+                continue
+            raise _transport_error(stage, provider, exc) from exc
+        except httpx.HTTPError as exc:
+            raise _transport_error(stage, provider, exc) from exc
+
+        try:
+            if response.status_code in RETRY_STATUSES and attempt < retries:
+                await response.aclose()
+                await asyncio.sleep(_backoff_s(attempt, response, backoff_s, max_backoff_s))
+                attempt += 1
+                continue
+            if not response.is_success:
+                try:
+                    body = await response.aread()
+                except httpx.HTTPError:
+                    body = b""
+                raise _status_error(stage, provider, response, body)
+            yield response
+            return
+        finally:
+            await response.aclose()
+
+
+async def request_with_retry(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    retries: int,
+    timeout: float,
+    stage: str = "http",
+    provider: str = "upstream",
+    backoff_s: float = 0.2,
+    max_backoff_s: float = MAX_BACKOFF_S,
+    **kwargs: Any,
+) -> httpx.Response:
+    """A whole request (body read) with bounded retries; the 2xx response or ServiceError.
+
+    ``timeout`` bounds each phase of each attempt (connect, each read, write).
+    ``kwargs`` go to ``httpx.AsyncClient.build_request`` (json, data, files, headers...).
+    """
+    async with open_with_retry(
+        client,
+        method,
+        url,
+        stage=stage,
+        provider=provider,
+        retries=retries,
+        timeout=timeout,
+        backoff_s=backoff_s,
+        max_backoff_s=max_backoff_s,
+        **kwargs,
+    ) as response:
+        try:
+            await response.aread()
+        except httpx.HTTPError as exc:
+            raise _transport_error(stage, provider, exc) from exc
+        return response

@@ -1,0 +1,111 @@
+"""Conversation through an OpenAI-compatible ``/chat/completions`` stream.
+
+This is what Ollama, vLLM, llama.cpp's server, OpenAI, DeepSeek and
+DashScope's compatible mode speak. Text pieces are yielded as they arrive;
+any failure (HTTP error, timeout, garbage in the stream, a stream that stops
+before ``[DONE]``) is yielded as a ``ServiceFailure`` so the fallback wrapper
+can decide what to do — this generator never raises for an upstream problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+
+from server.services.base import Conversation, ConversationContext, ServiceError, ServiceFailure
+from server.services.http import api_url, bearer, open_with_retry
+from server.services.prompt import build_messages
+from server.services.sse import iter_sse_events
+
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+class OpenAIConversation(Conversation):
+    name = "openai"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        model: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 30.0,
+        retries: int = 1,
+        temperature: float = 0.7,
+        max_tokens: int = 220,
+    ):
+        self.http = http
+        self.url = api_url(base_url, "chat/completions")
+        self.model = model or DEFAULT_MODEL
+        self.api_key = api_key
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+
+    def _failure(self, message: str) -> ServiceFailure:
+        return ServiceFailure(ServiceError(self.stage, self.name, message))
+
+    async def reply(self, ctx: ConversationContext) -> AsyncIterator[str | ServiceFailure]:
+        body = {
+            "model": self.model,
+            "messages": build_messages(ctx),
+            "stream": True,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+        headers = {"Accept": "text/event-stream", **bearer(self.api_key)}
+        try:
+            # Retrying is safe only until the first byte: open_with_retry never retries after that.
+            async with open_with_retry(
+                self.http,
+                "POST",
+                self.url,
+                stage=self.stage,
+                provider=self.name,
+                retries=self.retries,
+                timeout=self.timeout_s,
+                json=body,
+                headers=headers,
+            ) as response:
+                async for event in iter_sse_events(response):
+                    data = event.data.strip()
+                    if data == "[DONE]":
+                        return
+                    piece = self._content_of(data)
+                    if isinstance(piece, ServiceFailure):
+                        yield piece
+                        return
+                    if piece:
+                        yield piece
+            yield self._failure("stream ended before [DONE]")
+        except ServiceError as exc:
+            yield ServiceFailure(exc)
+        except httpx.TimeoutException as exc:
+            yield self._failure(f"timed out while streaming ({type(exc).__name__})")
+        except httpx.HTTPError as exc:
+            yield self._failure(f"stream broke: {type(exc).__name__}: {exc}")
+
+    def _content_of(self, data: str) -> str | ServiceFailure | None:
+        """The text in one stream event; a failure for a malformed or error event."""
+        try:
+            payload = json.loads(data)
+        except ValueError:
+            return self._failure(f"malformed stream event: {data[:120]!r}")
+        if not isinstance(payload, dict):
+            return self._failure(f"malformed stream event: {data[:120]!r}")
+        if payload.get("error"):
+            error = payload["error"]
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            return self._failure(f"upstream error in stream: {message}")
+        choices = payload.get("choices")
+        if not choices:
+            return None  # e.g. a final usage-only event
+        if not isinstance(choices, list) or not isinstance(choices[0], dict):
+            return self._failure("malformed choices in stream event")
+        delta = choices[0].get("delta") or {}
+        content = delta.get("content") if isinstance(delta, dict) else None
+        return content if isinstance(content, str) else None

