@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -146,8 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
-    return args.func(args) or 0
+    try:
+        return args.func(args) or 0
+    except (ValidationError, FileNotFoundError, ValueError) as err:
+        # A wrong setting gets one readable message, not a traceback.
+        print(f"keepsake: configuration problem: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
