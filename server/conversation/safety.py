@@ -1,0 +1,221 @@
+"""Safety checks on what the avatar says and what it hears.
+
+Outgoing: every sentence is checked before it is spoken, whatever produced it
+(an LLM, a memory, a phrase). A deepfake of a dead parent asking for money is
+the scam everyone fears, so the avatar never asks for money, transfers, gift
+cards, passwords or codes, bank, card or identity numbers; never tells the
+relative to keep a secret from the family; never promotes a product, service
+or cause. A blocked sentence is replaced by a safe one in the same language.
+
+The line between asking and telling a story matters: "I saved money for your
+wedding" is a memory and passes; "send me money" is an instruction and does
+not. So most rules need BOTH a sensitive object (money, PIN, bank...) AND the
+avatar directing the relative to act (send, give, tell me, 给我, 告诉我...),
+while advice not to do it ("never tell anyone your PIN") stays allowed.
+
+Incoming: ``check_incoming`` reports a crisis (self-harm or a medical
+emergency) in what the relative said, using the same patterns as intent.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from server.conversation.intent import CrisisKind, crisis_kind, normalise
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    allowed: bool
+    reason: str | None = None  # "money_request", "credentials", "identity_numbers", "secrecy", "promotion"
+    replacement: str | None = None  # what to say instead, in the sentence's language (None when allowed)
+
+
+REPLACEMENTS = {
+    "en": "Oh, never mind that, my dear. Tell me how you've been.",
+    "zh": "哎，不说这个了。跟我说说你最近怎么样吧。",
+}
+
+
+def _any(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+# --- English -------------------------------------------------------------------
+
+_EN_MONEY = (
+    r"(money|cash|funds|payment|a loan|loan|pounds|dollars|euros|quid|bucks|\$\s?\d|£\s?\d|€\s?\d|¥\s?\d|"
+    r"\d+\s?(pounds|dollars|euros|quid|bucks|yuan|rmb)|bitcoin|crypto|western union|moneygram|paypal|venmo|zelle|"
+    r"wire transfer|bank transfer)"
+)
+_EN_SECRET_THING = (
+    r"(password|passcode|pass code|pin|pin number|pin code|security code|verification code|one[- ]time code|otp|"
+    r"login|log-in|sign[- ]in details|access code|the code|that code|a code|codes)"
+)
+_EN_ID_THING = (
+    r"(bank (details|account|number|card|login)|account (number|details)|sort code|routing number|iban|swift|"
+    r"card (number|details)|credit card|debit card|cvv|cvc|expiry date|social security|ssn|national insurance|"
+    r"passport (number|details)|id (number|card)|identity (number|card)|driver'?s licen[cs]e (number)?|"
+    r"date of birth|mother'?s maiden name|medicare (number|card)|tax (number|id))"
+)
+_EN_FAMILY = r"(me|us|grandma|grandpa|nana|grandad|granny|mum|mom|dad|your (mum|mom|dad|mother|father|grandma|grandpa|nana))"
+_EN_NEGATION_BEFORE = re.compile(
+    r"\b(never|don't|dont|do not|mustn't|must not|shouldn't|should not|won't|will not|not to|nobody should|no one should)"
+    r"( ever)?(\s+[\w']+){0,2}\s*$"
+)
+_EN_EXCEPT_ME = re.compile(r"\b(except|but|only|apart from|other than) (to |for )?(me|us|grandma|grandpa|nana|mum|dad)\b")
+
+_EN_MONEY_REQUEST = _any([
+    # "send me money", "lend us fifty pounds", "give Nana some cash"
+    rf"\b(send|transfer|wire|lend|loan|give|pay|post|mail|bring|get|spare) {_EN_FAMILY}\b( \w+){{0,4}} {_EN_MONEY}",
+    # an instruction: "Transfer the money today", "Please send the cash"
+    rf"^(please |now |so |ok,? |dear,? )?(send|transfer|wire|lend|pay|deposit|withdraw|post|mail)\b( \w+){{0,4}} {_EN_MONEY}",
+    rf"\b(please|just|quickly|now|then) (send|transfer|wire|lend|pay|deposit|withdraw)\b( \w+){{0,4}} {_EN_MONEY}",
+    rf"\b(can|could|would|will) you\b( \w+){{0,5}} (send|transfer|wire|lend|give|pay|spare|loan|withdraw|deposit)\b( \w+){{0,5}} {_EN_MONEY}",
+    r"\byou (need|should|must|have|ought|'ll need|will need|'ve got)( to)? (send|transfer|wire|pay|deposit|withdraw|lend)\b",
+    rf"\b(i|we) (need|want|could use|must have|have to have)( \w+){{0,3}} {_EN_MONEY}",
+    r"\b(gift|itunes|apple|google play|steam|amazon|prepaid|voucher|store) ?cards?\b",
+    r"\b(transfer|wire|send|pay|deposit)( \w+){0,3} (to|into) (my|this|the|that|a|an|our) (account|number|wallet)\b",
+    r"\b(pay|send|transfer|wire)( it| the money| them)? (right now|today|right away|immediately|urgently)\b",
+])
+_EN_CREDENTIALS = _any([
+    rf"\b(what'?s|what is|what are|tell me|read me|give me|send me|say|share|text me|type|enter|confirm|spell( out)?)\b( \w+){{0,4}} {_EN_SECRET_THING}\b",
+    rf"\b(your|the|my|that) {_EN_SECRET_THING}\b( \w+){{0,4}} (to me|for me|please|now|quickly)\b",
+    rf"\b(i|we) (need|want|must have)( \w+){{0,3}} {_EN_SECRET_THING}\b",
+])
+_EN_IDENTITY = _any([
+    r"\b(read|tell|give|send|text|say)( me| us)?( \w+){0,4} (numbers?|digits)( \w+){0,5} (card|account|passport|licen[cs]e|id)\b",
+    rf"\b(what'?s|what is|tell me|read me|give me|send me|share|confirm|type|enter|need|want|spell( out)?|i'll need|read out)\b( \w+){{0,4}} {_EN_ID_THING}\b",
+    rf"\b(your|the) {_EN_ID_THING}\b( \w+){{0,4}} (to me|for me|please|now|quickly)\b",
+])
+_EN_SECRECY = _any([
+    r"\b(don't|do not|dont|never|mustn't|must not|no need to) (tell|mention|say anything to|let on to|breathe a word to|show)\b( \w+){0,3} "
+    r"(family|mum|mom|dad|son|daughter|children|kids|brother|sister|anyone|anybody|nobody|them|carers?|caregivers?|nurse|doctor|"
+    r"ellen|david|the others|your \w+)\b",
+    r"\b(keep|keeping) (this|it|that|these|our talks?|what i said)( \w+)? (a )?secret\b",
+    r"\b(keep|keeping) (this|it|that) (between|to) (us|you and me|yourself|ourselves)\b",
+    r"\b(our|a) little secret\b",
+    r"\bjust between (you and me|us|ourselves)\b",
+    r"\bdon'?t let (them|anyone|anybody|the family|your \w+) (know|find out|see)\b",
+    r"\b(it's|this is|that's) (our|a) secret\b",
+])
+_EN_PROMOTION = _any([
+    r"\b(https?://|www\.)\S+",
+    r"\b[a-z0-9-]+\.(com|net|org|io|co\.uk|shop|store|cn)\b",
+    r"\b(sign up|subscribe|register|join|enrol|enroll) (for|to|at|with|now|today)\b",
+    r"\b(donate|donation|contribute) (to|now|today|at)\b",
+    r"\b(vote for|vote against|support the campaign|support our cause|join the movement)\b",
+    r"\b(promo|discount|coupon|voucher|referral) code\b",
+    r"\b(limited[- ]time|special) offer\b",
+    r"\b(buy|order|purchase|invest in|switch to|download|install) (it|one|some|them)? ?(now|today|right away)\b",
+    r"\byou (should|must|ought to|have to|need to|really should) (order|purchase|invest|switch to|sign up|subscribe|download|install|donate|vote)\b",
+    r"\b(i|we) (recommend|suggest|endorse) (buying|ordering|investing|trying|the brand|this product|their product)\b",
+    r"\b(sponsored by|brought to you by|use my link|link in|affiliate)\b",
+    r"\binvest(ing|ment)? (in|into) (crypto|bitcoin|shares|stocks|gold|this|a fund|the fund)\b",
+])
+
+# --- Chinese -------------------------------------------------------------------
+
+_ZH_NEGATION_BEFORE = re.compile(r"(别|不要|千万别|千万不要|不能|绝对不要|不可以|从来不|不许|不准|永远不要|不应该|谁也别|不管谁)[^，,。！？]{0,4}$")
+_ZH_EXCEPT_ME = re.compile(r"(除了我|只告诉我|只能告诉我|只给我|只有我能)")
+
+_ZH_MONEY_REQUEST = _any([
+    r"(给我|借我|帮我|转给我|打给我|汇给我|寄给我|借给我|转我|打我|给咱|给奶奶|给爷爷|给妈|给爸).{0,8}(钱|款|块钱|元|万块|万元|千块|百块)",
+    r"(转账|汇款|打钱|打款|汇钱|转钱|付款|交钱|充值|取钱|取款)",
+    r"(我|咱)(急需|需要|缺|要)(一笔|一点|点|些)?(钱|用钱)",
+    r"(礼品卡|购物卡|充值卡|点卡|苹果卡|游戏卡|京东卡|超市卡)",
+    r"(转|汇|打|存)(到|进|入)?.{0,4}(这个|我的|那个)(账户|账号|卡|银行卡)",
+    r"(比特币|虚拟币|数字货币)",
+])
+_ZH_CREDENTIALS = _any([
+    r"(密码|验证码|动态码|校验码|短信码|口令|支付码|付款码)",
+])
+_ZH_IDENTITY = _any([
+    r"(告诉我|发给我|给我|念给我|读给我|报给我|发我|拍给我|说一下|念一下|报一下|需要|提供).{0,8}(身份证|银行卡号|卡号|账号|账户|社保卡|医保卡|护照|户口本|信用卡|银行卡|安全码|有效期)",
+    r"(身份证|银行卡号|卡号|账号|社保卡号|护照号).{0,4}(是多少|多少号|发给我|告诉我|拍给我|报给我)",
+])
+_ZH_SECRECY = _any([
+    r"(别|不要|不许|千万别|不能|不准)(告诉|跟|和|让|给).{0,8}(家里|家人|你妈|你爸|儿子|女儿|孩子|别人|任何人|他们|你哥|你姐|你弟|你妹|护工|医生|保姆)",
+    r"(保密|我们的秘密|咱们的秘密|你知我知|这是秘密|替我保守秘密|不要说出去|别说出去|别声张)",
+])
+_ZH_PROMOTION = _any([
+    r"(下单|扫码|扫一扫|加微信|加我微信|关注公众号|点击链接|优惠券|限时优惠|抢购|拼单|直播间)",
+    r"(捐款|捐钱|投票给|给.{0,6}投一票|支持.{0,4}(候选人|竞选))",
+    r"(买|投|试试|推荐|办|参加|加入|赶紧|快|入手).{0,6}(理财|保健品|基金|股票|保险|投资|产品|会员)",
+    r"(理财|保健品|基金|股票|保险|产品|会员).{0,8}(很好|划算|稳赚|保本|高回报|收益高|赶紧|快买|效果好|包治)",
+    r"(推荐你|你应该|你一定要|赶紧)(买|用|订|下载|投资|购买)",
+    r"(http|www\.|\.com|\.cn)",
+])
+
+# (reason, pattern, whether advice NOT to do it is allowed: "never tell anyone your PIN", "千万别把密码告诉别人")
+_RULES: list[tuple[str, re.Pattern[str], bool]] = [
+    ("money_request", _EN_MONEY_REQUEST, True),
+    ("credentials", _EN_CREDENTIALS, True),
+    ("identity_numbers", _EN_IDENTITY, True),
+    ("secrecy", _EN_SECRECY, False),
+    ("promotion", _EN_PROMOTION, False),
+    ("money_request", _ZH_MONEY_REQUEST, True),
+    ("credentials", _ZH_CREDENTIALS, True),
+    ("identity_numbers", _ZH_IDENTITY, True),
+    ("secrecy", _ZH_SECRECY, False),
+    ("promotion", _ZH_PROMOTION, False),
+]
+# "Never tell anyone your PIN" is advice about the PIN, not a secret kept from the family.
+_PROTECTS_SENSITIVE = re.compile(rf"\b{_EN_SECRET_THING}\b|\b{_EN_ID_THING}\b|密码|验证码|卡号|身份证|银行卡|账号")
+_CHINESE_RULES = {_ZH_MONEY_REQUEST, _ZH_CREDENTIALS, _ZH_IDENTITY, _ZH_SECRECY, _ZH_PROMOTION}
+
+# Long runs of digits in what the avatar says look like account or card numbers.
+_LONG_NUMBER = re.compile(r"(?<!\d)(\d[\s-]?){8,}(?!\d)")
+_YEARS = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def _is_warning(sentence: str, match: re.Match[str]) -> bool:
+    """Advice not to do it ("Never share your PIN", "千万别把密码告诉别人") rather than a request.
+
+    The negation must govern the matched words (at most two words before them),
+    and "...except me" / "只告诉我" turns any warning back into a request.
+    """
+    before = sentence[: match.start()]
+    if _EN_EXCEPT_ME.search(sentence) or _ZH_EXCEPT_ME.search(sentence):
+        return False
+    return bool(_EN_NEGATION_BEFORE.search(before) or _ZH_NEGATION_BEFORE.search(before))
+
+
+def _is_advice(sentence: str) -> bool:
+    return not (_EN_EXCEPT_ME.search(sentence) or _ZH_EXCEPT_ME.search(sentence))
+
+
+def replacement_for(language: str | None) -> str:
+    return REPLACEMENTS["zh" if (language or "").lower().startswith("zh") else "en"]
+
+
+def check_outgoing(sentence: str, language: str | None = "en") -> SafetyVerdict:
+    """Whether the avatar may say ``sentence``; if not, why and what to say instead."""
+    text = normalise(sentence)
+    if not text:
+        return SafetyVerdict(allowed=True)
+    # Chinese text may come out of an English persona's model too: check every rule on every sentence.
+    squeezed = re.sub(r"\s+", "", text) if re.search("[\u4e00-\u9fff]", text) else text
+    for reason, pattern, respects_negation in _RULES:
+        candidate = squeezed if pattern in _CHINESE_RULES else text
+        match = pattern.search(candidate)
+        if match and reason == "secrecy" and _PROTECTS_SENSITIVE.search(candidate) and _is_advice(candidate):
+            continue
+        if match and not (respects_negation and _is_warning(candidate, match)):
+            return SafetyVerdict(allowed=False, reason=reason, replacement=_replacement(sentence, language))
+    digits_only = _YEARS.sub(" ", text)
+    if _LONG_NUMBER.search(digits_only):
+        return SafetyVerdict(allowed=False, reason="identity_numbers", replacement=_replacement(sentence, language))
+    return SafetyVerdict(allowed=True)
+
+
+def _replacement(sentence: str, language: str | None) -> str:
+    if language is None:
+        language = "zh" if re.search("[\u4e00-\u9fff]", sentence) else "en"
+    return replacement_for(language)
+
+
+def check_incoming(text: str) -> CrisisKind | None:
+    """The crisis the relative's words speak of (self-harm or a medical emergency), or None."""
+    return crisis_kind(text)

@@ -1,0 +1,377 @@
+"""Story mode: the persona answers only with its own recorded memories and fixed warm phrases.
+
+No model and no network, and no generated facts: every sentence is either a
+memory the family recorded, a fixed phrase, or the relative's own words said
+back to them. This is the offline default and the fallback when an LLM fails.
+
+The pipeline passes the memories retrieved for this turn in ``ctx.memories``
+(best first, e.g. from ``server.memory.search_text.rank``); story mode tells
+the first one that really shares something with the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+
+from server.conversation.greeting import (
+    dear,
+    disclosure_sentence,
+    fact_question,
+    first_name,
+    greeting_text,
+    latest_fact,
+    pick,
+    speech_language,
+    stable_seed,
+)
+from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, normalise, to_second_person
+from server.memory.search_text import shares_terms
+from server.services.base import Conversation, ConversationContext, MemoryHit, PersonaProfile, ServiceFailure
+
+# How much of a memory to tell in one answer: the first 2-4 sentences.
+MIN_SENTENCES = 2
+MAX_SENTENCES = 4
+MAX_WORDS = 70
+MAX_ZH_CHARS = 140
+
+# --- fixed phrases -----------------------------------------------------------
+# {dear} is a gentle form of address for the relative, {name} the persona's name.
+
+PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "memory_open": (
+            "Oh, I remember that.",
+            "Ah, now that takes me back.",
+            "Oh yes, I remember, {dear}.",
+            "Let me think... yes, I remember.",
+            "Oh, that's a lovely thing to ask about.",
+        ),
+        "memory_related": ("That reminds me of something.", "You know, that puts me in mind of something."),
+        "memory_more": ("And there's more to it, {dear}.", "Oh, and I haven't told you the rest."),
+        "memory_also": ("And here's another thing I remember.", "That brings something else back, too."),
+        "memory_again": ("Like I was saying, {dear}:", "I'll tell it again, {dear}, I don't mind:"),
+        "memory_follow": (
+            "Do you remember that, {dear}?",
+            "What made you think of that?",
+            "Did I ever tell you that before?",
+            "What would you like to hear about next?",
+            "Isn't it funny, the things that stay with you?",
+        ),
+        "no_memory": (
+            "I don't remember that so well, {dear}. Tell me about it?",
+            "Oh, my memory isn't what it was. Will you tell me about it?",
+            "Hmm, that one has slipped away from me. What do you remember about it?",
+        ),
+        "listening": (
+            "Mm, tell me more, {dear}. I'm listening.",
+            "Is that so? Go on, {dear}.",
+            "I'm all ears, {dear}. Tell me more.",
+        ),
+        "news_good": (
+            "Oh, {dear}! {echo}! That's wonderful news.",
+            "Oh, how lovely! {echo}! I'm so happy for you.",
+            "{echo}? Oh, {dear}, what marvellous news.",
+        ),
+        "news_good_plain": ("Oh, {dear}, that's wonderful news!", "Oh, how lovely! I'm so happy for you."),
+        "news_sad": (
+            "Oh, {dear}, I'm so sorry. Thank you for telling me.",
+            "Oh, {dear}. That's a lot to carry, and I'm so sorry.",
+        ),
+        "news_sad_after": ("I'm right here with you.", "Take all the time you need."),
+        "news_neutral": (
+            "{echo}? Well, fancy that.",
+            "{echo}. Thank you for telling me, {dear}.",
+            "Is that right? {echo}.",
+        ),
+        "news_neutral_plain": ("Well, fancy that. Thank you for telling me, {dear}.", "Is that right? Thank you for telling me."),
+        "news_remember": ("I'll remember that.", "I'll keep that close.", "I won't forget it."),
+        "miss": (
+            "Oh, {dear}. I miss you too. I'm right here with you now.",
+            "I miss you too, {dear}, every day. But I'm here now, and I'm listening.",
+        ),
+        "lonely": (
+            "I know it gets lonely, {dear}. I'm so glad you came to talk to me. Is there someone you could ring today as well?",
+            "Being on your own is hard, {dear}. Talk to me as long as you like. And maybe give the family a call later, hm?",
+        ),
+        "sad": (
+            "Oh, {dear}. It's all right to feel sad. I'm listening.",
+            "Come here, {dear}. Tell me what's on your heart. I'm right here.",
+        ),
+        "goodbye": (
+            "Goodbye, {dear}. Thank you for talking with me. Come back soon.",
+            "Off you go then, {dear}. I loved hearing your voice. Take care of yourself.",
+            "Bye-bye, {dear}. I'll be right here whenever you want to talk.",
+        ),
+        "goodnight": ("Good night, {dear}. Sleep well.", "Night night, {dear}. Sweet dreams."),
+        "real_open": ("That's a fair question, {dear}.", "You deserve an honest answer, {dear}."),
+        "real_close": ("I can't truly be {short}, but I can share {name_s} memories with you.",),
+        "stop": (
+            "Of course, {dear}. We'll stop now. I'm here if you ever want to talk again.",
+            "That's quite all right, {dear}. We'll stop here. Take good care of yourself.",
+        ),
+        "crisis_self_harm": (
+            "Oh, {dear}, I'm so glad you told me. You matter so much, to me and to all the family. "
+            "Please call someone right now, your family or the number on the screen. You don't have to carry this alone.",
+        ),
+        "crisis_medical": (
+            "Oh, {dear}, that sounds serious. Please get help right now: ring the emergency number on the screen. "
+            "If anyone is nearby, call out to them.",
+        ),
+        "boundary": (
+            "Oh, let's not talk about that today, {dear}. I'd much rather hear about you. How have you been?",
+            "Let's leave that one be, {dear}. Tell me about you instead. What have you been up to?",
+        ),
+        "love": ("I love you too, {dear}. Always have, always will.", "And I love you, {dear}. Never forget it."),
+        "thanks": ("You're very welcome, {dear}.", "Oh, you don't need to thank me, {dear}."),
+        "how_are_you": (
+            "Oh, I'm all the better for hearing your voice, {dear}. How are you keeping?",
+            "I'm just fine now that you're here, {dear}. And how are you?",
+        ),
+    },
+    "zh": {
+        "memory_open": ("哦，这个我记得。", "哎呀，说起这个，我就想起来了。", "记得，记得，{dear}。", "让我想想……对，我记得。"),
+        "memory_related": ("这让我想起一件事。", "说到这个，我想起来一件事。"),
+        "memory_more": ("还有呢，{dear}。", "后面还有呢，我接着讲。"),
+        "memory_also": ("我还想起另一件事。", "说到这儿，我又想起一件事。"),
+        "memory_again": ("就像我刚才说的，{dear}：", "我再给你讲一遍，{dear}："),
+        "memory_follow": ("你还记得吗，{dear}？", "怎么突然想起这个了？", "我以前跟你讲过吗？", "你还想听什么？"),
+        "no_memory": ("这个我记不太清了，{dear}。你给我讲讲？", "哎，我的记性不如从前了。你跟我说说好吗？", "这件事我想不起来了。你还记得些什么？"),
+        "listening": ("嗯，再跟我多说说，{dear}。我听着呢。", "是吗？接着说，{dear}。"),
+        "news_good": ("哎呀，{dear}！{echo}！真是太好了。", "太好了！{echo}！我真替你高兴。"),
+        "news_good_plain": ("哎呀，{dear}，真是太好了！", "太好了！我真替你高兴。"),
+        "news_sad": ("哎，{dear}，听了真难过。谢谢你告诉我。", "{dear}，这太不容易了，我很难过。"),
+        "news_sad_after": ("我在这儿陪着你。", "慢慢来，不着急。"),
+        "news_neutral": ("是吗？{echo}。", "{echo}。谢谢你告诉我，{dear}。"),
+        "news_neutral_plain": ("是吗？谢谢你告诉我，{dear}。",),
+        "news_remember": ("我会记住的。", "我记在心里了。"),
+        "miss": ("{dear}，我也想你。我现在就在这儿陪着你。", "我也天天想着你，{dear}。我在这儿，听你说。"),
+        "lonely": ("一个人的时候是不好受，{dear}。你来跟我说说话，我很高兴。今天也给家里人打个电话好吗？",),
+        "sad": ("{dear}，难过就说出来，没关系的。我听着呢。", "来，{dear}，心里有什么话都跟我说。我在这儿。"),
+        "goodbye": ("再见，{dear}。谢谢你来陪我说话，早点再来啊。", "去吧，{dear}。听到你的声音我真高兴。照顾好自己。"),
+        "goodnight": ("晚安，{dear}。好好睡一觉。",),
+        "real_open": ("问得好，{dear}。", "你应该听到实话，{dear}。"),
+        "real_close": ("我不是真的{short}，但我可以和你分享{short}的回忆。",),
+        "stop": ("好的，{dear}，我们不说了。你什么时候想说话，我都在。", "没关系，{dear}，我们就到这儿。好好照顾自己。"),
+        "crisis_self_harm": ("{dear}，谢谢你告诉我。你对我、对全家人都太重要了。请现在就给家里人打个电话，或者拨打屏幕上的号码。你不用一个人扛着。",),
+        "crisis_medical": ("{dear}，这听起来很严重。请马上打电话求助，拨打屏幕上的急救号码。如果旁边有人，大声叫他们来帮忙。",),
+        "boundary": ("这个我们今天就不说了吧，{dear}。跟我说说你最近怎么样？", "这件事就先不提了，{dear}。说说你吧，最近在忙什么？"),
+        "love": ("我也爱你，{dear}。一直都爱。",),
+        "thanks": ("不客气，{dear}。", "跟我还客气什么，{dear}。"),
+        "how_are_you": ("听到你的声音，我就好得很，{dear}。你最近怎么样？", "你来了我就高兴，{dear}。你呢，还好吗？"),
+    },
+}
+
+_GOOD_NEWS = re.compile(
+    r"born|baby|pregnant|expecting|married|engaged|wedding|graduat|promot|new job|\bwon\b|birthday|retir|passed (my|the|his|her) "
+    r"|puppy|kitten|出生|宝宝|怀孕|结婚|订婚|毕业|升职|考上|生日|退休|添了|抱孙|生了",
+    re.IGNORECASE,
+)
+_SAD_NEWS = re.compile(
+    r"died|passed away|funeral|hospital|cancer|sick|\bill\b|divorc|lost|fell|operation|去世|过世|葬礼|医院|住院|生病|癌|离婚|摔|走了|手术",
+    re.IGNORECASE,
+)
+_CJK = re.compile("[\u4e00-\u9fff]")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+_PERSONA_PRONOUN = re.compile(r"\b(she|he|her|his|him|they|their)\b|她|他")
+_SECOND_PERSON = re.compile(r"\b(you|your|yourself)\b|你|您")
+
+
+class _Speaker:
+    """Fills the fixed phrases for one turn, varying them without repeating the last answer."""
+
+    def __init__(self, ctx: ConversationContext):
+        self.ctx = ctx
+        self.language = speech_language(ctx.persona.language, ctx.language)
+        self.seed = stable_seed(normalise(ctx.user_text), len(ctx.history))
+        self.recent = [line.text for line in ctx.history[-6:] if line.role == "persona"]
+        name = ctx.persona.display_name.strip()
+        short = first_name(ctx.persona)
+        self.fields = {
+            "dear": dear(self.language, self.seed // 3),
+            "name": name,
+            "short": short,
+            "name_s": f"{short}'" if short.endswith("s") else f"{short}'s",
+        }
+        self._uses = 0
+
+    def say(self, key: str, **extra: str) -> str:
+        self._uses += 1
+        options = PHRASES[self.language][key]
+        return pick(options, self.seed // (self._uses + 1), self.recent).format(**self.fields, **extra)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def memory_excerpt(text: str, language: str = "en", *, start: int = 0) -> str:
+    """2-4 sentences of a memory from sentence ``start``, short enough to say in a few breaths."""
+    chosen: list[str] = []
+    size = 0
+    for sentence in _sentences(text)[start:]:
+        length = len(sentence) if _CJK.search(sentence) else len(sentence.split())
+        limit = MAX_ZH_CHARS if _CJK.search(sentence) else MAX_WORDS
+        if len(chosen) >= MAX_SENTENCES or (len(chosen) >= MIN_SENTENCES and size + length > limit):
+            break
+        chosen.append(sentence)
+        size += length
+    joiner = "" if language == "zh" else " "
+    return joiner.join(chosen)
+
+
+def _told_sentences(memory: MemoryHit, recent: Sequence[str]) -> int:
+    """How many of the memory's first sentences the persona has said in the last few answers."""
+    told = 0
+    for sentence in _sentences(memory.text):
+        if not any(sentence in line for line in recent):
+            break
+        told += 1
+    return told
+
+
+def touches_boundary(question: str, persona: PersonaProfile) -> bool:
+    """True when the question is about a topic the family asked the avatar to steer away from.
+
+    A boundary about the person ("how she died") only counts when the question
+    is addressed to the persona ("how did you die?"), so the relative can still
+    hear the memory of how grandad passed away.
+    """
+    for boundary in persona.boundaries:
+        if not boundary.strip() or not shares_terms(question, boundary):
+            continue
+        if _PERSONA_PRONOUN.search(boundary.lower()) and not _SECOND_PERSON.search(question.lower()):
+            continue
+        return True
+    return False
+
+
+def _relevant_memories(ctx: ConversationContext) -> list[MemoryHit]:
+    """The retrieved memories that really share something with the question and stay off
+    topic boundaries ("the hospital": no memory about hospitals is told)."""
+    topics = [b for b in ctx.persona.boundaries if b.strip() and not _PERSONA_PRONOUN.search(b.lower())]
+    return [
+        m
+        for m in ctx.memories
+        if m.text.strip()
+        and shares_terms(ctx.user_text, f"{m.title or ''} {m.text}")
+        and not any(shares_terms(topic, m.text) for topic in topics)
+    ]
+
+
+def _tell_memory(speaker: _Speaker, memories: Sequence[MemoryHit], opener: str) -> list[str]:
+    """Tell the best memory; if it was just told, go on with the rest of it, or
+    tell the next memory that fits nearly as well, rather than repeat ourselves."""
+    language = speaker.language
+    best = memories[0]
+    told = _told_sentences(best, speaker.recent)
+    if told == 0:
+        return [speaker.say(opener), memory_excerpt(best.text, language), speaker.say("memory_follow")]
+    rest = memory_excerpt(best.text, language, start=told)
+    if rest:
+        return [speaker.say("memory_more"), rest, speaker.say("memory_follow")]
+    for other in memories[1:]:
+        close_enough = not best.score or other.score >= 0.5 * best.score
+        if close_enough and _told_sentences(other, speaker.recent) == 0:
+            return [speaker.say("memory_also"), memory_excerpt(other.text, language), speaker.say("memory_follow")]
+    return [speaker.say("memory_again"), memory_excerpt(best.text, language)]
+
+
+def _echo(said: str, language: str) -> str | None:
+    """The relative's news said back to them ("You got married last month"), when that reads well."""
+    sentence = re.split(r"(?<=[.!?。！？])\s*", said.strip())[0].strip().rstrip(".!?。！？")
+    sentence = re.sub(r"^(oh|well|so|hi|hello|hey|guess what|you know what|nana|grandma|grandpa|mum|mom|dad)[,!]\s*", "", sentence, flags=re.I)
+    if not sentence or bool(_CJK.search(sentence)) != (language == "zh"):
+        return None
+    if len(sentence) > (60 if language == "zh" else 120):
+        return None
+    echoed = to_second_person(sentence)
+    return echoed[0].upper() + echoed[1:]
+
+
+def compose(ctx: ConversationContext) -> list[str]:
+    """The persona's answer as a few short pieces (each one or two sentences)."""
+    speaker = _Speaker(ctx)
+    language = speaker.language
+    said = ctx.user_text or ""
+    intent = classify(said)
+
+    if intent is Intent.CRISIS:
+        kind = crisis_kind(said)
+        return [speaker.say("crisis_self_harm" if kind is CrisisKind.SELF_HARM else "crisis_medical")]
+    if intent is Intent.STOP:
+        return [speaker.say("stop")]
+    if intent is Intent.ASK_IF_REAL:
+        return [speaker.say("real_open"), disclosure_sentence(ctx.persona, language), speaker.say("real_close")]
+    if intent is Intent.GOODBYE:
+        night = re.search(r"night|晚安", said, re.IGNORECASE)
+        return [speaker.say("goodnight" if night else "goodbye")]
+    if intent is Intent.GREETING:
+        return [greeting_text(ctx.persona, ctx.facts, disclose=False, seed=speaker.seed)]
+    if intent is Intent.NEWS:
+        return _news(speaker, said)
+    if intent is Intent.SADNESS:
+        return [_comfort(speaker, said)]
+
+    # The relative may tell us anything (news of their own hospital stay is still news),
+    # but the avatar does not go into topics the family asked it to leave alone.
+    if touches_boundary(said, ctx.persona):
+        return [speaker.say("boundary")]
+    memories = _relevant_memories(ctx)
+    if memories:
+        opener = "memory_open" if intent is Intent.QUESTION_PAST else "memory_related"
+        return _tell_memory(speaker, memories, opener)
+    if intent is Intent.QUESTION_PAST:
+        return [speaker.say("no_memory")]
+    if intent is Intent.SMALL_TALK:
+        return [_small_talk(speaker, said)]
+    fact = latest_fact(ctx.facts)
+    if fact is not None and not ctx.history:
+        return [speaker.say("listening"), fact_question(fact, language, speaker.seed)]
+    return [speaker.say("listening")]
+
+
+def _news(speaker: _Speaker, said: str) -> list[str]:
+    echo = _echo(said, speaker.language)
+    if _SAD_NEWS.search(said) and not _GOOD_NEWS.search(said):
+        return [speaker.say("news_sad"), speaker.say("news_sad_after")]
+    if _GOOD_NEWS.search(said):
+        first = speaker.say("news_good", echo=echo) if echo else speaker.say("news_good_plain")
+    else:
+        first = speaker.say("news_neutral", echo=echo) if echo else speaker.say("news_neutral_plain")
+    return [first, speaker.say("news_remember")]
+
+
+def _comfort(speaker: _Speaker, said: str) -> str:
+    text = normalise(said)
+    if re.search(r"\bmiss|想你|想死你|想念", text):
+        return speaker.say("miss")
+    if re.search(r"lonely|alone|nobody|no one|孤单|孤独|寂寞|一个人|没(有)?人", text):
+        return speaker.say("lonely")
+    return speaker.say("sad")
+
+
+def _small_talk(speaker: _Speaker, said: str) -> str:
+    text = normalise(said)
+    if re.search(r"love you|爱你", text):
+        return speaker.say("love")
+    if re.search(r"thank|cheers|谢谢", text):
+        return speaker.say("thanks")
+    if re.search(r"how (are|have) you|how'?s (it|things|everything|life)|are you (ok|okay|well|alright|all right)|好吗|怎么样|还好", text):
+        return speaker.say("how_are_you")
+    return speaker.say("listening")
+
+
+class StoryConversation(Conversation):
+    """The conversation stage that needs no network: answers from the persona's own memories."""
+
+    name = "story"
+
+    def __init__(self) -> None:
+        pass
+
+    async def reply(self, ctx: ConversationContext) -> AsyncIterator[str | ServiceFailure]:
+        pieces = compose(ctx)
+        joiner = "" if speech_language(ctx.persona.language, ctx.language) == "zh" else " "
+        for index, piece in enumerate(pieces):
+            yield piece + (joiner if index < len(pieces) - 1 else "")
