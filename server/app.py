@@ -12,6 +12,7 @@ from shared import PROTOCOL_VERSION
 from server.api.routes import alerts, devices, health, households, media, memories, personas, sessions, turns
 from server.config import Settings
 from server.errors import install_error_handlers
+from server.pipeline.gate import TurnGate, capacity_for
 from server.services.http import make_http_client
 from server.services.registry import build_services
 from server.state import AppState
@@ -27,7 +28,14 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     db = Database(settings.db_path)
     media_store = MediaStore(db, settings.media_dir, load_secret(settings.data_dir))
     http = make_http_client(transport=http_transport)
-    state = AppState(settings=settings, db=db, media=media_store, http=http, services=build_services(settings, http))
+    state = AppState(
+        settings=settings,
+        db=db,
+        media=media_store,
+        http=http,
+        services=build_services(settings, http),
+        gate=TurnGate(capacity_for(settings), settings.turn_wait_s),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

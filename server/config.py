@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     media_url_ttl_s: int = Field(default=3600, gt=0)
     # Warm the embedded models at start so the first turn is not slow.
     preload_engines: bool = True
+    # Turns this process works on at once (0: decided from the providers), and how long
+    # one more may wait for a place before the tablet is told "busy".
+    max_concurrent_turns: int = Field(default=0, ge=0, le=10_000)
+    turn_wait_s: float = Field(default=10.0, ge=0, le=300)
 
     @classmethod
     def settings_customise_sources(

@@ -49,9 +49,37 @@ def get_caregiver(principal: Annotated[Principal, Depends(get_principal)]) -> Pr
     return principal
 
 
+def get_editor(caregiver: Annotated[Principal, Depends(get_caregiver)]) -> Principal:
+    if not caregiver.can_edit:
+        raise ApiError(403, "forbidden", "A viewer can read but not change anything.")
+    return caregiver
+
+
+def get_owner(caregiver: Annotated[Principal, Depends(get_caregiver)]) -> Principal:
+    if caregiver.role != "owner":
+        raise ApiError(403, "forbidden", "Only the household's owner can do this.")
+    return caregiver
+
+
+def get_device(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if principal.kind != "device":
+        raise ApiError(403, "forbidden", "Only a paired tablet can do this.")
+    return principal
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+# Any caregiver of the household, viewers included: may read.
 CaregiverDep = Annotated[Principal, Depends(get_caregiver)]
+# Owners and caregivers: may change things.
+EditorDep = Annotated[Principal, Depends(get_editor)]
+OwnerDep = Annotated[Principal, Depends(get_owner)]
+DeviceDep = Annotated[Principal, Depends(get_device)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, for counting failed guesses (proxies' headers are not trusted)."""
+    return request.client.host if request.client else "unknown"
 
 
 def owned_persona(db: Database, principal: Principal, persona_id: str) -> Persona:

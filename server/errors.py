@@ -13,8 +13,9 @@ log = logging.getLogger("keepsake")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, details: object | None = None):
+    def __init__(self, status: int, code: str, message: str, *, details: object | None = None, headers: dict | None = None):
         super().__init__(message)
+        self.headers = headers
         self.status = status
         self.code = code
         self.message = message
@@ -57,7 +58,7 @@ def _readable(errors: list[dict]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

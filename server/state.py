@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from server.config import Settings
+from server.pipeline.gate import TurnGate
 from server.services.registry import Services
 from server.storage.db import Database
 from server.storage.media import MediaStore
@@ -23,3 +24,4 @@ class AppState:
     media: MediaStore
     http: httpx.AsyncClient
     services: Services
+    gate: TurnGate

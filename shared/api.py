@@ -142,6 +142,7 @@ class Persona(BaseModel):
     disclosure: bool = True
     portrait_url: str | None = None
     consent: ConsentOut | None = None
+    status: Literal["active", "retiring", "archived"] = "active"
     memory_count: int = 0
     created_at: datetime
     updated_at: datetime
@@ -238,6 +239,7 @@ class SessionOut(BaseModel):
     id: str
     persona: Persona
     greeting: Greeting | None = None
+    ended: bool = False  # a limit or quiet hours: the greeting is a warm goodbye
     created_at: datetime
 
 
@@ -278,3 +280,122 @@ def parse_event(line: str | bytes) -> TurnEvent:
     if model is None:
         raise ValueError(f"unknown event type {kind!r}")
     return model.model_validate(data)
+
+
+# --- households: settings, caregivers, audit -----------------------------
+
+Role = Literal["owner", "caregiver", "viewer"]
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class HouseholdSettings(Strict):
+    """Who the tablet shows and the server alerts when the relative is in trouble."""
+
+    crisis_contact_name: str | None = Field(default=None, max_length=NAME_MAX)
+    crisis_contact_phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+() .\-]{3,40}$")
+    emergency_number: str | None = Field(default=None, max_length=16, pattern=r"^[0-9+]{2,16}$")
+    webhook_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://[^\s]+$")
+
+
+class HouseholdOut(BaseModel):
+    id: str
+    name: str
+    settings: HouseholdSettings
+    created_at: datetime
+
+
+class InvitationCreate(Strict):
+    role: Literal["caregiver", "viewer"] = "caregiver"
+
+
+class InvitationOut(BaseModel):
+    code: str
+    role: Role
+    expires_at: datetime
+
+
+class InvitationAccept(Strict):
+    code: str = Field(min_length=4, max_length=32)
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=8, max_length=256)
+
+
+class CaregiverOut(BaseModel):
+    id: str
+    email: str
+    role: Role
+    created_at: datetime
+
+
+class JoinedOut(BaseModel):
+    household_id: str
+    token: str
+    role: Role
+
+
+class AuditEntry(BaseModel):
+    id: str
+    actor_kind: str
+    actor_id: str
+    action: str
+    target: str | None = None
+    detail: str | None = None
+    created_at: datetime
+
+
+class Alert(BaseModel):
+    id: str
+    kind: str
+    message: str
+    persona_id: str | None = None
+    session_id: str | None = None
+    created_at: datetime
+
+
+# --- tablets: limits ------------------------------------------------------
+
+
+class DeviceSettings(Strict):
+    """Limits a caregiver sets per tablet; reaching one ends the talk with a warm goodbye."""
+
+    daily_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+    quiet_hours_start: str | None = Field(default=None, pattern=HHMM)
+    quiet_hours_end: str | None = Field(default=None, pattern=HHMM)
+    timezone: str = Field(default="UTC", min_length=1, max_length=64)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone; use a name like Europe/London or Asia/Shanghai") from None
+        return value
+
+
+class DeviceOut(BaseModel):
+    id: str
+    name: str
+    settings: DeviceSettings
+    declined: bool = False
+    created_at: datetime
+
+
+class DeviceSelf(BaseModel):
+    """What a tablet may know about itself and whom to show in a crisis."""
+
+    id: str
+    name: str
+    household_id: str
+    settings: DeviceSettings
+    crisis_contact_name: str | None = None
+    crisis_contact_phone: str | None = None
+    emergency_number: str | None = None
+    declined: bool = False
+
+
+class RetireRequest(Strict):
+    then: Literal["archive", "erase"] = "archive"
+    farewell: str | None = Field(default=None, max_length=2_000)

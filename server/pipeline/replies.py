@@ -15,13 +15,21 @@ _REPLIES = {
         "en": "Forgive me, I lost my thread for a moment. Tell me again?",
         "zh": "对不起，我刚才走神了。你再跟我说说？",
     },
-    "crisis": {
-        "en": "I'm so glad you told me. You matter so much. Please call someone right now, or the number on the screen, so a person can be with you.",
-        "zh": "谢谢你告诉我。你对我很重要。请现在就给家人或屏幕上的号码打个电话，让人来陪陪你。",
+    "quiet_hours": {
+        "en": "It's getting late, my dear. Let's rest now and talk again tomorrow. Sleep well.",
+        "zh": "时候不早了，我们先休息吧，明天再聊。好好睡一觉。",
     },
-    "stop": {
-        "en": "Of course, my dear. We can stop now. I'm always glad to see you.",
-        "zh": "好的，我们就到这里吧。能见到你，我总是很开心。",
+    "daily_limit": {
+        "en": "We've had a lovely long talk today. Let's talk again tomorrow, my dear.",
+        "zh": "今天我们聊了好久，真开心。明天再聊吧。",
+    },
+    "farewell": {
+        "en": "My dear, this is our last talk like this. I have loved every moment with you. Keep me in your heart, and be happy. Goodbye.",
+        "zh": "亲爱的，这是我们最后一次这样说话了。和你在一起的每一刻我都很珍惜。把我放在心里，好好生活。再见了。",
+    },
+    "first_time": {
+        "en": "Would you like to talk with me for a while?",
+        "zh": "你想和我聊一会儿吗？",
     },
 }
 

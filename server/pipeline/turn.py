@@ -10,26 +10,40 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from shared.api import DoneEvent, NoticeEvent, Persona, SentenceEvent, TranscriptEvent
+from shared.api import DeviceSettings, DoneEvent, NoticeEvent, Persona, SentenceEvent, TranscriptEvent
+from server.alerts import raise_alert
 from server.audio import is_silent
 from server.conversation import safety
-from server.conversation.intent import Intent, classify, extract_news
+from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, extract_news
+from server.conversation.story import touches_boundary
+from server.pipeline.limits import limit_reached
 from server.pipeline.replies import reply
+from server.retire import finish_farewell
 from server.pipeline.speech import Speaker
-from server.services.base import Audio, ConversationContext, ServiceError, ServiceFailure
+from server.services.base import Audio, Conversation, ConversationContext, ServiceError, ServiceFailure
 from server.services.registry import FallbackEvent, drain, start_collecting
 from server.state import AppState
-from server.storage import memories, personas, sessions
+from server.storage import accounts, households, memories, personas, sessions
 from server.text.sentences import SentenceSplitter
 
 log = logging.getLogger("keepsake.turn")
 
 # How many sentences may be synthesized ahead of the one being delivered.
 LOOKAHEAD = 2
+
+
+def naive_pipeline(settings) -> bool:
+    """KEEPSAKE_PIPELINE=naive: the benchmark's baseline (whole answer, then all speech, then send).
+
+    Read from the environment until Settings has a ``pipeline`` field.
+    """
+    mode = getattr(settings, "pipeline", None) or os.environ.get("KEEPSAKE_PIPELINE", "streamed")
+    return str(mode).lower() == "naive"
 
 
 @dataclass
@@ -41,6 +55,9 @@ class TurnInput:
     received_at: float  # perf_counter when the relative's upload ended: the clock starts here
     text: str | None = None
     audio: Audio | None = None
+    device_id: str | None = None
+    device_settings: DeviceSettings | None = None
+    farewell: bool = False
 
 
 @dataclass
@@ -105,6 +122,7 @@ class TurnPipeline:
             yield _line(NoticeEvent(code="turn_failed", message="Something went wrong; what the relative said is kept."))
         finally:
             self.record.timings["total"] = self._ms()
+            sessions.touch(self.state.db, self.turn.session_id)
             sessions.finish_turn(
                 self.state.db,
                 self.turn.turn_id,
@@ -112,6 +130,8 @@ class TurnPipeline:
                 reply=self.record.sentences,
                 timings=self.record.timings,
             )
+        if self.record.ended and self.turn.farewell:
+            await finish_farewell(self.state, self.turn.household_id, self.persona.id)
         yield _line(DoneEvent(turn_id=self.turn.turn_id, timings_ms=self.record.timings, ended=self.record.ended))
 
     async def _run(self) -> AsyncIterator[bytes]:
@@ -133,6 +153,10 @@ class TurnPipeline:
     _heard_language: str | None = None
 
     async def _transcribe(self, audio: Audio) -> str:
+        # Shielded: if the tablet goes away mid-recognition, the words are still saved.
+        return await asyncio.shield(asyncio.ensure_future(self._recognise(audio)))
+
+    async def _recognise(self, audio: Audio) -> str:
         started = time.perf_counter()
         try:
             if is_silent(audio):
@@ -151,39 +175,58 @@ class TurnPipeline:
         return text
 
     async def _answer(self, text: str) -> AsyncIterator[bytes]:
-        db = self.state.db
+        db, turn, persona = self.state.db, self.turn, self.persona
+        limit = limit_reached(db, turn.device_id, turn.device_settings)
+        if limit is not None:
+            self._end_conversation()
+            self.notice(limit, "A limit the caregivers set was reached; the conversation ends for now.")
+            async for line in self._speak_all([reply(limit, self.language)]):
+                yield line
+            return
+
         intent = classify(text)
         if intent is Intent.CRISIS:
-            sessions.add_alert(db, self.turn.household_id, self.persona.id, self.turn.session_id, "crisis", text)
-            self.notice("crisis", "The caregivers have been alerted.", {"alert": "crisis"})
-            async for line in self._speak_all([reply("crisis", self.language)]):
-                yield line
-            return
-        if intent is Intent.STOP:
-            sessions.add_alert(db, self.turn.household_id, self.persona.id, self.turn.session_id, "relative_stopped", text)
-            sessions.end(db, self.turn.household_id, self.turn.session_id)
-            self.record.ended = True
-            self.notice("conversation_ended", "The relative asked to stop; the caregivers have been told.")
-            async for line in self._speak_all([reply("stop", self.language)]):
-                yield line
-            return
-        if intent is Intent.NEWS:
+            contact = households.settings(db, turn.household_id)
+            raise_alert(self.state, turn.household_id, "crisis", text, persona_id=persona.id, session_id=turn.session_id)
+            self.notice("crisis", "The caregivers have been alerted.", {
+                "kind": (crisis_kind(text) or CrisisKind.SELF_HARM).value,
+                "contact_name": contact.crisis_contact_name,
+                "contact_phone": contact.crisis_contact_phone,
+                "emergency_number": contact.emergency_number,
+            })
+        elif intent is Intent.STOP:
+            raise_alert(self.state, turn.household_id, "relative_stopped", text, persona_id=persona.id, session_id=turn.session_id)
+            if turn.device_id:
+                accounts.set_declined(db, turn.device_id, True)
+            self._end_conversation()
+            self.notice("relative_declined", "The relative asked to stop; the caregivers have been told. Do not restart by yourself.")
+        elif intent is Intent.GOODBYE:
+            self._end_conversation()
+        if intent not in (Intent.CRISIS, Intent.STOP):
+            # News can come inside any turn ("Bye Nana, I'm off to my new job!"): keep it.
             news = extract_news(text)
             if news:
-                memories.add_fact(db, self.turn.household_id, self.persona.id, self.turn.session_id, news)
-        if intent is Intent.GOODBYE:
-            self.record.ended = True
+                memories.add_fact(db, turn.household_id, persona.id, turn.session_id, news)
 
+        profile = personas.profile(persona)
         ctx = ConversationContext(
-            persona=personas.profile(self.persona),
+            persona=profile,
             user_text=text,
-            memories=memories.retrieve(db, self.persona.id, text),
-            facts=memories.facts_for(db, self.persona.id),
-            history=sessions.recent_lines(db, self.persona.id),
+            memories=memories.retrieve(db, persona.id, text),
+            facts=memories.facts_for(db, persona.id),
+            history=sessions.recent_lines(db, persona.id),
             language=self.language,
         )
-        async for line in self._speak_stream(self._sentences(ctx)):
+        # Crisis, stop, "are you real?" and the family's boundaries get the fixed, careful
+        # answers of story mode whatever the persona's mode: no model improvises there.
+        careful = intent in (Intent.CRISIS, Intent.STOP, Intent.ASK_IF_REAL) or touches_boundary(text, profile)
+        conversation = self.state.services.story if careful else self._conversation()
+        async for line in self._speak_stream(self._sentences(conversation, ctx)):
             yield line
+
+    def _end_conversation(self) -> None:
+        self.record.ended = True
+        sessions.end(self.state.db, self.turn.household_id, self.turn.session_id)
 
     def _conversation(self):
         """Generative mode only with consent for generated answers; otherwise the person's own words."""
@@ -193,10 +236,10 @@ class TurnPipeline:
             return self.state.services.llm
         return self.state.services.story
 
-    async def _sentences(self, ctx: ConversationContext) -> AsyncIterator[str]:
+    async def _sentences(self, conversation: Conversation, ctx: ConversationContext) -> AsyncIterator[str]:
         splitter = SentenceSplitter()
         produced = False
-        async for piece in self._conversation().reply(ctx):
+        async for piece in conversation.reply(ctx):
             if isinstance(piece, ServiceFailure):
                 log.warning("conversation failed: %s", piece.error)
                 self.notice("llm_failed", "The conversation service failed; the answer was cut short.")
@@ -220,6 +263,10 @@ class TurnPipeline:
 
     async def _speak_stream(self, sentences: AsyncIterator[str]) -> AsyncIterator[bytes]:
         """Synthesize up to LOOKAHEAD sentences ahead and deliver them strictly in order."""
+        if naive_pipeline(self.state.settings):
+            async for line in self._speak_naive(sentences):
+                yield line
+            return
         queue: asyncio.Queue[asyncio.Task | None] = asyncio.Queue(maxsize=LOOKAHEAD)
 
         async def produce() -> None:
@@ -263,14 +310,32 @@ class TurnPipeline:
                 if task is not None:
                     task.cancel()
 
+    async def _speak_naive(self, sentences: AsyncIterator[str]) -> AsyncIterator[bytes]:
+        """The benchmark's baseline only: whole answer, then speech for every sentence, then send."""
+        texts = [self._checked(sentence) async for sentence in sentences]
+        self.record.timings["first_text"] = self._ms()
+        events: list[SentenceEvent] = []
+        for index, text in enumerate(texts):
+            try:
+                events.append(await self.speaker.speak(index, text))
+            except ServiceError as err:
+                log.warning("speech failed for a sentence: %s", err)
+                self.notice("tts_failed", "A sentence could not be spoken.")
+        self.record.timings["first_audio"] = self._ms()
+        for line in self._drain_notices():
+            yield line
+        for event in events:
+            self.record.sentences.append({"index": event.index, "text": event.text, "audio_url": event.audio_url})
+            yield _line(event)
+
     def _checked(self, sentence: str) -> str:
         """Every sentence passes the safety check before it can be spoken."""
         verdict = safety.check_outgoing(sentence, self.language)
         if verdict.allowed:
             return sentence
-        sessions.add_alert(
-            self.state.db, self.turn.household_id, self.persona.id, self.turn.session_id, "blocked_sentence",
-            f"{verdict.reason}: {sentence}",
+        raise_alert(
+            self.state, self.turn.household_id, "blocked_sentence", f"{verdict.reason}: {sentence}",
+            persona_id=self.persona.id, session_id=self.turn.session_id,
         )
         self.notice("sentence_blocked", "A sentence was replaced by a safe one and reported to the caregivers.")
         return verdict.replacement

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
+from shared.api import DeviceOut, DeviceSettings
 from server import security
 from server.storage.db import Database, iso, new_id, now, parse_time
 
@@ -21,6 +23,10 @@ class Principal:
     @property
     def is_caregiver(self) -> bool:
         return self.kind == "caregiver"
+
+    @property
+    def can_edit(self) -> bool:
+        return self.kind == "caregiver" and self.role in ("owner", "caregiver")
 
 
 class EmailTaken(Exception):
@@ -110,12 +116,48 @@ def redeem_pairing_code(db: Database, code: str, device_name: str) -> tuple[str,
     return device_id, token, row["household_id"]
 
 
-def list_devices(db: Database, household_id: str) -> list[dict]:
-    rows = db.all(
-        "SELECT id, name, created_at FROM devices WHERE household_id = ? AND revoked_at IS NULL ORDER BY created_at",
-        (household_id,),
+def _device(row) -> DeviceOut:
+    return DeviceOut(
+        id=row["id"],
+        name=row["name"],
+        settings=DeviceSettings.model_validate(json.loads(row["settings"] or "{}")),
+        declined=row["declined_at"] is not None,
+        created_at=parse_time(row["created_at"]),
     )
-    return [dict(r) for r in rows]
+
+
+def list_devices(db: Database, household_id: str) -> list[DeviceOut]:
+    rows = db.all(
+        "SELECT * FROM devices WHERE household_id = ? AND revoked_at IS NULL ORDER BY created_at", (household_id,)
+    )
+    return [_device(r) for r in rows]
+
+
+def get_device(db: Database, household_id: str, device_id: str) -> DeviceOut | None:
+    row = db.one(
+        "SELECT * FROM devices WHERE id = ? AND household_id = ? AND revoked_at IS NULL", (device_id, household_id)
+    )
+    return _device(row) if row else None
+
+
+def update_device(db: Database, household_id: str, device_id: str, settings: DeviceSettings) -> DeviceOut | None:
+    db.execute(
+        "UPDATE devices SET settings = ? WHERE id = ? AND household_id = ? AND revoked_at IS NULL",
+        (settings.model_dump_json(), device_id, household_id),
+    )
+    return get_device(db, household_id, device_id)
+
+
+def set_declined(db: Database, device_id: str, declined: bool) -> None:
+    """The relative said they do not want this; the tablet must not start talking by itself."""
+    db.execute("UPDATE devices SET declined_at = ? WHERE id = ?", (iso() if declined else None, device_id))
+
+
+def revoke_caregiver_tokens(db: Database, caregiver_id: str) -> None:
+    db.execute(
+        "UPDATE tokens SET revoked_at = ? WHERE kind = 'caregiver' AND subject_id = ? AND revoked_at IS NULL",
+        (iso(), caregiver_id),
+    )
 
 
 def revoke_device(db: Database, household_id: str, device_id: str) -> bool:

@@ -136,4 +136,93 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX alerts_household ON alerts(household_id, created_at);
     """,
+    # 2: trust — household and tablet settings, roles and invitations, audit log,
+    #    guessing limits, persona retirement, session activity for daily limits
+    """
+    ALTER TABLE households ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE devices ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE devices ADD COLUMN declined_at TEXT;
+    ALTER TABLE personas ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+    ALTER TABLE personas ADD COLUMN retire_to TEXT;
+    ALTER TABLE personas ADD COLUMN farewell TEXT;
+    ALTER TABLE sessions ADD COLUMN last_activity_at TEXT;
+    ALTER TABLE sessions ADD COLUMN farewell INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE invitations (
+        code_hash TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL REFERENCES households(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE audit_log (
+        id TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL,
+        actor_kind TEXT NOT NULL,
+        actor_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX audit_household ON audit_log(household_id, created_at);
+    -- Failed guesses (pairing codes, logins), kept in the database so every server process sees them.
+    CREATE TABLE auth_failures (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX auth_failures_key ON auth_failures(scope, key, created_at);
+    """,
+    # 3: the persona studio — imported sources and where each memory came from,
+    #    import jobs with progress (in the database, so any server process can report them),
+    #    and checked voice samples for cloning
+    """
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY,
+        persona_id TEXT NOT NULL REFERENCES personas(id) ON DELETE CASCADE,
+        household_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        media_id TEXT REFERENCES media(id) ON DELETE SET NULL,
+        details TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX sources_persona ON sources(persona_id, created_at);
+    ALTER TABLE memories ADD COLUMN source_id TEXT REFERENCES sources(id) ON DELETE CASCADE;
+    ALTER TABLE memories ADD COLUMN position TEXT;
+    CREATE INDEX memories_source ON memories(source_id);
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        household_id TEXT NOT NULL,
+        persona_id TEXT,
+        source_id TEXT,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+        percent REAL NOT NULL DEFAULT 0,
+        stage TEXT,
+        counts TEXT NOT NULL DEFAULT '{}',
+        errors TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE INDEX jobs_household ON jobs(household_id, created_at);
+    CREATE TABLE voice_samples (
+        id TEXT PRIMARY KEY,
+        persona_id TEXT NOT NULL REFERENCES personas(id) ON DELETE CASCADE,
+        household_id TEXT NOT NULL,
+        media_id TEXT REFERENCES media(id) ON DELETE SET NULL,
+        filename TEXT,
+        duration_s REAL NOT NULL,
+        speech_s REAL NOT NULL,
+        usable INTEGER NOT NULL,
+        verdict TEXT NOT NULL,
+        message TEXT NOT NULL,
+        metrics TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX voice_samples_persona ON voice_samples(persona_id, created_at);
+    """,
 ]

@@ -49,6 +49,7 @@ def _persona(db: Database, row: sqlite3.Row) -> Persona:
         disclosure=bool(row["disclosure"]),
         portrait_url=f"/v1/personas/{row['id']}/portrait" if row["portrait_media_id"] else None,
         consent=latest_consent(db, row["id"]),
+        status=row["status"],
         memory_count=count,
         created_at=parse_time(row["created_at"]),
         updated_at=parse_time(row["updated_at"]),
@@ -130,6 +131,20 @@ def set_portrait(db: Database, household_id: str, persona_id: str, media_id: str
 def portrait_media_id(db: Database, household_id: str, persona_id: str) -> str | None:
     row = _row(db, household_id, persona_id)
     return row["portrait_media_id"] if row else None
+
+
+def set_status(db: Database, household_id: str, persona_id: str, status: str, *, retire_to: str | None = None, farewell: str | None = None) -> None:
+    db.execute(
+        "UPDATE personas SET status = ?, retire_to = COALESCE(?, retire_to), farewell = COALESCE(?, farewell), updated_at = ?"
+        " WHERE id = ? AND household_id = ?",
+        (status, retire_to, farewell, iso(), persona_id, household_id),
+    )
+
+
+def retirement(db: Database, persona_id: str) -> tuple[str | None, str | None]:
+    """(archive|erase, the farewell words the family wrote) for a retiring persona."""
+    row = db.one("SELECT retire_to, farewell FROM personas WHERE id = ?", (persona_id,))
+    return (row["retire_to"], row["farewell"]) if row else (None, None)
 
 
 def delete(db: Database, household_id: str, persona_id: str) -> bool:

@@ -10,12 +10,13 @@ from server.services.base import HistoryLine
 from server.storage.db import Database, dumps, iso, new_id, parse_time
 
 
-def create(db: Database, household_id: str, persona_id: str, device_id: str | None) -> dict:
+def create(db: Database, household_id: str, persona_id: str, device_id: str | None, *, farewell: bool = False) -> dict:
     session_id = new_id("ses")
     stamp = iso()
     db.execute(
-        "INSERT INTO sessions (id, household_id, persona_id, device_id, created_at) VALUES (?,?,?,?,?)",
-        (session_id, household_id, persona_id, device_id, stamp),
+        "INSERT INTO sessions (id, household_id, persona_id, device_id, created_at, last_activity_at, farewell)"
+        " VALUES (?,?,?,?,?,?,?)",
+        (session_id, household_id, persona_id, device_id, stamp, stamp, int(farewell)),
     )
     return {"id": session_id, "persona_id": persona_id, "created_at": parse_time(stamp)}
 
@@ -32,6 +33,18 @@ def end(db: Database, household_id: str, session_id: str) -> bool:
         ).rowcount
         == 1
     )
+
+
+def touch(db: Database, session_id: str) -> None:
+    db.execute("UPDATE sessions SET last_activity_at = ? WHERE id = ?", (iso(), session_id))
+
+
+def device_has_talked(db: Database, device_id: str, persona_id: str) -> bool:
+    """Has this tablet had a conversation with this persona before (one with at least one turn)?"""
+    return db.one(
+        "SELECT 1 FROM sessions s JOIN turns t ON t.session_id = s.id WHERE s.device_id = ? AND s.persona_id = ? LIMIT 1",
+        (device_id, persona_id),
+    ) is not None
 
 
 def start_turn(db: Database, household_id: str, session_id: str, *, text: str | None, audio_media_id: str | None) -> str:

@@ -1,35 +1,75 @@
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
-from shared.api import DeviceCreate, DeviceCreated, PairingCodeOut
-from server.deps import CaregiverDep, DbDep, StateDep
+from shared.api import DeviceCreate, DeviceCreated, DeviceOut, DeviceSelf, DeviceSettings, PairingCodeOut
+from server.deps import CaregiverDep, DbDep, DeviceDep, EditorDep, StateDep, client_address
 from server.errors import ApiError, not_found
-from server.storage import accounts
+from server.storage import accounts, audit, guard, households
 
 router = APIRouter(tags=["devices"])
 
 
 @router.post("/v1/pairing-codes", status_code=201, response_model=PairingCodeOut)
-def create_pairing_code(caregiver: CaregiverDep, state: StateDep) -> PairingCodeOut:
-    code, expires_at = accounts.create_pairing_code(state.db, caregiver.household_id, state.settings.pairing_code_ttl_s)
+def create_pairing_code(editor: EditorDep, state: StateDep) -> PairingCodeOut:
+    code, expires_at = accounts.create_pairing_code(state.db, editor.household_id, state.settings.pairing_code_ttl_s)
+    audit.record(state.db, editor, "create_pairing_code")
     return PairingCodeOut(code=code, expires_at=expires_at)
 
 
 @router.post("/v1/devices", status_code=201, response_model=DeviceCreated)
-def pair_device(body: DeviceCreate, db: DbDep) -> DeviceCreated:
+def pair_device(body: DeviceCreate, request: Request, db: DbDep) -> DeviceCreated:
+    address = client_address(request)
+    if guard.locked(db, "pair_ip", address):
+        raise ApiError(429, "too_many_attempts", "Too many wrong pairing codes. Wait 15 minutes and try again.")
     paired = accounts.redeem_pairing_code(db, body.pairing_code, body.name)
     if paired is None:
+        guard.fail(db, "pair_ip", address)
         raise ApiError(400, "bad_pairing_code", "This pairing code is not valid. Ask for a new one; codes work once and expire.")
     device_id, token, household_id = paired
     return DeviceCreated(device_id=device_id, device_token=token, household_id=household_id)
 
 
-@router.get("/v1/devices")
-def list_devices(caregiver: CaregiverDep, db: DbDep) -> list[dict]:
+@router.get("/v1/devices", response_model=list[DeviceOut])
+def list_devices(caregiver: CaregiverDep, db: DbDep) -> list[DeviceOut]:
     return accounts.list_devices(db, caregiver.household_id)
 
 
-@router.delete("/v1/devices/{device_id}", status_code=204)
-def unpair_device(device_id: str, caregiver: CaregiverDep, db: DbDep) -> Response:
-    if not accounts.revoke_device(db, caregiver.household_id, device_id):
+@router.get("/v1/devices/me", response_model=DeviceSelf)
+def this_device(device: DeviceDep, db: DbDep) -> DeviceSelf:
+    """The tablet's own settings and whom to show when the relative needs help."""
+    mine = accounts.get_device(db, device.household_id, device.subject_id)
+    contact = households.settings(db, device.household_id)
+    return DeviceSelf(
+        id=mine.id,
+        name=mine.name,
+        household_id=device.household_id,
+        settings=mine.settings,
+        crisis_contact_name=contact.crisis_contact_name,
+        crisis_contact_phone=contact.crisis_contact_phone,
+        emergency_number=contact.emergency_number,
+        declined=mine.declined,
+    )
+
+
+@router.delete("/v1/devices/me", status_code=204)
+def unpair_this_device(device: DeviceDep, db: DbDep) -> Response:
+    accounts.revoke_device(db, device.household_id, device.subject_id)
+    audit.record(db, device, "unpair_device", device.subject_id)
+    return Response(status_code=204)
+
+
+@router.patch("/v1/devices/{device_id}", response_model=DeviceOut)
+def set_device_limits(device_id: str, body: DeviceSettings, editor: EditorDep, db: DbDep) -> DeviceOut:
+    """Daily minutes and quiet hours for one tablet."""
+    updated = accounts.update_device(db, editor.household_id, device_id, body)
+    if updated is None:
         raise not_found("Device")
+    audit.record(db, editor, "update_device_limits", device_id)
+    return updated
+
+
+@router.delete("/v1/devices/{device_id}", status_code=204)
+def unpair_device(device_id: str, editor: EditorDep, db: DbDep) -> Response:
+    if not accounts.revoke_device(db, editor.household_id, device_id):
+        raise not_found("Device")
+    audit.record(db, editor, "unpair_device", device_id)
     return Response(status_code=204)

@@ -1,9 +1,22 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
-from shared.api import HouseholdCreate, HouseholdCreated, LoginRequest, TokenOut
-from server.deps import DbDep, PrincipalDep
-from server.errors import ApiError
-from server.storage import accounts
+from shared.api import (
+    AuditEntry,
+    CaregiverOut,
+    HouseholdCreate,
+    HouseholdCreated,
+    HouseholdOut,
+    HouseholdSettings,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationOut,
+    JoinedOut,
+    LoginRequest,
+    TokenOut,
+)
+from server.deps import CaregiverDep, DbDep, EditorDep, OwnerDep, client_address
+from server.errors import ApiError, not_found
+from server.storage import accounts, audit, guard, households
 from server.storage.accounts import EmailTaken
 
 router = APIRouter(tags=["households"])
@@ -19,8 +32,85 @@ def create_household(body: HouseholdCreate, db: DbDep) -> HouseholdCreated:
 
 
 @router.post("/v1/auth/login", response_model=TokenOut)
-def login(body: LoginRequest, db: DbDep) -> TokenOut:
+def login(body: LoginRequest, request: Request, db: DbDep) -> TokenOut:
+    address, email = client_address(request), body.email.lower()
+    if guard.locked(db, "login_ip", address) or guard.locked(db, "login_email", email):
+        raise ApiError(429, "too_many_attempts", "Too many wrong passwords. Wait 15 minutes and try again.")
     token = accounts.login(db, body.email, body.password)
     if token is None:
+        guard.fail(db, "login_ip", address)
+        guard.fail(db, "login_email", email)
         raise ApiError(401, "bad_credentials", "The e-mail or password is not right.")
+    guard.clear(db, "login_email", email)
     return TokenOut(token=token)
+
+
+@router.post("/v1/auth/logout", status_code=204)
+def logout(request: Request, caregiver: CaregiverDep, db: DbDep) -> Response:
+    """Revoke the token this request came with."""
+    token = request.headers.get("authorization", "").partition(" ")[2].strip()
+    accounts.revoke_token(db, token)
+    return Response(status_code=204)
+
+
+@router.post("/v1/auth/logout-all", status_code=204)
+def logout_everywhere(caregiver: CaregiverDep, db: DbDep) -> Response:
+    """Revoke every token of this caregiver, on every device."""
+    accounts.revoke_caregiver_tokens(db, caregiver.subject_id)
+    audit.record(db, caregiver, "logout_everywhere")
+    return Response(status_code=204)
+
+
+@router.get("/v1/household", response_model=HouseholdOut)
+def get_household(caregiver: CaregiverDep, db: DbDep) -> HouseholdOut:
+    return households.get(db, caregiver.household_id)
+
+
+@router.patch("/v1/household/settings", response_model=HouseholdOut)
+def update_household_settings(body: HouseholdSettings, editor: EditorDep, db: DbDep) -> HouseholdOut:
+    """The crisis contact and emergency number the tablet shows, and the webhook alerts go to."""
+    updated = households.update_settings(db, editor.household_id, body.model_dump(exclude_unset=True))
+    audit.record(db, editor, "update_household_settings", editor.household_id, ",".join(sorted(body.model_fields_set)))
+    return updated
+
+
+@router.get("/v1/caregivers", response_model=list[CaregiverOut])
+def list_caregivers(caregiver: CaregiverDep, db: DbDep) -> list[CaregiverOut]:
+    return households.caregivers(db, caregiver.household_id)
+
+
+@router.delete("/v1/caregivers/{caregiver_id}", status_code=204)
+def remove_caregiver(caregiver_id: str, owner: OwnerDep, db: DbDep) -> Response:
+    if not households.remove_caregiver(db, owner.household_id, caregiver_id):
+        raise not_found("Caregiver")
+    audit.record(db, owner, "remove_caregiver", caregiver_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/invitations", status_code=201, response_model=InvitationOut)
+def invite_caregiver(body: InvitationCreate, owner: OwnerDep, db: DbDep) -> InvitationOut:
+    """The owner invites another caregiver (or a viewer, who can only read)."""
+    code, expires_at = households.invite(db, owner.household_id, body.role, owner.subject_id)
+    audit.record(db, owner, "invite", body.role)
+    return InvitationOut(code=code, role=body.role, expires_at=expires_at)
+
+
+@router.post("/v1/invitations/accept", status_code=201, response_model=JoinedOut)
+def accept_invitation(body: InvitationAccept, request: Request, db: DbDep) -> JoinedOut:
+    address = client_address(request)
+    if guard.locked(db, "pair_ip", address):
+        raise ApiError(429, "too_many_attempts", "Too many wrong codes. Wait 15 minutes and try again.")
+    try:
+        joined = households.accept(db, body.code, body.email, body.password)
+    except EmailTaken:
+        raise ApiError(409, "email_taken", "A caregiver with this e-mail already exists.") from None
+    if joined is None:
+        guard.fail(db, "pair_ip", address)
+        raise ApiError(400, "bad_invitation", "This invitation is not valid; it may have expired or been used.")
+    household_id, token, role = joined
+    return JoinedOut(household_id=household_id, token=token, role=role)
+
+
+@router.get("/v1/audit", response_model=list[AuditEntry])
+def audit_log(caregiver: CaregiverDep, db: DbDep) -> list[AuditEntry]:
+    return audit.entries(db, caregiver.household_id)

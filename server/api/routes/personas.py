@@ -1,11 +1,16 @@
-from fastapi import APIRouter, Request, Response
+import asyncio
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import FileResponse
 
-from shared.api import ConsentCreate, ConsentOut, MouthPoint, Persona, PersonaCreate, PersonaUpdate
-from server.deps import CaregiverDep, DbDep, PrincipalDep, StateDep, owned_persona
+from shared.api import ConsentCreate, ConsentOut, MouthPoint, Persona, PersonaCreate, PersonaUpdate, RetireRequest
+from server.deps import CaregiverDep, DbDep, EditorDep, PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
+from server.erase import erase_persona
+from server.export import write_archive
 from server.portrait import check_image
-from server.storage import personas
+from server.storage import audit, personas
+
 
 router = APIRouter(tags=["personas"])
 
@@ -13,8 +18,10 @@ MAX_PORTRAIT_BYTES = 10 * 1024 * 1024
 
 
 @router.post("/v1/personas", status_code=201, response_model=Persona)
-def create_persona(body: PersonaCreate, caregiver: CaregiverDep, db: DbDep) -> Persona:
-    return personas.create(db, caregiver.household_id, body)
+def create_persona(body: PersonaCreate, editor: EditorDep, db: DbDep) -> Persona:
+    persona = personas.create(db, editor.household_id, body)
+    audit.record(db, editor, "create_persona", persona.id, persona.display_name)
+    return persona
 
 
 @router.get("/v1/personas", response_model=list[Persona])
@@ -28,31 +35,57 @@ def get_persona(persona_id: str, principal: PrincipalDep, db: DbDep) -> Persona:
 
 
 @router.patch("/v1/personas/{persona_id}", response_model=Persona)
-def update_persona(persona_id: str, body: PersonaUpdate, caregiver: CaregiverDep, db: DbDep) -> Persona:
-    persona = owned_persona(db, caregiver, persona_id)
+def update_persona(persona_id: str, body: PersonaUpdate, editor: EditorDep, db: DbDep) -> Persona:
+    persona = owned_persona(db, editor, persona_id)
     if body.mode == "generative" and persona.consent and persona.consent.scope == "own_words":
         raise ApiError(409, "consent_scope", "The consent given covers the person's own words only, so generative mode is not allowed.")
-    return personas.update(db, caregiver.household_id, persona_id, body)
+    updated = personas.update(db, editor.household_id, persona_id, body)
+    audit.record(db, editor, "update_persona", persona_id, ",".join(sorted(body.model_fields_set)))
+    return updated
 
 
 @router.delete("/v1/personas/{persona_id}", status_code=204)
-def delete_persona(persona_id: str, caregiver: CaregiverDep, state: StateDep) -> Response:
-    owned_persona(state.db, caregiver, persona_id)
-    personas.delete(state.db, caregiver.household_id, persona_id)
-    state.media.delete_for_persona(persona_id)
+async def delete_persona(persona_id: str, editor: EditorDep, state: StateDep) -> Response:
+    """Erase the persona: every memory, source, recording, transcript, media file and remote voice."""
+    persona = owned_persona(state.db, editor, persona_id)
+    await erase_persona(state, editor.household_id, persona)
+    audit.record(state.db, editor, "erase_persona", persona_id, persona.display_name)
     return Response(status_code=204)
 
 
+@router.post("/v1/personas/{persona_id}/retire", response_model=Persona)
+def retire_persona(persona_id: str, body: RetireRequest, editor: EditorDep, db: DbDep) -> Persona:
+    """One last farewell conversation; then the persona is archived (kept, silent) or erased."""
+    persona = owned_persona(db, editor, persona_id)
+    if persona.status == "archived":
+        raise ApiError(409, "persona_archived", "This persona is already archived.")
+    personas.set_status(db, editor.household_id, persona_id, "retiring", retire_to=body.then, farewell=body.farewell)
+    audit.record(db, editor, "retire_persona", persona_id, body.then)
+    return personas.get(db, editor.household_id, persona_id)
+
+
+@router.get("/v1/personas/{persona_id}/export", response_class=FileResponse, responses={200: {"content": {"application/zip": {}}}})
+async def export_persona(persona_id: str, editor: EditorDep, state: StateDep, background: BackgroundTasks) -> FileResponse:
+    """One archive with the persona's data as JSON and all its media."""
+    persona = owned_persona(state.db, editor, persona_id)
+    path = await asyncio.to_thread(write_archive, state, editor.household_id, [persona_id])
+    background.add_task(path.unlink, missing_ok=True)
+    audit.record(state.db, editor, "export_persona", persona_id)
+    return FileResponse(path, media_type="application/zip", filename=f"keepsake-{persona.display_name}.zip")
+
+
 @router.post("/v1/personas/{persona_id}/consent", status_code=201, response_model=ConsentOut)
-def give_consent(persona_id: str, body: ConsentCreate, caregiver: CaregiverDep, db: DbDep) -> ConsentOut:
-    persona = owned_persona(db, caregiver, persona_id)
+def give_consent(persona_id: str, body: ConsentCreate, editor: EditorDep, db: DbDep) -> ConsentOut:
+    persona = owned_persona(db, editor, persona_id)
     if body.scope == "own_words" and persona.mode == "generative":
         raise ApiError(
             409,
             "consent_scope",
             "This persona is in generative mode; consent for own words only does not allow that. Switch it to story mode first.",
         )
-    return personas.add_consent(db, caregiver.household_id, persona_id, body)
+    consent = personas.add_consent(db, editor.household_id, persona_id, body)
+    audit.record(db, editor, "record_consent", persona_id, f"{body.scope} by {body.given_by} ({body.relation})")
+    return consent
 
 
 @router.get("/v1/personas/{persona_id}/portrait", responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}})
@@ -60,15 +93,15 @@ def get_portrait(persona_id: str, principal: PrincipalDep, state: StateDep) -> F
     owned_persona(state.db, principal, persona_id)
     media_id = personas.portrait_media_id(state.db, principal.household_id, persona_id)
     media = state.media.get(media_id) if media_id else None
-    if media is None:
+    if media is None or not media.path.exists():
         raise not_found("Portrait")
     return FileResponse(media.path, media_type=media.mime)
 
 
 @router.put("/v1/personas/{persona_id}/portrait", response_model=Persona)
-async def put_portrait(persona_id: str, request: Request, caregiver: CaregiverDep, state: StateDep) -> Persona:
+async def put_portrait(persona_id: str, request: Request, editor: EditorDep, state: StateDep) -> Persona:
     """Upload the portrait as the raw body (image/png or image/jpeg). Optional ?mouth_x=&mouth_y= mark the mouth."""
-    owned_persona(state.db, caregiver, persona_id)
+    owned_persona(state.db, editor, persona_id)
     mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if mime not in ("image/png", "image/jpeg"):
         raise ApiError(415, "unsupported_media_type", "Send the portrait as image/png or image/jpeg.")
@@ -77,14 +110,15 @@ async def put_portrait(persona_id: str, request: Request, caregiver: CaregiverDe
         data += chunk
         if len(data) > MAX_PORTRAIT_BYTES:
             raise ApiError(413, "too_large", "The portrait is larger than 10 MB.")
-    check_image(bytes(data))
+    await asyncio.to_thread(check_image, bytes(data))
     mouth = None
     q = request.query_params
-    if "mouth_x" in q and "mouth_y" in q:
+    if "mouth_x" in q or "mouth_y" in q:
         try:
-            mouth = MouthPoint(x=float(q["mouth_x"]), y=float(q["mouth_y"]))
+            mouth = MouthPoint(x=float(q.get("mouth_x", "")), y=float(q.get("mouth_y", "")))
         except ValueError:
-            raise ApiError(422, "invalid_request", "mouth_x and mouth_y must be numbers between 0 and 1.") from None
-    media = state.media.put(caregiver.household_id, bytes(data), mime, "portrait", persona_id=persona_id)
-    personas.set_portrait(state.db, caregiver.household_id, persona_id, media.id, mouth)
-    return personas.get(state.db, caregiver.household_id, persona_id)
+            raise ApiError(422, "invalid_request", "mouth_x and mouth_y must both be numbers between 0 and 1.") from None
+    media = state.media.put(editor.household_id, bytes(data), mime, "portrait", persona_id=persona_id)
+    personas.set_portrait(state.db, editor.household_id, persona_id, media.id, mouth)
+    audit.record(state.db, editor, "set_portrait", persona_id)
+    return personas.get(state.db, editor.household_id, persona_id)

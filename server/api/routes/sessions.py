@@ -1,25 +1,53 @@
 from fastapi import APIRouter, Response
 
-from shared.api import Greeting, HistoryOut, SessionCreate, SessionOut
+from shared.api import Greeting, HistoryOut, Persona, SessionCreate, SessionOut
 from server.conversation.greeting import greeting_text
-from server.deps import DbDep, PrincipalDep, StateDep, owned_persona
+from server.deps import PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
+from server.pipeline.limits import limit_reached
+from server.pipeline.replies import reply
 from server.pipeline.speech import Speaker
+from server.retire import finish_farewell
 from server.services.base import ServiceError
-from server.storage import memories, personas, sessions
+from server.state import AppState
+from server.storage import accounts, memories, personas, sessions
+from server.storage.accounts import Principal
 from server.text.sentences import split_sentences
 
 router = APIRouter(tags=["sessions"])
 
 
+def _opening(state: AppState, principal: Principal, persona: Persona) -> tuple[str, bool]:
+    """What the persona says first, and whether that already ends the conversation."""
+    db = state.db
+    device = accounts.get_device(db, principal.household_id, principal.subject_id) if principal.kind == "device" else None
+    limit = limit_reached(db, device.id if device else None, device.settings if device else None)
+    if limit is not None:
+        return reply(limit, persona.language), True
+    if persona.status == "retiring":
+        _, farewell = personas.retirement(db, persona.id)
+        return farewell or reply("farewell", persona.language), False
+    text = greeting_text(personas.profile(persona), memories.facts_for(db, persona.id), disclose=persona.disclosure)
+    if device is not None and not sessions.device_has_talked(db, device.id, persona.id):
+        # The relative's own say: the first time, the avatar asks whether they want this at all.
+        text = f"{text} {reply('first_time', persona.language)}"
+    return text, False
+
+
 @router.post("/v1/sessions", status_code=201, response_model=SessionOut, response_model_exclude_none=True)
 async def start_session(body: SessionCreate, principal: PrincipalDep, state: StateDep) -> SessionOut:
     persona = owned_persona(state.db, principal, body.persona_id)
+    if persona.status == "archived":
+        raise ApiError(409, "persona_archived", "This persona has been retired and no longer talks. Its memories are kept for the family.")
     if persona.consent is None:
         raise ApiError(409, "consent_required", "Consent must be recorded for this persona before anyone can talk with it.")
     device_id = principal.subject_id if principal.kind == "device" else None
-    session = sessions.create(state.db, principal.household_id, persona.id, device_id)
-    text = greeting_text(personas.profile(persona), memories.facts_for(state.db, persona.id), disclose=persona.disclosure)
+    text, ended = _opening(state, principal, persona)
+    session = sessions.create(state.db, principal.household_id, persona.id, device_id, farewell=persona.status == "retiring")
+    if ended:
+        sessions.end(state.db, principal.household_id, session["id"])
+    elif device_id is not None:
+        accounts.set_declined(state.db, device_id, False)  # the relative chose to start this talk
     speaker = Speaker(
         state,
         household_id=principal.household_id,
@@ -34,19 +62,25 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
             spoken.append(await speaker.speak(index, sentence))
         except ServiceError:
             break  # the greeting's words still show as captions
-    return SessionOut(id=session["id"], persona=persona, greeting=Greeting(text=text, sentences=spoken), created_at=session["created_at"])
+    return SessionOut(
+        id=session["id"], persona=persona, greeting=Greeting(text=text, sentences=spoken), ended=ended, created_at=session["created_at"]
+    )
 
 
 @router.get("/v1/sessions/{session_id}/history", response_model=HistoryOut)
-def session_history(session_id: str, principal: PrincipalDep, db: DbDep) -> HistoryOut:
-    row = sessions.get(db, principal.household_id, session_id)
+def session_history(session_id: str, principal: PrincipalDep, state: StateDep) -> HistoryOut:
+    row = sessions.get(state.db, principal.household_id, session_id)
     if row is None:
         raise not_found("Session")
-    return HistoryOut(session_id=session_id, persona_id=row["persona_id"], items=sessions.history(db, session_id))
+    return HistoryOut(session_id=session_id, persona_id=row["persona_id"], items=sessions.history(state.db, session_id))
 
 
 @router.delete("/v1/sessions/{session_id}", status_code=204)
-def end_session(session_id: str, principal: PrincipalDep, db: DbDep) -> Response:
-    if not sessions.end(db, principal.household_id, session_id):
+async def end_session(session_id: str, principal: PrincipalDep, state: StateDep) -> Response:
+    row = sessions.get(state.db, principal.household_id, session_id)
+    if row is None:
         raise not_found("Session")
+    sessions.end(state.db, principal.household_id, session_id)
+    if row["farewell"]:
+        await finish_farewell(state, principal.household_id, row["persona_id"])
     return Response(status_code=204)

@@ -7,15 +7,31 @@ import time
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from shared.api import PlaybackReport, TextTurn
+from shared.api import Persona, PlaybackReport, TextTurn
 from server.audio import AudioDecodeError, decode_audio
 from server.deps import PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.pipeline.turn import TurnInput, TurnPipeline
-from server.storage import sessions
+from server.state import AppState
+from server.storage import accounts, sessions
+from server.storage.accounts import Principal
 from pydantic import ValidationError
 
 router = APIRouter(tags=["turns"])
+
+
+class GatedStreamingResponse(StreamingResponse):
+    """Holds the turn's place in the gate until the stream is over, however it ends."""
+
+    def __init__(self, content, *, release, **kwargs):
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
 
 # Containers PyAV decodes that phones and browsers record into.
 AUDIO_TYPES = {
@@ -55,6 +71,8 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     persona = owned_persona(db, principal, session["persona_id"])
     if persona.consent is None:
         raise ApiError(409, "consent_required", "Consent for this persona is no longer recorded.")
+    if persona.status == "archived":
+        raise ApiError(409, "persona_archived", "This persona has been retired and no longer talks.")
 
     mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if mime != "application/json" and mime not in AUDIO_TYPES:
@@ -63,6 +81,19 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     received_at = time.perf_counter()
     if not body:
         raise ApiError(400, "empty_body", "The turn has no speech and no text.")
+    release = await state.gate.acquire()  # 503 "busy" before anything is stored, so the tablet keeps and resends
+    try:
+        return await _start_turn(principal, state, session, persona, mime, body, received_at, release)
+    except BaseException:
+        release()
+        raise
+
+
+async def _start_turn(
+    principal: Principal, state: AppState, session, persona: Persona, mime: str, body: bytes, received_at: float, release
+) -> StreamingResponse:
+    db = state.db
+    session_id = session["id"]
 
     text = audio = None
     audio_media_id = None
@@ -82,6 +113,7 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
         stored = await asyncio.to_thread(state.media.put, principal.household_id, body, mime, "relative_speech", persona.id)
         audio_media_id = stored.id
 
+    device = accounts.get_device(db, principal.household_id, principal.subject_id) if principal.kind == "device" else None
     turn_id = sessions.start_turn(db, principal.household_id, session_id, text=text, audio_media_id=audio_media_id)
     pipeline = TurnPipeline(
         state,
@@ -93,10 +125,14 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
             received_at=received_at,
             text=text,
             audio=audio,
+            device_id=device.id if device else None,
+            device_settings=device.settings if device else None,
+            farewell=bool(session["farewell"]),
         ),
     )
-    return StreamingResponse(
+    return GatedStreamingResponse(
         pipeline.run(),
+        release=release,
         media_type="application/x-ndjson",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", "X-Turn-Id": turn_id},
     )

@@ -1,0 +1,44 @@
+"""Alerts for the caregivers: stored at once, and sent to the household's webhook if it has one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+from server.state import AppState
+from server.storage import households, sessions
+
+log = logging.getLogger("keepsake.alerts")
+
+WEBHOOK_TIMEOUT_S = 10
+_pending: set[asyncio.Task] = set()  # keeps webhook tasks alive until they finish
+
+
+def raise_alert(state: AppState, household_id: str, kind: str, message: str, *, persona_id: str | None = None, session_id: str | None = None) -> str:
+    alert_id = sessions.add_alert(state.db, household_id, persona_id, session_id, kind, message)
+    url = households.settings(state.db, household_id).webhook_url
+    if url:
+        payload = {"alert_id": alert_id, "household_id": household_id, "kind": kind, "message": message,
+                   "persona_id": persona_id, "session_id": session_id}
+        try:
+            task = asyncio.get_running_loop().create_task(_post(state.http, url, payload))
+        except RuntimeError:  # no loop (a sync route's thread): the stored alert is still listed in the API
+            log.warning("alert %s stored; webhook not sent from a thread without a loop", alert_id)
+        else:
+            _pending.add(task)
+            task.add_done_callback(_pending.discard)
+    return alert_id
+
+
+async def _post(http: httpx.AsyncClient, url: str, payload: dict) -> None:
+    # Two tries: an alert matters more than a duplicate.
+    for attempt in range(2):
+        try:
+            response = await http.post(url, json=payload, timeout=WEBHOOK_TIMEOUT_S)
+            if response.status_code < 500:
+                return
+        except httpx.HTTPError as err:
+            log.warning("alert webhook failed (attempt %d): %s", attempt + 1, err)
+        await asyncio.sleep(1)

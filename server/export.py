@@ -1,0 +1,59 @@
+"""A family's data in one archive: JSON plus the media files."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+from server.state import AppState
+from server.storage import households, memories, personas
+
+
+def _rows(state: AppState, sql: str, params: tuple) -> list[dict]:
+    return [dict(r) for r in state.db.all(sql, params)]
+
+
+def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[dict, list[str]]:
+    """Everything kept about one persona, and the ids of its media files."""
+    persona = personas.get(state.db, household_id, persona_id)
+    data = {
+        "persona": persona.model_dump(mode="json"),
+        "consents": _rows(state, "SELECT * FROM consents WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
+        "memories": [m.model_dump(mode="json") for m in memories.list_for(state.db, persona_id)],
+        "told_by_the_relative": memories.list_facts(state.db, persona_id),
+        "sessions": [],
+    }
+    for session in _rows(state, "SELECT * FROM sessions WHERE persona_id = ? ORDER BY created_at", (persona_id,)):
+        turns = _rows(state, "SELECT * FROM turns WHERE session_id = ? ORDER BY created_at", (session["id"],))
+        for turn in turns:
+            turn["reply"] = json.loads(turn["reply"] or "[]")
+            turn["timings"] = json.loads(turn["timings"] or "{}")
+        data["sessions"].append(session | {"turns": turns})
+    media_ids = [r["id"] for r in state.db.all("SELECT id FROM media WHERE persona_id = ?", (persona_id,))]
+    return data, media_ids
+
+
+def write_archive(state: AppState, household_id: str, persona_ids: list[str]) -> Path:
+    """A zip in a temporary file: data.json, and media/<id>.<ext> for every file."""
+    handle = tempfile.NamedTemporaryFile(prefix="keepsake-export-", suffix=".zip", delete=False)
+    handle.close()
+    path = Path(handle.name)
+    household = households.get(state.db, household_id)
+    everything = {
+        "format": "keepsake-export/1",
+        "household": household.model_dump(mode="json"),
+        "caregivers": [c.model_dump(mode="json") for c in households.caregivers(state.db, household_id)],
+        "personas": [],
+    }
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for persona_id in persona_ids:
+            data, media_ids = persona_data(state, household_id, persona_id)
+            everything["personas"].append(data)
+            for media_id in media_ids:
+                media = state.media.get(media_id)
+                if media and media.path.exists():
+                    archive.write(media.path, f"media/{media.path.name}")
+        archive.writestr("data.json", json.dumps(everything, ensure_ascii=False, indent=2, default=str))
+    return path
