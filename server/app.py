@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import asyncio
 from contextlib import asynccontextmanager
 
 import httpx
@@ -11,8 +12,9 @@ from fastapi import FastAPI
 from shared import PROTOCOL_VERSION
 from server.api.routes import alerts, devices, health, households, media, memories, personas, sessions, turns
 from server.config import Settings
-from server.errors import install_error_handlers
+from server.errors import documented_errors, install_error_handlers
 from server.pipeline.gate import TurnGate, capacity_for
+from server.recovery import recovery_loop
 from server.services.http import make_http_client
 from server.services.registry import build_services
 from server.state import AppState
@@ -42,7 +44,9 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         if settings.preload_engines:
             # Load the embedded models now, off the event loop, so the first turn is not the slow one.
             await state.services.warm()
+        recovery = asyncio.create_task(recovery_loop(state))
         yield
+        recovery.cancel()
         await http.aclose()
         db.close()
 
@@ -55,5 +59,5 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     app.state.keepsake = state
     install_error_handlers(app)
     for module in (health, households, devices, personas, memories, sessions, turns, media, alerts):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=documented_errors())
     return app

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # one more may wait for a place before the tablet is told "busy".
     max_concurrent_turns: int = Field(default=0, ge=0, le=10_000)
     turn_wait_s: float = Field(default=10.0, ge=0, le=300)
+    # A turn still unfinished after this long was cut off by a crash: recognise its words again.
+    turn_stale_s: float = Field(default=180.0, gt=0)
 
     @classmethod
     def settings_customise_sources(

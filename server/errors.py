@@ -22,6 +22,16 @@ class ApiError(Exception):
         self.details = details
 
 
+def documented_errors() -> dict:
+    """The error statuses any route may answer, for the OpenAPI document."""
+    from shared.api import ErrorBody
+
+    return {status: {"model": ErrorBody, "description": code.replace("_", " ")} for status, code in _STATUS_CODES.items()} | {
+        500: {"model": ErrorBody, "description": "internal"},
+        503: {"model": ErrorBody, "description": "busy"},
+    }
+
+
 def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 

@@ -399,3 +399,15 @@ class DeviceSelf(BaseModel):
 class RetireRequest(Strict):
     then: Literal["archive", "erase"] = "archive"
     farewell: str | None = Field(default=None, max_length=2_000)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[dict] | dict | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every failure has this shape, whatever the status."""
+
+    error: ErrorDetail

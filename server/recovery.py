@@ -1,0 +1,56 @@
+"""After a crash: finish understanding what the relative said in turns that were cut off.
+
+Their recording was stored before anything else, so nothing is lost; here the
+words are recognised again and the turn is marked as interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from server.audio import AudioDecodeError, decode_audio
+from server.services.base import ServiceError
+from server.state import AppState
+from server.storage import sessions
+from server.storage.db import iso, now
+
+log = logging.getLogger("keepsake.recovery")
+
+
+async def recovery_loop(state: AppState) -> None:
+    """Now and then, pick up turns left unfinished for longer than any turn takes.
+
+    Only stale turns: another server process on the same data may be in the
+    middle of a fresh one.
+    """
+    while True:
+        try:
+            await recover_cut_turns(state, older_than_s=state.settings.turn_stale_s)
+        except Exception:  # never let the loop die; try again next time
+            log.exception("recovery pass failed")
+        await asyncio.sleep(max(state.settings.turn_stale_s, 1))
+
+
+async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
+    cutoff = iso(now() - timedelta(seconds=older_than_s))
+    rows = state.db.all(
+        "SELECT id, user_text, user_audio_media_id FROM turns"
+        " WHERE status IN ('received', 'transcribed', 'answering') AND created_at < ?",
+        (cutoff,),
+    )
+    for row in rows:
+        if not row["user_text"] and row["user_audio_media_id"]:
+            media = state.media.get(row["user_audio_media_id"])
+            try:
+                audio = await asyncio.to_thread(decode_audio, media.path.read_bytes())
+                transcript = await state.services.asr.transcribe(audio)
+                if transcript.text.strip():
+                    sessions.set_transcript(state.db, row["id"], transcript.text.strip())
+            except (AudioDecodeError, ServiceError, OSError, AttributeError) as err:
+                log.warning("could not recognise cut turn %s again: %s", row["id"], err)
+        state.db.execute("UPDATE turns SET status = 'interrupted' WHERE id = ?", (row["id"],))
+    if rows:
+        log.info("recovered %d turns cut off by a stop", len(rows))
+    return len(rows)

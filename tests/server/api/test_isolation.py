@@ -1,0 +1,110 @@
+"""Every route, called with another household's token, finds nothing of the first household."""
+
+import re
+
+from tests.server.api.conftest import auth, events, new_household, new_persona
+
+# Routes anyone may call, or that act only on the caller's own household.
+PUBLIC = {("POST", "/v1/households"), ("POST", "/v1/auth/login"), ("POST", "/v1/devices"), ("POST", "/v1/invitations/accept"),
+          ("GET", "/healthz"), ("POST", "/v1/auth/logout"), ("POST", "/v1/auth/logout-all"), ("DELETE", "/v1/devices/me")}
+
+# A valid body for each route that takes one, so a 404 cannot hide behind a 422.
+VALID_BODIES = {
+    "/v1/personas/{persona_id}": {"biography": "changed"},
+    "/v1/personas/{persona_id}/memories": {"text": "a memory"},
+    "/v1/personas/{persona_id}/memories/{memory_id}": {"text": "changed"},
+    "/v1/personas/{persona_id}/facts/{fact_id}": {"text": "changed"},
+    "/v1/personas/{persona_id}/consent": {"given_by": "x", "relation": "x", "scope": "own_words", "statement": "x"},
+    "/v1/personas/{persona_id}/retire": {"then": "archive"},
+    "/v1/devices/{device_id}": {"daily_minutes": 5},
+    "/v1/sessions/{session_id}/turns": {"text": "hello"},
+    "/v1/sessions/{session_id}/turns/{turn_id}/playback": {"sentences_played": 0},
+}
+
+
+def household_a(client) -> tuple[dict, dict]:
+    """A household with one of everything, and the ids to put in paths."""
+    hh = new_household(client, "a@example.com")
+    persona = new_persona(client, hh)
+    code = client.post("/v1/pairing-codes", headers=hh["headers"]).json()["code"]
+    device = client.post("/v1/devices", json={"pairing_code": code, "name": "A's tablet"}).json()
+    session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+    evs = events(client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "My grandson was born!"}, headers=hh["headers"]))
+    memories = client.get(f"/v1/personas/{persona['id']}/memories", headers=hh["headers"]).json()
+    facts = client.get(f"/v1/personas/{persona['id']}/facts", headers=hh["headers"]).json()
+    invite = client.post("/v1/invitations", json={"role": "viewer"}, headers=hh["headers"]).json()
+    viewer = client.post("/v1/invitations/accept", json={"code": invite["code"], "email": "av@example.com", "password": "viewer password"})
+    caregivers = client.get("/v1/caregivers", headers=hh["headers"]).json()
+    sentence = next(e for e in evs if e["type"] == "sentence")
+    ids = {
+        "persona_id": persona["id"],
+        "session_id": session["id"],
+        "turn_id": evs[-1]["turn_id"],
+        "memory_id": memories[0]["id"],
+        "fact_id": facts[0]["id"],
+        "device_id": device["device_id"],
+        "caregiver_id": next(c["id"] for c in caregivers if c["role"] == "viewer"),
+        "media_id": sentence["audio_url"].split("/v1/media/")[1].split("?")[0],
+    }
+    assert viewer.status_code == 201
+    ids.update(extra_ids(client, hh, persona["id"]))
+    return hh, ids
+
+
+def extra_ids(client, hh, persona_id) -> dict:
+    """Ids of resources that other parts of the API add (sources, jobs, voice samples)."""
+    found = {}
+    paths = client.get("/openapi.json").json()["paths"]
+    if "/v1/personas/{persona_id}/sources" in paths:
+        r = client.post(f"/v1/personas/{persona_id}/sources", files={"file": ("letter.txt", b"Dear Anne,\nThe garden is lovely.\nLove, Mum", "text/plain")}, headers=hh["headers"])
+        if r.status_code in (200, 201, 202):
+            found["job_id"] = r.json().get("job_id")
+            found["source_id"] = r.json().get("source_id")
+    if "/v1/personas/{persona_id}/voice-samples" in paths:
+        listed = client.get(f"/v1/personas/{persona_id}/voice-samples", headers=hh["headers"])
+        if listed.status_code == 200 and listed.json():
+            first = listed.json()[0] if isinstance(listed.json(), list) else None
+            if first:
+                found["sample_id"] = first.get("id")
+    return {k: v for k, v in found.items() if v}
+
+
+def test_every_route_with_another_households_token(client):
+    a, ids = household_a(client)
+    b = new_household(client, "b@example.com")
+    paths = client.get("/openapi.json").json()["paths"]
+    checked = 0
+    for path, methods in paths.items():
+        for method in methods:
+            method = method.upper()
+            if (method, path) in PUBLIC or method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+                continue
+            params = re.findall(r"{(\w+)}", path)
+            missing = [p for p in params if p not in ids]
+            assert not missing, f"{method} {path}: add an id for {missing} to this test"
+            url = path.format(**ids)
+            payload = VALID_BODIES.get(path, {}) if method in ("POST", "PATCH", "PUT") else None
+            r = client.request(method, url, headers=b["headers"], json=payload)
+            body = r.text
+            if params:
+                # Anything addressed by an id of household A is not found (or refused) for B.
+                assert r.status_code in (403, 404), f"{method} {path} -> {r.status_code} {body[:200]}: add a valid body to VALID_BODIES?"
+            # Whatever B may see, none of A's ids appear in it.
+            for value in ids.values():
+                assert value not in body, f"{method} {path} leaked {value}"
+            checked += 1
+    assert checked >= 25
+    # And A still has everything.
+    assert client.get(f"/v1/personas/{ids['persona_id']}", headers=a["headers"]).status_code == 200
+    assert client.get(f"/v1/sessions/{ids['session_id']}/history", headers=a["headers"]).json()["items"]
+
+
+def test_device_token_sees_only_its_household(client):
+    a, ids = household_a(client)
+    b = new_household(client, "b@example.com")
+    code = client.post("/v1/pairing-codes", headers=b["headers"]).json()["code"]
+    b_tablet = auth(client.post("/v1/devices", json={"pairing_code": code, "name": "B's tablet"}).json()["device_token"])
+    assert client.get("/v1/personas", headers=b_tablet).json() == []
+    assert client.post("/v1/sessions", json={"persona_id": ids["persona_id"]}, headers=b_tablet).status_code == 404
+    assert client.get(f"/v1/personas/{ids['persona_id']}/portrait", headers=b_tablet).status_code == 404
+    assert client.get(f"/v1/media/{ids['media_id']}", headers=b_tablet).status_code == 404

@@ -1,0 +1,234 @@
+"""Trust rules at the API: roles, guessing, alerts, the relative's say, limits, retiring, export and erasure."""
+
+import io
+import json
+import zipfile
+
+import httpx
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.config import Settings, StageSettings
+from tests.server.api.conftest import FAKE, CONSENT, auth, events, new_household, new_persona
+
+
+def pair(client, hh) -> dict:
+    code = client.post("/v1/pairing-codes", headers=hh["headers"]).json()["code"]
+    device = client.post("/v1/devices", json={"pairing_code": code, "name": "Tablet"}).json()
+    return {"id": device["device_id"], "headers": auth(device["device_token"])}
+
+
+def talk(client, headers, session_id, text) -> list[dict]:
+    r = client.post(f"/v1/sessions/{session_id}/turns", json={"text": text}, headers=headers)
+    assert r.status_code == 200, r.text
+    return events(r)
+
+
+def session(client, headers, persona_id) -> dict:
+    r = client.post("/v1/sessions", json={"persona_id": persona_id}, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_roles_owner_invites_viewer_reads_only(client):
+    owner = new_household(client)
+    persona = new_persona(client, owner)
+    invite = client.post("/v1/invitations", json={"role": "viewer"}, headers=owner["headers"])
+    assert invite.status_code == 201
+    joined = client.post("/v1/invitations/accept", json={"code": invite.json()["code"], "email": "v@example.com", "password": "viewer password"})
+    assert joined.status_code == 201 and joined.json()["role"] == "viewer"
+    viewer = auth(joined.json()["token"])
+    assert client.get(f"/v1/personas/{persona['id']}/memories", headers=viewer).status_code == 200
+    assert client.patch(f"/v1/personas/{persona['id']}", json={"biography": "x"}, headers=viewer).status_code == 403
+    assert client.post("/v1/invitations", json={"role": "caregiver"}, headers=viewer).status_code == 403
+    assert client.post("/v1/pairing-codes", headers=viewer).status_code == 403
+    # An invitation works once.
+    again = client.post("/v1/invitations/accept", json={"code": invite.json()["code"], "email": "w@example.com", "password": "viewer password"})
+    assert again.status_code == 400
+    emails = {c["email"]: c["role"] for c in client.get("/v1/caregivers", headers=owner["headers"]).json()}
+    assert emails == {"ada@example.com": "owner", "v@example.com": "viewer"}
+
+
+def test_logout_everywhere_revokes_all_tokens(client):
+    hh = new_household(client)
+    second = client.post("/v1/auth/login", json={"email": "ada@example.com", "password": "correct horse battery"}).json()["token"]
+    assert client.post("/v1/auth/logout-all", headers=hh["headers"]).status_code == 204
+    assert client.get("/v1/personas", headers=hh["headers"]).status_code == 401
+    assert client.get("/v1/personas", headers=auth(second)).status_code == 401
+
+
+def test_guessing_pairing_codes_is_stopped(client):
+    hh = new_household(client)
+    real = client.post("/v1/pairing-codes", headers=hh["headers"]).json()["code"]
+    for _ in range(10):
+        assert client.post("/v1/devices", json={"pairing_code": "WRONG234", "name": "x"}).status_code == 400
+    r = client.post("/v1/devices", json={"pairing_code": real, "name": "x"})
+    assert r.status_code == 429 and r.json()["error"]["code"] == "too_many_attempts"
+
+
+def test_guessing_passwords_is_stopped(client):
+    new_household(client)
+    for _ in range(8):
+        assert client.post("/v1/auth/login", json={"email": "ada@example.com", "password": "guess"}).status_code == 401
+    assert client.post("/v1/auth/login", json={"email": "ada@example.com", "password": "correct horse battery"}).status_code == 429
+
+
+def test_crisis_alerts_caregivers_and_shows_the_contact(client, upstream):
+    hh = new_household(client)
+    client.patch("/v1/household/settings", json={"crisis_contact_name": "Anne", "crisis_contact_phone": "+44 7700 900123",
+                                                 "emergency_number": "999", "webhook_url": "http://fake-upstream.test/hook"}, headers=hh["headers"])
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    s = session(client, tablet["headers"], persona["id"])
+    evs = talk(client, tablet["headers"], s["id"], "I don't want to wake up tomorrow, I'd rather be with you")
+    notice = next(e for e in evs if e["type"] == "notice" and e["code"] == "crisis")
+    assert notice["data"]["contact_phone"] == "+44 7700 900123" and notice["data"]["emergency_number"] == "999"
+    spoken = " ".join(e["text"] for e in evs if e["type"] == "sentence").lower()
+    assert "call" in spoken
+    alerts = client.get("/v1/alerts", headers=hh["headers"]).json()
+    assert alerts[0]["kind"] == "crisis"
+    hooks = [json.loads(r.content) for r in upstream.requests if r.url.path == "/hook"]
+    assert hooks and hooks[0]["kind"] == "crisis"
+    me = client.get("/v1/devices/me", headers=tablet["headers"]).json()
+    assert me["crisis_contact_name"] == "Anne"
+
+
+def test_stop_ends_kindly_and_the_tablet_is_told_not_to_restart(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    s = session(client, tablet["headers"], persona["id"])
+    assert "talk with me" in s["greeting"]["text"]  # the first time, she asks
+    evs = talk(client, tablet["headers"], s["id"], "I don't want this. Go away.")
+    assert evs[-1]["ended"] is True
+    assert any(e["type"] == "notice" and e["code"] == "relative_declined" for e in evs)
+    assert any(e["type"] == "sentence" for e in evs)
+    assert client.get("/v1/devices/me", headers=tablet["headers"]).json()["declined"] is True
+    assert client.get("/v1/alerts", headers=hh["headers"]).json()[0]["kind"] == "relative_stopped"
+    assert client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "hello"}, headers=tablet["headers"]).status_code == 409
+
+
+def test_asking_if_it_is_real_gets_the_truth(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    s = session(client, hh["headers"], persona["id"])
+    assert "AI" in s["greeting"]["text"]  # disclosure is on by default
+    spoken = " ".join(e["text"] for e in talk(client, hh["headers"], s["id"], "Is this really you, Nana?") if e["type"] == "sentence")
+    assert "AI recreation" in spoken
+
+
+def test_quiet_hours_end_with_a_goodbye_not_an_error(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    r = client.patch(f"/v1/devices/{tablet['id']}", json={"quiet_hours_start": "00:00", "quiet_hours_end": "23:59"}, headers=hh["headers"])
+    assert r.status_code == 200
+    s = session(client, tablet["headers"], persona["id"])
+    assert s["ended"] is True and "tomorrow" in s["greeting"]["text"] and s["greeting"]["sentences"]
+    assert client.patch(f"/v1/devices/{tablet['id']}", json={"quiet_hours_start": "25:00"}, headers=hh["headers"]).status_code == 422
+    assert client.patch(f"/v1/devices/{tablet['id']}", json={"timezone": "Mars/Olympus"}, headers=hh["headers"]).status_code == 422
+
+
+def test_daily_limit_reached_mid_conversation(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    client.patch(f"/v1/devices/{tablet['id']}", json={"daily_minutes": 5}, headers=hh["headers"])
+    s = session(client, tablet["headers"], persona["id"])
+    # Ten minutes of talking already today.
+    client.app.state.keepsake.db.execute(
+        "UPDATE sessions SET created_at = datetime(created_at, '-10 minutes') WHERE id = ?", (s["id"],))
+    client.app.state.keepsake.db.execute(
+        "UPDATE sessions SET created_at = replace(created_at, ' ', 'T') || '+00:00' WHERE id = ?", (s["id"],))
+    evs = talk(client, tablet["headers"], s["id"], "Tell me about the seaside")
+    assert evs[-1]["ended"] is True and any(e.get("code") == "daily_limit" for e in evs)
+    assert "tomorrow" in " ".join(e["text"] for e in evs if e["type"] == "sentence")
+
+
+def test_retire_with_a_farewell_then_archive(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    r = client.post(f"/v1/personas/{persona['id']}/retire", json={"then": "archive", "farewell": "My darling, it is time for me to rest. Goodbye."}, headers=hh["headers"])
+    assert r.status_code == 200 and r.json()["status"] == "retiring"
+    s = session(client, hh["headers"], persona["id"])
+    assert s["greeting"]["text"].startswith("My darling")
+    assert client.delete(f"/v1/sessions/{s['id']}", headers=hh["headers"]).status_code == 204
+    assert client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()["status"] == "archived"
+    r = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"])
+    assert r.status_code == 409 and r.json()["error"]["code"] == "persona_archived"
+    assert client.get(f"/v1/personas/{persona['id']}/memories", headers=hh["headers"]).json()  # kept for the family
+
+
+def test_export_holds_data_and_media(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    s = session(client, hh["headers"], persona["id"])
+    talk(client, hh["headers"], s["id"], "Tell me about your wedding")
+    r = client.get(f"/v1/personas/{persona['id']}/export", headers=hh["headers"])
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(r.content))
+    data = json.loads(archive.read("data.json"))
+    exported = data["personas"][0]
+    assert exported["persona"]["id"] == persona["id"] and len(exported["memories"]) == 2
+    assert exported["sessions"][0]["turns"][0]["user_text"] == "Tell me about your wedding"
+    assert any(name.startswith("media/") and name.endswith(".wav") for name in archive.namelist())
+    assert "password" not in json.dumps(data)
+    actions = [e["action"] for e in client.get("/v1/audit", headers=hh["headers"]).json()]
+    assert "export_persona" in actions and "create_persona" in actions and "record_consent" in actions
+
+
+def test_erasing_a_persona_leaves_no_file_or_row(client, data_dir):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    s = session(client, hh["headers"], persona["id"])
+    client.post(f"/v1/sessions/{s['id']}/turns", content=open(__file__, "rb").read()[:10], headers={**hh["headers"], "content-type": "audio/wav"})
+    talk(client, hh["headers"], s["id"], "My grandson was born yesterday")
+    media_dir = data_dir / "media"
+    assert any(media_dir.rglob("*.wav"))
+    assert client.delete(f"/v1/personas/{persona['id']}", headers=hh["headers"]).status_code == 204
+    db = client.app.state.keepsake.db
+    pid = persona["id"]
+    for table, column in [("personas", "id"), ("memories", "persona_id"), ("memory_fts", "persona_id"), ("facts", "persona_id"),
+                          ("sessions", "persona_id"), ("consents", "persona_id"), ("media", "persona_id"), ("alerts", "persona_id")]:
+        assert db.one(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (pid,))[0] == 0, table
+    assert db.one("SELECT COUNT(*) FROM turns")[0] == 0
+    assert not [p for p in media_dir.rglob("*") if p.is_file()]
+    assert "erase_persona" in [e["action"] for e in client.get("/v1/audit", headers=hh["headers"]).json()]
+
+
+class ScamLLM:
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        pieces = ["My dear, I need your help. ", "Please send me money by gift card today. ", "And don't tell your family."]
+        body = "".join(f"data: {json.dumps({'choices': [{'delta': {'content': p}}]})}\n\n" for p in pieces) + "data: [DONE]\n\n"
+        return httpx.Response(200, content=body.encode(), headers={"content-type": "text/event-stream"})
+
+
+def test_a_scam_sentence_from_the_model_is_never_spoken(data_dir):
+    llm = StageSettings(provider="openai", base_url=FAKE, model="m", timeout_s=5, retries=0)
+    with TestClient(create_app(Settings(data_dir=data_dir, preload_engines=False, llm=llm), http_transport=httpx.MockTransport(ScamLLM()))) as client:
+        hh = new_household(client)
+        persona = new_persona(client, hh, consent=False)
+        client.post(f"/v1/personas/{persona['id']}/consent", json={**CONSENT, "scope": "generated"}, headers=hh["headers"])
+        client.patch(f"/v1/personas/{persona['id']}", json={"mode": "generative"}, headers=hh["headers"])
+        s = session(client, hh["headers"], persona["id"])
+        evs = talk(client, hh["headers"], s["id"], "How are you?")
+        spoken = " ".join(e["text"] for e in evs if e["type"] == "sentence").lower()
+        assert "gift card" not in spoken and "money" not in spoken and "don't tell" not in spoken
+        assert sum(1 for e in evs if e.get("code") == "sentence_blocked") == 2
+        kinds = [a["kind"] for a in client.get("/v1/alerts", headers=hh["headers"]).json()]
+        assert kinds.count("blocked_sentence") == 2
+
+
+def test_busy_gate_answers_503_and_stores_nothing(data_dir):
+    settings = Settings(data_dir=data_dir, preload_engines=False, max_concurrent_turns=1, turn_wait_s=0.05)
+    with TestClient(create_app(settings)) as client:
+        hh = new_household(client)
+        persona = new_persona(client, hh)
+        s = session(client, hh["headers"], persona["id"])
+        gate = client.app.state.keepsake.gate
+        hold = client.portal.call(gate.acquire)  # someone else is mid-turn
+        r = client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "hello"}, headers=hh["headers"])
+        assert r.status_code == 503 and r.json()["error"]["code"] == "busy" and r.headers["retry-after"]
+        assert client.app.state.keepsake.db.one("SELECT COUNT(*) FROM turns")[0] == 0
+        hold()
+        assert client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "hello"}, headers=hh["headers"]).status_code == 200
