@@ -239,17 +239,20 @@ class TurnPipeline:
     async def _sentences(self, conversation: Conversation, ctx: ConversationContext) -> AsyncIterator[str]:
         splitter = SentenceSplitter()
         produced = False
+        cut_off = False
         async for piece in conversation.reply(ctx):
             if isinstance(piece, ServiceFailure):
+                # The fallback wrapper has already told the tablet; the half sentence is dropped.
                 log.warning("conversation failed: %s", piece.error)
-                self.notice("llm_failed", "The conversation service failed; the answer was cut short.")
+                cut_off = True
                 break
             for sentence in splitter.feed(piece):
                 produced = True
                 yield sentence
-        for sentence in splitter.flush():
-            produced = True
-            yield sentence
+        if not cut_off:
+            for sentence in splitter.flush():
+                produced = True
+                yield sentence
         if not produced:
             yield reply("trouble", self.language)
 

@@ -164,20 +164,27 @@ async def request_with_retry(
     ``timeout`` bounds each phase of each attempt (connect, each read, write).
     ``kwargs`` go to ``httpx.AsyncClient.build_request`` (json, data, files, headers...).
     """
-    async with open_with_retry(
-        client,
-        method,
-        url,
-        stage=stage,
-        provider=provider,
-        retries=retries,
-        timeout=timeout,
-        backoff_s=backoff_s,
-        max_backoff_s=max_backoff_s,
-        **kwargs,
-    ) as response:
-        try:
-            await response.aread()
-        except httpx.HTTPError as exc:
-            raise _transport_error(stage, provider, exc) from exc
-        return response
+    # httpx bounds each phase; this bounds the whole call, so an upstream that trickles
+    # a byte at a time, or a transport without timeouts, cannot hold a turn hostage.
+    deadline = timeout * (retries + 1) + max_backoff_s * retries
+    try:
+        async with asyncio.timeout(deadline):
+            async with open_with_retry(
+                client,
+                method,
+                url,
+                stage=stage,
+                provider=provider,
+                retries=retries,
+                timeout=timeout,
+                backoff_s=backoff_s,
+                max_backoff_s=max_backoff_s,
+                **kwargs,
+            ) as response:
+                try:
+                    await response.aread()
+                except httpx.HTTPError as exc:
+                    raise _transport_error(stage, provider, exc) from exc
+                return response
+    except TimeoutError:
+        raise ServiceError(stage, provider, f"timed out after {deadline:g} s", retryable=True) from None

@@ -9,6 +9,7 @@ can decide what to do — this generator never raises for an upstream problem.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -57,6 +58,29 @@ class OpenAIConversation(Conversation):
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
         }
+        # The stream is read by its own task, so the deadline below measures the upstream
+        # alone: a server that trickles or hangs is cut off however slowly we consume.
+        queue: asyncio.Queue[str | ServiceFailure | None] = asyncio.Queue()
+        reader = asyncio.create_task(self._read(body, queue))
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), self.timeout_s)
+                except TimeoutError:
+                    yield self._failure(f"timed out: no answer for {self.timeout_s:g} s")
+                    return
+                if item is None:
+                    return
+                yield item
+                if isinstance(item, ServiceFailure):
+                    return
+        finally:
+            # Wait for the reader to stop, so the upstream connection is closed before we return.
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+    async def _read(self, body: dict, queue: asyncio.Queue) -> None:
+        """Put each text piece on ``queue``, then None; a failure is put as a ServiceFailure."""
         headers = {"Accept": "text/event-stream", **bearer(self.api_key)}
         try:
             # Retrying is safe only until the first byte: open_with_retry never retries after that.
@@ -74,20 +98,20 @@ class OpenAIConversation(Conversation):
                 async for event in iter_sse_events(response):
                     data = event.data.strip()
                     if data == "[DONE]":
+                        await queue.put(None)
                         return
                     piece = self._content_of(data)
-                    if isinstance(piece, ServiceFailure):
-                        yield piece
-                        return
                     if piece:
-                        yield piece
-            yield self._failure("stream ended before [DONE]")
+                        await queue.put(piece)
+                    if isinstance(piece, ServiceFailure):
+                        return
+            await queue.put(self._failure("stream ended before [DONE]"))
         except ServiceError as exc:
-            yield ServiceFailure(exc)
+            await queue.put(ServiceFailure(exc))
         except httpx.TimeoutException as exc:
-            yield self._failure(f"timed out while streaming ({type(exc).__name__})")
+            await queue.put(self._failure(f"timed out while streaming ({type(exc).__name__})"))
         except httpx.HTTPError as exc:
-            yield self._failure(f"stream broke: {type(exc).__name__}: {exc}")
+            await queue.put(self._failure(f"stream broke: {type(exc).__name__}: {exc}"))
 
     def _content_of(self, data: str) -> str | ServiceFailure | None:
         """The text in one stream event; a failure for a malformed or error event."""

@@ -34,6 +34,7 @@ from server.services.base import (
     ConversationContext,
     Face,
     FaceResult,
+    ServiceError,
     ServiceFailure,
     SpeechToText,
     TextToSpeech,
@@ -251,6 +252,8 @@ class FallbackConversation(_Reporting, Conversation):
         self.breaker.record_failure()
         if said_something:
             self._report("llm_interrupted", failure or "stream ended", fallback_used=False)
+            # Tell the consumer the answer is unfinished, so it drops the half sentence.
+            yield ServiceFailure(ServiceError(self.stage, self.primary.name, failure or "stream ended"))
             return
         self._report("llm_fallback", failure or "the answer was empty")
         async for piece in self._from_fallback(ctx):
@@ -375,7 +378,21 @@ def _build_tts(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallb
             retries=cfg.retries,
         )
         return FallbackTextToSpeech(remote, LocalTextToSpeech(), on_fallback=on_fallback)
-    raise _unknown("tts", provider, ("local", "openai"))
+    if provider == "elevenlabs":
+        # ElevenLabs-style voice cloning service (persona studio): speaks with the persona's cloned voice id.
+        from server.services.tts_elevenlabs import ELEVENLABS_BASE_URL, ElevenLabsTextToSpeech
+
+        remote = ElevenLabsTextToSpeech(
+            http,
+            base_url=cfg.base_url or ELEVENLABS_BASE_URL,
+            model=cfg.model,
+            api_key=_api_key(cfg),
+            voice=cfg.voice,
+            timeout_s=cfg.timeout_s,
+            retries=cfg.retries,
+        )
+        return FallbackTextToSpeech(remote, LocalTextToSpeech(), on_fallback=on_fallback)
+    raise _unknown("tts", provider, ("local", "openai", "elevenlabs"))
 
 
 def _build_face(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None) -> Face:

@@ -6,6 +6,7 @@ providers against an httpx.MockTransport; story mode needs no service.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -27,10 +28,13 @@ class FakeUpstream:
         self.transcript = "Tell me about the seaside when you were a girl."
         self.requests: list[httpx.Request] = []
         self.fail_tts = False
+        self.hang_tts = False
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         path = request.url.path
+        if self.hang_tts and path.endswith("/audio/speech"):
+            await asyncio.sleep(60)
         if path.endswith("/audio/transcriptions"):
             return httpx.Response(200, json={"text": self.transcript})
         if path.endswith("/audio/speech"):
@@ -48,7 +52,7 @@ def upstream() -> FakeUpstream:
 
 @pytest.fixture
 def settings(data_dir) -> Settings:
-    remote = StageSettings(provider="openai", base_url=FAKE, model="fake", api_key="k", timeout_s=5, retries=0)
+    remote = StageSettings(provider="openai", base_url=FAKE, model="fake", api_key="k", timeout_s=2, retries=0)
     return Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, max_upload_mb=1)
 
 

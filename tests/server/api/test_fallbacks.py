@@ -74,8 +74,9 @@ def test_llm_down_falls_back_to_story_mode(data_dir):
 
 
 @pytest.mark.slow
-def test_remote_voice_down_speaks_with_the_embedded_voice(client, upstream):
-    upstream.fail_tts = True
+@pytest.mark.parametrize("failure", ["fail_tts", "hang_tts"])
+def test_remote_voice_down_speaks_with_the_embedded_voice(client, upstream, failure):
+    setattr(upstream, failure, True)
     hh = new_household(client)
     persona = new_persona(client, hh)
     session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()

@@ -242,7 +242,9 @@ async def test_llm_failing_mid_answer_stops_cleanly_without_switching_voice(clie
     upstream = Upstream(lambda: httpx.Response(200, content=sse("We swam in the ", "lake every", done=False)))
     with collect_fallbacks() as events:
         pieces = await collect(FallbackConversation(llm(client_for(upstream)), story))
-    assert pieces == ["We swam in the ", "lake every"]  # no failure object leaks out, no story text added
+    # The text so far, then one failure that marks the answer as unfinished; no story text added.
+    assert pieces[:2] == ["We swam in the ", "lake every"]
+    assert len(pieces) == 3 and isinstance(pieces[2], ServiceFailure)
     assert story.calls == 0
     assert [e.code for e in events] == ["llm_interrupted"] and events[0].fallback is None
 
