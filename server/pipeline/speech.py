@@ -8,6 +8,7 @@ from shared.api import MouthTrack, SentenceEvent
 from server.audio import encode_wav
 from server.services.base import Audio, ServiceError
 from server.state import AppState
+from server.storage import speech_cache
 
 # Written into every generated file, so the recording always says what it is.
 AI_COMMENT = "AI-generated: a Keepsake recreation of {name}'s voice, not a real recording."
@@ -25,23 +26,30 @@ class Speaker:
         self.voice = voice
 
     async def speak(self, index: int, text: str) -> SentenceEvent:
-        """Synthesize and store one sentence. Raises ServiceError if no voice could speak it."""
-        services = self.state.services
-        audio: Audio = await services.tts.synthesize(text, language=self.language, voice=self.voice)
-        try:
-            face = await services.face.animate(audio)
-            mouth = MouthTrack(fps=face.mouth.fps, values=face.mouth.values)
-        except ServiceError:
-            mouth = MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
-        wav = await asyncio.to_thread(encode_wav, audio, comment=AI_COMMENT.format(name=self.persona_name))
-        media = await asyncio.to_thread(
-            self.state.media.put, self.household_id, wav, "audio/wav", "speech", self.persona_id
-        )
+        """Synthesize and store one sentence (or find it made before). Raises ServiceError if no voice could speak it."""
+        state = self.state
+        tts = state.services.tts
+        cache_key = speech_cache.key(self.persona_id, tts.name, self.voice, self.language, text)
+        cached = speech_cache.find(state.db, cache_key)
+        if cached is not None:
+            media_id, duration_ms, mouth = cached
+        else:
+            audio: Audio = await tts.synthesize(text, language=self.language, voice=self.voice)
+            try:
+                face = await state.services.face.animate(audio)
+                mouth = MouthTrack(fps=face.mouth.fps, values=face.mouth.values)
+            except ServiceError:
+                mouth = MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
+            wav = await asyncio.to_thread(encode_wav, audio, comment=AI_COMMENT.format(name=self.persona_name))
+            media = await asyncio.to_thread(state.media.put, self.household_id, wav, "audio/wav", "speech", self.persona_id)
+            media_id, duration_ms = media.id, round(audio.duration_s * 1000)
+            if not audio.stand_in:
+                speech_cache.keep(state.db, cache_key, self.persona_id, media_id, duration_ms, mouth)
         return SentenceEvent(
             index=index,
             text=text,
-            audio_url=self.state.media.signed_path(media.id, self.state.settings.media_url_ttl_s),
+            audio_url=state.media.signed_path(media_id, state.settings.media_url_ttl_s),
             audio_mime="audio/wav",
-            duration_ms=round(audio.duration_s * 1000),
+            duration_ms=duration_ms,
             mouth=mouth,
         )

@@ -23,6 +23,8 @@ class Audio:
 
     samples: np.ndarray
     sample_rate: int
+    # Set when a fallback spoke instead of the voice asked for, so such audio is never kept as that voice.
+    stand_in: bool = False
 
     @property
     def duration_s(self) -> float:

@@ -22,7 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -180,15 +180,19 @@ class FallbackTextToSpeech(_Reporting, TextToSpeech):
         # ``voice`` names a voice of the remote service: the fallback speaks with its own.
         if not self.breaker.allow():
             self._report("tts_fallback", self._skip_reason())
-            return await self.fallback.synthesize(text, language=language)
+            return await self._stand_in(text, language)
         try:
             audio = await self.primary.synthesize(text, language=language, voice=voice)
         except Exception as exc:
             self.breaker.record_failure()
             self._report("tts_fallback", _reason(exc))
-            return await self.fallback.synthesize(text, language=language)
+            return await self._stand_in(text, language)
         self.breaker.record_success()
         return audio
+
+    async def _stand_in(self, text: str, language: str) -> Audio:
+        audio = await self.fallback.synthesize(text, language=language)
+        return replace(audio, stand_in=True)
 
 
 class FallbackFace(_Reporting, Face):
