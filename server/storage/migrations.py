@@ -224,5 +224,28 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     CREATE INDEX voice_samples_persona ON voice_samples(persona_id, created_at);
+    -- Voices this server registered with a cloning service: erased there when the persona goes.
+    -- No foreign key on purpose: the row must outlive the persona until the remote voice is deleted.
+    CREATE TABLE cloned_voices (
+        voice_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        persona_id TEXT NOT NULL,
+        household_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (provider, voice_id)
+    );
+    CREATE INDEX cloned_voices_persona ON cloned_voices(persona_id);
+    """,
+    # 4: speech made once and played many times (greetings, story-mode phrases and memories)
+    """
+    CREATE TABLE speech_cache (
+        key TEXT PRIMARY KEY,
+        persona_id TEXT NOT NULL,
+        media_id TEXT NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+        duration_ms INTEGER NOT NULL,
+        mouth TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX speech_cache_persona ON speech_cache(persona_id);
     """,
 ]
