@@ -10,7 +10,20 @@ import httpx
 from fastapi import FastAPI
 
 from shared import PROTOCOL_VERSION
-from server.api.routes import alerts, devices, health, households, media, memories, personas, sessions, turns
+from server.api.routes import (
+    alerts,
+    devices,
+    health,
+    households,
+    media,
+    memories,
+    memory_admin,
+    personas,
+    sessions,
+    sources,
+    turns,
+    voice,
+)
 from server.config import Settings
 from server.errors import documented_errors, install_error_handlers
 from server.pipeline.gate import TurnGate, capacity_for
@@ -58,6 +71,6 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     )
     app.state.keepsake = state
     install_error_handlers(app)
-    for module in (health, households, devices, personas, memories, sessions, turns, media, alerts):
+    for module in (health, households, devices, personas, memories, memory_admin, sources, voice, sessions, turns, media, alerts):
         app.include_router(module.router, responses=documented_errors())
     return app

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     face: StageSettings = StageSettings()
 
     max_upload_mb: float = Field(default=20.0, gt=0)
+    # The largest file a persona-studio import takes (a whole book, a long voice memo).
+    max_source_mb: float = Field(default=200.0, gt=0)
     max_audio_s: float = Field(default=120.0, gt=0)
     pairing_code_ttl_s: int = Field(default=600, gt=0)
     media_url_ttl_s: int = Field(default=3600, gt=0)

@@ -8,16 +8,16 @@ import logging
 from shared.api import Persona
 from server.state import AppState
 from server.storage import personas
+from server.voice.clone import forget_voices
 
 log = logging.getLogger("keepsake.erase")
 
 
 async def erase_persona(state: AppState, household_id: str, persona: Persona) -> None:
-    if persona.voice_id and getattr(state.services, "cloner", None) is not None:
-        try:
-            await state.services.cloner.delete_voice(persona.voice_id)
-        except Exception as err:  # the family asked for erasure; a remote failure is logged, not fatal
-            log.warning("could not delete remote voice %s: %s", persona.voice_id, err)
+    # Only voices this server registered are deleted remotely, never a stock voice the family picked.
+    failed = await forget_voices(state, persona.id)
+    if failed:  # the family asked for erasure; a remote failure is logged, not fatal
+        log.warning("could not delete remote voices %s of persona %s", failed, persona.id)
     await asyncio.to_thread(_erase_local, state, household_id, persona.id)
 
 

@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 
-from server.bench.profile import ANSWER, TRANSCRIPT, Profile, spoken_s, tokens
+from server.bench.profile import TRANSCRIPT, Profile, answer, spoken_s, tokens
 
 SPEECH_RATE = 24000  # what OpenAI's /audio/speech returns for WAV
 
@@ -92,10 +92,16 @@ def _head(status: str, content_type: str, length: int | None) -> bytes:
 class Fakes:
     def __init__(self, profile: Profile):
         self.p = profile
-        self.answer_events = [
+        self.answers = 0
+
+    def answer_events(self) -> list[bytes]:
+        """The next answer as SSE events, one token each, then [DONE]."""
+        self.answers += 1
+        events = [
             b"data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": tok}}]}).encode() + b"\n\n"
-            for tok in tokens(ANSWER)
+            for tok in tokens(answer(self.answers))
         ]
+        return events + [b"data: [DONE]\n\n"]
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -114,9 +120,10 @@ class Fakes:
             writer.write(_head("200 OK", "application/json", len(payload)) + payload)
         elif path.endswith("/chat/completions"):
             writer.write(_head("200 OK", "text/event-stream", None))
-            for k, event in enumerate(self.answer_events + [b"data: [DONE]\n\n"]):
-                # Absolute times, so a late wake-up never delays the tokens after it.
-                await _sleep_until(arrived + self.p.token_at_ms(min(k, len(self.answer_events) - 1)) / 1000)
+            events = self.answer_events()
+            for k, event in enumerate(events):
+                # Absolute times, so a late wake-up never delays the tokens after it; [DONE] follows the last token.
+                await _sleep_until(arrived + self.p.token_at_ms(min(k, len(events) - 2)) / 1000)
                 writer.write(b"%x\r\n%s\r\n" % (len(event), event))
             writer.write(b"0\r\n\r\n")
         elif path.endswith("/audio/speech"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from server.bench.processes import Meter
+from server.bench.processes import Meter, machine_busy_s
 from server.bench.tablet import TurnResult, spoken_turn
 
 PERSONA = {
@@ -65,15 +65,21 @@ async def make_household(url: str) -> Household:
     return Household(url, hh["token"], persona["id"])
 
 
-async def open_sessions(hh: Household, count: int, concurrency: int = 50) -> list[str]:
-    """``count`` new sessions (each one speaks its greeting through the fake voice)."""
+async def open_sessions(hh: Household, count: int, concurrency: int = 50, timings: list[float] | None = None) -> list[str]:
+    """``count`` new sessions (each one speaks its greeting through the fake voice).
+
+    ``timings`` collects how long each ``POST /v1/sessions`` took (ms).
+    """
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=hh.url, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=hh.url, timeout=120, limits=limits) as http:
 
         async def one() -> str:
             async with gate:
+                started = time.perf_counter()
                 body = _check(await http.post("/v1/sessions", json={"persona_id": hh.persona_id}, headers=hh.headers), "opening a session")
+                if timings is not None:
+                    timings.append((time.perf_counter() - started) * 1000)
             if body.get("ended"):
                 raise RuntimeError("the server ended a new session at once (a limit or quiet hours?)")
             return body["id"]
@@ -107,6 +113,8 @@ class LevelRun:
     results: list[TurnResult]
     wall_s: float
     cpu_s: float  # server CPU seconds during the level, idle rate already taken off
+    load_cpu_s: float  # CPU seconds of the load itself: the tablets' process and the fakes
+    other_cpu_s: float  # CPU seconds of everything else on the machine (other people's work skews results)
 
 
 async def drive(
@@ -122,6 +130,8 @@ async def drive(
     timeout_s: float,
     meter: Meter,
     idle_cpu_rate: float,
+    load_meters: tuple[Meter, ...] = (),
+    realtime: bool = True,
     seed: int = 6,
 ) -> LevelRun:
     """``tablets`` tablets, each speaking ``turns_each`` turns back to back (``think_s`` apart).
@@ -139,13 +149,16 @@ async def drive(
             if turn:
                 await asyncio.sleep(think_s)
             try:
-                result = await asyncio.wait_for(spoken_turn("127.0.0.1", port, sessions[i], hh.token, pcm), timeout_s)
+                result = await asyncio.wait_for(spoken_turn("127.0.0.1", port, sessions[i], hh.token, pcm, realtime=realtime), timeout_s)
             except (OSError, asyncio.TimeoutError, ValueError) as exc:
                 result = TurnResult(error=f"{type(exc).__name__}: {exc}")
             results.append(result)
 
-    cpu_before, started = meter.cpu_s(), time.perf_counter()
+    load_cpu = lambda: sum(m.cpu_s() for m in load_meters)
+    server_before, load_before, machine_before = meter.cpu_s(), load_cpu(), machine_busy_s()
+    started = time.perf_counter()
     await asyncio.gather(*(tablet(i) for i in range(tablets)))
     wall = time.perf_counter() - started
-    cpu = meter.cpu_s() - cpu_before - idle_cpu_rate * wall
-    return LevelRun(tablets, results, wall, max(cpu, 0.0))
+    server_cpu, load_used = meter.cpu_s() - server_before, load_cpu() - load_before
+    other = machine_busy_s() - machine_before - server_cpu - load_used
+    return LevelRun(tablets, results, wall, max(server_cpu - idle_cpu_rate * wall, 0.0), load_used, max(other, 0.0))

@@ -119,6 +119,12 @@ def pairing_code(server: Proc) -> str:
     return match.group(1)
 
 
+def machine_busy_s() -> float:
+    """CPU seconds every process on the machine has used (all cores), to see who else was busy."""
+    t = psutil.cpu_times()
+    return sum(getattr(t, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
+
+
 class Meter:
     """CPU seconds and resident memory of one process (its threads included)."""
 

@@ -20,11 +20,23 @@ import re
 from dataclasses import asdict, dataclass
 
 TRANSCRIPT = "Tell me about your wedding day, Grandma."
-ANSWER = (
-    "Oh, my dear, that was the happiest day of my life. "
-    "It rained all morning, and we danced on the pier anyway. "
-    "Your grandfather stepped on my toes twice, and I never let him forget it."
+# Each answer carries the turn's own 4-digit number: a real LLM's answers
+# rarely repeat word for word, so the server's speech cache (made for
+# greetings and memories, which do repeat) must not serve them. The number
+# always has 4 digits, so every answer has the same length and the same floor.
+_ANSWER = (
+    "Oh, my dear, that was the happiest day of my life, in June {n}. "
+    "It rained all morning, and {n} guests danced on the pier anyway. "
+    "Your grandfather stepped on my toes {n} times, and I never let him forget it."
 )
+
+
+def answer(turn: int) -> str:
+    """The fake LLM's answer to its ``turn``-th request."""
+    return _ANSWER.format(n=1000 + turn % 9000)
+
+
+ANSWER = answer(0)
 # How fast the fake voice "speaks": about 150 words a minute.
 CHARS_PER_SPOKEN_S = 15.0
 

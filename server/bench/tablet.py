@@ -45,9 +45,13 @@ class TurnResult:
 
 
 async def spoken_turn(
-    host: str, port: int, session_id: str, token: str, pcm: bytes, *, chunk_s: float = 0.1, rate: int = RATE
+    host: str, port: int, session_id: str, token: str, pcm: bytes, *, chunk_s: float = 0.1, rate: int = RATE,
+    realtime: bool = True,
 ) -> TurnResult:
-    """Send one recording as a streamed turn and read the NDJSON answer to its end."""
+    """Send one recording as a streamed turn and read the NDJSON answer to its end.
+
+    ``realtime=False`` sends the chunks at once (warm-up turns that are not timed).
+    """
     result = TurnResult()
     loop = asyncio.get_running_loop()
     reader, writer = await asyncio.open_connection(host, port)
@@ -65,7 +69,7 @@ async def spoken_turn(
             piece = pcm[offset : offset + step]
             # A chunk leaves once its audio has been spoken (absolute times: no drift).
             delay = started + (offset + len(piece)) / (2 * rate) - loop.time()
-            if delay > 0:
+            if delay > 0 and realtime:
                 await asyncio.sleep(delay)
             if offset == 0:
                 piece = streaming_wav_header(rate) + piece

@@ -41,6 +41,7 @@ from server.services.base import (
     Transcript,
 )
 from server.services.breaker import CircuitBreaker
+from server.services.cloning import VoiceCloner, build_cloner
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +280,7 @@ class Services:
     tts: TextToSpeech
     face: Face
     story: Conversation  # for story-mode personas (and the LLM's fallback)
+    cloner: VoiceCloner | None = None  # registers a persona's voice with a cloning service, if one is set up
 
     async def warm(self) -> None:
         """Load the embedded engines now, so the first turn does not pay for it."""
@@ -318,6 +320,7 @@ def build_services(
         tts=_build_tts(settings.tts, http, on_fallback),
         face=_build_face(settings.face, http, on_fallback),
         story=story,
+        cloner=build_cloner(settings, http),
     )
 
 

@@ -2,6 +2,9 @@
 
 import re
 
+import numpy as np
+
+from tests.conftest import wav_bytes
 from tests.server.api.conftest import auth, events, new_household, new_persona
 
 # Routes anyone may call, or that act only on the caller's own household.
@@ -61,11 +64,10 @@ def extra_ids(client, hh, persona_id) -> dict:
             found["job_id"] = r.json().get("job_id")
             found["source_id"] = r.json().get("source_id")
     if "/v1/personas/{persona_id}/voice-samples" in paths:
-        listed = client.get(f"/v1/personas/{persona_id}/voice-samples", headers=hh["headers"])
-        if listed.status_code == 200 and listed.json():
-            first = listed.json()[0] if isinstance(listed.json(), list) else None
-            if first:
-                found["sample_id"] = first.get("id")
+        tone = wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 220 * 3, 16000 * 3)))
+        r = client.post(f"/v1/personas/{persona_id}/voice-samples", content=tone, headers={**hh["headers"], "content-type": "audio/wav"})
+        assert r.status_code == 201, r.text
+        found["sample_id"] = r.json()["sample"]["id"]
     return {k: v for k, v in found.items() if v}
 
 

@@ -1,0 +1,156 @@
+"""The caregiver's memory review: search and list with where each memory came from, edit, hide, delete; and the same for facts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field, field_validator
+
+from shared.api import NAME_MAX, TEXT_MAX, Strict
+from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
+from server.errors import ApiError, not_found
+from server.state import AppState
+from server.storage import audit, memory_admin
+
+router = APIRouter(tags=["studio"])
+
+
+class MemoryOrigin(BaseModel):
+    kind: str  # typed, memoir, letters, chat, voice_memo...
+    source_id: str | None = None
+    filename: str | None = None
+    position: str | None = None  # "chapter 2, pages 12–13, paragraphs 4–7", "letter 3, dated 12 May 1944", "recording 0:58–1:50"
+
+
+class MemoryOut(BaseModel):
+    id: str
+    persona_id: str
+    title: str | None = None
+    text: str
+    source: str
+    hidden: bool
+    created_at: str
+    origin: MemoryOrigin
+    audio_url: str | None = None  # the person's own recording of these words (a signed URL)
+
+
+class MemoryPatch(Strict):
+    title: str | None = Field(default=None, max_length=NAME_MAX)
+    text: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
+    hidden: bool | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip() if value is not None else None
+
+
+class FactOut(BaseModel):
+    id: str
+    persona_id: str
+    session_id: str | None = None
+    text: str
+    hidden: bool
+    created_at: str
+
+
+class FactPatch(Strict):
+    text: str | None = Field(default=None, min_length=1, max_length=4_000)
+    hidden: bool | None = None
+
+
+def _out(state: AppState, memory: dict) -> MemoryOut:
+    media_id = memory.pop("audio_media_id")
+    url = state.media.signed_path(media_id, state.settings.media_url_ttl_s) if media_id else None
+    return MemoryOut(**memory, audio_url=url)
+
+
+@router.get("/v1/personas/{persona_id}/memories/search", response_model=list[MemoryOut])
+def search_memories(
+    persona_id: str,
+    caregiver: CaregiverDep,
+    state: StateDep,
+    q: str | None = Query(default=None, max_length=500, description="Words to look for; leave out to list every memory."),
+    source_id: str | None = Query(default=None, description="Only the memories made from this imported file."),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0),
+) -> list[MemoryOut]:
+    """Find memories the way the relative's questions do (partial names, synonyms, Chinese), hidden ones too."""
+    owned_persona(state.db, caregiver, persona_id)
+    if q and q.strip():
+        found = memory_admin.search(state.db, persona_id, q, limit=limit + offset)[offset:]
+        if source_id is not None:
+            found = [m for m in found if m["origin"]["source_id"] == source_id]
+    else:
+        found = memory_admin.list_for(state.db, persona_id, source_id=source_id, limit=limit, offset=offset)
+    return [_out(state, m) for m in found]
+
+
+@router.get("/v1/personas/{persona_id}/memories/{memory_id}", response_model=MemoryOut)
+def get_memory(persona_id: str, memory_id: str, caregiver: CaregiverDep, state: StateDep) -> MemoryOut:
+    owned_persona(state.db, caregiver, persona_id)
+    memory = memory_admin.get(state.db, persona_id, memory_id)
+    if memory is None:
+        raise not_found("Memory")
+    return _out(state, memory)
+
+
+@router.patch("/v1/personas/{persona_id}/memories/{memory_id}", response_model=MemoryOut)
+def edit_memory(persona_id: str, memory_id: str, body: MemoryPatch, caregiver: EditorDep, state: StateDep) -> MemoryOut:
+    """Change the title or words (retrieval follows at once), or hide it from conversations."""
+    owned_persona(state.db, caregiver, persona_id)
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise ApiError(422, "invalid_request", "Send at least one of title, text, hidden.")
+    if "text" in changes and changes["text"] is None:
+        raise ApiError(422, "invalid_request", "text cannot be null; hide or delete the memory instead.")
+    if "hidden" in changes and changes["hidden"] is None:
+        raise ApiError(422, "invalid_request", "hidden must be true or false.")
+    title = changes.get("title")
+    memory = memory_admin.update(
+        state.db, persona_id, memory_id,
+        title=title.strip() or None if title is not None else None,
+        title_set="title" in changes,
+        text=changes.get("text"),
+        hidden=changes.get("hidden"),
+    )
+    if memory is None:
+        raise not_found("Memory")
+    audit.record(state.db, caregiver, "edit_memory", memory_id, ",".join(sorted(changes)))
+    return _out(state, memory)
+
+
+@router.delete("/v1/personas/{persona_id}/memories/{memory_id}", status_code=204)
+def delete_memory(persona_id: str, memory_id: str, caregiver: EditorDep, state: StateDep) -> Response:
+    owned_persona(state.db, caregiver, persona_id)
+    if not memory_admin.delete(state.db, state.media, persona_id, memory_id):
+        raise not_found("Memory")
+    audit.record(state.db, caregiver, "delete_memory", memory_id)
+    return Response(status_code=204)
+
+
+@router.patch("/v1/personas/{persona_id}/facts/{fact_id}", response_model=FactOut)
+def edit_fact(persona_id: str, fact_id: str, body: FactPatch, caregiver: EditorDep, db: DbDep) -> FactOut:
+    """Correct what the persona remembers being told, or hide it from conversations."""
+    owned_persona(db, caregiver, persona_id)
+    changes = body.model_dump(exclude_unset=True)
+    if not changes or any(v is None for v in changes.values()):
+        raise ApiError(422, "invalid_request", "Send text (not empty) and/or hidden (true or false).")
+    text = changes.get("text")
+    if text is not None and not text.strip():
+        raise ApiError(422, "invalid_request", "text must not be empty; delete the fact instead.")
+    fact = memory_admin.update_fact(db, persona_id, fact_id, text=text.strip() if text else None, hidden=changes.get("hidden"))
+    if fact is None:
+        raise not_found("Fact")
+    audit.record(db, caregiver, "edit_fact", fact_id, ",".join(sorted(changes)))
+    return FactOut(**fact)
+
+
+@router.delete("/v1/personas/{persona_id}/facts/{fact_id}", status_code=204)
+def delete_fact(persona_id: str, fact_id: str, caregiver: EditorDep, db: DbDep) -> Response:
+    owned_persona(db, caregiver, persona_id)
+    if not memory_admin.delete_fact(db, persona_id, fact_id):
+        raise not_found("Fact")
+    audit.record(db, caregiver, "delete_fact", fact_id)
+    return Response(status_code=204)

@@ -1,0 +1,183 @@
+"""The persona studio's imports: upload material, watch the job, list and remove what was imported, pick the portrait."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from shared.api import MouthPoint, Persona, PersonaUpdate
+from server import jobs
+from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
+from server.errors import ApiError, not_found
+from server.importers.plan import plan_import
+from server.importers.run import ImportTask, run
+from server.importers.upload import receive_form, source_limit_bytes
+from server.storage import jobs as job_store
+from server.storage import audit, personas, sources
+
+router = APIRouter(tags=["studio"])
+
+
+class ImportStarted(BaseModel):
+    job_id: str
+    source_id: str
+    kind: str  # memoir, letters, chat, voice_memo, photo; "document" until the job decides memoir or letters
+    job_url: str
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    persona_id: str | None = None
+    source_id: str | None = None
+    state: str  # queued, running, done, failed
+    percent: float
+    stage: str | None = None
+    counts: dict[str, Any] = {}
+    errors: list[str] = []
+    created_at: str
+    updated_at: str
+    finished_at: str | None = None
+
+
+class SourceOut(BaseModel):
+    id: str
+    persona_id: str
+    kind: str
+    filename: str
+    media_id: str | None = None
+    details: dict[str, Any] = {}
+    memory_count: int = 0
+    created_at: str
+    job: JobOut | None = None
+
+
+class PortraitChoice(BaseModel):
+    mouth: MouthPoint | None = None  # where the caregiver says the mouth is; else the one found on the photo
+
+
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "The memoir, letters, chat export, voice memo or photo."},
+                    "kind": {"type": "string", "enum": ["memoir", "letters", "chat", "voice_memo", "photo"],
+                             "description": "Force what the file is read as; detected from its content when left out."},
+                    "self_name": {"type": "string", "description": "Chats: the persona's name as it appears in the chat."},
+                },
+            }
+        }
+    },
+}
+
+
+def _with_job(db, source: dict) -> SourceOut:
+    return SourceOut(**source, job=job_store.for_source(db, source["id"]))
+
+
+@router.post(
+    "/v1/personas/{persona_id}/sources",
+    status_code=202,
+    response_model=ImportStarted,
+    openapi_extra={"requestBody": UPLOAD_BODY},
+)
+async def add_source(persona_id: str, request: Request, caregiver: EditorDep, state: StateDep) -> ImportStarted:
+    """Upload one file (multipart field ``file``); it is checked now and imported in the background. Poll ``job_url``."""
+    persona = owned_persona(state.db, caregiver, persona_id)
+    upload = await receive_form(request, state.settings.data_dir / "uploads", source_limit_bytes(state.settings))
+    try:
+        plan = await asyncio.to_thread(
+            plan_import,
+            upload.path,
+            upload.filename,
+            kind=upload.fields.get("kind"),
+            self_name=upload.fields.get("self_name") or None,
+            persona_names=[persona.display_name, *persona.addressed_as],
+        )
+        file_type = plan.file_type
+        stored = await asyncio.to_thread(
+            sources.store_file, state.media, caregiver.household_id, persona_id, upload.path,
+            mime=file_type.mime, kind="source", extension=file_type.extension,
+        )
+    except BaseException:
+        upload.discard()
+        raise
+    details = {"format": file_type.format, "size": upload.size}
+    if plan.self_sender:
+        details["self_name"] = plan.self_sender
+    source = sources.create(state.db, caregiver.household_id, persona_id, plan.kind or "document", upload.filename, stored.id, details)
+    job_id = job_store.create(state.db, caregiver.household_id, "import", persona_id=persona_id, source_id=source["id"])
+    task = ImportTask(
+        state=state,
+        household_id=caregiver.household_id,
+        persona_id=persona_id,
+        language=persona.language,
+        source_id=source["id"],
+        path=stored.path,
+        filename=upload.filename,
+        plan=plan,
+    )
+    jobs.submit(state.db, job_id, lambda job: run(task, job), on_failure=task.undo)
+    audit.record(state.db, caregiver, "import_source", source["id"], upload.filename)
+    return ImportStarted(job_id=job_id, source_id=source["id"], kind=source["kind"], job_url=f"/v1/jobs/{job_id}")
+
+
+@router.get("/v1/personas/{persona_id}/sources", response_model=list[SourceOut])
+def list_sources(persona_id: str, caregiver: CaregiverDep, db: DbDep) -> list[SourceOut]:
+    owned_persona(db, caregiver, persona_id)
+    return [_with_job(db, s) for s in sources.list_for(db, caregiver.household_id, persona_id)]
+
+
+@router.get("/v1/personas/{persona_id}/sources/{source_id}", response_model=SourceOut)
+def get_source(persona_id: str, source_id: str, caregiver: CaregiverDep, db: DbDep) -> SourceOut:
+    owned_persona(db, caregiver, persona_id)
+    source = sources.get(db, caregiver.household_id, persona_id, source_id)
+    if source is None:
+        raise not_found("Source")
+    count = db.one("SELECT COUNT(*) FROM memories WHERE source_id = ?", (source_id,))[0]
+    return _with_job(db, source | {"memory_count": count})
+
+
+@router.delete("/v1/personas/{persona_id}/sources/{source_id}", status_code=204)
+def delete_source(persona_id: str, source_id: str, caregiver: EditorDep, state: StateDep) -> Response:
+    """Remove an imported file with every memory made from it."""
+    owned_persona(state.db, caregiver, persona_id)
+    if sources.get(state.db, caregiver.household_id, persona_id, source_id) is None:
+        raise not_found("Source")
+    job = job_store.for_source(state.db, source_id)
+    if job is not None and job["state"] in ("queued", "running"):
+        raise ApiError(409, "import_running", "This file is still being imported. Remove it when the import has finished.")
+    sources.delete(state.db, state.media, source_id)
+    audit.record(state.db, caregiver, "delete_source", source_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/personas/{persona_id}/sources/{source_id}/portrait", response_model=Persona)
+def use_as_portrait(persona_id: str, source_id: str, caregiver: EditorDep, state: StateDep, body: PortraitChoice | None = None) -> Persona:
+    """Make an imported photo the portrait, with the mouth found on it (or the one given)."""
+    owned_persona(state.db, caregiver, persona_id)
+    source = sources.get(state.db, caregiver.household_id, persona_id, source_id)
+    if source is None:
+        raise not_found("Source")
+    portrait_id = source["details"].get("sizes", {}).get("portrait")
+    if source["kind"] != "photo" or portrait_id is None:
+        raise ApiError(409, "not_a_photo", "Only an imported photo whose import has finished can be the portrait.")
+    mouth = body.mouth if body is not None and body.mouth is not None else MouthPoint(**source["details"]["mouth"])
+    personas.set_portrait(state.db, caregiver.household_id, persona_id, portrait_id, None)
+    return personas.update(state.db, caregiver.household_id, persona_id, PersonaUpdate(mouth=mouth))
+
+
+@router.get("/v1/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: str, caregiver: CaregiverDep, db: DbDep) -> JobOut:
+    """How an import is going: state (queued, running, done, failed), percent, counts, errors."""
+    job = job_store.get(db, caregiver.household_id, job_id)
+    if job is None:
+        raise not_found("Job")
+    return JobOut(**job)

@@ -1,0 +1,266 @@
+"""Documents as a flat list of blocks: headings, paragraphs and breaks, each with its page if known.
+
+Every document reader (text, Markdown, HTML, Word, PDF, e-book) produces
+blocks; the memoir and letter splitters work on blocks only, so they do not
+care where the words came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: Literal["heading", "para", "break"]
+    text: str = ""
+    level: int = 0  # headings: 1 (chapter) to 6
+    page: int | None = None  # PDF page, 1-based
+
+
+def heading(text: str, level: int = 1, page: int | None = None) -> Block:
+    return Block("heading", text, level, page)
+
+
+def para(text: str, page: int | None = None) -> Block:
+    return Block("para", text, 0, page)
+
+
+BREAK = Block("break")
+
+# --- telling a heading from a paragraph in plain text ---------------------------------
+
+_NUMBER_WORDS = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|first|second|third|fourth|fifth|last|final)"
+)
+_CHAPTER_WORD = re.compile(
+    rf"^(?:chapter|part|book)\s+(?:\d{{1,3}}|[ivxlc]{{1,7}}|{_NUMBER_WORDS}(?:[-\s]{_NUMBER_WORDS})?)\b"
+    r"|^(?:prologue|epilogue|preface|foreword|afterword|introduction|interlude)\b"
+    r"|^第[一二三四五六七八九十百零〇两\d]{1,6}[章节回部篇卷]",
+    re.IGNORECASE,
+)
+# "7", "7.", "IV", "7. The War Years", "IV) Home" (a number and a title need the dot: "12 Rose Street" is no heading)
+_NUMBERED = re.compile(r"^(\d{1,3}|[IVXLC]{1,7})([.):]\s*\S.*|[.):]?)$")
+_NUMBER_ONLY = re.compile(r"^(\d{1,3}|[IVXLC]{1,7})[.):]?$")
+_SCENE_BREAK = re.compile(r"^\s*([*#~=_\-–—•·]\s*){3,}$|^\s*[*#~•]\s*$")
+_END_PUNCTUATION = tuple(".!?;,:。！？；，：…\"”’)")
+_SENTENCE_ENDS = tuple(".!?。！？…")
+
+
+def is_scene_break(line: str) -> bool:
+    return bool(_SCENE_BREAK.match(line))
+
+
+def looks_like_heading(line: str, next_text: str | None = None) -> bool:
+    """A lone short line that names a chapter: "Chapter 3", "PART TWO", "7. The War Years", "第三章 台州"."""
+    line = line.strip()
+    if not line or len(line) > 80 or "\n" in line:
+        return False
+    if (_CHAPTER_WORD.match(line) and len(line.split()) <= 10 and not line.endswith(_END_PUNCTUATION[:3])) or _NUMBER_ONLY.match(line):
+        return True
+    if _NUMBERED.match(line) and len(line.split()) <= 10 and not line.endswith(_END_PUNCTUATION[:3]):
+        return True
+    letters = [c for c in line if c.isalpha()]
+    if len(letters) >= 3 and all(c.isupper() for c in letters if c.isascii()) and any(c.isascii() for c in letters):
+        return len(line.split()) <= 10  # ALL CAPS TITLE
+    # A short line with no closing punctuation, in title form, followed by a long paragraph.
+    if next_text is not None and len(next_text) >= 120 and len(line) <= 60 and len(line.split()) <= 8:
+        if line.endswith(_END_PUNCTUATION):
+            return False
+        first = line[0]
+        return first.isupper() or first.isdigit() or "\u4e00" <= first <= "\u9fff"
+    return False
+
+
+# --- plain text and Markdown -----------------------------------------------------------
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_SETEXT = re.compile(r"^(=+|-+)\s*$")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_QUOTE = re.compile(r"^\s*>\s?")
+
+
+def _markdown_inline(text: str) -> str:
+    text = _MD_LINK.sub(r"\1", text)
+    return _MD_EMPHASIS.sub(r"\2", text)
+
+
+def _paragraph_text(lines: list[str]) -> str:
+    """Lines of one paragraph joined: hard-wrapped prose becomes one line, words split by a hyphen are mended."""
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not out:
+            out = line
+        elif out.endswith("-") and line[:1].islower() and len(out) > 1 and out[-2].isalpha():
+            out = out[:-1] + line
+        elif out[-1:] >= "\u3000" and line[:1] >= "\u3000":
+            out += line  # Chinese has no spaces between lines
+        else:
+            out += " " + line
+    return out
+
+
+def text_blocks(text: str, *, markdown: bool = False) -> list[Block]:
+    """Blocks of a plain-text or Markdown document."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n\f\n\n")
+    raw_lines = text.split("\n")
+    # With no blank lines at all, every line is its own paragraph (one paragraph per line is common).
+    one_per_line = sum(1 for line in raw_lines if not line.strip()) == 0
+
+    groups: list[list[str]] = []
+    current: list[str] = []
+    for line in raw_lines:
+        if markdown:
+            line = _MD_QUOTE.sub("", line)
+        if not line.strip() or line.strip() == "\f":
+            if current:
+                groups.append(current)
+                current = []
+            if line.strip() == "\f":
+                groups.append(["\f"])
+            continue
+        if markdown and _MD_HEADING.match(line):
+            if current:
+                groups.append(current)
+            groups.append([line])
+            current = []
+            continue
+        if markdown and current and _MD_SETEXT.match(line) and len(current) == 1:
+            groups.append(["#" * (1 if line.strip()[0] == "=" else 2) + " " + current[0]])
+            current = []
+            continue
+        current.append(line)
+        if one_per_line:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+
+    blocks: list[Block] = []
+    for index, lines in enumerate(groups):
+        first = lines[0]
+        if first == "\f" or (len(lines) == 1 and is_scene_break(first)):
+            blocks.append(BREAK)
+            continue
+        match = _MD_HEADING.match(first) if markdown else None
+        if match and len(lines) == 1:
+            blocks.append(heading(_markdown_inline(match.group(2)), len(match.group(1))))
+            continue
+        joined = _paragraph_text(lines)
+        if markdown:
+            joined = _markdown_inline(joined)
+        following = _paragraph_text(groups[index + 1]) if index + 1 < len(groups) else None
+        if len(lines) == 1 and (looks_like_heading(joined, following) or names_labelled_chapter(blocks, joined)):
+            blocks.append(heading(joined))
+        else:
+            blocks.append(para(joined))
+    return merge_chapter_labels(blocks)
+
+
+def is_chapter_label(text: str) -> bool:
+    """"Chapter 3", "PART TWO", "7.", "第三章": a heading that may be followed by the chapter's name."""
+    text = text.strip().rstrip(".:")
+    match = _CHAPTER_WORD.match(text)
+    return bool((match and match.end() == len(text)) or _NUMBER_ONLY.match(text))
+
+
+def names_labelled_chapter(blocks: list[Block], line: str) -> bool:
+    """The short line right after "Chapter 3" is that chapter's name."""
+    return (
+        bool(blocks)
+        and blocks[-1].kind == "heading"
+        and is_chapter_label(blocks[-1].text)
+        and len(line) <= 80
+        and not line.endswith(_SENTENCE_ENDS)
+    )
+
+
+def merge_chapter_labels(blocks: list[Block]) -> list[Block]:
+    """"Chapter 3" followed by the heading "The War Years" is one title: "Chapter 3: The War Years"."""
+    out: list[Block] = []
+    for block in blocks:
+        if (
+            block.kind == "heading"
+            and out
+            and out[-1].kind == "heading"
+            and is_chapter_label(out[-1].text)
+        ):
+            out[-1] = heading(f"{out[-1].text}: {block.text}", out[-1].level, out[-1].page)
+            continue
+        out.append(block)
+    return out
+
+
+# --- HTML (e-book chapters, saved web pages) ---------------------------------------------
+
+_BLOCK_TAGS = {"p", "div", "li", "blockquote", "section", "article", "tr", "dd", "dt", "pre", "figcaption", "td"}
+_SKIP_TAGS = {"script", "style", "head", "title", "nav", "svg", "math", "template"}
+_HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+
+
+class _HtmlBlocks(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self._text: list[str] = []
+        self._heading_level = 0
+        self._skipping = 0
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self._text).split())
+        self._text = []
+        if not text:
+            return
+        if self._heading_level:
+            self.blocks.append(heading(text, self._heading_level))
+        else:
+            self.blocks.append(para(text))
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping += 1
+        elif tag in _HEADINGS:
+            self._flush()
+            self._heading_level = _HEADINGS[tag]
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+        elif tag == "br":
+            self._text.append(" ")
+        elif tag == "hr":
+            self._flush()
+            self.blocks.append(BREAK)
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in _SKIP_TAGS:
+            self._skipping -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _HEADINGS:
+            self._flush()
+            self._heading_level = 0
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self._text.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def html_blocks(html: str) -> list[Block]:
+    parser = _HtmlBlocks()
+    parser.feed(html)
+    parser.close()
+    return parser.blocks

@@ -1,0 +1,184 @@
+"""PDF files with pypdf: the text of each page, mended back into paragraphs, page numbers kept.
+
+A PDF knows only lines on pages. pypdf's layout mode keeps where they were
+(a blank line for a gap, spaces for an indent), and paragraphs are rebuilt
+from that: a gap, an indented first line, or a short line that ends a
+sentence marks a paragraph's edge; a paragraph that runs over a page break is
+joined up. Page numbers and running headers (the same line at the top or
+bottom of page after page) are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from server.importers.blocks import (
+    BREAK,
+    Block,
+    heading,
+    is_chapter_label,
+    is_scene_break,
+    looks_like_heading,
+    merge_chapter_labels,
+    names_labelled_chapter,
+    para,
+)
+from server.importers.errors import ImportRejected, damaged, too_large
+
+MAX_PAGES = 3000
+# Pages looked at before deciding that a PDF holds only pictures of pages.
+SAMPLE_PAGES = 12
+_PAGE_NUMBER = re.compile(r"^\s*(page\s+)?[-–]?\s*(\d{1,4}|[ivxlc]{1,6})\s*[-–]?\s*(of\s+\d+)?\s*$", re.IGNORECASE)
+_SENTENCE_END = tuple(".!?:;\"”’)。！？；…")
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every small flaw of real-world files
+
+
+def _reader(path: Path):
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ImportRejected(422, "encrypted_file", "The PDF is password-protected. Save a copy without a password and try again.")
+        return reader, len(reader.pages)
+    except ImportRejected:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AttributeError) as exc:
+        raise damaged(f"This PDF is damaged and cannot be opened ({type(exc).__name__}).") from None
+    except Exception as exc:  # pypdf raises many kinds on broken files; any of them means the same
+        raise damaged(f"This PDF is damaged and cannot be opened ({type(exc).__name__}).") from None
+
+
+def _page_text(reader, index: int, *, layout: bool = False) -> str:
+    page = reader.pages[index]
+    try:
+        return (page.extract_text(extraction_mode="layout") if layout else page.extract_text()) or ""
+    except Exception:  # layout mode trips on some odd fonts; the plain text is still worth having
+        if layout:
+            return _page_text(reader, index)
+        return ""  # one broken page should not lose the book
+
+
+def check(path: Path) -> None:
+    reader, pages = _reader(path)
+    if pages == 0:
+        raise damaged("This PDF has no pages.")
+    if pages > MAX_PAGES:
+        raise too_large(f"This PDF has {pages} pages; at most {MAX_PAGES} can be imported at once. Split it into parts.")
+    if not any(_page_text(reader, i).strip() for i in range(min(pages, SAMPLE_PAGES))):
+        raise ImportRejected(
+            422,
+            "no_text",
+            "This PDF holds pictures of pages, not text (it was probably scanned). "
+            "Use a PDF made from the original document, or type the text in.",
+        )
+
+
+def _signature(line: str) -> str:
+    return re.sub(r"\d+", "#", line.strip().lower())
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Headers and footers: the same first or last line (numbers aside) on many pages."""
+    if len(pages) < 4:
+        return set()
+    edges = Counter()
+    on_page: list[set[str]] = []
+    for lines in pages:
+        signatures = {_signature(line) for line in (*lines[:1], *lines[-1:])}
+        on_page.append(signatures)
+        edges.update(signatures)
+    frequent = {sig for sig, count in edges.items() if count >= max(3, len(pages) // 3)}
+    # A running header is on page after page; "Chapter 7" opening a page now and then is not.
+    return {sig for sig in frequent if any(sig in a and sig in b and sig in c for a, b, c in zip(on_page, on_page[1:], on_page[2:]))}
+
+
+def _typical_length(lines: list[str]) -> float:
+    long_lines = sorted(len(line) for line in lines if len(line) > 20)
+    return long_lines[len(long_lines) // 2] if long_lines else 60.0
+
+
+def blocks(path: Path, progress: Callable[[float], None] | None = None) -> list[Block]:
+    reader, count = _reader(path)
+    pages: list[list[str]] = []
+    for index in range(count):
+        lines = [line.rstrip() for line in _page_text(reader, index, layout=True).replace("\r", "\n").split("\n")]
+        while lines and not lines[-1].strip():
+            lines.pop()
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        pages.append(lines)
+        if progress is not None:
+            progress((index + 1) / count)
+    running = _running_lines([[line for line in page if line.strip()] for page in pages])
+
+    out: list[Block] = []
+    current: list[str] = []
+    current_page = 1
+
+    def flush() -> None:
+        nonlocal current
+        if current:
+            text = _join(current)
+            if text:
+                out.append(para(text, current_page))
+        current = []
+
+    for number, lines in enumerate(pages, start=1):
+        lines = [line for line in lines if not (line.strip() and (_PAGE_NUMBER.match(line) or _signature(line) in running))]
+        typical = _typical_length([line.strip() for line in lines])
+        margin = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if not stripped:
+                flush()
+                continue
+            if current and len(line) - len(line.lstrip()) >= margin + 2:
+                flush()  # an indented first line starts a paragraph
+            if is_scene_break(stripped):
+                flush()
+                out.append(BREAK)
+                continue
+            if is_chapter_label(stripped) or (not current and names_labelled_chapter(out, stripped)):
+                flush()  # "Chapter 3" starts a chapter even right under the last line of a paragraph
+                out.append(heading(stripped, 1, number))
+                continue
+            if not current and len(stripped) <= 60 and looks_like_heading(stripped, _following_text(lines, i)):
+                out.append(heading(stripped, 1, number))
+                continue
+            if not current:
+                current_page = number
+            current.append(stripped)
+            if len(stripped) < 0.75 * typical and stripped.endswith(_SENTENCE_END):
+                flush()
+        # A page that ends mid-sentence continues on the next page; one that ends a sentence ends its paragraph.
+        if current and current[-1].endswith(_SENTENCE_END) and len(current[-1]) < 0.9 * typical:
+            flush()
+    flush()
+    return merge_chapter_labels(out)
+
+
+def _following_text(lines: list[str], index: int) -> str:
+    """The next few lines, to judge whether a short line is a heading."""
+    return " ".join(line.strip() for line in lines[index + 1 : index + 6] if line.strip())
+
+
+def _join(lines: list[str]) -> str:
+    out = ""
+    for line in lines:
+        line = " ".join(line.split())  # layout mode pads with spaces
+        if not out:
+            out = line
+        elif out.endswith("-") and line[:1].islower() and len(out) > 1 and out[-2].isalpha():
+            out = out[:-1] + line
+        elif out[-1:] >= "\u3000" and line[:1] >= "\u3000":
+            out += line
+        else:
+            out += " " + line
+    return out

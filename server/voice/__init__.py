@@ -1,0 +1,1 @@
+"""The persona's voice: samples checked and kept, and a cloned voice registered from them."""
