@@ -205,6 +205,7 @@ class SentenceEvent(BaseModel):
     duration_ms: int
     mouth: MouthTrack
     video_url: str | None = None
+    original: bool = False  # the person's own recorded voice, not a recreation
 
 
 class TranscriptEvent(BaseModel):

@@ -27,7 +27,7 @@ from server.conversation.greeting import (
 )
 from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, normalise, to_second_person
 from server.memory.search_text import shares_terms
-from server.services.base import Conversation, ConversationContext, MemoryHit, PersonaProfile, ServiceFailure
+from server.services.base import Conversation, ConversationContext, MemoryHit, PersonaProfile, Recording, ServiceFailure
 
 # How much of a memory to tell in one answer: the first 2-4 sentences.
 MIN_SENTENCES = 2
@@ -259,12 +259,15 @@ def _relevant_memories(ctx: ConversationContext) -> list[MemoryHit]:
     ]
 
 
-def _tell_memory(speaker: _Speaker, memories: Sequence[MemoryHit], opener: str) -> list[str]:
+def _tell_memory(speaker: _Speaker, memories: Sequence[MemoryHit], opener: str) -> list[str | Recording]:
     """Tell the best memory; if it was just told, go on with the rest of it, or
     tell the next memory that fits nearly as well, rather than repeat ourselves."""
     language = speaker.language
     best = memories[0]
     told = _told_sentences(best, speaker.recent)
+    if told == 0 and best.audio_media_id:
+        # Her real voice saying her real words: the whole recording, not an excerpt.
+        return [speaker.say(opener), Recording(best.audio_media_id, best.text), speaker.say("memory_follow")]
     if told == 0:
         return [speaker.say(opener), memory_excerpt(best.text, language), speaker.say("memory_follow")]
     rest = memory_excerpt(best.text, language, start=told)
@@ -289,7 +292,7 @@ def _echo(said: str, language: str) -> str | None:
     return echoed[0].upper() + echoed[1:]
 
 
-def compose(ctx: ConversationContext) -> list[str]:
+def compose(ctx: ConversationContext) -> list[str | Recording]:
     """The persona's answer as a few short pieces (each one or two sentences)."""
     speaker = _Speaker(ctx)
     language = speaker.language
@@ -370,8 +373,11 @@ class StoryConversation(Conversation):
     def __init__(self) -> None:
         pass
 
-    async def reply(self, ctx: ConversationContext) -> AsyncIterator[str | ServiceFailure]:
+    async def reply(self, ctx: ConversationContext) -> AsyncIterator[str | Recording | ServiceFailure]:
         pieces = compose(ctx)
         joiner = "" if speech_language(ctx.persona.language, ctx.language) == "zh" else " "
         for index, piece in enumerate(pieces):
-            yield piece + (joiner if index < len(pieces) - 1 else "")
+            if isinstance(piece, Recording):
+                yield piece
+            else:
+                yield piece + (joiner if index < len(pieces) - 1 else "")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from shared.api import MouthTrack, SentenceEvent
-from server.audio import encode_wav
-from server.services.base import Audio, ServiceError
+from server.audio import AudioDecodeError, decode_audio, encode_wav
+from server.services.base import Audio, Recording, ServiceError
 from server.state import AppState
 from server.storage import speech_cache
 
@@ -52,4 +52,25 @@ class Speaker:
             audio_mime="audio/wav",
             duration_ms=duration_ms,
             mouth=mouth,
+        )
+
+    async def play_recording(self, index: int, recording: Recording) -> SentenceEvent:
+        """The person's own recording of these words; synthesized instead if it cannot be played."""
+        state = self.state
+        media = state.media.get(recording.media_id)
+        if media is None or media.household_id != self.household_id or not media.path.exists():
+            return await self.speak(index, recording.text)
+        try:
+            audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), None))
+            face = await state.services.face.animate(audio)
+        except (AudioDecodeError, ServiceError, OSError):
+            return await self.speak(index, recording.text)
+        return SentenceEvent(
+            index=index,
+            text=recording.text,
+            audio_url=state.media.signed_path(media.id, state.settings.media_url_ttl_s),
+            audio_mime=media.mime,
+            duration_ms=round(audio.duration_s * 1000),
+            mouth=MouthTrack(fps=face.mouth.fps, values=face.mouth.values),
+            original=True,
         )

@@ -25,7 +25,7 @@ from server.pipeline.limits import limit_reached
 from server.pipeline.replies import reply
 from server.retire import finish_farewell
 from server.pipeline.speech import Speaker
-from server.services.base import Audio, Conversation, ConversationContext, ServiceError, ServiceFailure
+from server.services.base import Audio, Conversation, ConversationContext, Recording, ServiceError, ServiceFailure
 from server.services.registry import FallbackEvent, drain, start_collecting
 from server.state import AppState
 from server.storage import accounts, households, memories, personas, sessions
@@ -236,7 +236,7 @@ class TurnPipeline:
             return self.state.services.llm
         return self.state.services.story
 
-    async def _sentences(self, conversation: Conversation, ctx: ConversationContext) -> AsyncIterator[str]:
+    async def _sentences(self, conversation: Conversation, ctx: ConversationContext) -> AsyncIterator[str | Recording]:
         splitter = SentenceSplitter()
         produced = False
         cut_off = False
@@ -246,6 +246,12 @@ class TurnPipeline:
                 log.warning("conversation failed: %s", piece.error)
                 cut_off = True
                 break
+            if isinstance(piece, Recording):
+                for sentence in splitter.flush():
+                    yield sentence
+                produced = True
+                yield piece
+                continue
             for sentence in splitter.feed(piece):
                 produced = True
                 yield sentence
@@ -264,7 +270,7 @@ class TurnPipeline:
         async for line in self._speak_stream(gen()):
             yield line
 
-    async def _speak_stream(self, sentences: AsyncIterator[str]) -> AsyncIterator[bytes]:
+    async def _speak_stream(self, sentences: AsyncIterator[str | Recording]) -> AsyncIterator[bytes]:
         """Synthesize up to LOOKAHEAD sentences ahead and deliver them strictly in order."""
         if naive_pipeline(self.state.settings):
             async for line in self._speak_naive(sentences):
@@ -278,8 +284,16 @@ class TurnPipeline:
                 async for sentence in sentences:
                     if "first_text" not in self.record.timings:
                         self.record.timings["first_text"] = self._ms()
-                    sentence = self._checked(sentence)
-                    await queue.put(asyncio.create_task(self.speaker.speak(index, sentence)))
+                    if isinstance(sentence, Recording):
+                        checked = self._checked(sentence.text)
+                        speaking = (
+                            self.speaker.play_recording(index, sentence)
+                            if checked == sentence.text
+                            else self.speaker.speak(index, checked)
+                        )
+                    else:
+                        speaking = self.speaker.speak(index, self._checked(sentence))
+                    await queue.put(asyncio.create_task(speaking))
                     index += 1
             finally:
                 await queue.put(None)

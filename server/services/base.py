@@ -80,6 +80,14 @@ class MemoryHit:
 
 
 @dataclass(frozen=True)
+class Recording:
+    """The person's own recorded words, which a conversation may answer with instead of text to speak."""
+
+    media_id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class RelativeFact:
     """Something the relative told the persona in an earlier conversation."""
 
@@ -133,8 +141,8 @@ class Conversation(ABC):
     name = "base"
 
     @abstractmethod
-    def reply(self, ctx: ConversationContext) -> AsyncIterator[str | ServiceFailure]:
-        """Stream the persona's answer as text pieces (any size, split anywhere)."""
+    def reply(self, ctx: ConversationContext) -> AsyncIterator[str | Recording | ServiceFailure]:
+        """Stream the persona's answer as text pieces (any size, split anywhere), or whole recordings."""
 
 
 class TextToSpeech(ABC):

@@ -164,3 +164,22 @@ def test_news_is_remembered_in_the_next_session(client):
     assert facts and "born" in facts[0]["text"]
     later = start(client, hh, persona)
     assert "baby" in later["greeting"]["text"].lower() or "born" in later["greeting"]["text"].lower()
+
+
+def test_story_mode_plays_her_own_recording(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh, memories=False)
+    state = client.app.state.keepsake
+    t = np.linspace(0, 2, 32000, endpoint=False)
+    clip = state.media.put(hh["id"], wav_bytes(0.3 * np.sin(2 * np.pi * 200 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))), "audio/wav", "memory_audio", persona["id"])
+    from server.storage import memories
+
+    memories.add(state.db, hh["id"], persona["id"], "I kept bees behind the orchard for thirty years.", title="The bees", source="voice_memo", audio_media_id=clip.id)
+    session = start(client, hh, persona)
+    evs = events(client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Tell me about your bees"}, headers=hh["headers"]))
+    original = [e for e in evs if e["type"] == "sentence" and e.get("original")]
+    assert len(original) == 1 and "bees" in original[0]["text"]
+    assert original[0]["audio_url"].startswith(f"/v1/media/{clip.id}?")
+    assert 1900 <= original[0]["duration_ms"] <= 2100 and max(original[0]["mouth"]["values"]) > 0.3
+    played = client.get(original[0]["audio_url"]).content
+    assert read_wav_comment(played) is None  # her real voice carries no "AI-generated" mark

@@ -1,0 +1,324 @@
+"""The Kivy application: app state as properties, three screens, and the glue to the conversation.
+
+Screens (one .kv file each in client/kv/):
+- ``talk``: what the relative sees, the face, the captions and one big button;
+- ``pin``: the caregiver's PIN pad (a long press in the top-left corner opens it);
+- ``caregiver``: pairing, persona, captions, volume, talk mode, language, test, history, PIN.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.logger import Logger
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, OptionProperty, StringProperty
+from kivy.uix.screenmanager import FadeTransition, ScreenManager
+
+from client import testhooks
+from client.i18n import LANGUAGES, translate
+from client.storage import CAPTION_MAX, CAPTION_MIN, Store
+
+HERE = Path(__file__).parent
+ASSETS = HERE / "assets"
+PLACEHOLDER_PORTRAIT = str(ASSETS / "placeholder-portrait.png")
+DEFAULT_MOUTH = [0.5, 0.62, 0.17]  # a centred face, mouth a little below the middle
+
+
+class KeepsakeApp(App):
+    title = "Keepsake"
+    icon = str(ASSETS / "icon.png")
+
+    # what the screens show; the kv files bind to these
+    state = OptionProperty("starting", options=["starting", "setup", "idle", "listening", "thinking", "speaking", "resting"])
+    language = StringProperty("en")
+    caption = StringProperty("")  # the answer being spoken
+    heard = StringProperty("")  # what the relative said, smaller, above
+    status = StringProperty("")  # a calm sentence when something is not right
+    caption_size = NumericProperty(40)
+    volume = NumericProperty(0.8)
+    talk_mode = OptionProperty("tap", options=["tap", "hold"])
+    persona_name = StringProperty("")
+    portrait = StringProperty(PLACEHOLDER_PORTRAIT)
+    mouth_point = ListProperty(DEFAULT_MOUTH)
+    mouth = NumericProperty(0.0)  # how open the mouth is now, 0..1
+    mic_level = NumericProperty(0.0)
+    paired = BooleanProperty(False)
+    pending_count = NumericProperty(0)
+    personas = ListProperty([])  # (id, name) pairs for the caregiver's choice
+    persona_id = StringProperty("")
+    server_url = StringProperty("")
+    conversation = ObjectProperty(None, allownone=True)
+    ui_scale = NumericProperty(1.0)  # 1 on a 1280x800 (dp) screen, more on bigger windows
+    can_say_again = BooleanProperty(False)
+
+    def __init__(self, server: str | None = None, pairing_code: str | None = None, screenshot: str | None = None,
+                 screenshot_after: float | None = None, language: str | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._server_arg = server
+        self._pairing_code = pairing_code
+        self._screenshot = screenshot
+        self._screenshot_after = screenshot_after
+        self._language_arg = language
+        self.exit_code = 0
+        self.store: Store | None = None
+        self.control = testhooks.Control(self)
+
+    # ------------------------------------------------------------------ words
+    def t(self, key: str, *_bindings, **values) -> str:
+        """Translate ``key``; kv passes ``app.language`` (and names) as extra arguments to re-evaluate on change."""
+        values.setdefault("name", self.persona_name or translate("grandma", self.language))
+        return translate(key, self.language, **values)
+
+    def talk_words(self, state: str, mode: str, *_bindings) -> tuple[str, str]:
+        """The talk control's words for each state: what is happening, and what to do next."""
+        hold = mode == "hold"
+        if state == "listening":
+            return self.t("listening"), self.t("listening_hint_hold" if hold else "listening_hint")
+        if state == "thinking":
+            return self.t("thinking"), ""
+        if state == "starting":
+            return self.t("one_moment"), ""
+        if state == "setup":
+            return self.t("not_set_up"), self.t("not_set_up_hint")
+        if state == "speaking" and not hold:
+            return self.t("tap_to_answer"), ""
+        return self.t("hold_to_talk" if hold else "tap_to_talk"), ""
+
+    def _rescale(self, *_args) -> None:
+        from kivy.metrics import dp
+
+        self.ui_scale = max(1.0, min(Window.width / dp(1280), Window.height / dp(800)))
+
+    @property
+    def data_dir(self) -> str:
+        """Private storage: the app's own folder (KEEPSAKE_TABLET_DIR overrides it for tests and demos)."""
+        return os.environ.get("KEEPSAKE_TABLET_DIR") or self.user_data_dir
+
+    # ------------------------------------------------------------------ start and stop
+    def build(self):
+        from client.uix import caregiver, pin, portrait, talk, widgets  # noqa: F401  registers the widget classes
+
+        for name in ("widgets", "talk", "pin", "caregiver"):
+            Builder.load_file(str(HERE / "kv" / f"{name}.kv"))
+        Window.bind(size=self._rescale)
+        self._rescale()
+        self.store = Store(self.data_dir)
+        s = self.store.settings
+        self.language = self._language_arg or s.language or "en"
+        if self.language not in LANGUAGES:
+            self.language = "en"
+        self.caption_size = min(max(s.caption_size, CAPTION_MIN), CAPTION_MAX)
+        self.volume = s.volume
+        self.talk_mode = s.talk_mode if s.talk_mode in ("tap", "hold") else "tap"
+        if self._server_arg:
+            self.store.update(server_url=self._server_arg.rstrip("/"))
+        self.server_url = self.store.settings.server_url
+        self.paired = bool(self.store.token())
+        self.persona_id = s.persona_id
+        if self.paired and s.persona_name:
+            self.persona_name = s.persona_name
+            if s.portrait_path and Path(s.portrait_path).exists():
+                self.portrait = s.portrait_path
+            if len(s.mouth_point) == 3:
+                self.mouth_point = s.mouth_point
+
+        root = ScreenManager(transition=FadeTransition(duration=0.25))
+        root.add_widget(talk.TalkScreen(name="talk"))
+        root.add_widget(pin.PinScreen(name="pin"))
+        root.add_widget(caregiver.CaregiverScreen(name="caregiver"))
+        root.bind(current=lambda _sm, name: testhooks.emit("screen", name=name))
+        return root
+
+    def on_start(self) -> None:
+        from client.conversation import Conversation
+        from client.platform import android
+
+        android.on_start()
+        self.conversation = Conversation(self)
+        self.bind(volume=self._volume_changed, state=self._state_changed)
+        self._state_changed(self, self.state)
+        self.control.start()
+        if self._screenshot:
+            delay = 5.0 if self._screenshot_after is None else self._screenshot_after
+            Clock.schedule_once(self._screenshot_and_exit, delay)
+        if self._pairing_code and self.server_url:
+            self.pair(self.server_url, self._pairing_code, on_done=lambda ok, _msg: None if ok else self.enter_setup())
+        elif self.paired and self.server_url:
+            self.conversation.connect()
+        else:
+            self.enter_setup()
+
+    def on_stop(self) -> None:
+        if self.conversation is not None:
+            self.conversation.close()
+
+    def on_pause(self) -> bool:
+        return True  # Android: keep the conversation when the screen turns off for a moment
+
+    # ------------------------------------------------------------------ state
+    def _state_changed(self, _app, state: str) -> None:
+        testhooks.emit("state", state=state)
+        from client.platform import android
+
+        android.keep_screen_on(state in ("listening", "thinking", "speaking"))
+
+    def _volume_changed(self, _app, volume: float) -> None:
+        if self.conversation is not None:
+            self.conversation.set_volume(volume)
+        self.store.update(volume=round(volume, 2))
+
+    def volume_step(self, step: float) -> None:
+        self.volume = round(min(1.0, max(0.0, self.volume + step)), 2)
+
+    def enter_setup(self, reason: str = "not_set_up") -> None:
+        """Not paired (or no longer): the relative sees a calm note, the caregiver the set-up screen."""
+        self.state = "setup"
+        self.status = self.t(reason) if reason != "not_set_up" else ""
+        if not self.store.token():
+            self.paired = False
+            self.root.current = "caregiver"  # nothing to protect yet: no PIN before the first pairing
+
+    def set_persona(self, persona, portrait_path: str, personas: list) -> None:
+        self.persona_id = persona.id
+        self.persona_name = (persona.addressed_as or [persona.display_name])[0]
+        self.personas = [(p.id, p.display_name) for p in personas]
+        if persona.mouth is not None:
+            self.mouth_point = [persona.mouth.x, persona.mouth.y, persona.mouth.width]
+        else:
+            self.mouth_point = DEFAULT_MOUTH
+        self.portrait = portrait_path or PLACEHOLDER_PORTRAIT
+        self.store.update(persona_name=self.persona_name, portrait_path=portrait_path, mouth_point=list(self.mouth_point))
+
+    # ------------------------------------------------------------------ the talk screen
+    def talk_down(self) -> None:
+        if self.state == "resting":
+            self.conversation.retry_now()
+        self.conversation.talk_down()
+
+    def talk_up(self) -> None:
+        self.conversation.talk_up()
+
+    def say_again(self) -> None:
+        self.conversation.say_again()
+
+    def open_caregiver(self) -> None:
+        self.root.current = "pin"
+
+    def close_caregiver(self) -> None:
+        self.root.current = "talk"
+
+    # ------------------------------------------------------------------ the caregiver's actions
+    def pair(self, server_url: str, code: str, on_done) -> None:
+        from client.api import KeepsakeClient, normalize_url
+        from client.worker import background
+
+        url = normalize_url(server_url)
+        if not url or not code.strip():
+            on_done(False, self.t("not_paired"))
+            return
+
+        def work():
+            client = KeepsakeClient(url)
+            try:
+                return client.pair(code.strip().upper(), name=f"Keepsake tablet {time.strftime('%Y-%m-%d')}")
+            finally:
+                client.close()
+
+        def paired(device) -> None:
+            self.store.set_token(device.device_token)
+            self.store.update(server_url=url, device_id=device.device_id, household_id=device.household_id, persona_id="")
+            self.server_url, self.paired, self.status = url, True, ""
+            testhooks.emit("paired", server=url)
+            self.conversation.session_id = None
+            self.conversation.connect()
+            on_done(True, self.t("paired_with", server=url))
+
+        def failed(exc) -> None:
+            from client.api import ApiError
+
+            reason = exc.message if isinstance(exc, ApiError) else self.t("err_offline")
+            testhooks.emit("pair_failed", reason=reason)
+            on_done(False, self.t("pair_failed", reason=reason))
+
+        background(work, on_result=paired, on_error=failed, name="pair")
+
+    def unpair(self) -> None:
+        self.conversation.interrupt()
+        self.conversation.session_id = None
+        self.store.forget_pairing()
+        self.paired = False
+        self.personas = []
+        self.persona_name = ""
+        self.portrait = PLACEHOLDER_PORTRAIT
+        self.caption = self.heard = ""
+        self.state = "setup"
+        testhooks.emit("unpaired")
+
+    def choose_persona(self, persona_id: str) -> None:
+        if persona_id == self.store.settings.persona_id and self.conversation.session_id:
+            return
+        self.store.update(persona_id=persona_id)
+        self.persona_id = persona_id
+        self.conversation.interrupt()
+        self.conversation.session_id = None
+        self.caption = self.heard = ""
+        self.conversation.connect()
+
+    def set_caption_size(self, size: float) -> None:
+        self.caption_size = int(min(max(size, CAPTION_MIN), CAPTION_MAX))
+        self.store.update(caption_size=self.caption_size)
+
+    def set_talk_mode(self, mode: str) -> None:
+        self.talk_mode = mode
+        self.store.update(talk_mode=mode)
+
+    def set_language(self, language: str) -> None:
+        self.language = language
+        self.store.update(language=language)
+
+    # ------------------------------------------------------------------ screenshots and test hooks
+    def save_screenshot(self, path: str) -> str:
+        """Save exactly ``path`` (Kivy's own screenshot adds a counter to the name)."""
+        target = Path(path).resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="keepsake-shot-"))
+        # draw now: the GL back buffer may still hold an older frame when nothing moved since
+        Window.dispatch("on_draw")
+        made = Window.screenshot(name=str(folder / "shot.png"))
+        if made and Path(made).exists():
+            shutil.move(made, target)
+        shutil.rmtree(folder, ignore_errors=True)
+        return str(target)
+
+    def _screenshot_and_exit(self, _dt: float) -> None:
+        try:
+            Logger.info(f"Keepsake: screenshot saved to {self.save_screenshot(self._screenshot)}")
+        except Exception as exc:  # the caller asked only for a picture: report, exit non-zero
+            Logger.error(f"Keepsake: screenshot failed: {exc!r}")
+            self.exit_code = 1
+        self.stop()
+
+    def layout_report(self) -> dict:
+        """Where the controls are, in window pixels from the top-left (what xdotool needs)."""
+        from kivy.uix.label import Label
+        from kivy.uix.textinput import TextInput
+
+        found, typed, shown = {}, {}, {}
+        screen = self.root.current_screen
+        for wid_name, widget in screen.ids.items():
+            x, y = widget.to_window(*widget.pos)
+            w, h = widget.size
+            found[wid_name] = [round(x), round(Window.height - y - h), round(w), round(h)]
+            if isinstance(widget, TextInput) and not widget.password:
+                typed[wid_name] = widget.text
+            elif isinstance(widget, Label):
+                shown[wid_name] = widget.text
+        return {"screen": screen.name, "size": list(Window.size), "widgets": found, "typed": typed, "shown": shown}

@@ -1,0 +1,467 @@
+"""The conversation: listen, send, play the answer as it streams in, and keep going when the server is away.
+
+Everything here runs on the UI thread except the ``_*_work`` methods, which
+run on worker threads and only talk back through ``on_ui``. The screen shows
+``app.state``:
+
+    starting -> idle -> listening -> thinking -> speaking -> idle
+                  \\-> resting (server away; recordings wait in the outbox, retried automatically)
+    setup: not paired, or the server no longer knows this tablet
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from kivy.clock import Clock
+from kivy.logger import Logger
+
+from client import testhooks
+from client.api import ApiError, KeepsakeClient, Offline
+from client.audio import decode_audio
+from client.outbox import Outbox, Pending
+from client.platform import make_mic, make_player
+from client.player import Segment
+from client.worker import background, on_ui
+from shared.api import SentenceEvent
+
+RETRY_FIRST_S, RETRY_MAX_S = 3.0, 30.0
+
+
+class NoPersona(Exception):
+    pass
+
+
+class Answer:
+    """One spoken answer: the greeting, the reply to a turn, a replay or a test."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.turn_id: str | None = None
+        self.segments: list[Segment] = []
+        self.heard = 0  # sentences the relative began to hear
+        self.done = kind != "reply"
+        self.cancelled = False
+
+
+class Conversation:
+    def __init__(self, app) -> None:
+        self.app = app
+        self.store = app.store
+        data = Path(app.data_dir)
+        self.outbox = Outbox(data / "outbox")
+        self.scratch = data / "recording"
+        self.mic = make_mic()
+        self.player = make_player()
+        self.player.volume = app.volume
+        self.client: KeepsakeClient | None = None
+        self.session_id: str | None = None
+        self.persona = None
+        self.answer: Answer | None = None
+        self.last_answer: Answer | None = None
+        self._last_segment: Segment | None = None
+        self._sending = False
+        self._connecting = False
+        self._retry_delay = RETRY_FIRST_S
+        self._retry_event = None
+        self._mouth = 0.0
+        self._max_gap = 0.0  # the longest pause between frames since the last answer ended
+        testhooks.emit("platform", mic=self.mic.name, audio=self.player.name)
+        Clock.schedule_interval(self._tick, 1 / 30)
+
+    # ------------------------------------------------------------------ connecting
+    def connect(self) -> None:
+        """(Re)open the conversation: find the persona, its portrait, a new session, the greeting."""
+        token = self.store.token()
+        url = self.store.settings.server_url
+        if not token or not url:
+            self.app.enter_setup()
+            return
+        if self.client is None or self.client.base_url != url:
+            self.client = KeepsakeClient(url, token)
+        self.client.set_token(token)
+        if self._connecting:
+            return
+        self._connecting = True
+        if self.app.state in ("setup", "starting"):
+            self.app.state = "starting"
+        background(self._connect_work, self.store.settings.persona_id, on_result=self._connected, on_error=self._connect_failed, name="connect")
+
+    def _connect_work(self, wanted_id: str):
+        personas = self.client.personas()
+        persona = next((p for p in personas if p.id == wanted_id), None) or next((p for p in personas if p.consent), None)
+        if persona is None:
+            raise NoPersona()
+        folder = Path(self.app.data_dir) / "portraits"
+        portrait = folder / f"{persona.id}.png"
+        try:
+            data = self.client.portrait(persona.id)
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = portrait.with_suffix(".part")
+            partial.write_bytes(data)
+            partial.replace(portrait)
+        except (ApiError, Offline, OSError) as exc:
+            Logger.info(f"Keepsake: no new portrait ({exc})")
+        if not portrait.exists():
+            portrait = None  # the placeholder it is
+        session = self.client.start_session(persona.id)
+        return personas, persona, portrait, session
+
+    def _connected(self, result) -> None:
+        self._connecting = False
+        personas, persona, portrait, session = result
+        self.persona = persona
+        self.session_id = session.id
+        recent = [session.id] + [s for s in self.store.settings.recent_sessions if s != session.id]
+        self.store.update(persona_id=persona.id, session_id=session.id, recent_sessions=recent[:10])
+        self.app.set_persona(persona, str(portrait) if portrait else "", personas)
+        self._retry_delay = RETRY_FIRST_S
+        self.app.status = ""
+        testhooks.emit("connected", session=session.id, persona=persona.display_name)
+        if self.app.state not in ("listening", "thinking", "speaking"):
+            self.app.state = "idle"
+        if session.greeting and session.greeting.sentences and not self.outbox.items():
+            self.app.caption = session.greeting.text
+            self._play_sentences(Answer("greeting"), session.greeting.sentences)
+        self.send_next()
+
+    def _connect_failed(self, exc: BaseException) -> None:
+        self._connecting = False
+        Logger.warning(f"Keepsake: connecting failed: {exc!r}")
+        if isinstance(exc, NoPersona):
+            self.app.enter_setup("no_personas")
+        elif isinstance(exc, ApiError) and exc.status in (401, 403):
+            self.app.enter_setup("needs_setup_again")
+        else:  # offline, a server error, a conflict: calm words and try again later
+            self.enter_resting()
+
+    def _play_sentences(self, answer: Answer, sentences: list[SentenceEvent]) -> None:
+        """Fetch and queue the audio of ready-made sentences (greeting, test) one by one."""
+        self.answer = answer
+
+        def work() -> None:
+            for event in sentences:
+                segment = self._fetch_segment(event, answer)
+                on_ui(self._on_segment, answer, segment)
+
+        background(work, name="sentences")
+
+    # ------------------------------------------------------------------ the talk control
+    def talk_down(self) -> None:
+        state = self.app.state
+        testhooks.emit("tap", state=state)
+        if state in ("setup", "starting"):
+            return
+        if state == "listening":
+            if self.app.talk_mode == "tap":
+                self.finish_listening()
+            return
+        if state == "thinking" and self._sending:
+            return  # the answer is on its way; the button says so
+        self.start_listening()
+
+    def talk_up(self) -> None:
+        if self.app.talk_mode == "hold" and self.app.state == "listening":
+            self.finish_listening()
+
+    def start_listening(self) -> None:
+        self.interrupt()
+        self.app.status = ""
+        self.app.heard = ""
+        self.app.caption = ""
+        self.app.mic_level = 0.0
+        self.app.state = "listening"
+        self._max_gap = 0.0
+        try:
+            self.mic.start(lambda kind, value: on_ui(self._on_mic, kind, value))
+        except Exception as exc:  # no permission yet (Android asks at first start), or the device went away
+            Logger.warning(f"Keepsake: the microphone did not start: {exc!r}")
+            self.app.status = self.app.t("not_heard")
+            self.app.state = "idle"
+
+    def _on_mic(self, kind: str, value: float) -> None:
+        if self.app.state != "listening":
+            return
+        if kind == "level":
+            self.app.mic_level = max(0.0, min(1.0, (value + 60.0) / 45.0))
+        elif kind == "start":
+            testhooks.emit("speech_start")
+        elif self.app.talk_mode == "hold":
+            return  # holding the button: the finger decides when it ends
+        elif kind == "end":
+            self.finish_listening()
+        elif kind == "timeout":
+            self.mic.cancel()
+            self.app.status = self.app.t("not_heard")
+            self.app.state = "idle"
+
+    def finish_listening(self) -> None:
+        recording = self.mic.stop(self.scratch)
+        self.app.mic_level = 0.0
+        if recording is None:
+            self.app.status = self.app.t("not_heard")
+            self.app.state = "idle"
+            return
+        item = self.outbox.add(recording.path, recording.mime, self.session_id or "")
+        testhooks.emit("recorded", path=str(item.audio), seconds=round(recording.duration_s, 2), outbox=len(self.outbox))
+        self.app.pending_count = len(self.outbox)
+        self.app.state = "thinking"
+        if self.session_id is None:
+            self.connect()  # sends the outbox once connected
+        else:
+            self.send_next()
+
+    def interrupt(self) -> None:
+        """Stop the avatar at once; tell the server how much of the answer was really heard."""
+        answer = self.answer
+        self.player.stop()
+        self._last_segment = None
+        if answer is None or answer.kind != "reply" or answer.cancelled:
+            return
+        if answer.done and answer.heard >= len(answer.segments):
+            return  # it had finished: nothing was cut short
+        answer.cancelled = True
+        testhooks.emit("interrupted", heard=answer.heard)
+        if answer.turn_id:
+            self._report_playback(answer)
+
+    def _report_playback(self, answer: Answer) -> None:
+        background(self.client.report_playback, self.session_id, answer.turn_id, answer.heard, name="playback-report")
+
+    # ------------------------------------------------------------------ sending turns
+    def send_next(self) -> None:
+        if self._sending or self.session_id is None or self.client is None or self.app.state == "listening":
+            return
+        items = self.outbox.items()
+        if not items:
+            return
+        answer = Answer("reply")
+        self.answer = answer
+        self._sending = True
+        if self.app.state != "speaking":
+            self.app.state = "thinking"
+        background(self._send_work, items[0], answer, self.session_id, on_result=self._sent, on_error=self._send_crashed, name="turn")
+
+    def _send_work(self, item: Pending, answer: Answer, session_id: str) -> str:
+        acknowledged = False
+
+        def acknowledge() -> None:
+            nonlocal acknowledged
+            if not acknowledged:  # the server has the words now: the outbox may let go
+                acknowledged = True
+                self.outbox.remove(item)
+
+        try:
+            with self.client.turn(session_id, audio=item.audio, mime=item.mime) as events:
+                for event in events:
+                    if event.type == "transcript":
+                        acknowledge()
+                        on_ui(self._on_transcript, answer, event.text)
+                    elif event.type == "sentence":
+                        acknowledge()
+                        if not answer.cancelled:
+                            on_ui(self._on_segment, answer, self._fetch_segment(event, answer))
+                    elif event.type == "notice":
+                        on_ui(testhooks.emit, "notice", code=event.code, message=event.message)
+                    elif event.type == "done":
+                        acknowledge()
+                        answer.turn_id = event.turn_id
+                        on_ui(self._on_done, answer, event.ended, event.timings_ms)
+            return "ok"
+        except Offline as exc:
+            Logger.info(f"Keepsake: turn failed, server away: {exc}")
+            return "broken" if acknowledged else "offline"
+        except ApiError as exc:
+            Logger.warning(f"Keepsake: turn refused: {exc}")
+            if exc.status in (401, 403):
+                return "unauthorized"
+            if exc.status == 404 and not acknowledged:
+                return "session_gone"
+            if not acknowledged:
+                self.outbox.remove(item)  # the server will never take this one: do not retry it forever
+            return "rejected"
+
+    def _fetch_segment(self, event: SentenceEvent, answer: Answer) -> Segment:
+        """The sentence's audio, decoded; a silent stand-in of the right length if it cannot be had."""
+        import numpy as np
+
+        try:
+            data, mime = self.client.media(event.audio_url)
+            samples, rate = decode_audio(data, event.audio_mime or mime)
+            mouth = event.mouth.values
+        except (ApiError, ValueError, OSError) as exc:
+            Logger.warning(f"Keepsake: sentence {event.index} audio unavailable: {exc}")
+            rate, samples, mouth = 16_000, np.zeros(int(16 * max(event.duration_ms, 1500)), np.float32), []
+        return Segment.make(samples, rate, mouth, event.mouth.fps, event.text, event.index, answer)
+
+    def _on_transcript(self, answer: Answer, text: str) -> None:
+        self.app.pending_count = len(self.outbox)
+        if answer is self.answer:
+            self.app.heard = text
+        testhooks.emit("transcript", text=text)
+
+    def _on_segment(self, answer: Answer, segment: Segment) -> None:
+        if answer is not self.answer or answer.cancelled:
+            return
+        answer.segments.append(segment)
+        self.last_answer = answer
+        self.app.can_say_again = True
+        self.player.enqueue(segment)
+        testhooks.emit("sentence", index=segment.index, text=segment.text, seconds=round(segment.duration_s, 2))
+
+    def _on_done(self, answer: Answer, ended: bool, timings: dict) -> None:
+        answer.done = True
+        testhooks.emit("done", turn_id=answer.turn_id, timings=timings, ended=ended)
+        if answer.cancelled:
+            self._report_playback(answer)
+        if ended:  # the persona said goodbye: the next words start a new session
+            self.session_id = None
+
+    def _sent(self, outcome: str) -> None:
+        self._sending = False
+        self.app.pending_count = len(self.outbox)
+        testhooks.emit("turn_outcome", outcome=outcome, outbox=len(self.outbox))
+        if outcome == "ok":
+            self._retry_delay = RETRY_FIRST_S
+            if self.session_id is None:
+                self.connect()
+            else:
+                self.send_next()
+        elif outcome in ("offline", "broken"):
+            if self.app.state != "listening":
+                self.enter_resting()
+        elif outcome == "session_gone":
+            self.session_id = None
+            self.connect()
+        elif outcome == "unauthorized":
+            self.app.enter_setup("needs_setup_again")
+        elif self.app.state != "listening":  # rejected: the server could not use the recording
+            self.app.status = self.app.t("not_heard")
+            self.app.state = "idle"
+
+    def _send_crashed(self, exc: BaseException) -> None:
+        Logger.exception(f"Keepsake: turn crashed: {exc!r}")
+        self._sent("offline")
+
+    # ------------------------------------------------------------------ the server is away
+    def enter_resting(self) -> None:
+        self.app.state = "resting"
+        self.app.status = self.app.t("resting", name=self.app.persona_name)
+        if self.outbox.items():
+            self.app.status += " " + self.app.t("resting_kept")
+        if self._retry_event is None:
+            self._retry_event = Clock.schedule_once(self._retry, self._retry_delay)
+            self._retry_delay = min(self._retry_delay * 2, RETRY_MAX_S)
+
+    def retry_now(self) -> None:
+        if self._retry_event is not None:
+            self._retry_event.cancel()
+        self._retry(0)
+
+    def _retry(self, _dt: float) -> None:
+        self._retry_event = None
+        if self.client is None:
+            self.connect()
+            return
+        background(self.client.health, on_result=self._health_checked, name="health")
+
+    def _health_checked(self, healthy: bool) -> None:
+        testhooks.emit("health", ok=healthy)
+        if not healthy:
+            if self.app.state == "resting":
+                self.enter_resting()
+            else:
+                self._retry_event = Clock.schedule_once(self._retry, self._retry_delay)
+            return
+        self._retry_delay = RETRY_FIRST_S
+        if self.app.state == "resting":
+            self.app.status = ""
+            self.app.state = "idle"
+        if self.session_id is None:
+            self.connect()
+        else:
+            self.send_next()
+
+    # ------------------------------------------------------------------ say that again, tests
+    def say_again(self) -> None:
+        previous = self.last_answer
+        if previous is None or not previous.segments or self.app.state in ("listening", "thinking"):
+            return  # never cut off an answer that is still on its way
+        self.interrupt()
+        replay = Answer("replay")
+        self.answer = replay
+        for segment in previous.segments:
+            copy = dataclasses.replace(segment, answer=replay)
+            replay.segments.append(copy)
+            self.player.enqueue(copy)
+        self.last_answer = replay
+        testhooks.emit("say_again", sentences=len(replay.segments))
+
+    def play_test(self, on_result, on_error) -> None:
+        """The caregiver's test: a fresh session's greeting, spoken through this tablet's speaker."""
+        if self.client is None or self.persona is None:
+            on_error(Offline("not connected"))
+            return
+
+        def work():
+            session = self.client.start_session(self.persona.id)
+            return session.greeting.sentences if session.greeting else []
+
+        def done(sentences) -> None:
+            self.interrupt()
+            self._play_sentences(Answer("test"), sentences)
+            on_result(len(sentences))
+
+        background(work, on_result=done, on_error=on_error, name="test")
+
+    def set_volume(self, volume: float) -> None:
+        self.player.volume = volume
+
+    # ------------------------------------------------------------------ 30 times a second
+    def _tick(self, dt: float) -> None:
+        self._max_gap = max(self._max_gap, dt)
+        if dt > 0.1:
+            testhooks.emit("slow_frame", ms=round(dt * 1000), state=self.app.state)
+        position = self.player.position()
+        segment = position.segment
+        app = self.app
+        if segment is not None:
+            answer = segment.answer
+            if segment is not self._last_segment:
+                self._last_segment = segment
+                if isinstance(answer, Answer):
+                    order = answer.segments.index(segment) if segment in answer.segments else 0
+                    answer.heard = max(answer.heard, order + 1)
+                    app.caption = " ".join(s.text for s in answer.segments[: order + 1]) if answer.kind != "test" else segment.text
+                if app.state not in ("listening",):
+                    app.state = "speaking"
+                testhooks.emit("caption", text=app.caption)
+            target = position.mouth
+        else:
+            self._last_segment = None
+            target = 0.0
+            if app.state == "speaking" and not self.player.busy():
+                answer = self.answer
+                if answer is None or answer.done or answer.cancelled:
+                    app.state = "idle"
+                    out = getattr(self.player, "output", None)
+                    testhooks.emit("played", frames=getattr(out, "frames_played", None), peak=getattr(out, "peak", None),
+                                   max_frame_gap_ms=round(self._max_gap * 1000))
+                    self._max_gap = 0.0
+                else:
+                    app.state = "thinking"  # the next sentence is still on its way
+        # a little smoothing: a mouth that snaps open and shut frame by frame looks mechanical
+        self._mouth += (target - self._mouth) * 0.6
+        if abs(self._mouth) < 0.01:
+            self._mouth = 0.0
+        if self._mouth != app.mouth:
+            app.mouth = self._mouth
+            if segment is not None:
+                testhooks.emit("mouth", value=round(self._mouth, 3), sentence=segment.index)
+
+    def close(self) -> None:
+        self.mic.cancel()
+        self.player.close()
+        if self.client is not None:
+            self.client.close()

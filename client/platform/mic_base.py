@@ -1,0 +1,119 @@
+"""The one small interface every microphone implements, and the PCM machinery most share.
+
+A microphone is started with a callback and reports, from its own thread,
+``("level", dB)`` about 30 times a second and the voice activity events
+``("start", 0)``, ``("end", 0)`` (about a second of quiet after speech) and
+``("timeout", 0)`` (nobody spoke). ``stop(folder)`` ends the recording and
+returns it as a file ready to send, or None when nothing was recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from client.audio import MIC_RATE, level_dbfs, resample, write_wav
+from client.vad import Vad
+
+MicCallback = Callable[[str, float], None]
+
+
+@dataclass
+class Recording:
+    path: Path
+    mime: str
+    duration_s: float
+    heard_speech: bool
+
+
+class Mic:
+    name = "none"
+
+    def start(self, on_event: MicCallback) -> None:
+        raise NotImplementedError
+
+    def stop(self, folder: Path) -> Recording | None:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        """Stop and throw the audio away (the app is closing, or the relative backed out)."""
+        raise NotImplementedError
+
+
+class PcmMic(Mic):
+    """A microphone that delivers 16-bit PCM chunks; subclasses only open and close their source."""
+
+    source_rate = MIC_RATE
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._chunks: list[np.ndarray] = []
+        self._pending = np.zeros(0, np.int16)
+        self._vad = Vad()
+        self._on_event: MicCallback | None = None
+        self._started_at = 0.0
+
+    # subclasses
+    def _open(self) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+    def start(self, on_event: MicCallback) -> None:
+        with self._lock:
+            self._chunks, self._pending = [], np.zeros(0, np.int16)
+            self._vad = Vad()
+            self._on_event = on_event
+            self._started_at = time.monotonic()
+        self._open()
+
+    def _feed(self, pcm: np.ndarray) -> None:
+        """Called from the audio thread with a chunk of mono int16 samples."""
+        if self.source_rate != MIC_RATE:
+            pcm = (resample(pcm.astype(np.float32), self.source_rate, MIC_RATE)).astype(np.int16)
+        events = []
+        with self._lock:
+            if self._on_event is None:
+                return
+            self._chunks.append(pcm)
+            frame = int(MIC_RATE * self._vad.c.frame_s)
+            self._pending = np.concatenate([self._pending, pcm])
+            while len(self._pending) >= frame:
+                level = level_dbfs(self._pending[:frame])
+                self._pending = self._pending[frame:]
+                events.append(("level", level))
+                result = self._vad.feed(level)
+                if result:
+                    events.append((result, 0.0))
+            callback = self._on_event
+        for kind, value in events:  # outside the lock: the callback may call stop()
+            callback(kind, value)
+
+    def stop(self, folder: Path) -> Recording | None:
+        self._close()
+        with self._lock:
+            self._on_event = None
+            audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+            bounds = self._vad.speech_bounds_s()
+            self._chunks = []
+        if bounds:  # send only the speech (and a little air around it): less to upload and to recognise
+            start, end = (int(b * MIC_RATE) for b in bounds)
+            audio = audio[start:end]
+        if len(audio) < MIC_RATE // 5:
+            return None
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{int(time.time() * 1000) % 1000:03d}.wav"
+        write_wav(path, audio, MIC_RATE)
+        return Recording(path, "audio/wav", len(audio) / MIC_RATE, bounds is not None)
+
+    def cancel(self) -> None:
+        self._close()
+        with self._lock:
+            self._on_event = None
+            self._chunks = []

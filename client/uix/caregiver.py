@@ -1,0 +1,150 @@
+"""The caregiver's area: pairing, persona, captions, volume, talk mode, language, test, history, PIN, unpair."""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.factory import Factory
+from kivy.metrics import dp
+from kivy.properties import StringProperty
+from kivy.uix.screenmanager import Screen
+
+from client import testhooks
+from client.storage import valid_new_pin
+from client.worker import background
+
+IDLE_BACK_S = 300  # a caregiver who walks away does not leave the relative stuck in settings
+
+
+class CaregiverScreen(Screen):
+    pair_message = StringProperty("")
+    test_message = StringProperty("")
+    pin_message = StringProperty("")
+    history_text = StringProperty("")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._idle = None
+
+    # ------------------------------------------------------------------ coming and going
+    def on_pre_enter(self, *_args) -> None:
+        app = App.get_running_app()
+        self.ids.server_field.text = app.server_url
+        self.ids.code_field.text = ""
+        self.pair_message = app.t("paired_with", server=app.server_url) if app.paired else app.t("not_paired")
+        self.test_message = self.pin_message = self.history_text = ""
+        self.fill_personas()
+        if app.paired:
+            self.refresh_personas()
+        self._arm_idle()
+
+    def on_leave(self, *_args) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    def on_touch_down(self, touch):
+        self._arm_idle()
+        return super().on_touch_down(touch)
+
+    def _arm_idle(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+        self._idle = Clock.schedule_once(lambda _dt: self.back(), IDLE_BACK_S)
+
+    def back(self) -> None:
+        app = App.get_running_app()
+        if app.paired:
+            app.close_caregiver()
+
+    # ------------------------------------------------------------------ pairing
+    def pair(self) -> None:
+        app = App.get_running_app()
+        self.pair_message = app.t("pairing")
+
+        def done(ok: bool, message: str) -> None:
+            self.pair_message = message
+            if ok:  # show the face at once: the caregiver sees the tablet work (and hears the greeting)
+                self.ids.code_field.text = ""
+                Clock.schedule_once(lambda _dt: self.back(), 1.5)
+
+        app.pair(self.ids.server_field.text, self.ids.code_field.text, on_done=done)
+
+    def unpair(self) -> None:
+        app = App.get_running_app()
+        app.unpair()
+        self.pair_message = app.t("unpaired")
+        self.fill_personas()
+
+    # ------------------------------------------------------------------ persona
+    def refresh_personas(self) -> None:
+        app = App.get_running_app()
+        client = app.conversation.client if app.conversation else None
+        if client is None:
+            return
+
+        def got(personas) -> None:
+            app.personas = [(p.id, p.display_name) for p in personas if p.consent]
+            self.fill_personas()
+
+        background(client.personas, on_result=got, on_error=lambda exc: testhooks.emit("personas_failed", error=str(exc)), name="personas")
+
+    def fill_personas(self) -> None:
+        app = App.get_running_app()
+        box = self.ids.persona_box
+        box.clear_widgets()
+        if not app.personas:
+            box.add_widget(Factory.FieldLabel(text=app.t("no_personas")))
+            return
+        for persona_id, name in app.personas:
+            button = Factory.ChoiceButton(text=name, group="persona", size_hint_y=None, height=dp(60) * app.ui_scale)
+            button.state = "down" if persona_id == app.persona_id else "normal"
+            button.bind(on_press=lambda _b, pid=persona_id: app.choose_persona(pid))
+            box.add_widget(button)
+
+    # ------------------------------------------------------------------ test and history
+    def play_test(self) -> None:
+        app = App.get_running_app()
+        self.test_message = app.t("test_playing")
+        app.conversation.play_test(
+            on_result=lambda n: testhooks.emit("test_played", sentences=n),
+            on_error=lambda exc: setattr(self, "test_message", app.t("test_failed", reason=str(exc) or app.t("err_offline"))),
+        )
+
+    def show_history(self) -> None:
+        app = App.get_running_app()
+        client = app.conversation.client if app.conversation else None
+        sessions = list(app.store.settings.recent_sessions[:3])
+        if client is None or not sessions:
+            self.history_text = app.t("no_history")
+            return
+        name = app.persona_name
+
+        def work() -> str:
+            lines = []
+            for session_id in sessions:
+                try:
+                    history = client.history(session_id)
+                except Exception:  # an old session the server forgot: skip it
+                    continue
+                for item in history.items:
+                    who = app.t("history_relative") if item.role == "relative" else name
+                    lines.append(f"[b]{item.created_at:%d %b %H:%M}  {who}:[/b] {item.text}")
+                if lines:
+                    lines.append("")
+            return "\n".join(lines).strip()
+
+        background(work, on_result=lambda text: setattr(self, "history_text", text or app.t("no_history")),
+                   on_error=lambda exc: setattr(self, "history_text", app.t("err_offline")), name="history")
+
+    # ------------------------------------------------------------------ PIN
+    def change_pin(self) -> None:
+        app = App.get_running_app()
+        new, again = self.ids.new_pin.text.strip(), self.ids.repeat_pin.text.strip()
+        if new != again or not valid_new_pin(new):
+            self.pin_message = app.t("pin_mismatch")
+            return
+        app.store.set_pin(new)
+        self.ids.new_pin.text = self.ids.repeat_pin.text = ""
+        self.pin_message = app.t("pin_changed")
+        testhooks.emit("pin_changed")

@@ -1,0 +1,210 @@
+"""Drive the real tablet app in a subprocess under X: watch its events, touch it, photograph it.
+
+Kivy allows one App per process, so each scenario starts ``python -m client``
+with test hooks switched on (see client/testhooks.py). Touches go through the
+X server with xdotool, exactly like a finger (or mouse) would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-output" / "screenshots"
+
+
+def new_pairing_code(server_url: str, data_dir: Path) -> str:
+    """Codes are single-use: log in as the demo caregiver and ask for another one."""
+    creds = json.loads((data_dir / "demo-credentials.json").read_text())
+    with httpx.Client(base_url=server_url, timeout=10) as http:
+        token = http.post("/v1/auth/login", json={"email": creds["email"], "password": creds["password"]}).json()["token"]
+        response = http.post("/v1/pairing-codes", headers={"Authorization": f"Bearer {token}"})
+        response.raise_for_status()
+        return response.json()["code"]
+
+
+class AppProcess:
+    def __init__(self, workdir: Path, server: str | None = None, pairing_code: str | None = None, *,
+                 mic_file: Path | str | None = None, language: str | None = None, window: str = "1280x800",
+                 tablet_dir: Path | None = None, extra_env: dict | None = None) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir = workdir
+        self.tablet_dir = tablet_dir or workdir / "tablet"
+        self.events_path = workdir / "events.jsonl"
+        self.control_path = workdir / "control.jsonl"
+        self.log_path = workdir / "app.log"
+        self.events_path.unlink(missing_ok=True)
+        self.control_path.write_text("")
+        self._seen = 0  # index of the first event not yet consumed by wait_for
+        env = {
+            **os.environ,
+            "KEEPSAKE_TABLET_DIR": str(self.tablet_dir),
+            "KEEPSAKE_TEST_EVENTS": str(self.events_path),
+            "KEEPSAKE_TEST_CONTROL": str(self.control_path),
+            "KEEPSAKE_AUDIO": "null",  # CI has no sound card; the null sink keeps real time
+            "KEEPSAKE_WINDOW": window,
+            "KIVY_HOME": str(workdir / "kivy-home"),  # never touch the developer's ~/.kivy
+            "KIVY_NO_CONSOLELOG": "0",
+            **(extra_env or {}),
+        }
+        if mic_file:
+            env["KEEPSAKE_MIC_FILE"] = str(mic_file)
+        args = [sys.executable, "-m", "client"]
+        if server:
+            args += ["--server", server]
+        if pairing_code:
+            args += ["--pairing-code", pairing_code]
+        if language:
+            args += ["--language", language]
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    # ------------------------------------------------------------------ events
+    def events(self) -> list[dict]:
+        try:
+            lines = self.events_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in lines:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass  # the last line is being written
+        return out
+
+    def wait_for(self, kind: str, predicate: Callable[[dict], bool] = lambda e: True, timeout: float = 60,
+                 since_start: bool = False) -> dict:
+        """The next event of ``kind`` matching ``predicate`` after the last one waited for."""
+        deadline = time.monotonic() + timeout
+        start = 0 if since_start else self._seen
+        while time.monotonic() < deadline:
+            events = self.events()
+            for i in range(start, len(events)):
+                if events[i]["kind"] == kind and predicate(events[i]):
+                    self._seen = i + 1
+                    return events[i]
+            if self.process.poll() is not None:
+                raise AssertionError(f"the app exited ({self.process.returncode}) waiting for {kind}:\n{self.tail_log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"no {kind} event within {timeout}s; last events:\n" + "\n".join(json.dumps(e) for e in self.events()[-25:]))
+
+    def wait_screen(self, name: str, timeout: float = 10, since_start: bool = False) -> dict:
+        """Wait until screen ``name`` is shown and its fade-in is over (touches during a fade are ignored)."""
+        event = self.wait_for("screen", lambda e: e["name"] == name, timeout, since_start=since_start)
+        time.sleep(0.5)
+        return event
+
+    def wait_state(self, state: str, timeout: float = 60) -> dict:
+        return self.wait_for("state", lambda e: e["state"] == state, timeout)
+
+    def settle(self, quiet_s: float = 1.0, timeout: float = 60) -> None:
+        """Wait until the app is idle and has stayed idle for ``quiet_s`` (the greeting has been spoken)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = [e for e in self.events() if e["kind"] == "state"]
+            if states and states[-1]["state"] == "idle" and time.time() - states[-1]["wall"] >= quiet_s:
+                self._seen = len(self.events())
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"the app exited:\n{self.tail_log()}")
+            time.sleep(0.1)
+        raise AssertionError("the app did not settle; last events:\n" + "\n".join(json.dumps(e) for e in self.events()[-25:]))
+
+    def tail_log(self, lines: int = 60) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(line for line in text if "DEBUG" not in line)[-6000:] if text else ""
+
+    # ------------------------------------------------------------------ commands
+    def command(self, **cmd) -> None:
+        with open(self.control_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(cmd) + "\n")
+
+    def screenshot(self, name: str) -> Path:
+        path = SHOTS / name
+        path.unlink(missing_ok=True)
+        self.command(cmd="screenshot", path=str(path))
+        self.wait_for("screenshot", lambda e: e["path"] == str(path), timeout=15, since_start=True)
+        return path
+
+    def layout(self) -> dict:
+        before = len(self.events())
+        self.command(cmd="layout")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = [e for e in self.events()[before:] if e["kind"] == "layout"]
+            if found:
+                return found[-1]["widgets"]
+            time.sleep(0.05)
+        raise AssertionError("no layout report")
+
+    def wait_shown(self, widget_id: str, predicate: Callable[[str], bool] = bool, timeout: float = 20) -> str:
+        """Wait until the label ``widget_id`` shows text matching ``predicate`` (it is laid out a frame later)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.layout()["shown"].get(widget_id, "")
+            if predicate(text):
+                return text
+            time.sleep(0.1)
+        raise AssertionError(f"{widget_id} never showed the expected text")
+
+    # ------------------------------------------------------------------ touches, through X like a finger
+    def _center(self, widget_id: str) -> tuple[int, int]:
+        layout = self.layout()
+        x, y, w, h = layout["widgets"][widget_id]
+        return x + w // 2, y + h // 2
+
+    def tap(self, widget_id: str) -> None:
+        x, y = self._center(widget_id)
+        xdotool("mousemove", str(x), str(y), "mousedown", "1")
+        time.sleep(0.08)  # a finger rests on the glass for a moment
+        xdotool("mouseup", "1")
+
+    def long_press(self, widget_id: str, seconds: float = 2.2) -> None:
+        x, y = self._center(widget_id)
+        xdotool("mousemove", str(x), str(y), "mousedown", "1")
+        time.sleep(seconds)
+        xdotool("mouseup", "1")
+
+    def quit(self) -> int:
+        if self.process.poll() is None:
+            self.command(cmd="quit")
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        return self.process.returncode
+
+
+def xdotool(*args: str) -> None:
+    subprocess.run(["xdotool", *args], check=True, timeout=10)
+
+
+def has_xdotool() -> bool:
+    return shutil.which("xdotool") is not None
+
+
+def region_is_not_flat(path: Path, box: tuple[float, float, float, float], min_colors: int = 8, min_std: float = 6.0) -> bool:
+    """True when the part of the picture in ``box`` (fractions x0, y0, x1, y1) holds more than one flat colour."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as image:
+        w, h = image.size
+        crop = image.convert("RGB").crop((int(box[0] * w), int(box[1] * h), int(box[2] * w), int(box[3] * h)))
+        pixels = np.asarray(crop, dtype=np.float32).reshape(-1, 3)
+    colors = len({tuple(p) for p in pixels[:: max(1, len(pixels) // 20000)].astype(int)})
+    return colors >= min_colors and float(pixels.std()) >= min_std
