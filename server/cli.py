@@ -134,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--screenshot-after", type=float, default=None, metavar="SECONDS", help="when to take the screenshot")
     demo.set_defaults(func=cmd_demo)
 
+    # Listed for --help only: main() hands "bench" and its options to server.bench.
+    sub.add_parser("bench", help="measure time to first audio (see docs/benchmarks.md; keepsake bench --help)")
+
     tablet = sub.add_parser("tablet", help="run the tablet app")
     tablet.add_argument("--server", help="the server's address, e.g. http://127.0.0.1:8750")
     tablet.add_argument("--pairing-code", help="pair with the server at start using this code")
@@ -147,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        # The benchmark has its own options and help; hand them over untouched.
+        from server.bench import main as bench_main
+
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0

@@ -8,7 +8,7 @@ network: every stage uses its embedded engine.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # one more may wait for a place before the tablet is told "busy".
     max_concurrent_turns: int = Field(default=0, ge=0, le=10_000)
     turn_wait_s: float = Field(default=10.0, ge=0, le=300)
+    # "naive" waits for the whole transcript, the whole answer and all its speech before
+    # sending anything: only the benchmark's baseline uses it.
+    pipeline: Literal["streamed", "naive"] = "streamed"
     # A turn still unfinished after this long was cut off by a crash: recognise its words again.
     turn_stale_s: float = Field(default=180.0, gt=0)
 

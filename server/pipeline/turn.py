@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -35,15 +34,6 @@ log = logging.getLogger("keepsake.turn")
 
 # How many sentences may be synthesized ahead of the one being delivered.
 LOOKAHEAD = 2
-
-
-def naive_pipeline(settings) -> bool:
-    """KEEPSAKE_PIPELINE=naive: the benchmark's baseline (whole answer, then all speech, then send).
-
-    Read from the environment until Settings has a ``pipeline`` field.
-    """
-    mode = getattr(settings, "pipeline", None) or os.environ.get("KEEPSAKE_PIPELINE", "streamed")
-    return str(mode).lower() == "naive"
 
 
 @dataclass
@@ -272,7 +262,7 @@ class TurnPipeline:
 
     async def _speak_stream(self, sentences: AsyncIterator[str | Recording]) -> AsyncIterator[bytes]:
         """Synthesize up to LOOKAHEAD sentences ahead and deliver them strictly in order."""
-        if naive_pipeline(self.state.settings):
+        if self.state.settings.pipeline == "naive":
             async for line in self._speak_naive(sentences):
                 yield line
             return
