@@ -113,6 +113,11 @@ class EndOfSpeech:
     def ended(self) -> bool:
         return self.end is not None
 
+    @property
+    def last_voiced_s(self) -> float | None:
+        """Where the last voiced frame so far ends, in seconds from the start; None before speech."""
+        return None if self._last_voiced is None else (self._last_voiced + 1) * self._frame_s
+
     def feed(self, samples: np.ndarray) -> list[SpeechEvent]:
         """Add audio; return the events it completed (in order)."""
         if self.end is not None:

@@ -20,6 +20,7 @@ from server.audio import is_silent
 from server.conversation import safety
 from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, extract_news
 from server.conversation.story import touches_boundary
+from server.pipeline.early_asr import EarlyTranscriber
 from server.pipeline.limits import limit_reached
 from server.pipeline.replies import reply
 from server.retire import finish_farewell
@@ -48,6 +49,7 @@ class TurnInput:
     device_id: str | None = None
     device_settings: DeviceSettings | None = None
     farewell: bool = False
+    early: EarlyTranscriber | None = None  # recognition already under way on the streamed upload
 
 
 @dataclass
@@ -150,8 +152,13 @@ class TurnPipeline:
         started = time.perf_counter()
         try:
             if is_silent(audio):
+                if self.turn.early is not None:
+                    self.turn.early.cancel()
                 return ""
-            transcript = await self.state.services.asr.transcribe(audio, language=None)
+            if self.turn.early is not None:
+                transcript = await self.turn.early.finish()
+            else:
+                transcript = await self.state.services.asr.transcribe(audio, language=None)
         except ServiceError as err:
             log.warning("speech to text failed: %s", err)
             self.notice("asr_failed", "The speech could not be understood right now; the recording is kept.")

@@ -11,6 +11,7 @@ from shared.api import Persona, PlaybackReport, TextTurn
 from server.audio import AudioDecodeError, decode_audio
 from server.deps import PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
+from server.pipeline.early_asr import EarlyTranscriber
 from server.pipeline.turn import TurnInput, TurnPipeline
 from server.state import AppState
 from server.storage import accounts, sessions
@@ -33,6 +34,7 @@ class GatedStreamingResponse(StreamingResponse):
         finally:
             self._release()
 
+WAV_TYPES = {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"}
 # Containers PyAV decodes that phones and browsers record into.
 AUDIO_TYPES = {
     "audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "audio/mpeg", "audio/mp3", "audio/ogg",
@@ -51,10 +53,12 @@ TURN_BODY = {
 TURN_RESPONSES = {200: {"description": "One JSON event a line: transcript, sentence..., notice, done.", "content": {"application/x-ndjson": {}}}}
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, early: EarlyTranscriber | None = None) -> bytes:
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
+        if early is not None and len(body) <= limit:
+            early.feed(chunk)  # recognition starts while the relative's words are still arriving
         if len(body) > limit:
             raise ApiError(413, "too_large", f"The body is larger than the limit of {limit // (1024 * 1024)} MB.")
     return bytes(body)
@@ -77,20 +81,33 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if mime != "application/json" and mime not in AUDIO_TYPES:
         raise ApiError(415, "unsupported_media_type", "Send the relative's speech as audio (e.g. audio/wav) or application/json {\"text\": ...}.")
-    body = await _read_body(request, state.settings.max_upload_bytes)
-    received_at = time.perf_counter()
-    if not body:
-        raise ApiError(400, "empty_body", "The turn has no speech and no text.")
-    release = await state.gate.acquire()  # 503 "busy" before anything is stored, so the tablet keeps and resends
+    # A place in the gate first: "busy" is answered before anything is read or stored,
+    # so the tablet keeps the recording and sends it again.
+    release = await state.gate.acquire()
+    early = EarlyTranscriber(state.services.asr) if mime in WAV_TYPES else None
     try:
-        return await _start_turn(principal, state, session, persona, mime, body, received_at, release)
+        body = await _read_body(request, state.settings.max_upload_bytes, early)
+        received_at = time.perf_counter()
+        if not body:
+            raise ApiError(400, "empty_body", "The turn has no speech and no text.")
+        return await _start_turn(principal, state, session, persona, mime, body, received_at, release, early)
     except BaseException:
+        if early is not None:
+            early.cancel()
         release()
         raise
 
 
 async def _start_turn(
-    principal: Principal, state: AppState, session, persona: Persona, mime: str, body: bytes, received_at: float, release
+    principal: Principal,
+    state: AppState,
+    session,
+    persona: Persona,
+    mime: str,
+    body: bytes,
+    received_at: float,
+    release,
+    early: EarlyTranscriber | None,
 ) -> StreamingResponse:
     db = state.db
     session_id = session["id"]
@@ -128,6 +145,7 @@ async def _start_turn(
             device_id=device.id if device else None,
             device_settings=device.settings if device else None,
             farewell=bool(session["farewell"]),
+            early=early if early is not None and early.usable else None,
         ),
     )
     return GatedStreamingResponse(
