@@ -294,6 +294,17 @@ def _api_key(stage: StageSettings) -> str | None:
     return stage.api_key.get_secret_value() if stage.api_key else None
 
 
+def _remote(cfg: StageSettings, default_base_url: str) -> dict:
+    """What every remote provider takes from its stage's settings."""
+    return {
+        "base_url": cfg.base_url or default_base_url,
+        "model": cfg.model,
+        "api_key": _api_key(cfg),
+        "timeout_s": cfg.timeout_s,
+        "retries": cfg.retries,
+    }
+
+
 def _unknown(stage: str, provider: str, known: tuple[str, ...]) -> ValueError:
     return ValueError(
         f"unknown provider {provider!r} for KEEPSAKE_{stage.upper()}__PROVIDER; use one of: {', '.join(known)}"
@@ -333,14 +344,7 @@ def _build_asr(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallb
     if provider == "openai":
         from server.services.asr_openai import OpenAISpeechToText
 
-        remote = OpenAISpeechToText(
-            http,
-            base_url=cfg.base_url or OPENAI_BASE_URL,
-            model=cfg.model,
-            api_key=_api_key(cfg),
-            timeout_s=cfg.timeout_s,
-            retries=cfg.retries,
-        )
+        remote = OpenAISpeechToText(http, **_remote(cfg, OPENAI_BASE_URL))
         return FallbackSpeechToText(remote, LocalSpeechToText(), on_fallback=on_fallback)
     raise _unknown("asr", provider, ("local", "openai"))
 
@@ -354,14 +358,7 @@ def _build_llm(
     if provider == "openai":
         from server.services.llm_openai import OpenAIConversation
 
-        remote = OpenAIConversation(
-            http,
-            base_url=cfg.base_url or OPENAI_BASE_URL,
-            model=cfg.model,
-            api_key=_api_key(cfg),
-            timeout_s=cfg.timeout_s,
-            retries=cfg.retries,
-        )
+        remote = OpenAIConversation(http, **_remote(cfg, OPENAI_BASE_URL))
         return FallbackConversation(remote, story, on_fallback=on_fallback)
     raise _unknown("llm", provider, ("local", "openai"))
 
@@ -375,29 +372,13 @@ def _build_tts(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallb
     if provider == "openai":
         from server.services.tts_openai import OpenAITextToSpeech
 
-        remote = OpenAITextToSpeech(
-            http,
-            base_url=cfg.base_url or OPENAI_BASE_URL,
-            model=cfg.model,
-            api_key=_api_key(cfg),
-            voice=cfg.voice,
-            timeout_s=cfg.timeout_s,
-            retries=cfg.retries,
-        )
+        remote = OpenAITextToSpeech(http, voice=cfg.voice, **_remote(cfg, OPENAI_BASE_URL))
         return FallbackTextToSpeech(remote, LocalTextToSpeech(), on_fallback=on_fallback)
     if provider == "elevenlabs":
         # ElevenLabs-style voice cloning service (persona studio): speaks with the persona's cloned voice id.
         from server.services.tts_elevenlabs import ELEVENLABS_BASE_URL, ElevenLabsTextToSpeech
 
-        remote = ElevenLabsTextToSpeech(
-            http,
-            base_url=cfg.base_url or ELEVENLABS_BASE_URL,
-            model=cfg.model,
-            api_key=_api_key(cfg),
-            voice=cfg.voice,
-            timeout_s=cfg.timeout_s,
-            retries=cfg.retries,
-        )
+        remote = ElevenLabsTextToSpeech(http, voice=cfg.voice, **_remote(cfg, ELEVENLABS_BASE_URL))
         return FallbackTextToSpeech(remote, LocalTextToSpeech(), on_fallback=on_fallback)
     raise _unknown("tts", provider, ("local", "openai", "elevenlabs"))
 
