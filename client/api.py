@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.api import DeviceCreated, HistoryOut, Persona, SessionOut, TurnEvent, parse_event
+from shared.api import DeviceCreated, DeviceSelf, HistoryOut, Persona, SessionOut, TurnEvent, parse_event
 
 # Connecting must fail fast (the relative is waiting); reading a turn may take
 # a while on a small server, because speech recognition runs before the first line.
@@ -33,7 +33,30 @@ class ApiError(Exception):
 
 
 class Offline(Exception):
-    """The server could not be reached, timed out, or is temporarily failing: try again later."""
+    """The server could not be reached, timed out, or is temporarily failing: try again later.
+
+    ``retry_after`` is the wait in seconds the server asked for (a 503 "busy" with
+    Retry-After), or None when it did not say.
+    """
+
+    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+RETRY_AFTER_MAX_S = 600.0
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds (the date form is not worth a tablet's clock): None when absent or odd."""
+    value = response.headers.get("retry-after", "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    if seconds != seconds or seconds < 0:  # NaN, negative
+        return None
+    return min(seconds, RETRY_AFTER_MAX_S)
 
 
 def _error_from(response: httpx.Response) -> Exception:
@@ -43,7 +66,7 @@ def _error_from(response: httpx.Response) -> Exception:
     except Exception:  # not our JSON error: a proxy page, an empty body
         code, message = "http_error", response.reason_phrase
     if response.status_code >= 500:  # the server or a service behind it is failing: keep the words, retry
-        return Offline(f"{response.status_code} {code}: {message}")
+        return Offline(f"{response.status_code} {code}: {message}", retry_after=_retry_after(response))
     return ApiError(response.status_code, code, message)
 
 
@@ -86,6 +109,11 @@ class KeepsakeClient:
 
     def personas(self) -> list[Persona]:
         return [Persona.model_validate(p) for p in self._request("GET", "/v1/personas").json()]
+
+    def me(self) -> DeviceSelf:
+        """This tablet as the server knows it: its limits, whom to show in a crisis, and whether
+        the relative said they do not want to talk (then the tablet waits for their tap)."""
+        return DeviceSelf.model_validate(self._request("GET", "/v1/devices/me").json())
 
     def start_session(self, persona_id: str) -> SessionOut:
         return SessionOut.model_validate(self._request("POST", "/v1/sessions", json={"persona_id": persona_id}).json())

@@ -37,7 +37,7 @@ class KeepsakeApp(App):
     icon = str(ASSETS / "icon.png")
 
     # what the screens show; the kv files bind to these
-    state = OptionProperty("starting", options=["starting", "setup", "idle", "listening", "thinking", "speaking", "resting"])
+    state = OptionProperty("starting", options=["starting", "setup", "idle", "listening", "thinking", "speaking", "resting", "ended"])
     language = StringProperty("en")
     caption = StringProperty("")  # the answer being spoken
     heard = StringProperty("")  # what the relative said, smaller, above
@@ -58,6 +58,14 @@ class KeepsakeApp(App):
     conversation = ObjectProperty(None, allownone=True)
     ui_scale = NumericProperty(1.0)  # 1 on a 1280x800 (dp) screen, more on bigger windows
     can_say_again = BooleanProperty(False)
+    own_voice = BooleanProperty(False)  # the sentence playing is the person's own recording
+    # whom to call, shown in very large type when the relative speaks of wanting to die,
+    # of hurting themselves, or of an emergency; it stays until it is touched
+    crisis_open = BooleanProperty(False)
+    crisis_kind = OptionProperty("self_harm", options=["self_harm", "medical"])
+    crisis_name = StringProperty("")
+    crisis_phone = StringProperty("")
+    crisis_emergency = StringProperty("")
 
     def __init__(self, server: str | None = None, pairing_code: str | None = None, screenshot: str | None = None,
                  screenshot_after: float | None = None, language: str | None = None, **kwargs) -> None:
@@ -90,6 +98,8 @@ class KeepsakeApp(App):
             return self.t("not_set_up"), self.t("not_set_up_hint")
         if state == "speaking" and not hold:
             return self.t("tap_to_answer"), ""
+        if state == "ended":  # the talk is over; it starts again only when the relative wants
+            return self.t("hold_to_talk" if hold else "tap_to_talk"), ""
         return self.t("hold_to_talk" if hold else "tap_to_talk"), ""
 
     def _rescale(self, *_args) -> None:
@@ -163,12 +173,17 @@ class KeepsakeApp(App):
     def on_pause(self) -> bool:
         return True  # Android: keep the conversation when the screen turns off for a moment
 
+    def on_resume(self) -> None:
+        # Coming back starts nothing by itself: no greeting, no new session (the relative may have
+        # asked the avatar to stop). The next tap on the talk control does that.
+        testhooks.emit("resumed", state=self.state)
+
     # ------------------------------------------------------------------ state
     def _state_changed(self, _app, state: str) -> None:
         testhooks.emit("state", state=state)
         from client.platform import android
 
-        android.keep_screen_on(state in ("listening", "thinking", "speaking"))
+        android.keep_screen_on(state in ("listening", "thinking", "speaking") or self.crisis_open)
 
     def _volume_changed(self, _app, volume: float) -> None:
         if self.conversation is not None:
@@ -208,6 +223,36 @@ class KeepsakeApp(App):
 
     def say_again(self) -> None:
         self.conversation.say_again()
+
+    def show_crisis(self, data: dict, device=None) -> None:
+        """Whom to call, from the server's crisis notice (``device``, what /v1/devices/me said
+        when we connected, fills in when the notice carries nothing at all)."""
+        from client.platform import android
+
+        def pick(key: str) -> str:
+            value = data.get(key) if data else None
+            if not data and device is not None:
+                value = getattr(device, key, None)
+            return str(value).strip() if value else ""
+
+        kind = str((data or {}).get("kind") or "self_harm")
+        self.crisis_kind = kind if kind in ("self_harm", "medical") else "self_harm"
+        self.crisis_name = pick("contact_name")
+        self.crisis_phone = pick("contact_phone")
+        self.crisis_emergency = pick("emergency_number")
+        self.crisis_open = True
+        android.keep_screen_on(True)  # the number must not fade away with the screen
+        testhooks.emit("crisis", shown=True, about=self.crisis_kind, name=self.crisis_name, phone=self.crisis_phone,
+                       emergency=self.crisis_emergency)
+
+    def close_crisis(self) -> None:
+        from client.platform import android
+
+        if not self.crisis_open:
+            return
+        self.crisis_open = False
+        android.keep_screen_on(self.state in ("listening", "thinking", "speaking"))
+        testhooks.emit("crisis", shown=False)
 
     def open_caregiver(self) -> None:
         self.root.current = "pin"
@@ -259,6 +304,7 @@ class KeepsakeApp(App):
         self.persona_name = ""
         self.portrait = PLACEHOLDER_PORTRAIT
         self.caption = self.heard = ""
+        self.crisis_open = False
         self.state = "setup"
         testhooks.emit("unpaired")
 
@@ -313,7 +359,10 @@ class KeepsakeApp(App):
 
         found, typed, shown = {}, {}, {}
         screen = self.root.current_screen
-        for wid_name, widget in screen.ids.items():
+        named = dict(screen.ids)
+        for widget in list(named.values()):  # and the ids inside a screen's own widgets (the crisis card's)
+            named.update({k: v for k, v in widget.ids.items() if k not in named})
+        for wid_name, widget in named.items():
             x, y = widget.to_window(*widget.pos)
             w, h = widget.size
             found[wid_name] = [round(x), round(Window.height - y - h), round(w), round(h)]

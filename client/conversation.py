@@ -5,8 +5,14 @@ run on worker threads and only talk back through ``on_ui``. The screen shows
 ``app.state``:
 
     starting -> idle -> listening -> thinking -> speaking -> idle
-                  \\-> resting (server away; recordings wait in the outbox, retried automatically)
+                  \\-> resting (server away or busy; recordings wait in the outbox, retried automatically)
+    ended: the conversation is over (a goodbye, a limit, quiet hours, or the relative said
+           "stop"); nothing starts by itself until the relative taps the talk control
     setup: not paired, or the server no longer knows this tablet
+
+The relative's own say: when they asked the avatar to stop, the server remembers
+it for this tablet (``declined`` in /v1/devices/me) and the tablet opens no
+session, says no greeting, and does not retry until they tap, even after a restart.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from client.outbox import Outbox, Pending
 from client.platform import make_mic, make_player
 from client.player import Segment
 from client.worker import background, on_ui
-from shared.api import SentenceEvent
+from shared.api import DeviceSelf, NoticeEvent, SentenceEvent
 
 RETRY_FIRST_S, RETRY_MAX_S = 3.0, 30.0
 
@@ -63,6 +69,9 @@ class Conversation:
         self._last_segment: Segment | None = None
         self._sending = False
         self._connecting = False
+        self.device: DeviceSelf | None = None  # this tablet as the server knows it (crisis contact, declined)
+        # the conversation is over (goodbye, limit, quiet hours, "stop"): wait for the relative's tap
+        self.over = False
         self._retry_delay = RETRY_FIRST_S
         self._retry_event = None
         self._mouth = 0.0
@@ -89,6 +98,13 @@ class Conversation:
         background(self._connect_work, self.store.settings.persona_id, on_result=self._connected, on_error=self._connect_failed, name="connect")
 
     def _connect_work(self, wanted_id: str):
+        me = None
+        try:
+            me = self.client.me()
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                raise
+            Logger.info(f"Keepsake: the server does not describe this tablet ({exc})")  # an older server
         personas = self.client.personas()
         persona = next((p for p in personas if p.id == wanted_id), None) or next((p for p in personas if p.consent), None)
         if persona is None:
@@ -105,26 +121,64 @@ class Conversation:
             Logger.info(f"Keepsake: no new portrait ({exc})")
         if not portrait.exists():
             portrait = None  # the placeholder it is
+        if me is not None and me.declined and not self.outbox.items():
+            # The relative asked the avatar to stop: no session, no greeting, until they tap.
+            # (Words waiting in the outbox were said after a tap: those do open a session.)
+            return personas, persona, portrait, None, me
         session = self.client.start_session(persona.id)
-        return personas, persona, portrait, session
+        return personas, persona, portrait, session, me
 
     def _connected(self, result) -> None:
         self._connecting = False
-        personas, persona, portrait, session = result
+        personas, persona, portrait, session, me = result
+        if me is not None:
+            self.device = me
         self.persona = persona
-        self.session_id = session.id
-        recent = [session.id] + [s for s in self.store.settings.recent_sessions if s != session.id]
-        self.store.update(persona_id=persona.id, session_id=session.id, recent_sessions=recent[:10])
         self.app.set_persona(persona, str(portrait) if portrait else "", personas)
         self._retry_delay = RETRY_FIRST_S
         self.app.status = ""
-        testhooks.emit("connected", session=session.id, persona=persona.display_name)
+        if session is None:
+            self.session_id = None
+            self._conversation_over()
+            testhooks.emit("connected", session=None, persona=persona.display_name, declined=True)
+            return
+        self.session_id = session.id
+        recent = [session.id] + [s for s in self.store.settings.recent_sessions if s != session.id]
+        self.store.update(persona_id=persona.id, session_id=session.id, recent_sessions=recent[:10])
+        testhooks.emit("connected", session=session.id, persona=persona.display_name, ended=session.ended)
+        if session.ended:
+            # Quiet hours or the day's minutes are used up: a warm goodbye, then rest until a tap.
+            # Words in the outbox stay there and go with the next conversation.
+            self.session_id = None
+            self._conversation_over()
+            if session.greeting and session.greeting.sentences:
+                self.app.caption = session.greeting.text
+                self._play_sentences(Answer("greeting"), session.greeting.sentences)
+            elif session.greeting:
+                self.app.caption = session.greeting.text
+            return
+        self.over = False
         if self.app.state not in ("listening", "thinking", "speaking"):
             self.app.state = "idle"
         if session.greeting and session.greeting.sentences and not self.outbox.items():
             self.app.caption = session.greeting.text
             self._play_sentences(Answer("greeting"), session.greeting.sentences)
         self.send_next()
+
+    def _conversation_over(self) -> None:
+        """Nothing more happens by itself: no retry, no new session, until the relative taps."""
+        self.over = True
+        if self._retry_event is not None:
+            self._retry_event.cancel()
+            self._retry_event = None
+        self._retry_delay = RETRY_FIRST_S
+        if self.app.state not in ("listening", "speaking") and not self.player.busy():
+            self.app.state = "ended"
+        testhooks.emit("conversation_over")
+
+    def rest_state(self) -> str:
+        """Where the screen settles when nothing is happening."""
+        return "ended" if self.over else "idle"
 
     def _connect_failed(self, exc: BaseException) -> None:
         self._connecting = False
@@ -133,8 +187,8 @@ class Conversation:
             self.app.enter_setup("no_personas")
         elif isinstance(exc, ApiError) and exc.status in (401, 403):
             self.app.enter_setup("needs_setup_again")
-        else:  # offline, a server error, a conflict: calm words and try again later
-            self.enter_resting()
+        else:  # offline, busy, a server error, a conflict: calm words and try again later
+            self.enter_resting(getattr(exc, "retry_after", None))
 
     def _play_sentences(self, answer: Answer, sentences: list[SentenceEvent]) -> None:
         """Fetch and queue the audio of ready-made sentences (greeting, test) one by one."""
@@ -170,6 +224,7 @@ class Conversation:
         self.app.status = ""
         self.app.heard = ""
         self.app.caption = ""
+        self.app.own_voice = False
         self.app.mic_level = 0.0
         self.app.state = "listening"
         self._max_gap = 0.0
@@ -178,7 +233,7 @@ class Conversation:
         except Exception as exc:  # no permission yet (Android asks at first start), or the device went away
             Logger.warning(f"Keepsake: the microphone did not start: {exc!r}")
             self.app.status = self.app.t("not_heard")
-            self.app.state = "idle"
+            self.app.state = self.rest_state()
 
     def _on_mic(self, kind: str, value: float) -> None:
         if self.app.state != "listening":
@@ -194,14 +249,14 @@ class Conversation:
         elif kind == "timeout":
             self.mic.cancel()
             self.app.status = self.app.t("not_heard")
-            self.app.state = "idle"
+            self.app.state = self.rest_state()
 
     def finish_listening(self) -> None:
         recording = self.mic.stop(self.scratch)
         self.app.mic_level = 0.0
         if recording is None:
             self.app.status = self.app.t("not_heard")
-            self.app.state = "idle"
+            self.app.state = self.rest_state()
             return
         item = self.outbox.add(recording.path, recording.mime, self.session_id or "")
         testhooks.emit("recorded", path=str(item.audio), seconds=round(recording.duration_s, 2), outbox=len(self.outbox))
@@ -241,9 +296,10 @@ class Conversation:
         self._sending = True
         if self.app.state != "speaking":
             self.app.state = "thinking"
-        background(self._send_work, items[0], answer, self.session_id, on_result=self._sent, on_error=self._send_crashed, name="turn")
+        background(self._send_work, items[0], answer, self.session_id, on_result=lambda result: self._sent(*result),
+                   on_error=self._send_crashed, name="turn")
 
-    def _send_work(self, item: Pending, answer: Answer, session_id: str) -> str:
+    def _send_work(self, item: Pending, answer: Answer, session_id: str) -> tuple[str, float | None]:
         acknowledged = False
 
         def acknowledge() -> None:
@@ -263,24 +319,25 @@ class Conversation:
                         if not answer.cancelled:
                             on_ui(self._on_segment, answer, self._fetch_segment(event, answer))
                     elif event.type == "notice":
-                        on_ui(testhooks.emit, "notice", code=event.code, message=event.message)
+                        on_ui(self._on_notice, answer, event)
                     elif event.type == "done":
                         acknowledge()
                         answer.turn_id = event.turn_id
                         on_ui(self._on_done, answer, event.ended, event.timings_ms)
-            return "ok"
+            return "ok", None
         except Offline as exc:
-            Logger.info(f"Keepsake: turn failed, server away: {exc}")
-            return "broken" if acknowledged else "offline"
+            # away, failing, or busy (503 with Retry-After): the recording stays in the outbox
+            Logger.info(f"Keepsake: turn failed, server away or busy: {exc}")
+            return ("broken" if acknowledged else "offline"), exc.retry_after
         except ApiError as exc:
             Logger.warning(f"Keepsake: turn refused: {exc}")
             if exc.status in (401, 403):
-                return "unauthorized"
-            if exc.status == 404 and not acknowledged:
-                return "session_gone"
+                return "unauthorized", None
+            if not acknowledged and (exc.status == 404 or (exc.status == 409 and exc.code == "session_ended")):
+                return "session_gone", None  # a new session takes the same words
             if not acknowledged:
                 self.outbox.remove(item)  # the server will never take this one: do not retry it forever
-            return "rejected"
+            return "rejected", None
 
     def _fetch_segment(self, event: SentenceEvent, answer: Answer) -> Segment:
         """The sentence's audio, decoded; a silent stand-in of the right length if it cannot be had."""
@@ -290,10 +347,10 @@ class Conversation:
             data, mime = self.client.media(event.audio_url)
             samples, rate = decode_audio(data, event.audio_mime or mime)
             mouth = event.mouth.values
-        except (ApiError, ValueError, OSError) as exc:
+        except (ApiError, Offline, ValueError, OSError) as exc:
             Logger.warning(f"Keepsake: sentence {event.index} audio unavailable: {exc}")
             rate, samples, mouth = 16_000, np.zeros(int(16 * max(event.duration_ms, 1500)), np.float32), []
-        return Segment.make(samples, rate, mouth, event.mouth.fps, event.text, event.index, answer)
+        return Segment.make(samples, rate, mouth, event.mouth.fps, event.text, event.index, answer, original=event.original)
 
     def _on_transcript(self, answer: Answer, text: str) -> None:
         self.app.pending_count = len(self.outbox)
@@ -310,27 +367,40 @@ class Conversation:
         self.player.enqueue(segment)
         testhooks.emit("sentence", index=segment.index, text=segment.text, seconds=round(segment.duration_s, 2))
 
+    def _on_notice(self, answer: Answer, event: NoticeEvent) -> None:
+        testhooks.emit("notice", code=event.code, message=event.message, data=event.data)
+        if event.code == "crisis":
+            # whom to call: what the server says now, else what it said when we connected
+            self.app.show_crisis(event.data or {}, self.device)
+        elif event.code == "relative_declined" and self.device is not None:
+            self.device.declined = True
+
     def _on_done(self, answer: Answer, ended: bool, timings: dict) -> None:
         answer.done = True
         testhooks.emit("done", turn_id=answer.turn_id, timings=timings, ended=ended)
         if answer.cancelled:
             self._report_playback(answer)
-        if ended:  # the persona said goodbye: the next words start a new session
+        if ended:  # goodbye, a limit, quiet hours, or "stop": the next tap starts a new session
             self.session_id = None
+            self.over = True
 
-    def _sent(self, outcome: str) -> None:
+    def _sent(self, outcome: str, retry_after: float | None = None) -> None:
         self._sending = False
         self.app.pending_count = len(self.outbox)
-        testhooks.emit("turn_outcome", outcome=outcome, outbox=len(self.outbox))
+        testhooks.emit("turn_outcome", outcome=outcome, outbox=len(self.outbox), retry_after=retry_after)
         if outcome == "ok":
             self._retry_delay = RETRY_FIRST_S
-            if self.session_id is None:
-                self.connect()
-            else:
+            if self.session_id is not None:
                 self.send_next()
+            elif self.outbox.items():
+                self.connect()  # the relative spoke again while the goodbye played: those words open a new talk
+            else:
+                self._conversation_over()
+            if not self._sending and self.app.state == "thinking" and not self.player.busy() and self.answer_finished():
+                self.app.state = self.rest_state()  # the answer ended with nothing left to play
         elif outcome in ("offline", "broken"):
             if self.app.state != "listening":
-                self.enter_resting()
+                self.enter_resting(retry_after)
         elif outcome == "session_gone":
             self.session_id = None
             self.connect()
@@ -338,20 +408,33 @@ class Conversation:
             self.app.enter_setup("needs_setup_again")
         elif self.app.state != "listening":  # rejected: the server could not use the recording
             self.app.status = self.app.t("not_heard")
-            self.app.state = "idle"
+            self.app.state = self.rest_state()
+
+    def answer_finished(self) -> bool:
+        answer = self.answer
+        return answer is None or answer.done or answer.cancelled
 
     def _send_crashed(self, exc: BaseException) -> None:
         Logger.exception(f"Keepsake: turn crashed: {exc!r}")
         self._sent("offline")
 
-    # ------------------------------------------------------------------ the server is away
-    def enter_resting(self) -> None:
+    # ------------------------------------------------------------------ the server is away, or busy
+    def enter_resting(self, retry_after: float | None = None) -> None:
+        """Calm words, the recording kept on disk, and a retry: after the server's Retry-After
+        when it said it was busy, else after a delay that doubles up to half a minute."""
         self.app.state = "resting"
         self.app.status = self.app.t("resting", name=self.app.persona_name)
         if self.outbox.items():
             self.app.status += " " + self.app.t("resting_kept")
-        if self._retry_event is None:
+        if retry_after is not None:
+            if self._retry_event is not None:
+                self._retry_event.cancel()
+            delay = max(1.0, retry_after)
+            self._retry_event = Clock.schedule_once(self._retry, delay)
+            testhooks.emit("retry_scheduled", seconds=delay, busy=True)
+        elif self._retry_event is None:
             self._retry_event = Clock.schedule_once(self._retry, self._retry_delay)
+            testhooks.emit("retry_scheduled", seconds=self._retry_delay, busy=False)
             self._retry_delay = min(self._retry_delay * 2, RETRY_MAX_S)
 
     def retry_now(self) -> None:
@@ -377,8 +460,10 @@ class Conversation:
         self._retry_delay = RETRY_FIRST_S
         if self.app.state == "resting":
             self.app.status = ""
-            self.app.state = "idle"
+            self.app.state = self.rest_state()
         if self.session_id is None:
+            if self.over and not self.outbox.items():
+                return  # the talk had ended: only the relative's tap starts another
             self.connect()
         else:
             self.send_next()
@@ -434,9 +519,10 @@ class Conversation:
                     order = answer.segments.index(segment) if segment in answer.segments else 0
                     answer.heard = max(answer.heard, order + 1)
                     app.caption = " ".join(s.text for s in answer.segments[: order + 1]) if answer.kind != "test" else segment.text
+                app.own_voice = segment.original  # her own recorded voice, not a recreation: say so
                 if app.state not in ("listening",):
                     app.state = "speaking"
-                testhooks.emit("caption", text=app.caption)
+                testhooks.emit("caption", text=app.caption, own_voice=segment.original)
             target = position.mouth
         else:
             self._last_segment = None
@@ -444,7 +530,7 @@ class Conversation:
             if app.state == "speaking" and not self.player.busy():
                 answer = self.answer
                 if answer is None or answer.done or answer.cancelled:
-                    app.state = "idle"
+                    app.state = self.rest_state()
                     out = getattr(self.player, "output", None)
                     testhooks.emit("played", frames=getattr(out, "frames_played", None), peak=getattr(out, "peak", None),
                                    max_frame_gap_ms=round(self._max_gap * 1000))

@@ -37,6 +37,14 @@ STRINGS: dict[str, dict[str, str]] = {
     "idle_hint": {"en": "Tap the green button and talk to {name}.", "zh": "点一下绿色按钮，和{name}说说话。"},
     "goodbye": {"en": "Tap when you want to talk again.", "zh": "想再聊天时，点一下。"},
     "grandma": {"en": "Grandma", "zh": "奶奶"},
+    "own_voice": {"en": "Recorded in {name}'s own voice", "zh": "这是{name}本人的录音"},
+    # when the relative speaks of wanting to die, of hurting themselves, or of an emergency
+    "crisis_heading_self_harm": {"en": "You are not alone. Please call:", "zh": "您不是一个人。请打电话给："},
+    "crisis_heading_medical": {"en": "Please get help now. Call:", "zh": "请马上找人帮忙。请打电话给："},
+    "crisis_no_contact": {"en": "Please call someone you trust, or your local emergency number.",
+                          "zh": "请打电话给您信任的人，或者拨打当地的急救电话。"},
+    "crisis_emergency": {"en": "Emergency number", "zh": "急救电话"},
+    "crisis_close": {"en": "Touch the screen to close this.", "zh": "轻触屏幕，可以关闭这一页。"},
     # the PIN screen
     "enter_pin": {"en": "Caregiver PIN", "zh": "看护人密码"},
     "wrong_pin": {"en": "That PIN is not right.", "zh": "密码不对。"},

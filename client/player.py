@@ -28,10 +28,12 @@ class Segment:
     text: str
     index: int
     answer: object = None  # whatever the app uses to tell answers apart
+    original: bool = False  # the person's own recorded voice, not a recreation
 
     @classmethod
-    def make(cls, samples: np.ndarray, rate: int, mouth: list[float], fps: int, text: str, index: int, answer: object = None) -> Segment:
-        return cls(resample(samples, rate, PLAYER_RATE), list(mouth), max(1, fps), text, index, answer)
+    def make(cls, samples: np.ndarray, rate: int, mouth: list[float], fps: int, text: str, index: int, answer: object = None,
+             original: bool = False) -> Segment:
+        return cls(resample(samples, rate, PLAYER_RATE), list(mouth), max(1, fps), text, index, answer, original)
 
     @property
     def duration_s(self) -> float:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import time
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.graphics import Color, Ellipse, Line, RoundedRectangle
 from kivy.metrics import dp
-from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -114,6 +115,54 @@ class CaptionLabel(Label):
     def _show(self, text: str) -> None:
         self.text = wrap_cjk(text, self.width, lambda t: self._label.get_extents(t)[0])
         self.texture_update()
+
+
+class WrapLabel(Label):
+    """A label that breaks Chinese lines between hanzi (Kivy alone breaks only at spaces)."""
+
+    full_text = StringProperty("")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._rewrap = Clock.create_trigger(self._wrap)
+        self.bind(full_text=self._rewrap, width=self._rewrap, font_size=self._rewrap)
+
+    def _wrap(self, *_args) -> None:
+        self.text_size = (self.width, None)
+        self.text = wrap_cjk(self.full_text, self.width, lambda t: self._label.get_extents(t)[0]) if self.width > 10 else self.full_text
+
+
+class CrisisCard(BoxLayout):
+    """Whom to call, over the whole screen, when the relative speaks of wanting to die, of hurting
+    themselves, or of an emergency. Calm colours, very large numbers, and it stays until touched
+    (a touch in its first moment is taken as meant for what was there before, and kept from it)."""
+
+    GUARD_S = 1.0
+    shown = BooleanProperty(False)  # bound to app.crisis_open in talk.kv
+    has_contact = BooleanProperty(False)  # a name or a phone number to show, not only the plain advice
+    opened_at = NumericProperty(0.0)
+
+    def on_shown(self, _card, shown: bool) -> None:
+        if shown:
+            self.opened_at = time.monotonic()
+
+    def on_touch_down(self, touch) -> bool:
+        app = App.get_running_app()
+        if not app.crisis_open:
+            return False  # closed: invisible and out of the way
+        if time.monotonic() - self.opened_at >= self.GUARD_S:
+            touch.grab(self)
+        return True  # nothing underneath may see this touch
+
+    def on_touch_move(self, touch) -> bool:
+        return App.get_running_app().crisis_open or touch.grab_current is self
+
+    def on_touch_up(self, touch) -> bool:
+        if touch.grab_current is self:
+            touch.ungrab(self)
+            App.get_running_app().close_crisis()
+            return True
+        return App.get_running_app().crisis_open
 
 
 def _split_sentences(text: str) -> list[str]:

@@ -9,6 +9,9 @@ BUTTON = (0.22, 0.21, 0.20, 1)
 BUTTON_DOWN = (0.32, 0.31, 0.29, 1)
 ACCENT = (0.16, 0.52, 0.30, 1)
 DANGER = (0.62, 0.20, 0.16, 1)
+# the crisis card: a calm deep blue, not an alarm red; the numbers in the brightest text there is
+CRISIS_BACKGROUND = (0.055, 0.085, 0.14, 1)
+CRISIS_PANEL = (0.11, 0.16, 0.25, 1)
 
 # the talk control's colour says what is happening, and its words say it again
 TALK = {
@@ -19,6 +22,7 @@ TALK = {
     "resting": (0.33, 0.33, 0.35, 1),
     "starting": (0.26, 0.26, 0.27, 1),
     "setup": (0.26, 0.26, 0.27, 1),
+    "ended": (0.13, 0.50, 0.27, 1),  # the talk is over; the button still invites, nothing else moves
 }
 
 

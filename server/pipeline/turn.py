@@ -173,7 +173,9 @@ class TurnPipeline:
 
     async def _answer(self, text: str) -> AsyncIterator[bytes]:
         db, turn, persona = self.state.db, self.turn, self.persona
-        limit = limit_reached(db, turn.device_id, turn.device_settings)
+        intent = classify(text)
+        # Limits never silence a crisis: those words always reach the caregivers.
+        limit = None if intent is Intent.CRISIS else limit_reached(db, turn.device_id, turn.device_settings)
         if limit is not None:
             self._end_conversation()
             self.notice(limit, "A limit the caregivers set was reached; the conversation ends for now.")
@@ -181,7 +183,6 @@ class TurnPipeline:
                 yield line
             return
 
-        intent = classify(text)
         if intent is Intent.CRISIS:
             contact = households.settings(db, turn.household_id)
             raise_alert(self.state, turn.household_id, "crisis", text, persona_id=persona.id, session_id=turn.session_id)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.harness import SHOTS
+from tests.client.harness import SHOTS, AppProcess
 
 
 def _free_display() -> int:
@@ -86,3 +86,18 @@ def live_server(tmp_path_factory):
     server = start_server(tmp_path_factory.mktemp("server-data"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def start_app(display, tmp_path, shots_dir):
+    """Start the tablet app in its own process (``start_app(server, code, **AppProcess options)``); all quit at the end."""
+    apps: list[AppProcess] = []
+
+    def start(server=None, code=None, **kwargs) -> AppProcess:
+        app = AppProcess(tmp_path / f"app{len(apps)}", server, code, **kwargs)
+        apps.append(app)
+        return app
+
+    yield start
+    for app in apps:
+        app.quit()

@@ -13,7 +13,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,26 @@ def new_pairing_code(server_url: str, data_dir: Path) -> str:
         response = http.post("/v1/pairing-codes", headers={"Authorization": f"Bearer {token}"})
         response.raise_for_status()
         return response.json()["code"]
+
+
+@contextmanager
+def caregiver_client(server_url: str, data_dir: Path) -> Iterator[httpx.Client]:
+    """``with caregiver_client(url, data_dir) as http``: an HTTP client logged in as the demo household's caregiver."""
+    creds = json.loads((data_dir / "demo-credentials.json").read_text())
+    with httpx.Client(base_url=server_url, timeout=30) as http:
+        response = http.post("/v1/auth/login", json={"email": creds["email"], "password": creds["password"]})
+        response.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {response.json()['token']}"
+        yield http
+
+
+def paired_app(start_app, live_server, **kwargs) -> AppProcess:
+    """A tablet paired with ``live_server`` that has said hello and come to rest."""
+    code = new_pairing_code(live_server.url, live_server.data_dir)
+    app = start_app(live_server.url, code, **kwargs)
+    app.wait_for("connected", timeout=60)
+    app.settle(timeout=60)
+    return app
 
 
 class AppProcess:
@@ -124,6 +145,9 @@ class AppProcess:
         if not self.log.closed:
             self.log.flush()
         text = self.log_path.read_text(errors="replace").splitlines()
+        if not text:  # Kivy took over stderr: its own log file has the story
+            logs = sorted((self.workdir / "kivy-home" / "logs").glob("*.txt"), key=lambda p: p.stat().st_mtime)
+            text = logs[-1].read_text(errors="replace").splitlines() if logs else []
         return "\n".join(line for line in text if "DEBUG" not in line)[-6000:] if text else ""
 
     # ------------------------------------------------------------------ commands
@@ -208,3 +232,69 @@ def region_is_not_flat(path: Path, box: tuple[float, float, float, float], min_c
         pixels = np.asarray(crop, dtype=np.float32).reshape(-1, 3)
     colors = len({tuple(p) for p in pixels[:: max(1, len(pixels) // 20000)].astype(int)})
     return colors >= min_colors and float(pixels.std()) >= min_std
+
+
+def box_fraction(layout_widgets: dict, widget_id: str, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """A widget's place from ``AppProcess.layout()`` as fractions (x0, y0, x1, y1) of a ``size`` picture."""
+    x, y, w, h = layout_widgets[widget_id]
+    return x / size[0], y / size[1], (x + w) / size[0], (y + h) / size[1]
+
+
+class BusyProxy:
+    """A real HTTP proxy on loopback in front of the real server that answers the first
+    ``busy_turns`` turns the way the server's own gate does when it is full:
+    503 ``{"error": {"code": "busy"}}`` with Retry-After. Everything else passes through, streamed."""
+
+    def __init__(self, upstream: str, busy_turns: int = 1, retry_after: int = 4) -> None:
+        import threading
+
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse, StreamingResponse
+        from starlette.routing import Route
+
+        from tests.live_server import free_port
+
+        self.turns: list[tuple[float, int]] = []  # (monotonic time, status answered) of each turn
+        hop = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
+
+        async def handle(request):
+            body = await request.body()
+            if request.method == "POST" and request.url.path.endswith("/turns"):
+                busy = sum(1 for _, status in self.turns if status == 503) < busy_turns
+                self.turns.append((time.monotonic(), 503 if busy else 200))
+                if busy:
+                    return JSONResponse({"error": {"code": "busy", "message": "Many people are talking right now."}},
+                                        status_code=503, headers={"Retry-After": str(retry_after)})
+            client = httpx.AsyncClient(base_url=upstream, timeout=180)
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in hop}
+            outgoing = client.build_request(request.method, request.url.path, params=request.query_params, headers=headers, content=body)
+            answer = await client.send(outgoing, stream=True)
+
+            async def relay():
+                try:
+                    async for chunk in answer.aiter_raw():
+                        yield chunk
+                finally:
+                    await answer.aclose()
+                    await client.aclose()
+
+            return StreamingResponse(relay(), status_code=answer.status_code,
+                                     headers={k: v for k, v in answer.headers.items() if k.lower() not in hop})
+
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        app = Starlette(routes=[Route("/{path:path}", handle, methods=methods)])
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, name="busy-proxy", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the proxy did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)

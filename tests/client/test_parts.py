@@ -135,6 +135,42 @@ def test_errors_become_api_errors_or_offline():
     assert client.health() is False
 
 
+def test_a_busy_server_says_when_to_come_back_and_the_tablet_learns_about_itself():
+    turns = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/devices/me":
+            return httpx.Response(200, json={"id": "dev_1", "name": "Tablet", "household_id": "hh_1", "settings": {},
+                                             "crisis_contact_name": "Anna", "crisis_contact_phone": "+1 555 0142",
+                                             "emergency_number": "911", "declined": True})
+        turns.append(request.read())
+        if len(turns) == 1:
+            return httpx.Response(503, json={"error": {"code": "busy", "message": "later"}}, headers={"Retry-After": "5"})
+        if len(turns) == 2:
+            return httpx.Response(503, json={"error": {"code": "busy", "message": "later"}}, headers={"Retry-After": "soon"})
+        return httpx.Response(503, headers={"Retry-After": "99999"})
+
+    client = KeepsakeClient("http://server.test", token="t", transport=httpx.MockTransport(handler))
+    me = client.me()
+    assert (me.declined, me.crisis_contact_phone, me.emergency_number) == (True, "+1 555 0142", "911")
+    waits = []
+    for _ in range(3):
+        with pytest.raises(Offline) as info:
+            with client.turn("ses_1", text="hello") as events:
+                list(events)
+        waits.append(info.value.retry_after)
+    assert waits == [5.0, None, 600.0]  # as asked; not understood; never more than ten minutes
+
+
+def test_the_crisis_card_and_the_own_voice_line_have_calm_words_in_both_languages():
+    for language in LANGUAGES:
+        for key in ("crisis_heading_self_harm", "crisis_heading_medical", "crisis_no_contact", "crisis_emergency", "crisis_close"):
+            assert translate(key, language) != key and len(translate(key, language)) < 80
+    assert translate("crisis_no_contact", "en") == "Please call someone you trust, or your local emergency number."
+    assert translate("own_voice", "en", name="Grandma Rose") == "Recorded in Grandma Rose's own voice"
+    assert translate("own_voice", "zh", name="奶奶") == "这是奶奶本人的录音"
+
+
 # ---------------------------------------------------------------- playback
 class ManualOutput:
     """An output the test drives by hand: it pulls when told to."""

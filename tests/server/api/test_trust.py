@@ -232,3 +232,14 @@ def test_busy_gate_answers_503_and_stores_nothing(data_dir):
         assert client.app.state.keepsake.db.one("SELECT COUNT(*) FROM turns")[0] == 0
         hold()
         assert client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "hello"}, headers=hh["headers"]).status_code == 200
+
+
+def test_a_crisis_is_heard_even_after_the_daily_limit(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    s = session(client, tablet["headers"], persona["id"])
+    client.patch(f"/v1/devices/{tablet['id']}", json={"quiet_hours_start": "00:00", "quiet_hours_end": "23:59"}, headers=hh["headers"])
+    evs = talk(client, tablet["headers"], s["id"], "I've fallen and I can't get up")
+    assert any(e.get("code") == "crisis" for e in evs)
+    assert client.get("/v1/alerts", headers=hh["headers"]).json()[0]["kind"] == "crisis"
