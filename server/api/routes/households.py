@@ -1,4 +1,7 @@
-from fastapi import APIRouter, Request, Response
+import asyncio
+
+from fastapi import APIRouter, BackgroundTasks, Request, Response
+from fastapi.responses import FileResponse
 
 from shared.api import (
     AuditEntry,
@@ -14,9 +17,10 @@ from shared.api import (
     LoginRequest,
     TokenOut,
 )
-from server.deps import CaregiverDep, DbDep, EditorDep, OwnerDep, client_address
+from server.deps import CaregiverDep, DbDep, EditorDep, OwnerDep, StateDep, client_address
 from server.errors import ApiError, not_found
-from server.storage import accounts, audit, guard, households
+from server.export import write_archive
+from server.storage import accounts, audit, guard, households, personas
 from server.storage.accounts import EmailTaken
 
 router = APIRouter(tags=["households"])
@@ -72,6 +76,16 @@ def update_household_settings(body: HouseholdSettings, editor: EditorDep, db: Db
     updated = households.update_settings(db, editor.household_id, body.model_dump(exclude_unset=True))
     audit.record(db, editor, "update_household_settings", editor.household_id, ",".join(sorted(body.model_fields_set)))
     return updated
+
+
+@router.get("/v1/household/export", response_class=FileResponse, responses={200: {"content": {"application/zip": {}}}})
+async def export_household(editor: EditorDep, state: StateDep, background: BackgroundTasks) -> FileResponse:
+    """One archive with every persona of the household: data as JSON, and all media."""
+    persona_ids = [p.id for p in personas.list_all(state.db, editor.household_id)]
+    path = await asyncio.to_thread(write_archive, state, editor.household_id, persona_ids)
+    background.add_task(path.unlink, missing_ok=True)
+    audit.record(state.db, editor, "export_household", editor.household_id)
+    return FileResponse(path, media_type="application/zip", filename="keepsake-household.zip")
 
 
 @router.get("/v1/caregivers", response_model=list[CaregiverOut])

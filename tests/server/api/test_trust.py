@@ -177,6 +177,18 @@ def test_export_holds_data_and_media(client):
     assert "export_persona" in actions and "create_persona" in actions and "record_consent" in actions
 
 
+def test_household_export_holds_every_persona(client):
+    hh = new_household(client)
+    first, second = new_persona(client, hh), new_persona(client, hh, consent=False)
+    r = client.get("/v1/household/export", headers=hh["headers"])
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    data = json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("data.json"))
+    assert {p["persona"]["id"] for p in data["personas"]} == {first["id"], second["id"]}
+    assert data["caregivers"][0]["email"] == "ada@example.com"
+    other = new_household(client, "other@example.com")
+    assert json.loads(zipfile.ZipFile(io.BytesIO(client.get("/v1/household/export", headers=other["headers"]).content)).read("data.json"))["personas"] == []
+
+
 def test_erasing_a_persona_leaves_no_file_or_row(client, data_dir):
     hh = new_household(client)
     persona = new_persona(client, hh)
