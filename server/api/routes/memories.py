@@ -1,16 +1,18 @@
 from fastapi import APIRouter
 
 from shared.api import Memory, MemoryCreate
-from server.deps import CaregiverDep, DbDep, PrincipalDep, owned_persona
-from server.storage import memories
+from server.deps import CaregiverDep, DbDep, EditorDep, owned_persona
+from server.storage import audit, memories
 
 router = APIRouter(tags=["memories"])
 
 
 @router.post("/v1/personas/{persona_id}/memories", status_code=201, response_model=Memory)
-def add_memory(persona_id: str, body: MemoryCreate, caregiver: CaregiverDep, db: DbDep) -> Memory:
-    owned_persona(db, caregiver, persona_id)
-    return memories.add(db, caregiver.household_id, persona_id, body.text, title=body.title)
+def add_memory(persona_id: str, body: MemoryCreate, editor: EditorDep, db: DbDep) -> Memory:
+    owned_persona(db, editor, persona_id)
+    memory = memories.add(db, editor.household_id, persona_id, body.text, title=body.title)
+    audit.record(db, editor, "add_memory", memory.id)
+    return memory
 
 
 @router.get("/v1/personas/{persona_id}/memories", response_model=list[Memory])

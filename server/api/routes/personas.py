@@ -4,7 +4,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import FileResponse
 
 from shared.api import ConsentCreate, ConsentOut, MouthPoint, Persona, PersonaCreate, PersonaUpdate, RetireRequest
-from server.deps import CaregiverDep, DbDep, EditorDep, PrincipalDep, StateDep, owned_persona
+from server.deps import DbDep, EditorDep, PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.erase import erase_persona
 from server.export import write_archive

@@ -110,3 +110,29 @@ def test_device_token_sees_only_its_household(client):
     assert client.post("/v1/sessions", json={"persona_id": ids["persona_id"]}, headers=b_tablet).status_code == 404
     assert client.get(f"/v1/personas/{ids['persona_id']}/portrait", headers=b_tablet).status_code == 404
     assert client.get(f"/v1/media/{ids['media_id']}", headers=b_tablet).status_code == 404
+
+
+# Writes a viewer may still make: their own sign-out.
+VIEWER_ALLOWED = {("POST", "/v1/auth/logout"), ("POST", "/v1/auth/logout-all")}
+
+
+def test_a_viewer_can_change_nothing(client):
+    a, ids = household_a(client)
+    invite = client.post("/v1/invitations", json={"role": "viewer"}, headers=a["headers"]).json()
+    joined = client.post("/v1/invitations/accept", json={"code": invite["code"], "email": "viewer2@example.com", "password": "viewer password"})
+    viewer = auth(joined.json()["token"])
+    paths = client.get("/openapi.json").json()["paths"]
+    checked = 0
+    for path, methods in paths.items():
+        for method in methods:
+            method = method.upper()
+            if method not in ("POST", "PUT", "PATCH", "DELETE") or (method, path) in PUBLIC | VIEWER_ALLOWED:
+                continue
+            if path.startswith("/v1/sessions") or path == "/v1/devices/me":
+                continue  # talking is open to every member of the household
+            url = path.format(**ids)
+            r = client.request(method, url, headers=viewer, json=VALID_BODIES.get(path, {}))
+            assert r.status_code == 403, f"{method} {path} -> {r.status_code} {r.text[:200]}"
+            checked += 1
+    assert checked >= 20
+    assert client.get(f"/v1/personas/{ids['persona_id']}", headers=a["headers"]).json()["biography"] != "changed"
