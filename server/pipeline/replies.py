@@ -7,10 +7,6 @@ _REPLIES = {
         "en": "I'm sorry, dear, I didn't quite catch that. Could you say it again?",
         "zh": "不好意思，我没听清楚。你能再说一遍吗？",
     },
-    "not_understood": {
-        "en": "I'm sorry, my hearing isn't what it was. Could you say that once more?",
-        "zh": "对不起，我没听明白。你能再说一次吗？",
-    },
     "trouble": {
         "en": "Forgive me, I lost my thread for a moment. Tell me again?",
         "zh": "对不起，我刚才走神了。你再跟我说说？",
