@@ -42,8 +42,9 @@ HELLO = "Hello Nana, how are you today?"
 QUESTION = "Tell me about the bakery."
 # one voice memo per language of the screen: the persona does not tell the same recording twice
 MEMOS = {
-    "en": ("My father kept bees behind the chapel. Every summer his bees made enough for the whole street.",
-           "Tell me about the bees.", "bees"),
+    # Two words to find the memo by, so one misheard word ("bees" as "beast") cannot lose it.
+    "en": ("My father kept bees behind the chapel. Every summer his bees made enough honey for the whole street.",
+           "Tell me about the bees and the honey.", "bees"),
     "zh": ("My brother played the violin at every wedding in town. He learned it from an old sailor.",
            "Tell me about the violin.", "violin"),
 }
