@@ -30,6 +30,8 @@ HERE = Path(__file__).parent
 ASSETS = HERE / "assets"
 PLACEHOLDER_PORTRAIT = str(ASSETS / "placeholder-portrait.png")
 DEFAULT_MOUTH = [0.5, 0.62, 0.17]  # a centred face, mouth a little below the middle
+# one .kv file per screen in client/kv/ (the caregiver area's screens come after "caregiver")
+SCREENS = ("talk", "pin", "caregiver")
 
 
 class KeepsakeApp(App):
@@ -56,6 +58,9 @@ class KeepsakeApp(App):
     persona_id = StringProperty("")
     server_url = StringProperty("")
     conversation = ObjectProperty(None, allownone=True)
+    # the caregiver signed in with their family account (persona studio, alerts); in memory only,
+    # dropped when the caregiver area closes
+    caregiver = ObjectProperty(None, allownone=True)
     ui_scale = NumericProperty(1.0)  # 1 on a 1280x800 (dp) screen, more on bigger windows
     can_say_again = BooleanProperty(False)
     own_voice = BooleanProperty(False)  # the sentence playing is the person's own recording
@@ -116,7 +121,7 @@ class KeepsakeApp(App):
     def build(self):
         from client.uix import caregiver, pin, portrait, talk, widgets  # noqa: F401  registers the widget classes
 
-        for name in ("widgets", "talk", "pin", "caregiver"):
+        for name in ("widgets", *SCREENS):
             Builder.load_file(str(HERE / "kv" / f"{name}.kv"))
         Window.bind(size=self._rescale)
         self._rescale()
@@ -259,6 +264,45 @@ class KeepsakeApp(App):
 
     def close_caregiver(self) -> None:
         self.root.current = "talk"
+        self.sign_out_caregiver()
+
+    def open_screen(self, name: str, **context) -> None:
+        """Open one of the caregiver area's screens; ``context`` (e.g. persona_id) goes to its ``prepare``."""
+        screen = self.root.get_screen(name)
+        if hasattr(screen, "prepare"):
+            screen.prepare(**context)
+        self.root.current = name
+
+    def sign_in_caregiver(self, email: str, password: str, on_done) -> None:
+        """Log in with the family's caregiver account; ``on_done(ok, message)`` on the UI thread."""
+        from client.api import ApiError
+        from client.caregiver_api import CaregiverClient
+        from client.worker import background
+
+        if not self.server_url or not email.strip() or not password:
+            on_done(False, self.t("sign_in_missing"))
+            return
+
+        def signed_in(client) -> None:
+            self.caregiver = client
+            testhooks.emit("caregiver_signed_in", email=client.email)
+            on_done(True, self.t("signed_in_as", email=client.email))
+
+        def failed(exc) -> None:
+            reason = exc.message if isinstance(exc, ApiError) else self.t("err_offline")
+            testhooks.emit("caregiver_sign_in_failed", reason=reason)
+            on_done(False, self.t("sign_in_failed", reason=reason))
+
+        background(CaregiverClient.sign_in, self.server_url, email, password, on_result=signed_in, on_error=failed,
+                   name="sign-in")
+
+    def sign_out_caregiver(self) -> None:
+        from client.worker import background
+
+        client, self.caregiver = self.caregiver, None
+        if client is not None:
+            background(client.sign_out, name="sign-out")
+            testhooks.emit("caregiver_signed_out")
 
     # ------------------------------------------------------------------ the caregiver's actions
     def pair(self, server_url: str, code: str, on_done) -> None:

@@ -92,6 +92,25 @@ STRINGS: dict[str, dict[str, str]] = {
     "default_pin_hint": {"en": "The first PIN is 1234. Please change it.", "zh": "初始密码是 1234，请修改。"},
     "offline_queue": {"en": "{count} recording(s) waiting to be sent", "zh": "有 {count} 段录音等待发送"},
     "err_offline": {"en": "the server cannot be reached", "zh": "连不上服务器"},
+    # the family account: signing in opens the persona studio and the alerts
+    "section_account": {"en": "Family account", "zh": "家庭账号"},
+    "account_hint": {"en": "Sign in with the family's caregiver account to build a persona, add memories and read alerts. You are signed out when you leave this area.",
+                     "zh": "用家里的看护人账号登录，可以创建人物、添加回忆、查看提醒。离开这里时会自动退出登录。"},
+    "email": {"en": "Email", "zh": "邮箱"},
+    "password": {"en": "Password", "zh": "登录密码"},
+    "sign_in": {"en": "Sign in", "zh": "登录"},
+    "signing_in": {"en": "Signing in…", "zh": "正在登录…"},
+    "sign_out": {"en": "Sign out", "zh": "退出登录"},
+    "signed_in_as": {"en": "Signed in as {email}", "zh": "已登录：{email}"},
+    "sign_in_missing": {"en": "Enter the email and the password (and pair the tablet first).", "zh": "请输入邮箱和登录密码（并先配对平板）。"},
+    "sign_in_failed": {"en": "Could not sign in: {reason}", "zh": "登录失败：{reason}"},
+    "signed_out": {"en": "Signed out.", "zh": "已退出登录。"},
+    "new_persona": {"en": "New persona", "zh": "新建人物"},
+    "edit_persona": {"en": "Edit", "zh": "编辑"},
+    "memories": {"en": "Memories", "zh": "回忆"},
+    "alerts": {"en": "Alerts", "zh": "提醒"},
+    "needs_consent": {"en": "{persona} (no consent yet)", "zh": "{persona}（还没有同意记录）"},
+    "loading": {"en": "Loading…", "zh": "正在加载…"},
 }
 
 

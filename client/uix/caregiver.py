@@ -1,4 +1,4 @@
-"""The caregiver's area: pairing, persona, captions, volume, talk mode, language, test, history, PIN, unpair."""
+"""The caregiver's area: pairing, persona, family account, captions, volume, talk mode, language, test, history, PIN, unpair."""
 
 from __future__ import annotations
 
@@ -16,26 +16,14 @@ from client.worker import background
 IDLE_BACK_S = 300  # a caregiver who walks away does not leave the relative stuck in settings
 
 
-class CaregiverScreen(Screen):
-    pair_message = StringProperty("")
-    test_message = StringProperty("")
-    pin_message = StringProperty("")
-    history_text = StringProperty("")
+class AreaScreen(Screen):
+    """A screen of the caregiver area: after five minutes without a touch it gives the tablet back to the relative."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._idle = None
 
-    # ------------------------------------------------------------------ coming and going
-    def on_pre_enter(self, *_args) -> None:
-        app = App.get_running_app()
-        self.ids.server_field.text = app.server_url
-        self.ids.code_field.text = ""
-        self.pair_message = app.t("paired_with", server=app.server_url) if app.paired else app.t("not_paired")
-        self.test_message = self.pin_message = self.history_text = ""
-        self.fill_personas()
-        if app.paired:
-            self.refresh_personas()
+    def on_enter(self, *_args) -> None:
         self._arm_idle()
 
     def on_leave(self, *_args) -> None:
@@ -50,12 +38,37 @@ class CaregiverScreen(Screen):
     def _arm_idle(self) -> None:
         if self._idle is not None:
             self._idle.cancel()
-        self._idle = Clock.schedule_once(lambda _dt: self.back(), IDLE_BACK_S)
+        self._idle = Clock.schedule_once(lambda _dt: self.leave_area(), IDLE_BACK_S)
 
-    def back(self) -> None:
+    def leave_area(self) -> None:
+        """Back to the relative's face (signing the caregiver out); not before the tablet is paired."""
         app = App.get_running_app()
         if app.paired:
             app.close_caregiver()
+
+    def back_to_settings(self) -> None:
+        """From a screen of the area back to its first page."""
+        App.get_running_app().root.current = "caregiver"
+
+
+class CaregiverScreen(AreaScreen):
+    pair_message = StringProperty("")
+    test_message = StringProperty("")
+    pin_message = StringProperty("")
+    history_text = StringProperty("")
+    account_message = StringProperty("")
+
+    # ------------------------------------------------------------------ coming and going
+    def on_pre_enter(self, *_args) -> None:
+        app = App.get_running_app()
+        self.ids.server_field.text = app.server_url
+        self.ids.code_field.text = ""
+        self.pair_message = app.t("paired_with", server=app.server_url) if app.paired else app.t("not_paired")
+        self.test_message = self.pin_message = self.history_text = ""
+        self.fill_personas()
+        if app.paired:
+            self.refresh_personas()
+        self.refresh_studio()
 
     # ------------------------------------------------------------------ pairing
     def pair(self) -> None:
@@ -66,7 +79,7 @@ class CaregiverScreen(Screen):
             self.pair_message = message
             if ok:  # show the face at once: the caregiver sees the tablet work (and hears the greeting)
                 self.ids.code_field.text = ""
-                Clock.schedule_once(lambda _dt: self.back(), 1.5)
+                Clock.schedule_once(lambda _dt: self.leave_area(), 1.5)
 
         app.pair(self.ids.server_field.text, self.ids.code_field.text, on_done=done)
 
@@ -101,6 +114,69 @@ class CaregiverScreen(Screen):
             button.state = "down" if persona_id == app.persona_id else "normal"
             button.bind(on_press=lambda _b, pid=persona_id: app.choose_persona(pid))
             box.add_widget(button)
+
+    # ------------------------------------------------------------------ family account
+    def sign_in(self) -> None:
+        app = App.get_running_app()
+        self.account_message = app.t("signing_in")
+
+        def done(ok: bool, message: str) -> None:
+            self.account_message = message
+            self.ids.password_field.text = ""  # never left on screen, signed in or not
+            if ok:
+                self.refresh_studio()
+
+        app.sign_in_caregiver(self.ids.email_field.text, self.ids.password_field.text, on_done=done)
+
+    def sign_out(self) -> None:
+        app = App.get_running_app()
+        app.sign_out_caregiver()
+        self.account_message = app.t("signed_out")
+        self.ids.studio_box.clear_widgets()
+
+    def refresh_studio(self) -> None:
+        """Signed in: every persona of the household (with or without consent), to edit or fill with memories."""
+        app = App.get_running_app()
+        box = self.ids.studio_box
+        box.clear_widgets()
+        client = app.caregiver
+        if client is None:
+            return
+        box.add_widget(Factory.FieldLabel(text=app.t("loading")))
+
+        def got(personas) -> None:
+            if app.caregiver is not client:  # signed out meanwhile
+                return
+            self.fill_studio(personas)
+
+        def failed(exc) -> None:
+            self.account_message = getattr(exc, "message", "") or app.t("err_offline")
+
+        background(client.all_personas, on_result=got, on_error=failed, name="studio-personas")
+
+    def fill_studio(self, personas) -> None:
+        app = App.get_running_app()
+        box = self.ids.studio_box
+        box.clear_widgets()
+        height = dp(56) * app.ui_scale
+        top = Factory.BoxLayout(size_hint_y=None, height=height, spacing=dp(8))
+        for key, action in (("new_persona", lambda *_: app.open_screen("studio", persona_id=None)),
+                            ("alerts", lambda *_: app.open_screen("alerts")),
+                            ("sign_out", lambda *_: self.sign_out())):
+            button = Factory.SoftButton(text=app.t(key), font_size=dp(20) * app.ui_scale)
+            button.bind(on_press=action)
+            top.add_widget(button)
+        box.add_widget(top)
+        for persona in personas:
+            row = Factory.BoxLayout(size_hint_y=None, height=height, spacing=dp(8))
+            name = persona.display_name if persona.consent else app.t("needs_consent", persona=persona.display_name)
+            row.add_widget(Factory.FieldLabel(text=name, size_hint_x=0.5, size_hint_y=1, valign="middle"))
+            for key, screen in (("edit_persona", "studio"), ("memories", "memories")):
+                button = Factory.SoftButton(text=app.t(key), size_hint_x=0.25, font_size=dp(20) * app.ui_scale)
+                button.bind(on_press=lambda _b, s=screen, pid=persona.id: app.open_screen(s, persona_id=pid))
+                row.add_widget(button)
+            box.add_widget(row)
+        testhooks.emit("studio_personas", count=len(personas))
 
     # ------------------------------------------------------------------ test and history
     def play_test(self) -> None:

@@ -213,6 +213,45 @@ class AppProcess:
         return self.process.returncode
 
 
+def open_caregiver_area(app: AppProcess, pin: str = "1234") -> None:
+    """Long-press the corner, type the PIN, and wait for the caregiver area."""
+    app.long_press("corner")
+    app.wait_screen("pin")
+    for digit in pin:
+        app.tap(f"key_{digit}")
+    app.tap("key_ok")
+    app.wait_screen("caregiver")
+
+
+def type_into(app: AppProcess, widget_id: str, text: str) -> None:
+    """Tap a text field (scrolled into view first, on a screen that scrolls) and type ``text`` through X."""
+    if "scroll" in app.layout()["widgets"]:
+        scroll_into_view(app, widget_id)
+    app.tap(widget_id)
+    time.sleep(0.5)  # the field takes focus (and on a tablet, the keyboard comes up)
+    xdotool("type", "--delay", "30", text)
+
+
+def scroll_into_view(app: AppProcess, widget_id: str, scroll_id: str = "scroll", tries: int = 12) -> None:
+    """Turn the mouse wheel over ``scroll_id`` until ``widget_id`` is wholly inside the window."""
+    for _ in range(tries):
+        layout = app.layout()
+        x, y, w, h = layout["widgets"][widget_id]
+        if y >= 0 and y + h <= layout["size"][1]:
+            return
+        sx, sy = app._center(scroll_id)
+        button = "5" if y + h > layout["size"][1] else "4"  # 5 scrolls down, 4 up
+        xdotool("mousemove", str(sx), str(sy), "click", "--repeat", "3", button)
+        time.sleep(0.6)
+    raise AssertionError(f"{widget_id} could not be scrolled into view")
+
+
+def caregiver_credentials(data_dir: Path) -> tuple[str, str]:
+    """The demo household caregiver's email and password (``keepsake serve --demo`` writes them)."""
+    creds = json.loads((data_dir / "demo-credentials.json").read_text())
+    return creds["email"], creds["password"]
+
+
 def xdotool(*args: str) -> None:
     subprocess.run(["xdotool", *args], check=True, timeout=10)
 

@@ -1,0 +1,152 @@
+"""The caregiver's side of the server, for the tablet's caregiver area: sign-in, persona studio, alerts.
+
+A ``CaregiverClient`` is a ``KeepsakeClient`` holding a caregiver's token
+instead of the tablet's device token, so the same error handling applies
+(``Offline`` to retry, ``ApiError`` with the server's plain message to show).
+Like its parent it is synchronous and used from worker threads only.
+
+The token lives in memory only: it is never written to the tablet's storage,
+and the caregiver area drops it when it closes, so a relative who later finds
+the caregiver area open cannot act as the caregiver.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from shared.api import Persona
+from client.api import KeepsakeClient
+
+
+class CaregiverClient(KeepsakeClient):
+    def __init__(self, base_url: str, token: str, email: str = "", transport=None) -> None:
+        super().__init__(base_url, token, transport=transport)
+        self.email = email
+
+    @classmethod
+    def sign_in(cls, base_url: str, email: str, password: str, transport=None) -> CaregiverClient:
+        """Log in with the caregiver's email and password; raises ApiError (401) on a wrong password."""
+        client = cls(base_url, "", email=email.strip(), transport=transport)
+        try:
+            body = {"email": email.strip(), "password": password}
+            client.set_token(client._request("POST", "/v1/auth/login", json=body).json()["token"])
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def sign_out(self) -> None:
+        """Revoke the token at the server (best effort: offline, it simply expires), then forget it."""
+        try:
+            self._request("POST", "/v1/auth/logout")
+        except Exception:
+            pass
+        finally:
+            self.set_token(None)
+            self.close()
+
+    # ------------------------------------------------------------------ household and alerts
+    def household(self) -> dict[str, Any]:
+        return self._request("GET", "/v1/household").json()
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Crisis words, blocked sentences, a relative who asked to stop: newest first."""
+        return self._request("GET", "/v1/alerts").json()
+
+    # ------------------------------------------------------------------ personas
+    def all_personas(self) -> list[Persona]:
+        """Every persona of the household, with or without consent (the tablet's own list hides those without)."""
+        return self.personas()
+
+    def persona(self, persona_id: str) -> Persona:
+        return Persona.model_validate(self._request("GET", f"/v1/personas/{persona_id}").json())
+
+    def create_persona(self, **fields: Any) -> Persona:
+        return Persona.model_validate(self._request("POST", "/v1/personas", json=fields).json())
+
+    def update_persona(self, persona_id: str, **fields: Any) -> Persona:
+        return Persona.model_validate(self._request("PATCH", f"/v1/personas/{persona_id}", json=fields).json())
+
+    def give_consent(self, persona_id: str, *, given_by: str, relation: str, scope: str, statement: str) -> dict[str, Any]:
+        body = {"given_by": given_by, "relation": relation, "scope": scope, "statement": statement}
+        return self._request("POST", f"/v1/personas/{persona_id}/consent", json=body).json()
+
+    def put_portrait(self, persona_id: str, image: Path, mouth: tuple[float, float] | None = None) -> Persona:
+        """Upload a PNG or JPEG as the portrait; ``mouth`` is (x, y) in 0..1 from the top-left, when known."""
+        mime = "image/png" if image.suffix.lower() == ".png" else "image/jpeg"
+        params = {"mouth_x": mouth[0], "mouth_y": mouth[1]} if mouth else None
+        response = self._request("PUT", f"/v1/personas/{persona_id}/portrait", content=image.read_bytes(),
+                                 params=params, headers={**self._headers, "Content-Type": mime})
+        return Persona.model_validate(response.json())
+
+    def set_mouth(self, persona_id: str, x: float, y: float, width: float = 0.18) -> Persona:
+        return self.update_persona(persona_id, mouth={"x": x, "y": y, "width": width})
+
+    # ------------------------------------------------------------------ sources and import jobs
+    def upload_source(self, persona_id: str, path: Path, kind: str | None = None, self_name: str | None = None) -> dict[str, Any]:
+        """Start importing a file (memoir, letters, chat, voice memo, photo): returns job_id, source_id, kind."""
+        data = {k: v for k, v in (("kind", kind), ("self_name", self_name)) if v}
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        with open(path, "rb") as fh:
+            files = {"file": (path.name, fh, mime)}
+            return self._request("POST", f"/v1/personas/{persona_id}/sources", files=files, data=data).json()
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """state (queued, running, done, failed), percent, stage, counts, errors."""
+        return self._request("GET", f"/v1/jobs/{job_id}").json()
+
+    def sources(self, persona_id: str) -> list[dict[str, Any]]:
+        return self._request("GET", f"/v1/personas/{persona_id}/sources").json()
+
+    def use_photo_as_portrait(self, persona_id: str, source_id: str) -> Persona:
+        """An imported photo becomes the portrait, with the mouth the server found on it."""
+        response = self._request("POST", f"/v1/personas/{persona_id}/sources/{source_id}/portrait")
+        return Persona.model_validate(response.json())
+
+    # ------------------------------------------------------------------ memories and what the relative told
+    def memories(self, persona_id: str, query: str = "", limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        """Memories with where each came from (``origin``); ``query`` searches, empty lists them all."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if query.strip():
+            params["q"] = query.strip()
+        return self._request("GET", f"/v1/personas/{persona_id}/memories/search", params=params).json()
+
+    def add_memory(self, persona_id: str, text: str, title: str | None = None) -> dict[str, Any]:
+        body = {"text": text, **({"title": title} if title else {})}
+        return self._request("POST", f"/v1/personas/{persona_id}/memories", json=body).json()
+
+    def edit_memory(self, persona_id: str, memory_id: str, **fields: Any) -> dict[str, Any]:
+        """``text``, ``title`` and/or ``hidden``."""
+        return self._request("PATCH", f"/v1/personas/{persona_id}/memories/{memory_id}", json=fields).json()
+
+    def delete_memory(self, persona_id: str, memory_id: str) -> None:
+        self._request("DELETE", f"/v1/personas/{persona_id}/memories/{memory_id}")
+
+    def facts(self, persona_id: str) -> list[dict[str, Any]]:
+        """What the relative has told the persona since (long-term memory), dated."""
+        return self._request("GET", f"/v1/personas/{persona_id}/facts").json()
+
+    def edit_fact(self, persona_id: str, fact_id: str, **fields: Any) -> dict[str, Any]:
+        return self._request("PATCH", f"/v1/personas/{persona_id}/facts/{fact_id}", json=fields).json()
+
+    def delete_fact(self, persona_id: str, fact_id: str) -> None:
+        self._request("DELETE", f"/v1/personas/{persona_id}/facts/{fact_id}")
+
+    # ------------------------------------------------------------------ voice
+    def voice(self, persona_id: str) -> dict[str, Any]:
+        """Samples with their verdicts, clean seconds against the 30 asked for, and whether cloning is there."""
+        return self._request("GET", f"/v1/personas/{persona_id}/voice-samples").json()
+
+    def add_voice_sample(self, persona_id: str, path: Path) -> dict[str, Any]:
+        mime = mimetypes.guess_type(path.name)[0] or "audio/wav"
+        with open(path, "rb") as fh:
+            files = {"file": (path.name, fh, mime)}
+            return self._request("POST", f"/v1/personas/{persona_id}/voice-samples", files=files).json()
+
+    def delete_voice_sample(self, persona_id: str, sample_id: str) -> None:
+        self._request("DELETE", f"/v1/personas/{persona_id}/voice-samples/{sample_id}")
+
+    def clone_voice(self, persona_id: str) -> dict[str, Any]:
+        return self._request("POST", f"/v1/personas/{persona_id}/voice/clone").json()
