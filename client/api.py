@@ -115,8 +115,9 @@ class KeepsakeClient:
         the relative said they do not want to talk (then the tablet waits for their tap)."""
         return DeviceSelf.model_validate(self._request("GET", "/v1/devices/me").json())
 
-    def start_session(self, persona_id: str) -> SessionOut:
-        return SessionOut.model_validate(self._request("POST", "/v1/sessions", json={"persona_id": persona_id}).json())
+    def start_session(self, persona_id: str, *, test: bool = False) -> SessionOut:
+        body = {"persona_id": persona_id, "test": True} if test else {"persona_id": persona_id}
+        return SessionOut.model_validate(self._request("POST", "/v1/sessions", json=body).json())
 
     def history(self, session_id: str) -> HistoryOut:
         return HistoryOut.model_validate(self._request("GET", f"/v1/sessions/{session_id}/history").json())

@@ -72,6 +72,7 @@ class Conversation:
         self.device: DeviceSelf | None = None  # this tablet as the server knows it (crisis contact, declined)
         # the conversation is over (goodbye, limit, quiet hours, "stop"): wait for the relative's tap
         self.over = False
+        self._closed_session: str | None = None  # a session a limit closed, that still takes words
         self._retry_delay = RETRY_FIRST_S
         self._retry_event = None
         self._mouth = 0.0
@@ -148,7 +149,14 @@ class Conversation:
         testhooks.emit("connected", session=session.id, persona=persona.display_name, ended=session.ended)
         if session.ended:
             # Quiet hours or the day's minutes are used up: a warm goodbye, then rest until a tap.
-            # Words in the outbox stay there and go with the next conversation.
+            if self.outbox.items():
+                # The relative tapped and spoke: the words go now, not with the morning's talk. The
+                # server hears crisis words at any hour (care, the crisis card, the caregivers alerted)
+                # and answers anything else with a short goodnight that ends this session again.
+                self.over = True
+                self.session_id = self._closed_session = session.id
+                self.send_next()
+                return
             self.session_id = None
             self._conversation_over()
             if session.greeting and session.greeting.sentences:
@@ -402,8 +410,12 @@ class Conversation:
             if self.app.state != "listening":
                 self.enter_resting(retry_after)
         elif outcome == "session_gone":
+            closed = self.session_id is not None and self.session_id == self._closed_session
             self.session_id = None
-            self.connect()
+            if closed:  # the server would not take words after hours: they wait for the next talk
+                self._conversation_over()
+            else:
+                self.connect()
         elif outcome == "unauthorized":
             self.app.enter_setup("needs_setup_again")
         elif self.app.state != "listening":  # rejected: the server could not use the recording
@@ -490,7 +502,8 @@ class Conversation:
             return
 
         def work():
-            session = self.client.start_session(self.persona.id)
+            # A test session: the greeting only, and it never undoes the relative's "stop".
+            session = self.client.start_session(self.persona.id, test=True)
             return session.greeting.sentences if session.greeting else []
 
         def done(sentences) -> None:

@@ -189,6 +189,9 @@ class DeviceCreated(BaseModel):
 
 class SessionCreate(Strict):
     persona_id: str = Field(min_length=1, max_length=64)
+    # The caregiver's test of the speaker: only the greeting. It is not the relative's talk, so it
+    # never undoes their "stop", never asks the first-time question and takes no turns.
+    test: bool = False
 
 
 class MouthTrack(BaseModel):

@@ -51,3 +51,18 @@ def limit_reached(db: Database, device_id: str | None, settings: DeviceSettings 
     if settings.daily_minutes is not None and minutes_today(db, device_id, settings) >= settings.daily_minutes:
         return "daily_limit"
     return None
+
+
+LIMITS = ("quiet_hours", "daily_limit")
+
+
+def still_resting(db: Database, session, device_id: str | None, settings: DeviceSettings | None) -> bool:
+    """A session that a limit closed still takes what its own tablet's relative says while the limit
+    lasts: crisis words at night must reach the caregivers at once, not with the morning's talk.
+    (The turn itself is answered with care, or with a short goodnight.)"""
+    return (
+        session["ended_by"] in LIMITS
+        and device_id is not None
+        and session["device_id"] == device_id
+        and limit_reached(db, device_id, settings) is not None
+    )

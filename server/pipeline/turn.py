@@ -174,10 +174,10 @@ class TurnPipeline:
     async def _answer(self, text: str) -> AsyncIterator[bytes]:
         db, turn, persona = self.state.db, self.turn, self.persona
         intent = classify(text)
-        # Limits never silence a crisis: those words always reach the caregivers.
-        limit = None if intent is Intent.CRISIS else limit_reached(db, turn.device_id, turn.device_settings)
-        if limit is not None:
-            self._end_conversation()
+        # Limits never silence a crisis, nor the relative's own "stop": those always reach the caregivers.
+        limit = limit_reached(db, turn.device_id, turn.device_settings)
+        if limit is not None and intent not in (Intent.CRISIS, Intent.STOP):
+            self._end_conversation(limit)
             self.notice(limit, "A limit the caregivers set was reached; the conversation ends for now.")
             async for line in self._speak_all([reply(limit, self.language)]):
                 yield line
@@ -192,6 +192,8 @@ class TurnPipeline:
                 "contact_phone": contact.crisis_contact_phone,
                 "emergency_number": contact.emergency_number,
             })
+            if limit is not None:
+                self._end_conversation(limit)  # the careful answer first; then the tablet rests again
         elif intent is Intent.STOP:
             raise_alert(self.state, turn.household_id, "relative_stopped", text, persona_id=persona.id, session_id=turn.session_id)
             if turn.device_id:
@@ -222,9 +224,9 @@ class TurnPipeline:
         async for line in self._speak_stream(self._sentences(conversation, ctx)):
             yield line
 
-    def _end_conversation(self) -> None:
+    def _end_conversation(self, reason: str | None = None) -> None:
         self.record.ended = True
-        sessions.end(self.state.db, self.turn.household_id, self.turn.session_id)
+        sessions.end(self.state.db, self.turn.household_id, self.turn.session_id, reason)
 
     def _conversation(self):
         """Generative mode only with consent for generated answers; otherwise the person's own words."""

@@ -248,4 +248,9 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX speech_cache_persona ON speech_cache(persona_id);
     """,
+    # 5: why a session ended ("quiet_hours", "daily_limit", "test", ...): a session that a
+    #    limit closed still takes what the relative says, so crisis words are heard at night
+    """
+    ALTER TABLE sessions ADD COLUMN ended_by TEXT;
+    """,
 ]

@@ -25,11 +25,14 @@ def get(db: Database, household_id: str, session_id: str) -> sqlite3.Row | None:
     return db.one("SELECT * FROM sessions WHERE id = ? AND household_id = ?", (session_id, household_id))
 
 
-def end(db: Database, household_id: str, session_id: str) -> bool:
+def end(db: Database, household_id: str, session_id: str, reason: str | None = None) -> bool:
+    """End the session once: the first end and its reason stay (a later turn never moves them,
+    so the daily minutes are not stretched by words said after it ended)."""
     return (
         db.execute(
-            "UPDATE sessions SET ended_at = COALESCE(ended_at, ?) WHERE id = ? AND household_id = ?",
-            (iso(), session_id, household_id),
+            "UPDATE sessions SET ended_by = CASE WHEN ended_at IS NULL THEN ? ELSE ended_by END, ended_at = COALESCE(ended_at, ?)"
+            " WHERE id = ? AND household_id = ?",
+            (reason, iso(), session_id, household_id),
         ).rowcount
         == 1
     )

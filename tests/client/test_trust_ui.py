@@ -4,8 +4,10 @@
   until the relative touches it;
 - "stop, I don't want this" leaves the tablet resting, and neither the rest of that run nor a
   restart of the app starts talking by itself; the relative's tap does;
-- in quiet hours the server's session opens with a warm goodbye: the tablet says it, rests, tries
-  nothing by itself, and keeps what the relative says after a tap for the next conversation;
+- in quiet hours the server's session opens with a warm goodbye: the tablet says it, rests and tries
+  nothing by itself; what the relative says after a tap reaches the server at once (crisis words at
+  night bring up the card and alert the caregivers), then it rests again;
+- the caregiver's test of the speaker never undoes the relative's "stop";
 - a sentence in the person's own recorded voice (a voice memo the family imported) is marked
   as such under the caption, and the line goes when a recreated sentence follows;
 - a busy server (503 with Retry-After) keeps the words on disk, shows the calm resting words,
@@ -27,6 +29,7 @@ from PIL import Image
 from tests.client.harness import (
     BusyProxy,
     box_fraction,
+    xdotool,
     caregiver_client,
     has_xdotool,
     new_pairing_code,
@@ -227,7 +230,8 @@ def test_quiet_hours_say_a_warm_goodbye_and_nothing_is_retried_by_itself(start_a
         http.patch(f"/v1/devices/{device_id}", json=quiet).raise_for_status()
     app.quit()
 
-    again = start_app(tablet_dir=app.tablet_dir, mic_file=speak(HELLO))  # e.g. the tablet restarts in the night
+    # e.g. the tablet restarts in the night; what the relative will say after a tap: crisis words
+    again = start_app(tablet_dir=app.tablet_dir, mic_file=speak(CRISIS_WORDS))
     assert again.wait_for("connected", timeout=60)["ended"] is True
     again.wait_for("caption", timeout=30)  # the goodbye is spoken and shown
     again.wait_for("played", timeout=60)
@@ -239,14 +243,57 @@ def test_quiet_hours_say_a_warm_goodbye_and_nothing_is_retried_by_itself(start_a
     shot = again.screenshot("en-quiet-hours.png")
     assert region_is_not_flat(shot, CAPTION_REGION)
 
-    # the relative taps anyway: heard, a goodbye again, and the words wait for the next conversation
-    again.tap("talk")
-    recorded = again.wait_for("recorded", timeout=30)
-    assert again.wait_for("connected", timeout=60)["ended"] is True
-    again.wait_for("played", timeout=60)
-    assert [e for e in again.events() if e["kind"] == "state"][-1]["state"] == "ended"
-    kept = list((again.tablet_dir / "outbox").glob("*.wav"))
-    assert [p.name for p in kept] == [Path(recorded["path"]).name]
-    since = len(again.events())
+    # the relative taps anyway, in the night, with crisis words: they reach the server at once (not with
+    # the morning's talk), the card shows whom to call, the caregivers are alerted, and then it rests again
+    night = again
+    night.tap("talk")
+    night.wait_for("recorded", timeout=30)
+    connected = night.wait_for("connected", timeout=60)
+    assert connected["ended"] is True
+    night.wait_for("notice", lambda e: e["code"] == "crisis", timeout=120)
+    night.wait_for("crisis", lambda e: e["shown"], timeout=10)
+    assert night.wait_for("done", timeout=60)["ended"] is True
+    assert night.wait_for("turn_outcome", timeout=30)["outcome"] == "ok"
+    assert not list((night.tablet_dir / "outbox").glob("*.wav"))  # nothing waits for the morning
+    with caregiver_client(live_server.url, live_server.data_dir) as http:
+        assert http.get("/v1/alerts").json()[0]["kind"] == "crisis"
+        history = http.get(f"/v1/sessions/{connected['session']}/history").json()["items"]
+    assert "wake up" in next(i["text"] for i in history if i["role"] == "relative").lower()
+    deadline = time.monotonic() + 120  # the careful answer plays under the card, then it rests
+    while [e for e in night.events() if e["kind"] == "state"][-1]["state"] != "ended":
+        assert time.monotonic() < deadline, "the tablet did not rest after the answer"
+        time.sleep(0.2)
+    night.screenshot("en-quiet-hours-crisis.png")
+    night.tap("crisis")
+    night.wait_for("crisis", lambda e: not e["shown"], timeout=10)
+    since = len(night.events())
     time.sleep(5)
-    assert not _later(again, since, "connected", "retry_scheduled", "health", "turn_outcome")
+    assert not _later(night, since, "connected", "retry_scheduled", "health", "turn_outcome")
+    assert [e for e in night.events() if e["kind"] == "state"][-1]["state"] == "ended"
+
+
+def test_the_caregivers_test_keeps_the_relatives_stop(start_app, live_server, speak):
+    app = paired_app(start_app, live_server, mic_file=speak(STOP_WORDS))
+    device_id = json.loads((app.tablet_dir / "settings.json").read_text())["device_id"]
+    app.tap("talk")
+    app.wait_for("notice", lambda e: e["code"] == "relative_declined", timeout=120)
+    app.wait_state("ended", timeout=120)
+
+    # the caregiver checks the speaker: the greeting plays, and the relative's "stop" stands
+    app.long_press("corner")
+    app.wait_screen("pin")
+    for key in ("key_1", "key_2", "key_3", "key_4", "key_ok"):
+        app.tap(key)
+    app.wait_screen("caregiver")
+    for _ in range(10):  # the test button may sit lower on a screen that scrolls
+        layout = app.layout()
+        x, y, w, h = layout["widgets"]["test_button"]
+        if 0 <= y and y + h < layout["size"][1] or "scroll" not in layout["widgets"]:
+            break
+        sx, sy = app._center("scroll")
+        xdotool("mousemove", str(sx), str(sy), "click", "--repeat", "2", "5" if y + h >= layout["size"][1] else "4")
+        time.sleep(0.6)
+    app.tap("test_button")
+    assert app.wait_for("test_played", timeout=120)["sentences"] >= 1
+    with caregiver_client(live_server.url, live_server.data_dir) as http:
+        assert {d["id"]: d for d in http.get("/v1/devices").json()}[device_id]["declined"] is True

@@ -17,21 +17,23 @@ from server.text.sentences import split_sentences
 router = APIRouter(tags=["sessions"])
 
 
-def _opening(state: AppState, principal: Principal, persona: Persona) -> tuple[str, bool]:
-    """What the persona says first, and whether that already ends the conversation."""
+def _opening(state: AppState, principal: Principal, persona: Persona, *, test: bool) -> tuple[str, str | None]:
+    """What the persona says first, and why that already ends the conversation (None: it does not)."""
     db = state.db
     device = accounts.get_device(db, principal.household_id, principal.subject_id) if principal.kind == "device" else None
     limit = limit_reached(db, device.id if device else None, device.settings if device else None)
     if limit is not None:
-        return reply(limit, persona.language), True
+        return reply(limit, persona.language), limit
     if persona.status == "retiring":
         _, farewell = personas.retirement(db, persona.id)
-        return farewell or reply("farewell", persona.language), False
+        return farewell or reply("farewell", persona.language), "test" if test else None
     text = greeting_text(personas.profile(persona), memories.facts_for(db, persona.id), disclose=persona.disclosure)
+    if test:
+        return text, "test"
     if device is not None and not sessions.device_has_talked(db, device.id, persona.id):
         # The relative's own say: the first time, the avatar asks whether they want this at all.
         text = f"{text} {reply('first_time', persona.language)}"
-    return text, False
+    return text, None
 
 
 @router.post("/v1/sessions", status_code=201, response_model=SessionOut, response_model_exclude_none=True)
@@ -42,10 +44,13 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
     if persona.consent is None:
         raise ApiError(409, "consent_required", "Consent must be recorded for this persona before anyone can talk with it.")
     device_id = principal.subject_id if principal.kind == "device" else None
-    text, ended = _opening(state, principal, persona)
-    session = sessions.create(state.db, principal.household_id, persona.id, device_id, farewell=persona.status == "retiring")
-    if ended:
-        sessions.end(state.db, principal.household_id, session["id"])
+    text, ended_by = _opening(state, principal, persona, test=body.test)
+    farewell = persona.status == "retiring" and not body.test  # a test does not use up the last talk
+    session = sessions.create(state.db, principal.household_id, persona.id, device_id, farewell=farewell)
+    if ended_by is not None:
+        # A limit: the greeting is a goodnight, yet the session still hears crisis words (see turns).
+        # A test: the greeting only, and the relative's "stop" stays as they said it.
+        sessions.end(state.db, principal.household_id, session["id"], ended_by)
     elif device_id is not None:
         accounts.set_declined(state.db, device_id, False)  # the relative chose to start this talk
     speaker = Speaker(
@@ -63,7 +68,7 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
         except ServiceError:
             break  # the greeting's words still show as captions
     return SessionOut(
-        id=session["id"], persona=persona, greeting=Greeting(text=text, sentences=spoken), ended=ended, created_at=session["created_at"]
+        id=session["id"], persona=persona, greeting=Greeting(text=text, sentences=spoken), ended=ended_by is not None, created_at=session["created_at"]
     )
 
 

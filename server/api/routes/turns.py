@@ -12,6 +12,7 @@ from server.audio import AudioDecodeError, decode_audio
 from server.deps import PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.pipeline.early_asr import EarlyTranscriber
+from server.pipeline.limits import still_resting
 from server.pipeline.turn import TurnInput, TurnPipeline
 from server.state import AppState
 from server.storage import accounts, sessions
@@ -53,6 +54,15 @@ TURN_BODY = {
 TURN_RESPONSES = {200: {"description": "One JSON event a line: transcript, sentence..., notice, done.", "content": {"application/x-ndjson": {}}}}
 
 
+def _after_hours(db, principal: Principal, session) -> bool:
+    """Quiet hours or the day's minutes closed this session, and still hold: the relative's words
+    are taken all the same (crisis words are answered with care, anything else with a goodnight)."""
+    if principal.kind != "device":
+        return False
+    device = accounts.get_device(db, principal.household_id, principal.subject_id)
+    return device is not None and still_resting(db, session, device.id, device.settings)
+
+
 async def _read_body(request: Request, limit: int, early: EarlyTranscriber | None = None) -> bytes:
     body = bytearray()
     async for chunk in request.stream():
@@ -70,7 +80,7 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     session = sessions.get(db, principal.household_id, session_id)
     if session is None:
         raise not_found("Session")
-    if session["ended_at"] is not None:
+    if session["ended_at"] is not None and not _after_hours(db, principal, session):
         raise ApiError(409, "session_ended", "This conversation has ended. Start a new session.")
     persona = owned_persona(db, principal, session["persona_id"])
     if persona.consent is None:

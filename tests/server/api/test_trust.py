@@ -255,3 +255,93 @@ def test_a_crisis_is_heard_even_after_the_daily_limit(client):
     evs = talk(client, tablet["headers"], s["id"], "I've fallen and I can't get up")
     assert any(e.get("code") == "crisis" for e in evs)
     assert client.get("/v1/alerts", headers=hh["headers"]).json()[0]["kind"] == "crisis"
+
+
+def quiet_all_day(client, hh, tablet) -> None:
+    r = client.patch(f"/v1/devices/{tablet['id']}", json={"quiet_hours_start": "00:00", "quiet_hours_end": "23:59"}, headers=hh["headers"])
+    assert r.status_code == 200
+
+
+def test_crisis_words_in_quiet_hours_reach_the_caregivers_at_once(client, upstream):
+    hh = new_household(client)
+    client.patch("/v1/household/settings", json={"emergency_number": "112", "webhook_url": "http://fake-upstream.test/hook"}, headers=hh["headers"])
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    quiet_all_day(client, hh, tablet)
+    s = session(client, tablet["headers"], persona["id"])
+    assert s["ended"] is True  # the goodnight; the tablet rests
+    ended_at = client.app.state.keepsake.db.one("SELECT ended_at FROM sessions WHERE id = ?", (s["id"],))[0]
+    # The relative taps in the night: the words go to this session at once, not with the morning's talk.
+    evs = talk(client, tablet["headers"], s["id"], "I'm tired of living, I just want to go to sleep and not wake up")
+    notice = next(e for e in evs if e.get("code") == "crisis")
+    assert notice["data"]["emergency_number"] == "112"
+    assert "call" in " ".join(e["text"] for e in evs if e["type"] == "sentence").lower()
+    assert evs[-1]["ended"] is True  # care first, then the tablet rests again
+    assert client.get("/v1/alerts", headers=hh["headers"]).json()[0]["kind"] == "crisis"
+    assert [json.loads(r.content)["kind"] for r in upstream.requests if r.url.path == "/hook"] == ["crisis"]
+    # Anything else said at night gets a short goodnight, and nothing is lost.
+    evs = talk(client, tablet["headers"], s["id"], "I miss you so much")
+    spoken = " ".join(e["text"] for e in evs if e["type"] == "sentence")
+    assert "tomorrow" in spoken and evs[-1]["ended"] is True and any(e.get("code") == "quiet_hours" for e in evs)
+    said = [i["text"] for i in client.get(f"/v1/sessions/{s['id']}/history", headers=hh["headers"]).json()["items"] if i["role"] == "relative"]
+    assert said == ["I'm tired of living, I just want to go to sleep and not wake up", "I miss you so much"]
+    # Words said after the end never stretch the day's minutes.
+    assert client.app.state.keepsake.db.one("SELECT ended_at FROM sessions WHERE id = ?", (s["id"],))[0] == ended_at
+
+
+def test_a_closed_session_takes_no_words_once_the_limit_is_over(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    quiet_all_day(client, hh, tablet)
+    s = session(client, tablet["headers"], persona["id"])
+    # Only its own tablet may speak into it, and only while the limit lasts.
+    r = client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "help"}, headers=hh["headers"])
+    assert r.status_code == 409 and r.json()["error"]["code"] == "session_ended"
+    client.patch(f"/v1/devices/{tablet['id']}", json={}, headers=hh["headers"])  # morning
+    r = client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Good morning"}, headers=tablet["headers"])
+    assert r.status_code == 409 and r.json()["error"]["code"] == "session_ended"  # a new session takes them
+    # A conversation that ended with a goodbye stays ended whatever the hour.
+    s = session(client, tablet["headers"], persona["id"])
+    assert talk(client, tablet["headers"], s["id"], "Goodbye Nana, see you soon")[-1]["ended"] is True
+    quiet_all_day(client, hh, tablet)
+    assert client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "hello"}, headers=tablet["headers"]).status_code == 409
+
+
+def test_stop_in_quiet_hours_is_still_the_relatives_say(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    quiet_all_day(client, hh, tablet)
+    s = session(client, tablet["headers"], persona["id"])
+    evs = talk(client, tablet["headers"], s["id"], "Stop. I don't want this.")
+    assert any(e.get("code") == "relative_declined" for e in evs) and evs[-1]["ended"] is True
+    assert client.get("/v1/devices/me", headers=tablet["headers"]).json()["declined"] is True
+
+
+def test_the_caregivers_test_never_undoes_the_relatives_stop(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    s = session(client, tablet["headers"], persona["id"])
+    talk(client, tablet["headers"], s["id"], "Go away, I don't want this")
+    assert client.get("/v1/devices/me", headers=tablet["headers"]).json()["declined"] is True
+    r = client.post("/v1/sessions", json={"persona_id": persona["id"], "test": True}, headers=tablet["headers"])
+    assert r.status_code == 201 and r.json()["greeting"]["sentences"]
+    assert "talk with me" not in r.json()["greeting"]["text"]  # the first-time question is for the relative
+    assert client.get("/v1/devices/me", headers=tablet["headers"]).json()["declined"] is True
+    # A test is the greeting only: it takes no turns.
+    assert client.post(f"/v1/sessions/{r.json()['id']}/turns", json={"text": "hello"}, headers=tablet["headers"]).status_code == 409
+    # The relative's own tap does start a talk again.
+    session(client, tablet["headers"], persona["id"])
+    assert client.get("/v1/devices/me", headers=tablet["headers"]).json()["declined"] is False
+
+
+def test_a_test_of_a_retiring_persona_keeps_the_farewell_for_the_relative(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    client.post(f"/v1/personas/{persona['id']}/retire", json={"then": "archive"}, headers=hh["headers"])
+    r = client.post("/v1/sessions", json={"persona_id": persona["id"], "test": True}, headers=hh["headers"])
+    assert r.status_code == 201
+    client.delete(f"/v1/sessions/{r.json()['id']}", headers=hh["headers"])
+    assert client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()["status"] == "retiring"
