@@ -23,12 +23,13 @@ import re
 from dataclasses import dataclass
 
 from server.conversation.intent import CrisisKind, crisis_kind, normalise
+from server.conversation.unmask import readings, spells_out_something_sensitive
 
 
 @dataclass(frozen=True)
 class SafetyVerdict:
     allowed: bool
-    reason: str | None = None  # "money_request", "credentials", "identity_numbers", "secrecy", "promotion"
+    reason: str | None = None  # "money_request", "credentials", "identity_numbers", "secrecy", "promotion", "obfuscated"
     replacement: str | None = None  # what to say instead, in the sentence's language (None when allowed)
 
 
@@ -47,7 +48,7 @@ def _any(patterns: list[str]) -> re.Pattern[str]:
 _EN_MONEY = (
     r"(money|cash|funds|payment|a loan|loan|pounds|dollars|euros|quid|bucks|\$\s?\d|£\s?\d|€\s?\d|¥\s?\d|"
     r"\d+\s?(pounds|dollars|euros|quid|bucks|yuan|rmb)|bitcoin|crypto|western union|moneygram|paypal|venmo|zelle|"
-    r"wire transfer|bank transfer)"
+    r"wire transfer|bank transfer|dosh|moolah|the readies|a grand|\d+ grand)"
 )
 _EN_SECRET_THING = (
     r"(password|passcode|pass code|pin|pin number|pin code|security code|verification code|one[- ]time code|otp|"
@@ -75,7 +76,16 @@ _EN_MONEY_REQUEST = _any([
     rf"\b(can|could|would|will) you\b( \w+){{0,5}} (send|transfer|wire|lend|give|pay|spare|loan|withdraw|deposit)\b( \w+){{0,5}} {_EN_MONEY}",
     r"\byou (need|should|must|have|ought|'ll need|will need|'ve got)( to)? (send|transfer|wire|pay|deposit|withdraw|lend)\b",
     rf"\b(i|we) (need|want|could use|must have|have to have)( \w+){{0,3}} {_EN_MONEY}",
-    r"\b(gift|itunes|apple|google play|steam|amazon|prepaid|voucher|store) ?cards?\b",
+    r"\b(gift|itunes|apple|google play|steam|amazon|prepaid|voucher|store|cash|money)[ -]?cards?\b",
+    r"\b(itunes|apple|google play|steam|amazon|prepaid|gift)[ -]?(vouchers?|codes?|certificates?)\b",
+    r"\b(scratch|rub) (off )?(the )?(back|panel|strip|silver)\b",
+    r"\b(numbers?|codes?|digits) on the back\b",
+    r"\bmoney ?orders?\b|\bbail money\b|\b(pay|post|put up) (my |the )?bail\b|\bsafe account\b",
+    rf"\b(take out|withdraw|draw out|get out)\b( \w+){{0,4}} ({_EN_MONEY}|savings|pension|thousand|hundred)",
+    r"\b(move|transfer|put|shift|send|wire)\b( \w+){0,3} (savings|pension|nest egg|money|funds|cash)\b( \w+){0,3} (to|into) (my|a|an|this|that|our|the)( \w+)? account\b",
+    r"\b(give|hand|pass|leave)( it| them| the (money|cash|envelope|card|cards|bank card))?( over)? to (the|a|my|that|this) (courier|driver|man|woman|lady|friend|messenger|officer|gentleman|taxi|person)\b",
+    r"\b(money|cash|card|cards|bank card) in an envelope\b|\bhand (over )?(the|your|some) (money|cash|card|cards|bank card)\b",
+    rf"\b(send|post|wire|mail)\b( \w+){{0,3}} ({_EN_MONEY}|cheque|check)\b( \w+){{0,3}} (for|to) me\b",
     r"\b(transfer|wire|send|pay|deposit)( \w+){0,3} (to|into) (my|this|the|that|a|an|our) (account|number|wallet)\b",
     r"\b(pay|send|transfer|wire)( it| the money| them)? (right now|today|right away|immediately|urgently)\b",
 ])
@@ -83,11 +93,14 @@ _EN_CREDENTIALS = _any([
     rf"\b(what'?s|what is|what are|tell me|read me|give me|send me|say|share|text me|type|enter|confirm|spell( out)?)\b( \w+){{0,4}} {_EN_SECRET_THING}\b",
     rf"\b(your|the|my|that) {_EN_SECRET_THING}\b( \w+){{0,4}} (to me|for me|please|now|quickly)\b",
     rf"\b(i|we) (need|want|must have)( \w+){{0,3}} {_EN_SECRET_THING}\b",
+    r"\b(digits|numbers?|code|message|text)( that| which)? (just )?(came|come|arrived|arrives|was sent|were sent|they sent|you got|you received)\b",
 ])
 _EN_IDENTITY = _any([
     r"\b(read|tell|give|send|text|say)( me| us)?( \w+){0,4} (numbers?|digits)( \w+){0,5} (card|account|passport|licen[cs]e|id)\b",
     rf"\b(what'?s|what is|tell me|read me|give me|send me|share|confirm|type|enter|need|want|spell( out)?|i'll need|read out)\b( \w+){{0,4}} {_EN_ID_THING}\b",
     rf"\b(your|the) {_EN_ID_THING}\b( \w+){{0,4}} (to me|for me|please|now|quickly)\b",
+    r"\b(card'?s|long|sixteen[- ]digit|16[- ]digit) (long )?number\b",
+    r"\b(tell|read|give|send|text|say)( me| us)( \w+){0,3} (digits|numbers)\b",
 ])
 _EN_SECRECY = _any([
     r"\b(don't|do not|dont|never|mustn't|must not|no need to) (tell|mention|say anything to|let on to|breathe a word to|show)\b( \w+){0,3} "
@@ -99,6 +112,11 @@ _EN_SECRECY = _any([
     r"\bjust between (you and me|us|ourselves)\b",
     r"\bdon'?t let (them|anyone|anybody|the family|your \w+) (know|find out|see)\b",
     r"\b(it's|this is|that's) (our|a) secret\b",
+    r"\b(let's not|lets not|let us not|better not|best not|we won't|we will not|we shouldn't|we should not|without) "
+    r"(tell|telling|mention|mentioning|say anything to|saying anything to)( (it|this|that|anything))?( to)?( \w+){0,2} "
+    r"(family|mum|mom|dad|son|daughter|children|kids|brother|sister|anyone|anybody|them|carers?|caregivers?|nurse|doctor|your \w+)\b",
+    r"\b(stays?|remains?|is|keep (it|this|that)) between (the two of us|us two|you and me|you and i|us|ourselves)\b",
+    r"\b(nobody|no one|no-one) (else )?(needs to|has to|must|should) know\b",
 ])
 _EN_PROMOTION = _any([
     r"\b(https?://|www\.)\S+",
@@ -109,7 +127,12 @@ _EN_PROMOTION = _any([
     r"\b(promo|discount|coupon|voucher|referral) code\b",
     r"\b(limited[- ]time|special) offer\b",
     r"\b(buy|order|purchase|invest in|switch to|download|install) (it|one|some|them)? ?(now|today|right away)\b",
-    r"\byou (should|must|ought to|have to|need to|really should) (order|purchase|invest|switch to|sign up|subscribe|download|install|donate|vote)\b",
+    r"\byou (should|must|ought to|have to|need to|really should)( really| definitely| just| also)? (order|purchase|invest|switch to|sign up|subscribe|download|install|donate|vote|buy)\b",
+    r"\byou (should|must|ought to|have to|need to)( really| definitely| just| also)? get (one|it|them|some)( too| now| today)?[.!]*$",
+    r"\b(download|install) (the|this|our|their|my|that) (app|application|program)\b|\b(sign up|subscribe)[.!]*$",
+    r"\bvote( for)? (labour|conservative|tory|tories|reform|democrat|democrats|republican|republicans|liberal|green|the \w+ party)\b",
+    r"\bvote (\w+ )?(next|this|on) (week|month|year|election|tuesday|thursday|sunday)\b",
+    r"\b(best|finest|only) (brand|product|supplement|toothpaste|insurance|investment)\b",
     r"\b(i|we) (recommend|suggest|endorse) (buying|ordering|investing|trying|the brand|this product|their product)\b",
     r"\b(sponsored by|brought to you by|use my link|link in|affiliate)\b",
     r"\binvest(ing|ment)? (in|into) (crypto|bitcoin|shares|stocks|gold|this|a fund|the fund)\b",
@@ -127,9 +150,15 @@ _ZH_MONEY_REQUEST = _any([
     r"(礼品卡|购物卡|充值卡|点卡|苹果卡|游戏卡|京东卡|超市卡)",
     r"(转|汇|打|存)(到|进|入)?.{0,4}(这个|我的|那个)(账户|账号|卡|银行卡)",
     r"(比特币|虚拟币|数字货币)",
+    r"(钱|款|块|元|万|千|百|现金).{0,4}(给我|给咱|寄来|送来|拿来|打过来|汇过来)",
+    r"(去|到)银行.{0,6}(取|转|汇|打)",
+    r"安全账户|(存款|积蓄|养老金|退休金|钱).{0,4}(转|汇|存|打)(到|进|入)",
+    r"(钱|现金|银行卡|存折|卡)(交给|给|递给)(上门|快递|陌生|来的|那个|我的朋友|我朋友)",
 ])
 _ZH_CREDENTIALS = _any([
     r"(密码|验证码|动态码|校验码|短信码|口令|支付码|付款码)",
+    r"(收到的|短信里的|手机上的|短信上的).{0,6}(数字|号码|码)",
+    r"(六位|6位|四位|4位).{0,2}(数字|号码|码)",
 ])
 _ZH_IDENTITY = _any([
     r"(告诉我|发给我|给我|念给我|读给我|报给我|发我|拍给我|说一下|念一下|报一下|需要|提供).{0,8}(身份证|银行卡号|卡号|账号|账户|社保卡|医保卡|护照|户口本|信用卡|银行卡|安全码|有效期)",
@@ -138,6 +167,8 @@ _ZH_IDENTITY = _any([
 _ZH_SECRECY = _any([
     r"(别|不要|不许|千万别|不能|不准)(告诉|跟|和|让|给).{0,8}(家里|家人|你妈|你爸|儿子|女儿|孩子|别人|任何人|他们|你哥|你姐|你弟|你妹|护工|医生|保姆)",
     r"(保密|我们的秘密|咱们的秘密|你知我知|这是秘密|替我保守秘密|不要说出去|别说出去|别声张)",
+    r"(就|只有|只能)(咱俩|我们俩|咱们俩|你我|咱们|我们)知道",
+    r"(咱俩|我们俩|咱们俩)之间的(事|秘密)",
 ])
 _ZH_PROMOTION = _any([
     r"(下单|扫码|扫一扫|加微信|加我微信|关注公众号|点击链接|优惠券|限时优惠|抢购|拼单|直播间)",
@@ -145,6 +176,7 @@ _ZH_PROMOTION = _any([
     r"(买|投|试试|推荐|办|参加|加入|赶紧|快|入手).{0,6}(理财|保健品|基金|股票|保险|投资|产品|会员)",
     r"(理财|保健品|基金|股票|保险|产品|会员).{0,8}(很好|划算|稳赚|保本|高回报|收益高|赶紧|快买|效果好|包治)",
     r"(推荐你|你应该|你一定要|赶紧)(买|用|订|下载|投资|购买)",
+    r"(快去|赶紧去|快点去)(买|抢|下单|订)|这个牌子",
     r"(http|www\.|\.com|\.cn)",
 ])
 
@@ -195,6 +227,17 @@ def check_outgoing(sentence: str, language: str | None = "en") -> SafetyVerdict:
     text = normalise(sentence)
     if not text:
         return SafetyVerdict(allowed=True)
+    if spells_out_something_sensitive(text):
+        return SafetyVerdict(allowed=False, reason="obfuscated", replacement=_replacement(sentence, language))
+    # The sentence as written, and again with each hiding trick undone (see unmask.py).
+    for reading in readings(text):
+        reason = _blocked_reason(reading)
+        if reason is not None:
+            return SafetyVerdict(allowed=False, reason=reason, replacement=_replacement(sentence, language))
+    return SafetyVerdict(allowed=True)
+
+
+def _blocked_reason(text: str) -> str | None:
     # Chinese text may come out of an English persona's model too: check every rule on every sentence.
     squeezed = re.sub(r"\s+", "", text) if re.search("[\u4e00-\u9fff]", text) else text
     for reason, pattern, respects_negation in _RULES:
@@ -203,11 +246,10 @@ def check_outgoing(sentence: str, language: str | None = "en") -> SafetyVerdict:
         if match and reason == "secrecy" and _PROTECTS_SENSITIVE.search(candidate) and _is_advice(candidate):
             continue
         if match and not (respects_negation and _is_warning(candidate, match)):
-            return SafetyVerdict(allowed=False, reason=reason, replacement=_replacement(sentence, language))
-    digits_only = _YEARS.sub(" ", text)
-    if _LONG_NUMBER.search(digits_only):
-        return SafetyVerdict(allowed=False, reason="identity_numbers", replacement=_replacement(sentence, language))
-    return SafetyVerdict(allowed=True)
+            return reason
+    if _LONG_NUMBER.search(_YEARS.sub(" ", text)):
+        return "identity_numbers"
+    return None
 
 
 def _replacement(sentence: str, language: str | None) -> str:
