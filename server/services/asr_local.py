@@ -3,6 +3,9 @@
 The model is loaded once per process (lazily, under a lock) and shared by
 every session. Inference runs on one dedicated worker thread: the event loop
 stays free, and two recognitions never fight over the two CPU cores.
+Clips up to 25 s are first decoded on a window as long as the clip
+(``whisper_short``: a fraction of the 30 s window's cost); when that decoding
+cannot vouch for its text, faster-whisper's ordinary 30 s decoding runs.
 tiny.en only knows English, so the language reported is always "en".
 """
 
@@ -18,17 +21,19 @@ import numpy as np
 
 from server.audio import resample
 from server.services.base import Audio, ServiceError, SpeechToText, Transcript
+from server.services.whisper_short import ShortWindow
 
 MODEL_RATE = 16000
 _MIN_SAMPLES = MODEL_RATE // 10  # under 0.1 s there is nothing to recognise
 
 _model: Any = None
+_short: ShortWindow | None = None
 _model_lock = threading.Lock()
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="asr-local")
 
 
 def _load_model() -> Any:
-    global _model
+    global _model, _short
     with _model_lock:
         if _model is None:
             try:
@@ -42,11 +47,15 @@ def _load_model() -> Any:
                 compute_type="int8",
                 cpu_threads=min(4, os.cpu_count() or 1),
             )
+            _short = ShortWindow(_model)
         return _model
 
 
 def _transcribe_blocking(samples: np.ndarray) -> str:
     model = _load_model()
+    text = _short.transcribe(samples) if _short is not None else None
+    if text is not None:
+        return text
     segments, _info = model.transcribe(
         samples,
         language="en",

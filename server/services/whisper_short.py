@@ -1,0 +1,141 @@
+"""Whisper on a window as long as the clip, not 30 s: the encoder's cost follows the speech.
+
+faster-whisper pads every input to Whisper's 30 s window, so a 5 s question
+costs as much to encode as a 30 s one (most of the recognition time on a
+tablet-sized CPU). CTranslate2's Whisper takes shorter inputs, and the encoder
+then costs a fraction (about 25 ms instead of 200 ms for 5 s of speech with
+tiny.en on two cores).
+
+Whisper was trained on 30 s windows, so on a short window it sometimes says
+the question again and again to fill the space. Decoding with timestamps
+shows where it puts each piece of text; text it places after the end of the
+audio is not in the audio. Anything that still looks wrong (a piece never
+closed, an end past the audio, a repetitive or unsure text, more words than
+anyone says in that time, a sentence said twice) returns None, and the caller runs faster-whisper's
+ordinary 30 s decoding instead: this path only ever saves time, never
+accuracy.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+from typing import Any
+
+import numpy as np
+
+RATE = 16_000
+HOP = 160  # samples per mel frame (10 ms)
+MAX_CLIP_S = 25.0  # longer clips take the ordinary path (room is needed for the margin)
+MARGIN_S = 1.0  # at least this much padding after the audio: Whisper needs room to see the end
+STEP_S = 1.0  # windows come in whole seconds, so a few shapes are reused
+WORDS_PER_S = 4.5  # faster than anyone speaks: repeated text
+BEYOND_END_S = 0.1  # a piece that starts this close to the end has no words in it
+# faster-whisper's own thresholds for a decoding to retry (compression_ratio_threshold, log_prob_threshold).
+MAX_COMPRESSION = 2.4
+MIN_AVG_LOGPROB = -1.0
+NO_SPEECH_PROB = 0.6
+
+
+def _repeats_itself(text: str) -> bool:
+    """A sentence said twice, or three words in a row twice: the filling-the-window loop (or a real
+    repetition, which the ordinary path then transcribes: only time is lost)."""
+    sentences = [" ".join(re.findall(r"[a-z0-9']+", s.lower())) for s in re.split(r"[.?!]+", text)]
+    sentences = [s for s in sentences if s]
+    words = re.findall(r"[a-z0-9']+", text.lower())
+    triples = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+    return len(set(sentences)) < len(sentences) or len(set(triples)) < len(triples)
+
+
+def _compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def window_frames(n_samples: int) -> int:
+    """Mel frames of the window for a clip: the clip, a margin, rounded up to a whole step (even for the encoder)."""
+    step = int(STEP_S * RATE)
+    samples = math.ceil((n_samples + MARGIN_S * RATE) / step) * step
+    return min(3000, samples // HOP)
+
+
+class ShortWindow:
+    """Transcribes short clips with a model loaded by faster-whisper (``WhisperModel``)."""
+
+    def __init__(self, model: Any):
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.model = model
+        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+        tok = self.tokenizer
+        # The tokens faster-whisper suppresses by default (suppress_tokens=[-1]).
+        self.suppress = sorted(set(tok.non_speech_tokens) | {tok.transcribe, tok.translate, tok.sot, tok.sot_prev, tok.sot_lm, tok.no_speech})
+        self.prompt = list(tok.sot_sequence)  # with timestamps: they tell where the text sits in the window
+
+    def transcribe(self, samples: np.ndarray) -> str | None:
+        """The text of a 16 kHz mono clip, or None when this path cannot vouch for it."""
+        import ctranslate2
+
+        if samples.size > MAX_CLIP_S * RATE:
+            return None
+        content_s = samples.size / RATE
+        frames = window_frames(samples.size)
+        mel = self.model.feature_extractor(samples)[:, :frames]
+        window = np.zeros((mel.shape[0], frames), np.float32)  # padded with zeros, as faster-whisper pads its 30 s
+        window[:, : mel.shape[1]] = mel
+        max_length = min(448, len(self.prompt) + 20 + int(12 * content_s))
+        result = self.model.model.generate(
+            ctranslate2.StorageView.from_array(window[None]),
+            [self.prompt],
+            beam_size=1,
+            max_length=max_length,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=self.suppress,
+            max_initial_timestamp_index=50,
+        )[0]
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < MIN_AVG_LOGPROB:
+            return ""  # Whisper's own "nobody spoke", as faster-whisper applies it
+        pieces = self._pieces(tokens)
+        if pieces is None:
+            return None
+        kept = [(start, end, text) for start, end, text in pieces if start < content_s - BEYOND_END_S]
+        if any(end is None or end > frames * HOP / RATE for _start, end, _text in kept):
+            return None  # a piece never closed (ran on to the length limit), or ends outside the window
+        text = " ".join(t.strip() for _s, _e, t in kept if t.strip())
+        if (
+            _compression_ratio(text) > MAX_COMPRESSION
+            or avg_logprob < MIN_AVG_LOGPROB
+            or len(text.split()) > WORDS_PER_S * content_s + 1
+            or _repeats_itself(text)
+        ):
+            return None
+        return text
+
+    def _pieces(self, tokens: list[int]) -> list[tuple[float, float | None, str]] | None:
+        """(start s, end s or None, text) of each timestamped piece; None if the tokens are not in that form."""
+        tok = self.tokenizer
+        pieces: list[tuple[float, float | None, str]] = []
+        start: float | None = None
+        text: list[int] = []
+        for t in tokens:
+            if t == tok.eot:
+                break
+            if t >= tok.timestamp_begin:
+                at = (t - tok.timestamp_begin) * 0.02
+                if start is None:
+                    start = at
+                else:
+                    pieces.append((start, at, tok.decode(text)))
+                    start, text = None, []
+            elif start is None:
+                return None  # text outside any piece
+            else:
+                text.append(t)
+        if start is not None and text:  # a start with nothing after it says nothing
+            pieces.append((start, None, tok.decode(text)))
+        return pieces
