@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pipelines", default="streamed,naive", metavar="P,P", help="pipelines to run: streamed, naive or both (default both)")
     p.add_argument("--idle-sessions", type=int, default=None, metavar="K", help="sessions per batch for the idle-memory measurement (default 150; 0 skips)")
     p.add_argument("--embedded-turns", type=int, default=None, metavar="K", help="turns for the embedded-engines measurement (default 20, 0 with --quick; 0 skips)")
+    p.add_argument("--embedded-only", action="store_true", help="measure only the embedded engines (no fakes, no levels; about 5 minutes)")
     p.add_argument("--wait-quiet", type=float, default=0.0, metavar="S", help="before each level, wait up to S seconds for other processes to leave the CPU (default 0)")
     p.add_argument("--asr-ms", type=float, default=d.asr_ms, help=f"fake speech to text: fixed ms (default {d.asr_ms:g})")
     p.add_argument("--asr-ms-per-s", type=float, default=d.asr_ms_per_audio_s, help=f"fake speech to text: ms per audio second (default {d.asr_ms_per_audio_s:g})")
@@ -68,7 +69,10 @@ def config_from_args(args: argparse.Namespace):
         cfg.idle_sessions = args.idle_sessions
     if args.embedded_turns is not None:
         cfg.embedded_turns = args.embedded_turns
+    if args.embedded_only and not cfg.embedded_turns:
+        raise ValueError("--embedded-only needs embedded turns")
     cfg.wait_quiet_s = args.wait_quiet
+    cfg.embedded_only = args.embedded_only
     cfg.pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
     if args.workdir:
         cfg.workdir = Path(args.workdir)
@@ -80,8 +84,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = config_from_args(args)
-    except ValueError:
-        parser.error("--levels takes numbers of tablets, e.g. 1,10,50")
+    except ValueError as err:
+        parser.error(str(err) if "embedded" in str(err) else "--levels takes numbers of tablets, e.g. 1,10,50")
     if not cfg.levels or min(cfg.levels) < 1:
         parser.error("--levels needs positive numbers of tablets")
     if set(cfg.pipelines) - {"streamed", "naive"} or not cfg.pipelines:

@@ -11,6 +11,7 @@ EMBEDDED_P50_MS = 700.0
 IDLE_SESSION_KB = 1024.0
 CPU_PER_TURN_MS = 5.0
 SPEEDUP_AT_1 = 2.0
+ENDING_NAMES = {"vad": "upload ended by the tablet's VAD", "tap": "upload ended by a tap at the last word"}
 
 
 def _level(report: dict, pipeline: str, tablets: int) -> dict | None:
@@ -39,10 +40,13 @@ def targets(report: dict) -> list[dict]:
     add("200 tablets without errors", "0 errors at N=200",
         f"{level['errors']} errors in {level['turns']} turns" if level else None, level["errors"] == 0 if level else None)
 
+    # Judged on both ways a tablet ends the upload: its VAD after the quiet (what the issue
+    # counts from), and a tap at the last word (where no recognition could start early).
     emb = report.get("embedded")
-    p50 = emb["ttfa_ms"]["p50"] if emb else None
-    add("embedded engines, story mode, 5 s question", f"p50 <= {EMBEDDED_P50_MS:.0f} ms",
-        f"p50 {p50:.0f} ms" if p50 is not None else None, p50 <= EMBEDDED_P50_MS if p50 is not None else None)
+    p50s = {ending: r["ttfa_ms"]["p50"] for ending, r in emb["endings"].items()} if emb else {}
+    measured = "; ".join(f"p50 {_fmt(v)} ms ({ENDING_NAMES[e]})" for e, v in p50s.items())
+    met = all(v is not None and v <= EMBEDDED_P50_MS for v in p50s.values()) if p50s else None
+    add("embedded engines, story mode, 5 s question", f"p50 <= {EMBEDDED_P50_MS:.0f} ms", measured or None, met)
 
     idle = report["pipelines"].get("streamed", {}).get("idle_session")
     add("idle session resident memory", f"<= {IDLE_SESSION_KB:.0f} kB",
@@ -138,10 +142,12 @@ def text_summary(report: dict) -> str:
         parts.append(f"idle session: {idle['kb_per_session']:.1f} kB resident each ({idle['sessions_per_batch']} sessions a batch)")
     emb = report.get("embedded")
     if emb:
-        parts.append(
-            f"embedded engines ({emb['clip_s']} s question, story mode, {emb['turns']} turns): TTFA p50 {_fmt(emb['ttfa_ms']['p50'])} ms, "
-            f"p95 {_fmt(emb['ttfa_ms']['p95'])} ms; server: speech to text p50 {_fmt(emb['server_asr_ms']['p50'])} ms"
-        )
+        for ending, r in emb["endings"].items():
+            parts.append(
+                f"embedded engines ({emb['clip_s']} s question, story mode, {ENDING_NAMES[ending]}, {r['turns']} turns): "
+                f"TTFA p50 {_fmt(r['ttfa_ms']['p50'])} ms, p95 {_fmt(r['ttfa_ms']['p95'])} ms; "
+                f"server: speech to text p50 {_fmt(r['server_asr_ms']['p50'])} ms"
+            )
     ep = report.get("endpointing")
     if ep:
         parts.append(f"end-of-speech detection waits {ep['waited_ms']:.0f} ms of silence (hang time {ep['hang_ms']:.0f} ms)")
@@ -271,16 +277,26 @@ def markdown(report: dict, plot_name: str) -> str:
     if emb:
         lines += [
             f"`serve --demo` with every stage local (faster-whisper tiny.en, story mode, Piper), a paired tablet, the demo persona,"
-            f" the {emb['clip_s']} s question \"{emb['question']}\" spoken at real-time pace, {emb['turns']} turns after one warm-up:",
+            f" the {emb['clip_s']} s question \"{emb['question']}\" streamed at real-time pace, after one warm-up each, the two ways"
+            " a tablet ends its upload taking turns:",
             "",
-            "| | p50 | p95 | max |",
-            "|---|---:|---:|---:|",
-            f"| time to first audio (tablet) | {_fmt(emb['ttfa_ms']['p50'])} ms | {_fmt(emb['ttfa_ms']['p95'])} ms | {_fmt(emb['ttfa_ms']['max'])} ms |",
-            f"| server: speech to text done | {_fmt(emb['server_asr_ms']['p50'])} ms | {_fmt(emb['server_asr_ms']['p95'])} ms | {_fmt(emb['server_asr_ms']['max'])} ms |",
-            f"| server: sentence 1's text | {_fmt(emb['server_first_text_ms']['p50'])} ms | {_fmt(emb['server_first_text_ms']['p95'])} ms | {_fmt(emb['server_first_text_ms']['max'])} ms |",
-            f"| server: sentence 1's audio | {_fmt(emb['server_first_audio_ms']['p50'])} ms | {_fmt(emb['server_first_audio_ms']['p95'])} ms | {_fmt(emb['server_first_audio_ms']['max'])} ms |",
+            f"- **the tablet's VAD** (`client/vad.py`, same code and settings): the question, then the quiet room until the detector"
+            f" decides the relative is done, {emb['vad_waited_ms']:.0f} ms after the last word. That wait comes before the clock starts:"
+            f" from the relative's last word, the answer starts {emb['vad_waited_ms']:.0f} ms + TTFA later. The server recognises the"
+            " words during that quiet (`server/pipeline/early_asr.py`);",
+            "- **a tap** at the last word: only the words go up, and all of the recognition comes after the upload.",
             "",
-            f"errors: {emb['errors']}; other processes on the machine used {_fmt(emb.get('other_cpu_percent'))}% of a core meanwhile.",
+            "| | upload ended by | p50 | p95 | max |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for ending, r in emb["endings"].items():
+            for label, key in (("time to first audio (tablet)", "ttfa_ms"), ("server: speech to text done", "server_asr_ms"),
+                               ("server: sentence 1's text", "server_first_text_ms"), ("server: sentence 1's audio", "server_first_audio_ms")):
+                lines.append(f"| {label} | {'VAD' if ending == 'vad' else 'tap'} | {_fmt(r[key]['p50'])} ms | {_fmt(r[key]['p95'])} ms | {_fmt(r[key]['max'])} ms |")
+        lines += [
+            "",
+            "errors: " + ", ".join(f"{r['errors']} of {r['turns']} ({'VAD' if e == 'vad' else 'tap'})" for e, r in emb["endings"].items())
+            + f"; other processes on the machine used {_fmt(emb.get('other_cpu_percent'))}% of a core meanwhile.",
         ]
     else:
         lines.append("Not measured in this run.")
@@ -299,6 +315,7 @@ def markdown(report: dict, plot_name: str) -> str:
               "python -m server.bench --write-docs   # and rewrites this page and its plot",
               "python -m server.bench --quick        # N = 1 and 10, a few turns (~1 minute)",
               "python -m server.bench --wait-quiet 30 --write-docs   # on a shared machine: wait for others' work before each level",
+              "python -m server.bench --embedded-only  # only the embedded engines (~5 minutes)",
               "python -m server.bench --from-json r.json --write-docs  # rewrite this page from a report saved with --json r.json",
               "python -m server.bench --help         # levels, turns, fake latencies...", "```", "",
               "<details><summary>Raw report (JSON)</summary>", "", "```json", json.dumps(report, indent=1), "```", "", "</details>", ""]

@@ -39,6 +39,7 @@ class BenchConfig:
     embedded_turns: int = 20  # 0: skip the embedded-engines measurement
     timeout_s: float = 60.0  # one turn, upload included
     wait_quiet_s: float = 0.0  # before each level, wait up to this long for other processes to calm down
+    embedded_only: bool = False  # skip the fakes and the levels: only the embedded engines
     profile: Profile = field(default_factory=Profile)
     workdir: Path | None = None  # kept when given; a temporary folder otherwise
     log: Callable[[str], None] = print
@@ -201,21 +202,24 @@ def run_bench(cfg: BenchConfig) -> dict:
     cfg.log(f"clip {clip_s:.2f} s; floor {report['floor_ms']} ms (naive pipeline's own floor {report['naive_floor_ms']} ms)")
     if report["machine"]["others_busy_percent"] > 25:
         cfg.log(f"warning: other processes keep {report['machine']['others_busy_percent']:.0f}% of a core busy; expect slower numbers")
-    fakes = processes.start_fakes(cfg.profile, workdir)
-    try:
-        for i, name in enumerate(cfg.pipelines):
-            cfg.log(f"{name} pipeline:")
-            report["pipelines"][name] = asyncio.run(_run_pipeline(cfg, name, fakes, workdir, pcm, clip_s, measure_memory=i == 0))
-    finally:
-        fakes.stop()
+    if not cfg.embedded_only:
+        fakes = processes.start_fakes(cfg.profile, workdir)
+        try:
+            for i, name in enumerate(cfg.pipelines):
+                cfg.log(f"{name} pipeline:")
+                report["pipelines"][name] = asyncio.run(_run_pipeline(cfg, name, fakes, workdir, pcm, clip_s, measure_memory=i == 0))
+        finally:
+            fakes.stop()
     report["speedup"] = _speedups(report["pipelines"])
     report["endpointing"] = _endpointing()
     if cfg.embedded_turns:
         from server.bench.embedded import run_embedded
 
-        cfg.log(f"embedded engines, demo persona, story mode: {cfg.embedded_turns} turns")
+        cfg.log(f"embedded engines, demo persona, story mode: {cfg.embedded_turns} turns for each way of ending the upload")
         report["embedded"] = run_embedded(workdir, cfg.embedded_turns)
-        cfg.log(f"  TTFA p50 {report['embedded']['ttfa_ms']['p50']} ms")
+        for ending, r in report["embedded"]["endings"].items():
+            cfg.log(f"  upload ended by {ending}: TTFA p50 {r['ttfa_ms']['p50']} ms, p95 {r['ttfa_ms']['p95']} ms; "
+                    f"server speech to text p50 {r['server_asr_ms']['p50']} ms; errors {r['errors']}")
     else:
         report["embedded"] = None
     report["duration_s"] = round(time.time() - started, 1)
