@@ -9,6 +9,7 @@ import httpx
 
 from server.state import AppState
 from server.storage import households, sessions
+from server.webhook_address import resolves_publicly
 
 log = logging.getLogger("keepsake.alerts")
 
@@ -33,6 +34,10 @@ def raise_alert(state: AppState, household_id: str, kind: str, message: str, *, 
 
 
 async def _post(http: httpx.AsyncClient, url: str, payload: dict) -> None:
+    if not await resolves_publicly(url):
+        # The name now leads into the server's own network: never knock there (the alert is still listed).
+        log.warning("alert %s not sent: the webhook's address is not public", payload["alert_id"])
+        return
     # Two tries: an alert matters more than a duplicate.
     for attempt in range(2):
         try:

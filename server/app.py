@@ -24,6 +24,7 @@ from server.api.routes import (
     turns,
     voice,
 )
+from server.api.body_limits import BodyLimit
 from server.config import Settings
 from server.errors import documented_errors, install_error_handlers
 from server.pipeline.gate import TurnGate, capacity_for
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         description="Talk with a loved one's avatar: households, personas, memories, sessions and the streamed turn.",
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimit)
     app.state.keepsake = state
     install_error_handlers(app)
     for module in (health, households, devices, personas, memories, memory_admin, sources, voice, sessions, turns, media, alerts):

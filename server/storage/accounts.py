@@ -84,13 +84,25 @@ def principal_for(db: Database, token: str) -> Principal | None:
     return Principal(row["household_id"], row["kind"], row["subject_id"], row["role"] or "device")
 
 
+# Open pairing codes a household may have at once: each open code is one more a guesser could hit.
+MAX_OPEN_PAIRING_CODES = 5
+
+
 def create_pairing_code(db: Database, household_id: str, ttl_s: int) -> tuple[str, object]:
     code = security.new_pairing_code()
     expires_at = now() + timedelta(seconds=ttl_s)
-    db.execute(
-        "INSERT INTO pairing_codes (code_hash, household_id, expires_at, created_at) VALUES (?,?,?,?)",
-        (security.pairing_code_hash(code), household_id, iso(expires_at), iso()),
-    )
+    with db.transaction() as conn:
+        # The oldest open codes stop working, so a household never has more than a few to guess at.
+        conn.execute(
+            "UPDATE pairing_codes SET used_at = ? WHERE household_id = ? AND used_at IS NULL AND code_hash NOT IN"
+            " (SELECT code_hash FROM pairing_codes WHERE household_id = ? AND used_at IS NULL"
+            "  ORDER BY created_at DESC, rowid DESC LIMIT ?)",
+            (iso(), household_id, household_id, MAX_OPEN_PAIRING_CODES - 1),
+        )
+        conn.execute(
+            "INSERT INTO pairing_codes (code_hash, household_id, expires_at, created_at) VALUES (?,?,?,?)",
+            (security.pairing_code_hash(code), household_id, iso(expires_at), iso()),
+        )
     return code, expires_at
 
 

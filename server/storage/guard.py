@@ -13,6 +13,9 @@ from server.storage.db import Database, iso, now
 WINDOW = timedelta(minutes=15)
 LIMITS = {
     "pair_ip": 10,  # wrong pairing codes from one address
+    # Wrong pairing codes from every address together: guessing spread over many addresses
+    # (a botnet) stops too, so no household's open code can be found by brute force.
+    "pair_all": 100,
     "login_ip": 20,  # wrong passwords from one address
     "login_email": 8,  # wrong passwords for one caregiver account
 }

@@ -18,11 +18,12 @@ def create_pairing_code(editor: EditorDep, state: StateDep) -> PairingCodeOut:
 @router.post("/v1/devices", status_code=201, response_model=DeviceCreated)
 def pair_device(body: DeviceCreate, request: Request, db: DbDep) -> DeviceCreated:
     address = client_address(request)
-    if guard.locked(db, "pair_ip", address):
+    if guard.locked(db, "pair_ip", address) or guard.locked(db, "pair_all", "*"):
         raise ApiError(429, "too_many_attempts", "Too many wrong pairing codes. Wait 15 minutes and try again.")
     paired = accounts.redeem_pairing_code(db, body.pairing_code, body.name)
     if paired is None:
         guard.fail(db, "pair_ip", address)
+        guard.fail(db, "pair_all", "*")
         raise ApiError(400, "bad_pairing_code", "This pairing code is not valid. Ask for a new one; codes work once and expire.")
     device_id, token, household_id = paired
     return DeviceCreated(device_id=device_id, device_token=token, household_id=household_id)

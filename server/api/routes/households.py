@@ -22,6 +22,7 @@ from server.errors import ApiError, not_found
 from server.export import write_archive
 from server.storage import accounts, audit, guard, households, personas
 from server.storage.accounts import EmailTaken
+from server.webhook_address import NotPublic, check_url
 
 router = APIRouter(tags=["households"])
 
@@ -73,6 +74,11 @@ def get_household(caregiver: CaregiverDep, db: DbDep) -> HouseholdOut:
 @router.patch("/v1/household/settings", response_model=HouseholdOut)
 def update_household_settings(body: HouseholdSettings, editor: EditorDep, db: DbDep) -> HouseholdOut:
     """The crisis contact and emergency number the tablet shows, and the webhook alerts go to."""
+    if body.webhook_url:
+        try:
+            check_url(body.webhook_url)
+        except NotPublic as err:
+            raise ApiError(422, "webhook_not_allowed", str(err)) from None
     updated = households.update_settings(db, editor.household_id, body.model_dump(exclude_unset=True))
     audit.record(db, editor, "update_household_settings", editor.household_id, ",".join(sorted(body.model_fields_set)))
     return updated

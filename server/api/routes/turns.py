@@ -127,7 +127,7 @@ async def _start_turn(
     if mime == "application/json":
         try:
             text = TextTurn.model_validate(json.loads(body)).text
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested thousands deep
             raise ApiError(422, "invalid_request", 'The body must be JSON like {"text": "Hello"} with 1 to 4000 characters.') from None
     else:
         try:

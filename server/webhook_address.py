@@ -1,0 +1,82 @@
+"""Where a household's alert webhook may point: a public http(s) address, never this server's own network.
+
+The webhook URL is typed by a caregiver, and the server POSTs to it. Left open,
+it would let any household's caregiver make the server knock on services only
+it can reach (its own API on loopback, a database, a cloud metadata endpoint at
+169.254.169.254). So the address is checked twice: when it is set (a literal
+address, "localhost" and the like are refused with a clear 422), and again
+before every delivery, on what the name resolves to at that moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+_LOCAL_SUFFIXES = (".localhost", ".internal", ".local", ".lan", ".home.arpa")
+
+
+class NotPublic(ValueError):
+    pass
+
+
+def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names by itself, however it is written ("127.1", "2130706433", "0x7f.0.0.1", "[::1]")."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))  # the legacy forms every resolver still accepts
+    except (OSError, ValueError):
+        return None
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def check_url(url: str) -> str:
+    """The URL if alerts may go there; ``NotPublic`` with a plain reason otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise NotPublic("The webhook must be an http:// or https:// address.")
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise NotPublic("The webhook address has no host name.")
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise NotPublic("The webhook address has a port that is not a number.") from None
+    literal = _literal_address(host)
+    if literal is not None and not is_public(literal):
+        raise NotPublic("The webhook must be a public address, not one on the server's own network.")
+    if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES) or "." not in host and literal is None:
+        raise NotPublic("The webhook must be a public address, not one on the server's own network.")
+    return url
+
+
+async def resolves_publicly(url: str) -> bool:
+    """Just before sending: does the name still lead only to public addresses?
+
+    A name that does not resolve at all is let through: the HTTP client will
+    fail on it just the same (and tests answer such names with a fake transport).
+    """
+    try:
+        check_url(url)
+    except NotPublic:
+        return False
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if _literal_address(host) is not None:
+        return True
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return True
+    return all(is_public(ipaddress.ip_address(info[4][0].split("%")[0])) for info in infos)
