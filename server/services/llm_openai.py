@@ -23,6 +23,9 @@ from server.services.sse import iter_sse_events
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
+# Generous: a token is rarely more than a few characters, in any language.
+CHARS_PER_TOKEN_AT_MOST = 8
+
 class OpenAIConversation(Conversation):
     name = "openai"
 
@@ -62,6 +65,9 @@ class OpenAIConversation(Conversation):
         # alone: a server that trickles or hangs is cut off however slowly we consume.
         queue: asyncio.Queue[str | ServiceFailure | None] = asyncio.Queue()
         reader = asyncio.create_task(self._read(body, queue))
+        # An upstream that ignores max_tokens and streams on and on must not talk for ever
+        # (nor hold its place in the turn gate): past what max_tokens could say, it is cut off.
+        budget, said = self.max_tokens * CHARS_PER_TOKEN_AT_MOST, 0
         try:
             while True:
                 try:
@@ -71,6 +77,11 @@ class OpenAIConversation(Conversation):
                     return
                 if item is None:
                     return
+                if isinstance(item, str):
+                    said += len(item)
+                    if said > budget:
+                        yield self._failure(f"the answer ran past max_tokens ({self.max_tokens})")
+                        return
                 yield item
                 if isinstance(item, ServiceFailure):
                     return

@@ -3,14 +3,18 @@
 Each test would fail if its protection were removed.
 """
 
+import asyncio
 import hashlib
 import json
 import time
 
+import httpx
 from fastapi.testclient import TestClient
 
+from server.app import create_app
+from server.config import Settings, StageSettings
 from server.storage import households
-from tests.server.api.conftest import auth, events, new_household, new_persona
+from tests.server.api.conftest import CONSENT, FAKE, FakeUpstream, events, new_household, new_persona
 
 JSON = {"content-type": "application/json"}
 
@@ -212,3 +216,42 @@ def test_media_urls_need_their_signature_and_expire(client):
     other = new_household(client, "other@example.com")
     assert client.get(path, headers=other["headers"]).status_code == 404
     assert client.get(path, headers=hh["headers"]).status_code == 200
+
+
+# --- a model that will not stop ----------------------------------------------------------
+
+
+class EndlessStream(httpx.AsyncByteStream):
+    """An OpenAI-compatible stream that ignores max_tokens and never sends [DONE] (it gives up after
+    3000 sentences only so that, without the protection, this test fails instead of hanging)."""
+
+    async def __aiter__(self):
+        n = 0
+        while n < 3000:
+            n += 1
+            yield f"data: {json.dumps({'choices': [{'delta': {'content': f'And another thing, number {n}. '}}]})}\n\n".encode()
+            await asyncio.sleep(0)
+
+
+def test_a_model_that_never_stops_is_cut_off_and_the_turn_ends_spoken(data_dir):
+    fake = FakeUpstream()
+
+    async def upstream(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/chat/completions"):
+            return httpx.Response(200, stream=EndlessStream(), headers={"content-type": "text/event-stream"})
+        return await fake(request)
+
+    remote = StageSettings(provider="openai", base_url=FAKE, model="m", api_key="k", timeout_s=2, retries=0)
+    settings = Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, llm=remote)
+    with TestClient(create_app(settings, http_transport=httpx.MockTransport(upstream))) as client:
+        hh = new_household(client)
+        persona = new_persona(client, hh, consent=False)
+        client.post(f"/v1/personas/{persona['id']}/consent", json={**CONSENT, "scope": "generated"}, headers=hh["headers"])
+        client.patch(f"/v1/personas/{persona['id']}", json={"mode": "generative"}, headers=hh["headers"])
+        s = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+        started = time.monotonic()
+        evs = events(client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Tell me a story"}, headers=hh["headers"]))
+        assert time.monotonic() - started < 30
+        sentences = [e for e in evs if e["type"] == "sentence"]
+        assert sentences and all(e["audio_url"] for e in sentences) and len(sentences) <= 100
+        assert evs[-1]["type"] == "done"
