@@ -345,3 +345,72 @@ def test_a_test_of_a_retiring_persona_keeps_the_farewell_for_the_relative(client
     assert r.status_code == 201
     client.delete(f"/v1/sessions/{r.json()['id']}", headers=hh["headers"])
     assert client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()["status"] == "retiring"
+
+
+class CountingLLM:
+    """An OpenAI-compatible chat server that says a plain sentence and counts how often it was asked."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if not request.url.path.endswith("/chat/completions"):
+            return httpx.Response(404)
+        self.calls += 1
+        body = f"data: {json.dumps({'choices': [{'delta': {'content': 'I went peacefully in the hospital, dear.'}}]})}\n\ndata: [DONE]\n\n"
+        return httpx.Response(200, content=body.encode(), headers={"content-type": "text/event-stream"})
+
+
+def test_boundaries_are_steered_away_from_in_both_modes(data_dir):
+    llm = CountingLLM()
+    remote = StageSettings(provider="openai", base_url=FAKE, model="m", timeout_s=5, retries=0)
+    with TestClient(create_app(Settings(data_dir=data_dir, preload_engines=False, llm=remote), http_transport=httpx.MockTransport(llm))) as client:
+        hh = new_household(client)
+        persona = new_persona(client, hh, consent=False)  # boundaries: "how she died"
+        client.post(f"/v1/personas/{persona['id']}/memories", json={"title": "The end", "text": "I died in the hospital in March, with Anne beside me."}, headers=hh["headers"])
+        client.post(f"/v1/personas/{persona['id']}/consent", json={**CONSENT, "scope": "generated"}, headers=hh["headers"])
+        for mode in ("story", "generative"):
+            client.patch(f"/v1/personas/{persona['id']}", json={"mode": mode}, headers=hh["headers"])
+            s = session(client, hh["headers"], persona["id"])
+            spoken = " ".join(e["text"] for e in talk(client, hh["headers"], s["id"], "Nana, how did you die?") if e["type"] == "sentence")
+            assert spoken and "hospital" not in spoken.lower() and "died" not in spoken.lower(), (mode, spoken)
+        assert llm.calls == 0  # no model improvises on a topic the family closed
+        s = session(client, hh["headers"], persona["id"])
+        talk(client, hh["headers"], s["id"], "Tell me about your garden")
+        assert llm.calls == 1  # and the model is used for everything else
+
+
+def test_stop_and_crisis_in_chinese(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    s = session(client, tablet["headers"], persona["id"])
+    evs = talk(client, tablet["headers"], s["id"], "活着没意思，不想拖累你们了")
+    assert any(e.get("code") == "crisis" for e in evs)
+    evs = talk(client, tablet["headers"], s["id"], "别说了，我不想聊了")
+    assert any(e.get("code") == "relative_declined" for e in evs) and evs[-1]["ended"] is True
+    assert client.get("/v1/devices/me", headers=tablet["headers"]).json()["declined"] is True
+    assert [a["kind"] for a in client.get("/v1/alerts", headers=hh["headers"]).json()][:2] == ["relative_stopped", "crisis"]
+
+
+def test_without_disclosure_at_the_start_the_truth_is_still_told_when_asked(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    client.patch(f"/v1/personas/{persona['id']}", json={"disclosure": False}, headers=hh["headers"])
+    s = session(client, hh["headers"], persona["id"])
+    assert "AI" not in s["greeting"]["text"]
+    spoken = " ".join(e["text"] for e in talk(client, hh["headers"], s["id"], "Are you real?") if e["type"] == "sentence")
+    assert "AI" in spoken
+
+
+def test_retire_with_a_farewell_then_erase(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    client.post(f"/v1/personas/{persona['id']}/retire", json={"then": "erase"}, headers=hh["headers"])
+    s = session(client, hh["headers"], persona["id"])
+    talk(client, hh["headers"], s["id"], "I love you, Nana")
+    assert client.delete(f"/v1/sessions/{s['id']}", headers=hh["headers"]).status_code == 204
+    assert client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).status_code == 404
+    db = client.app.state.keepsake.db
+    for table in ("memories", "sessions", "media", "consents"):
+        assert db.one(f"SELECT COUNT(*) FROM {table} WHERE persona_id = ?", (persona["id"],))[0] == 0, table
