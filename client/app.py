@@ -31,7 +31,7 @@ ASSETS = HERE / "assets"
 PLACEHOLDER_PORTRAIT = str(ASSETS / "placeholder-portrait.png")
 DEFAULT_MOUTH = [0.5, 0.62, 0.17]  # a centred face, mouth a little below the middle
 # one .kv file per screen in client/kv/ (the caregiver area's screens come after "caregiver")
-SCREENS = ("talk", "pin", "caregiver")
+SCREENS = ("talk", "pin", "caregiver", "studio")
 
 
 class KeepsakeApp(App):
@@ -149,6 +149,9 @@ class KeepsakeApp(App):
         root.add_widget(talk.TalkScreen(name="talk"))
         root.add_widget(pin.PinScreen(name="pin"))
         root.add_widget(caregiver.CaregiverScreen(name="caregiver"))
+        from client.uix import studio  # the persona studio: who they were, consent, portrait, voice
+
+        root.add_widget(studio.StudioScreen(name="studio"))
         root.bind(current=lambda _sm, name: testhooks.emit("screen", name=name))
         return root
 

@@ -1,0 +1,313 @@
+"""The persona studio on the tablet: a caregiver builds a persona by touch (real app, real server, under X).
+
+Who they were, consent, a portrait from a photo with the mouth moved by a tap,
+voice samples recorded on the tablet (the file microphone speaks a Piper WAV)
+and picked from its files; then the server is asked whether all of it is there.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import wave
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.client.harness import (
+    ROOT,
+    AppProcess,
+    caregiver_client,
+    caregiver_credentials,
+    has_xdotool,
+    open_caregiver_area,
+    paired_app,
+    region_is_not_flat,
+    scroll_into_view,
+    type_into,
+    xdotool,
+)
+
+pytestmark = [pytest.mark.ui, pytest.mark.skipif(not has_xdotool(), reason="xdotool is not installed")]
+
+DEMO_PORTRAIT = ROOT / "server" / "demo" / "portrait.png"
+SPEECH = ("My name is Joe Whitfield. I was born in a small town by the sea, and every summer we walked along "
+          "the harbour to watch the fishing boats come home. I worked as a carpenter for forty years.")
+
+
+def wav_seconds(path: Path) -> float:
+    with wave.open(str(path)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def silence(path: Path, seconds: float = 1.0) -> Path:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * int(16000 * seconds))
+    return path
+
+
+def sign_in(app: AppProcess, data_dir: Path) -> None:
+    """In the caregiver area: sign in with the demo household's account, wait for its personas."""
+    email, password = caregiver_credentials(data_dir)
+    type_into(app, "email_field", email)
+    type_into(app, "password_field", password)
+    scroll_into_view(app, "sign_in_button")
+    app.tap("sign_in_button")
+    app.wait_for("caregiver_signed_in", timeout=30)
+    app.wait_for("studio_personas", timeout=30)
+    time.sleep(0.3)
+
+
+def type_in_step(app: AppProcess, widget_id: str, text: str, scroll_id: str) -> None:
+    """Tap a field of a studio step (scrolled into view in that step) and type through X."""
+    scroll_into_view(app, widget_id, scroll_id=scroll_id)
+    app.tap(widget_id)
+    time.sleep(0.4)
+    xdotool("type", "--delay", "25", text)
+
+
+def tap_at(x: float, y: float) -> None:
+    xdotool("mousemove", str(round(x)), str(round(y)), "mousedown", "1")
+    time.sleep(0.08)
+    xdotool("mouseup", "1")
+
+
+def picture_point(app: AppProcess, fx: float, fy: float, image_size: tuple[int, int]) -> tuple[float, float]:
+    """Where on the window the point (fractions of the photo from its top-left) is, with the photo shown whole."""
+    x, y, w, h = app.layout()["widgets"]["mouth_picker"]
+    scale = min(w / image_size[0], h / image_size[1])
+    dw, dh = image_size[0] * scale, image_size[1] * scale
+    return x + (w - dw) / 2 + fx * dw, y + (h - dh) / 2 + fy * dh
+
+
+def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, speak, tmp_path):
+    speech = speak(SPEECH)
+    pick_dir = tmp_path / "tablet-files"
+    pick_dir.mkdir()
+    shutil.copy(DEMO_PORTRAIT, pick_dir / "joe.png")
+    shutil.copy(speech, pick_dir / "joe-speaking.wav")
+    (pick_dir / "shopping list.txt").write_text("not a picture")
+    # the first recording hears Joe, the next piece only a quiet room
+    mic = f"{speech}:{silence(tmp_path / 'quiet.wav')}"
+    app = paired_app(start_app, live_server, mic_file=mic, extra_env={"KEEPSAKE_PICK_DIR": str(pick_dir)})
+    open_caregiver_area(app)
+    sign_in(app, live_server.data_dir)
+    scroll_into_view(app, "studio_new_persona")
+    app.tap("studio_new_persona")
+    app.wait_screen("studio")
+
+    # 1. who they were: saving without a name says so, and creates nothing
+    app.tap("next_button")
+    assert app.wait_shown("studio_message", lambda text: text == "Please type their name.")
+    type_in_step(app, "name_field", "Joe Whitfield", "who_scroll")
+    type_in_step(app, "addressed_field", "Grandpa Joe, Yeye", "who_scroll")
+    app.tap("kind_deceased")
+    app.tap("speaks_en")
+    type_in_step(app, "bio_field", "Born in 1931 by the sea. A carpenter for forty years.", "who_scroll")
+    type_in_step(app, "style_field", "Slow and dry; says 'steady on'.", "who_scroll")
+    type_in_step(app, "boundaries_field", "the war, money", "who_scroll")
+    app.tap("disclosure_on")
+    time.sleep(0.3)
+    app.screenshot("en-studio-who.png")
+    app.tap("next_button")
+    saved = app.wait_for("studio_saved", timeout=30)
+    assert saved["created"] is True
+    persona_id = saved["persona_id"]
+    app.wait_for("studio_step", lambda e: e["step"] == "consent", timeout=10)
+    time.sleep(0.4)
+
+    # 2. consent: the next of kin's words are suggested; the caregiver fills in who and chooses the scope
+    layout = app.layout()
+    assert "Joe Whitfield" in layout["typed"]["statement_field"]
+    assert "No consent yet" in layout["shown"]["consent_status_label"]
+    app.screenshot("en-studio-consent-missing.png")
+    type_in_step(app, "given_by_field", "Mary Whitfield", "consent_scroll")
+    type_in_step(app, "relation_field", "daughter", "consent_scroll")
+    app.tap("scope_generated")
+    time.sleep(0.3)
+    app.screenshot("en-studio-consent.png")
+    scroll_into_view(app, "record_consent", scroll_id="consent_scroll")
+    app.tap("record_consent")
+    assert app.wait_for("studio_consent", timeout=30)["scope"] == "generated"
+    app.wait_for("studio_step", lambda e: e["step"] == "portrait", timeout=10)
+    time.sleep(0.4)
+
+    # 3. the portrait: a photo from the tablet's files; only pictures are offered
+    app.tap("choose_photo")
+    app.wait_for("studio_picker", lambda e: e["open"], timeout=10)
+    time.sleep(0.4)
+    widgets = app.layout()["widgets"]
+    assert "pick_joe.png" in widgets and "pick_shopping list.txt" not in widgets and "pick_joe-speaking.wav" not in widgets
+    app.screenshot("en-studio-picker.png")
+    app.tap("pick_joe.png")
+    portrait = app.wait_for("studio_portrait", timeout=90)
+    assert portrait["persona_id"] == persona_id
+    time.sleep(0.6)
+    shot = app.screenshot("en-studio-portrait.png")
+    x, y, w, h = app.layout()["widgets"]["mouth_picker"]
+    with Image.open(shot) as image:
+        size = image.size
+    assert region_is_not_flat(shot, (x / size[0], y / size[1], (x + w) / size[0], (y + h) / size[1]))
+
+    # the caregiver taps the mouth: the point saved is where the finger was, on the photo's own scale
+    with Image.open(DEMO_PORTRAIT) as photo:
+        photo_size = photo.size
+    target = (0.5, 0.59)  # the mouth of the drawn portrait
+    tap_at(*picture_point(app, *target, photo_size))
+    moved = app.wait_for("studio_mouth", timeout=30)
+    assert moved["x"] == pytest.approx(target[0], abs=0.01) and moved["y"] == pytest.approx(target[1], abs=0.01)
+    time.sleep(0.4)
+    app.screenshot("en-studio-mouth.png")
+
+    # 4. voice: record on the tablet (Joe speaks into the file microphone), then pick a recording from the files
+    app.tap("next_button")
+    app.wait_for("studio_step", lambda e: e["step"] == "voice", timeout=10)
+    time.sleep(0.5)
+    app.tap("record_sample")
+    app.wait_for("studio_recording", lambda e: e["started"], timeout=10)
+    time.sleep(1.0)
+    app.screenshot("en-studio-recording.png")
+    time.sleep(wav_seconds(speech) + 1.8)  # the words, then the pause that ends the first piece
+    app.tap("record_sample")
+    assert app.wait_for("studio_recording", lambda e: not e["started"], timeout=15)["files"] == 1
+    recorded = app.wait_for("studio_sample", timeout=60)
+    assert recorded["usable"], recorded
+    assert recorded["clean_s"] >= wav_seconds(speech) * 0.6
+    app.tap("choose_audio")
+    app.wait_for("studio_picker", lambda e: e["open"], timeout=10)
+    time.sleep(0.4)
+    assert "pick_joe.png" not in app.layout()["widgets"]
+    app.tap("pick_joe-speaking.wav")
+    picked = app.wait_for("studio_sample", timeout=60)
+    assert picked["usable"] and picked["total_clean_s"] > recorded["total_clean_s"]
+    time.sleep(0.5)
+    layout = app.layout()
+    assert "sample_1" in layout["widgets"]
+    # no cloning service on the demo server: the caregiver is told the built-in voice will speak
+    assert "built-in voice" in layout["shown"]["cloning_note"]
+    app.screenshot("en-studio-voice.png")
+
+    # Done: back in the caregiver area, whose list now has Joe
+    app.tap("done")
+    app.wait_screen("caregiver")
+    assert app.wait_for("studio_personas", timeout=30)["count"] == 2
+
+    # the server has everything the caregiver did by touch
+    with caregiver_client(live_server.url, live_server.data_dir) as http:
+        persona = http.get(f"/v1/personas/{persona_id}").json()
+        assert persona["display_name"] == "Joe Whitfield"
+        assert persona["addressed_as"] == ["Grandpa Joe", "Yeye"]
+        assert persona["kind"] == "deceased" and persona["language"] == "en" and persona["disclosure"] is True
+        assert persona["biography"] == "Born in 1931 by the sea. A carpenter for forty years."
+        assert persona["speaking_style"] == "Slow and dry; says 'steady on'."
+        assert persona["boundaries"] == ["the war", "money"]
+        consent = persona["consent"]
+        assert (consent["given_by"], consent["relation"], consent["scope"]) == ("Mary Whitfield", "daughter", "generated")
+        assert "Joe Whitfield" in consent["statement"]
+        assert persona["portrait_url"]
+        assert persona["mouth"]["x"] == pytest.approx(target[0], abs=0.01)
+        assert persona["mouth"]["y"] == pytest.approx(target[1], abs=0.01)
+        picture = http.get(f"/v1/personas/{persona_id}/portrait")
+        assert picture.status_code == 200 and picture.headers["content-type"].startswith("image/")
+        voice = http.get(f"/v1/personas/{persona_id}/voice-samples").json()
+        assert len(voice["samples"]) == 2 and all(s["usable"] for s in voice["samples"])
+        assert voice["total_clean_s"] == pytest.approx(picked["total_clean_s"], abs=0.5)
+        listed = {p["id"] for p in http.get("/v1/personas").json()}
+        assert persona_id in listed
+
+
+def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence(start_app, live_server, speak, tmp_path):
+    """A persona made through the API opens in the studio with its words, consent form, portrait and samples."""
+    pick_dir = tmp_path / "tablet-files"
+    pick_dir.mkdir()
+    (pick_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a picture" * 20)
+    speech = speak(SPEECH)
+    shutil.copy(speech, pick_dir / "奶奶说话.wav")  # a Chinese family names its files in Chinese
+    with caregiver_client(live_server.url, live_server.data_dir) as http:
+        created = http.post("/v1/personas", json={
+            "display_name": "王秀英", "addressed_as": ["奶奶", "外婆"], "kind": "living", "language": "zh",
+            "biography": "1938年生于台州。当了四十年老师。", "speaking_style": "说话温和，常说“慢慢来”。",
+            "boundaries": ["政治"], "disclosure": True,
+        })
+        assert created.status_code == 201, created.text
+        persona_id = created.json()["id"]
+        put = http.put(f"/v1/personas/{persona_id}/portrait", content=DEMO_PORTRAIT.read_bytes(),
+                       params={"mouth_x": 0.5, "mouth_y": 0.59}, headers={"Content-Type": "image/png"})
+        assert put.status_code == 200, put.text
+        with open(speech, "rb") as fh:
+            sample = http.post(f"/v1/personas/{persona_id}/voice-samples", files={"file": ("nainai.wav", fh, "audio/wav")})
+        assert sample.status_code == 201, sample.text
+
+    app = paired_app(start_app, live_server, language="zh", extra_env={"KEEPSAKE_PICK_DIR": str(pick_dir)})
+    open_caregiver_area(app)
+    sign_in(app, live_server.data_dir)
+    scroll_into_view(app, f"studio_edit_persona_{persona_id}")
+    app.tap(f"studio_edit_persona_{persona_id}")
+    app.wait_screen("studio")
+    app.wait_for("studio_loaded", lambda e: e["persona_id"] == persona_id, timeout=30)
+    time.sleep(0.5)
+    typed = app.layout()["typed"]
+    assert typed["name_field"] == "王秀英" and typed["addressed_field"] == "奶奶, 外婆"
+    assert typed["boundaries_field"] == "政治"
+    app.screenshot("zh-studio-who.png")
+    app.tap("kind_child")  # a child is kept at an age: the age field appears
+    time.sleep(0.4)
+    assert app.layout()["widgets"]["age_field"][2] > 50
+    app.screenshot("zh-studio-who-child.png")
+    app.tap("kind_living")
+    time.sleep(0.3)
+    assert app.layout()["widgets"]["age_field"][2] == 0
+
+    # consent: a living person gives their own; name and relation are filled in for them
+    app.tap("step_consent")
+    app.wait_for("studio_step", lambda e: e["step"] == "consent", timeout=10)
+    time.sleep(0.4)
+    layout = app.layout()
+    assert layout["typed"]["given_by_field"] == "王秀英" and layout["typed"]["relation_field"] == "本人"
+    assert "王秀英" in layout["typed"]["statement_field"]
+    assert "还没有同意记录" in layout["shown"]["consent_status_label"]
+    app.screenshot("zh-studio-consent.png")
+
+    # portrait: the one the server has, with its mouth; a damaged photo is refused in plain words
+    app.tap("step_portrait")
+    app.wait_for("studio_step", lambda e: e["step"] == "portrait", timeout=10)
+    time.sleep(0.6)
+    app.screenshot("zh-studio-portrait.png")
+    app.tap("choose_photo")
+    app.wait_for("studio_picker", lambda e: e["open"], timeout=10)
+    time.sleep(0.4)
+    app.screenshot("zh-studio-picker.png")
+    app.tap("pick_broken.png")
+    error = app.wait_for("studio_error", timeout=60)
+    assert error["message"].startswith("没有成功：") and "Traceback" not in error["message"]
+    assert app.wait_shown("studio_message", lambda text: text == error["message"])
+    app.screenshot("zh-studio-portrait-error.png")
+
+    # voice: the sample the caregiver sent before, with its verdict in Chinese; one more from a file named in Chinese
+    app.tap("step_voice")
+    app.wait_for("studio_step", lambda e: e["step"] == "voice", timeout=10)
+    time.sleep(0.5)
+    layout = app.layout()
+    assert "sample_0" in layout["widgets"] and "sample_1" not in layout["widgets"]
+    assert layout["shown"]["cloning_note"].startswith("这台服务器没有设置声音克隆服务")
+    app.tap("choose_audio")
+    app.wait_for("studio_picker", lambda e: e["open"], timeout=10)
+    time.sleep(0.4)
+    app.tap("pick_奶奶说话.wav")
+    assert app.wait_for("studio_sample", timeout=60)["usable"]
+    time.sleep(0.5)
+    assert "sample_1" in app.layout()["widgets"]
+    app.screenshot("zh-studio-voice.png")
+
+    # nothing was changed, so Done saves nothing: the persona is as it was
+    app.tap("done")
+    app.wait_screen("caregiver")
+    with caregiver_client(live_server.url, live_server.data_dir) as http:
+        persona = http.get(f"/v1/personas/{persona_id}").json()
+        assert persona["kind"] == "living" and persona["consent"] is None
+        assert len(http.get(f"/v1/personas/{persona_id}/voice-samples").json()["samples"]) == 2
+        assert persona["mouth"]["x"] == pytest.approx(0.5) and persona["mouth"]["y"] == pytest.approx(0.59)
