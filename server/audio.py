@@ -38,6 +38,11 @@ class AudioDecodeError(ValueError):
     """The bytes are not audio we can decode (garbage, empty, no audio stream, too long)."""
 
 
+class AudioTooLong(AudioDecodeError):
+    """Longer than the caller's ``max_duration_s``: decoding stopped there (a small compressed
+    file can hold hours of sound, so it is never decoded whole)."""
+
+
 # --- decoding --------------------------------------------------------------
 
 
@@ -59,7 +64,7 @@ def decode_audio(
     if audio is None:
         audio = _decode_with_pyav(data, target_rate, max_duration_s)
     if max_duration_s is not None and audio.duration_s > max_duration_s:
-        raise AudioDecodeError(f"audio is longer than {max_duration_s:g} s")
+        raise AudioTooLong(f"audio is longer than {max_duration_s:g} s")
     if target_rate is not None and audio.sample_rate != target_rate:
         audio = Audio(resample(audio.samples, audio.sample_rate, target_rate), target_rate)
     return audio
@@ -145,7 +150,7 @@ def _decode_with_pyav(data: bytes, target_rate: int | None, max_duration_s: floa
                     parts.append(out.to_ndarray().reshape(-1))
                     total += out.samples
                 if limit is not None and total > limit:
-                    raise AudioDecodeError(f"audio is longer than {max_duration_s:g} s")
+                    raise AudioTooLong(f"audio is longer than {max_duration_s:g} s")
             for out in resampler.resample(None):
                 parts.append(out.to_ndarray().reshape(-1))
     except AudioDecodeError:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from shared.api import Persona, PlaybackReport, TextTurn
-from server.audio import AudioDecodeError, decode_audio
+from server.audio import AudioDecodeError, AudioTooLong, decode_audio
 from server.deps import PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.pipeline.early_asr import EarlyTranscriber
@@ -130,12 +130,16 @@ async def _start_turn(
         except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested thousands deep
             raise ApiError(422, "invalid_request", 'The body must be JSON like {"text": "Hello"} with 1 to 4000 characters.') from None
     else:
+        too_long = ApiError(413, "audio_too_long", f"The recording is longer than {state.settings.max_audio_s:.0f} seconds.")
         try:
-            audio = await asyncio.to_thread(decode_audio, body)
+            # Decoding stops at the limit: a few MB of Opus can hold hours of sound.
+            audio = await asyncio.to_thread(decode_audio, body, max_duration_s=state.settings.max_audio_s)
+        except AudioTooLong:
+            raise too_long from None
         except AudioDecodeError as err:
             raise ApiError(422, "invalid_audio", f"The body is not audio we can decode: {err}") from None
         if audio.duration_s > state.settings.max_audio_s:
-            raise ApiError(413, "audio_too_long", f"The recording is longer than {state.settings.max_audio_s:.0f} seconds.")
+            raise too_long
         # The relative's own recording is kept before any generation service sees it.
         stored = await asyncio.to_thread(state.media.put, principal.household_id, body, mime, "relative_speech", persona.id)
         audio_media_id = stored.id

@@ -5,6 +5,7 @@ Each test would fail if its protection were removed.
 
 import asyncio
 import hashlib
+import io
 import json
 import time
 
@@ -255,3 +256,35 @@ def test_a_model_that_never_stops_is_cut_off_and_the_turn_ends_spoken(data_dir):
         sentences = [e for e in evs if e["type"] == "sentence"]
         assert sentences and all(e["audio_url"] for e in sentences) and len(sentences) <= 100
         assert evs[-1]["type"] == "done"
+
+
+def opus_silence(seconds: int) -> bytes:
+    """An Ogg Opus file of silence: a few kB a minute, that decodes to seconds x 16,000 samples."""
+    import av
+    import numpy as np
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="ogg") as out:
+        stream = out.add_stream("libopus", rate=48000)
+        stream.bit_rate = 6000
+        frame_len = 48000
+        silence = np.zeros((1, frame_len), dtype=np.int16)
+        for i in range(seconds):
+            frame = av.AudioFrame.from_ndarray(silence, format="s16", layout="mono")
+            frame.sample_rate, frame.pts = 48000, i * frame_len
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def test_a_small_file_with_hours_of_sound_is_refused_without_decoding_it_whole(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    s = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+    long_talk = opus_silence(6 * 60)  # six minutes in well under the 1 MB upload limit
+    assert len(long_talk) < 1024 * 1024
+    r = client.post(f"/v1/sessions/{s['id']}/turns", content=long_talk, headers={**hh["headers"], "content-type": "audio/ogg"})
+    assert_error(r, 413, "audio_too_long")
+    assert count(client, "turns") == 0

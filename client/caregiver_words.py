@@ -1,0 +1,163 @@
+"""Plain words for the caregiver's memory and alert screens: where a memory came from, when,
+how an import is going, what an alert is about. Pure functions (no Kivy), so tests need no display.
+
+The server describes places in English ("chapter 2, paragraphs 4–7", "letter 3, dated 12 May 1944",
+"recording 0:58–1:50", "messages 3–9, 4/5/21"); for a Chinese screen they are turned into
+Chinese here rather than on the server, which keeps one stored form for every tablet.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from client.i18n import translate
+
+# what each kind of source is called on screen (the server's origin.kind, or memory.source)
+KIND_KEYS = {
+    "memoir": "origin_memoir",
+    "letters": "origin_letters",
+    "letter": "origin_letters",
+    "chat": "origin_chat",
+    "voice_memo": "origin_voice_memo",
+    "typed": "origin_typed",
+    "demo": "origin_demo",
+    "document": "origin_memoir",
+}
+
+ALERT_KEYS = {
+    "crisis": "alert_crisis",
+    "blocked_sentence": "alert_blocked",
+    "relative_stopped": "alert_stopped",
+}
+
+# counts an import job reports, in the order worth telling; the rest are details
+COUNT_KEYS = ("memories", "chapters", "paragraphs", "letters", "messages", "parts")
+
+_ZH_PLACES = [
+    (re.compile(r"chapter (\d+)"), r"第\1章"),
+    (re.compile(r"pages (\d+)[–-](\d+)"), r"第\1–\2页"),
+    (re.compile(r"page (\d+)"), r"第\1页"),
+    (re.compile(r"paragraphs (\d+)[–-](\d+)"), r"第\1–\2段"),
+    (re.compile(r"paragraph (\d+)"), r"第\1段"),
+    (re.compile(r"messages (\d+)[–-](\d+)"), r"第\1–\2条消息"),
+    (re.compile(r"message (\d+)"), r"第\1条消息"),
+    (re.compile(r"letter (\d+)"), r"第\1封信"),
+    (re.compile(r"dated "), "写于 "),
+    (re.compile(r"recording "), "录音 "),
+    (re.compile(r" ?\(part (\d+)\)"), r"（第\1部分）"),
+    (re.compile(r", "), "，"),
+]
+
+_ZH_STAGES = [
+    (re.compile(r"^transcribing part (\d+) of (\d+)$"), r"正在听写第\1段（共\2段）"),
+    (re.compile(r"^reading$"), "正在读取"),
+    (re.compile(r"^splitting$"), "正在分成回忆"),
+    (re.compile(r"^saving$"), "正在保存"),
+    (re.compile(r"^decoding$"), "正在打开录音"),
+    (re.compile(r"^finding the face$"), "正在找脸"),
+]
+
+
+def place(position: str | None, language: str) -> str:
+    """The place inside a file, in the screen's language."""
+    text = (position or "").strip()
+    if language == "zh":
+        for pattern, replacement in _ZH_PLACES:
+            text = pattern.sub(replacement, text)
+    return text
+
+
+def origin_line(memory: dict, language: str, name: str = "") -> str:
+    """Where a memory came from: "Memoir · rose.txt · chapter 2, paragraphs 4–7"; typed ones say so."""
+    origin = memory.get("origin") or {}
+    kind = origin.get("kind") or memory.get("source") or "typed"
+    parts = [translate(KIND_KEYS.get(kind, "origin_other"), language, kind=kind)]
+    if origin.get("filename"):
+        parts.append(str(origin["filename"]))
+    where = place(origin.get("position"), language)
+    if where:
+        parts.append(where)
+    line = " · ".join(parts)
+    if memory.get("audio_url"):  # the person's own recording: the caregiver should know it will be played
+        line += " · " + translate("origin_own_voice", language, name=name or translate("grandma", language))
+    return line
+
+
+def when(stamp: str | datetime | None, language: str, now: datetime | None = None) -> str:
+    """A server time as the tablet's local date and time: "28 Nov 2026, 17:49" / "2026年11月28日 17:49"."""
+    if not stamp:
+        return ""
+    try:
+        moment = stamp if isinstance(stamp, datetime) else datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return str(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)  # the server writes UTC
+    local = moment.astimezone(now.tzinfo if now is not None and now.tzinfo else None)
+    if language == "zh":
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def stage_words(stage: str | None, language: str) -> str:
+    text = (stage or "").strip()
+    if language == "zh":
+        for pattern, replacement in _ZH_STAGES:
+            if pattern.match(text):
+                return pattern.sub(replacement, text)
+        return text
+    return text[:1].upper() + text[1:]
+
+
+def counts_words(counts: dict | None, language: str) -> str:
+    """"14 memories, 3 chapters" from a job's counts (only the ones a caregiver cares about)."""
+    counts = counts or {}
+    shown = [translate(f"count_{key}", language, n=counts[key]) for key in COUNT_KEYS if counts.get(key)]
+    return ("，" if language == "zh" else ", ").join(shown)
+
+
+def progress_text(job: dict, language: str, filename: str = "") -> str:
+    """One calm sentence about an import job: waiting, working (stage, percent, counts), done or failed."""
+    state = job.get("state") or "queued"
+    counts = counts_words(job.get("counts"), language)
+    if state == "done":
+        return translate("import_done", language, file=filename, counts=counts or translate("count_none", language))
+    if state == "failed":
+        errors = [str(e) for e in job.get("errors") or [] if str(e).strip()]
+        return translate("import_failed", language, file=filename, reason=errors[0] if errors else translate("err_unknown", language))
+    if state == "queued":
+        return translate("import_queued", language, file=filename)
+    percent = int(max(0.0, min(100.0, float(job.get("percent") or 0))))
+    text = translate("import_running", language, file=filename, stage=stage_words(job.get("stage"), language) or "…", percent=percent)
+    if not counts:
+        return text
+    return f"{text}（{counts}）" if language == "zh" else f"{text} ({counts})"
+
+
+def alert_kind_words(kind: str, language: str) -> str:
+    return translate(ALERT_KEYS.get(kind, "alert_other"), language, kind=kind)
+
+
+def alert_message(alert: dict) -> str:
+    """What was said. A blocked sentence is stored as "reason: sentence"; the caregiver reads both."""
+    return str(alert.get("message") or "").strip()
+
+
+def is_urgent(alert: dict) -> bool:
+    return alert.get("kind") == "crisis"
+
+
+def page_words(offset: int, shown: int, language: str) -> str:
+    """"Memories 9–16" for the page on screen (the total is not known without counting them all)."""
+    if shown <= 0:
+        return translate("page_empty", language)
+    return translate("page_range", language, first=offset + 1, last=offset + shown)
+
+
+def fact_body(text: str) -> str:
+    """A fact in the relative's own words (the server keeps them as "The relative said: ...")."""
+    for prefix in ("The relative said: ", "亲人说："):
+        if text.startswith(prefix):
+            return text[len(prefix):]
+    return text
