@@ -329,6 +329,7 @@ _STUDIO_STRINGS: dict[str, dict[str, str]] = {
     "no_cloning": {"en": "No voice-cloning service is set up on this server, so {persona} will speak with the built-in voice. The samples are kept for later.",
                    "zh": "这台服务器没有设置声音克隆服务，所以{persona}会用内置的声音说话。录音会保存，以后可以再用。"},
     "no_samples": {"en": "No recordings yet.", "zh": "还没有录音。"},
+    "delete_sure": {"en": "Delete?", "zh": "确定删除？"},
     "sample_line": {"en": "{name}, {seconds} s", "zh": "{name}，{seconds}秒"},
     "sample_recorded": {"en": "Recorded on the tablet", "zh": "平板录音"},
     "verdict_good": {"en": "Good: clear speech.", "zh": "很好：声音清楚。"},

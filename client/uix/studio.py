@@ -213,7 +213,8 @@ class StudioScreen(AreaScreen):
             raise StudioProblem(App.get_running_app().t("sign_in_missing"))
         return client
 
-    def _call(self, fn: Callable, *args, on_result: Callable, name: str, quiet: bool = False) -> None:
+    def _call(self, fn: Callable, *args, on_result: Callable, name: str, quiet: bool = False,
+              on_error: Callable[[], None] | None = None) -> None:
         """Run ``fn(*args)`` on a worker; its result or its error comes back here unless the caregiver moved on."""
         generation = self._generation
         if not quiet:
@@ -231,6 +232,8 @@ class StudioScreen(AreaScreen):
             self.busy = False
             self.importing = False
             self.message = self.t("studio_failed", reason=plain_error(exc, App.get_running_app().t))
+            if on_error is not None:
+                on_error()
             testhooks.emit("studio_error", where=name, message=self.message)
 
         background(fn, *args, on_result=result, on_error=failed, name=name)
@@ -393,7 +396,11 @@ class StudioScreen(AreaScreen):
             self._show_portrait(persona, portrait, faces)
             testhooks.emit("studio_portrait", persona_id=persona_id, faces=faces, mouth=list(self.mouth_point))
 
-        self._call(work, on_result=imported, name="studio-photo")
+        def failed() -> None:  # the portrait stays as it was, and the note says so again
+            self.import_percent = 0
+            self._show_portrait(self.persona, self.portrait_path, faces=None)
+
+        self._call(work, on_result=imported, name="studio-photo", on_error=failed)
 
     def _download_portrait(self, client, persona) -> str:
         """Runs on a worker: the portrait as the server keeps it, in a new file (Kivy caches by name)."""
@@ -408,7 +415,7 @@ class StudioScreen(AreaScreen):
 
     def _show_portrait(self, persona, portrait: str, faces: int | None) -> None:
         self.portrait_path = portrait
-        if persona.mouth is not None:
+        if persona is not None and persona.mouth is not None:
             self.mouth_point = [persona.mouth.x, persona.mouth.y, persona.mouth.width]
         if not portrait:
             self.portrait_note = self.t("portrait_none")
@@ -501,9 +508,10 @@ class StudioScreen(AreaScreen):
                 verdict = sample["message"]
             row.verdict = verdict
             row.usable = bool(sample["usable"])
-            row.ids.delete.bind(on_press=lambda _b, sid=sample["id"]: self.delete_sample(sid))
+            row.ids.delete.bind(on_press=lambda button, sid=sample["id"]: self.delete_sample(sid, button))
             box.add_widget(row)
             self.ids[f"sample_{i}"] = row
+            self.ids[f"sample_{i}_delete"] = row.ids.delete
 
     def toggle_recording(self) -> None:
         if self.recording:
@@ -595,7 +603,13 @@ class StudioScreen(AreaScreen):
 
         self._call(work, on_result=uploaded, name="studio-sample")
 
-    def delete_sample(self, sample_id: str) -> None:
+    def delete_sample(self, sample_id: str, button=None) -> None:
+        """The first tap asks "Delete?" on the button itself; the second deletes (a recording of a voice
+        that is gone cannot be made again)."""
+        if button is not None and not getattr(button, "armed", False):
+            button.armed = True
+            button.text, button.bg = self.t("delete_sure"), list(theme.DANGER)
+            return
         persona_id = self.persona_id
 
         def work():

@@ -238,3 +238,81 @@ def test_a_file_named_in_chinese_is_sent_under_a_plain_name_with_its_ending():
     assert upload_name(Path("/photos/奶奶.JPG"), "photo") == "photo.jpg"
     assert upload_name(Path("/录音/奶奶说话.m4a"), "recording") == "recording.m4a"
     assert upload_name(Path("/x/奶奶"), "photo") == "photo"
+
+
+class ScriptedMic:
+    """A microphone whose recordings are scripted: each start() "hears" the next piece (None: nobody speaks)."""
+
+    name = "scripted"
+
+    def __init__(self, folder: Path, pieces: list[float | None]) -> None:
+        self.folder, self.pieces, self.started, self.on_event = folder, list(pieces), 0, None
+        self.current: float | None = None
+
+    def start(self, on_event) -> None:
+        self.started += 1
+        self.on_event = on_event
+        self.current = self.pieces.pop(0) if self.pieces else None
+
+    def stop(self, folder: Path):
+        from client.platform.mic_base import Recording
+
+        seconds, self.current = self.current, None
+        if not seconds:
+            return None
+        path = folder / f"piece-{self.started}.wav"
+        write_wav(path, tone(seconds))
+        return Recording(path, "audio/wav", seconds, True)
+
+    def cancel(self) -> None:
+        self.current = None
+
+
+@pytest.fixture
+def recorder(tmp_path, monkeypatch):
+    """A SampleRecorder on a scripted mic, its UI-thread hand-off made direct (no Kivy clock in these tests)."""
+    import client.uix.studio_recorder as module
+
+    monkeypatch.setattr(module, "on_ui", lambda fn, *args: fn(*args))
+    done: list[list[Path]] = []
+
+    def make(pieces):
+        mic = ScriptedMic(tmp_path, pieces)
+        return module.SampleRecorder(mic, tmp_path, on_level=lambda level: None, on_done=done.append), mic, done
+
+    return make
+
+
+def test_a_pause_does_not_end_the_sample_the_pieces_are_joined_at_stop(recorder, tmp_path):
+    from client.uix.studio_recorder import PAUSE_S
+
+    rec, mic, done = recorder([1.0, 0.5])
+    rec.start()
+    mic.on_event("start", 0)
+    mic.on_event("end", 0)  # a breath after the first sentence: the mic listens again
+    assert mic.started == 2 and rec.recording
+    rec.stop()  # the caregiver's tap in the middle of the second piece
+    assert not rec.recording and len(done) == 1 and len(done[0]) == 1
+    samples, rate = decode_wav(done[0][0].read_bytes())
+    assert len(samples) / rate == pytest.approx(1.5 + PAUSE_S, abs=0.01)
+    assert sorted(p.name for p in tmp_path.glob("piece-*.wav")) == []  # the pieces are gone, the sample stays
+
+
+def test_quiet_after_speech_ends_the_sample_by_itself_and_nothing_heard_gives_nothing(recorder):
+    rec, mic, done = recorder([1.0, None])
+    rec.start()
+    mic.on_event("end", 0)
+    mic.on_event("timeout", 0)  # nobody spoke in the second piece
+    assert not rec.recording and len(done[0]) == 1
+    rec2, mic2, done2 = recorder([None])
+    rec2.start()
+    mic2.on_event("timeout", 0)
+    assert done2[-1] == []
+
+
+def test_a_cancelled_sample_leaves_no_file(recorder, tmp_path):
+    rec, mic, done = recorder([1.0, 1.0])
+    rec.start()
+    mic.on_event("end", 0)
+    rec.cancel()
+    assert not rec.recording and done == [] and list(tmp_path.glob("*.wav")) == []

@@ -302,6 +302,15 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     time.sleep(0.5)
     assert "sample_1" in app.layout()["widgets"]
     app.screenshot("zh-studio-voice.png")
+    # a sample is deleted with two taps: the first only asks
+    app.tap("sample_1_delete")
+    assert app.wait_shown("sample_1_delete", lambda text: text == "确定删除？")
+    app.screenshot("zh-studio-voice-delete.png")
+    app.tap("sample_1_delete")
+    deadline = time.monotonic() + 30
+    while "sample_1" in app.layout()["widgets"]:
+        assert time.monotonic() < deadline, "the sample was not deleted"
+        time.sleep(0.3)
 
     # nothing was changed, so Done saves nothing: the persona is as it was
     app.tap("done")
@@ -309,5 +318,6 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     with caregiver_client(live_server.url, live_server.data_dir) as http:
         persona = http.get(f"/v1/personas/{persona_id}").json()
         assert persona["kind"] == "living" and persona["consent"] is None
-        assert len(http.get(f"/v1/personas/{persona_id}/voice-samples").json()["samples"]) == 2
+        samples = http.get(f"/v1/personas/{persona_id}/voice-samples").json()["samples"]
+        assert [s["filename"] for s in samples] == ["nainai.wav"]
         assert persona["mouth"]["x"] == pytest.approx(0.5) and persona["mouth"]["y"] == pytest.approx(0.59)
