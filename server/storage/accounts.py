@@ -178,9 +178,10 @@ def revoke_device(db: Database, household_id: str, device_id: str) -> bool:
             "UPDATE devices SET revoked_at = ? WHERE id = ? AND household_id = ? AND revoked_at IS NULL",
             (iso(), device_id, household_id),
         ).rowcount
+        # Scoped to the household too: another household naming this id must change nothing.
         conn.execute(
-            "UPDATE tokens SET revoked_at = ? WHERE kind = 'device' AND subject_id = ? AND revoked_at IS NULL",
-            (iso(), device_id),
+            "UPDATE tokens SET revoked_at = ? WHERE kind = 'device' AND subject_id = ? AND household_id = ? AND revoked_at IS NULL",
+            (iso(), device_id, household_id),
         )
     return changed == 1
 

@@ -44,7 +44,11 @@ def remove_caregiver(db: Database, household_id: str, caregiver_id: str) -> bool
         removed = conn.execute(
             "DELETE FROM caregivers WHERE id = ? AND household_id = ? AND role != 'owner'", (caregiver_id, household_id)
         ).rowcount
-        conn.execute("UPDATE tokens SET revoked_at = ? WHERE kind = 'caregiver' AND subject_id = ?", (iso(), caregiver_id))
+        if removed == 1:  # a refused removal (the owner, or another household's caregiver) signs no one out
+            conn.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE kind = 'caregiver' AND subject_id = ? AND household_id = ?",
+                (iso(), caregiver_id, household_id),
+            )
     return removed == 1
 
 

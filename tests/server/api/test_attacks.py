@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.config import Settings, StageSettings
 from server.storage import households
-from tests.server.api.conftest import CONSENT, FAKE, FakeUpstream, events, new_household, new_persona
+from tests.server.api.conftest import CONSENT, FAKE, FakeUpstream, auth, events, new_household, new_persona
 
 JSON = {"content-type": "application/json"}
 
@@ -288,3 +288,19 @@ def test_a_small_file_with_hours_of_sound_is_refused_without_decoding_it_whole(c
     r = client.post(f"/v1/sessions/{s['id']}/turns", content=long_talk, headers={**hh["headers"], "content-type": "audio/ogg"})
     assert_error(r, 413, "audio_too_long")
     assert count(client, "turns") == 0
+
+
+def test_a_refused_removal_signs_no_one_out(client):
+    a = new_household(client)
+    b = new_household(client, "b@example.com")
+    owner_id = client.get("/v1/caregivers", headers=a["headers"]).json()[0]["id"]
+    code = pairing_code(client, a)
+    a_tablet = auth(client.post("/v1/devices", json={"pairing_code": code}).json()["device_token"])
+    device_id = client.get("/v1/devices/me", headers=a_tablet).json()["id"]
+    # Another household naming A's ids: refused, and nothing of A changes.
+    assert client.delete(f"/v1/caregivers/{owner_id}", headers=b["headers"]).status_code == 404
+    assert client.delete(f"/v1/devices/{device_id}", headers=b["headers"]).status_code == 404
+    # The owner cannot remove themselves, and is not signed out for trying.
+    assert client.delete(f"/v1/caregivers/{owner_id}", headers=a["headers"]).status_code == 404
+    assert client.get("/v1/household", headers=a["headers"]).status_code == 200
+    assert client.get("/v1/devices/me", headers=a_tablet).status_code == 200

@@ -51,6 +51,9 @@ def household_a(client) -> tuple[dict, dict]:
     }
     assert viewer.status_code == 201
     ids.update(extra_ids(client, hh, persona["id"]))
+    # The household's other keys: a walk by another household must leave them working.
+    hh["device_headers"] = auth(device["device_token"])
+    hh["viewer_headers"] = auth(viewer.json()["token"])
     return hh, ids
 
 
@@ -96,9 +99,12 @@ def test_every_route_with_another_households_token(client):
                 assert value not in body, f"{method} {path} leaked {value}"
             checked += 1
     assert checked >= 25
-    # And A still has everything.
+    # And A still has everything: its data, and every one of its keys (no refused call had a side effect).
     assert client.get(f"/v1/personas/{ids['persona_id']}", headers=a["headers"]).status_code == 200
     assert client.get(f"/v1/sessions/{ids['session_id']}/history", headers=a["headers"]).json()["items"]
+    assert client.get("/v1/devices/me", headers=a["device_headers"]).status_code == 200, "A's tablet was unpaired by B"
+    assert client.get("/v1/personas", headers=a["viewer_headers"]).status_code == 200, "A's viewer was signed out by B"
+    assert [d["id"] for d in client.get("/v1/devices", headers=a["headers"]).json()] == [ids["device_id"]]
 
 
 def test_device_token_sees_only_its_household(client):
