@@ -9,7 +9,7 @@ line so the first sentence can play while later ones are still being made.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -135,14 +135,19 @@ class KeepsakeClient:
 
     @contextmanager
     def turn(
-        self, session_id: str, *, audio: Path | None = None, mime: str = "audio/wav", text: str | None = None
+        self, session_id: str, *, audio: Path | None = None, mime: str = "audio/wav", text: str | None = None,
+        body: Iterable[bytes] | None = None,
     ) -> Iterator[Iterator[TurnEvent]]:
         """Send one turn and yield its events as they arrive.
 
         Use as ``with client.turn(sid, audio=path) as events: for e in events: ...``;
         leaving the ``with`` block early closes the stream (the relative interrupted).
+        ``body`` sends audio that is still being recorded, as a chunked body (see
+        ``client.live_upload``); an exception it raises ends the request unsent.
         """
-        if audio is not None:
+        if body is not None:
+            kwargs = {"content": body, "headers": {**self._headers, "Content-Type": mime}}
+        elif audio is not None:
             kwargs = {"content": _file_chunks(audio), "headers": {**self._headers, "Content-Type": mime}}
         else:
             kwargs = {"json": {"text": text}, "headers": self._headers}

@@ -10,6 +10,11 @@ run on worker threads and only talk back through ``on_ui``. The screen shows
            "stop"); nothing starts by itself until the relative taps the talk control
     setup: not paired, or the server no longer knows this tablet
 
+The words go up while the relative speaks (``LiveTurn``): the turn's request
+opens with the microphone and its body ends with the speech, so the server
+has recognised nearly everything by then. The recording still goes to the
+outbox first; if the streamed request fails, that file is sent as before.
+
 The relative's own say: when they asked the avatar to stop, the server remembers
 it for this tablet (``declined`` in /v1/devices/me) and the tablet opens no
 session, says no greeting, and does not retry until they tap, even after a restart.
@@ -26,6 +31,7 @@ from kivy.logger import Logger
 from client import testhooks
 from client.api import ApiError, KeepsakeClient, Offline
 from client.audio import decode_audio
+from client.live_upload import LiveUpload, UploadAborted
 from client.outbox import Outbox, Pending
 from client.platform import make_mic, make_player
 from client.player import Segment
@@ -51,6 +57,20 @@ class Answer:
         self.cancelled = False
 
 
+class LiveTurn:
+    """A turn whose words go up while the relative speaks (see ``client.live_upload``).
+
+    ``item`` is the same words in the outbox, set before the body ends: the
+    request lets go of it once the server has them, and if the request fails,
+    it is sent the ordinary way.
+    """
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.upload = LiveUpload()
+        self.item: Pending | None = None
+
+
 class Conversation:
     def __init__(self, app) -> None:
         self.app = app
@@ -68,6 +88,7 @@ class Conversation:
         self.last_answer: Answer | None = None
         self._last_segment: Segment | None = None
         self._sending = False
+        self._live: LiveTurn | None = None  # the turn streaming while the relative speaks
         self._connecting = False
         self.device: DeviceSelf | None = None  # this tablet as the server knows it (crisis contact, declined)
         # the conversation is over (goodbye, limit, quiet hours, "stop"): wait for the relative's tap
@@ -236,12 +257,38 @@ class Conversation:
         self.app.mic_level = 0.0
         self.app.state = "listening"
         self._max_gap = 0.0
+        on_event = lambda kind, value: on_ui(self._on_mic, kind, value)
+        live = self._start_live_turn()
         try:
-            self.mic.start(lambda kind, value: on_ui(self._on_mic, kind, value))
+            if live is not None:
+                self.mic.start(on_event, on_pcm=live.upload.feed)
+            else:
+                self.mic.start(on_event)
         except Exception as exc:  # no permission yet (Android asks at first start), or the device went away
             Logger.warning(f"Keepsake: the microphone did not start: {exc!r}")
+            self._drop_live_turn()
             self.app.status = self.app.t("not_heard")
             self.app.state = self.rest_state()
+
+    def _start_live_turn(self) -> LiveTurn | None:
+        """Open the turn's request now, to stream the words as they are said, when that cannot
+        change the order of what reaches the server: nothing older waits to be sent."""
+        if not self.mic.streams_pcm or self.client is None or self.session_id is None:
+            return None
+        if self._sending or self.outbox.items():
+            return None
+        live = self._live = LiveTurn(Answer("reply"))
+        self._sending = True
+        background(self._live_send_work, live, self.session_id, on_result=lambda result: self._live_sent(live, *result),
+                   on_error=lambda exc: self._live_crashed(live, exc), name="live-turn")
+        testhooks.emit("live_turn_started")
+        return live
+
+    def _drop_live_turn(self) -> None:
+        """The words are thrown away: the request ends without a turn (the server takes nothing)."""
+        live, self._live = self._live, None
+        if live is not None:
+            live.upload.abort()
 
     def _on_mic(self, kind: str, value: float) -> None:
         if self.app.state != "listening":
@@ -256,6 +303,7 @@ class Conversation:
             self.finish_listening()
         elif kind == "timeout":
             self.mic.cancel()
+            self._drop_live_turn()
             self.app.status = self.app.t("not_heard")
             self.app.state = self.rest_state()
 
@@ -263,6 +311,7 @@ class Conversation:
         recording = self.mic.stop(self.scratch)
         self.app.mic_level = 0.0
         if recording is None:
+            self._drop_live_turn()
             self.app.status = self.app.t("not_heard")
             self.app.state = self.rest_state()
             return
@@ -270,6 +319,14 @@ class Conversation:
         testhooks.emit("recorded", path=str(item.audio), seconds=round(recording.duration_s, 2), outbox=len(self.outbox))
         self.app.pending_count = len(self.outbox)
         self.app.state = "thinking"
+        live, self._live = self._live, None
+        if live is not None:
+            # The server has heard nearly all of it already: end the body, and the answer follows.
+            live.item = item
+            self.answer = live.answer
+            live.upload.finish()
+            testhooks.emit("live_turn_finished", bytes=live.upload.bytes_fed)
+            return
         if self.session_id is None:
             self.connect()  # sends the outbox once connected
         else:
@@ -308,16 +365,29 @@ class Conversation:
                    on_error=self._send_crashed, name="turn")
 
     def _send_work(self, item: Pending, answer: Answer, session_id: str) -> tuple[str, float | None]:
+        return self._turn_work(answer, lambda: item, lambda: self.client.turn(session_id, audio=item.audio, mime=item.mime))
+
+    def _live_send_work(self, live: LiveTurn, session_id: str) -> tuple[str, float | None]:
+        try:
+            return self._turn_work(live.answer, lambda: live.item, lambda: self.client.turn(session_id, body=live.upload.chunks()))
+        except UploadAborted:
+            return "aborted", None
+
+    def _turn_work(self, answer: Answer, outbox_item, open_turn) -> tuple[str, float | None]:
+        """Send a turn and play its answer as it streams in. ``outbox_item()`` is the recording in the
+        outbox (None while a live turn is still being recorded); it leaves once the server has the words."""
         acknowledged = False
 
         def acknowledge() -> None:
             nonlocal acknowledged
             if not acknowledged:  # the server has the words now: the outbox may let go
                 acknowledged = True
-                self.outbox.remove(item)
+                item = outbox_item()
+                if item is not None:
+                    self.outbox.remove(item)
 
         try:
-            with self.client.turn(session_id, audio=item.audio, mime=item.mime) as events:
+            with open_turn() as events:
                 for event in events:
                     if event.type == "transcript":
                         acknowledge()
@@ -343,7 +413,8 @@ class Conversation:
                 return "unauthorized", None
             if not acknowledged and (exc.status == 404 or (exc.status == 409 and exc.code == "session_ended")):
                 return "session_gone", None  # a new session takes the same words
-            if not acknowledged:
+            item = outbox_item()
+            if not acknowledged and item is not None:
                 self.outbox.remove(item)  # the server will never take this one: do not retry it forever
             return "rejected", None
 
@@ -425,6 +496,19 @@ class Conversation:
     def answer_finished(self) -> bool:
         answer = self.answer
         return answer is None or answer.done or answer.cancelled
+
+    def _live_sent(self, live: LiveTurn, outcome: str, retry_after: float | None = None) -> None:
+        if self._live is live:  # it failed while the relative was still speaking:
+            self._live = None  # the recording goes the ordinary way when they are done
+        testhooks.emit("live_turn_outcome", outcome=outcome)
+        if outcome == "aborted":
+            self._sending = False
+            return
+        self._sent(outcome, retry_after)
+
+    def _live_crashed(self, live: LiveTurn, exc: BaseException) -> None:
+        Logger.exception(f"Keepsake: live turn crashed: {exc!r}")
+        self._live_sent(live, "offline")
 
     def _send_crashed(self, exc: BaseException) -> None:
         Logger.exception(f"Keepsake: turn crashed: {exc!r}")
@@ -561,6 +645,7 @@ class Conversation:
 
     def close(self) -> None:
         self.mic.cancel()
+        self._drop_live_turn()
         self.player.close()
         if self.client is not None:
             self.client.close()

@@ -5,6 +5,10 @@ A microphone is started with a callback and reports, from its own thread,
 ``("start", 0)``, ``("end", 0)`` (about a second of quiet after speech) and
 ``("timeout", 0)`` (nobody spoke). ``stop(folder)`` ends the recording and
 returns it as a file ready to send, or None when nothing was recorded.
+
+A microphone that has the samples themselves (``streams_pcm``) also hands
+every chunk, as 16 kHz 16-bit mono PCM, to ``on_pcm`` when one is given: the
+tablet streams them to the server while the relative is still speaking.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from client.audio import MIC_RATE, level_dbfs, resample, write_wav
 from client.vad import Vad
 
 MicCallback = Callable[[str, float], None]
+PcmCallback = Callable[[bytes], None]
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Recording:
 
 class Mic:
     name = "none"
+    streams_pcm = False  # True: start() takes on_pcm and calls it with every chunk recorded
 
     def start(self, on_event: MicCallback) -> None:
         raise NotImplementedError
@@ -49,6 +55,7 @@ class PcmMic(Mic):
     """A microphone that delivers 16-bit PCM chunks; subclasses only open and close their source."""
 
     source_rate = MIC_RATE
+    streams_pcm = True
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -56,6 +63,7 @@ class PcmMic(Mic):
         self._pending = np.zeros(0, np.int16)
         self._vad = Vad()
         self._on_event: MicCallback | None = None
+        self._on_pcm: PcmCallback | None = None
         self._started_at = 0.0
 
     # subclasses
@@ -65,11 +73,12 @@ class PcmMic(Mic):
     def _close(self) -> None:
         raise NotImplementedError
 
-    def start(self, on_event: MicCallback) -> None:
+    def start(self, on_event: MicCallback, on_pcm: PcmCallback | None = None) -> None:
         with self._lock:
             self._chunks, self._pending = [], np.zeros(0, np.int16)
             self._vad = Vad()
             self._on_event = on_event
+            self._on_pcm = on_pcm
             self._started_at = time.monotonic()
         self._open()
 
@@ -91,14 +100,16 @@ class PcmMic(Mic):
                 result = self._vad.feed(level)
                 if result:
                     events.append((result, 0.0))
-            callback = self._on_event
+            callback, on_pcm = self._on_event, self._on_pcm
+        if on_pcm is not None:  # before the events: an "end" finishes the upload, with this chunk in it
+            on_pcm(pcm.astype("<i2").tobytes())
         for kind, value in events:  # outside the lock: the callback may call stop()
             callback(kind, value)
 
     def stop(self, folder: Path) -> Recording | None:
         self._close()
         with self._lock:
-            self._on_event = None
+            self._on_event = self._on_pcm = None
             audio = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
             bounds = self._vad.speech_bounds_s()
             self._chunks = []
@@ -115,5 +126,5 @@ class PcmMic(Mic):
     def cancel(self) -> None:
         self._close()
         with self._lock:
-            self._on_event = None
+            self._on_event = self._on_pcm = None
             self._chunks = []
