@@ -74,9 +74,21 @@ def extra_ids(client, hh, persona_id) -> dict:
     return {k: v for k, v in found.items() if v}
 
 
+def rows_of(client, household_id: str) -> dict[str, list[tuple]]:
+    """Every row that carries the household's id, table by table."""
+    db = client.app.state.keepsake.db
+    tables = [r[0] for r in db.all("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    found = {}
+    for table in tables:
+        if "household_id" in [c[1] for c in db.all(f"PRAGMA table_info({table})")]:
+            found[table] = [tuple(r) for r in db.all(f"SELECT * FROM {table} WHERE household_id = ? ORDER BY rowid", (household_id,))]
+    return found
+
+
 def test_every_route_with_another_households_token(client):
     a, ids = household_a(client)
     b = new_household(client, "b@example.com")
+    before = rows_of(client, a["id"])
     paths = client.get("/openapi.json").json()["paths"]
     checked = 0
     for path, methods in paths.items():
@@ -99,6 +111,7 @@ def test_every_route_with_another_households_token(client):
                 assert value not in body, f"{method} {path} leaked {value}"
             checked += 1
     assert checked >= 25
+    assert rows_of(client, a["id"]) == before, "a call by another household changed a row of A"
     # And A still has everything: its data, and every one of its keys (no refused call had a side effect).
     assert client.get(f"/v1/personas/{ids['persona_id']}", headers=a["headers"]).status_code == 200
     assert client.get(f"/v1/sessions/{ids['session_id']}/history", headers=a["headers"]).json()["items"]
