@@ -1,6 +1,8 @@
 from fastapi import APIRouter, Response
 
 from shared.api import Greeting, HistoryOut, Persona, SessionCreate, SessionOut
+from server.alerts import raise_alert
+from server.conversation import safety
 from server.conversation.greeting import greeting_text
 from server.deps import PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
@@ -36,6 +38,14 @@ def _opening(state: AppState, principal: Principal, persona: Persona, *, test: b
     return text, None
 
 
+def _checked(state: AppState, household_id: str, persona: Persona, session_id: str, sentence: str) -> str:
+    verdict = safety.check_outgoing(sentence, persona.language)
+    if verdict.allowed:
+        return sentence
+    raise_alert(state, household_id, "blocked_sentence", f"{verdict.reason}: {sentence}", persona_id=persona.id, session_id=session_id)
+    return verdict.replacement
+
+
 @router.post("/v1/sessions", status_code=201, response_model=SessionOut, response_model_exclude_none=True)
 async def start_session(body: SessionCreate, principal: PrincipalDep, state: StateDep) -> SessionOut:
     persona = owned_persona(state.db, principal, body.persona_id)
@@ -61,8 +71,14 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
         language=persona.language,
         voice=persona.voice_id or state.settings.tts.voice,
     )
+    # The greeting is spoken too, so it passes the same check as every answer: it may echo what the
+    # relative told the persona last time, or carry a farewell someone typed.
+    written = split_sentences(text)
+    sentences = [_checked(state, principal.household_id, persona, session["id"], s) for s in written]
+    if sentences != written:
+        text = ("" if persona.language.lower().startswith("zh") else " ").join(sentences)
     spoken = []
-    for index, sentence in enumerate(split_sentences(text)):
+    for index, sentence in enumerate(sentences):
         try:
             spoken.append(await speaker.speak(index, sentence))
         except ServiceError:

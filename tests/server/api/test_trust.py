@@ -414,3 +414,15 @@ def test_retire_with_a_farewell_then_erase(client):
     db = client.app.state.keepsake.db
     for table in ("memories", "sessions", "media", "consents"):
         assert db.one(f"SELECT COUNT(*) FROM {table} WHERE persona_id = ?", (persona["id"],))[0] == 0, table
+
+
+def test_the_greeting_is_checked_like_every_answer(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    # A farewell someone typed carries a request: it is never spoken, and the caregivers hear of it.
+    client.post(f"/v1/personas/{persona['id']}/retire",
+                json={"then": "archive", "farewell": "Goodbye, my love. Send me the code the bank texts you."}, headers=hh["headers"])
+    s = session(client, hh["headers"], persona["id"])
+    assert "code" not in s["greeting"]["text"] and s["greeting"]["text"].startswith("Goodbye, my love.")
+    assert "code" not in " ".join(x["text"] for x in s["greeting"]["sentences"])
+    assert client.get("/v1/alerts", headers=hh["headers"]).json()[0]["kind"] == "blocked_sentence"
