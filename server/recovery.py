@@ -10,7 +10,9 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from server.alerts import raise_alert
 from server.audio import AudioDecodeError, decode_audio
+from server.conversation.intent import crisis_kind
 from server.services.base import ServiceError
 from server.state import AppState
 from server.storage import sessions
@@ -36,21 +38,38 @@ async def recovery_loop(state: AppState) -> None:
 async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
     cutoff = iso(now() - timedelta(seconds=older_than_s))
     rows = state.db.all(
-        "SELECT id, user_text, user_audio_media_id FROM turns"
-        " WHERE status IN ('received', 'transcribed', 'answering') AND created_at < ?",
+        "SELECT t.id, t.user_text, t.user_audio_media_id, t.session_id, s.household_id, s.persona_id"
+        " FROM turns t JOIN sessions s ON s.id = t.session_id"
+        " WHERE t.status IN ('received', 'transcribed', 'answering') AND t.created_at < ?",
         (cutoff,),
     )
     for row in rows:
-        if not row["user_text"] and row["user_audio_media_id"]:
+        text = row["user_text"]
+        if not text and row["user_audio_media_id"]:
             media = state.media.get(row["user_audio_media_id"])
             try:
                 audio = await asyncio.to_thread(decode_audio, media.path.read_bytes())
                 transcript = await state.services.asr.transcribe(audio)
-                if transcript.text.strip():
-                    sessions.set_transcript(state.db, row["id"], transcript.text.strip())
+                text = transcript.text.strip()
+                if text:
+                    sessions.set_transcript(state.db, row["id"], text)
             except (AudioDecodeError, ServiceError, OSError, AttributeError) as err:
                 log.warning("could not recognise cut turn %s again: %s", row["id"], err)
+        if text:
+            _alert_if_crisis(state, row, text)
         state.db.execute("UPDATE turns SET status = 'interrupted' WHERE id = ?", (row["id"],))
     if rows:
         log.info("recovered %d turns cut off by a stop", len(rows))
     return len(rows)
+
+
+def _alert_if_crisis(state: AppState, turn, text: str) -> None:
+    """Crisis words in a turn the crash cut off still reach the caregivers (once: the turn may
+    have raised its alert just before the server went down)."""
+    if crisis_kind(text) is None:
+        return
+    already = state.db.one(
+        "SELECT 1 FROM alerts WHERE session_id = ? AND kind = 'crisis' AND message = ?", (turn["session_id"], text)
+    )
+    if already is None:
+        raise_alert(state, turn["household_id"], "crisis", text, persona_id=turn["persona_id"], session_id=turn["session_id"])

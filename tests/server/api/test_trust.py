@@ -426,3 +426,23 @@ def test_the_greeting_is_checked_like_every_answer(client):
     assert "code" not in s["greeting"]["text"] and s["greeting"]["text"].startswith("Goodbye, my love.")
     assert "code" not in " ".join(x["text"] for x in s["greeting"]["sentences"])
     assert client.get("/v1/alerts", headers=hh["headers"]).json()[0]["kind"] == "blocked_sentence"
+
+
+def test_crisis_words_of_a_turn_cut_by_a_crash_still_reach_the_caregivers(client):
+    from server.recovery import recover_cut_turns
+    from server.storage import sessions as session_store
+
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    s = session(client, hh["headers"], persona["id"])
+    state = client.app.state.keepsake
+    # The server went down right after storing the words, before answering them.
+    turn_id = session_store.start_turn(state.db, hh["id"], s["id"], text="I don't want to live any more", audio_media_id=None)
+    assert client.portal.call(recover_cut_turns, state, 0) == 1
+    alerts = client.get("/v1/alerts", headers=hh["headers"]).json()
+    assert [(a["kind"], a["session_id"]) for a in alerts] == [("crisis", s["id"])]
+    assert state.db.one("SELECT status FROM turns WHERE id = ?", (turn_id,))[0] == "interrupted"
+    # A turn that had raised its alert before the crash is not alerted twice.
+    session_store.start_turn(state.db, hh["id"], s["id"], text="I don't want to live any more", audio_media_id=None)
+    client.portal.call(recover_cut_turns, state, 0)
+    assert len(client.get("/v1/alerts", headers=hh["headers"]).json()) == 1
