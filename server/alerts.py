@@ -24,7 +24,8 @@ def raise_alert(state: AppState, household_id: str, kind: str, message: str, *, 
         payload = {"alert_id": alert_id, "household_id": household_id, "kind": kind, "message": message,
                    "persona_id": persona_id, "session_id": session_id}
         try:
-            task = asyncio.get_running_loop().create_task(_post(state.http, url, payload))
+            private_ok = state.settings.allow_private_webhooks
+            task = asyncio.get_running_loop().create_task(_post(state.http, url, payload, private_ok))
         except RuntimeError:  # no loop (a sync route's thread): the stored alert is still listed in the API
             log.warning("alert %s stored; webhook not sent from a thread without a loop", alert_id)
         else:
@@ -33,8 +34,8 @@ def raise_alert(state: AppState, household_id: str, kind: str, message: str, *, 
     return alert_id
 
 
-async def _post(http: httpx.AsyncClient, url: str, payload: dict) -> None:
-    if not await resolves_publicly(url):
+async def _post(http: httpx.AsyncClient, url: str, payload: dict, private_ok: bool = False) -> None:
+    if not await resolves_publicly(url, private_ok=private_ok):
         # The name now leads into the server's own network: never knock there (the alert is still listed).
         log.warning("alert %s not sent: the webhook's address is not public", payload["alert_id"])
         return

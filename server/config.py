@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     max_audio_s: float = Field(default=120.0, gt=0)
     pairing_code_ttl_s: int = Field(default=600, gt=0)
     media_url_ttl_s: int = Field(default=3600, gt=0)
+    # Alert webhooks on loopback or the private network (a Home Assistant on the LAN): off by
+    # default, so no household's caregiver can make the server knock on internal services.
+    allow_private_webhooks: bool = False
     # Warm the embedded models at start so the first turn is not slow.
     preload_engines: bool = True
     # Turns this process works on at once (0: decided from the providers), and how long

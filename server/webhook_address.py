@@ -41,8 +41,11 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def check_url(url: str) -> str:
-    """The URL if alerts may go there; ``NotPublic`` with a plain reason otherwise."""
+def check_url(url: str, *, private_ok: bool = False) -> str:
+    """The URL if alerts may go there; ``NotPublic`` with a plain reason otherwise.
+
+    ``private_ok`` (the operator's ``allow_private_webhooks``) lets loopback and private
+    addresses through; link-local (cloud metadata), multicast and unspecified ones never are."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
         raise NotPublic("The webhook must be an http:// or https:// address.")
@@ -54,21 +57,34 @@ def check_url(url: str) -> str:
     except ValueError:
         raise NotPublic("The webhook address has a port that is not a number.") from None
     literal = _literal_address(host)
-    if literal is not None and not is_public(literal):
-        raise NotPublic("The webhook must be a public address, not one on the server's own network.")
-    if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES) or "." not in host and literal is None:
-        raise NotPublic("The webhook must be a public address, not one on the server's own network.")
+    if literal is not None and not allowed(literal, private_ok=private_ok):
+        raise NotPublic(NOT_PUBLIC)
+    if not private_ok and (host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES) or "." not in host and literal is None):
+        raise NotPublic(NOT_PUBLIC)
     return url
 
 
-async def resolves_publicly(url: str) -> bool:
+NOT_PUBLIC = ("The webhook must be a public address, not one on the server's own network "
+              "(the server's operator can allow those with KEEPSAKE_ALLOW_PRIVATE_WEBHOOKS=1).")
+
+
+def allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, private_ok: bool = False) -> bool:
+    if is_public(address):
+        return True
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    never = address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved
+    return private_ok and not never and (address.is_loopback or address.is_private)
+
+
+async def resolves_publicly(url: str, *, private_ok: bool = False) -> bool:
     """Just before sending: does the name still lead only to public addresses?
 
     A name that does not resolve at all is let through: the HTTP client will
     fail on it just the same (and tests answer such names with a fake transport).
     """
     try:
-        check_url(url)
+        check_url(url, private_ok=private_ok)
     except NotPublic:
         return False
     parts = urlsplit(url)
@@ -79,4 +95,4 @@ async def resolves_publicly(url: str) -> bool:
         infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         return True
-    return all(is_public(ipaddress.ip_address(info[4][0].split("%")[0])) for info in infos)
+    return all(allowed(ipaddress.ip_address(info[4][0].split("%")[0]), private_ok=private_ok) for info in infos)

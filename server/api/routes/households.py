@@ -72,15 +72,15 @@ def get_household(caregiver: CaregiverDep, db: DbDep) -> HouseholdOut:
 
 
 @router.patch("/v1/household/settings", response_model=HouseholdOut)
-def update_household_settings(body: HouseholdSettings, editor: EditorDep, db: DbDep) -> HouseholdOut:
+def update_household_settings(body: HouseholdSettings, editor: EditorDep, state: StateDep) -> HouseholdOut:
     """The crisis contact and emergency number the tablet shows, and the webhook alerts go to."""
     if body.webhook_url:
         try:
-            check_url(body.webhook_url)
+            check_url(body.webhook_url, private_ok=state.settings.allow_private_webhooks)
         except NotPublic as err:
             raise ApiError(422, "webhook_not_allowed", str(err)) from None
-    updated = households.update_settings(db, editor.household_id, body.model_dump(exclude_unset=True))
-    audit.record(db, editor, "update_household_settings", editor.household_id, ",".join(sorted(body.model_fields_set)))
+    updated = households.update_settings(state.db, editor.household_id, body.model_dump(exclude_unset=True))
+    audit.record(state.db, editor, "update_household_settings", editor.household_id, ",".join(sorted(body.model_fields_set)))
     return updated
 
 

@@ -304,3 +304,13 @@ def test_a_refused_removal_signs_no_one_out(client):
     assert client.delete(f"/v1/caregivers/{owner_id}", headers=a["headers"]).status_code == 404
     assert client.get("/v1/household", headers=a["headers"]).status_code == 200
     assert client.get("/v1/devices/me", headers=a_tablet).status_code == 200
+
+
+def test_the_operator_may_allow_webhooks_on_the_private_network_but_never_link_local(data_dir):
+    settings = Settings(data_dir=data_dir, preload_engines=False, allow_private_webhooks=True)
+    with TestClient(create_app(settings)) as client:
+        hh = new_household(client)
+        for url in ["http://127.0.0.1:8123/hook", "http://192.168.1.20:8123/api/webhook/keepsake", "http://homeassistant.local/hook"]:
+            assert client.patch("/v1/household/settings", json={"webhook_url": url}, headers=hh["headers"]).status_code == 200, url
+        for url in ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://0.0.0.0/", "http://224.0.0.1/"]:
+            assert_error(client.patch("/v1/household/settings", json={"webhook_url": url}, headers=hh["headers"]), 422)
