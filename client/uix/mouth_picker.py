@@ -92,8 +92,9 @@ class MouthPicker(Widget):
         fx, fy, fw = self.mouth_point
         cx, cy = point_to_pos(fx, fy, rect)
         # the ring is as wide as the mouth the animation will open, so a wrong width shows too
-        rx = max(dp(14), fw * rect[2] / 2)
-        ry = max(dp(10), rx * 0.45)
+        # a little wider than the lips, so the mouth itself stays visible inside the ring
+        rx = max(dp(14), fw * rect[2] / 2 * 1.15)
+        ry = max(dp(10), rx * 0.5)
         self._halo.ellipse = (cx - rx, cy - ry, 2 * rx, 2 * ry)
         self._ring.ellipse = (cx - rx, cy - ry, 2 * rx, 2 * ry)
         r = dp(5)

@@ -13,6 +13,7 @@ Every failure becomes one plain sentence in ``message``.
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from client import testhooks
 from client.uix import theme
 from client.uix.caregiver import AreaScreen
 from client.uix.mouth_picker import MouthPicker  # noqa: F401  studio.kv uses it
+from client.uix.portrait import Portrait  # noqa: F401  studio.kv uses it (the talking face, small)
 from client.uix.studio_forms import (
     AUDIO_EXTENSIONS,
     IMAGE_EXTENSIONS,
@@ -74,6 +76,8 @@ class StudioBar(ProgressBar):
 
     fill = ListProperty(theme.ACCENT)
 JOB_POLL_S = 0.5
+PREVIEW_S = 3.0
+MOUTH_WIDTH_RANGE = (0.04, 0.4)  # of the picture's width: a face far away to a close-up
 JOB_DEADLINE_S = 300  # a photo imports in seconds; past this, something is wrong at the server
 
 
@@ -97,6 +101,8 @@ class StudioScreen(AreaScreen):
     portrait_note = StringProperty("")
     import_percent = NumericProperty(0)
     importing = BooleanProperty(False)
+    previewing = BooleanProperty(False)  # the small face is moving its mouth, as it will when talking
+    preview_mouth = NumericProperty(0)
     # step 4
     recording = BooleanProperty(False)
     record_seconds = NumericProperty(0)
@@ -114,7 +120,8 @@ class StudioScreen(AreaScreen):
         self._recorder = None
         self._record_clock = None
         self._mouth_sending = False
-        self._mouth_next: tuple[float, float] | None = None
+        self._mouth_dirty = False
+        self._width_trigger = None
         self._picker = None
         self._voice = None
         self._problem_shown = False
@@ -169,6 +176,7 @@ class StudioScreen(AreaScreen):
 
     def on_leave(self, *args) -> None:
         super().on_leave(*args)
+        self.previewing = False
         self._stop_recording(keep=False)
         self.close_picker()
 
@@ -427,35 +435,48 @@ class StudioScreen(AreaScreen):
             self.portrait_note = self.t("portrait_tap_hint")
 
     def move_mouth(self, x: float, y: float) -> None:
-        """The caregiver tapped the mouth on the photo: save it (taps in quick succession send only the last)."""
+        """The caregiver tapped the mouth on the photo: save it there, keeping the width."""
+        self.mouth_point = [x, y, self.mouth_point[2]]
+        self._queue_mouth()
+
+    def mouth_width_changed(self, width: float) -> None:
+        """The width slider moved: the ring follows at once; it is saved once the finger has rested a moment."""
+        width = round(min(MOUTH_WIDTH_RANGE[1], max(MOUTH_WIDTH_RANGE[0], width)), 3)
+        if abs(width - self.mouth_point[2]) < 0.001:
+            return
+        self.mouth_point = [self.mouth_point[0], self.mouth_point[1], width]
+        if self._width_trigger is None:
+            self._width_trigger = Clock.create_trigger(lambda _dt: self._queue_mouth(), 0.6)
+        self._width_trigger()
+
+    def _queue_mouth(self) -> None:
+        """Save the mouth point; changes in quick succession send only the last one, one request at a time."""
         if not self.persona_id or not self.portrait_path:
             return
-        self._mouth_next = (x, y)
+        self._mouth_dirty = True
         self.portrait_note = self.t("mouth_saving")
         if not self._mouth_sending:
             self._send_mouth()
 
     def _send_mouth(self) -> None:
-        if self._mouth_next is None:
+        if not self._mouth_dirty:
             self._mouth_sending = False
             return
-        (x, y), self._mouth_next = self._mouth_next, None
-        self._mouth_sending = True
-        persona_id, width = self.persona_id, self.mouth_point[2]
+        self._mouth_dirty, self._mouth_sending = False, True
+        persona_id, generation = self.persona_id, self._generation
+        x, y, width = self.mouth_point
 
         def sent(persona) -> None:
             self._mouth_sending = False
+            if generation != self._generation:
+                return
             self.persona = persona
-            if self._mouth_next is not None:
+            if self._mouth_dirty:
                 self._send_mouth()
                 return
             self.portrait_note = self.t("mouth_saved")
-            testhooks.emit("studio_mouth", persona_id=persona_id, x=persona.mouth.x, y=persona.mouth.y)
-
-        def work():
-            return self._client().set_mouth(persona_id, x, y, width)
-
-        generation = self._generation
+            mouth = persona.mouth
+            testhooks.emit("studio_mouth", persona_id=persona_id, x=mouth.x, y=mouth.y, width=mouth.width)
 
         def failed(exc) -> None:
             self._mouth_sending = False
@@ -463,8 +484,27 @@ class StudioScreen(AreaScreen):
                 self.portrait_note = ""
                 self.message = self.t("studio_failed", reason=plain_error(exc, App.get_running_app().t))
 
-        background(work, on_result=lambda p: sent(p) if generation == self._generation else None, on_error=failed,
+        background(lambda: self._client().set_mouth(persona_id, x, y, width), on_result=sent, on_error=failed,
                    name="studio-mouth")
+
+    def try_mouth(self) -> None:
+        """Open and close the mouth for a few seconds, like speech: the caregiver sees whether the point is right."""
+        if self.previewing or not self.portrait_path:
+            return
+        self.previewing = True
+        started = time.monotonic()
+
+        def step(_dt) -> bool:
+            t = time.monotonic() - started
+            if t >= PREVIEW_S or not self.previewing:
+                self.preview_mouth, self.previewing = 0, False
+                return False
+            # syllables about five a second, louder and softer words: near enough to speech to judge by
+            self.preview_mouth = max(0.0, math.sin(t * 2 * math.pi * 2.6)) * (0.55 + 0.45 * abs(math.sin(t * 1.7)))
+            return True
+
+        Clock.schedule_interval(step, 1 / 25)
+        testhooks.emit("studio_preview", persona_id=self.persona_id)
 
     # ------------------------------------------------------------------ step 4: voice
     def refresh_voice(self) -> None:

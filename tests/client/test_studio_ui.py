@@ -160,8 +160,16 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     tap_at(*picture_point(app, *target, photo_size))
     moved = app.wait_for("studio_mouth", timeout=30)
     assert moved["x"] == pytest.approx(target[0], abs=0.01) and moved["y"] == pytest.approx(target[1], abs=0.01)
-    time.sleep(0.4)
+    # the width too: a tap in the middle of the slider is the middle of its range (0.04 to 0.4)
+    app.tap("mouth_width")
+    widened = app.wait_for("studio_mouth", timeout=30)
+    assert widened["width"] == pytest.approx(0.22, abs=0.011)
+    assert (widened["x"], widened["y"]) == (moved["x"], moved["y"])  # the point stays where it was put
+    app.tap("try_mouth")  # the small talking face opens its mouth where the point is
+    app.wait_for("studio_preview", timeout=10)
+    time.sleep(0.5)
     app.screenshot("en-studio-mouth.png")
+    time.sleep(3.0)
 
     # 4. voice: record on the tablet (Joe speaks into the file microphone), then pick a recording from the files
     app.tap("next_button")
@@ -195,6 +203,9 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     app.tap("done")
     app.wait_screen("caregiver")
     assert app.wait_for("studio_personas", timeout=30)["count"] == 2
+    time.sleep(0.5)
+    scroll_into_view(app, "account_card")
+    app.screenshot("en-studio-done-list.png")
 
     # the server has everything the caregiver did by touch
     with caregiver_client(live_server.url, live_server.data_dir) as http:
@@ -211,6 +222,7 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
         assert persona["portrait_url"]
         assert persona["mouth"]["x"] == pytest.approx(target[0], abs=0.01)
         assert persona["mouth"]["y"] == pytest.approx(target[1], abs=0.01)
+        assert persona["mouth"]["width"] == pytest.approx(0.22, abs=0.011)
         picture = http.get(f"/v1/personas/{persona_id}/portrait")
         assert picture.status_code == 200 and picture.headers["content-type"].startswith("image/")
         voice = http.get(f"/v1/personas/{persona_id}/voice-samples").json()
