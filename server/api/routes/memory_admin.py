@@ -74,7 +74,7 @@ def search_memories(
     q: str | None = Query(default=None, max_length=500, description="Words to look for; leave out to list every memory."),
     source_id: str | None = Query(default=None, description="Only the memories made from this imported file."),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000),  # SQLite takes 64-bit integers only
 ) -> list[MemoryOut]:
     """Find memories the way the relative's questions do (partial names, synonyms, Chinese), hidden ones too."""
     owned_persona(state.db, caregiver, persona_id)

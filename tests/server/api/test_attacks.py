@@ -314,3 +314,12 @@ def test_the_operator_may_allow_webhooks_on_the_private_network_but_never_link_l
             assert client.patch("/v1/household/settings", json={"webhook_url": url}, headers=hh["headers"]).status_code == 200, url
         for url in ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://0.0.0.0/", "http://224.0.0.1/"]:
             assert_error(client.patch("/v1/household/settings", json={"webhook_url": url}, headers=hh["headers"]), 422)
+
+
+def test_numbers_too_large_for_the_database_are_a_clear_4xx(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    for query in ("offset=99999999999999999999", "q=seaside&offset=9223372036854775807", "limit=100000"):
+        r = client.get(f"/v1/personas/{persona['id']}/memories/search?{query}", headers=hh["headers"])
+        assert_error(r, 422)
+    assert client.get(f"/v1/media/med_x?exp={'9' * 40}&sig=ab").status_code == 404
