@@ -28,10 +28,10 @@ def _opening(state: AppState, principal: Principal, persona: Persona, *, test: b
         return reply(limit, persona.language), limit
     if persona.status == "retiring":
         _, farewell = personas.retirement(db, persona.id)
-        return farewell or reply("farewell", persona.language), "test" if test else None
+        return farewell or reply("farewell", persona.language), None
     text = greeting_text(personas.profile(persona), memories.facts_for(db, persona.id), disclose=persona.disclosure)
     if test:
-        return text, "test"
+        return text, None
     if device is not None and not sessions.device_has_talked(db, device.id, persona.id):
         # The relative's own say: the first time, the avatar asks whether they want this at all.
         text = f"{text} {reply('first_time', persona.language)}"
@@ -55,6 +55,8 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
         raise ApiError(409, "consent_required", "Consent must be recorded for this persona before anyone can talk with it.")
     device_id = principal.subject_id if principal.kind == "device" else None
     text, ended_by = _opening(state, principal, persona, test=body.test)
+    if body.test:
+        ended_by = "test"  # whatever the hour: a test never takes the relative's words
     farewell = persona.status == "retiring" and not body.test  # a test does not use up the last talk
     session = sessions.create(state.db, principal.household_id, persona.id, device_id, farewell=farewell)
     if ended_by is not None:

@@ -446,3 +446,13 @@ def test_crisis_words_of_a_turn_cut_by_a_crash_still_reach_the_caregivers(client
     session_store.start_turn(state.db, hh["id"], s["id"], text="I don't want to live any more", audio_media_id=None)
     client.portal.call(recover_cut_turns, state, 0)
     assert len(client.get("/v1/alerts", headers=hh["headers"]).json()) == 1
+
+
+def test_a_test_in_quiet_hours_takes_no_turns_either(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    quiet_all_day(client, hh, tablet)
+    r = client.post("/v1/sessions", json={"persona_id": persona["id"], "test": True}, headers=tablet["headers"])
+    assert r.status_code == 201 and r.json()["ended"] is True
+    assert client.post(f"/v1/sessions/{r.json()['id']}/turns", json={"text": "hello"}, headers=tablet["headers"]).status_code == 409
