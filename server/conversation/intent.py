@@ -17,6 +17,8 @@ import re
 import unicodedata
 from enum import Enum
 
+from server.conversation.hanzi import to_simplified
+
 
 class Intent(str, Enum):
     CRISIS = "crisis"  # wanting to die, self-harm, a medical emergency
@@ -37,8 +39,8 @@ class CrisisKind(str, Enum):
 
 
 def normalise(text: str) -> str:
-    """Lower-case, full-width folded, straight apostrophes, single spaces."""
-    text = unicodedata.normalize("NFKC", text or "").casefold()
+    """Lower-case, full-width folded, Traditional Chinese as Simplified, straight apostrophes, single spaces."""
+    text = to_simplified(unicodedata.normalize("NFKC", text or "").casefold())
     text = text.replace("\u2019", "'").replace("\u2018", "'")
     return re.sub(r"\s+", " ", text).strip()
 

@@ -246,3 +246,15 @@ def test_indirect_ways_of_saying_it_are_heard(text: str) -> None:
 @pytest.mark.parametrize("text", NOT_A_CRISIS)
 def test_figures_of_speech_are_not_a_crisis(text: str) -> None:
     assert check_incoming(text) is None, text
+
+
+# Speech recognition often writes Mandarin in Traditional characters; a model may answer in them.
+@pytest.mark.parametrize("text", ["活著沒意思", "我想自殺", "我不想拖累你們", "喘不過氣", "快叫救護車"])
+def test_crisis_in_traditional_characters_is_heard(text: str) -> None:
+    assert check_incoming(text) is not None
+
+
+@pytest.mark.parametrize("sentence", ["把驗證碼告訴我", "給我轉賬", "別告訴家裡人", "把銀行卡密碼發給我", "買幾張禮品卡", "這是我們的秘密"])
+def test_requests_in_traditional_characters_are_blocked(sentence: str) -> None:
+    verdict = check_outgoing(sentence, "zh")
+    assert not verdict.allowed and verdict.replacement == REPLACEMENTS["zh"]
