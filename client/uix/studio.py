@@ -111,6 +111,7 @@ class StudioScreen(AreaScreen):
     voice_progress = StringProperty("")
     cloning_note = StringProperty("")
     can_clone = BooleanProperty(False)
+    has_voice = BooleanProperty(False)  # a voice was made from the samples already
     picking = BooleanProperty(False)
 
     def __init__(self, **kwargs) -> None:
@@ -520,10 +521,13 @@ class StudioScreen(AreaScreen):
             del self.ids[key]
         if overview is None:
             self.voice_fraction, self.voice_progress, self.cloning_note, self.can_clone = 0, "", "", False
+            self.has_voice = False
             return
         app = App.get_running_app()
         self.voice_fraction = voice_fraction(overview["total_clean_s"], overview["needed_s"])
-        self.voice_progress = self.t("voice_progress", total=round(overview["total_clean_s"]), needed=round(overview["needed_s"]))
+        key = "voice_progress_enough" if overview.get("enough") else "voice_progress"
+        self.voice_progress = self.t(key, total=round(overview["total_clean_s"]), needed=round(overview["needed_s"]))
+        self.has_voice = bool(overview.get("voice_id"))
         self.can_clone = can_make_voice(overview)
         cloning = overview.get("cloning", {})
         if overview.get("voice_id"):

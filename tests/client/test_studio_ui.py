@@ -333,3 +333,96 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
         samples = http.get(f"/v1/personas/{persona_id}/voice-samples").json()["samples"]
         assert [s["filename"] for s in samples] == ["nainai.wav"]
         assert persona["mouth"]["x"] == pytest.approx(0.5) and persona["mouth"]["y"] == pytest.approx(0.59)
+
+
+class FakeVoiceService:
+    """An ElevenLabs-style voice service on loopback: it makes a voice from the samples it is sent
+    (``POST /v1/voices/add``) and answers nothing else, so speech falls back to the built-in voice."""
+
+    def __init__(self) -> None:
+        import threading
+
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        from tests.live_server import free_port
+
+        self.voices: list[dict] = []
+
+        async def add(request):
+            form = await request.form()
+            files = [v for _, v in form.multi_items() if hasattr(v, "filename")]
+            self.voices.append({"name": form.get("name"), "files": len(files), "key": request.headers.get("xi-api-key")})
+            return JSONResponse({"voice_id": f"voice-{len(self.voices)}", "requires_verification": False})
+
+        async def other(_request):
+            return JSONResponse({"detail": "not here"}, status_code=404)
+
+        app = Starlette(routes=[Route("/v1/voices/add", add, methods=["POST"]),
+                                Route("/{path:path}", other, methods=["GET", "POST", "DELETE"])])
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, name="fake-voice-service", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            assert time.monotonic() < deadline and self.thread.is_alive(), "the fake voice service did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def cloning_server(tmp_path_factory):
+    """``keepsake serve --demo`` whose voice service can clone voices (a fake one on loopback)."""
+    from tests.live_server import start_server
+
+    service = FakeVoiceService()
+    server = start_server(tmp_path_factory.mktemp("cloning-server"), env={
+        "KEEPSAKE_TTS__PROVIDER": "elevenlabs", "KEEPSAKE_TTS__BASE_URL": service.url, "KEEPSAKE_TTS__API_KEY": "test-key",
+        "KEEPSAKE_TTS__TIMEOUT_S": "3", "KEEPSAKE_TTS__RETRIES": "0",
+    })
+    yield server, service
+    server.stop()
+    service.stop()
+
+
+def test_make_the_voice_once_there_is_enough_clean_speech(start_app, cloning_server, speak):
+    server, service = cloning_server
+    with caregiver_client(server.url, server.data_dir) as http:
+        persona_id = http.get("/v1/personas").json()[0]["id"]  # Rose, the demo persona
+        speech = speak(SPEECH)
+        for i in range(4):  # about 40 s of clean speech: more than the 30 asked for
+            with open(speech, "rb") as fh:
+                added = http.post(f"/v1/personas/{persona_id}/voice-samples", files={"file": (f"rose-{i}.wav", fh, "audio/wav")})
+            assert added.status_code == 201, added.text
+        assert added.json()["enough"]
+
+    app = paired_app(start_app, server)
+    open_caregiver_area(app)
+    sign_in(app, server.data_dir)
+    scroll_into_view(app, f"studio_edit_persona_{persona_id}")
+    app.tap(f"studio_edit_persona_{persona_id}")
+    app.wait_screen("studio")
+    app.wait_for("studio_loaded", timeout=30)
+    app.tap("step_voice")
+    app.wait_for("studio_step", lambda e: e["step"] == "voice", timeout=10)
+    time.sleep(0.5)
+    layout = app.layout()
+    assert layout["widgets"]["make_voice"][3] > 40  # shown, now that a service is there and there is enough
+    assert "Enough clear speech" in layout["shown"]["cloning_note"]
+    app.screenshot("en-studio-voice-enough.png")
+    app.tap("make_voice")
+    app.wait_for("studio_voice_made", timeout=60)
+    assert app.wait_shown("cloning_note", lambda text: "speaks in their own voice" in text)
+    assert app.layout()["shown"]["make_voice"] == "Make the voice again, from all the samples"
+    assert app.layout()["shown"]["voice_progress"].endswith("seconds of clear speech: enough (30 needed)")
+    app.screenshot("en-studio-voice-made.png")
+    assert service.voices == [{"name": "Keepsake Rose Whitfield", "files": 4, "key": "test-key"}]
+    with caregiver_client(server.url, server.data_dir) as http:
+        assert http.get(f"/v1/personas/{persona_id}").json()["voice_id"] == "voice-1"
