@@ -86,6 +86,7 @@ _EN_MONEY_REQUEST = _any([
     r"\b(give|hand|pass|leave)( it| them| the (money|cash|envelope|card|cards|bank card))?( over)? to (the|a|my|that|this) (courier|driver|man|woman|lady|friend|messenger|officer|gentleman|taxi|person)\b",
     r"\b(money|cash|card|cards|bank card) in an envelope\b|\bhand (over )?(the|your|some) (money|cash|card|cards|bank card)\b",
     rf"\b(send|post|wire|mail)\b( \w+){{0,3}} ({_EN_MONEY}|cheque|check)\b( \w+){{0,3}} (for|to) me\b",
+    rf"\bhelp (me|us) (out )?with\b( \w+){{0,3}} ({_EN_MONEY}|bills?|the rent|a payment)",
     r"\b(transfer|wire|send|pay|deposit)( \w+){0,3} (to|into) (my|this|the|that|a|an|our) (account|number|wallet)\b",
     r"\b(pay|send|transfer|wire)( it| the money| them)? (right now|today|right away|immediately|urgently)\b",
 ])
@@ -117,6 +118,12 @@ _EN_SECRECY = _any([
     r"(family|mum|mom|dad|son|daughter|children|kids|brother|sister|anyone|anybody|them|carers?|caregivers?|nurse|doctor|your \w+)\b",
     r"\b(stays?|remains?|is|keep (it|this|that)) between (the two of us|us two|you and me|you and i|us|ourselves)\b",
     r"\b(nobody|no one|no-one) (else )?(needs to|has to|must|should) know\b",
+    r"\bkeep (this|it|that|these)( \w+)? from (the family|your \w+|ur \w+|them|everyone|anyone|the others)\b",
+    r"\bkeep (this|it|that) (quiet|hush[- ]hush|under wraps|to ourselves)\b",
+    r"\b(your|ur|yr) (\w+ )?(son|daughter|children|kids|family|mum|mom|dad|husband|wife|carers?|nurse|brother|sister) "
+    r"(doesn't|don't|does not|do not|needn't|need not|mustn't|must not|shouldn't) (need to |have to )?know\b",
+    r"\b(don't|do not|dont|never) (say|breathe) a word\b",
+    r"\b(don't|do not|dont|never|no need to) (mention|tell) (it|this|that|any of this|anything) to\b",
 ])
 _EN_PROMOTION = _any([
     r"\b(https?://|www\.)\S+",
@@ -154,6 +161,7 @@ _ZH_MONEY_REQUEST = _any([
     r"(去|到)银行.{0,6}(取|转|汇|打)",
     r"安全账户|(存款|积蓄|养老金|退休金|钱).{0,4}(转|汇|存|打)(到|进|入)",
     r"(钱|现金|银行卡|存折|卡)(交给|给|递给)(上门|快递|陌生|来的|那个|我的朋友|我朋友)",
+    r"(买|寄).{0,8}(寄过来|寄给我|送过来|给我寄)",
 ])
 _ZH_CREDENTIALS = _any([
     r"(密码|验证码|动态码|校验码|短信码|口令|支付码|付款码)",
@@ -168,6 +176,8 @@ _ZH_SECRECY = _any([
     r"(别|不要|不许|千万别|不能|不准)(告诉|跟|和|让|给).{0,8}(家里|家人|你妈|你爸|儿子|女儿|孩子|别人|任何人|他们|你哥|你姐|你弟|你妹|护工|医生|保姆)",
     r"(保密|我们的秘密|咱们的秘密|你知我知|这是秘密|替我保守秘密|不要说出去|别说出去|别声张)",
     r"(就|只有|只能)(咱俩|我们俩|咱们俩|你我|咱们|我们)知道",
+    r"(不用|不必|没必要)(跟|和|告诉|让).{0,6}(儿子|女儿|孩子|家里|家人|你妈|你爸|他们|别人)",
+    r"(儿子|女儿|孩子|家里人|家人|他们|别人).{0,3}(不需要|不用|没必要|不必)知道",
     r"(咱俩|我们俩|咱们俩)之间的(事|秘密)",
 ])
 _ZH_PROMOTION = _any([

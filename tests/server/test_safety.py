@@ -195,6 +195,10 @@ SCAMS_IN_DISGUISE = [
     "验-证-码发给我",
     "账号是一二三四五六七八九",
     "赶紧转账给我。",
+    # more ways to say "keep it from them", and to ask for a little help with money
+    "Keep this quiet from your son.", "Keep this from the family.", "Don't mention it to Anne.",
+    "Your son doesn't need to know.", "Don't say a word to your daughter.", "Don't tell ur son.",
+    "Could you help me out with a bit of cash?", "不用跟你儿子说。", "你儿子不需要知道。", "给我买点东西寄过来。",
 ]
 
 STILL_INNOCENT = [
@@ -207,6 +211,11 @@ STILL_INNOCENT = [
     "Don't tell anyone your password, not even me.",
     "一九五二年我们结婚了。",
     "我们有三个孩子。",
+    "Thank you! Oh, don't mention it.",
+    "Keep it from falling, dear.",
+    "Help me with the washing up.",
+    "I bought a hat and sent it to my sister.",
+    "我给你寄过一张明信片。",
 ]
 
 
