@@ -120,6 +120,13 @@ _MEDICAL = _any([
     r"\bmy chest (hurts|is hurting|feels|is tight)\b",
     r"\bchest( is| feels)? (so |very |really |all )?(tight|heavy|crushing)\b",
     r"\b(can't|cannot|can not) feel my (arm|arms|leg|legs|face|side|hand)\b",
+    r"\b(i've|i have|i just) had a (fall|bad fall|nasty fall)\b",
+    r"\b(slipped|fell)\b.{0,40}\b(i'm|i am) (stuck|on the floor|hurt)\b|\b(i'm|i am) (stuck )?on the floor\b",
+    r"\b(can't|cannot|can not) (lift|move) my (arm|leg|left|right)\b",
+    r"\b(took|taken|had) (my |the )?(pills|tablets|medicine|insulin)( \w+)? (twice|double|again) by mistake\b|\b(wrong|double) dose\b",
+    r"\b(can't|cannot|won't) stop (the )?bleeding\b",
+    r"\bhit my head\b",
+    r"\b(i )?need help[.!]*$",
     r"\bheart attack\b",
     r"\b(can't|cannot|can not) breathe?\b",
     r"\b(hard|difficult) to breathe\b",
@@ -136,7 +143,7 @@ _MEDICAL = _any([
     # Chinese
     r"摔倒", r"摔了一跤", r"跌倒", r"摔(在|到)地", r"起不来", r"站不起来", r"胸口(疼|痛|闷|好疼)", r"胸痛", r"心口(疼|痛)",
     r"喘不(上|过)气", r"呼吸困难", r"透不过气", r"心脏病", r"中风", r"脑梗", r"(我|在)流血", r"出了?很多血",
-    r"晕倒", r"(快|要)晕了", r"救护车", r"打?120", r"急救", r"救命", r"(快|帮我)叫医生",
+    r"晕倒", r"(快|要)晕了", r"头(好|很|特别)?晕", r"心脏(不舒服|难受|疼|痛)", r"我摔了(?!一)", r"吃错(了)?药", r"(撞|磕|摔)(到|破|伤)了?头", r"救护车", r"打?120", r"急救", r"救命", r"(快|帮我)叫医生",
 ])
 
 _STOP = _any([

@@ -242,9 +242,13 @@ INDIRECT_CRISIS = [
     "活着没意思", "不想拖累你们", "活够了", "我不如死了算了", "活着太累了", "我是个累赘", "我不想再给你们添麻烦了",
     "我走了你们就轻松了", "我真想一睡不醒", "死了算了", "我吃了一瓶安眠药", "我想去找你爷爷",
 ]
-MEDICAL = ["My chest is so tight", "I can't feel my arm.", "I think I'm dying.", "我胸口好疼", "我喘不上气"]
+MEDICAL = ["My chest is so tight", "I can't feel my arm.", "I think I'm dying.", "我胸口好疼", "我喘不上气",
+           "I've had a fall.", "I slipped in the bath and I'm stuck.", "I can't lift my arm.", "I took my pills twice by mistake.",
+           "I can't stop bleeding.", "I hit my head and there's blood.", "I'm on the floor.", "Help, I need help.",
+           "我头好晕", "我心脏不舒服", "我摔了", "我吃错药了"]
 NOT_A_CRISIS = ["I'm tired today.", "I fell asleep in my chair.", "The film was to die for.", "累死我了", "笑死我了",
-                "I'm dying to see the baby.", "I'd love to be with you at the seaside.", "Life is worth living with you in it."]
+                "I'm dying to see the baby.", "I'd love to be with you at the seaside.", "Life is worth living with you in it.",
+                "I need help with the crossword.", "我摔了一个碗"]
 
 
 @pytest.mark.parametrize("text", INDIRECT_CRISIS + MEDICAL)
