@@ -26,3 +26,4 @@ def _erase_local(state: AppState, household_id: str, persona_id: str) -> None:
     state.media.delete_for_persona(persona_id)
     # Rows that point at the persona without a foreign key.
     state.db.execute("DELETE FROM alerts WHERE persona_id = ?", (persona_id,))
+    state.db.execute("DELETE FROM jobs WHERE persona_id = ? AND household_id = ?", (persona_id, household_id))

@@ -2,6 +2,7 @@
 
 import io
 import json
+import time
 import zipfile
 
 import httpx
@@ -456,3 +457,42 @@ def test_a_test_in_quiet_hours_takes_no_turns_either(client):
     r = client.post("/v1/sessions", json={"persona_id": persona["id"], "test": True}, headers=tablet["headers"])
     assert r.status_code == 201 and r.json()["ended"] is True
     assert client.post(f"/v1/sessions/{r.json()['id']}/turns", json={"text": "hello"}, headers=tablet["headers"]).status_code == 409
+
+
+def test_erasing_a_persona_leaves_nothing_anywhere(client, data_dir):
+    import numpy as np
+
+    from tests.conftest import wav_bytes
+
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    pid = persona["id"]
+    keep = new_persona(client, hh)  # another persona of the same household stays whole
+    r = client.post(f"/v1/personas/{pid}/sources", files={"file": ("letter.txt", b"Dear Anne,\nThe garden is lovely.\nLove, Mum", "text/plain")},
+                    headers=hh["headers"])
+    assert r.status_code == 202
+    job_url = r.json()["job_url"]
+    for _ in range(100):
+        if client.get(job_url, headers=hh["headers"]).json()["state"] not in ("queued", "running"):
+            break
+        time.sleep(0.1)
+    tone = wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 220 * 3, 16000 * 3)))
+    assert client.post(f"/v1/personas/{pid}/voice-samples", content=tone, headers={**hh["headers"], "content-type": "audio/wav"}).status_code == 201
+    tablet = pair(client, hh)
+    s = session(client, tablet["headers"], pid)
+    talk(client, tablet["headers"], s["id"], "I don't want to wake up tomorrow")  # an alert about this persona
+    talk(client, tablet["headers"], s["id"], "My grandson was born yesterday")  # a fact
+    assert client.delete(f"/v1/personas/{pid}", headers=hh["headers"]).status_code == 204
+
+    db = client.app.state.keepsake.db
+    tables = [row[0] for row in db.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    for table in tables:
+        if table == "audit_log":
+            continue  # who erased what, and when, is kept on purpose
+        for row in db.all(f"SELECT * FROM {table}"):
+            assert pid not in " ".join(str(v) for v in tuple(row)), f"{table} still mentions the erased persona"
+    assert db.one("SELECT COUNT(*) FROM turns")[0] == 0
+    kept = {"keepsake.db", "keepsake.db-wal", "keepsake.db-shm", "secret.key"}
+    files = [p for p in data_dir.rglob("*") if p.is_file() and p.name not in kept]
+    assert all(db.one("SELECT 1 FROM media WHERE ? LIKE '%' || id || '%'", (p.name,)) for p in files), f"files no row owns: {files}"
+    assert client.get(f"/v1/personas/{keep['id']}/memories", headers=hh["headers"]).json()
