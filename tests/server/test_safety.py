@@ -262,7 +262,7 @@ def test_figures_of_speech_are_not_a_crisis(text: str) -> None:
 
 
 # Speech recognition often writes Mandarin in Traditional characters; a model may answer in them.
-@pytest.mark.parametrize("text", ["活著沒意思", "我想自殺", "我不想拖累你們", "喘不過氣", "快叫救護車"])
+@pytest.mark.parametrize("text", ["活著沒意思", "我想自殺", "我不想拖累你們", "喘不過氣", "快叫救護車", "I want to d\u200bie"])
 def test_crisis_in_traditional_characters_is_heard(text: str) -> None:
     assert check_incoming(text) is not None
 
