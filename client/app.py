@@ -31,7 +31,7 @@ ASSETS = HERE / "assets"
 PLACEHOLDER_PORTRAIT = str(ASSETS / "placeholder-portrait.png")
 DEFAULT_MOUTH = [0.5, 0.62, 0.17]  # a centred face, mouth a little below the middle
 # one .kv file per screen in client/kv/ (the caregiver area's screens come after "caregiver")
-SCREENS = ("talk", "pin", "caregiver", "studio")
+SCREENS = ("talk", "pin", "caregiver", "studio", "memories", "alerts")
 
 
 class KeepsakeApp(App):
@@ -152,6 +152,10 @@ class KeepsakeApp(App):
         from client.uix import studio  # the persona studio: who they were, consent, portrait, voice
 
         root.add_widget(studio.StudioScreen(name="studio"))
+        from client.uix import alerts, memories  # the caregiver's memories and alerts (memories.kv holds rules alerts.kv uses)
+
+        root.add_widget(memories.MemoriesScreen(name="memories"))
+        root.add_widget(alerts.AlertsScreen(name="alerts"))
         root.bind(current=lambda _sm, name: testhooks.emit("screen", name=name))
         return root
 

@@ -166,7 +166,9 @@ class CaregiverScreen(AreaScreen):
             button = Factory.SoftButton(text=app.t(key), font_size=dp(20) * app.ui_scale)
             button.bind(on_press=action)
             top.add_widget(button)
+            self.ids[f"studio_{key}"] = button  # named, so the UI tests can find it
         box.add_widget(top)
+        self._count_alerts(self.ids["studio_alerts"])
         for persona in personas:
             row = Factory.BoxLayout(size_hint_y=None, height=height, spacing=dp(8))
             name = persona.display_name if persona.consent else app.t("needs_consent", persona=persona.display_name)
@@ -175,8 +177,23 @@ class CaregiverScreen(AreaScreen):
                 button = Factory.SoftButton(text=app.t(key), size_hint_x=0.25, font_size=dp(20) * app.ui_scale)
                 button.bind(on_press=lambda _b, s=screen, pid=persona.id: app.open_screen(s, persona_id=pid))
                 row.add_widget(button)
+                self.ids[f"studio_{key}_{persona.id}"] = button
             box.add_widget(row)
         testhooks.emit("studio_personas", count=len(personas))
+
+    def _count_alerts(self, button) -> None:
+        """"Alerts (3)" on the button: one small request, off the UI thread."""
+        app = App.get_running_app()
+        client = app.caregiver
+        if client is None:
+            return
+
+        def got(alerts) -> None:
+            if alerts and app.caregiver is client:
+                button.text = app.t("alerts_count", count=len(alerts))
+            testhooks.emit("alerts_counted", count=len(alerts))
+
+        background(client.alerts, on_result=got, name="alerts-count")
 
     # ------------------------------------------------------------------ test and history
     def play_test(self) -> None:

@@ -337,3 +337,57 @@ class BusyProxy:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+# --- the caregiver's family account on the tablet (memories, facts, alerts) ------------------------
+
+
+def sign_in_on_tablet(app: AppProcess, data_dir: Path) -> None:
+    """In the open caregiver area: type the demo caregiver's email and password, sign in, wait for the personas."""
+    email, password = caregiver_credentials(data_dir)
+    type_into(app, "email_field", email)
+    type_into(app, "password_field", password)
+    scroll_into_view(app, "sign_in_button")
+    app.tap("sign_in_button")
+    app.wait_for("caregiver_signed_in", timeout=30)
+    app.wait_for("studio_personas", timeout=30)
+    time.sleep(0.5)  # the new buttons are laid out a frame later
+
+
+def replace_text(app: AppProcess, widget_id: str, text: str) -> None:
+    """Tap a text field, select everything in it and type ``text`` over it (through X, like a keyboard)."""
+    app.tap(widget_id)
+    time.sleep(0.4)
+    xdotool("key", "ctrl+a")
+    time.sleep(0.2)
+    xdotool("type", "--delay", "30", text)
+
+
+def persona_named(server_url: str, data_dir: Path, display_name: str) -> dict:
+    """The household's persona called ``display_name``, as the caregiver's API gives it."""
+    with caregiver_client(server_url, data_dir) as http:
+        found = [p for p in http.get("/v1/personas").json() if p["display_name"] == display_name]
+    assert found, f"no persona called {display_name}"
+    return found[0]
+
+
+def tell_persona(server_url: str, data_dir: Path, persona_id: str, *sentences: str) -> list[list[dict]]:
+    """Pair a second tablet and say each sentence to the persona in one text turn, as the tablet's client does.
+
+    Returns each turn's events (as dicts); the turns are read to the end, so whatever the server keeps
+    (facts, alerts) is kept when this returns.
+    """
+    from client.api import KeepsakeClient
+
+    code = new_pairing_code(server_url, data_dir)
+    tablet = KeepsakeClient(server_url)
+    try:
+        tablet.set_token(tablet.pair(code, name="Test tablet").device_token)
+        session = tablet.start_session(persona_id)
+        answers = []
+        for sentence in sentences:
+            with tablet.turn(session.id, text=sentence) as events:
+                answers.append([event.model_dump() for event in events])
+        return answers
+    finally:
+        tablet.close()

@@ -129,3 +129,13 @@ def test_a_long_memory_is_cut_at_a_word_in_the_list():
     cut = preview(text, 50)
     assert cut.endswith(" …") and len(cut) <= 52 and "wor …" not in cut
     assert preview("short", 50) == "short"
+
+
+def test_a_search_shows_the_part_of_a_long_memory_with_the_words():
+    from client.uix.memory_rows import preview
+
+    text = "The harbour wall and the boats. " * 30 + "Father took me up the lighthouse at Hook Head. " + "The gulls. " * 30
+    shown = preview(text, 200, around="Lighthouse")
+    assert shown.startswith("… ") and "lighthouse at Hook Head" in shown and len(shown) <= 204
+    assert preview(text, 200, around="harbour").startswith("The harbour wall")  # already in the start
+    assert preview(text, 200, around="not there").startswith("The harbour wall")

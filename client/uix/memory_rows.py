@@ -1,0 +1,116 @@
+"""One memory, one fact, one alert: the rows the caregiver's lists are made of (their look is in the screens' kv).
+
+A row shows one item and changes its own mode ("view", "edit", "confirm") so that editing and
+the delete question happen in place, next to the words they are about, without a pop-up. The
+screen owns the network: a row only asks it (``screen.save_row``, ``screen.hide_row``,
+``screen.delete_row``).
+"""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, DictProperty, ObjectProperty, OptionProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.filechooser import FileChooserListView
+
+from client import testhooks
+from client.caregiver_words import alert_kind_words, alert_message, is_urgent, origin_line, when
+
+PREVIEW_CHARS = 420  # a long memoir passage is cut in the list; Edit shows all of it
+
+
+def preview(text: str, limit: int = PREVIEW_CHARS, around: str = "") -> str:
+    """The start of a long memory, or, when the caregiver searched, the part with the words they looked for."""
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return text
+    found = text.lower().find(around.strip().lower()) if around.strip() else -1
+    if found > limit - len(around) - 40:  # the words are past the cut: start a little before them
+        start = text.rfind(" ", 0, max(0, found - 120)) + 1
+        rest = text[start:]
+        cut = rest if len(rest) <= limit else rest[:limit].rsplit(" ", 1)[0].rstrip(" ,.;") + " …"
+        return "… " + cut
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,.;") + " …"
+
+
+class ItemRow(BoxLayout):
+    """A memory or a fact, with Edit, Hide and Delete."""
+
+    item = DictProperty({})
+    screen = ObjectProperty(None)
+    kind = StringProperty("memory")  # memory or fact
+    mode = OptionProperty("view", options=["view", "edit", "confirm", "busy"])
+    hidden = BooleanProperty(False)
+    heading = StringProperty("")
+    detail = StringProperty("")  # where it came from, or when it was told
+    body = StringProperty("")
+    message = StringProperty("")
+
+    def on_mode(self, _row, mode: str) -> None:
+        testhooks.emit("row_mode", row=self.kind, id=self.item.get("id"), mode=mode)
+
+    def show(self, item: dict, language: str, name: str, query: str = "") -> None:
+        self.item = item
+        self.hidden = bool(item.get("hidden"))
+        self.body = preview(item.get("text", ""), around=query)
+        if self.kind == "memory":
+            self.heading = item.get("title") or App.get_running_app().t("untitled")
+            self.detail = origin_line(item, language, name)
+        else:
+            self.heading = ""
+            self.detail = App.get_running_app().t("told_on", when=when(item.get("created_at"), language))
+        self.mode = "view"
+
+    def start_edit(self) -> None:
+        self.ids.editor.text = self.item.get("text", "")
+        if self.kind == "memory":
+            self.ids.title_editor.text = self.item.get("title") or ""
+        self.message = ""
+        self.mode = "edit"
+        # the row grew: bring all of it (the words and Save) into the list's view once it is laid out
+        Clock.schedule_once(lambda _dt: self.screen.show_row(self), 0.15)
+
+    def save(self) -> None:
+        fields = {"text": self.ids.editor.text.strip()}
+        if self.kind == "memory":
+            fields["title"] = self.ids.title_editor.text.strip()
+        self.mode = "busy"
+        self.screen.save_row(self, fields)
+
+    def toggle_hidden(self) -> None:
+        self.mode = "busy"
+        self.screen.save_row(self, {"hidden": not self.hidden})
+
+    def ask_delete(self) -> None:
+        self.mode = "confirm"
+        Clock.schedule_once(lambda _dt: self.screen.show_row(self), 0.15)
+
+    def delete(self) -> None:
+        self.mode = "busy"
+        self.screen.delete_row(self)
+
+
+class AlertRow(BoxLayout):
+    """One alert: what kind in plain words, when and with whom, and the words that were said."""
+
+    urgent = BooleanProperty(False)
+    heading = StringProperty("")
+    detail = StringProperty("")
+    body = StringProperty("")
+
+    def show(self, alert: dict, language: str, persona_names: dict[str, str]) -> None:
+        app = App.get_running_app()
+        self.urgent = is_urgent(alert)
+        self.heading = alert_kind_words(alert.get("kind", ""), language)
+        stamp = when(alert.get("created_at"), language)
+        persona = persona_names.get(alert.get("persona_id") or "")
+        self.detail = app.t("alert_with", when=stamp, persona=persona) if persona else stamp
+        message = alert_message(alert)
+        self.body = app.t("alert_said", message=message) if message else ""
+
+
+class BigFileChooser(FileChooserListView):
+    """Kivy's file list with entries a finger can hit and eyes can read (see MemFileEntry in memories.kv)."""
+
+    _ENTRY_TEMPLATE = "MemFileEntry"
