@@ -1,4 +1,5 @@
 from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
 
 from shared.api import DeviceCreate, DeviceCreated, DeviceOut, DeviceSelf, DeviceSettings, PairingCodeOut
 from server.deps import CaregiverDep, DbDep, DeviceDep, EditorDep, StateDep, client_address
@@ -60,8 +61,15 @@ def unpair_this_device(device: DeviceDep, db: DbDep) -> Response:
 
 @router.patch("/v1/devices/{device_id}", response_model=DeviceOut)
 def set_device_limits(device_id: str, body: DeviceSettings, editor: EditorDep, db: DbDep) -> DeviceOut:
-    """Daily minutes and quiet hours for one tablet."""
-    updated = accounts.update_device(db, editor.household_id, device_id, body)
+    """Daily minutes and quiet hours for one tablet. Only the fields sent change (null clears one)."""
+    device = accounts.get_device(db, editor.household_id, device_id)
+    if device is None:
+        raise not_found("Device")
+    try:
+        merged = DeviceSettings.model_validate(device.settings.model_dump() | body.model_dump(exclude_unset=True))
+    except ValidationError as err:
+        raise ApiError(422, "invalid_request", str(err.errors()[0]["msg"])) from None
+    updated = accounts.update_device(db, editor.household_id, device_id, merged)
     if updated is None:
         raise not_found("Device")
     audit.record(db, editor, "update_device_limits", device_id)

@@ -299,7 +299,7 @@ def test_a_closed_session_takes_no_words_once_the_limit_is_over(client):
     # Only its own tablet may speak into it, and only while the limit lasts.
     r = client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "help"}, headers=hh["headers"])
     assert r.status_code == 409 and r.json()["error"]["code"] == "session_ended"
-    client.patch(f"/v1/devices/{tablet['id']}", json={}, headers=hh["headers"])  # morning
+    client.patch(f"/v1/devices/{tablet['id']}", json={"quiet_hours_start": None, "quiet_hours_end": None}, headers=hh["headers"])  # morning
     r = client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Good morning"}, headers=tablet["headers"])
     assert r.status_code == 409 and r.json()["error"]["code"] == "session_ended"  # a new session takes them
     # A conversation that ended with a goodbye stays ended whatever the hour.
@@ -496,3 +496,16 @@ def test_erasing_a_persona_leaves_nothing_anywhere(client, data_dir):
     files = [p for p in data_dir.rglob("*") if p.is_file() and p.name not in kept]
     assert all(db.one("SELECT 1 FROM media WHERE ? LIKE '%' || id || '%'", (p.name,)) for p in files), f"files no row owns: {files}"
     assert client.get(f"/v1/personas/{keep['id']}/memories", headers=hh["headers"]).json()
+
+
+def test_changing_one_limit_keeps_the_others(client):
+    hh = new_household(client)
+    tablet = pair(client, hh)
+    url = f"/v1/devices/{tablet['id']}"
+    client.patch(url, json={"quiet_hours_start": "21:00", "quiet_hours_end": "07:00", "timezone": "Europe/London"}, headers=hh["headers"])
+    settings = client.patch(url, json={"daily_minutes": 45}, headers=hh["headers"]).json()["settings"]
+    assert settings == {"daily_minutes": 45, "quiet_hours_start": "21:00", "quiet_hours_end": "07:00", "timezone": "Europe/London"}
+    assert client.patch(url, json={"timezone": "Mars/Olympus"}, headers=hh["headers"]).status_code == 422
+    assert client.get("/v1/devices", headers=hh["headers"]).json()[0]["settings"]["timezone"] == "Europe/London"
+    cleared = client.patch(url, json={"daily_minutes": None}, headers=hh["headers"]).json()["settings"]
+    assert cleared["daily_minutes"] is None and cleared["quiet_hours_start"] == "21:00"
