@@ -216,6 +216,7 @@ def test_media_urls_need_their_signature_and_expire(client):
     assert client.get(expired).status_code == 404  # a true signature, but too late
     other = new_household(client, "other@example.com")
     assert client.get(path, headers=other["headers"]).status_code == 404
+    assert client.get(url, headers=other["headers"]).status_code == 404  # a leaked signed URL is still not theirs
     served = client.get(path, headers=hh["headers"])
     assert served.status_code == 200
     assert served.headers["x-content-type-options"] == "nosniff" and "sandbox" in served.headers["content-security-policy"]
