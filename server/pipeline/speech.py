@@ -40,11 +40,8 @@ class Speaker:
                 mouth = MouthTrack(fps=face.mouth.fps, values=face.mouth.values)
             except ServiceError:
                 mouth = MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
-            wav = await asyncio.to_thread(encode_wav, audio, comment=AI_COMMENT.format(name=self.persona_name))
-            media = await asyncio.to_thread(state.media.put, self.household_id, wav, "audio/wav", "speech", self.persona_id)
-            media_id, duration_ms = media.id, round(audio.duration_s * 1000)
-            if not audio.stand_in:
-                speech_cache.keep(state.db, cache_key, self.persona_id, media_id, duration_ms, mouth)
+            media_id = await asyncio.to_thread(self._store, audio, cache_key, mouth)
+            duration_ms = round(audio.duration_s * 1000)
         return SentenceEvent(
             index=index,
             text=text,
@@ -53,6 +50,15 @@ class Speaker:
             duration_ms=duration_ms,
             mouth=mouth,
         )
+
+    def _store(self, audio: Audio, cache_key: str, mouth: MouthTrack) -> str:
+        """Write the sentence's marked WAV and remember it (one trip to a worker thread for all of it)."""
+        state = self.state
+        wav = encode_wav(audio, comment=AI_COMMENT.format(name=self.persona_name))
+        media = state.media.put(self.household_id, wav, "audio/wav", "speech", self.persona_id)
+        if not audio.stand_in:
+            speech_cache.keep(state.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth)
+        return media.id
 
     async def play_recording(self, index: int, recording: Recording) -> SentenceEvent:
         """The person's own recording of these words; synthesized instead if it cannot be played."""

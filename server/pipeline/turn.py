@@ -8,7 +8,6 @@ n+1 is synthesized while sentence n is on its way to the tablet.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -61,7 +60,8 @@ class TurnRecord:
 
 
 def _line(event) -> bytes:
-    return (json.dumps(event.model_dump(mode="json", exclude_none=True), ensure_ascii=False) + "\n").encode()
+    # pydantic-core writes the JSON itself: no dict of the event, no second pass through json.
+    return (event.model_dump_json(exclude_none=True) + "\n").encode()
 
 
 class TurnPipeline:
