@@ -22,6 +22,9 @@ from client.audio import MIC_RATE
 # Nothing recorded for this long: the recording was dropped without a word (a crash
 # in the UI); end the request instead of holding a connection open for ever.
 IDLE_TIMEOUT_S = 30.0
+# Microphones deliver 10-30 ms at a time; sending each as its own HTTP chunk would cost the
+# server a wake-up per chunk. A tenth of a second a chunk keeps the stream live and cheap.
+MIN_CHUNK_S = 0.1
 _END = object()
 
 
@@ -38,9 +41,10 @@ def streaming_wav_header(rate: int = MIC_RATE) -> bytes:
 class LiveUpload:
     """A chunked request body fed from another thread. ``finish`` ends it; ``abort`` makes it fail."""
 
-    def __init__(self, rate: int = MIC_RATE, idle_timeout_s: float = IDLE_TIMEOUT_S) -> None:
+    def __init__(self, rate: int = MIC_RATE, idle_timeout_s: float = IDLE_TIMEOUT_S, min_chunk_s: float = MIN_CHUNK_S) -> None:
         self.rate = rate
         self.idle_timeout_s = idle_timeout_s
+        self.min_chunk_bytes = 2 * int(rate * min_chunk_s)
         self._queue: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self._closed = False
@@ -68,24 +72,25 @@ class LiveUpload:
             self._queue.put(last)
 
     def chunks(self) -> Iterator[bytes]:
-        """The body: the header at once (the request starts now), then PCM as it comes, in bursts."""
+        """The body: the header at once (the request starts now), then PCM as it comes, at least
+        ``min_chunk_s`` a chunk; the end sends what is left at once."""
         yield streaming_wav_header(self.rate)
+        buffered: list[bytes] = []
+        size = 0
         while True:
             try:
                 item = self._queue.get(timeout=self.idle_timeout_s)
             except queue.Empty:
                 raise UploadAborted("no audio came for a long time") from None
-            pieces = [item]
-            while isinstance(pieces[-1], bytes):  # whatever else is waiting goes in the same chunk
-                try:
-                    pieces.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            data = b"".join(p for p in pieces if isinstance(p, bytes))
-            if data:
-                yield data
-            last = pieces[-1]
-            if last is _END:
+            if isinstance(item, bytes):
+                buffered.append(item)
+                size += len(item)
+                if size < self.min_chunk_bytes:
+                    continue
+            if buffered:
+                yield b"".join(buffered)
+                buffered, size = [], 0
+            if item is _END:
                 return
-            if isinstance(last, BaseException):
-                raise last
+            if isinstance(item, BaseException):
+                raise item

@@ -44,9 +44,11 @@ def test_the_body_starts_at_once_with_a_header_then_the_samples_as_recorded():
     upload = LiveUpload()
     chunks = upload.chunks()
     assert next(chunks) == streaming_wav_header()  # before anything is recorded: the request can start now
-    feed_later(upload, pcm)
+    feed_later(upload, pcm, pieces=50)  # 10 ms at a time, as a microphone delivers
     rest = list(chunks)
-    assert b"".join(rest) == pcm and len(rest) >= 2  # the samples went up in several pieces, in order
+    assert b"".join(rest) == pcm  # every sample, in order
+    assert [len(c) for c in rest[:-1]] and all(len(c) >= upload.min_chunk_bytes for c in rest[:-1])  # 0.1 s or more a chunk
+    assert 3 <= len(rest) <= 6
     assert upload.bytes_fed == len(pcm)
     upload.feed(b"\0\0")  # after the end nothing more is taken
     assert upload.bytes_fed == len(pcm)
