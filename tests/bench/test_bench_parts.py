@@ -59,3 +59,42 @@ def test_summary_percentiles():
     s = summary(list(range(1, 101)) + [None])
     assert s["n"] == 100 and s["p50"] == 50.5 and s["max"] == 100
     assert summary([])["p50"] is None
+
+
+def test_the_vad_ended_upload_stops_when_the_tablets_detector_would():
+    from client.vad import VadConfig
+    from server.bench.embedded import LEAD_IN_S, vad_ended_upload
+    from server.bench.speech import SHORT_QUESTION, speak
+
+    speech = speak(SHORT_QUESTION)
+    pcm, waited_s = vad_ended_upload(speech)
+    hang = VadConfig().end_silence_s
+    assert hang - 0.1 <= waited_s <= hang + 0.1  # the quiet the tablet waits for, and no more
+    assert len(pcm) / 2 / 16000 == pytest.approx(LEAD_IN_S + speech.size / 16000 + waited_s, abs=0.001)
+
+
+def _embedded(vad_p50: float, tap_p50: float) -> dict:
+    def ending(p50: float) -> dict:
+        s = summary([p50])
+        return {"turns": 1, "errors": 0, "ttfa_ms": s, "server_asr_ms": s, "server_first_text_ms": s, "server_first_audio_ms": s, "notices": []}
+
+    return {"question": "q", "clip_s": 5.0, "vad_waited_ms": 1000, "endings": {"vad": ending(vad_p50), "tap": ending(tap_p50)}, "other_cpu_percent": 0}
+
+
+def test_the_embedded_target_needs_both_ways_of_ending_the_upload():
+    from server.bench.report import markdown, targets
+
+    report = {"pipelines": {}, "machine": {"cpus": 2, "python": "3", "platform": "x"}, "embedded": _embedded(40.0, 900.0)}
+    row = next(t for t in targets(report) if t["target"].startswith("embedded"))
+    assert row["met"] is False and "tap" in row["why"] and "vad" not in row["why"]
+    report["embedded"] = _embedded(40.0, 300.0)
+    row = next(t for t in targets(report) if t["target"].startswith("embedded"))
+    assert row["met"] is True and row["why"] == ""
+    assert all(t["met"] is None for t in targets(report) if not t["target"].startswith("embedded"))  # nothing else was run
+    page = markdown({**report, "started_at": "now", "duration_s": 60, "profile": _profile(), "clip_s": 2.0, "floor_ms": 1.0,
+                     "naive_floor_ms": 2.0, "think_s": 1.0, "endpointing": None}, "p.png")
+    assert "1000 ms after the last word" in page and "| time to first audio (tablet) | tap | 300 ms |" in page
+
+
+def _profile() -> dict:
+    return Profile().as_dict()
