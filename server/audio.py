@@ -102,6 +102,23 @@ def _parse_pcm_wav(data: bytes) -> Audio | None:
     return None
 
 
+def seal_streamed_wav(data: bytes) -> bytes:
+    """A WAV streamed before its length was known (sizes 0 or 0xFFFFFFFF), with its real sizes
+    written in, so that any player reads the kept recording; anything else comes back as it is."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return data
+    for chunk_id, offset, size in _riff_chunks(data):
+        if chunk_id == b"data":
+            if size not in (0, 0xFFFFFFFF) and offset + size <= len(data):
+                return data
+            payload = len(data) - offset
+            head = bytearray(data[:offset])
+            struct.pack_into("<I", head, 4, min(len(data) - 8, 0xFFFFFFFF))
+            struct.pack_into("<I", head, offset - 4, min(payload, 0xFFFFFFFF))
+            return bytes(head) + data[offset:]
+    return data
+
+
 def _pcm_to_audio(payload: bytes, fmt: tuple[int, ...]) -> Audio | None:
     format_code, channels, rate, _byte_rate, _block_align, bits = fmt
     if channels < 1 or rate < 1:

@@ -125,6 +125,19 @@ def test_streamed_wav_with_unknown_length_is_read_to_the_end():
         assert len(audio.samples) == len(samples)
 
 
+def test_a_streamed_wav_is_kept_with_its_real_sizes():
+    from server.audio import seal_streamed_wav
+
+    pcm = (tone(seconds=0.5) * 32767).astype("<i2").tobytes()
+    for size in (0, 0xFFFFFFFF):
+        sealed = seal_streamed_wav(raw_wav(pcm, fmt_code=1, channels=1, rate=16000, bits=16, data_size=size))
+        with wave.open(io.BytesIO(sealed), "rb") as w:  # a strict reader: trusts the sizes
+            assert w.getnframes() == len(pcm) // 2 and w.readframes(w.getnframes()) == pcm
+        assert struct.unpack_from("<I", sealed, 4)[0] == len(sealed) - 8
+        assert seal_streamed_wav(sealed) == sealed  # a whole file stays as it is
+    assert seal_streamed_wav(b"OggS not a wav") == b"OggS not a wav"
+
+
 def test_empty_wav_is_empty_audio_not_an_error():
     audio = decode_audio(encode_wav(Audio(np.zeros(0, np.float32), 16000)))
     assert audio.samples.size == 0

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from shared.api import Persona, PlaybackReport, TextTurn
-from server.audio import AudioDecodeError, AudioTooLong, decode_audio
+from server.audio import AudioDecodeError, AudioTooLong, decode_audio, seal_streamed_wav
 from server.deps import PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.pipeline.early_asr import EarlyTranscriber
@@ -141,7 +141,9 @@ async def _start_turn(
         if audio.duration_s > state.settings.max_audio_s:
             raise too_long
         # The relative's own recording is kept before any generation service sees it.
-        stored = await asyncio.to_thread(state.media.put, principal.household_id, body, mime, "relative_speech", persona.id)
+        # A tablet that streamed it did not know the length yet: the kept file says it.
+        kept = seal_streamed_wav(body) if mime in WAV_TYPES else body
+        stored = await asyncio.to_thread(state.media.put, principal.household_id, kept, mime, "relative_speech", persona.id)
         audio_media_id = stored.id
 
     device = accounts.get_device(db, principal.household_id, principal.subject_id) if principal.kind == "device" else None
