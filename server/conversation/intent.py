@@ -310,6 +310,21 @@ def crisis_kind(text: str) -> CrisisKind | None:
     return None
 
 
+# A plain "no" to the first-time question ("Would you like to talk with me for a while?").
+_DECLINE = _any([
+    r"^(oh,? |well,? |um,? |ah,? )?(no|nope|nah|not now|not today|not really|not right now|not at the moment|"
+    r"i'd rather not|i would rather not|i don't think so|no,? i don't|no,? i don't want to|no,? not now)"
+    r"(,? (thank you|thanks|dear|love|sweetheart))?[.!]*$",
+    r"^(no,? )?(thank you|thanks),? (but )?no[.!]*$",
+    r"^(不想|不要|不用|不用了|不了|算了|现在不想|不聊了|我不想)(，|,)?(谢谢|谢谢你)?[。！!]*$",
+])
+
+
+def declines(text: str) -> bool:
+    """True for a plain refusal; only meaningful as the answer to "would you like to talk with me?"."""
+    return bool(_DECLINE.search(normalise(text)))
+
+
 def classify(text: str) -> Intent:
     """The intent of one thing the relative said (English or Simplified Chinese)."""
     said = normalise(text)

@@ -17,7 +17,7 @@ from shared.api import DeviceSettings, DoneEvent, NoticeEvent, Persona, Sentence
 from server.alerts import raise_alert
 from server.audio import is_silent
 from server.conversation import safety
-from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, extract_news
+from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, declines, extract_news
 from server.conversation.story import touches_boundary
 from server.pipeline.early_asr import EarlyTranscriber
 from server.pipeline.limits import limit_reached
@@ -174,6 +174,8 @@ class TurnPipeline:
     async def _answer(self, text: str) -> AsyncIterator[bytes]:
         db, turn, persona = self.state.db, self.turn, self.persona
         intent = classify(text)
+        if intent is not Intent.CRISIS and turn.device_id and declines(text) and sessions.answers_first_ask(db, turn.device_id, persona.id):
+            intent = Intent.STOP  # "No, thank you" to "would you like to talk with me?" is their say too
         # Limits never silence a crisis, nor the relative's own "stop": those always reach the caregivers.
         limit = limit_reached(db, turn.device_id, turn.device_settings)
         if limit is not None and intent not in (Intent.CRISIS, Intent.STOP):

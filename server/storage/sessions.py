@@ -50,6 +50,16 @@ def device_has_talked(db: Database, device_id: str, persona_id: str) -> bool:
     ) is not None
 
 
+def answers_first_ask(db: Database, device_id: str, persona_id: str) -> bool:
+    """Is the turn just stored this tablet's very first with this persona, the answer to the
+    greeting's "would you like to talk with me?" (see device_has_talked)."""
+    row = db.one(
+        "SELECT COUNT(*) FROM sessions s JOIN turns t ON t.session_id = s.id WHERE s.device_id = ? AND s.persona_id = ?",
+        (device_id, persona_id),
+    )
+    return row[0] == 1
+
+
 def start_turn(db: Database, household_id: str, session_id: str, *, text: str | None, audio_media_id: str | None) -> str:
     """Record what the relative said before any generation service is asked about it."""
     turn_id = new_id("turn")

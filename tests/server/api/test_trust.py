@@ -509,3 +509,29 @@ def test_changing_one_limit_keeps_the_others(client):
     assert client.get("/v1/devices", headers=hh["headers"]).json()[0]["settings"]["timezone"] == "Europe/London"
     cleared = client.patch(url, json={"daily_minutes": None}, headers=hh["headers"]).json()["settings"]
     assert cleared["daily_minutes"] is None and cleared["quiet_hours_start"] == "21:00"
+
+
+def test_no_thank_you_to_the_first_time_question_is_the_relatives_say(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    s = session(client, tablet["headers"], persona["id"])
+    assert "talk with me" in s["greeting"]["text"]
+    evs = talk(client, tablet["headers"], s["id"], "No, thank you.")
+    assert any(e.get("code") == "relative_declined" for e in evs) and evs[-1]["ended"] is True
+    assert client.get("/v1/devices/me", headers=tablet["headers"]).json()["declined"] is True
+    # Later, once they have talked, a plain "no" is just a "no".
+    s = session(client, tablet["headers"], persona["id"])
+    assert "talk with me" not in s["greeting"]["text"]
+    talk(client, tablet["headers"], s["id"], "Tell me about the seaside")
+    evs = talk(client, tablet["headers"], s["id"], "No.")
+    assert not any(e.get("code") == "relative_declined" for e in evs) and evs[-1]["ended"] is False
+
+
+def test_yes_to_the_first_time_question_goes_on(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    s = session(client, tablet["headers"], persona["id"])
+    evs = talk(client, tablet["headers"], s["id"], "Yes please, I'd like that.")
+    assert evs[-1]["ended"] is False and client.get("/v1/devices/me", headers=tablet["headers"]).json()["declined"] is False
