@@ -326,3 +326,45 @@ def test_numbers_too_large_for_the_database_are_a_clear_4xx(client):
         r = client.get(f"/v1/personas/{persona['id']}/memories/search?{query}", headers=hh["headers"])
         assert_error(r, 422)
     assert client.get(f"/v1/media/med_x?exp={'9' * 40}&sig=ab").status_code == 404
+
+
+class StallingStream(httpx.AsyncByteStream):
+    """One whole sentence, half of the next, then nothing: the upstream hangs mid-answer."""
+
+    async def __aiter__(self):
+        for piece in ("Oh, the roses were lovely that year. ", "And then we wal"):
+            yield f"data: {json.dumps({'choices': [{'delta': {'content': piece}}]})}\n\n".encode()
+        await asyncio.sleep(3600)
+
+
+def generative_client(data_dir, llm_answer):
+    fake = FakeUpstream()
+
+    async def upstream(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/chat/completions"):
+            return await llm_answer(request)
+        return await fake(request)
+
+    remote = StageSettings(provider="openai", base_url=FAKE, model="m", api_key="k", timeout_s=1, retries=0)
+    settings = Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, llm=remote)
+    return TestClient(create_app(settings, http_transport=httpx.MockTransport(upstream)))
+
+
+def test_a_model_that_hangs_mid_answer_still_ends_in_spoken_words(data_dir):
+    async def stalls(request):
+        return httpx.Response(200, stream=StallingStream(), headers={"content-type": "text/event-stream"})
+
+    with generative_client(data_dir, stalls) as client:
+        hh = new_household(client)
+        persona = new_persona(client, hh, consent=False)
+        client.post(f"/v1/personas/{persona['id']}/consent", json={**CONSENT, "scope": "generated"}, headers=hh["headers"])
+        client.patch(f"/v1/personas/{persona['id']}", json={"mode": "generative"}, headers=hh["headers"])
+        s = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+        started = time.monotonic()
+        evs = events(client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Tell me about the garden"}, headers=hh["headers"]))
+        assert time.monotonic() - started < 10
+        spoken = [e["text"] for e in evs if e["type"] == "sentence"]
+        assert spoken == ["Oh, the roses were lovely that year."]  # the half sentence is dropped, not spoken
+        assert any(e["type"] == "notice" for e in evs) and evs[-1]["type"] == "done"
+        history = client.get(f"/v1/sessions/{s['id']}/history", headers=hh["headers"]).json()["items"]
+        assert history[0]["text"] == "Tell me about the garden"
