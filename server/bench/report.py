@@ -305,6 +305,10 @@ def markdown(report: dict, plot_name: str) -> str:
             " words during that quiet (`server/pipeline/early_asr.py`);",
             "- **a tap** at the last word: only the words go up, and all of the recognition comes after the upload.",
             "",
+            "faster-whisper decodes on a window as long as the clip rather than Whisper's 30 s (`server/services/whisper_short.py`;"
+            " text it cannot vouch for goes through the ordinary 30 s decoding), and story mode's sentences come from the speech"
+            " cache, so sentence 1's audio is only synthesized when a phrase has never been said before.",
+            "",
             "| | upload ended by | p50 | p95 | max |",
             "|---|---|---:|---:|---:|",
         ]
