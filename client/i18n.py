@@ -349,6 +349,8 @@ _STUDIO_STRINGS: dict[str, dict[str, str]] = {
     "verdict_no_sound": {"en": "There is no sound in this recording.", "zh": "这段录音没有声音。"},
     "picker_photo": {"en": "Choose a photo", "zh": "选择照片"},
     "picker_audio": {"en": "Choose a recording", "zh": "选择录音文件"},
+    "picker_use_photo": {"en": "Use this photo", "zh": "用这张照片"},
+    "picker_other_photo": {"en": "Choose another", "zh": "换一张"},
     "picker_up": {"en": "Up one folder", "zh": "上一级文件夹"},
     "picker_empty": {"en": "Nothing to choose in this folder.", "zh": "这个文件夹里没有可选的文件。"},
     "picker_folder": {"en": "{name}  (folder)", "zh": "{name}（文件夹）"},

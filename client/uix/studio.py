@@ -682,7 +682,8 @@ class StudioScreen(AreaScreen):
     # ------------------------------------------------------------------ the built-in file chooser
     def open_picker(self, title_key: str, extensions: tuple[str, ...], on_pick: Callable[[Path], None]) -> None:
         self.close_picker()
-        picker = StudioPicker(extensions, on_pick=on_pick, on_close=self.close_picker, title=self.t(title_key))
+        picker = StudioPicker(extensions, on_pick=on_pick, on_close=self.close_picker, title=self.t(title_key),
+                              preview=extensions == IMAGE_EXTENSIONS)
         self._picker = picker
         self.add_widget(picker)
         self.ids["picker"] = picker  # so the layout report (and the tests' taps) find its rows

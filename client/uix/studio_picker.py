@@ -66,10 +66,17 @@ class StudioPicker(BoxLayout):
 
     title = StringProperty("")
     folder = StringProperty("")
+    preview = StringProperty("")  # a photo tapped in the list, shown big before it is used
+    preview_name = StringProperty("")
+
+    def on_preview(self, _picker, path: str) -> None:
+        self.preview_name = Path(path).name if path else ""
 
     def __init__(self, extensions: tuple[str, ...], on_pick: Callable[[Path], None], on_close: Callable[[], None],
-                 **kwargs) -> None:
+                 preview: bool = False, **kwargs) -> None:
         self.extensions = extensions
+        self.previews = preview  # photos: see it big first (a file name says little about a photo)
+        self._row_ids: list[str] = []
         self.on_pick = on_pick
         self.on_close = on_close
         super().__init__(**kwargs)
@@ -78,10 +85,12 @@ class StudioPicker(BoxLayout):
     def open_folder(self, folder: Path) -> None:
         app = App.get_running_app()
         self.folder = str(folder)
+        self.preview = ""
         rows = self.ids.rows
         rows.clear_widgets()
-        for key in [k for k in self.ids if k.startswith("pick_") and k not in ("pick_up", "pick_cancel")]:
-            del self.ids[key]
+        for key in self._row_ids:
+            self.ids.pop(key, None)
+        self._row_ids = []
         folders, files = list_folder(folder, self.extensions)
         height = dp(64) * app.ui_scale
         for path in folders:
@@ -89,18 +98,33 @@ class StudioPicker(BoxLayout):
                                      halign="left", bg=theme.PANEL, font_size=dp(22) * app.ui_scale)
             row.bind(on_press=lambda _b, p=path: self.open_folder(p))
             rows.add_widget(row)
+            self._row_ids.append(f"pick_dir_{path.name}")
             self.ids[f"pick_dir_{path.name}"] = row
         for path in files:
             row = Factory.SoftButton(text=path.name, size_hint_y=None, height=height, halign="left", bold=False,
                                      font_size=dp(22) * app.ui_scale)
-            row.bind(on_press=lambda _b, p=path: self.choose(p))
+            row.bind(on_press=lambda _b, p=path: self.tapped(p))
             rows.add_widget(row)
+            self._row_ids.append(f"pick_{path.name}")
             self.ids[f"pick_{path.name}"] = row
         if not folders and not files:
             rows.add_widget(Factory.FieldLabel(text=app.t("picker_empty")))
         self.ids.scroll_rows.scroll_y = 1
 
+    def tapped(self, path: Path) -> None:
+        if self.previews:
+            self.preview = str(path)
+        else:
+            self.choose(path)
+
+    def use_preview(self) -> None:
+        if self.preview:
+            self.choose(Path(self.preview))
+
     def up(self) -> None:
+        if self.preview:  # "up" from a photo is back to its folder
+            self.preview = ""
+            return
         parent = Path(self.folder).parent
         if parent != Path(self.folder):
             self.open_folder(parent)

@@ -143,7 +143,10 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     widgets = app.layout()["widgets"]
     assert "pick_joe.png" in widgets and "pick_shopping list.txt" not in widgets and "pick_joe-speaking.wav" not in widgets
     app.screenshot("en-studio-picker.png")
-    app.tap("pick_joe.png")
+    app.tap("pick_joe.png")  # the photo is shown big first, to be sure it is the right one
+    time.sleep(0.6)
+    app.screenshot("en-studio-picker-preview.png")
+    app.tap("pick_use")
     portrait = app.wait_for("studio_portrait", timeout=90)
     assert portrait["persona_id"] == persona_id
     time.sleep(0.6)
@@ -294,6 +297,8 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     time.sleep(0.4)
     app.screenshot("zh-studio-picker.png")
     app.tap("pick_broken.png")
+    time.sleep(0.5)
+    app.tap("pick_use")
     error = app.wait_for("studio_error", timeout=60)
     assert error["message"].startswith("没有成功：") and "Traceback" not in error["message"]
     assert app.wait_shown("studio_message", lambda text: text == error["message"])
