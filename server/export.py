@@ -23,6 +23,9 @@ def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[d
         "consents": _rows(state, "SELECT * FROM consents WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
         "memories": [m.model_dump(mode="json") for m in memories.list_for(state.db, persona_id)],
         "told_by_the_relative": memories.list_facts(state.db, persona_id),
+        "sources": _rows(state, "SELECT * FROM sources WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
+        "voice_samples": _rows(state, "SELECT * FROM voice_samples WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
+        "alerts": _rows(state, "SELECT * FROM alerts WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
         "sessions": [],
     }
     for session in _rows(state, "SELECT * FROM sessions WHERE persona_id = ? ORDER BY created_at", (persona_id,)):
@@ -45,6 +48,10 @@ def write_archive(state: AppState, household_id: str, persona_ids: list[str]) ->
         "format": "keepsake-export/1",
         "household": household.model_dump(mode="json"),
         "caregivers": [c.model_dump(mode="json") for c in households.caregivers(state.db, household_id)],
+        # Tablets by name and limits (never a token), and who did what: the family's record too.
+        "tablets": _rows(state, "SELECT id, name, settings, declined_at, created_at, revoked_at FROM devices"
+                                " WHERE household_id = ? ORDER BY created_at", (household_id,)),
+        "audit_log": _rows(state, "SELECT * FROM audit_log WHERE household_id = ? ORDER BY created_at", (household_id,)),
         "personas": [],
     }
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:

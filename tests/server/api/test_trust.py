@@ -165,6 +165,7 @@ def test_export_holds_data_and_media(client):
     persona = new_persona(client, hh)
     s = session(client, hh["headers"], persona["id"])
     talk(client, hh["headers"], s["id"], "Tell me about your wedding")
+    talk(client, hh["headers"], s["id"], "Some days I want to die")
     r = client.get(f"/v1/personas/{persona['id']}/export", headers=hh["headers"])
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(r.content))
@@ -174,6 +175,9 @@ def test_export_holds_data_and_media(client):
     assert exported["sessions"][0]["turns"][0]["user_text"] == "Tell me about your wedding"
     assert any(name.startswith("media/") and name.endswith(".wav") for name in archive.namelist())
     assert "password" not in json.dumps(data)
+    assert [a["kind"] for a in exported["alerts"]] == ["crisis"] and exported["sources"] == [] and "voice_samples" in exported
+    assert any(entry["action"] == "create_persona" for entry in data["audit_log"])
+    assert "token" not in json.dumps(data["tablets"])
     actions = [e["action"] for e in client.get("/v1/audit", headers=hh["headers"]).json()]
     assert "export_persona" in actions and "create_persona" in actions and "record_consent" in actions
 
