@@ -65,6 +65,10 @@ def invite(db: Database, household_id: str, role: str, created_by: str) -> tuple
 def accept(db: Database, code: str, email: str, password: str) -> tuple[str, str, str] | None:
     """Join a household with an invitation. Returns (household_id, token, role) or None."""
     code_hash = security.token_hash(code)
+    # A wrong code costs nothing: the password is hashed (Argon2id, slow on purpose) only for a live invitation.
+    live = db.one("SELECT used_at, expires_at FROM invitations WHERE code_hash = ?", (code_hash,))
+    if live is None or live["used_at"] or parse_time(live["expires_at"]) < now():
+        return None
     password_hash = security.hash_secret(password)
     with db.transaction() as conn:
         row = conn.execute("SELECT * FROM invitations WHERE code_hash = ?", (code_hash,)).fetchone()
