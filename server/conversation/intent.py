@@ -128,7 +128,7 @@ _MEDICAL = _any([
     r"\b(took|taken|had) (my |the )?(pills|tablets|medicine|insulin)( \w+)? (twice|double|again) by mistake\b|\b(wrong|double) dose\b",
     r"\b(can't|cannot|won't) stop (the )?bleeding\b",
     r"\bhit my head\b",
-    r"\b(i )?need help[.!]*$",
+    r"(^|\bi |\bwe )need help[.!]*$",
     r"\bheart attack\b",
     r"\b(can't|cannot|can not) breathe?\b",
     r"\b(hard|difficult) to breathe\b",

@@ -248,7 +248,7 @@ MEDICAL = ["My chest is so tight", "I can't feel my arm.", "I think I'm dying.",
            "我头好晕", "我心脏不舒服", "我摔了", "我吃错药了"]
 NOT_A_CRISIS = ["I'm tired today.", "I fell asleep in my chair.", "The film was to die for.", "累死我了", "笑死我了",
                 "I'm dying to see the baby.", "I'd love to be with you at the seaside.", "Life is worth living with you in it.",
-                "I need help with the crossword.", "我摔了一个碗"]
+                "I need help with the crossword.", "The children need help.", "我摔了一个碗"]
 
 
 @pytest.mark.parametrize("text", INDIRECT_CRISIS + MEDICAL)
