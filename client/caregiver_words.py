@@ -161,3 +161,19 @@ def fact_body(text: str) -> str:
         if text.startswith(prefix):
             return text[len(prefix):]
     return text
+
+
+def sendable_name(name: str, stem: str, today: str) -> str:
+    """The file name to upload under: the caregiver's own when the server's form reader takes it.
+
+    That reader refuses names outside Latin-1 ("回忆录.txt") as "not a valid multipart form", and a
+    Chinese family names its files in Chinese; such a file goes as "{stem}-{today}{ending}" (the
+    ending kept: the server reads the kind of file from it and from the content).
+    """
+    try:
+        name.encode("latin-1")
+        return name
+    except UnicodeEncodeError:
+        dot = name.rfind(".")
+        ending = name[dot:].lower() if dot > 0 and name[dot:].isascii() else ""
+        return f"{stem}-{today}{ending}"

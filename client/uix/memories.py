@@ -15,7 +15,6 @@ text field). A caregiver's voice must never be played as the dead person's.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, St
 from kivy.utils import platform
 
 from client import testhooks
-from client.caregiver_words import page_words, progress_text
+from client.caregiver_words import page_words, progress_text, sendable_name
 from client.uix.caregiver import AreaScreen
 from client.uix.memory_rows import ItemRow
 from client.worker import background, on_ui
@@ -78,6 +77,10 @@ class MemoriesScreen(AreaScreen):
     def prepare(self, persona_id: str | None = None, **_context) -> None:
         app = App.get_running_app()
         if persona_id != self.persona_id:
+            # another persona: an import still going on for the last one goes on at the server
+            # (its memories will be there); this screen stops watching it
+            self._stop_polling()
+            self._job = None
             self.import_message, self.import_percent = "", 0
         self.persona_id = persona_id or ""
         self.persona_full = self.persona_name = ""
@@ -103,10 +106,10 @@ class MemoriesScreen(AreaScreen):
 
     def on_leave(self, *args) -> None:
         super().on_leave(*args)
-        if self.recording:
+        if self.recording:  # nobody is there to press Stop: what was recorded is thrown away
             self.cancel_recording()
-        # the import goes on at the server; the next visit shows how it ended (the list has it)
-        self._stop_polling()
+        # an import is still watched while the caregiver looks elsewhere in the area (coming back
+        # shows where it is); signing out or leaving the area ends the watching (no client)
 
     @property
     def name_for_words(self) -> str:
@@ -345,7 +348,7 @@ class MemoriesScreen(AreaScreen):
     def choose_file(self) -> None:
         """The platform's own picker where plyer has one (Android, Windows, macOS); Kivy's list elsewhere."""
         app = App.get_running_app()
-        if platform in ("android", "win", "macosx") and not os.environ.get("KEEPSAKE_MIC_FILE"):
+        if platform in ("android", "win", "macosx"):
             try:
                 from plyer import filechooser
 
@@ -378,13 +381,16 @@ class MemoriesScreen(AreaScreen):
         typed = self.ids.chooser_path.text.strip()
         if not typed:
             self.chooser_message = app.t("chooser_nothing")
+            testhooks.emit("file_chosen", path="", found=False)
             return
         path = Path(typed).expanduser()
         if not path.is_absolute():
             path = Path(self.ids.chooser.path) / path
         if not path.is_file():
             self.chooser_message = app.t("chooser_missing", file=typed)
+            testhooks.emit("file_chosen", path=str(path), found=False)
             return
+        testhooks.emit("file_chosen", path=str(path), found=True)
         self.show_tab("add")
         self.import_file(path, kind=None if self.import_kind == "auto" else self.import_kind)
 
@@ -399,10 +405,12 @@ class MemoriesScreen(AreaScreen):
         self.import_message = app.t("import_sending", file=shown_name)
         persona_id = self.persona_id
 
+        sent_name = sendable_name(shown_name, kind or "document", time.strftime("%Y-%m-%d"))
+
         def send() -> dict:
             upload = path
-            if filename and filename != path.name:  # the server keeps the name the caregiver will recognise
-                upload = Path(tempfile.mkdtemp(prefix="keepsake-upload-")) / filename
+            if sent_name != path.name:  # the server keeps the name the caregiver will recognise
+                upload = Path(tempfile.mkdtemp(prefix="keepsake-upload-")) / sent_name
                 upload.write_bytes(path.read_bytes())
             try:
                 return client.upload_source(persona_id, upload, kind=kind)
