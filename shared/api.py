@@ -268,6 +268,18 @@ class HistoryItem(BaseModel):
     audio_url: str | None = None
 
 
+class SessionSummary(BaseModel):
+    """One conversation, for the caregivers' list of transcripts (GET /v1/sessions)."""
+
+    id: str
+    persona_id: str
+    device_id: str | None = None
+    created_at: datetime
+    ended_at: datetime | None = None
+    ended_by: str | None = None  # "quiet_hours", "daily_limit", "test", ... when known
+    turns: int = 0
+
+
 class HistoryOut(BaseModel):
     session_id: str
     persona_id: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from shared.api import HistoryItem
+from shared.api import HistoryItem, SessionSummary
 from server.services.base import HistoryLine
 from server.storage.db import Database, dumps, iso, new_id, parse_time
 
@@ -19,6 +19,22 @@ def create(db: Database, household_id: str, persona_id: str, device_id: str | No
         (session_id, household_id, persona_id, device_id, stamp, stamp, int(farewell)),
     )
     return {"id": session_id, "persona_id": persona_id, "created_at": parse_time(stamp)}
+
+
+def list_for(db: Database, household_id: str, persona_id: str | None, limit: int) -> list[SessionSummary]:
+    """The household's conversations, newest first, with how many turns each had."""
+    rows = db.all(
+        "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) AS turn_count FROM sessions s"
+        " WHERE s.household_id = ? AND (? IS NULL OR s.persona_id = ?) ORDER BY s.created_at DESC LIMIT ?",
+        (household_id, persona_id, persona_id, limit),
+    )
+    return [
+        SessionSummary(
+            id=r["id"], persona_id=r["persona_id"], device_id=r["device_id"], created_at=parse_time(r["created_at"]),
+            ended_at=parse_time(r["ended_at"]) if r["ended_at"] else None, ended_by=r["ended_by"], turns=r["turn_count"],
+        )
+        for r in rows
+    ]
 
 
 def get(db: Database, household_id: str, session_id: str) -> sqlite3.Row | None:

@@ -1,10 +1,10 @@
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
-from shared.api import Greeting, HistoryOut, Persona, SessionCreate, SessionOut
+from shared.api import Greeting, HistoryOut, Persona, SessionCreate, SessionOut, SessionSummary
 from server.alerts import raise_alert
 from server.conversation import safety
 from server.conversation.greeting import greeting_text
-from server.deps import PrincipalDep, StateDep, owned_persona
+from server.deps import CaregiverDep, PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.pipeline.limits import limit_reached
 from server.pipeline.replies import reply
@@ -88,6 +88,17 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
     return SessionOut(
         id=session["id"], persona=persona, greeting=Greeting(text=text, sentences=spoken), ended=ended_by is not None, created_at=session["created_at"]
     )
+
+
+@router.get("/v1/sessions", response_model=list[SessionSummary])
+def list_sessions(
+    caregiver: CaregiverDep,
+    state: StateDep,
+    persona_id: str | None = Query(default=None, max_length=64, description="Only this persona's conversations."),
+    limit: int = Query(default=50, ge=1, le=500),
+) -> list[SessionSummary]:
+    """The household's conversations, newest first: open one's transcript with /v1/sessions/{id}/history."""
+    return sessions.list_for(state.db, caregiver.household_id, persona_id, limit)
 
 
 @router.get("/v1/sessions/{session_id}/history", response_model=HistoryOut)

@@ -539,3 +539,19 @@ def test_yes_to_the_first_time_question_goes_on(client):
     s = session(client, tablet["headers"], persona["id"])
     evs = talk(client, tablet["headers"], s["id"], "Yes please, I'd like that.")
     assert evs[-1]["ended"] is False and client.get("/v1/devices/me", headers=tablet["headers"]).json()["declined"] is False
+
+
+def test_caregivers_find_every_conversation_to_read(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    tablet = pair(client, hh)
+    first = session(client, tablet["headers"], persona["id"])
+    talk(client, tablet["headers"], first["id"], "Tell me about the seaside")
+    second = session(client, tablet["headers"], persona["id"])
+    listed = client.get("/v1/sessions", headers=hh["headers"]).json()
+    assert [s["id"] for s in listed] == [second["id"], first["id"]] and listed[1]["turns"] == 1
+    assert client.get(f"/v1/sessions?persona_id={persona['id']}&limit=1", headers=hh["headers"]).json()[0]["id"] == second["id"]
+    assert client.get("/v1/sessions", headers=tablet["headers"]).status_code == 403  # a tablet does not list the family's talks
+    other = new_household(client, "other@example.com")
+    assert client.get("/v1/sessions", headers=other["headers"]).json() == []
+    assert client.get(f"/v1/sessions?persona_id={persona['id']}", headers=other["headers"]).json() == []
