@@ -1,7 +1,9 @@
-"""After a crash: finish understanding what the relative said in turns that were cut off.
+"""After a crash, or when speech to text was down: finish understanding what the relative said.
 
 Their recording was stored before anything else, so nothing is lost; here the
-words are recognised again and the turn is marked as interrupted.
+words are recognised again (and crisis words in them reach the caregivers).
+A turn cut off by a crash is then marked as interrupted; one whose recognition
+had failed stays to be tried again at the next pass until it is understood.
 """
 
 from __future__ import annotations
@@ -38,13 +40,14 @@ async def recovery_loop(state: AppState) -> None:
 async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
     cutoff = iso(now() - timedelta(seconds=older_than_s))
     rows = state.db.all(
-        "SELECT t.id, t.user_text, t.user_audio_media_id, t.session_id, s.household_id, s.persona_id"
+        "SELECT t.id, t.status, t.user_text, t.user_audio_media_id, t.session_id, s.household_id, s.persona_id"
         " FROM turns t JOIN sessions s ON s.id = t.session_id"
-        " WHERE t.status IN ('received', 'transcribed', 'answering') AND t.created_at < ?",
+        " WHERE t.status IN ('received', 'transcribed', 'answering', 'asr_failed') AND t.created_at < ?",
         (cutoff,),
     )
     for row in rows:
         text = row["user_text"]
+        unavailable = False
         if not text and row["user_audio_media_id"]:
             media = state.media.get(row["user_audio_media_id"])
             try:
@@ -53,11 +56,19 @@ async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
                 text = transcript.text.strip()
                 if text:
                     sessions.set_transcript(state.db, row["id"], text)
-            except (AudioDecodeError, ServiceError, OSError, AttributeError) as err:
-                log.warning("could not recognise cut turn %s again: %s", row["id"], err)
+            except ServiceError as err:
+                unavailable = True
+                log.warning("could not recognise turn %s again: %s", row["id"], err)
+            except (AudioDecodeError, OSError, AttributeError) as err:
+                log.warning("could not recognise turn %s again: %s", row["id"], err)
         if text:
             _alert_if_crisis(state, row, text)
-        state.db.execute("UPDATE turns SET status = 'interrupted' WHERE id = ?", (row["id"],))
+        if row["status"] == "asr_failed":
+            # Understood now (or never will be): done. Speech to text still down: the next pass tries again.
+            status = "asr_failed" if unavailable else "recognised_later"
+        else:
+            status = "interrupted"
+        state.db.execute("UPDATE turns SET status = ? WHERE id = ?", (status, row["id"]))
     if rows:
         log.info("recovered %d turns cut off by a stop", len(rows))
     return len(rows)

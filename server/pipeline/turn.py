@@ -134,7 +134,8 @@ class TurnPipeline:
             for line in self._drain_notices():
                 yield line
             if not text:
-                self.record.status = "unclear"
+                # Recognition that failed (not silence) is tried again later by the recovery loop.
+                self.record.status = "asr_failed" if self._asr_failed else "unclear"
                 async for line in self._speak_all([reply("unclear", self.language)]):
                     yield line
                 return
@@ -143,6 +144,7 @@ class TurnPipeline:
             yield line
 
     _heard_language: str | None = None
+    _asr_failed = False
 
     async def _transcribe(self, audio: Audio) -> str:
         # Shielded: if the tablet goes away mid-recognition, the words are still saved.
@@ -161,6 +163,7 @@ class TurnPipeline:
                 transcript = await self.state.services.asr.transcribe(audio, language=None)
         except ServiceError as err:
             log.warning("speech to text failed: %s", err)
+            self._asr_failed = True
             self.notice("asr_failed", "The speech could not be understood right now; the recording is kept.")
             return ""
         finally:

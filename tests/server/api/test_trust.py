@@ -555,3 +555,27 @@ def test_caregivers_find_every_conversation_to_read(client):
     other = new_household(client, "other@example.com")
     assert client.get("/v1/sessions", headers=other["headers"]).json() == []
     assert client.get(f"/v1/sessions?persona_id={persona['id']}", headers=other["headers"]).json() == []
+
+
+def test_words_speech_to_text_could_not_hear_are_recognised_later_and_crisis_reaches_the_caregivers(client, upstream):
+    import numpy as np
+
+    from server.recovery import recover_cut_turns
+    from server.storage import sessions as session_store
+    from tests.conftest import wav_bytes
+
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    s = session(client, hh["headers"], persona["id"])
+    state = client.app.state.keepsake
+    # Speech to text was down when the relative spoke: the recording was kept, the turn marked so.
+    media = state.media.put(hh["id"], wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 200, 16000))), "audio/wav", "relative_speech", persona["id"])
+    turn_id = session_store.start_turn(state.db, hh["id"], s["id"], text=None, audio_media_id=media.id)
+    state.db.execute("UPDATE turns SET status = 'asr_failed' WHERE id = ?", (turn_id,))
+    upstream.transcript = "I don't want to live any more"  # it is back
+    assert client.portal.call(recover_cut_turns, state, 0) == 1
+    history = client.get(f"/v1/sessions/{s['id']}/history", headers=hh["headers"]).json()["items"]
+    assert history[0]["text"] == "I don't want to live any more"
+    assert client.get("/v1/alerts", headers=hh["headers"]).json()[0]["kind"] == "crisis"
+    assert state.db.one("SELECT status FROM turns WHERE id = ?", (turn_id,))[0] == "recognised_later"
+    assert client.portal.call(recover_cut_turns, state, 0) == 0  # done once understood
