@@ -99,7 +99,7 @@ class _FormReader:
         self.filename = ""
         self.size = 0
         self._out = None
-        self._headers: dict[str, str] = {}
+        self._headers: dict[str, bytes] = {}
         self._header_name = b""
         self._header_value = b""
         self._name = ""
@@ -125,11 +125,13 @@ class _FormReader:
         self._value = bytearray()
 
     def _header_end(self) -> None:
-        self._headers[self._header_name.decode("latin-1").lower()] = self._header_value.decode("utf-8", "replace")
+        # Kept as bytes: browsers and httpx send a file name in UTF-8 ("奶奶的信.txt"), which the
+        # options parser would refuse as a str outside Latin-1.
+        self._headers[self._header_name.decode("latin-1").lower()] = self._header_value
         self._header_name = self._header_value = b""
 
     def _headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get("content-disposition", ""))
+        _, options = parse_options_header(self._headers.get("content-disposition", b""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         self._is_file = filename is not None or self._name == self.file_field

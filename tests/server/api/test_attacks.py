@@ -368,3 +368,12 @@ def test_a_model_that_hangs_mid_answer_still_ends_in_spoken_words(data_dir):
         assert any(e["type"] == "notice" for e in evs) and evs[-1]["type"] == "done"
         history = client.get(f"/v1/sessions/{s['id']}/history", headers=hh["headers"]).json()["items"]
         assert history[0]["text"] == "Tell me about the garden"
+
+
+def test_a_file_named_in_chinese_is_taken(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    url = f"/v1/personas/{persona['id']}/sources"
+    r = client.post(url, files={"file": ("奶奶的信.txt", "亲爱的孩子，花园里的玫瑰开了。".encode(), "text/plain")}, headers=hh["headers"])
+    assert r.status_code == 202, r.text
+    assert client.get(f"{url}/{r.json()['source_id']}", headers=hh["headers"]).json()["filename"] == "奶奶的信.txt"
