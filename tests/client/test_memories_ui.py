@@ -142,7 +142,10 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     scroll_into_view(app, "record_start")
     app.tap("record_start")
     assert app.wait_for("recording", timeout=10)["started"] is True
-    time.sleep(7.5)  # the file microphone speaks in real time (about six seconds)
+    time.sleep(3)
+    assert app.wait_shown("record_status", lambda text: text.startswith("Recording… "))
+    app.screenshot("en-memories-recording.png")
+    time.sleep(4.5)  # the file microphone speaks in real time (about six seconds)
     scroll_into_view(app, "record_stop")
     app.tap("record_stop")
     assert app.wait_for("recording", timeout=15)["kept"] is True
@@ -183,10 +186,20 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     memoir = [s for s in sources if s["filename"] == "rose-memoir.txt"]
     assert memoir and memoir[0]["kind"] == "memoir"
 
-    # --- search for a word from it: one memory, from chapter 2 of the file
+    # --- her recording in the list: where it came from, and that it is her own voice
     app.tap("tab_list")
     time.sleep(0.4)
-    type_into(app, "search_field", "lighthouse")
+    type_into(app, "search_field", "dog")
+    app.tap("search_button")
+    found = app.wait_for("memories_shown", lambda e: e["query"] == "dog", timeout=30)
+    index = found["ids"].index(recorded[0]["id"])
+    origin = app.wait_shown(f"memory_{index}_origin", lambda text: "own voice" in text)
+    assert origin.startswith("Recording · Grandma Rose ") and ".wav · recording 0:" in origin
+    assert origin.endswith(" · in Grandma Rose's own voice")
+    app.screenshot("en-memories-own-voice.png")
+
+    # --- search for a word from the memoir: one memory, from chapter 2 of the file
+    replace_text(app, "search_field", "lighthouse")
     app.tap("search_button")
     found = app.wait_for("memories_shown", lambda e: e["query"] == "lighthouse", timeout=30)
     assert found["count"] >= 1
@@ -253,6 +266,7 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     time.sleep(0.3)
     assert app.layout()["shown"]["studio_alerts"].startswith("Alerts (")
     scroll_into_view(app, "studio_alerts")
+    app.screenshot("en-caregiver-alerts-count.png")
     app.tap("studio_alerts")
     app.wait_screen("alerts")
     listed = app.wait_for("alerts_shown", timeout=30)
