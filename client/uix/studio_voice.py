@@ -1,0 +1,206 @@
+"""The studio's step 4: voice samples recorded on the tablet or picked from its files, their verdicts,
+the seconds of clean speech against the 30 needed, and "Make the voice".
+
+A mixin of ``StudioScreen`` (client/uix/studio.py), which brings ``_call``,
+``_client``, ``t``, ``message`` and the persona; the kv is in kv/studio.kv.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+
+from client import testhooks
+from client.uix import theme
+from client.uix.studio_forms import AUDIO_EXTENSIONS, can_make_voice, caregiver_sentences, plain_error, voice_fraction
+from client.uix.studio_picker import pick_native, sendable
+
+
+class VoiceStep:
+    recording = BooleanProperty(False)
+    record_seconds = NumericProperty(0)
+    mic_level = NumericProperty(0)
+    voice_fraction = NumericProperty(0)
+    voice_progress = StringProperty("")
+    cloning_note = StringProperty("")
+    can_clone = BooleanProperty(False)
+    has_voice = BooleanProperty(False)  # a voice was made from the samples already
+
+    _recorder = None  # made at the first recording: the microphone is opened only when needed
+    _record_clock = None
+    _voice = None  # the server's last overview of the samples
+
+    def refresh_voice(self) -> None:
+        if self.persona_id:
+            self._call(lambda pid: self._client().voice(pid), self.persona_id, on_result=self._fill_voice,
+                       name="studio-voice", quiet=True)
+
+    def _fill_voice(self, overview: dict | None) -> None:
+        self._voice = overview
+        box = self.ids.samples_box
+        box.clear_widgets()
+        for key in [k for k in self.ids if k.startswith("sample_")]:
+            del self.ids[key]
+        if overview is None:
+            self.voice_fraction, self.voice_progress, self.cloning_note, self.can_clone = 0, "", "", False
+            self.has_voice = False
+            return
+        app = App.get_running_app()
+        self.voice_fraction = voice_fraction(overview["total_clean_s"], overview["needed_s"])
+        key = "voice_progress_enough" if overview.get("enough") else "voice_progress"
+        self.voice_progress = self.t(key, total=round(overview["total_clean_s"]), needed=round(overview["needed_s"]))
+        self.has_voice = bool(overview.get("voice_id"))
+        self.can_clone = can_make_voice(overview)
+        cloning = overview.get("cloning", {})
+        if overview.get("voice_id"):
+            self.cloning_note = self.t("voice_has_clone")
+        elif not cloning.get("available"):
+            # the server's own sentence in English (less the server settings); the same sentence in Chinese
+            message = caregiver_sentences(cloning.get("message", ""))
+            self.cloning_note = message if app.language == "en" and message else self.t("no_cloning")
+        else:
+            self.cloning_note = self.t("voice_enough") if overview.get("enough") else overview.get("message", "")
+        samples = overview.get("samples", [])
+        if not samples:
+            box.add_widget(Factory.FieldLabel(text=self.t("no_samples")))
+        for i, sample in enumerate(samples):
+            row = Factory.StudioSampleRow()
+            name = sample.get("filename") or self.t("sample_recorded")
+            if name.startswith("sample-") and name.endswith(".wav"):
+                name = self.t("sample_recorded")
+            row.title = self.t("sample_line", name=name, seconds=round(sample["duration_s"], 1))
+            verdict = sample["message"] if app.language == "en" else self.t(f"verdict_{sample['verdict']}")
+            if verdict.startswith("verdict_"):
+                verdict = sample["message"]
+            row.verdict = verdict
+            row.usable = bool(sample["usable"])
+            row.ids.delete.bind(on_press=lambda button, sid=sample["id"]: self.delete_sample(sid, button))
+            box.add_widget(row)
+            self.ids[f"sample_{i}"] = row
+            self.ids[f"sample_{i}_delete"] = row.ids.delete
+
+    def toggle_recording(self) -> None:
+        if self.recording:
+            self._stop_recording(keep=True)
+        else:
+            self._start_recording()
+
+    def _start_recording(self) -> None:
+        from client.platform import make_mic
+        from client.uix.studio_recorder import SampleRecorder
+
+        if self._recorder is None:
+            mic = make_mic()
+            if mic.name == "none":
+                self.message = self.t("voice_no_mic")
+                return
+            folder = Path(App.get_running_app().data_dir) / "studio" / "samples"
+            folder.mkdir(parents=True, exist_ok=True)
+            self._recorder = SampleRecorder(mic, folder, on_level=self._on_level, on_done=self._recorded)
+        self.message = self.t("recording_hint")
+        try:
+            self._recorder.start()
+        except Exception as exc:  # no permission, the device went away
+            self.message = self.t("studio_failed", reason=plain_error(exc, App.get_running_app().t))
+            return
+        self.recording, self.record_seconds = True, 0
+        self._record_clock = Clock.schedule_interval(self._tick, 0.25)
+        testhooks.emit("studio_recording", started=True)
+
+    def _tick(self, _dt) -> None:
+        if self._recorder is not None:
+            self.record_seconds = int(self._recorder.seconds)
+            if not self._recorder.recording:  # it ended by itself (quiet, or the length limit)
+                self._end_recording_ui()
+
+    def _on_level(self, level: float) -> None:
+        self.mic_level = level
+
+    def _end_recording_ui(self) -> None:
+        self.recording, self.mic_level = False, 0
+        if self._record_clock is not None:
+            self._record_clock.cancel()
+            self._record_clock = None
+
+    def _stop_recording(self, keep: bool) -> None:
+        if self._recorder is None or not self._recorder.recording:
+            self._end_recording_ui()
+            return
+        if keep:
+            self._recorder.stop()  # calls _recorded
+        else:
+            self._recorder.cancel()
+        self._end_recording_ui()
+
+    def _recorded(self, paths: list[Path]) -> None:
+        self._end_recording_ui()
+        testhooks.emit("studio_recording", started=False, files=len(paths))
+        if not paths:
+            self.message = self.t("voice_nothing_heard")
+            return
+        self.upload_samples(paths, recorded=True)
+
+    def choose_audio(self) -> None:
+        if not pick_native(AUDIO_EXTENSIONS, lambda p: self.upload_samples([p])):
+            self.open_picker("picker_audio", AUDIO_EXTENSIONS, lambda p: self.upload_samples([p]))
+
+    def upload_samples(self, paths: list[Path], recorded: bool = False) -> None:
+        persona_id = self.persona_id
+        self.message = self.t("voice_checking")
+
+        def work():
+            client = self._client()
+            added = []
+            for path in paths:
+                with sendable(path, "recording") as upload:
+                    added.append(client.add_voice_sample(persona_id, upload))
+            if recorded:  # kept at the server now; the tablet needs no copy of the person's voice
+                for path in paths:
+                    path.unlink(missing_ok=True)
+            return added, client.voice(persona_id)
+
+        def uploaded(result) -> None:
+            added, overview = result
+            last = added[-1]["sample"]
+            self.message = ""
+            self._fill_voice(overview)
+            testhooks.emit("studio_sample", persona_id=persona_id, verdict=last["verdict"], usable=last["usable"],
+                           clean_s=last["clean_s"], total_clean_s=overview["total_clean_s"])
+
+        self._call(work, on_result=uploaded, name="studio-sample")
+
+    def delete_sample(self, sample_id: str, button=None) -> None:
+        """The first tap asks "Delete?" on the button itself; the second deletes (a recording of a voice
+        that is gone cannot be made again)."""
+        if button is not None and not getattr(button, "armed", False):
+            button.armed = True
+            button.text, button.bg = self.t("delete_sure"), list(theme.DANGER)
+            return
+        persona_id = self.persona_id
+
+        def work():
+            client = self._client()
+            client.delete_voice_sample(persona_id, sample_id)
+            return client.voice(persona_id)
+
+        self._call(work, on_result=self._fill_voice, name="studio-delete-sample")
+
+    def make_voice(self) -> None:
+        persona_id = self.persona_id
+        self.message = self.t("making_voice")
+
+        def work():
+            client = self._client()
+            client.clone_voice(persona_id)
+            return client.voice(persona_id)
+
+        def made(overview) -> None:
+            self.message = self.t("voice_made")
+            self._fill_voice(overview)
+            testhooks.emit("studio_voice_made", persona_id=persona_id)
+
+        self._call(work, on_result=made, name="studio-clone")
