@@ -41,7 +41,7 @@ def targets(report: dict) -> list[dict]:
         limit = level["floor_ms"] * OVERHEAD_FACTOR + OVERHEAD_MS
         cores = 100 * (report["machine"].get("cpus") or 1)
         server_cpu = level["cpu_ms_per_turn"] * level["turns_per_s"] / 10  # % of one core
-        low = next((lv for lv in report["pipelines"]["streamed"]["levels"] if lv["tablets"] <= 10), None)
+        low = next((lv for lv in reversed(report["pipelines"]["streamed"]["levels"]) if lv["tablets"] <= 10), None)
         why = (f"the turns wait for the CPU: at N={OVERHEAD_AT} the server used {server_cpu:.0f}% of a core, the load generator"
                f" {_fmt(level.get('load_cpu_percent'))}% and other processes {_fmt(level.get('other_cpu_percent'))}% of the {cores}%"
                " the machine has (see the CPU table)")
@@ -316,6 +316,15 @@ def markdown(report: dict, plot_name: str) -> str:
             for label, key in (("time to first audio (tablet)", "ttfa_ms"), ("server: speech to text done", "server_asr_ms"),
                                ("server: sentence 1's text", "server_first_text_ms"), ("server: sentence 1's audio", "server_first_audio_ms")):
                 lines.append(f"| {label} | {'VAD' if ending == 'vad' else 'tap'} | {_fmt(r[key]['p50'])} ms | {_fmt(r[key]['p95'])} ms | {_fmt(r[key]['max'])} ms |")
+        synthesized = [e for e, r in emb["endings"].items()
+                       if (r["server_first_audio_ms"]["p95"] or 0) > (r["server_first_text_ms"]["p95"] or 0) + 200]
+        if synthesized:
+            lines += [
+                "",
+                "The slow turns (p95) are those whose sentence 1 is a phrase the persona had not said before in this voice:"
+                " Piper synthesizes it then, on a machine shared with others' work. Story mode's phrases are cached on first"
+                " use; they are not yet made ahead at set-up.",
+            ]
         lines += [
             "",
             "errors: " + ", ".join(f"{r['errors']} of {r['turns']} ({'VAD' if e == 'vad' else 'tap'})" for e, r in emb["endings"].items())
