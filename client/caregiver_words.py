@@ -177,3 +177,10 @@ def sendable_name(name: str, stem: str, today: str) -> str:
         dot = name.rfind(".")
         ending = name[dot:].lower() if dot > 0 and name[dot:].isascii() else ""
         return f"{stem}-{today}{ending}"
+
+
+def level_percent(dbfs: float, floor_db: float = -60.0) -> float:
+    """A microphone level in dBFS as 0..100 for a bar: a quiet room near 0, a voice near the top."""
+    if dbfs != dbfs:  # NaN from a silent chunk
+        return 0.0
+    return round(max(0.0, min(100.0, (dbfs - floor_db) / -floor_db * 100)), 1)

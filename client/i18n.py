@@ -218,6 +218,8 @@ _MEMORY_STRINGS: dict[str, dict[str, str]] = {
     "alert_with": {"en": "{when} · talking with {persona}", "zh": "{when} · 和{persona}对话时"},
     "alerts_count": {"en": "Alerts ({count})", "zh": "提醒（{count}）"},
     "show_more": {"en": "Show more", "zh": "显示更多"},
+    "listen": {"en": "Listen", "zh": "听一听"},
+    "listen_failed": {"en": "Could not play it: {reason}", "zh": "没能播放：{reason}"},
 }
 for _key, _words in _MEMORY_STRINGS.items():  # never overrides a key defined above (tests/client/test_memories_parts.py checks there is none)
     STRINGS.setdefault(_key, _words)

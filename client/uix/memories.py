@@ -26,7 +26,7 @@ from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, St
 from kivy.utils import platform
 
 from client import testhooks
-from client.caregiver_words import page_words, progress_text, sendable_name
+from client.caregiver_words import level_percent, page_words, progress_text, sendable_name
 from client.uix.caregiver import AreaScreen
 from client.uix.memory_rows import ItemRow
 from client.worker import background, on_ui
@@ -59,6 +59,7 @@ class MemoriesScreen(AreaScreen):
     import_percent = NumericProperty(0)
     import_active = BooleanProperty(False)
     recording = BooleanProperty(False)
+    record_level = NumericProperty(0)  # 0..100, from the microphone's dB while recording
     record_message = StringProperty("")
     chooser_message = StringProperty("")
 
@@ -296,9 +297,14 @@ class MemoriesScreen(AreaScreen):
         self.recording = True
         self._record_started = time.monotonic()
         self.record_message = app.t("recording_now", seconds=0)
-        self._mic.start(lambda kind, value: None)  # the caregiver says when it ends, pauses and all
+        # the caregiver says when it ends, pauses and all: only the loudness is shown
+        self._mic.start(lambda kind, value: on_ui(self._on_mic, kind, value))
         self._record_clock = Clock.schedule_interval(self._recording_tick, 0.5)
         testhooks.emit("recording", started=True, mic=self._mic.name)
+
+    def _on_mic(self, kind: str, value: float) -> None:
+        if kind == "level" and self.recording:
+            self.record_level = level_percent(value)
 
     def _recording_tick(self, _dt) -> None:
         seconds = int(time.monotonic() - self._record_started)
@@ -308,6 +314,7 @@ class MemoriesScreen(AreaScreen):
 
     def _end_recording_clock(self) -> None:
         self.recording = False
+        self.record_level = 0
         if self._record_clock is not None:
             self._record_clock.cancel()
             self._record_clock = None
@@ -343,6 +350,32 @@ class MemoriesScreen(AreaScreen):
         self.record_message = ""
         background(self._mic.cancel, name="mic-cancel")
         testhooks.emit("recording", started=False, kept=False)
+
+    def play_recording(self, row: ItemRow) -> None:
+        """Play the person's own recording of a memory through the tablet's speaker, as the relative would hear it."""
+        from client.audio import decode_wav
+        from client.player import Segment
+
+        app = App.get_running_app()
+        client, url = app.caregiver, row.item.get("audio_url")
+        if client is None or not url or app.conversation is None:
+            return
+        text = row.item.get("text", "")
+
+        def fetch():
+            data, _mime = client.media(url)
+            return decode_wav(data)
+
+        def play(decoded) -> None:
+            samples, rate = decoded
+            app.conversation.interrupt()  # one speaker: whatever the face was saying stops
+            app.conversation.player.enqueue(Segment.make(samples, rate, [], 25, text, 0, None, original=True))
+            testhooks.emit("memory_played", id=row.item.get("id"), seconds=round(len(samples) / rate, 2))
+
+        def failed(exc) -> None:
+            row.message = app.t("listen_failed", reason=_reason(app, exc))
+
+        background(fetch, on_result=play, on_error=failed, name="listen")
 
     # ------------------------------------------------------------------ add: a file
     def choose_file(self) -> None:

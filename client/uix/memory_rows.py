@@ -42,6 +42,7 @@ class ItemRow(BoxLayout):
     kind = StringProperty("memory")  # memory or fact
     mode = OptionProperty("view", options=["view", "edit", "confirm", "busy"])
     hidden = BooleanProperty(False)
+    has_audio = BooleanProperty(False)  # the person's own recording of these words can be played
     heading = StringProperty("")
     detail = StringProperty("")  # where it came from, or when it was told
     body = StringProperty("")
@@ -53,6 +54,7 @@ class ItemRow(BoxLayout):
     def show(self, item: dict, language: str, name: str, query: str = "") -> None:
         self.item = item
         self.hidden = bool(item.get("hidden"))
+        self.has_audio = bool(item.get("audio_url"))
         self.body = preview(item.get("text", ""), around=query)
         if self.kind == "memory":
             self.heading = item.get("title") or App.get_running_app().t("untitled")
@@ -81,6 +83,9 @@ class ItemRow(BoxLayout):
     def toggle_hidden(self) -> None:
         self.mode = "busy"
         self.screen.save_row(self, {"hidden": not self.hidden})
+
+    def listen(self) -> None:
+        self.screen.play_recording(self)
 
     def ask_delete(self) -> None:
         self.mode = "confirm"

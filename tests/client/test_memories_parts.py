@@ -12,6 +12,7 @@ from client.caregiver_words import (
     alert_kind_words,
     counts_words,
     is_urgent,
+    level_percent,
     origin_line,
     page_words,
     place,
@@ -149,3 +150,9 @@ def test_a_file_named_in_chinese_is_sent_under_a_plain_name_with_its_ending():
     assert sendable_name("奶奶 2026-11-28 18.03.WAV", "voice_memo", "2026-11-28") == "voice_memo-2026-11-28.wav"
     assert sendable_name("回忆录", "memoir", "2026-11-28") == "memoir-2026-11-28"
     assert sendable_name("书.信件", "letters", "2026-11-28") == "letters-2026-11-28"
+
+
+def test_the_microphone_level_bar():
+    assert level_percent(-80) == 0 and level_percent(-60) == 0
+    assert level_percent(-30) == 50 and level_percent(0) == 100 and level_percent(6) == 100
+    assert level_percent(float("nan")) == 0
