@@ -70,6 +70,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         self._saved_fields: dict | None = None  # step 1 as last saved: Done saves only a changed form
         self._picker = None
         self._problem_shown = False
+        self._suggested: dict[str, str] = {}  # consent words the studio filled in, not the caregiver
 
     # ------------------------------------------------------------------ words
     def t(self, key: str, *_bindings, **values) -> str:
@@ -270,22 +271,27 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         return consent_role(self.kind)
 
     def _fill_consent_form(self, reset: bool) -> None:
-        """Suggest the words that fit the kind; what the caregiver already typed is kept."""
+        """Suggest the words that fit the kind. What the caregiver typed is kept; a suggestion made for
+        another kind (the kind was changed since) is replaced by the one for this kind."""
         ids = self.ids
-        role = consent_role(self.kind)
         if reset:
             ids.given_by_field.text = ids.relation_field.text = ids.statement_field.text = ""
             self.scope = "own_words"
-        if not self.persona_id:
+            self._suggested = {}
+        if not self.persona_id or self.persona is None:
             return
-        if role == "self":
-            if not ids.given_by_field.text:
-                ids.given_by_field.text = self.persona.display_name if self.persona else ""
-            if not ids.relation_field.text:
-                ids.relation_field.text = self.t("consent_relation_self")
-        if not ids.statement_field.text:
-            name = self.persona.display_name if self.persona else self.persona_label
-            ids.statement_field.text = self.t(f"consent_statement_{role}", persona=name)
+        role = consent_role(self.kind)
+        name = self.persona.display_name
+        suggestions = {
+            "given_by_field": name if role == "self" else "",
+            "relation_field": self.t("consent_relation_self") if role == "self" else "",
+            "statement_field": self.t(f"consent_statement_{role}", persona=name),
+        }
+        for field, words in suggestions.items():
+            text = ids[field].text
+            if not text.strip() or text == self._suggested.get(field):
+                ids[field].text = words
+                self._suggested[field] = words
 
     def record_consent(self) -> None:
         ids = self.ids

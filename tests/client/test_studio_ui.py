@@ -288,6 +288,19 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     assert "王秀英" in layout["typed"]["statement_field"]
     assert "还没有同意记录" in layout["shown"]["consent_status_label"]
     app.screenshot("zh-studio-consent.png")
+    # the kind changed afterwards: the words suggested follow it (next of kin, nobody's name filled in)
+    app.tap("step_who")
+    app.wait_for("studio_step", lambda e: e["step"] == "who", timeout=10)
+    app.tap("kind_deceased")
+    app.tap("step_consent")
+    app.wait_for("studio_step", lambda e: e["step"] == "consent", timeout=10)
+    time.sleep(0.4)
+    typed = app.layout()["typed"]
+    assert typed["given_by_field"] == "" and typed["relation_field"] == ""
+    assert typed["statement_field"].startswith("我是王秀英的亲属")
+    app.tap("step_who")
+    app.wait_for("studio_step", lambda e: e["step"] == "who", timeout=10)
+    app.tap("kind_living")  # as it was: Done will find nothing to save
 
     # portrait: the one the server has, with its mouth; a damaged photo is refused in plain words
     app.tap("step_portrait")
