@@ -55,9 +55,11 @@ class Settings(BaseSettings):
     max_audio_s: float = Field(default=120.0, gt=0)
     pairing_code_ttl_s: int = Field(default=600, gt=0)
     media_url_ttl_s: int = Field(default=3600, gt=0)
-    # Alert webhooks on loopback or the private network (a Home Assistant on the LAN): off by
-    # default, so no household's caregiver can make the server knock on internal services.
-    allow_private_webhooks: bool = False
+    # Alert webhooks on loopback or the private network. On by default: the usual Keepsake server
+    # is a family's own, at home, and its webhook a Home Assistant or a phone bridge on the same
+    # LAN. A hosted server for many households turns it off, so no caregiver can make the server
+    # knock on internal services. Link-local (cloud metadata), multicast and unspecified never.
+    allow_private_webhooks: bool = True
     # Warm the embedded models at start so the first turn is not slow.
     preload_engines: bool = True
     # Turns this process works on at once (0: decided from the providers), and how long

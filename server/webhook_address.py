@@ -64,8 +64,8 @@ def check_url(url: str, *, private_ok: bool = False) -> str:
     return url
 
 
-NOT_PUBLIC = ("The webhook must be a public address, not one on the server's own network "
-              "(the server's operator can allow those with KEEPSAKE_ALLOW_PRIVATE_WEBHOOKS=1).")
+NOT_PUBLIC = ("The webhook must be a public address: this server's operator does not allow "
+              "addresses on its own network (KEEPSAKE_ALLOW_PRIVATE_WEBHOOKS).")
 
 
 def allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, private_ok: bool = False) -> bool:
