@@ -106,6 +106,7 @@ class OpenAIConversation(Conversation):
                 json=body,
                 headers=headers,
             ) as response:
+                finished = False
                 async for event in iter_sse_events(response):
                     data = event.data.strip()
                     if data == "[DONE]":
@@ -116,7 +117,10 @@ class OpenAIConversation(Conversation):
                         await queue.put(piece)
                     if isinstance(piece, ServiceFailure):
                         return
-            await queue.put(self._failure("stream ended before [DONE]"))
+                    finished = finished or _has_finish_reason(data)
+            # Some servers close the stream after the finish_reason without a [DONE]: that
+            # answer is whole. Without either, the stream was cut mid-answer.
+            await queue.put(None if finished else self._failure("stream ended before [DONE]"))
         except ServiceError as exc:
             await queue.put(ServiceFailure(exc))
         except httpx.TimeoutException as exc:
@@ -144,3 +148,12 @@ class OpenAIConversation(Conversation):
         delta = choices[0].get("delta") or {}
         content = delta.get("content") if isinstance(delta, dict) else None
         return content if isinstance(content, str) else None
+
+
+def _has_finish_reason(data: str) -> bool:
+    """Whether a stream event says the answer is over ("stop", "length", ...)."""
+    try:
+        choices = json.loads(data).get("choices") or []
+        return bool(choices[0].get("finish_reason"))
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return False

@@ -29,10 +29,11 @@ def chunk(content: str | None, **extra) -> str:
     return json.dumps({"id": "c1", "object": "chat.completion.chunk", "choices": [choice]})
 
 
-def sse_stream(pieces: list[str], *, done: bool = True) -> bytes:
+def sse_stream(pieces: list[str], *, done: bool = True, finished: bool = True) -> bytes:
     events = [json.dumps({"choices": [{"delta": {"role": "assistant"}}]})]
     events += [chunk(piece) for piece in pieces]
-    events.append(chunk(None, finish_reason="stop"))
+    if finished:
+        events.append(chunk(None, finish_reason="stop"))
     text = "".join(f"data: {event}\n\n" for event in events)
     if done:
         text += "data: [DONE]\n\n"
@@ -161,9 +162,14 @@ async def test_an_error_event_inside_the_stream_is_a_failure():
 
 
 async def test_a_stream_cut_before_done_yields_a_failure_at_the_end():
-    pieces = await run(ChatUpstream(cut_every(sse_stream(["We swam ", "every"], done=False), 9)))
+    pieces = await run(ChatUpstream(cut_every(sse_stream(["We swam ", "every"], done=False, finished=False), 9)))
     assert texts(pieces) == "We swam every"
     assert "before [DONE]" in str(pieces[-1].error)
+
+
+async def test_a_stream_that_finished_but_sent_no_done_is_a_whole_answer():
+    pieces = await run(ChatUpstream(cut_every(sse_stream(["We swam ", "every day."], done=False), 9)))
+    assert texts(pieces) == "We swam every day." and not failures(pieces)
 
 
 async def test_a_connection_reset_mid_stream_is_a_failure_not_an_exception():
