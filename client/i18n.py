@@ -236,6 +236,7 @@ _STUDIO_STRINGS: dict[str, dict[str, str]] = {
     "step_voice": {"en": "4. Voice", "zh": "4. 声音"},
     "studio_next": {"en": "Next step", "zh": "下一步"},
     "studio_save_next": {"en": "Save and go on", "zh": "保存，下一步"},
+    "studio_done_unsaved": {"en": "{problem} Tap Done again to leave without saving.", "zh": "{problem}再点一次“完成”，就不保存直接离开。"},
     "studio_saving": {"en": "Saving…", "zh": "正在保存…"},
     "studio_saved": {"en": "Saved.", "zh": "已保存。"},
     "studio_created": {"en": "{persona} is saved. Next: the consent.", "zh": "{persona}已保存。下一步：同意。"},

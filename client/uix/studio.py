@@ -70,6 +70,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         self._saved_fields: dict | None = None  # step 1 as last saved: Done saves only a changed form
         self._picker = None
         self._problem_shown = False
+        self._leave_unsaved = False  # Done was pressed on a form that cannot be saved: the next Done leaves
         self._suggested: dict[str, str] = {}  # consent words the studio filled in, not the caregiver
 
     # ------------------------------------------------------------------ words
@@ -155,10 +156,17 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
             self.go(STEPS[STEPS.index(self.step) + 1])
 
     def done(self) -> None:
-        """Back to the caregiver area (its list of personas refreshes as it opens); unsaved names are saved first."""
+        """Back to the caregiver area (its list of personas refreshes as it opens); what was typed in step 1
+        is saved first. Typed but not savable (no name): say so once; a second Done leaves without it."""
         fields, problem = self._form_fields()
         if fields and fields != self._saved_fields and not problem:
             self.save_who(then="done")
+            return
+        if problem and self._form_typed() and not self._leave_unsaved:
+            self._leave_unsaved = True
+            self.go("who")
+            self.message = self.t("studio_done_unsaved", problem=self.t(problem))
+            self._problem_shown = True
             return
         self._stop_recording(keep=False)
         testhooks.emit("studio_done", persona_id=self.persona_id)
@@ -234,8 +242,14 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
                               speaking_style=ids.style_field.text, boundaries=ids.boundaries_field.text,
                               disclosure=self.disclosure)
 
+    def _form_typed(self) -> bool:
+        ids = self.ids
+        return any(ids[f].text.strip() for f in ("name_field", "addressed_field", "age_field", "bio_field", "style_field",
+                                                  "boundaries_field"))
+
     def form_edited(self) -> None:
         """The caregiver typed: a "please type their name" from before no longer applies."""
+        self._leave_unsaved = False
         if self._problem_shown:
             self._problem_shown = False
             self.message = ""

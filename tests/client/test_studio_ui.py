@@ -101,11 +101,14 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     app.wait_screen("studio")
     app.wait_for("studio_entered", timeout=20)  # the fade is over: taps count from now on
 
-    # 1. who they were: saving without a name says so, and creates nothing
+    # 1. who they were: saving without a name says so, and creates nothing; Done too, before losing what was typed
     app.tap("next_button")
     assert app.wait_shown("studio_message", lambda text: text == "Please type their name.")
-    type_in_step(app, "name_field", "Joe Whitfield", "who_scroll")
     type_in_step(app, "addressed_field", "Grandpa Joe, Yeye", "who_scroll")
+    app.tap("done")
+    assert app.wait_shown("studio_message", lambda text: text == "Please type their name. Tap Done again to leave without saving.")
+    assert app.layout()["screen"] == "studio"
+    type_in_step(app, "name_field", "Joe Whitfield", "who_scroll")
     app.tap("kind_deceased")
     app.tap("speaks_en")
     type_in_step(app, "bio_field", "Born in 1931 by the sea. A carpenter for forty years.", "who_scroll")
