@@ -323,6 +323,8 @@ _STUDIO_STRINGS: dict[str, dict[str, str]] = {
     "stop_sample": {"en": "Stop ({seconds} s)", "zh": "停止（{seconds}秒）"},
     "recording_hint": {"en": "Recording. Speak clearly; tap Stop when finished.", "zh": "正在录音。请清楚地说话，说完点“停止”。"},
     "choose_audio": {"en": "Choose recordings", "zh": "选择录音文件"},
+    "voice_kept": {"en": "The recording is kept on the tablet: send it again when the server is back.", "zh": "录音保存在平板上，服务器恢复后可以重新发送。"},
+    "send_again": {"en": "Send the recording again", "zh": "重新发送录音"},
     "voice_checking": {"en": "Checking the recording…", "zh": "正在检查录音…"},
     "voice_nothing_heard": {"en": "Nothing was heard. Hold the tablet closer and try again.", "zh": "没有听到声音。把平板拿近一点，再试一次。"},
     "voice_no_mic": {"en": "This tablet has no microphone we can use. Choose recordings instead.", "zh": "这台平板没有可用的麦克风。请选择录音文件。"},

@@ -98,6 +98,8 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         self._fill_consent_form(reset=True)
         self.reset_portrait()
         self._fill_voice(None)
+        if not self._unsent or self._unsent[0] != self.persona_id:
+            self.forget_unsent()
         if persona_id:
             self.message = self.t("studio_loading_persona")
             self._call(self._load, persona_id, on_result=self._loaded, name="studio-load")

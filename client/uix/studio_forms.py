@@ -191,6 +191,14 @@ class StudioProblem(Exception):
 _STATUS_PREFIX = re.compile(r"^\d{3} [a-z_]+: ")
 
 
+def sentence(text: str) -> str:
+    """``text`` ending like a sentence (a full stop, or 。 after Chinese), so more words can follow it."""
+    text = text.strip()
+    if not text or text[-1] in ".!?。！？":
+        return text
+    return text + ("。" if re.search(r"[\u4e00-\u9fff]$", text) else ".")
+
+
 def plain_error(exc: BaseException, t) -> str:
     """The sentence the caregiver sees for a failure: the server's own message where there is one.
 
@@ -199,13 +207,13 @@ def plain_error(exc: BaseException, t) -> str:
     from client.api import ApiError, Offline
 
     if isinstance(exc, ApiError) and exc.message:
-        return exc.message
+        return sentence(exc.message)
     if isinstance(exc, StudioProblem):
-        return str(exc)
+        return sentence(str(exc))
     if isinstance(exc, Offline):
         # a 5xx carries the server's words after "502 code: "; a refused connection carries none worth showing
         text = str(exc)
-        return _STATUS_PREFIX.sub("", text) if _STATUS_PREFIX.match(text) else t("err_offline")
+        return sentence(_STATUS_PREFIX.sub("", text) if _STATUS_PREFIX.match(text) else t("err_offline"))
     if isinstance(exc, OSError):
-        return t("studio_file_unreadable")
-    return t("studio_unexpected")
+        return sentence(t("studio_file_unreadable"))
+    return sentence(t("studio_unexpected"))

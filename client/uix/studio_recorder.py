@@ -61,10 +61,15 @@ class SampleRecorder:
         return time.monotonic() - self._started if self.recording else 0.0
 
     def start(self) -> None:
+        """Raises when the microphone cannot start (no permission, no device); nothing is recording then."""
         self.pieces, self.heard_speech = [], False
         self.recording = True
         self._started = time.monotonic()
-        self._listen()
+        try:
+            self._listen()
+        except BaseException:
+            self.recording = False
+            raise
 
     def _listen(self) -> None:
         self.mic.start(lambda kind, value: on_ui(self._on_mic, kind, value))
@@ -82,7 +87,10 @@ class SampleRecorder:
             piece = self.mic.stop(self.folder)
             if piece is not None:
                 self.pieces.append(piece)
-            self._listen()
+            try:
+                self._listen()
+            except Exception:  # the microphone went away mid-sample: keep what was said
+                self._finish()
         elif kind == "timeout":  # nobody spoke for a while: the sample is over
             self.mic.cancel()
             self._finish()

@@ -29,10 +29,12 @@ class VoiceStep:
     cloning_note = StringProperty("")
     can_clone = BooleanProperty(False)
     has_voice = BooleanProperty(False)  # a voice was made from the samples already
+    unsent = NumericProperty(0)  # recordings made here that did not reach the server yet (kept to send again)
 
     _recorder = None  # made at the first recording: the microphone is opened only when needed
     _record_clock = None
     _voice = None  # the server's last overview of the samples
+    _unsent: tuple[str, list[Path]] | None = None  # (persona id, recordings) for "Send again"
 
     def refresh_voice(self) -> None:
         if self.persona_id:
@@ -151,6 +153,8 @@ class VoiceStep:
     def upload_samples(self, paths: list[Path], recorded: bool = False) -> None:
         persona_id = self.persona_id
         self.message = self.t("voice_checking")
+        if recorded:
+            self._unsent, self.unsent = None, 0
 
         def work():
             client = self._client()
@@ -158,10 +162,16 @@ class VoiceStep:
             for path in paths:
                 with sendable(path, "recording") as upload:
                     added.append(client.add_voice_sample(persona_id, upload))
-            if recorded:  # kept at the server now; the tablet needs no copy of the person's voice
-                for path in paths:
+                if recorded:  # kept at the server now; the tablet needs no copy of the person's voice
                     path.unlink(missing_ok=True)
             return added, client.voice(persona_id)
+
+        def failed() -> None:
+            # a recording of the person is not thrown away because the network failed: offer to send it again
+            left = [p for p in paths if p.exists()] if recorded else []
+            if left:
+                self._unsent, self.unsent = (persona_id, left), len(left)
+                self.message += " " + self.t("voice_kept")
 
         def uploaded(result) -> None:
             added, overview = result
@@ -171,7 +181,15 @@ class VoiceStep:
             testhooks.emit("studio_sample", persona_id=persona_id, verdict=last["verdict"], usable=last["usable"],
                            clean_s=last["clean_s"], total_clean_s=overview["total_clean_s"])
 
-        self._call(work, on_result=uploaded, name="studio-sample")
+        self._call(work, on_result=uploaded, name="studio-sample", on_error=failed)
+
+    def send_again(self) -> None:
+        if self._unsent and self._unsent[0] == self.persona_id:
+            self.upload_samples(self._unsent[1], recorded=True)
+
+    def forget_unsent(self) -> None:
+        """Another persona is opened: the button goes (the files stay on the tablet, in studio/samples)."""
+        self._unsent, self.unsent = None, 0
 
     def delete_sample(self, sample_id: str, button=None) -> None:
         """The first tap asks "Delete?" on the button itself; the second deletes (a recording of a voice

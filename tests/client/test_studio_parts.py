@@ -122,10 +122,11 @@ def test_errors_become_one_plain_sentence():
          "studio_unexpected": "unexpected"}.get
     assert plain_error(ApiError(409, "consent_scope", "The consent covers own words only."), t) == "The consent covers own words only."
     assert plain_error(Offline("502 voice_service_failed: The voice service did not answer."), t) == "The voice service did not answer."
-    assert plain_error(Offline("[Errno 111] Connection refused"), t) == "the server cannot be reached"
+    assert plain_error(Offline("[Errno 111] Connection refused"), t) == "the server cannot be reached."
     assert plain_error(StudioProblem("No face."), t) == "No face."
-    assert plain_error(FileNotFoundError("/x"), t) == "unreadable"
-    assert plain_error(KeyError("job_id"), t) == "unexpected"
+    assert plain_error(FileNotFoundError("/x"), t) == "unreadable."
+    assert plain_error(KeyError("job_id"), t) == "unexpected."
+    assert plain_error(Offline("x"), {"err_offline": "连不上服务器"}.get) == "连不上服务器。"  # a Chinese sentence ends with 。
 
 
 def test_a_portrait_keeps_the_ending_kivy_needs():
@@ -316,3 +317,22 @@ def test_a_cancelled_sample_leaves_no_file(recorder, tmp_path):
     mic.on_event("end", 0)
     rec.cancel()
     assert not rec.recording and done == [] and list(tmp_path.glob("*.wav")) == []
+
+
+def test_a_microphone_that_will_not_start_leaves_nothing_recording_and_one_that_fails_later_keeps_the_words(recorder):
+    rec, mic, done = recorder([1.0])
+
+    def refuse(_on_event):
+        raise PermissionError("no microphone permission")
+
+    real_start, mic.start = mic.start, refuse
+    with pytest.raises(PermissionError):
+        rec.start()
+    assert not rec.recording and done == []
+
+    mic.start = real_start
+    rec.start()
+    mic.on_event("start", 0)
+    mic.start = refuse  # the device goes away during the pause after the first sentence
+    mic.on_event("end", 0)
+    assert not rec.recording and len(done) == 1 and len(done[0]) == 1

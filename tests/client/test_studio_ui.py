@@ -450,3 +450,50 @@ def test_make_the_voice_once_there_is_enough_clean_speech(start_app, cloning_ser
     assert service.voices == [{"name": "Keepsake Rose Whitfield", "files": 4, "key": "test-key"}]
     with caregiver_client(server.url, server.data_dir) as http:
         assert http.get(f"/v1/personas/{persona_id}").json()["voice_id"] == "voice-1"
+
+
+def test_a_recording_that_cannot_be_sent_is_kept_and_sent_again(start_app, speak, tmp_path_factory, tmp_path):
+    """The server goes away while the caregiver records: the recording waits on the tablet, one tap sends it later."""
+    from tests.live_server import start_server
+
+    data_dir = tmp_path_factory.mktemp("offline-server")
+    server = start_server(data_dir)
+    try:
+        speech = speak(SPEECH)
+        app = paired_app(start_app, server, mic_file=f"{speech}:{silence(tmp_path / 'quiet.wav')}")
+        open_caregiver_area(app)
+        sign_in(app, data_dir)
+        scroll_into_view(app, "studio_new_persona")
+        app.tap("studio_new_persona")
+        app.wait_screen("studio")
+        app.wait_for("studio_entered", timeout=20)
+        type_in_step(app, "name_field", "Joe Whitfield", "who_scroll")
+        app.tap("next_button")
+        persona_id = app.wait_for("studio_saved", timeout=30)["persona_id"]
+        app.tap("step_voice")
+        app.wait_for("studio_step", lambda e: e["step"] == "voice", timeout=10)
+        time.sleep(0.5)
+
+        server.stop()  # the server is away (a restart, the Wi-Fi)
+        app.tap("record_sample")
+        app.wait_for("studio_recording", lambda e: e["started"], timeout=10)
+        time.sleep(wav_seconds(speech) + 1.8)
+        app.tap("record_sample")
+        error = app.wait_for("studio_error", timeout=60)
+        assert error["message"] == ("That did not work: the server cannot be reached. The recording is kept on the "
+                                    "tablet: send it again when the server is back.")
+        time.sleep(0.4)
+        assert app.layout()["widgets"]["send_again"][3] > 40
+        app.screenshot("en-studio-voice-unsent.png")
+
+        server = start_server(data_dir, port=server.port)  # back, same address, same household
+        app.tap("send_again")
+        sent = app.wait_for("studio_sample", timeout=60)
+        assert sent["usable"]
+        time.sleep(0.4)
+        assert app.layout()["widgets"]["send_again"][3] == 0
+        with caregiver_client(server.url, data_dir) as http:
+            samples = http.get(f"/v1/personas/{persona_id}/voice-samples").json()["samples"]
+            assert len(samples) == 1 and samples[0]["usable"]
+    finally:
+        server.stop()
