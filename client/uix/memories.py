@@ -304,7 +304,8 @@ class MemoriesScreen(AreaScreen):
 
     def _on_mic(self, kind: str, value: float) -> None:
         if kind == "level" and self.recording:
-            self.record_level = level_percent(value)
+            # a peak that falls back slowly: frames between syllables would make the bar flicker to nothing
+            self.record_level = max(level_percent(value), self.record_level * 0.92)
 
     def _recording_tick(self, _dt) -> None:
         seconds = int(time.monotonic() - self._record_started)
@@ -510,9 +511,15 @@ class MemoriesScreen(AreaScreen):
         background(client.job, job["id"], on_result=got, on_error=failed, name="job-poll")
 
     def show_row(self, row: ItemRow) -> None:
+        """Scroll the list so all of ``row`` shows, when it does not (a row that shows is left still)."""
         scroll = self.ids.list_scroll if row.kind == "memory" else self.ids.facts_scroll
-        if row.parent is not None:
+        if row.parent is None:
+            return
+        _x, bottom = row.to_window(*row.pos)
+        _x, view_bottom = scroll.to_window(*scroll.pos)
+        if bottom < view_bottom or bottom + row.height > view_bottom + scroll.height:
             scroll.scroll_to(row, padding=dp(10), animate=False)
+            testhooks.emit("row_scrolled", row=row.kind, id=row.item.get("id"))
 
     # ------------------------------------------------------------------ row bookkeeping (ids let the tests find rows)
     def _register(self, row: ItemRow, prefix: str, names: list[str]) -> None:

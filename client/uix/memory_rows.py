@@ -48,8 +48,23 @@ class ItemRow(BoxLayout):
     body = StringProperty("")
     message = StringProperty("")
 
+    def on_has_audio(self, _row, has_audio: bool) -> None:
+        # Listen is there only for her own recording; out of the row otherwise, so the other
+        # buttons keep their places (a zero-wide button would still take a gap)
+        button = self._listen
+        actions = self.ids.edit.parent
+        if has_audio and button.parent is None:
+            actions.add_widget(button, index=len(actions.children))
+        elif not has_audio and button.parent is not None:
+            actions.remove_widget(button)
+
     def on_mode(self, _row, mode: str) -> None:
         testhooks.emit("row_mode", row=self.kind, id=self.item.get("id"), mode=mode)
+
+    def on_kv_post(self, _base_widget) -> None:
+        # kv ids are weak: the button must be held here while it is out of the row
+        self._listen = self.ids.listen.__self__
+        self.on_has_audio(self, self.has_audio)
 
     def show(self, item: dict, language: str, name: str, query: str = "") -> None:
         self.item = item

@@ -320,11 +320,11 @@ def test_chinese_screens(start_app, live_server, rose, tmp_path):
     wait_typed(app, "chooser_path", "回忆录.txt")
     time.sleep(0.5)
     app.tap("chooser_ok")
-    app.wait_for("import_started", timeout=30)
+    started = app.wait_for("import_started", timeout=30)
     app.wait_for("import_progress", timeout=30)
     time.sleep(0.3)  # its words are wrapped a frame after they change
     app.screenshot("zh-memories-import.png")
-    finished = app.wait_for("import_finished", timeout=180)
+    finished = app.wait_for("import_finished", lambda e: e["job_id"] == started["job_id"], timeout=180, since_start=True)
     assert finished["state"] == "done", finished
     assert app.wait_shown("import_status", lambda text: "回忆录.txt 已导入" in text and "条回忆" in text)
     app.screenshot("zh-memories-import-done.png")
