@@ -196,12 +196,12 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     origin = app.wait_shown(f"memory_{index}_origin", lambda text: "own voice" in text)
     assert origin.startswith("Recording · Grandma Rose ") and ".wav · recording 0:" in origin
     assert origin.endswith(" · in Grandma Rose's own voice")
-    app.screenshot("en-memories-own-voice.png")
     # the caregiver hears it as the relative will: her recording, through the tablet's speaker
     widgets = app.layout()["widgets"]
     assert widgets[f"memory_{index}_listen"][2] > 100  # Listen, only where there is her recording
     assert all(widgets[f"memory_{i}_listen"][2] == 0 for i in range(min(found["count"], 8)) if i != index)
     tap_in_list(app, f"memory_{index}_listen", "list_scroll")
+    app.screenshot("en-memories-own-voice.png")  # scrolled so that her recording's row shows whole
     played = app.wait_for("memory_played", timeout=30)
     assert played["id"] == recorded[0]["id"] and played["seconds"] > 3
     assert app.wait_for("caption", lambda e: e["own_voice"] is True, timeout=10)
