@@ -456,7 +456,7 @@ class MemoriesScreen(AreaScreen):
                     path.unlink(missing_ok=True)
 
         def started(answer: dict) -> None:
-            self._job = {"id": answer["job_id"], "file": shown_name, "persona_id": persona_id}
+            self._job = {"id": answer["job_id"], "file": shown_name, "sent_as": sent_name, "persona_id": persona_id}
             testhooks.emit("import_started", job_id=answer["job_id"], source_kind=answer.get("kind"), file=shown_name)
             self._start_polling()
 
@@ -494,6 +494,9 @@ class MemoriesScreen(AreaScreen):
                 return
             self.import_percent = float(state.get("percent") or 0)
             self.import_message = progress_text(state, app.language, job["file"])
+            if state.get("state") == "done" and job["sent_as"] != job["file"]:
+                # the list will show the plain name: say so, or the caregiver looks for their file in vain
+                self.import_message += "\n" + app.t("import_renamed", file=job["sent_as"])
             testhooks.emit("import_progress", job_id=job["id"], state=state.get("state"), percent=state.get("percent"),
                            stage=state.get("stage"), counts=state.get("counts"), text=self.import_message)
             if state.get("state") in ("done", "failed"):

@@ -326,7 +326,8 @@ def test_chinese_screens(start_app, live_server, rose, tmp_path):
     app.screenshot("zh-memories-import.png")
     finished = app.wait_for("import_finished", lambda e: e["job_id"] == started["job_id"], timeout=180, since_start=True)
     assert finished["state"] == "done", finished
-    assert app.wait_shown("import_status", lambda text: "回忆录.txt 已导入" in text and "条回忆" in text)
+    status = app.wait_shown("import_status", lambda text: "回忆录.txt 已导入" in text and "条回忆" in text).replace("\n", "")
+    assert "以 document-" in status and ".txt 这个名字保存" in status  # the name the list will show
     app.screenshot("zh-memories-import-done.png")
 
     # found again by its words, with its place in Chinese (xdotool drops Chinese keys: the words are Latin)
