@@ -144,21 +144,6 @@ def image_suffix(data: bytes) -> str:
     return ".jpg" if data[:3] == b"\xff\xd8\xff" else ".png"
 
 
-def upload_name(path: Path, fallback_stem: str) -> str | None:
-    """The name to upload ``path`` under when its own cannot be sent; None when it can.
-
-    The server's form reader refuses a file name outside Latin-1 ("奶奶.jpg") as "not a valid
-    multipart form", and a Chinese family names its files in Chinese: such a file is sent as a
-    copy with a plain name (``photo.jpg``), the ending kept so the server knows what it is.
-    """
-    try:
-        path.name.encode("latin-1")
-        return None
-    except UnicodeEncodeError:
-        suffix = path.suffix.lower() if path.suffix.isascii() else ""
-        return f"{fallback_stem}{suffix}"
-
-
 # --- picking files on the tablet --------------------------------------------------------------------
 
 def list_folder(folder: Path, extensions: tuple[str, ...]) -> tuple[list[Path], list[Path]]:

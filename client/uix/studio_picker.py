@@ -11,9 +11,7 @@ finger). It starts in ``KEEPSAKE_PICK_DIR`` when set, else the home folder
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 from kivy.app import App
@@ -25,7 +23,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.utils import platform
 
 from client.uix import theme
-from client.uix.studio_forms import list_folder, upload_name
+from client.uix.studio_forms import list_folder
 from client.worker import on_ui
 
 NATIVE_PLATFORMS = ("android", "win", "macosx")
@@ -61,23 +59,6 @@ def pick_native(extensions: tuple[str, ...], on_pick: Callable[[Path], None]) ->
     except Exception as exc:
         Logger.info(f"Keepsake: no native file chooser ({exc!r}); using the built-in one")
         return False
-
-
-@contextmanager
-def sendable(path: Path, fallback_stem: str):
-    """``path``, or a copy of it under a name the server's form reader takes (see ``upload_name``); on a worker."""
-    name = upload_name(path, fallback_stem)
-    if name is None:
-        yield path
-        return
-    folder = Path(App.get_running_app().data_dir) / "studio" / "upload"
-    folder.mkdir(parents=True, exist_ok=True)
-    copy = folder / name
-    shutil.copyfile(path, copy)
-    try:
-        yield copy
-    finally:
-        copy.unlink(missing_ok=True)
 
 
 class StudioPicker(BoxLayout):

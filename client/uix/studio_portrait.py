@@ -18,7 +18,7 @@ from client import testhooks
 from client.uix.mouth_picker import MouthPicker  # noqa: F401  studio.kv uses it
 from client.uix.portrait import Portrait  # noqa: F401  studio.kv uses it (the talking face, small)
 from client.uix.studio_forms import IMAGE_EXTENSIONS, StudioProblem, image_suffix, job_error, job_finished, plain_error
-from client.uix.studio_picker import pick_native, sendable
+from client.uix.studio_picker import pick_native
 from client.worker import background, on_ui
 
 JOB_POLL_S = 0.5
@@ -63,8 +63,7 @@ class PortraitStep:
 
         def work():
             client = self._client()
-            with sendable(path, "photo") as upload:
-                started = client.upload_source(persona_id, upload, kind="photo")
+            started = client.upload_source(persona_id, path, kind="photo")
             deadline = time.monotonic() + JOB_DEADLINE_S
             while True:
                 job = client.job(started["job_id"])

@@ -17,7 +17,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from client import testhooks
 from client.uix import theme
 from client.uix.studio_forms import AUDIO_EXTENSIONS, can_make_voice, caregiver_sentences, plain_error, voice_fraction
-from client.uix.studio_picker import pick_native, sendable
+from client.uix.studio_picker import pick_native
 
 
 class VoiceStep:
@@ -160,8 +160,7 @@ class VoiceStep:
             client = self._client()
             added = []
             for path in paths:
-                with sendable(path, "recording") as upload:
-                    added.append(client.add_voice_sample(persona_id, upload))
+                added.append(client.add_voice_sample(persona_id, path))
                 if recorded:  # kept at the server now; the tablet needs no copy of the person's voice
                     path.unlink(missing_ok=True)
             return added, client.voice(persona_id)

@@ -231,16 +231,6 @@ def test_server_settings_are_left_out_of_what_the_caregiver_reads():
     assert caregiver_sentences("") == ""
 
 
-def test_a_file_named_in_chinese_is_sent_under_a_plain_name_with_its_ending():
-    from client.uix.studio_forms import upload_name
-
-    assert upload_name(Path("/photos/grandma rose.JPG"), "photo") is None
-    assert upload_name(Path("/photos/café.png"), "photo") is None  # Latin-1 goes through as it is
-    assert upload_name(Path("/photos/奶奶.JPG"), "photo") == "photo.jpg"
-    assert upload_name(Path("/录音/奶奶说话.m4a"), "recording") == "recording.m4a"
-    assert upload_name(Path("/x/奶奶"), "photo") == "photo"
-
-
 class ScriptedMic:
     """A microphone whose recordings are scripted: each start() "hears" the next piece (None: nobody speaks)."""
 

@@ -245,7 +245,7 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     pick_dir.mkdir()
     (pick_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a picture" * 20)
     speech = speak(SPEECH)
-    shutil.copy(speech, pick_dir / "奶奶说话.wav")  # a Chinese family names its files in Chinese
+    shutil.copy(speech, pick_dir / "奶奶说话.wav")  # a Chinese family names its files in Chinese: the name stays
     with caregiver_client(live_server.url, live_server.data_dir) as http:
         created = http.post("/v1/personas", json={
             "display_name": "王秀英", "addressed_as": ["奶奶", "外婆"], "kind": "living", "language": "zh",
@@ -346,6 +346,9 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     assert app.wait_for("studio_sample", timeout=60)["usable"]
     time.sleep(0.5)
     assert "sample_1" in app.layout()["widgets"]
+    with caregiver_client(live_server.url, live_server.data_dir) as http:
+        names = [s["filename"] for s in http.get(f"/v1/personas/{persona_id}/voice-samples").json()["samples"]]
+        assert names == ["nainai.wav", "奶奶说话.wav"]
     app.screenshot("zh-studio-voice.png")
     # a sample is deleted with two taps: the first only asks
     app.tap("sample_1_delete")
