@@ -85,12 +85,15 @@ class CaregiverClient(KeepsakeClient):
         return self.update_persona(persona_id, mouth={"x": x, "y": y, "width": width})
 
     # ------------------------------------------------------------------ sources and import jobs
-    def upload_source(self, persona_id: str, path: Path, kind: str | None = None, self_name: str | None = None) -> dict[str, Any]:
-        """Start importing a file (memoir, letters, chat, voice memo, photo): returns job_id, source_id, kind."""
+    def upload_source(self, persona_id: str, path: Path, kind: str | None = None, self_name: str | None = None,
+                      filename: str | None = None) -> dict[str, Any]:
+        """Start importing a file (memoir, letters, chat, voice memo, photo): returns job_id, source_id, kind.
+        ``filename`` is the name the caregiver knows it by, when the file on the tablet has another."""
         data = {k: v for k, v in (("kind", kind), ("self_name", self_name)) if v}
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        name = filename or path.name
+        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         with open(path, "rb") as fh:
-            files = {"file": (path.name, fh, mime)}
+            files = {"file": (name, fh, mime)}
             return self._request("POST", f"/v1/personas/{persona_id}/sources", files=files, data=data).json()
 
     def job(self, job_id: str) -> dict[str, Any]:

@@ -163,22 +163,6 @@ def fact_body(text: str) -> str:
     return text
 
 
-def sendable_name(name: str, stem: str, today: str) -> str:
-    """The file name to upload under: the caregiver's own when the server's form reader takes it.
-
-    That reader refuses names outside Latin-1 ("回忆录.txt") as "not a valid multipart form", and a
-    Chinese family names its files in Chinese; such a file goes as "{stem}-{today}{ending}" (the
-    ending kept: the server reads the kind of file from it and from the content).
-    """
-    try:
-        name.encode("latin-1")
-        return name
-    except UnicodeEncodeError:
-        dot = name.rfind(".")
-        ending = name[dot:].lower() if dot > 0 and name[dot:].isascii() else ""
-        return f"{stem}-{today}{ending}"
-
-
 def level_percent(dbfs: float, floor_db: float = -60.0) -> float:
     """A microphone level in dBFS as 0..100 for a bar: a quiet room near 0, a voice near the top."""
     if dbfs != dbfs:  # NaN from a silent chunk

@@ -220,8 +220,6 @@ _MEMORY_STRINGS: dict[str, dict[str, str]] = {
     "show_more": {"en": "Show more", "zh": "显示更多"},
     "listen": {"en": "Listen", "zh": "听一听"},
     "listen_failed": {"en": "Could not play it: {reason}", "zh": "没能播放：{reason}"},
-    "import_renamed": {"en": "It is kept under the name {file}: the server cannot store names in this script.",
-                       "zh": "以 {file} 这个名字保存：服务器存不了这样的文件名。"},
 }
 for _key, _words in _MEMORY_STRINGS.items():  # never overrides a key defined above (tests/client/test_memories_parts.py checks there is none)
     STRINGS.setdefault(_key, _words)

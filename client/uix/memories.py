@@ -15,7 +15,6 @@ text field). A caregiver's voice must never be played as the dead person's.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, St
 from kivy.utils import platform
 
 from client import testhooks
-from client.caregiver_words import level_percent, page_words, progress_text, sendable_name
+from client.caregiver_words import level_percent, page_words, progress_text
 from client.uix.caregiver import AreaScreen
 from client.uix.memory_rows import ItemRow
 from client.worker import background, on_ui
@@ -439,24 +438,15 @@ class MemoriesScreen(AreaScreen):
         self.import_message = app.t("import_sending", file=shown_name)
         persona_id = self.persona_id
 
-        sent_name = sendable_name(shown_name, kind or "document", time.strftime("%Y-%m-%d"))
-
         def send() -> dict:
-            upload = path
-            if sent_name != path.name:  # the server keeps the name the caregiver will recognise
-                upload = Path(tempfile.mkdtemp(prefix="keepsake-upload-")) / sent_name
-                upload.write_bytes(path.read_bytes())
             try:
-                return client.upload_source(persona_id, upload, kind=kind)
+                return client.upload_source(persona_id, path, kind=kind, filename=shown_name)
             finally:
-                if upload != path:
-                    upload.unlink(missing_ok=True)
-                    upload.parent.rmdir()
                 if remove_after:
                     path.unlink(missing_ok=True)
 
         def started(answer: dict) -> None:
-            self._job = {"id": answer["job_id"], "file": shown_name, "sent_as": sent_name, "persona_id": persona_id}
+            self._job = {"id": answer["job_id"], "file": shown_name, "persona_id": persona_id}
             testhooks.emit("import_started", job_id=answer["job_id"], source_kind=answer.get("kind"), file=shown_name)
             self._start_polling()
 
@@ -494,9 +484,6 @@ class MemoriesScreen(AreaScreen):
                 return
             self.import_percent = float(state.get("percent") or 0)
             self.import_message = progress_text(state, app.language, job["file"])
-            if state.get("state") == "done" and job["sent_as"] != job["file"]:
-                # the list will show the plain name: say so, or the caregiver looks for their file in vain
-                self.import_message += "\n" + app.t("import_renamed", file=job["sent_as"])
             testhooks.emit("import_progress", job_id=job["id"], state=state.get("state"), percent=state.get("percent"),
                            stage=state.get("stage"), counts=state.get("counts"), text=self.import_message)
             if state.get("state") in ("done", "failed"):

@@ -17,7 +17,6 @@ from client.caregiver_words import (
     page_words,
     place,
     progress_text,
-    sendable_name,
     stage_words,
     when,
 )
@@ -141,15 +140,6 @@ def test_a_search_shows_the_part_of_a_long_memory_with_the_words():
     assert shown.startswith("… ") and "lighthouse at Hook Head" in shown and len(shown) <= 204
     assert preview(text, 200, around="harbour").startswith("The harbour wall")  # already in the start
     assert preview(text, 200, around="not there").startswith("The harbour wall")
-
-
-def test_a_file_named_in_chinese_is_sent_under_a_plain_name_with_its_ending():
-    assert sendable_name("rose-memoir.txt", "document", "2026-11-28") == "rose-memoir.txt"
-    assert sendable_name("Café letters.docx", "letters", "2026-11-28") == "Café letters.docx"  # Latin-1 goes as it is
-    assert sendable_name("回忆录.txt", "document", "2026-11-28") == "document-2026-11-28.txt"
-    assert sendable_name("奶奶 2026-11-28 18.03.WAV", "voice_memo", "2026-11-28") == "voice_memo-2026-11-28.wav"
-    assert sendable_name("回忆录", "memoir", "2026-11-28") == "memoir-2026-11-28"
-    assert sendable_name("书.信件", "letters", "2026-11-28") == "letters-2026-11-28"
 
 
 def test_the_microphone_level_bar():
