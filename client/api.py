@@ -87,9 +87,9 @@ class KeepsakeClient:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
 
-    def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def _request(self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs) -> httpx.Response:
         try:
-            response = self._http.request(method, path, headers=self._headers, **kwargs)
+            response = self._http.request(method, path, headers={**self._headers, **(headers or {})}, **kwargs)
         except httpx.TransportError as exc:  # refused, DNS, timeouts, a dropped connection
             raise Offline(str(exc) or type(exc).__name__) from exc
         if response.status_code >= 400:

@@ -78,7 +78,7 @@ class CaregiverClient(KeepsakeClient):
         mime = "image/png" if image.suffix.lower() == ".png" else "image/jpeg"
         params = {"mouth_x": mouth[0], "mouth_y": mouth[1]} if mouth else None
         response = self._request("PUT", f"/v1/personas/{persona_id}/portrait", content=image.read_bytes(),
-                                 params=params, headers={**self._headers, "Content-Type": mime})
+                                 params=params, headers={"Content-Type": mime})
         return Persona.model_validate(response.json())
 
     def set_mouth(self, persona_id: str, x: float, y: float, width: float = 0.18) -> Persona:
