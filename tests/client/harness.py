@@ -252,6 +252,26 @@ def caregiver_credentials(data_dir: Path) -> tuple[str, str]:
     return creds["email"], creds["password"]
 
 
+def serve_on_loopback(app, name: str):
+    """Run an ASGI ``app`` on a free loopback port in a thread: (url, uvicorn server, thread) once it listens."""
+    import threading
+
+    import uvicorn
+
+    from tests.live_server import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError(f"{name} did not start")
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, thread
+
+
 def xdotool(*args: str) -> None:
     subprocess.run(["xdotool", *args], check=True, timeout=10)
 
@@ -285,14 +305,9 @@ class BusyProxy:
     503 ``{"error": {"code": "busy"}}`` with Retry-After. Everything else passes through, streamed."""
 
     def __init__(self, upstream: str, busy_turns: int = 1, retry_after: int = 4) -> None:
-        import threading
-
-        import uvicorn
         from starlette.applications import Starlette
         from starlette.responses import JSONResponse, StreamingResponse
         from starlette.routing import Route
-
-        from tests.live_server import free_port
 
         self.turns: list[tuple[float, int]] = []  # (monotonic time, status answered) of each turn
         hop = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
@@ -323,16 +338,7 @@ class BusyProxy:
 
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
         app = Starlette(routes=[Route("/{path:path}", handle, methods=methods)])
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, name="busy-proxy", daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the proxy did not start")
-            time.sleep(0.05)
+        self.url, self.server, self.thread = serve_on_loopback(app, "busy-proxy")
 
     def stop(self) -> None:
         self.server.should_exit = True

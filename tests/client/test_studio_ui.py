@@ -19,13 +19,13 @@ from tests.client.harness import (
     ROOT,
     AppProcess,
     caregiver_client,
-    caregiver_credentials,
     has_xdotool,
     open_caregiver_area,
     paired_app,
     region_is_not_flat,
     scroll_into_view,
-    type_into,
+    serve_on_loopback,
+    sign_in_on_tablet,
     xdotool,
 )
 
@@ -48,18 +48,6 @@ def silence(path: Path, seconds: float = 1.0) -> Path:
         w.setframerate(16000)
         w.writeframes(b"\0\0" * int(16000 * seconds))
     return path
-
-
-def sign_in(app: AppProcess, data_dir: Path) -> None:
-    """In the caregiver area: sign in with the demo household's account, wait for its personas."""
-    email, password = caregiver_credentials(data_dir)
-    type_into(app, "email_field", email)
-    type_into(app, "password_field", password)
-    scroll_into_view(app, "sign_in_button")
-    app.tap("sign_in_button")
-    app.wait_for("caregiver_signed_in", timeout=30)
-    app.wait_for("studio_personas", timeout=30)
-    time.sleep(0.3)
 
 
 def type_in_step(app: AppProcess, widget_id: str, text: str, scroll_id: str) -> None:
@@ -95,7 +83,7 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     mic = f"{speech}:{silence(tmp_path / 'quiet.wav')}"
     app = paired_app(start_app, live_server, mic_file=mic, extra_env={"KEEPSAKE_PICK_DIR": str(pick_dir)})
     open_caregiver_area(app)
-    sign_in(app, live_server.data_dir)
+    sign_in_on_tablet(app, live_server.data_dir)
     scroll_into_view(app, "studio_new_persona")
     app.tap("studio_new_persona")
     app.wait_screen("studio")
@@ -263,7 +251,7 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
 
     app = paired_app(start_app, live_server, language="zh", extra_env={"KEEPSAKE_PICK_DIR": str(pick_dir)})
     open_caregiver_area(app)
-    sign_in(app, live_server.data_dir)
+    sign_in_on_tablet(app, live_server.data_dir)
     # a new persona first: the empty form with its examples; Done on an untouched form just leaves
     scroll_into_view(app, "studio_new_persona")
     app.tap("studio_new_persona")
@@ -376,14 +364,9 @@ class FakeVoiceService:
     (``POST /v1/voices/add``) and answers nothing else, so speech falls back to the built-in voice."""
 
     def __init__(self) -> None:
-        import threading
-
-        import uvicorn
         from starlette.applications import Starlette
         from starlette.responses import JSONResponse
         from starlette.routing import Route
-
-        from tests.live_server import free_port
 
         self.voices: list[dict] = []
 
@@ -398,15 +381,7 @@ class FakeVoiceService:
 
         app = Starlette(routes=[Route("/v1/voices/add", add, methods=["POST"]),
                                 Route("/{path:path}", other, methods=["GET", "POST", "DELETE"])])
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, name="fake-voice-service", daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            assert time.monotonic() < deadline and self.thread.is_alive(), "the fake voice service did not start"
-            time.sleep(0.05)
+        self.url, self.server, self.thread = serve_on_loopback(app, "fake-voice-service")
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -441,7 +416,7 @@ def test_make_the_voice_once_there_is_enough_clean_speech(start_app, cloning_ser
 
     app = paired_app(start_app, server)
     open_caregiver_area(app)
-    sign_in(app, server.data_dir)
+    sign_in_on_tablet(app, server.data_dir)
     scroll_into_view(app, f"studio_edit_persona_{persona_id}")
     app.tap(f"studio_edit_persona_{persona_id}")
     app.wait_screen("studio")
@@ -475,7 +450,7 @@ def test_a_recording_that_cannot_be_sent_is_kept_and_sent_again(start_app, speak
         speech = speak(SPEECH)
         app = paired_app(start_app, server, mic_file=f"{speech}:{silence(tmp_path / 'quiet.wav')}")
         open_caregiver_area(app)
-        sign_in(app, data_dir)
+        sign_in_on_tablet(app, data_dir)
         scroll_into_view(app, "studio_new_persona")
         app.tap("studio_new_persona")
         app.wait_screen("studio")
