@@ -26,6 +26,19 @@ class TurnGate:
         self.capacity = capacity
         self.wait_s = wait_s
         self._slots = asyncio.Semaphore(capacity)
+        # Turns holding a place now; background work (speaking ahead) waits for none.
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def busy(self) -> bool:
+        return self._active > 0
+
+    async def wait_idle(self) -> None:
+        """Return once no turn holds a place (at once if none does)."""
+        while self._active:
+            await self._idle.wait()
 
     async def acquire(self):
         """Wait for a place; returns the function that gives it back (safe to call twice)."""
@@ -35,6 +48,8 @@ class TurnGate:
             raise ApiError(
                 503, "busy", "Many people are talking right now. Please try again in a moment.", headers={"Retry-After": "5"}
             ) from None
+        self._active += 1
+        self._idle.clear()
         released = False
 
         def release() -> None:
@@ -42,5 +57,8 @@ class TurnGate:
             if not released:
                 released = True
                 self._slots.release()
+                self._active -= 1
+                if not self._active:
+                    self._idle.set()
 
         return release

@@ -25,22 +25,23 @@ class Speaker:
         self.language = language
         self.voice = voice
 
+    def cache_key(self, text: str) -> str:
+        """What this sentence is remembered by: persona, voice provider, voice, language and the exact words."""
+        return speech_cache.key(self.persona_id, self.state.services.tts.name, self.voice, self.language, text)
+
     async def speak(self, index: int, text: str) -> SentenceEvent:
         """Synthesize and store one sentence (or find it made before). Raises ServiceError if no voice could speak it."""
         state = self.state
-        tts = state.services.tts
-        cache_key = speech_cache.key(self.persona_id, tts.name, self.voice, self.language, text)
+        cache_key = self.cache_key(text)
         cached = speech_cache.find(state.db, cache_key)
         if cached is not None:
             media_id, duration_ms, mouth = cached
         else:
-            audio: Audio = await tts.synthesize(text, language=self.language, voice=self.voice)
-            try:
-                face = await state.services.face.animate(audio)
-                mouth = MouthTrack(fps=face.mouth.fps, values=face.mouth.values)
-            except ServiceError:
-                mouth = MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
+            audio: Audio = await state.services.tts.synthesize(text, language=self.language, voice=self.voice)
+            mouth = await self._mouth(audio)
             media_id = await asyncio.to_thread(self._store, audio, cache_key, mouth)
+            if media_id is None:
+                raise ServiceError("tts", state.services.tts.name, "the persona was erased while this was said")
             duration_ms = round(audio.duration_s * 1000)
         return SentenceEvent(
             index=index,
@@ -51,13 +52,52 @@ class Speaker:
             mouth=mouth,
         )
 
-    def _store(self, audio: Audio, cache_key: str, mouth: MouthTrack) -> str:
-        """Write the sentence's marked WAV and remember it (one trip to a worker thread for all of it)."""
+    async def make_ahead(self, text: str) -> str:
+        """Make a sentence before anyone asks for it, exactly as ``speak`` would keep it.
+
+        Returns "known" (made before), "made", "stand_in" (a fallback voice
+        answered: nothing kept, since it is not the persona's voice) or "gone"
+        (the persona was erased meanwhile: nothing kept, the file removed).
+        Raises ServiceError if no voice could speak at all.
+        """
+        state = self.state
+        cache_key = self.cache_key(text)
+        if speech_cache.find(state.db, cache_key) is not None:
+            return "known"
+        audio: Audio = await state.services.tts.synthesize(text, language=self.language, voice=self.voice)
+        if audio.stand_in:
+            return "stand_in"
+        mouth = await self._mouth(audio)
+        # Once the file is being written it is finished and either kept or removed, even if we are
+        # cancelled meanwhile: a half-done store would leave a file no row owns.
+        storing = asyncio.ensure_future(asyncio.to_thread(self._store, audio, cache_key, mouth))
+        try:
+            media_id = await asyncio.shield(storing)
+        except asyncio.CancelledError:
+            await storing
+            raise
+        return "made" if media_id is not None else "gone"
+
+    async def _mouth(self, audio: Audio) -> MouthTrack:
+        try:
+            face = await self.state.services.face.animate(audio)
+            return MouthTrack(fps=face.mouth.fps, values=face.mouth.values)
+        except ServiceError:
+            return MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
+
+    def _store(self, audio: Audio, cache_key: str, mouth: MouthTrack) -> str | None:
+        """Write the sentence's marked WAV and remember it (one trip to a worker thread for all of it).
+
+        None when the persona was erased meanwhile: its file is removed again, so erasure stays complete.
+        """
         state = self.state
         wav = encode_wav(audio, comment=AI_COMMENT.format(name=self.persona_name))
         media = state.media.put(self.household_id, wav, "audio/wav", "speech", self.persona_id)
-        if not audio.stand_in:
-            speech_cache.keep(state.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth)
+        if audio.stand_in:
+            return media.id  # said this once with a stand-in voice; never kept as the persona's
+        if not speech_cache.keep(state.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth):
+            state.media.delete(media.id)
+            return None
         return media.id
 
     async def play_recording(self, index: int, recording: Recording) -> SentenceEvent:
