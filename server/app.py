@@ -28,6 +28,7 @@ from server.api.body_limits import BodyLimit
 from server.config import Settings
 from server.errors import documented_errors, install_error_handlers
 from server.pipeline.gate import TurnGate, capacity_for
+from server.pipeline.speak_ahead import SpeakAhead
 from server.recovery import recovery_loop
 from server.services.http import make_http_client
 from server.services.registry import build_services
@@ -52,6 +53,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         services=build_services(settings, http),
         gate=TurnGate(capacity_for(settings), settings.turn_wait_s),
     )
+    if settings.speak_ahead:
+        state.speak_ahead = SpeakAhead(state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -59,8 +62,13 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             # Load the embedded models now, off the event loop, so the first turn is not the slow one.
             await state.services.warm()
         recovery = asyncio.create_task(recovery_loop(state))
+        if state.speak_ahead is not None:
+            state.speak_ahead.start()
+            state.speak_ahead.request_all()  # only what is missing from the cache gets made
         yield
         recovery.cancel()
+        if state.speak_ahead is not None:
+            await state.speak_ahead.stop()  # lets a sentence being stored finish: no half-made files
         await http.aclose()
         db.close()
 

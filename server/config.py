@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     allow_private_webhooks: bool = True
     # Warm the embedded models at start so the first turn is not slow.
     preload_engines: bool = True
+    # Synthesize in the background, while no one is talking, what a persona will surely say
+    # (greetings, story mode's phrases, the start of each memory), so answers need no synthesis.
+    speak_ahead: bool = True
     # Turns this process works on at once (0: decided from the providers), and how long
     # one more may wait for a place before the tablet is told "busy".
     max_concurrent_turns: int = Field(default=0, ge=0, le=10_000)

@@ -7,6 +7,7 @@ server process on the same data folder sees everything this one does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -15,6 +16,9 @@ from server.pipeline.gate import TurnGate
 from server.services.registry import Services
 from server.storage.db import Database
 from server.storage.media import MediaStore
+
+if TYPE_CHECKING:  # the worker imports this module
+    from server.pipeline.speak_ahead import SpeakAhead
 
 
 @dataclass
@@ -25,3 +29,4 @@ class AppState:
     http: httpx.AsyncClient
     services: Services
     gate: TurnGate
+    speak_ahead: SpeakAhead | None = None  # None when KEEPSAKE_SPEAK_AHEAD is off

@@ -43,7 +43,9 @@ def start_server(data_dir: Path, port: int | None = None, env: dict | None = Non
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"
-    full_env = {**os.environ, "KEEPSAKE_DATA_DIR": str(data_dir), **(env or {})}
+    # Speaking ahead would keep Piper busy for minutes per server while the UI and e2e tests run
+    # (tests/server/api/test_speak_ahead.py is about it); a test may still turn it on with ``env``.
+    full_env = {"KEEPSAKE_SPEAK_AHEAD": "false", **os.environ, "KEEPSAKE_DATA_DIR": str(data_dir), **(env or {})}
     log = open(log_path, "a")
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--demo", "--port", str(port)],

@@ -16,6 +16,7 @@ from server.importers import chat, ebook, letters, memoir, pdf, photo, textfile,
 from server.importers.blocks import Block
 from server.importers.plan import Plan
 from server.jobs import Job, JobFailed
+from server.pipeline import speak_ahead
 from server.state import AppState
 from server.storage import memory_admin, sources
 from server.storage.memory_admin import NewMemory
@@ -65,6 +66,7 @@ def run(task: ImportTask, job: Job) -> dict:
     details = {"format": task.plan.file_type.format, "counts": dict(job.counts)}
     task.state.db.execute("UPDATE sources SET kind = ? WHERE id = ?", (kind, task.source_id))
     sources.update_details(task.state.db, task.source_id, details)
+    speak_ahead.request(task.state, task.persona_id)  # the new memories' first sentences
     return dict(job.counts)
 
 

@@ -1,17 +1,19 @@
 from fastapi import APIRouter
 
 from shared.api import Memory, MemoryCreate
-from server.deps import CaregiverDep, DbDep, EditorDep, owned_persona
+from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
+from server.pipeline import speak_ahead
 from server.storage import audit, memories
 
 router = APIRouter(tags=["memories"])
 
 
 @router.post("/v1/personas/{persona_id}/memories", status_code=201, response_model=Memory)
-def add_memory(persona_id: str, body: MemoryCreate, editor: EditorDep, db: DbDep) -> Memory:
-    owned_persona(db, editor, persona_id)
-    memory = memories.add(db, editor.household_id, persona_id, body.text, title=body.title)
-    audit.record(db, editor, "add_memory", memory.id)
+def add_memory(persona_id: str, body: MemoryCreate, editor: EditorDep, state: StateDep) -> Memory:
+    owned_persona(state.db, editor, persona_id)
+    memory = memories.add(state.db, editor.household_id, persona_id, body.text, title=body.title)
+    audit.record(state.db, editor, "add_memory", memory.id)
+    speak_ahead.request(state, persona_id)
     return memory
 
 

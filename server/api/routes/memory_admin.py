@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 from shared.api import NAME_MAX, TEXT_MAX, Strict
 from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
+from server.pipeline import speak_ahead
 from server.state import AppState
 from server.storage import audit, memory_admin
 
@@ -118,6 +119,7 @@ def edit_memory(persona_id: str, memory_id: str, body: MemoryPatch, caregiver: E
     if memory is None:
         raise not_found("Memory")
     audit.record(state.db, caregiver, "edit_memory", memory_id, ",".join(sorted(changes)))
+    speak_ahead.request(state, persona_id)
     return _out(state, memory)
 
 

@@ -8,6 +8,7 @@ from server.deps import DbDep, EditorDep, PrincipalDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.erase import erase_persona
 from server.export import write_archive
+from server.pipeline import speak_ahead
 from server.portrait import check_image
 from server.storage import audit, personas
 
@@ -18,9 +19,10 @@ MAX_PORTRAIT_BYTES = 10 * 1024 * 1024
 
 
 @router.post("/v1/personas", status_code=201, response_model=Persona)
-def create_persona(body: PersonaCreate, editor: EditorDep, db: DbDep) -> Persona:
-    persona = personas.create(db, editor.household_id, body)
-    audit.record(db, editor, "create_persona", persona.id, persona.display_name)
+def create_persona(body: PersonaCreate, editor: EditorDep, state: StateDep) -> Persona:
+    persona = personas.create(state.db, editor.household_id, body)
+    audit.record(state.db, editor, "create_persona", persona.id, persona.display_name)
+    speak_ahead.request(state, persona.id)
     return persona
 
 
@@ -35,12 +37,14 @@ def get_persona(persona_id: str, principal: PrincipalDep, db: DbDep) -> Persona:
 
 
 @router.patch("/v1/personas/{persona_id}", response_model=Persona)
-def update_persona(persona_id: str, body: PersonaUpdate, editor: EditorDep, db: DbDep) -> Persona:
+def update_persona(persona_id: str, body: PersonaUpdate, editor: EditorDep, state: StateDep) -> Persona:
+    db = state.db
     persona = owned_persona(db, editor, persona_id)
     if body.mode == "generative" and persona.consent and persona.consent.scope == "own_words":
         raise ApiError(409, "consent_scope", "The consent given covers the person's own words only, so generative mode is not allowed.")
     updated = personas.update(db, editor.household_id, persona_id, body)
     audit.record(db, editor, "update_persona", persona_id, ",".join(sorted(body.model_fields_set)))
+    speak_ahead.request(state, persona_id)  # the greeting follows the name, language and disclosure
     return updated
 
 
@@ -54,13 +58,15 @@ async def delete_persona(persona_id: str, editor: EditorDep, state: StateDep) ->
 
 
 @router.post("/v1/personas/{persona_id}/retire", response_model=Persona)
-def retire_persona(persona_id: str, body: RetireRequest, editor: EditorDep, db: DbDep) -> Persona:
+def retire_persona(persona_id: str, body: RetireRequest, editor: EditorDep, state: StateDep) -> Persona:
     """One last farewell conversation; then the persona is archived (kept, silent) or erased."""
+    db = state.db
     persona = owned_persona(db, editor, persona_id)
     if persona.status == "archived":
         raise ApiError(409, "persona_archived", "This persona is already archived.")
     personas.set_status(db, editor.household_id, persona_id, "retiring", retire_to=body.then, farewell=body.farewell)
     audit.record(db, editor, "retire_persona", persona_id, body.then)
+    speak_ahead.request(state, persona_id)  # the farewell it will open the last talk with
     return personas.get(db, editor.household_id, persona_id)
 
 
@@ -75,7 +81,8 @@ async def export_persona(persona_id: str, editor: EditorDep, state: StateDep, ba
 
 
 @router.post("/v1/personas/{persona_id}/consent", status_code=201, response_model=ConsentOut)
-def give_consent(persona_id: str, body: ConsentCreate, editor: EditorDep, db: DbDep) -> ConsentOut:
+def give_consent(persona_id: str, body: ConsentCreate, editor: EditorDep, state: StateDep) -> ConsentOut:
+    db = state.db
     persona = owned_persona(db, editor, persona_id)
     if body.scope == "own_words" and persona.mode == "generative":
         raise ApiError(
@@ -85,6 +92,7 @@ def give_consent(persona_id: str, body: ConsentCreate, editor: EditorDep, db: Db
         )
     consent = personas.add_consent(db, editor.household_id, persona_id, body)
     audit.record(db, editor, "record_consent", persona_id, f"{body.scope} by {body.given_by} ({body.relation})")
+    speak_ahead.request(state, persona_id)  # it can talk now: make its greetings and phrases
     return consent
 
 

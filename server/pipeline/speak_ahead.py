@@ -1,0 +1,191 @@
+"""Speak ahead: while no one is talking, make the speech a persona will surely need.
+
+A story-mode answer is an opener phrase, a memory and a question; a session
+opens with a greeting. All of these can be known before anyone asks, so they
+are synthesized in the background (``likely_sentences``) into the same speech
+cache a turn reads, through the same ``Speaker``: the first sentence of such
+an answer is then fetched, not synthesized, on the hot path.
+
+One worker per process, one persona at a time. Before each sentence it waits
+until no turn holds a place in the turn gate, so it never competes with a
+live conversation for more than the one sentence it is already making (the
+embedded voice runs on its own thread, off the event loop). A persona is
+asked for again after its consent, an edit, a new or changed memory and an
+import; at start every persona that can talk is looked at, and only the
+sentences missing from the cache are made.
+
+Only a voice worth keeping is kept: when a fallback voice answers (the
+persona's own voice service is down), the persona is left for another time.
+A persona erased meanwhile keeps nothing: ``Speaker.make_ahead`` stores a
+row only while the persona exists, and removes its file otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from shared.api import Persona
+from server.pipeline.likely_sentences import MemoryWords, likely_sentences
+from server.pipeline.speech import Speaker
+from server.services.base import ServiceError
+from server.state import AppState
+from server.storage import memories, personas, speech_cache
+from server.storage.db import Database
+
+log = logging.getLogger("keepsake.speak_ahead")
+
+# At most this many sentences per persona: every greeting and phrase (about 200 in
+# English) and the first sentence of a few hundred memories; a whole book imported
+# as thousands of memories does not keep the machine busy for hours.
+MAX_SENTENCES = 500
+
+
+class SpeakAhead:
+    """The background worker; ``request`` may be called from any thread."""
+
+    def __init__(self, state: AppState, *, max_sentences: int = MAX_SENTENCES):
+        self.state = state
+        self.max_sentences = max_sentences
+        self._pending: dict[str, None] = {}  # persona ids, oldest request first, each once
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._working = False
+        self.made = 0  # sentences made since start
+
+    @property
+    def settled(self) -> bool:
+        """Nothing asked for is left to do (tests and the benchmark wait for this)."""
+        return not self._pending and not self._working
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="speak-ahead")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._loop = self._task = None
+
+    def request(self, persona_id: str) -> None:
+        """Look at this persona again soon (after what is already asked for)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: the server is stopping
+            loop.call_soon_threadsafe(self._add, persona_id)
+
+    def request_all(self) -> None:
+        """Every persona that can talk: consent recorded and not archived."""
+        rows = self.state.db.all(
+            "SELECT p.id FROM personas p WHERE p.status != 'archived'"
+            " AND EXISTS (SELECT 1 FROM consents c WHERE c.persona_id = p.id) ORDER BY p.created_at"
+        )
+        for row in rows:
+            self.request(row["id"])
+
+    def _add(self, persona_id: str) -> None:
+        self._pending[persona_id] = None
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            if not self._pending:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            persona_id = next(iter(self._pending))
+            del self._pending[persona_id]
+            self._working = True
+            try:
+                await self._speak_for(persona_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one persona's trouble must not end the worker
+                log.exception("speaking ahead for persona %s failed", persona_id)
+            finally:
+                self._working = False
+
+    async def _speak_for(self, persona_id: str) -> None:
+        state = self.state
+        persona = await _in_thread(_talking_persona, state, persona_id)
+        if persona is None:
+            return
+        texts = await _in_thread(plan, state.db, persona, self.max_sentences)
+        speaker = Speaker(
+            state,
+            household_id=persona.household_id,
+            persona_id=persona.id,
+            persona_name=persona.display_name,
+            language=persona.language,
+            voice=persona.voice_id or state.settings.tts.voice,
+        )
+        by_key = {speaker.cache_key(text): text for text in texts}
+        todo = [by_key[k] for k in await _in_thread(speech_cache.missing, state.db, list(by_key))]
+        made = 0
+        for text in todo:
+            await state.gate.wait_idle()
+            try:
+                outcome = await speaker.make_ahead(text)
+            except ServiceError as err:
+                log.warning("speaking ahead for persona %s stopped: %s", persona_id, err)
+                return
+            if outcome == "stand_in":
+                log.info("speaking ahead for persona %s stopped: its voice is not available, a stand-in answered", persona_id)
+                return
+            if outcome == "gone":
+                return
+            if outcome == "made":
+                made += 1
+                self.made += 1
+        if made:
+            log.info("spoke ahead %d sentences for persona %s (%d were made before)", made, persona_id, len(texts) - len(todo))
+
+
+def plan(db: Database, persona: Persona, limit: int = MAX_SENTENCES) -> list[str]:
+    """The sentences to have ahead for this persona, most worth first."""
+    generated = persona.mode == "generative" and persona.consent is not None and persona.consent.scope == "generated"
+    # A generative persona words its memories afresh each time: only story mode says them as written.
+    rows = [] if generated else db.all(
+        "SELECT text, audio_media_id FROM memories WHERE persona_id = ? AND hidden = 0 ORDER BY created_at", (persona.id,)
+    )
+    words = [MemoryWords(r["text"], r["audio_media_id"] is not None) for r in rows]
+    _, farewell = personas.retirement(db, persona.id)
+    return likely_sentences(persona, memories.facts_for(db, persona.id), words, farewell=farewell, limit=limit)
+
+
+def still_to_make(db: Database, persona: Persona, *, tts_name: str, voice: str | None, limit: int = MAX_SENTENCES) -> int:
+    """How many of the persona's sentences are not in the cache yet (the benchmark waits for none)."""
+    keys = [speech_cache.key(persona.id, tts_name, voice, persona.language, text) for text in plan(db, persona, limit)]
+    return len(speech_cache.missing(db, keys))
+
+
+async def _in_thread(func, *args):
+    """Run ``func`` on a worker thread and, if cancelled meanwhile, still wait for it to end:
+    the server closes the database right after stopping this worker."""
+    running = asyncio.ensure_future(asyncio.to_thread(func, *args))
+    try:
+        return await asyncio.shield(running)
+    except asyncio.CancelledError:
+        await running
+        raise
+
+
+def _talking_persona(state: AppState, persona_id: str) -> Persona | None:
+    """The persona, if it still exists and can be talked with."""
+    row = state.db.one("SELECT household_id FROM personas WHERE id = ?", (persona_id,))
+    persona = personas.get(state.db, row["household_id"], persona_id) if row else None
+    if persona is None or persona.consent is None or persona.status == "archived":
+        return None
+    return persona
+
+
+def request(state: AppState, persona_id: str) -> None:
+    """Ask the server's speak-ahead worker to look at this persona; nothing if it is turned off. Any thread."""
+    worker = state.speak_ahead
+    if worker is not None:
+        worker.request(persona_id)
