@@ -83,7 +83,8 @@ def start_fakes(profile: Profile, workdir: Path) -> Proc:
 
 def remote_env(fakes: Proc) -> dict[str, str]:
     """Every stage pointed at the fakes; nothing embedded is loaded."""
-    env = {"KEEPSAKE_PRELOAD_ENGINES": "false"}
+    # No speaking ahead: its background synthesis would load the fake voice while tablets are measured.
+    env = {"KEEPSAKE_PRELOAD_ENGINES": "false", "KEEPSAKE_SPEAK_AHEAD": "false"}
     for stage in ("ASR", "LLM", "TTS"):
         env[f"KEEPSAKE_{stage}__PROVIDER"] = "openai"
         env[f"KEEPSAKE_{stage}__BASE_URL"] = f"{fakes.url}/v1"
