@@ -13,7 +13,8 @@ the way its speaker makes it:
 
 The lists come in the order their speech is worth having ahead: greetings,
 story mode's phrases and the pipeline's fixed replies, then the start of each
-memory (the sentence that follows an opener in a story answer).
+memory (the sentence that follows an opener in a story answer), then the start
+of each memory told again.
 """
 
 from __future__ import annotations
@@ -92,7 +93,6 @@ def phrase_sentences(persona: Persona) -> list[str]:
     """Story mode's fixed phrases in every form of address, and the pipeline's fixed replies."""
     language = speech_language(persona.language, persona.language)
     profile = personas.profile(persona)
-    short = first_name(profile)
     phrases = PHRASES[language]
     keys = [k for k in FIRST_PHRASES if k in phrases] + [k for k in phrases if k not in FIRST_PHRASES]
     out: list[str] = []
@@ -100,18 +100,10 @@ def phrase_sentences(persona: Persona) -> list[str]:
         for option in phrases[key]:
             if "{echo}" in option:
                 continue  # says back the relative's own news: cannot be known ahead
-            if option.rstrip().endswith((":", "：")):
-                continue  # runs on into the memory it introduces: that sentence is the memory's own
-            for form in range(ADDRESS_FORMS):
-                filled = option.format(
-                    dear=dear(language, form),
-                    name=profile.display_name.strip(),
-                    short=short,
-                    name_s=f"{short}'" if short.endswith("s") else f"{short}'s",
-                )
+            if _runs_on(option):
+                continue  # its sentence is the memory's own: see retold_sentences
+            for filled in _filled(option, persona):
                 out += as_a_turn_says([filled], persona)
-                if "{dear}" not in option:
-                    break
     out += as_a_turn_says([disclosure_sentence(profile, language)], persona)  # "are you real?"
     # Spoken whole by the turn, without the splitter.
     out += [checked(reply(kind, persona.language), persona.language) for kind in ("unclear", "trouble", "quiet_hours", "daily_limit")]
@@ -139,6 +131,44 @@ def memory_sentences(persona: Persona, memories: Iterable[MemoryWords]) -> list[
     return _unique(out)
 
 
+def retold_sentences(persona: Persona, memories: Iterable[MemoryWords]) -> list[str]:
+    """The first sentence of each memory told again ("Like I was saying, my dear: We were married...").
+
+    Asked about a memory it has just told, story mode tells it again after a
+    lead-in that runs on into it, so the first sentence is the lead-in and the
+    memory's opening together: one per lead-in, form of address and memory.
+    People often ask the same thing again, so these are worth having too.
+    """
+    language = speech_language(persona.language, persona.language)
+    lead_ins = [f for options in PHRASES[language].values() for o in options if _runs_on(o) for f in _filled(o, persona)]
+    out: list[str] = []
+    for memory in memories:
+        if memory.has_recording or not memory.text.strip():
+            continue
+        excerpt = memory_excerpt(memory.text, language)
+        for lead_in in lead_ins:
+            out += as_a_turn_says([lead_in, excerpt], persona)[:1]
+    return _unique(out)
+
+
+def _runs_on(phrase: str) -> bool:
+    """A lead-in ending in a colon: the splitter joins it to the memory that follows."""
+    return phrase.rstrip().endswith((":", "："))
+
+
+def _filled(option: str, persona: Persona) -> list[str]:
+    """A phrase in each form of address it can take, with the persona's names filled in."""
+    language = speech_language(persona.language, persona.language)
+    short = first_name(personas.profile(persona))
+    names = {
+        "name": persona.display_name.strip(),
+        "short": short,
+        "name_s": f"{short}'" if short.endswith("s") else f"{short}'s",
+    }
+    forms = range(ADDRESS_FORMS) if "{dear}" in option else range(1)
+    return [option.format(dear=dear(language, form), **names) for form in forms]
+
+
 def likely_sentences(
     persona: Persona,
     facts: Sequence[RelativeFact],
@@ -152,7 +182,9 @@ def likely_sentences(
     if persona.status == "retiring":
         out = farewell_sentences(persona, farewell) + out
     out += phrase_sentences(persona)
+    memories = list(memories)
     out += memory_sentences(persona, memories)
+    out += retold_sentences(persona, memories)
     return _unique(out)[:limit]
 
 

@@ -37,8 +37,9 @@ from server.storage.db import Database
 log = logging.getLogger("keepsake.speak_ahead")
 
 # At most this many sentences per persona: every greeting and phrase (about 200 in
-# English) and the first sentence of a few hundred memories; a whole book imported
-# as thousands of memories does not keep the machine busy for hours.
+# English), then memories' first sentences (seven each: told, and told again in six
+# wordings), for the demo persona's 38 all of it; a whole book imported as thousands
+# of memories does not keep the machine busy for hours.
 MAX_SENTENCES = 500
 
 

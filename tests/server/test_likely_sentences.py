@@ -81,6 +81,21 @@ def test_story_answers_start_with_a_sentence_made_ahead(language, name):
             assert said[0] in ahead, f"{question!r} after {turns_before} turns starts with {said[0]!r}"
 
 
+@pytest.mark.parametrize("language,name", [("en", "Rose Whitfield"), ("zh", "王秀英")])
+def test_a_memory_asked_for_again_starts_with_a_sentence_made_ahead(language, name):
+    p = persona(language, name)
+    ahead = set(likely_sentences(p, [], [MemoryWords(MEMORY[language], False)], limit=10_000))
+    memory = MemoryHit(id="mem_1", text=MEMORY[language], title="seaside 海边", score=1.0)
+    question = QUESTIONS[language][1]
+    for turns_before in range(6):
+        # The whole memory was just told: story mode tells it again, after a lead-in that runs on into it.
+        history = [HistoryLine("relative", question), HistoryLine("persona", MEMORY[language])] + [HistoryLine("relative", "hi")] * turns_before
+        ctx = ConversationContext(personas.profile(p), question, memories=[memory], history=history, language=language)
+        said = as_a_turn_says([piece for piece in compose(ctx) if isinstance(piece, str)], p)
+        assert said[0].endswith(MEMORY[language].split("。" if language == "zh" else ". ")[0] + ("。" if language == "zh" else ".")), said[0]
+        assert said[0] in ahead, f"after {turns_before} turns: {said[0]!r}"
+
+
 def test_a_memory_is_made_ahead_as_the_turn_splits_it():
     p = persona()
     memories = [
