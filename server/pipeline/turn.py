@@ -21,6 +21,7 @@ from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind
 from server.conversation.story import touches_boundary
 from server.pipeline.early_asr import EarlyTranscriber
 from server.pipeline.limits import limit_reached
+from server.pipeline import speak_ahead
 from server.pipeline.replies import reply
 from server.retire import finish_farewell
 from server.pipeline.speech import Speaker
@@ -212,6 +213,7 @@ class TurnPipeline:
             news = extract_news(text)
             if news:
                 memories.add_fact(db, turn.household_id, persona.id, turn.session_id, news)
+                speak_ahead.request(self.state, persona.id)  # the next greeting asks after it
 
         profile = personas.profile(persona)
         ctx = ConversationContext(

@@ -104,6 +104,21 @@ def test_a_memory_added_later_is_spoken_ahead_too(data_dir):
         assert len(spoken) == 7 and all("My father kept bees behind the bakery." in body for body in spoken)
 
 
+def test_news_the_relative_told_is_asked_after_in_a_greeting_made_ahead(data_dir):
+    upstream = FakeUpstream()
+    with TestClient(create_app(voice_settings(data_dir), http_transport=httpx.MockTransport(upstream))) as client:
+        hh = new_household(client)
+        persona = new_persona(client, hh)
+        wait_until_settled(client)
+        first = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+        client.post(f"/v1/sessions/{first['id']}/turns", json={"text": "My grandson was born yesterday!"}, headers=hh["headers"])
+        wait_until_settled(client)
+        before = speech_calls(upstream)
+        greeting = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()["greeting"]
+        assert "baby" in greeting["text"]  # "How is the baby?"
+        assert speech_calls(upstream) == before
+
+
 def test_speaking_ahead_waits_while_a_turn_is_in_progress(data_dir):
     upstream = FakeUpstream()
     with TestClient(create_app(voice_settings(data_dir), http_transport=httpx.MockTransport(upstream))) as client:
