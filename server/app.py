@@ -13,6 +13,7 @@ from shared import PROTOCOL_VERSION
 from server.api.routes import (
     alerts,
     devices,
+    dictation,
     health,
     households,
     media,
@@ -81,6 +82,6 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     app.add_middleware(BodyLimit)
     app.state.keepsake = state
     install_error_handlers(app)
-    for module in (health, households, devices, personas, memories, memory_admin, sources, voice, sessions, turns, media, alerts):
+    for module in (health, households, devices, personas, memories, memory_admin, sources, voice, dictation, sessions, turns, media, alerts):
         app.include_router(module.router, responses=documented_errors())
     return app

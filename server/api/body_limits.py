@@ -4,7 +4,7 @@ JSON bodies are small (the longest field is 20,000 characters), so 1 MiB is
 generous: a 2 GB "JSON" body is refused from its Content-Length, or after its
 first megabyte when it is chunked, instead of being held in memory. The routes
 that take files stream them to disk against their own limits from the settings
-(turns, portraits, imports, voice samples), so this one leaves them alone.
+(turns, portraits, imports, voice samples, dictation), so this one leaves them alone.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from server.errors import error_body
 JSON_BODY_MAX = 1024 * 1024
 
 # Routes that read their own body as a stream, with their own limit.
-STREAMED = re.compile(r"^/v1/(sessions/[^/]+/turns|personas/[^/]+/(portrait|sources|voice-samples))/?$")
+STREAMED = re.compile(r"^/v1/(sessions/[^/]+/turns|personas/[^/]+/(portrait|sources|voice-samples|dictation))/?$")
 
 TOO_LARGE = f"The request body is larger than the limit of {JSON_BODY_MAX // (1024 * 1024)} MB."
 

@@ -1,0 +1,97 @@
+"""Dictation: a caregiver's spoken words turned into text, and nothing kept.
+
+The caregiver reviews the words and saves them as a typed memory. The recording
+is not imported as a voice memo: that would keep the caregiver's voice as the
+person's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from server.audio import AudioDecodeError, AudioTooLong, decode_audio, is_silent
+from server.deps import EditorDep, StateDep, owned_persona
+from server.errors import ApiError
+from server.importers.upload import Upload, receive_body, receive_form
+from server.services.base import ServiceError
+from server.storage import audit
+
+router = APIRouter(tags=["memories"])
+
+NO_WORDS = "No words were heard in the recording. Speak close to the tablet and try again."
+
+
+class Dictation(BaseModel):
+    text: str
+    language: str | None = None
+
+
+DICTATION_BODY = {
+    "required": True,
+    "content": {
+        "audio/wav": {"schema": {"type": "string", "format": "binary"}},
+        "audio/mp4": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}
+        },
+    },
+}
+
+
+async def _receive(request: Request, state) -> Upload:
+    """The recording, streamed to a temporary file under the same size limit as a turn."""
+    folder, limit = state.settings.data_dir / "uploads", state.settings.max_upload_bytes
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        return await receive_form(request, folder, limit)
+    if content_type.startswith(("audio/", "video/")) or content_type == "application/ogg":
+        return await receive_body(request, folder, limit, filename="dictation")
+    raise ApiError(415, "unsupported_media_type", "Send the recording as audio (e.g. audio/wav) or multipart/form-data with the field 'file'.")
+
+
+def _decode(upload: Upload, max_s: float):
+    too_long = ApiError(413, "audio_too_long", f"A dictation can be at most {max_s:.0f} seconds long; say it in shorter pieces.")
+    try:
+        audio = decode_audio(upload.path.read_bytes(), max_duration_s=max_s)
+    except AudioTooLong:
+        raise too_long from None
+    except AudioDecodeError:
+        raise ApiError(422, "invalid_audio", "This is not a recording we can play. Record again, or send a WAV, MP3 or M4A file.") from None
+    if audio.duration_s > max_s:
+        raise too_long
+    return audio
+
+
+@router.post(
+    "/v1/personas/{persona_id}/dictation",
+    response_model=Dictation,
+    openapi_extra={"requestBody": DICTATION_BODY},
+)
+async def dictate(persona_id: str, request: Request, caregiver: EditorDep, state: StateDep) -> Dictation:
+    """The words of a caregiver's recording, for them to check and save as a memory. Nothing is stored.
+
+    422 ``no_words`` when no speech is heard, 422 ``invalid_audio`` when it is not audio, 413 past
+    ``max_audio_s`` seconds or the upload limit.
+    """
+    # Who and which persona before a byte is read: another household gets 404, a viewer 403.
+    persona = owned_persona(state.db, caregiver, persona_id)
+    upload = await _receive(request, state)
+    try:
+        audio = await asyncio.to_thread(_decode, upload, state.settings.max_audio_s)
+    finally:
+        upload.discard()
+    if is_silent(audio):
+        raise ApiError(422, "no_words", NO_WORDS)
+    try:
+        # The same speech-to-text a turn uses, so a failing remote service falls back to the embedded one.
+        transcript = await state.services.asr.transcribe(audio, language=persona.language)
+    except ServiceError:
+        raise ApiError(503, "speech_unavailable", "The words could not be made out right now. Please try again in a moment.") from None
+    text = transcript.text.strip()
+    if not text:
+        raise ApiError(422, "no_words", NO_WORDS)
+    audit.record(state.db, caregiver, "dictate", persona_id, f"{audio.duration_s:.0f} s")
+    return Dictation(text=text, language=transcript.language or persona.language)
