@@ -153,3 +153,13 @@ class CaregiverClient(KeepsakeClient):
 
     def clone_voice(self, persona_id: str) -> dict[str, Any]:
         return self._request("POST", f"/v1/personas/{persona_id}/voice/clone").json()
+
+    # ------------------------------------------------------------------ dictation
+    def dictate(self, persona_id: str, wav_path: Path) -> dict[str, Any]:
+        """The words of the caregiver's recording (``text``, ``language``), to check before saving them as a
+        typed memory. The server keeps nothing: a caregiver's voice is never kept as the person's."""
+        path = Path(wav_path)
+        mime = mimetypes.guess_type(path.name)[0] or "audio/wav"
+        with open(path, "rb") as fh:
+            return self._request("POST", f"/v1/personas/{persona_id}/dictation", content=fh.read(),
+                                 headers={"Content-Type": mime}).json()

@@ -162,10 +162,16 @@ _MEMORY_STRINGS: dict[str, dict[str, str]] = {
     "save_memory": {"en": "Save memory", "zh": "保存回忆"},
     "memory_text_missing": {"en": "Write the memory first.", "zh": "请先写下回忆。"},
     "memory_saved": {"en": "Saved. {name} can tell it now.", "zh": "已保存，{name}现在可以讲这段回忆了。"},
+    # adding: dictated by the caregiver (written down by the server, kept only as typed words)
+    "dictate": {"en": "Dictate", "zh": "口述"},
+    "dictate_stop": {"en": "Stop", "zh": "停止"},
+    "dictation_sending": {"en": "Writing down what you said…", "zh": "正在把您说的话写下来…"},
+    "dictation_check": {"en": "Check the words and correct them if needed, then press Save memory.",
+                        "zh": "请检查这些文字，需要时改正，然后点“保存回忆”。"},
     # adding: {name}'s own voice
     "record_title": {"en": "Record {name}'s own voice", "zh": "录下{name}本人的声音"},
-    "record_hint": {"en": "Only for {name} speaking: the recording is kept and played as {name}'s own voice. For your own words, type them (the keyboard's microphone key can type what you say).",
-                    "zh": "只用于{name}本人说话：录音会保存，并作为{name}本人的声音播放。您自己的话请打字（键盘上的话筒键可以把说的话变成文字）。"},
+    "record_hint": {"en": "Only for {name} speaking: the recording is kept and played as {name}'s own voice. For your own words, type them or press Dictate under \"Type a memory\".",
+                    "zh": "只用于{name}本人说话：录音会保存，并作为{name}本人的声音播放。您自己的话请打字，或点“写一段回忆”下面的“口述”。"},
     "record_start": {"en": "Start recording", "zh": "开始录音"},
     "record_stop": {"en": "Stop and keep", "zh": "停止并保存"},
     "record_cancel": {"en": "Throw away", "zh": "不要了"},

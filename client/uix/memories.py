@@ -1,16 +1,16 @@
-"""The caregiver's memories of one persona: review (list, search, edit, hide, delete), add (typed,
-the person's own voice recorded on the tablet, a file brought in with live progress), and what
-the family has told the persona in conversations (facts).
+"""The caregiver's memories of one persona: review (list, search, edit, hide, delete), add (typed or
+dictated, the person's own voice recorded on the tablet, a file brought in with live progress), and
+what the family has told the persona in conversations (facts).
 
 Every call to the server runs on a worker thread (``client.worker.background``); results come
 back on the UI thread. An import is watched by polling its job once a second from the Clock,
 one request at a time, so a slow server never piles requests up nor freezes the screen.
 
-Dictation: the server has no transcription route for caregivers, and a voice memo import keeps
-the recording as the person's own voice (story mode plays it, the relative is told "Recorded in
-Grandma Rose's own voice"). So the tablet records only the person themself, and imports that as
-a voice memo; a caregiver's own words are typed (the tablet's keyboard can dictate into the
-text field). A caregiver's voice must never be played as the dead person's.
+One microphone, two purposes. The person's own voice is imported as a voice memo: kept and played
+as theirs (story mode plays it, the relative is told "Recorded in Grandma Rose's own voice"). A
+caregiver's dictation is only transcribed (``/dictation``: the server keeps nothing) and its words
+go into the typed memory's field, to be checked and saved as typed. A caregiver's voice must never
+be played as the dead person's.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from client.worker import background, on_ui
 PAGE_SIZE = 8
 POLL_S = 1.0
 MAX_RECORDING_S = 600  # ten minutes: a long story, not a forgotten tablet
+MAX_DICTATION_S = 115  # a dictation stops itself under the server's default limit for one recording (KEEPSAKE_MAX_AUDIO_S=120)
 IMPORT_KINDS = ("auto", "memoir", "letters", "chat", "voice_memo")
 
 
@@ -57,7 +58,9 @@ class MemoriesScreen(AreaScreen):
     import_message = StringProperty("")
     import_percent = NumericProperty(0)
     import_active = BooleanProperty(False)
-    recording = BooleanProperty(False)
+    recording = BooleanProperty(False)  # the microphone is on, for record_purpose
+    record_purpose = OptionProperty("voice", options=["voice", "dictation"])  # her own voice, or the caregiver dictating
+    dictation_busy = BooleanProperty(False)  # a dictation is at the server, its words not back yet
     record_level = NumericProperty(0)  # 0..100, from the microphone's dB while recording
     record_message = StringProperty("")
     chooser_message = StringProperty("")
@@ -279,27 +282,35 @@ class MemoriesScreen(AreaScreen):
         background(client.add_memory, self.persona_id, text, title or None, on_result=saved, on_error=failed,
                    name="add-memory")
 
-    # ------------------------------------------------------------------ add: the person's own voice
-    def start_recording(self) -> None:
+    # ------------------------------------------------------------------ add: the microphone (her own voice, or dictation)
+    def _say(self, purpose: str, text: str) -> None:
+        """A recording's news goes to the status line of its own column."""
+        if purpose == "dictation":
+            self.add_message = text
+        else:
+            self.record_message = text
+
+    def start_recording(self, purpose: str = "voice") -> None:
         from client.platform import NoMic, make_mic
 
         app = App.get_running_app()
-        if self.recording or self.import_active:
+        if self.recording or (purpose == "voice" and self.import_active) or (purpose == "dictation" and self.dictation_busy):
             return
         if self._mic is None:
             self._mic = make_mic()
         if isinstance(self._mic, NoMic):
-            self.record_message = app.t("no_mic")
+            self._say(purpose, app.t("no_mic"))
             return
         if app.conversation is not None:
             app.conversation.interrupt()  # one microphone, one speaker: the face is quiet meanwhile
+        self.record_purpose = purpose
         self.recording = True
         self._record_started = time.monotonic()
-        self.record_message = app.t("recording_now", seconds=0)
+        self._say(purpose, app.t("recording_now", seconds=0))
         # the caregiver says when it ends, pauses and all: only the loudness is shown
         self._mic.start(lambda kind, value: on_ui(self._on_mic, kind, value))
         self._record_clock = Clock.schedule_interval(self._recording_tick, 0.5)
-        testhooks.emit("recording", started=True, mic=self._mic.name)
+        testhooks.emit("recording", started=True, mic=self._mic.name, purpose=purpose)
 
     def _on_mic(self, kind: str, value: float) -> None:
         if kind == "level" and self.recording:
@@ -308,8 +319,8 @@ class MemoriesScreen(AreaScreen):
 
     def _recording_tick(self, _dt) -> None:
         seconds = int(time.monotonic() - self._record_started)
-        self.record_message = App.get_running_app().t("recording_now", seconds=seconds)
-        if seconds >= MAX_RECORDING_S:
+        self._say(self.record_purpose, App.get_running_app().t("recording_now", seconds=seconds))
+        if seconds >= (MAX_DICTATION_S if self.record_purpose == "dictation" else MAX_RECORDING_S):
             self.stop_recording()
 
     def _end_recording_clock(self) -> None:
@@ -320,36 +331,82 @@ class MemoriesScreen(AreaScreen):
             self._record_clock = None
 
     def stop_recording(self) -> None:
-        """Keep what was said: import it as a voice memo, the person's own recording."""
+        """Use what was said: her own voice is imported as a voice memo; a dictation is turned into words."""
         app = App.get_running_app()
         if not self.recording:
             return
         self._end_recording_clock()
         folder = Path(app.data_dir) / "dictation"
-        mic = self._mic
+        mic, purpose = self._mic, self.record_purpose
 
         def made(recording) -> None:
             if recording is None or not recording.heard_speech:
-                self.record_message = app.t("recording_empty")
-                testhooks.emit("recording", started=False, kept=False)
+                self._say(purpose, app.t("recording_empty"))
+                testhooks.emit("recording", started=False, kept=False, purpose=purpose)
                 if recording is not None:
                     recording.path.unlink(missing_ok=True)
                 return
-            self.record_message = ""
-            testhooks.emit("recording", started=False, kept=True, seconds=round(recording.duration_s, 1))
+            self._say(purpose, "")
+            testhooks.emit("recording", started=False, kept=True, seconds=round(recording.duration_s, 1), purpose=purpose)
+            if purpose == "dictation":
+                self.transcribe_dictation(recording.path)
+                return
             name = f"{self.name_for_words} {time.strftime('%Y-%m-%d %H.%M')}.wav"
             self.import_file(recording.path, kind="voice_memo", filename=name, remove_after=True)
 
         background(mic.stop, folder, on_result=made,
-                   on_error=lambda exc: setattr(self, "record_message", str(exc) or app.t("err_unknown")), name="mic-stop")
+                   on_error=lambda exc: self._say(purpose, str(exc) or app.t("err_unknown")), name="mic-stop")
 
     def cancel_recording(self) -> None:
         if not self.recording:
             return
         self._end_recording_clock()
-        self.record_message = ""
+        self._say(self.record_purpose, "")
         background(self._mic.cancel, name="mic-cancel")
-        testhooks.emit("recording", started=False, kept=False)
+        testhooks.emit("recording", started=False, kept=False, purpose=self.record_purpose)
+
+    # ------------------------------------------------------------------ add: dictated by the caregiver
+    def toggle_dictation(self) -> None:
+        """The Dictate button: start listening, or (reading Stop) end it and fetch the words."""
+        if self.recording and self.record_purpose == "dictation":
+            self.stop_recording()
+        else:
+            self.start_recording("dictation")
+
+    def transcribe_dictation(self, path: Path) -> None:
+        """Send the caregiver's recording to be written down; the words join the memory's text to be checked."""
+        app = App.get_running_app()
+        client, persona_id = app.caregiver, self.persona_id
+        if client is None:
+            path.unlink(missing_ok=True)
+            return
+        self.dictation_busy = True
+        self.add_message = app.t("dictation_sending")
+
+        def send() -> dict:
+            try:
+                return client.dictate(persona_id, path)
+            finally:
+                path.unlink(missing_ok=True)  # the caregiver's voice is not kept, here either
+
+        def got(answer: dict) -> None:
+            self.dictation_busy = False
+            if persona_id != self.persona_id:
+                return  # the caregiver moved on to another persona meanwhile
+            words = (answer.get("text") or "").strip()
+            field = self.ids.text_field
+            before = field.text.rstrip()
+            joint = "" if not before or answer.get("language") == "zh" else " "  # Chinese has no spaces between sentences
+            field.text = before + joint + words
+            self.add_message = app.t("dictation_check")
+            testhooks.emit("dictation_done", text=words, language=answer.get("language"))
+
+        def failed(exc) -> None:
+            self.dictation_busy = False
+            self.add_message = _reason(app, exc)  # the server's own plain sentence, e.g. "No words were heard..."
+            testhooks.emit("dictation_failed", reason=self.add_message)
+
+        background(send, on_result=got, on_error=failed, name="dictate")
 
     def play_recording(self, row: ItemRow) -> None:
         """Play the person's own recording of a memory through the tablet's speaker, as the relative would hear it."""
