@@ -182,7 +182,7 @@ def likely_sentences(
     if persona.status == "retiring":
         out = farewell_sentences(persona, farewell) + out
     out += phrase_sentences(persona)
-    memories = list(memories)
+    memories = list(memories)[:limit]  # no more can fit: a whole book is not split through for nothing
     out += memory_sentences(persona, memories)
     out += retold_sentences(persona, memories)
     return _unique(out)[:limit]

@@ -63,6 +63,9 @@ class SpeakAhead:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()  # bound to this loop (an app may be started again, as tests do)
+        if self._pending:
+            self._wake.set()
         self._task = self._loop.create_task(self._run(), name="speak-ahead")
 
     async def stop(self) -> None:

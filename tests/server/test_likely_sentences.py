@@ -126,7 +126,7 @@ def test_a_blocked_sentence_is_made_ahead_as_its_safe_replacement():
 
 def test_the_list_is_bounded_and_greetings_come_first():
     p = persona()
-    many = [MemoryWords(f"Memory number {n} is about the garden. It had roses.", False) for n in range(1000)]
+    many = [MemoryWords(f"Memory number {n} is about the garden. It had roses.", False) for n in range(400)]
     chosen = likely_sentences(p, [], many, limit=300)
     assert len(chosen) == 300 and len(set(chosen)) == 300
     assert chosen[: len(greeting_sentences(p, []))] == greeting_sentences(p, [])
