@@ -15,6 +15,7 @@ from server.deps import CaregiverDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.importers.detect import HEAD_BYTES, sniff_binary
 from server.importers.upload import Upload, receive_body, receive_form
+from server.pipeline import speak_ahead
 from server.storage import audit, sources
 from server.voice import checks, store
 from server.voice.clone import NO_CLONING, clone_voice, cloner_for, remove_voice
@@ -183,6 +184,7 @@ async def make_voice(persona_id: str, caregiver: EditorDep, state: StateDep) -> 
     persona = owned_persona(state.db, caregiver, persona_id)
     result = await clone_voice(state, caregiver.household_id, persona)
     audit.record(state.db, caregiver, "clone_voice", persona_id, result["provider"])
+    speak_ahead.request(state, persona_id)  # the new voice starts with an empty cache: fill it
     return CloneResult(**result)
 
 
@@ -192,4 +194,5 @@ async def delete_voice(persona_id: str, caregiver: EditorDep, state: StateDep) -
     persona = owned_persona(state.db, caregiver, persona_id)
     await remove_voice(state, caregiver.household_id, persona)
     audit.record(state.db, caregiver, "delete_voice", persona_id)
+    speak_ahead.request(state, persona_id)  # back to the built-in voice, whose sentences may not be made yet
     return Response(status_code=204)
