@@ -199,3 +199,26 @@ async def receive_form(request: Request, folder: Path, limit: int, *, file_field
         raise empty()
     return Upload(path=reader.file_path, filename=reader.filename, size=reader.size, fields=reader.fields)
 
+
+# The OpenAPI body of a route that takes one recording (a voice sample, a dictation).
+RECORDING_BODY = {
+    "required": True,
+    "content": {
+        "audio/wav": {"schema": {"type": "string", "format": "binary"}},
+        "audio/mp4": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}
+        },
+    },
+}
+
+
+async def receive_recording(request: Request, folder: Path, limit: int, filename: str) -> Upload:
+    """One recording, sent as the raw body (audio/*) or as the multipart field ``file``; 415 otherwise."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        return await receive_form(request, folder, limit)
+    if content_type.startswith(("audio/", "video/")) or content_type == "application/ogg":
+        return await receive_body(request, folder, limit, filename=filename)
+    raise ApiError(415, "unsupported_media_type",
+                   "Send the recording as audio (e.g. audio/wav, audio/mp4) or multipart/form-data with the field 'file'.")

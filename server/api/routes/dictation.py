@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from server.audio import AudioDecodeError, AudioTooLong, decode_audio, is_silent
 from server.deps import EditorDep, StateDep, owned_persona
 from server.errors import ApiError
-from server.importers.upload import Upload, receive_body, receive_form
+from server.importers.upload import RECORDING_BODY, Upload, receive_recording
 from server.services.base import ServiceError
 from server.storage import audit
 
@@ -27,29 +27,6 @@ NO_WORDS = "No words were heard in the recording. Speak close to the tablet and 
 class Dictation(BaseModel):
     text: str
     language: str | None = None
-
-
-DICTATION_BODY = {
-    "required": True,
-    "content": {
-        "audio/wav": {"schema": {"type": "string", "format": "binary"}},
-        "audio/mp4": {"schema": {"type": "string", "format": "binary"}},
-        "multipart/form-data": {
-            "schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}
-        },
-    },
-}
-
-
-async def _receive(request: Request, state) -> Upload:
-    """The recording, streamed to a temporary file under the same size limit as a turn."""
-    folder, limit = state.settings.data_dir / "uploads", state.settings.max_upload_bytes
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        return await receive_form(request, folder, limit)
-    if content_type.startswith(("audio/", "video/")) or content_type == "application/ogg":
-        return await receive_body(request, folder, limit, filename="dictation")
-    raise ApiError(415, "unsupported_media_type", "Send the recording as audio (e.g. audio/wav) or multipart/form-data with the field 'file'.")
 
 
 def _decode(upload: Upload, max_s: float):
@@ -68,7 +45,7 @@ def _decode(upload: Upload, max_s: float):
 @router.post(
     "/v1/personas/{persona_id}/dictation",
     response_model=Dictation,
-    openapi_extra={"requestBody": DICTATION_BODY},
+    openapi_extra={"requestBody": RECORDING_BODY},
 )
 async def dictate(persona_id: str, request: Request, caregiver: EditorDep, state: StateDep) -> Dictation:
     """The words of a caregiver's recording, for them to check and save as a memory. Nothing is stored.
@@ -78,7 +55,8 @@ async def dictate(persona_id: str, request: Request, caregiver: EditorDep, state
     """
     # Who and which persona before a byte is read: another household gets 404, a viewer 403.
     persona = owned_persona(state.db, caregiver, persona_id)
-    upload = await _receive(request, state)
+    # the same size limit as a turn
+    upload = await receive_recording(request, state.settings.data_dir / "uploads", state.settings.max_upload_bytes, "dictation")
     try:
         audio = await asyncio.to_thread(_decode, upload, state.settings.max_audio_s)
     finally:

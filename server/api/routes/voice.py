@@ -14,7 +14,7 @@ from server.audio import AudioDecodeError, decode_audio
 from server.deps import CaregiverDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.importers.detect import HEAD_BYTES, sniff_binary
-from server.importers.upload import Upload, receive_body, receive_form
+from server.importers.upload import RECORDING_BODY, receive_recording
 from server.pipeline import speak_ahead
 from server.storage import audit, sources
 from server.voice import checks, store
@@ -72,17 +72,6 @@ class CloneResult(BaseModel):
     message: str
 
 
-SAMPLE_BODY = {
-    "required": True,
-    "content": {
-        "audio/wav": {"schema": {"type": "string", "format": "binary"}},
-        "audio/mp4": {"schema": {"type": "string", "format": "binary"}},
-        "multipart/form-data": {
-            "schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}
-        },
-    },
-}
-
 
 def _progress(db, persona_id: str) -> dict:
     total = store.total_clean_s(db, persona_id)
@@ -92,15 +81,6 @@ def _progress(db, persona_id: str) -> dict:
         "enough": total >= checks.NEEDED_CLEAN_S,
         "message": checks.progress_message(total),
     }
-
-
-async def _receive(request: Request, folder: Path) -> Upload:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        return await receive_form(request, folder, MAX_SAMPLE_BYTES)
-    if content_type.startswith(("audio/", "video/")) or content_type == "application/ogg":
-        return await receive_body(request, folder, MAX_SAMPLE_BYTES, filename=request.query_params.get("filename") or "sample")
-    raise ApiError(415, "unsupported_media_type", "Send the recording as audio (e.g. audio/wav, audio/mp4) or multipart/form-data with the field 'file'.")
 
 
 def _examine(path: Path) -> tuple[str, str, checks.SampleCheck]:
@@ -122,7 +102,7 @@ def _examine(path: Path) -> tuple[str, str, checks.SampleCheck]:
     "/v1/personas/{persona_id}/voice-samples",
     status_code=201,
     response_model=SampleAdded,
-    openapi_extra={"requestBody": SAMPLE_BODY},
+    openapi_extra={"requestBody": RECORDING_BODY},
 )
 async def add_voice_sample(persona_id: str, request: Request, caregiver: EditorDep, state: StateDep) -> SampleAdded:
     """One recording of the person speaking: checked (length, loudness, clipping, silence, noise) and kept.
@@ -130,7 +110,8 @@ async def add_voice_sample(persona_id: str, request: Request, caregiver: EditorD
     Unusable recordings are kept too, so they can be listened to, but do not count toward the 30 seconds.
     """
     owned_persona(state.db, caregiver, persona_id)
-    upload = await _receive(request, state.settings.data_dir / "uploads")
+    upload = await receive_recording(request, state.settings.data_dir / "uploads", MAX_SAMPLE_BYTES,
+                                     request.query_params.get("filename") or "sample")
     try:
         mime, extension, result = await asyncio.to_thread(_examine, upload.path)
         stored = await asyncio.to_thread(
