@@ -120,14 +120,7 @@ class SpeakAhead:
         if persona is None:
             return
         texts = await _in_thread(plan, state.db, persona, self.max_sentences)
-        speaker = Speaker(
-            state,
-            household_id=persona.household_id,
-            persona_id=persona.id,
-            persona_name=persona.display_name,
-            language=persona.language,
-            voice=persona.voice_id or state.settings.tts.voice,
-        )
+        speaker = Speaker.for_persona(state, persona)
         by_key = {speaker.cache_key(text): text for text in texts}
         todo = [by_key[k] for k in await _in_thread(speech_cache.missing, state.db, list(by_key))]
         made = 0

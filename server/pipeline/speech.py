@@ -25,6 +25,13 @@ class Speaker:
         self.language = language
         self.voice = voice
 
+    @classmethod
+    def for_persona(cls, state: AppState, persona) -> Speaker:
+        """The speaker of ``persona`` in its own voice (the server's default where it has none): turns,
+        greetings and speaking ahead all build it here, so their cache keys are the same."""
+        return cls(state, household_id=persona.household_id, persona_id=persona.id, persona_name=persona.display_name,
+                   language=persona.language, voice=persona.voice_id or state.settings.tts.voice)
+
     def cache_key(self, text: str) -> str:
         """What this sentence is remembered by: persona, voice provider, voice, language and the exact words."""
         return speech_cache.key(self.persona_id, self.state.services.tts.name, self.voice, self.language, text)

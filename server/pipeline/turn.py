@@ -72,14 +72,7 @@ class TurnPipeline:
         self.persona = turn.persona
         self.language = turn.persona.language
         self.record = TurnRecord()
-        self.speaker = Speaker(
-            state,
-            household_id=turn.household_id,
-            persona_id=turn.persona.id,
-            persona_name=turn.persona.display_name,
-            language=self.language,
-            voice=turn.persona.voice_id or state.settings.tts.voice,
-        )
+        self.speaker = Speaker.for_persona(state, turn.persona)
         self._notices: list[NoticeEvent] = []
         self._fallbacks: list[FallbackEvent] = []
 

@@ -65,14 +65,7 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
         sessions.end(state.db, principal.household_id, session["id"], ended_by)
     elif device_id is not None:
         accounts.set_declined(state.db, device_id, False)  # the relative chose to start this talk
-    speaker = Speaker(
-        state,
-        household_id=principal.household_id,
-        persona_id=persona.id,
-        persona_name=persona.display_name,
-        language=persona.language,
-        voice=persona.voice_id or state.settings.tts.voice,
-    )
+    speaker = Speaker.for_persona(state, persona)
     # The greeting is spoken too, so it passes the same check as every answer: it may echo what the
     # relative told the persona last time, or carry a farewell someone typed.
     written = split_sentences(text)
