@@ -307,7 +307,13 @@ def markdown(report: dict, plot_name: str) -> str:
             "",
             "faster-whisper decodes on a window as long as the clip rather than Whisper's 30 s (`server/services/whisper_short.py`;"
             " text it cannot vouch for goes through the ordinary 30 s decoding), and story mode's sentences come from the speech"
-            " cache, so sentence 1's audio is only synthesized when a phrase has never been said before.",
+            " cache: the server speaks ahead (`server/pipeline/speak_ahead.py`) every greeting, story mode's phrases and each"
+            " memory's first sentence while no one is talking, so sentence 1's audio is only synthesized when a sentence was"
+            " never foreseen."
+            + (f" Before the first turn the server spent {emb['speak_ahead_s']:.0f} s speaking ahead"
+               f" ({emb.get('speak_ahead_missing', 0)} sentences still missing)." if emb.get("speak_ahead_s") is not None else "")
+            + (f" Measured in its own run (`keepsake bench --embedded-only`), started {emb['measured_at']}."
+               if emb.get("measured_at") else ""),
             "",
             "| | upload ended by | p50 | p95 | max |",
             "|---|---|---:|---:|---:|",
@@ -321,9 +327,8 @@ def markdown(report: dict, plot_name: str) -> str:
         if synthesized:
             lines += [
                 "",
-                "The slow turns (p95) are those whose sentence 1 is a phrase the persona had not said before in this voice:"
-                " Piper synthesizes it then, on a machine shared with others' work. Story mode's phrases are cached on first"
-                " use; they are not yet made ahead at set-up.",
+                "The slow turns (p95) are those whose sentence 1 had not been made ahead in this voice:"
+                " Piper synthesizes it then, on a machine shared with others' work.",
             ]
         lines += [
             "",
