@@ -249,21 +249,11 @@ class EndlessStream(httpx.AsyncByteStream):
 
 
 def test_a_model_that_never_stops_is_cut_off_and_the_turn_ends_spoken(data_dir):
-    fake = FakeUpstream()
+    async def endless(request):
+        return httpx.Response(200, stream=EndlessStream(), headers={"content-type": "text/event-stream"})
 
-    async def upstream(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/chat/completions"):
-            return httpx.Response(200, stream=EndlessStream(), headers={"content-type": "text/event-stream"})
-        return await fake(request)
-
-    remote = StageSettings(provider="openai", base_url=FAKE, model="m", api_key="k", timeout_s=2, retries=0)
-    settings = Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, llm=remote)
-    with TestClient(create_app(settings, http_transport=httpx.MockTransport(upstream))) as client:
-        hh = new_household(client)
-        persona = new_persona(client, hh, consent=False)
-        client.post(f"/v1/personas/{persona['id']}/consent", json={**CONSENT, "scope": "generated"}, headers=hh["headers"])
-        client.patch(f"/v1/personas/{persona['id']}", json={"mode": "generative"}, headers=hh["headers"])
-        s = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+    with generative_client(data_dir, endless, timeout_s=2) as client:
+        hh, s = generative_session(client)
         started = time.monotonic()
         evs = events(client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Tell me a story"}, headers=hh["headers"]))
         assert time.monotonic() - started < 30
@@ -348,7 +338,8 @@ class StallingStream(httpx.AsyncByteStream):
         await asyncio.sleep(3600)
 
 
-def generative_client(data_dir, llm_answer):
+def generative_client(data_dir, llm_answer, timeout_s: float = 1):
+    """A server whose stages are all remote fakes, the LLM answering with ``llm_answer``."""
     fake = FakeUpstream()
 
     async def upstream(request: httpx.Request) -> httpx.Response:
@@ -356,9 +347,18 @@ def generative_client(data_dir, llm_answer):
             return await llm_answer(request)
         return await fake(request)
 
-    remote = StageSettings(provider="openai", base_url=FAKE, model="m", api_key="k", timeout_s=1, retries=0)
+    remote = StageSettings(provider="openai", base_url=FAKE, model="m", api_key="k", timeout_s=timeout_s, retries=0)
     settings = Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, llm=remote)
     return TestClient(create_app(settings, http_transport=httpx.MockTransport(upstream)))
+
+
+def generative_session(client) -> tuple[dict, dict]:
+    """A new household with a persona consented to generated answers, in generative mode: (household, session)."""
+    hh = new_household(client)
+    persona = new_persona(client, hh, consent=False)
+    client.post(f"/v1/personas/{persona['id']}/consent", json={**CONSENT, "scope": "generated"}, headers=hh["headers"])
+    client.patch(f"/v1/personas/{persona['id']}", json={"mode": "generative"}, headers=hh["headers"])
+    return hh, client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
 
 
 def test_a_model_that_hangs_mid_answer_still_ends_in_spoken_words(data_dir):
@@ -366,11 +366,7 @@ def test_a_model_that_hangs_mid_answer_still_ends_in_spoken_words(data_dir):
         return httpx.Response(200, stream=StallingStream(), headers={"content-type": "text/event-stream"})
 
     with generative_client(data_dir, stalls) as client:
-        hh = new_household(client)
-        persona = new_persona(client, hh, consent=False)
-        client.post(f"/v1/personas/{persona['id']}/consent", json={**CONSENT, "scope": "generated"}, headers=hh["headers"])
-        client.patch(f"/v1/personas/{persona['id']}", json={"mode": "generative"}, headers=hh["headers"])
-        s = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+        hh, s = generative_session(client)
         started = time.monotonic()
         evs = events(client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Tell me about the garden"}, headers=hh["headers"]))
         assert time.monotonic() - started < 10
