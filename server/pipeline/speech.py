@@ -24,6 +24,8 @@ class Speaker:
         self.persona_name = persona_name
         self.language = language
         self.voice = voice
+        # Sentences whose synthesis started before they were certain (see ``prepare``).
+        self._prepared: dict[str, asyncio.Task[Audio]] = {}
 
     @classmethod
     def for_persona(cls, state: AppState, persona) -> Speaker:
@@ -44,7 +46,11 @@ class Speaker:
         if cached is not None:
             media_id, duration_ms, mouth = cached
         else:
-            audio: Audio = await state.services.tts.synthesize(text, language=self.language, voice=self.voice)
+            prepared = self._prepared.pop(text, None)
+            if prepared is not None:
+                audio: Audio = await prepared
+            else:
+                audio = await state.services.tts.synthesize(text, language=self.language, voice=self.voice)
             mouth = await self._mouth(audio)
             media_id = await asyncio.to_thread(self._store, audio, cache_key, mouth)
             if media_id is None:
@@ -58,6 +64,25 @@ class Speaker:
             duration_ms=duration_ms,
             mouth=mouth,
         )
+
+    def prepare(self, text: str) -> None:
+        """Start synthesizing a sentence the answer will most likely say; ``speak`` uses it if it does.
+
+        For the first sentence of an answer the splitter can only be sure
+        once the next token arrives; starting at the full stop saves that wait.
+        """
+        if text in self._prepared or speech_cache.find(self.state.db, self.cache_key(text)) is not None:
+            return
+        task = asyncio.ensure_future(self.state.services.tts.synthesize(text, language=self.language, voice=self.voice))
+        # A guess nobody ends up using must not log "exception never retrieved".
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._prepared[text] = task
+
+    def drop_prepared(self) -> None:
+        """Forget guesses that were not said (the answer went another way, or the turn is over)."""
+        for task in self._prepared.values():
+            task.cancel()
+        self._prepared.clear()
 
     async def make_ahead(self, text: str) -> str:
         """Make a sentence before anyone asks for it, exactly as ``speak`` would keep it.

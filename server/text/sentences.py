@@ -85,6 +85,32 @@ class SentenceSplitter:
             out.append(rest)
         return out
 
+    def guess(self) -> str | None:
+        """The sentence the next piece will most likely complete, or None.
+
+        When the text so far stops at a full stop, only what comes next can
+        settle it ("...in June." then " It" ends it; "3." then "5" does not),
+        so ``feed`` waits one more piece. A caller may start speaking the
+        guess meanwhile and use it if ``feed`` then returns exactly this
+        sentence. None when the text does not end at a stop, when the stop
+        follows an abbreviation ("Dr."), or when the sentence is too short to
+        be spoken alone.
+        """
+        tail = self._buf.rstrip()
+        if not tail or tail[-1] not in _STOPS + _CLOSERS:
+            return None
+        dot = len(tail) - 1
+        while dot > self._start and tail[dot] in _CLOSERS:
+            dot -= 1
+        if tail[dot] == "." and self._is_abbreviation(dot):
+            return None
+        probe = SentenceSplitter(max_chars=self.max_chars, min_weight=self.min_weight)
+        probe._buf, probe._start = self._buf, self._start
+        sentences = probe._drain(final=True)
+        if len(sentences) != 1 or probe._buf.strip():
+            return None
+        return sentences[0]
+
     # -- internals --
 
     def _drain(self, *, final: bool) -> list[str]:

@@ -150,3 +150,45 @@ def test_sentences_keep_every_non_space_character_in_order(text, max_chars):
 def test_any_chunking_of_arbitrary_text(text, cuts):
     cuts = [c for c in cuts if c <= len(text)]
     assert feed_in_pieces(text, cuts) == split_sentences(text)
+
+
+# --- guessing the sentence the next piece will settle ----------------------------------
+
+
+def test_a_full_stop_at_the_end_is_guessed_and_the_next_word_confirms_it():
+    splitter = SentenceSplitter()
+    assert splitter.feed("Oh, my dear, we married in June 1952.") == []  # " It" or "5" could still follow
+    assert splitter.guess() == "Oh, my dear, we married in June 1952."
+    assert splitter.feed(" It") == ["Oh, my dear, we married in June 1952."]
+    assert splitter.guess() is None
+
+
+@pytest.mark.parametrize("text", ["We saw Dr.", "Hello", "Oh.", "It was lovely,", ""])
+def test_no_guess_after_an_abbreviation_without_a_stop_or_for_a_fragment(text):
+    splitter = SentenceSplitter()
+    splitter.feed(text)
+    assert splitter.guess() is None
+
+
+def test_chinese_and_quoted_ends_are_guessed():
+    splitter = SentenceSplitter()
+    splitter.feed("我记得那年夏天。")
+    assert splitter.guess() == "我记得那年夏天。"
+    splitter = SentenceSplitter()
+    splitter.feed('She said it was "lovely."')
+    assert splitter.guess() == 'She said it was "lovely."'
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXT, cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=60))
+def test_a_guess_is_exactly_what_ending_the_stream_there_would_give(text, cuts):
+    splitter = SentenceSplitter()
+    previous = 0
+    for cut in sorted(c for c in cuts if c <= len(text)) + [len(text)]:
+        splitter.feed(text[previous:cut])
+        previous = cut
+        guess = splitter.guess()
+        if guess is not None:
+            ending_here = SentenceSplitter()
+            ending_here._buf, ending_here._start = splitter._buf, splitter._start
+            assert ending_here.flush() == [guess]
