@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from server.audio import decode_audio, trim_silence
-from server.endpointing import EndOfSpeech, EndpointConfig, find_speech
+from server.endpointing import EndOfSpeech, EndpointConfig, find_speech, frame_levels
 
 RATE = 16000
 FRAME_S = 0.02
@@ -157,3 +157,34 @@ def test_other_sample_rates():
     audio = np.concatenate([np.zeros(rate // 2, np.float32), tone, np.zeros(rate * 2, np.float32)])
     start, end = find_speech(audio, EndpointConfig(sample_rate=rate))
     assert start.at_s == pytest.approx(0.5, abs=FRAME_S) and end.at_s == pytest.approx(1.5, abs=FRAME_S)
+
+
+def test_frame_levels_are_each_frames_rms_without_its_dc_offset():
+    # The textbook definition, computed the slow way: the thresholds see exactly these numbers.
+    rng = np.random.default_rng(3)
+    samples = (0.05 + 0.1 * rng.standard_normal(RATE + 100)).astype(np.float32)
+    samples[:640] = 0.0  # digital silence sits on the -120 dBFS floor
+    frames = samples[: RATE].reshape(-1, 320).astype(np.float64)
+    frames -= frames.mean(axis=1, keepdims=True)
+    expected = 20 * np.log10(np.maximum(np.sqrt(np.mean(frames * frames, axis=1)), 1e-6))
+    assert np.array_equal(frame_levels(samples, 320), expected)
+
+
+def test_the_callers_buffer_may_be_overwritten_after_feeding():
+    t = np.arange(RATE) / RATE
+    tone = (0.2 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    audio = mix(quiet(0.5), tone, quiet(1.5))
+    whole = find_speech(audio)
+    detector = EndOfSpeech()
+    buffer = np.empty(1000, np.float32)
+    i = 0
+    while i < audio.size:
+        # Reads of 1000 and 280 samples: every other one ends inside a frame, which waits for the next read.
+        size = 1000 if i % 1280 == 0 else 280
+        piece = audio[i : i + size]
+        buffer[: piece.size] = piece
+        detector.feed(buffer[: piece.size])
+        buffer[:] = noise(buffer.size / RATE, -10.0)  # a recorder reuses its buffer for the next read
+        i += size
+    assert whole[1] is not None
+    assert (detector.start, detector.end) == whole

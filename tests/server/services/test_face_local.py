@@ -62,3 +62,14 @@ async def test_local_face_returns_the_track_and_no_video():
     result = await LocalFace(fps=30).animate(burst_pattern([(0.5, 0.3)]))
     assert result.video is None
     assert result.mouth.fps == 30 and len(result.mouth.values) == 15
+
+
+def test_float32_and_float64_samples_give_the_same_track():
+    rng = np.random.default_rng(5)
+    for rate, fps in ((22050, 25), (16000, 30)):  # 16000 / 30: frames of uneven length
+        voice = burst_pattern([(0.3, 0.0), (1.2, 0.4), (0.5, 0.0), (0.8, 0.05), (0.4, 0.0)], rate).samples
+        voice = voice * (0.6 + 0.4 * rng.random(voice.size)) + 0.001 * rng.standard_normal(voice.size)
+        as32 = mouth_track(Audio(voice.astype(np.float32), rate), fps).values
+        as64 = mouth_track(Audio(voice.astype(np.float32).astype(np.float64), rate), fps).values
+        assert as32 == as64
+        assert all(type(v) is float for v in as32)  # plain floats: the track goes out as JSON
