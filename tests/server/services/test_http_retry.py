@@ -135,6 +135,57 @@ async def test_real_connection_refused_on_loopback_becomes_a_service_error():
     assert info.value.retryable
 
 
+class LoopbackUpstream:
+    """A real socket on 127.0.0.1 that misbehaves: counts connections, then does ``behaviour``."""
+
+    def __init__(self, behaviour: str):
+        self.behaviour = behaviour
+        self.connections = 0
+
+    async def __aenter__(self) -> str:
+        import asyncio
+
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/v1/x"
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.close()
+        await self.server.wait_closed()
+
+    async def _serve(self, reader, writer) -> None:
+        self.connections += 1
+        await reader.readuntil(b"\r\n\r\n")  # the request went out: the upstream may act on it
+        if self.behaviour == "half_a_body":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+            await writer.drain()
+        writer.close()
+
+
+async def test_real_connection_dropped_after_the_request_is_not_retried_and_says_so():
+    async with LoopbackUpstream("hang_up") as url, make_http_client() as client:
+        with pytest.raises(ServiceError) as info:
+            await request_with_retry(client, "POST", url, stage="llm", provider="openai", retries=2, timeout=2.0,
+                                     backoff_s=0.01, json={"input": "hi"})
+    assert "timed out" not in str(info.value)  # it did not: the upstream hung up
+
+
+async def test_real_connection_dropped_after_the_request_is_tried_once():
+    server = LoopbackUpstream("hang_up")
+    async with server as url, make_http_client() as client:
+        with pytest.raises(ServiceError):
+            await request_with_retry(client, "POST", url, stage="llm", provider="openai", retries=2, timeout=2.0,
+                                     backoff_s=0.01, json={"input": "hi"})
+    # The upstream may have acted on it (an LLM bills, a voice is cloned): never sent twice.
+    assert server.connections == 1
+
+
+async def test_real_body_cut_short_becomes_a_service_error():
+    async with LoopbackUpstream("half_a_body") as url, make_http_client() as client:
+        with pytest.raises(ServiceError) as info:
+            await request_with_retry(client, "GET", url, stage="tts", provider="openai", retries=0, timeout=2.0)
+    assert "timed out" not in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("base", "expected"),
     [
