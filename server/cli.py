@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import subprocess
 import sys
@@ -40,6 +41,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"Caregiver login: {demo.email} / {demo.password}", flush=True)
         print(f"Pairing code: {demo.pairing_code}", flush=True)
     print(f"Keepsake server on http://{settings.host}:{settings.port}", flush=True)
+    # What start-up made lives as long as the server (modules, models, the app): keep it out of the
+    # collector's full passes, which otherwise walk it all and stall every stream for ~60 ms at 100 tablets.
+    gc.collect()
+    gc.freeze()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=args.log_level == "debug")
     return 0
 
