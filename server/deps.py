@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from shared.api import Persona
 from server.errors import ApiError, not_found
 from server.state import AppState
-from server.storage import accounts, personas
+from server.storage import accounts, personas, sessions
 from server.storage.accounts import Principal
 from server.storage.db import Database
 
@@ -88,3 +88,15 @@ def owned_persona(db: Database, principal: Principal, persona_id: str) -> Person
     if persona is None:
         raise not_found("Persona")
     return persona
+
+
+def owned_session(db: Database, principal: Principal, session_id: str):
+    """The session, if the caller may see it; 404 otherwise (never reveal that it exists).
+
+    Caregivers see every conversation of their household. A tablet sees only the ones
+    it opened: grandpa's tablet does not read what grandma said on hers.
+    """
+    row = sessions.get(db, principal.household_id, session_id)
+    if row is None or (principal.kind == "device" and row["device_id"] != principal.subject_id):
+        raise not_found("Session")
+    return row

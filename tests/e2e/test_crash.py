@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -55,8 +56,11 @@ def test_kill_mid_turn_then_restart(tmp_path, spoken_wav):
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         db.close()
         with httpx.Client(base_url=restarted.url, timeout=60) as http:
-            login = http.post("/v1/devices", json={"pairing_code": restarted.pairing_code, "name": "t2"}).json()
-            headers = {"Authorization": f"Bearer {login['device_token']}"}
+            # The caregiver reads what was said (a tablet only sees the conversations it opened itself).
+            creds = json.loads((data / "demo-credentials.json").read_text())
+            login = http.post("/v1/auth/login", json={"email": creds["email"], "password": creds["password"]})
+            assert login.status_code == 200, login.text
+            headers = {"Authorization": f"Bearer {login.json()['token']}"}
             deadline = time.monotonic() + 60
             while True:
                 items = http.get(f"/v1/sessions/{session['id']}/history", headers=headers).json()["items"]

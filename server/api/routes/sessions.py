@@ -4,8 +4,8 @@ from shared.api import Greeting, HistoryOut, Persona, SessionCreate, SessionOut,
 from server.alerts import raise_alert
 from server.conversation import safety
 from server.conversation.greeting import greeting_text
-from server.deps import CaregiverDep, PrincipalDep, StateDep, owned_persona
-from server.errors import ApiError, not_found
+from server.deps import CaregiverDep, PrincipalDep, StateDep, owned_persona, owned_session
+from server.errors import ApiError
 from server.pipeline.limits import limit_reached
 from server.pipeline.replies import reply
 from server.pipeline.speech import Speaker
@@ -96,17 +96,13 @@ def list_sessions(
 
 @router.get("/v1/sessions/{session_id}/history", response_model=HistoryOut)
 def session_history(session_id: str, principal: PrincipalDep, state: StateDep) -> HistoryOut:
-    row = sessions.get(state.db, principal.household_id, session_id)
-    if row is None:
-        raise not_found("Session")
+    row = owned_session(state.db, principal, session_id)
     return HistoryOut(session_id=session_id, persona_id=row["persona_id"], items=sessions.history(state.db, session_id))
 
 
 @router.delete("/v1/sessions/{session_id}", status_code=204)
 async def end_session(session_id: str, principal: PrincipalDep, state: StateDep) -> Response:
-    row = sessions.get(state.db, principal.household_id, session_id)
-    if row is None:
-        raise not_found("Session")
+    row = owned_session(state.db, principal, session_id)
     sessions.end(state.db, principal.household_id, session_id)
     if row["farewell"]:
         await finish_farewell(state, principal.household_id, row["persona_id"])

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from shared.api import Persona, PlaybackReport, TextTurn
 from server.audio import AudioDecodeError, AudioTooLong, decode_audio, seal_streamed_wav
-from server.deps import PrincipalDep, StateDep, owned_persona
+from server.deps import PrincipalDep, StateDep, owned_persona, owned_session
 from server.errors import ApiError, not_found
 from server.pipeline.early_asr import EarlyTranscriber
 from server.pipeline.limits import still_resting
@@ -77,9 +77,7 @@ async def _read_body(request: Request, limit: int, early: EarlyTranscriber | Non
 @router.post("/v1/sessions/{session_id}/turns", openapi_extra={"requestBody": TURN_BODY}, responses=TURN_RESPONSES)
 async def take_turn(session_id: str, request: Request, principal: PrincipalDep, state: StateDep) -> StreamingResponse:
     db = state.db
-    session = sessions.get(db, principal.household_id, session_id)
-    if session is None:
-        raise not_found("Session")
+    session = owned_session(db, principal, session_id)
     if session["ended_at"] is not None and not _after_hours(db, principal, session):
         raise ApiError(409, "session_ended", "This conversation has ended. Start a new session.")
     persona = owned_persona(db, principal, session["persona_id"])
@@ -175,6 +173,7 @@ async def _start_turn(
 @router.post("/v1/sessions/{session_id}/turns/{turn_id}/playback", status_code=204)
 def report_playback(session_id: str, turn_id: str, body: PlaybackReport, principal: PrincipalDep, state: StateDep) -> Response:
     """The relative interrupted: only the sentences played count as said."""
+    owned_session(state.db, principal, session_id)
     if sessions.get_turn(state.db, principal.household_id, session_id, turn_id) is None:
         raise not_found("Turn")
     sessions.set_played(state.db, turn_id, body.sentences_played)

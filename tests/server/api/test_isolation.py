@@ -131,6 +131,31 @@ def test_device_token_sees_only_its_household(client):
     assert client.get(f"/v1/media/{ids['media_id']}", headers=b_tablet).status_code == 404
 
 
+def test_a_tablet_sees_only_the_conversations_it_opened(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+
+    def tablet(name: str) -> dict:
+        code = client.post("/v1/pairing-codes", headers=hh["headers"]).json()["code"]
+        return auth(client.post("/v1/devices", json={"pairing_code": code, "name": name}).json()["device_token"])
+
+    grandma, grandpa = tablet("Grandma's tablet"), tablet("Grandpa's tablet")
+    session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=grandma).json()
+    turn = client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "I miss the garden."}, headers=grandma)
+    assert turn.status_code == 200
+    turn_id = turn.headers["X-Turn-Id"]
+
+    history = f"/v1/sessions/{session['id']}/history"
+    assert client.get(history, headers=grandpa).status_code == 404
+    assert client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Hello?"}, headers=grandpa).status_code == 404
+    assert client.post(f"/v1/sessions/{session['id']}/turns/{turn_id}/playback", json={"sentences_played": 0}, headers=grandpa).status_code == 404
+    assert client.delete(f"/v1/sessions/{session['id']}", headers=grandpa).status_code == 404
+    # Nothing changed: her tablet and the caregivers still read every word of it.
+    assert "I miss the garden." in [item["text"] for item in client.get(history, headers=grandma).json()["items"]]
+    assert "I miss the garden." in [item["text"] for item in client.get(history, headers=hh["headers"]).json()["items"]]
+    assert client.get("/v1/sessions", headers=hh["headers"]).json()[0]["ended_at"] is None
+
+
 # Writes a viewer may still make: their own sign-out.
 VIEWER_ALLOWED = {("POST", "/v1/auth/logout"), ("POST", "/v1/auth/logout-all")}
 
