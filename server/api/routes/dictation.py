@@ -63,11 +63,16 @@ async def dictate(persona_id: str, request: Request, caregiver: EditorDep, state
         upload.discard()
     if is_silent(audio):
         raise ApiError(422, "no_words", NO_WORDS)
+    # A place in the turns' gate: the embedded speech-to-text shares this machine's CPU with the
+    # relatives' turns, and many dictations at once must not make a relative wait.
+    release = await state.gate.acquire()
     try:
         # The same speech-to-text a turn uses, so a failing remote service falls back to the embedded one.
         transcript = await state.services.asr.transcribe(audio, language=persona.language)
     except ServiceError:
         raise ApiError(503, "speech_unavailable", "The words could not be made out right now. Please try again in a moment.") from None
+    finally:
+        release()
     text = transcript.text.strip()
     if not text:
         raise ApiError(422, "no_words", NO_WORDS)

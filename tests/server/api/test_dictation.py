@@ -90,3 +90,19 @@ def test_what_cannot_be_dictated(client, upstream):
     r = dictate(client, persona["id"], hh["headers"], tone(2))
     assert r.status_code == 422 and r.json()["error"]["code"] == "no_words", r.text
     assert stored_counts(client, hh["id"]) == before
+
+
+def test_dictation_waits_for_a_place_among_the_turns(client, upstream):
+    # The embedded speech-to-text shares the CPU with the relatives' turns: a full gate says "busy".
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    gate = client.app.state.keepsake.gate
+    gate.wait_s = 0.05
+    holds = [client.portal.call(gate.acquire) for _ in range(gate.capacity)]  # every place is mid-turn
+    r = dictate(client, persona["id"], hh["headers"], tone(1))
+    assert r.status_code == 503 and r.json()["error"]["code"] == "busy" and r.headers["retry-after"]
+    assert not [q for q in upstream.requests if q.url.path.endswith("/audio/transcriptions")]
+    for hold in holds:
+        hold()
+    assert dictate(client, persona["id"], hh["headers"], tone(1)).status_code == 200
+    assert not gate.busy  # the place is given back after the words come back
