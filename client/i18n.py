@@ -370,6 +370,49 @@ for _key, _words in _STUDIO_STRINGS.items():  # never overrides a key defined ab
     STRINGS.setdefault(_key, _words)
 
 
+# The server writes its errors in English; in Chinese the tablet says them itself, by error code.
+# English is empty on purpose: there the server's own words (with their limits and names) are best.
+_SERVER_ERRORS_ZH = {
+    "busy": "现在说话的人很多，请稍后再试。",
+    "too_large": "文件太大了。",
+    "audio_too_long": "录音太长了，请分成几段。",
+    "invalid_audio": "这不是能播放的录音。请重新录，或选择 WAV、MP3 或 M4A 文件。",
+    "no_words": "录音里没听到说话。请靠近平板再试一次。",
+    "speech_unavailable": "现在听不出这些话，请稍后再试。",
+    "consent_required": "要先记录同意，才能和这个人物说话。",
+    "consent_scope": "记录的同意不包括这件事。",
+    "persona_archived": "这个人物已经停用，不再说话；回忆都为家人保留着。",
+    "unsupported_media_type": "不支持这种文件格式。",
+    "invalid_request": "填写的内容有误，请检查后再试。",
+    "bad_form": "填写的内容有误，请检查后再试。",
+    "forbidden": "你没有权限做这件事。",
+    "unauthorized": "请重新登录。",
+    "not_found": "找不到了，可能已经被删除。",
+    "too_many_attempts": "尝试次数太多，请稍后再试。",
+    "voice_service_failed": "制作声音的服务现在出了问题，请稍后再试。",
+    "no_cloning_service": "没有制作声音的服务；会用内置的声音说话。",
+    "empty_body": "什么都没有收到。",
+    "email_taken": "这个邮箱已经有人用了。",
+    "webhook_not_allowed": "这个提醒地址不能使用。",
+    "session_ended": "这次对话已经结束了。",
+    "one_file": "一次只能选一个文件。",
+    "no_file": "没有选择文件。",
+    "not_a_photo": "这不是照片。请选择 JPG 或 PNG 照片。",
+    "invalid_image": "这张照片打不开，请换一张。",
+    "import_running": "正在导入，请等它完成。",
+    "bad_pairing_code": "配对码不对或已经过期。",
+    "bad_invitation": "邀请码不对或已经过期。",
+    "bad_credentials": "邮箱或密码不对。",
+    "not_enough_voice": "清楚的说话声还不够，请再录一些。",
+    "bad_request": "请求有误，请再试一次。",
+    "conflict": "现在不能这样做，请刷新后再试。",
+    "too_many_requests": "请求太多了，请稍后再试。",
+    "internal": "服务器出了点问题，请稍后再试。",
+}
+for _code, _words in _SERVER_ERRORS_ZH.items():
+    STRINGS.setdefault(f"api_{_code}", {"en": "", "zh": _words})
+
+
 def translate(key: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str:
     """The text for ``key`` in ``language`` (English when missing), with ``values`` filled in."""
     entry = STRINGS.get(key)

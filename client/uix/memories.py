@@ -28,6 +28,7 @@ from client import testhooks
 from client.caregiver_words import level_percent, page_words, progress_text
 from client.uix.caregiver import AreaScreen
 from client.uix.memory_rows import ItemRow
+from client.uix.studio_forms import server_words
 from client.worker import background, on_ui
 
 PAGE_SIZE = 8
@@ -38,7 +39,8 @@ IMPORT_KINDS = ("auto", "memoir", "letters", "chat", "voice_memo")
 
 
 def _reason(app, exc) -> str:
-    return getattr(exc, "message", "") or app.t("err_offline")
+    message = getattr(exc, "message", "")
+    return server_words(exc.code, message, app.t) if message and hasattr(exc, "code") else message or app.t("err_offline")
 
 
 class MemoriesScreen(AreaScreen):

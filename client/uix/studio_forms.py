@@ -173,7 +173,7 @@ class StudioProblem(Exception):
     """A plain sentence to show as it is (e.g. the server's words for a failed import)."""
 
 
-_STATUS_PREFIX = re.compile(r"^\d{3} [a-z_]+: ")
+_STATUS_PREFIX = re.compile(r"^\d{3} ([a-z_]+): ")
 
 
 def sentence(text: str) -> str:
@@ -184,6 +184,14 @@ def sentence(text: str) -> str:
     return text + ("。" if re.search(r"[\u4e00-\u9fff]$", text) else ".")
 
 
+def server_words(code: str, message: str, t) -> str:
+    """What the server said, in the tablet's language: the server writes English, so a known
+    error code has its own Chinese sentence (``api_<code>``, empty in English: the server's words are best)."""
+    key = f"api_{code}"
+    words = t(key)
+    return message if not words or words == key else words
+
+
 def plain_error(exc: BaseException, t) -> str:
     """The sentence the caregiver sees for a failure: the server's own message where there is one.
 
@@ -192,13 +200,14 @@ def plain_error(exc: BaseException, t) -> str:
     from client.api import ApiError, Offline
 
     if isinstance(exc, ApiError) and exc.message:
-        return sentence(exc.message)
+        return sentence(server_words(exc.code, exc.message, t))
     if isinstance(exc, StudioProblem):
         return sentence(str(exc))
     if isinstance(exc, Offline):
         # a 5xx carries the server's words after "502 code: "; a refused connection carries none worth showing
         text = str(exc)
-        return sentence(_STATUS_PREFIX.sub("", text) if _STATUS_PREFIX.match(text) else t("err_offline"))
+        said = _STATUS_PREFIX.match(text)
+        return sentence(server_words(said.group(1), text[said.end():], t) if said else t("err_offline"))
     if isinstance(exc, OSError):
         return sentence(t("studio_file_unreadable"))
     return sentence(t("studio_unexpected"))

@@ -129,6 +129,35 @@ def test_errors_become_one_plain_sentence():
     assert plain_error(Offline("x"), {"err_offline": "连不上服务器"}.get) == "连不上服务器。"  # a Chinese sentence ends with 。
 
 
+def test_in_chinese_the_servers_errors_are_said_in_chinese():
+    from client.i18n import translate
+
+    zh = lambda key, **values: translate(key, "zh", **values)  # noqa: E731
+    en = lambda key, **values: translate(key, "en", **values)  # noqa: E731
+    busy = Offline("503 busy: Many people are talking right now. Please try again in a moment.")
+    assert plain_error(busy, zh) == "现在说话的人很多，请稍后再试。"
+    assert plain_error(busy, en) == "Many people are talking right now. Please try again in a moment."
+    scope = ApiError(409, "consent_scope", "The consent covers own words only.")
+    assert plain_error(scope, zh) == "记录的同意不包括这件事。"
+    assert plain_error(scope, en) == "The consent covers own words only."
+    assert plain_error(ApiError(400, "new_code", "Something new."), zh) == "Something new."  # better English than nothing
+
+
+def test_every_error_code_the_server_sends_has_a_chinese_sentence():
+    import re
+
+    from client.i18n import translate
+
+    codes = set()
+    for path in (ROOT / "server").rglob("*.py"):
+        codes |= set(re.findall(r'ApiError\(\s*\d{3},\s*"([a-z_]+)"', path.read_text()))
+    codes |= {"not_found", "busy", "bad_request", "unauthorized", "forbidden", "conflict", "too_large",
+              "unsupported_media_type", "invalid_request", "too_many_requests", "internal"}  # server/errors.py
+    assert len(codes) > 20
+    missing = sorted(code for code in codes if not translate(f"api_{code}", "zh") or translate(f"api_{code}", "zh") == f"api_{code}")
+    assert not missing
+
+
 def test_a_portrait_keeps_the_ending_kivy_needs():
     assert image_suffix(b"\xff\xd8\xff\xe0rest") == ".jpg"
     assert image_suffix(b"\x89PNG\r\n") == ".png"
