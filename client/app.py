@@ -272,6 +272,8 @@ class KeepsakeApp(App):
     def close_caregiver(self) -> None:
         self.root.current = "talk"
         self.sign_out_caregiver()
+        if self.conversation is not None:
+            self.conversation.refresh_face()  # the photo or mouth may have changed meanwhile
 
     def open_screen(self, name: str, **context) -> None:
         """Open one of the caregiver area's screens; ``context`` (e.g. persona_id) goes to its ``prepare``."""

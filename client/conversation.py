@@ -23,6 +23,7 @@ session, says no greeting, and does not retry until they tap, even after a resta
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 
 from kivy.clock import Clock
@@ -131,24 +132,68 @@ class Conversation:
         persona = next((p for p in personas if p.id == wanted_id), None) or next((p for p in personas if p.consent), None)
         if persona is None:
             raise NoPersona()
-        folder = Path(self.app.data_dir) / "portraits"
-        portrait = folder / f"{persona.id}.png"
         try:
-            data = self.client.portrait(persona.id)
-            folder.mkdir(parents=True, exist_ok=True)
-            partial = portrait.with_suffix(".part")
-            partial.write_bytes(data)
-            partial.replace(portrait)
+            portrait = self._keep_portrait(persona.id, self.client.portrait(persona.id))
         except (ApiError, Offline, OSError) as exc:
             Logger.info(f"Keepsake: no new portrait ({exc})")
-        if not portrait.exists():
-            portrait = None  # the placeholder it is
+            portrait = self._kept_portrait(persona.id)  # the last one, or the placeholder
         if me is not None and me.declined and not self.outbox.items():
             # The relative asked the avatar to stop: no session, no greeting, until they tap.
             # (Words waiting in the outbox were said after a tap: those do open a session.)
             return personas, persona, portrait, None, me
         session = self.client.start_session(persona.id)
         return personas, persona, portrait, session, me
+
+    def _portraits(self) -> Path:
+        return Path(self.app.data_dir) / "portraits"
+
+    def _kept_portrait(self, persona_id: str) -> Path | None:
+        legacy = self._portraits() / f"{persona_id}.png"  # the name tablets used before
+        return next(iter(sorted(self._portraits().glob(f"{persona_id}-*.png"))), legacy if legacy.exists() else None)
+
+    def _keep_portrait(self, persona_id: str, data: bytes) -> Path:
+        """Keep the photo under a name that follows its content: a new photo is a new path, so the
+        face on screen reloads (Kivy caches an image by its path). Older photos of the persona go."""
+        folder = self._portraits()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{persona_id}-{hashlib.sha256(data).hexdigest()[:16]}.png"
+        if not path.exists():
+            partial = path.with_suffix(".part")
+            partial.write_bytes(data)
+            partial.replace(path)
+        for old in [*folder.glob(f"{persona_id}-*.png"), folder / f"{persona_id}.png"]:
+            if old != path:
+                old.unlink(missing_ok=True)
+        return path
+
+    def refresh_face(self) -> None:
+        """Show the persona's photo and mouth as the family left them (a caregiver may have just
+        changed them, here or on another device) now, not at the next conversation."""
+        if self.client is None or self.persona is None:
+            return
+        persona_id = self.persona.id
+
+        def work():
+            personas = self.client.personas()
+            persona = next((p for p in personas if p.id == persona_id), None)
+            if persona is None:
+                return None
+            try:
+                portrait = self._keep_portrait(persona.id, self.client.portrait(persona.id))
+            except ApiError:
+                portrait = None  # the photo was removed: the placeholder it is
+            return personas, persona, portrait
+
+        def refreshed(result) -> None:
+            if result is None or self.persona is None or result[1].id != self.persona.id:
+                return
+            personas, persona, portrait = result
+            self.persona = persona
+            self.app.set_persona(persona, str(portrait) if portrait else "", personas)
+            testhooks.emit("face_refreshed", portrait=str(portrait or ""), mouth=list(self.app.mouth_point))
+
+        background(work, on_result=refreshed, on_error=lambda exc: Logger.info(f"Keepsake: the face stays as it was ({exc})"),
+                   name="refresh-face")
 
     def _connected(self, result) -> None:
         self._connecting = False

@@ -46,3 +46,39 @@ def test_sign_in_shows_the_household_personas_and_leaving_signs_out(start_app, l
     app.tap("back")
     app.wait_screen("talk")
     app.wait_for("caregiver_signed_out", timeout=10)
+
+
+def test_a_new_photo_is_on_the_face_as_soon_as_the_caregiver_area_closes(start_app, live_server):
+    import io
+    from pathlib import Path
+
+    from PIL import Image, ImageChops, ImageOps, ImageStat
+
+    from tests.client.harness import caregiver_client
+
+    app = paired_app(start_app, live_server)
+    before = Image.open(app.screenshot("en-face-before-new-photo.png")).convert("RGB")
+
+    # The family changes Rose's photo and marks her mouth (from a laptop here; the studio on this
+    # tablet saves the same way): the relative sees it when the caregiver hands the tablet back.
+    demo = Path(__file__).resolve().parents[2] / "server" / "demo" / "portrait.png"
+    picture = ImageOps.colorize(ImageOps.grayscale(Image.open(demo)), "#2b1d0e", "#f6e7c8").transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    png = io.BytesIO()
+    picture.save(png, "PNG")
+    with caregiver_client(live_server.url, live_server.data_dir) as http:
+        rose = http.get("/v1/personas").json()[0]
+        put = http.put(f"/v1/personas/{rose['id']}/portrait", params={"mouth_x": 0.47, "mouth_y": 0.63},
+                       content=png.getvalue(), headers={"content-type": "image/png"})
+        assert put.status_code == 200, put.text
+
+    open_caregiver_area(app)
+    app.tap("back")
+    app.wait_screen("talk")
+    refreshed = app.wait_for("face_refreshed", timeout=30, since_start=True)
+    assert refreshed["mouth"][:2] == pytest.approx([0.47, 0.63], abs=0.001)
+    assert refreshed["portrait"].endswith(".png")
+    time.sleep(1.0)  # the new photo is drawn
+    after = Image.open(app.screenshot("en-face-new-photo.png")).convert("RGB")
+    face = (0, 0, int(after.width * 0.55), after.height)  # the portrait's half of the screen
+    changed = ImageStat.Stat(ImageChops.difference(before.crop(face), after.crop(face))).mean
+    assert sum(changed) / 3 > 8, f"the face on screen is still the old photo ({changed})"
