@@ -153,8 +153,12 @@ class LoopbackUpstream:
         await self.server.wait_closed()
 
     async def _serve(self, reader, writer) -> None:
+        import asyncio
+
         self.connections += 1
         await reader.readuntil(b"\r\n\r\n")  # the request went out: the upstream may act on it
+        if self.behaviour == "silent":
+            await asyncio.sleep(5)  # thinking, and thinking
         if self.behaviour == "half_a_body":
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
             await writer.drain()
@@ -177,6 +181,16 @@ async def test_real_connection_dropped_after_the_request_is_tried_once():
                                      backoff_s=0.01, json={"input": "hi"})
     # The upstream may have acted on it (an LLM bills, a voice is cloned): never sent twice.
     assert server.connections == 1
+
+
+async def test_real_upstream_that_does_not_answer_in_time_is_not_asked_again():
+    server = LoopbackUpstream("silent")
+    async with server as url, make_http_client() as client:
+        with pytest.raises(ServiceError) as info:
+            await request_with_retry(client, "POST", url, stage="llm", provider="openai", retries=2, timeout=0.3,
+                                     backoff_s=0.01, json={"input": "hi"})
+    assert "timed out" in str(info.value)
+    assert server.connections == 1  # it may still be working on it: a read timeout is never retried
 
 
 async def test_real_body_cut_short_becomes_a_service_error():
