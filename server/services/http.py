@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -85,7 +86,18 @@ def make_http_client(
 ) -> httpx.AsyncClient:
     """The server's shared client: pooled keep-alive connections, every phase timed out."""
     if transport is None:
-        transport = AiohttpTransport(limits=httpx.Limits(max_connections=max_connections, keepalive_expiry=30.0))
+        ssl_context = httpx.create_ssl_context()
+
+        # HTTPS_PROXY / NO_PROXY are honoured as httpx's own transport did, for servers whose way out
+        # is a proxy; only then, as aiohttp looks the environment (and ~/.netrc) up on every request.
+        behind_proxy = bool(urllib.request.getproxies())
+
+        def session() -> aiohttp.ClientSession:
+            # Made on first use, inside the server's event loop.
+            connector = aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30.0, ssl=ssl_context)
+            return aiohttp.ClientSession(connector=connector, trust_env=behind_proxy)
+
+        transport = AiohttpTransport(client=session)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout_s, connect=min(5.0, timeout_s)),
         limits=httpx.Limits(

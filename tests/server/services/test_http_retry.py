@@ -214,3 +214,17 @@ async def test_real_body_cut_short_becomes_a_service_error():
 def test_api_url_accepts_roots_with_or_without_the_version(base, expected):
     assert api_url(base, "chat/completions") == expected
     assert api_url(base, "/chat/completions") == expected
+
+
+async def test_a_proxy_in_the_environment_is_used_as_before(monkeypatch):
+    # Servers whose only way out is a proxy set HTTP(S)_PROXY, as they did for httpx's own transport.
+    proxy = LoopbackUpstream("hang_up")
+    async with proxy as url:
+        monkeypatch.setenv("HTTP_PROXY", url.removesuffix("/v1/x"))
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with make_http_client() as client:
+            with pytest.raises(ServiceError):
+                await request_with_retry(client, "GET", "http://llm.example.invalid/v1/models", stage="llm",
+                                         provider="openai", retries=0, timeout=2.0)
+    assert proxy.connections >= 1  # the request went to the proxy (aiohttp tries a GET twice), not to the upstream
