@@ -408,6 +408,17 @@ _SERVER_ERRORS_ZH = {
     "conflict": "现在不能这样做，请刷新后再试。",
     "too_many_requests": "请求太多了，请稍后再试。",
     "internal": "服务器出了点问题，请稍后再试。",
+    "damaged_file": "这个文件坏了，或者打不开。",
+    "empty_file": "这个文件是空的。",
+    "encrypted_file": "这个文件有密码保护。请另存一份没有密码的再试。",
+    "image_too_small": "这张照片太小，做不了肖像；请用原来的照片。",
+    "invalid_kind": "不认识这种导入类型。",
+    "unsupported_file": "不支持这种文件。",
+    "zip_bomb": "这个文件解开后会大得多，所以没有打开。",
+    "not_a_chat": "这看起来不像聊天记录的导出文件。",
+    "no_text": "这个PDF里是页面的图片，不是文字（可能是扫描的）。请用有文字的版本。",
+    # The names in the chat stay as the server lists them.
+    "who_is_self": "请说明聊天记录里哪一位是这个人物。（{server}）",
 }
 for _code, _words in _SERVER_ERRORS_ZH.items():
     STRINGS.setdefault(f"api_{_code}", {"en": "", "zh": _words})

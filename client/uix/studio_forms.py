@@ -188,7 +188,7 @@ def server_words(code: str, message: str, t) -> str:
     """What the server said, in the tablet's language: the server writes English, so a known
     error code has its own Chinese sentence (``api_<code>``, empty in English: the server's words are best)."""
     key = f"api_{code}"
-    words = t(key)
+    words = t(key, server=message)
     return message if not words or words == key else words
 
 

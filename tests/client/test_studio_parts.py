@@ -118,15 +118,16 @@ def test_the_photo_job_and_the_voice_overview_read_plainly():
 
 
 def test_errors_become_one_plain_sentence():
-    t = {"err_offline": "the server cannot be reached", "studio_file_unreadable": "unreadable",
-         "studio_unexpected": "unexpected"}.get
+    words = {"err_offline": "the server cannot be reached", "studio_file_unreadable": "unreadable",
+             "studio_unexpected": "unexpected"}
+    t = lambda key, **_values: words.get(key)  # noqa: E731  (the app's t takes values too)
     assert plain_error(ApiError(409, "consent_scope", "The consent covers own words only."), t) == "The consent covers own words only."
     assert plain_error(Offline("502 voice_service_failed: The voice service did not answer."), t) == "The voice service did not answer."
     assert plain_error(Offline("[Errno 111] Connection refused"), t) == "the server cannot be reached."
     assert plain_error(StudioProblem("No face."), t) == "No face."
     assert plain_error(FileNotFoundError("/x"), t) == "unreadable."
     assert plain_error(KeyError("job_id"), t) == "unexpected."
-    assert plain_error(Offline("x"), {"err_offline": "连不上服务器"}.get) == "连不上服务器。"  # a Chinese sentence ends with 。
+    assert plain_error(Offline("x"), lambda key, **_values: {"err_offline": "连不上服务器"}.get(key)) == "连不上服务器。"  # a Chinese sentence ends with 。
 
 
 def test_in_chinese_the_servers_errors_are_said_in_chinese():
@@ -150,12 +151,13 @@ def test_every_error_code_the_server_sends_has_a_chinese_sentence():
 
     codes = set()
     for path in (ROOT / "server").rglob("*.py"):
-        codes |= set(re.findall(r'ApiError\(\s*\d{3},\s*"([a-z_]+)"', path.read_text()))
+        codes |= set(re.findall(r'(?:ApiError|ImportRejected)\(\s*\d{3},\s*"([a-z_]+)"', path.read_text()))
     codes |= {"not_found", "busy", "bad_request", "unauthorized", "forbidden", "conflict", "too_large",
               "unsupported_media_type", "invalid_request", "too_many_requests", "internal"}  # server/errors.py
     assert len(codes) > 20
     missing = sorted(code for code in codes if not translate(f"api_{code}", "zh") or translate(f"api_{code}", "zh") == f"api_{code}")
     assert not missing
+    assert translate("api_who_is_self", "zh", server="Rose, Anne") == "请说明聊天记录里哪一位是这个人物。（Rose, Anne）"
 
 
 def test_a_portrait_keeps_the_ending_kivy_needs():
