@@ -25,6 +25,11 @@ def voice_settings(data_dir, **more) -> Settings:
     return Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, speak_ahead=True, **more)
 
 
+def voice_client(data_dir, upstream) -> TestClient:
+    """The app with speaking ahead on, its speech-to-text and voice answered by ``upstream``."""
+    return TestClient(create_app(voice_settings(data_dir), http_transport=httpx.MockTransport(upstream)))
+
+
 def wait_until_settled(client: TestClient, timeout_s: float = 120) -> None:
     worker = client.app.state.keepsake.speak_ahead
     deadline = time.monotonic() + timeout_s
@@ -49,7 +54,7 @@ def media_id(sentence: dict) -> str:
 
 def test_after_speaking_ahead_story_answers_and_the_greeting_start_without_synthesis(data_dir):
     upstream = FakeUpstream()
-    with TestClient(create_app(voice_settings(data_dir), http_transport=httpx.MockTransport(upstream))) as client:
+    with voice_client(data_dir, upstream) as client:
         hh = new_household(client)
         persona = new_persona(client, hh)  # two memories, then consent: the persona can talk
         wait_until_settled(client)
@@ -90,7 +95,7 @@ def test_after_speaking_ahead_story_answers_and_the_greeting_start_without_synth
 
 def test_a_memory_added_later_is_spoken_ahead_too(data_dir):
     upstream = FakeUpstream()
-    with TestClient(create_app(voice_settings(data_dir), http_transport=httpx.MockTransport(upstream))) as client:
+    with voice_client(data_dir, upstream) as client:
         hh = new_household(client)
         persona = new_persona(client, hh)
         wait_until_settled(client)
@@ -106,7 +111,7 @@ def test_a_memory_added_later_is_spoken_ahead_too(data_dir):
 
 def test_news_the_relative_told_is_asked_after_in_a_greeting_made_ahead(data_dir):
     upstream = FakeUpstream()
-    with TestClient(create_app(voice_settings(data_dir), http_transport=httpx.MockTransport(upstream))) as client:
+    with voice_client(data_dir, upstream) as client:
         hh = new_household(client)
         persona = new_persona(client, hh)
         wait_until_settled(client)
@@ -121,7 +126,7 @@ def test_news_the_relative_told_is_asked_after_in_a_greeting_made_ahead(data_dir
 
 def test_speaking_ahead_waits_while_a_turn_is_in_progress(data_dir):
     upstream = FakeUpstream()
-    with TestClient(create_app(voice_settings(data_dir), http_transport=httpx.MockTransport(upstream))) as client:
+    with voice_client(data_dir, upstream) as client:
         state = client.app.state.keepsake
         release = client.portal.call(state.gate.acquire)  # a turn holds a place
         hh = new_household(client)
@@ -137,7 +142,7 @@ def test_speaking_ahead_waits_while_a_turn_is_in_progress(data_dir):
 def test_a_stand_in_voice_is_not_spoken_ahead(data_dir):
     upstream = FakeUpstream()
     upstream.fail_tts = True  # the persona's voice service is down: the embedded voice stands in
-    with TestClient(create_app(voice_settings(data_dir), http_transport=httpx.MockTransport(upstream))) as client:
+    with voice_client(data_dir, upstream) as client:
         hh = new_household(client)
         persona = new_persona(client, hh)
         wait_until_settled(client, timeout_s=120)
@@ -165,7 +170,7 @@ class HeldVoice(FakeUpstream):
 
 def test_a_persona_erased_while_speaking_ahead_leaves_no_row_or_file(data_dir):
     upstream = HeldVoice()
-    with TestClient(create_app(voice_settings(data_dir), http_transport=httpx.MockTransport(upstream))) as client:
+    with voice_client(data_dir, upstream) as client:
         hh = new_household(client)
         persona = new_persona(client, hh)
         pid = persona["id"]
