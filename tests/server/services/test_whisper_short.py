@@ -7,11 +7,12 @@ import re
 
 import numpy as np
 import pytest
+from piper import SynthesisConfig
 
 from server.audio import resample, trim_silence
 from server.services import asr_local
 from server.services.base import Audio
-from server.services.tts_local import LocalTextToSpeech
+from server.services import tts_local
 from server.services.whisper_short import RATE, ShortWindow, _repeats_itself, window_frames
 
 
@@ -48,8 +49,13 @@ def short_window():
 
 
 def spoken(text: str) -> np.ndarray:
-    audio = asyncio.run(LocalTextToSpeech().synthesize(text))
-    return trim_silence(Audio(resample(audio.samples, audio.sample_rate, RATE), RATE), pad_s=0.02).samples
+    # Piper draws random noise for each synthesis; with it off, every run hears the same clip,
+    # so a pass or a failure here is about the decoder, never about the draw.
+    voice = tts_local._load_voice()
+    quiet = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
+    samples = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(text, syn_config=quiet)])
+    rate = int(voice.config.sample_rate)
+    return trim_silence(Audio(resample(samples, rate, RATE), RATE), pad_s=0.02).samples
 
 
 @pytest.mark.slow
