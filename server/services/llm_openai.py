@@ -71,7 +71,10 @@ class OpenAIConversation(Conversation):
         try:
             while True:
                 try:
-                    item = await asyncio.wait_for(queue.get(), self.timeout_s)
+                    # asyncio.timeout, not wait_for: wait_for wraps every get in a task of its own,
+                    # which was most of what a streamed token cost the server.
+                    async with asyncio.timeout(self.timeout_s):
+                        item = await queue.get()
                 except TimeoutError:
                     yield self._failure(f"timed out: no answer for {self.timeout_s:g} s")
                     return
@@ -112,12 +115,12 @@ class OpenAIConversation(Conversation):
                     if data == "[DONE]":
                         await queue.put(None)
                         return
-                    piece = self._content_of(data)
+                    piece, ends = self._content_of(data)
                     if piece:
                         await queue.put(piece)
                     if isinstance(piece, ServiceFailure):
                         return
-                    finished = finished or _has_finish_reason(data)
+                    finished = finished or ends
             # Some servers close the stream after the finish_reason without a [DONE]: that
             # answer is whole. Without either, the stream was cut mid-answer.
             await queue.put(None if finished else self._failure("stream ended before [DONE]"))
@@ -128,32 +131,24 @@ class OpenAIConversation(Conversation):
         except httpx.HTTPError as exc:
             await queue.put(self._failure(f"stream broke: {type(exc).__name__}: {exc}"))
 
-    def _content_of(self, data: str) -> str | ServiceFailure | None:
-        """The text in one stream event; a failure for a malformed or error event."""
+    def _content_of(self, data: str) -> tuple[str | ServiceFailure | None, bool]:
+        """The text in one stream event (a failure for a malformed or error event), and
+        whether the event says the answer is over ("stop", "length", ...)."""
         try:
             payload = json.loads(data)
         except ValueError:
-            return self._failure(f"malformed stream event: {data[:120]!r}")
+            return self._failure(f"malformed stream event: {data[:120]!r}"), False
         if not isinstance(payload, dict):
-            return self._failure(f"malformed stream event: {data[:120]!r}")
+            return self._failure(f"malformed stream event: {data[:120]!r}"), False
         if payload.get("error"):
             error = payload["error"]
             message = error.get("message") if isinstance(error, dict) else str(error)
-            return self._failure(f"upstream error in stream: {message}")
+            return self._failure(f"upstream error in stream: {message}"), False
         choices = payload.get("choices")
         if not choices:
-            return None  # e.g. a final usage-only event
+            return None, False  # e.g. a final usage-only event
         if not isinstance(choices, list) or not isinstance(choices[0], dict):
-            return self._failure("malformed choices in stream event")
+            return self._failure("malformed choices in stream event"), False
         delta = choices[0].get("delta") or {}
         content = delta.get("content") if isinstance(delta, dict) else None
-        return content if isinstance(content, str) else None
-
-
-def _has_finish_reason(data: str) -> bool:
-    """Whether a stream event says the answer is over ("stop", "length", ...)."""
-    try:
-        choices = json.loads(data).get("choices") or []
-        return bool(choices[0].get("finish_reason"))
-    except (ValueError, AttributeError, IndexError, TypeError):
-        return False
+        return (content if isinstance(content, str) else None), bool(choices[0].get("finish_reason"))
