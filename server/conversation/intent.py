@@ -101,6 +101,7 @@ _SELF_HARM = _any([
     r"\bjoin (him|her|my (late )?(husband|wife))[.!]*$",
     r"\b(want|wanna|ready|long|longing|going) to be with (him|her|my (late )?(husband|wife)|your (grandfather|grandmother|grandad|grandma|grandpa|granny|nana|father|mother|dad|mum|mom)|grandad|grandpa)( again)? (now|soon|in heaven|up there)\b",
     r"\bi (think|feel like) i'?m dying\b|\bi'?m dying[.!]*$",
+    r"\b(i'm|i am) ready (for|to meet) (my|the) (maker|end|lord)\b|\bready to (leave|go from) this (world|earth|life)\b",
     # Chinese
     r"不想活", r"活不下去", r"活着(没|没有|还有什么)意思", r"(?<!不)想死(?!你|我|人|了你)", r"去死",
     r"自杀", r"轻生", r"寻死", r"结束(自己的|我的)?生命", r"一了百了", r"割腕", r"跳楼", r"跳河",
@@ -111,6 +112,14 @@ _SELF_HARM = _any([
     r"(我是|我就是|我成了|成了|我只是).{0,4}(累赘|负担|包袱)", r"不想(再)?(给.{1,4})?添麻烦",
     r"(我|我要是)(走了|死了|不在了).{0,6}(轻松|解脱|省心|更好|好过)",
     r"(吃|吞|喝)了?(一|整|半)?(瓶|盒|把|堆|大把).{0,2}(安眠药|药片|药)", r"(喝|吃)了?农药", r"想早点走[了吧]?[。！!]?$",
+])
+
+# "I'm ready to go", said as a whole to someone who has died, is how many old people say they
+# want to die ("让我走吧", "我准备好走了"). A leaving says where it goes ("ready to go home") or says
+# goodbye too, and is left alone; otherwise a false alarm costs a caregiver a look.
+_READY_TO_GO = _any([
+    r"\b(i'm|i am|i think i'm|i think i am|i feel|i feel i'm) (so |just |finally |quite |really )?ready to go( now)?(, ?[a-z]+)?[.!]*$",
+    r"^.{0,6}(就)?让我(早点)?走吧[。！!]*$", r"(我)?(已经)?准备好(要)?走了[。！!]*$",
 ])
 
 _MEDICAL = _any([
@@ -303,7 +312,7 @@ def crisis_kind(text: str) -> CrisisKind | None:
     said = normalise(text)
     if not said:
         return None
-    if _SELF_HARM.search(said):
+    if _SELF_HARM.search(said) or (_READY_TO_GO.search(said) and not _GOODBYE.search(said)):
         return CrisisKind.SELF_HARM
     if _MEDICAL.search(said):
         return CrisisKind.MEDICAL

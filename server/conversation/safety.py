@@ -125,6 +125,19 @@ _EN_SECRECY = _any([
     r"\b(don't|do not|dont|never) (say|breathe) a word\b",
     r"\b(don't|do not|dont|never|no need to) (mention|tell) (it|this|that|any of this|anything) to\b",
 ])
+_EN_SHOPS = (
+    r"(tesco|boots|asda|sainsbury'?s|morrisons|aldi|lidl|superdrug|holland (and|&) barrett|walmart|costco|target|cvs|"
+    r"walgreens|rite aid|amazon|ebay|qvc|the shopping channel)"
+)
+_EN_ELDER_BRANDS = (
+    r"\b((ensure|boost|complan|fortisip|glucerna) (shakes?|plus|drinks?|nutrition|max|original|protein|high protein)|"
+    r"prevagen|neuriva|focus factor|balance of nature|relief factor|centrum silver|life alert|lifeline pendant)\b"
+)
+_EN_RECOMMENDS = (
+    r"\b(you (should|must|ought to|need to|have to|could|can)|why don't you|try|buy|order|get (some|yourself)|ask your|"
+    r"i (recommend|swear by)|i'd recommend|work(s|ed) wonders|(the )?best (thing|drink|supplement|there is))\b"
+)
+
 _EN_PROMOTION = _any([
     r"\b(https?://|www\.)\S+",
     r"\b[a-z0-9-]+\.(com|net|org|io|co\.uk|shop|store|cn)\b",
@@ -143,6 +156,16 @@ _EN_PROMOTION = _any([
     r"\b(i|we) (recommend|suggest|endorse) (buying|ordering|investing|trying|the brand|this product|their product)\b",
     r"\b(sponsored by|brought to you by|use my link|link in|affiliate)\b",
     r"\binvest(ing|ment)? (in|into) (crypto|bitcoin|shares|stocks|gold|this|a fund|the fund)\b",
+    # Sales talk, whoever's product it is.
+    r"\b(on (special )?offer|half[- ]price|buy one,? get one|bogof|money[- ]back guarantee|free trial|clinically proven"
+    r"|while (stocks|supplies) last|at a discount|best (price|deal)s? (in town|around|anywhere))\b",
+    r"\bask your (doctor|pharmacist|gp) about\b",
+    r"\b(available|sold) (now )?(at|in|from) (all |your local |most |good |leading |selected )(shops|stores|chemists|pharmacies|supermarkets)\b",
+    rf"^(please |just |do |go and |go )?(buy|get|order|pick up|grab|stock up on)\b.{{0,40}}\b(at|from|on) {_EN_SHOPS}\b",
+    rf"\byou (should|could|can|must|ought to|need to) (buy|get|order|pick up|grab|stock up on)\b.{{0,40}}\b(at|from|on) {_EN_SHOPS}\b",
+    rf"\byou (should|must|ought to|need to|have to|really should)( really| definitely| just| also)? (try|drink|take|use|get) (the|this|that) new\b",
+    # A brand sold to older people, and the avatar telling the relative to have it.
+    rf"^(?=.*{_EN_ELDER_BRANDS})(?=.*{_EN_RECOMMENDS})",
 ])
 
 # --- Chinese -------------------------------------------------------------------
@@ -188,6 +211,8 @@ _ZH_PROMOTION = _any([
     r"(推荐你|你应该|你一定要|赶紧)(买|用|订|下载|投资|购买)",
     r"(快去|赶紧去|快点去)(买|抢|下单|订)|这个牌子",
     r"(http|www\.|\.com|\.cn)",
+    r"(打折|特价|促销|买一送一|大减价|清仓|包邮)",
+    r"(在|去|上)(淘宝|京东|拼多多|天猫|抖音|快手)(上)?(买|下单|抢|搜)",
 ])
 
 # (reason, pattern, whether advice NOT to do it is allowed: "never tell anyone your PIN", "千万别把密码告诉别人")

@@ -38,6 +38,14 @@ BLOCKED_EN = [
     ("Donate to the campaign now.", "promotion"),
     ("Use promo code NANA20.", "promotion"),
     ("You should vote for the Green candidate.", "promotion"),
+    # A product sold to older people, however it is put.
+    ("You should drink Ensure shakes every day, they kept me strong.", "promotion"),
+    ("Buy Ensure shakes at Tesco, they are on offer.", "promotion"),
+    ("You should try the new Ensure Plus, my dear.", "promotion"),
+    ("Ask your doctor about Prevagen, it helped my memory.", "promotion"),
+    ("Prevagen works wonders.", "promotion"),
+    ("Get some at Boots, dear.", "promotion"),
+    ("They are half price this week.", "promotion"),
 ]
 
 BLOCKED_ZH = [
@@ -52,6 +60,8 @@ BLOCKED_ZH = [
     ("别告诉你妈妈。", "secrecy"),
     ("这是我们的秘密。", "secrecy"),
     ("你应该买这个保健品，效果很好。", "promotion"),
+    ("这个在淘宝上买很便宜。", "promotion"),
+    ("现在打折，快去买。", "promotion"),
     ("扫码下单就有优惠。", "promotion"),
 ]
 
@@ -68,6 +78,10 @@ ALLOWED_EN = [
     "I was born in 1931 and married in 1952.",
     "Could you give me a hug?",
     "You should try adding a squeeze of lemon.",
+    "I used to buy bread at Tesco every Saturday.",
+    "Ensure you wrap up warm, dear.",
+    "We went to Boots for your grandad's glasses.",
+    "I took Centrum Silver every morning.",
     "Put the kettle on, dear.",
     "Tell me about your day.",
     "I worked at the telephone exchange, saying 'Number, please?' all day.",
@@ -241,6 +255,8 @@ INDIRECT_CRISIS = [
     "I've been saving my sleeping pills.", "I just want to be with your grandfather now.", "I want to join my husband.",
     "活着没意思", "不想拖累你们", "活够了", "我不如死了算了", "活着太累了", "我是个累赘", "我不想再给你们添麻烦了",
     "我走了你们就轻松了", "我真想一睡不醒", "死了算了", "我吃了一瓶安眠药", "我想去找你爷爷",
+    # Said as a whole, "I'm ready to go" is how many say it to someone who has died.
+    "I'm ready to go.", "I think I'm ready to go now, Arthur.", "I'm ready to meet my maker.", "让我走吧", "奶奶，让我走吧", "我已经准备好走了",
 ]
 MEDICAL = ["My chest is so tight", "I can't feel my arm.", "I think I'm dying.", "我胸口好疼", "我喘不上气",
            "I've had a fall.", "I slipped in the bath and I'm stuck.", "I can't lift my arm.", "I took my pills twice by mistake.",
@@ -248,7 +264,10 @@ MEDICAL = ["My chest is so tight", "I can't feel my arm.", "I think I'm dying.",
            "我头好晕", "我心脏不舒服", "我摔了", "我吃错药了"]
 NOT_A_CRISIS = ["I'm tired today.", "I fell asleep in my chair.", "The film was to die for.", "累死我了", "笑死我了",
                 "I'm dying to see the baby.", "I'd love to be with you at the seaside.", "Life is worth living with you in it.",
-                "I need help with the crossword.", "The children need help.", "我摔了一个碗"]
+                "I need help with the crossword.", "The children need help.", "我摔了一个碗",
+                # Leaving, not dying: it says where it goes, or says goodbye too.
+                "I'm ready to go to the shops.", "I'm ready to go home now.", "Okay, I'm ready to go, bye!", "I'm ready to go out.",
+                "我准备好走了，再见", "让我走吧，我要去上班了", "Are you ready to go?"]
 
 
 @pytest.mark.parametrize("text", INDIRECT_CRISIS + MEDICAL)
