@@ -25,7 +25,7 @@ def raise_alert(state: AppState, household_id: str, kind: str, message: str, *, 
                    "persona_id": persona_id, "session_id": session_id}
         try:
             private_ok = state.settings.allow_private_webhooks
-            task = asyncio.get_running_loop().create_task(_post(state.http, url, payload, private_ok))
+            task = asyncio.get_running_loop().create_task(_post(state.webhook_http, url, payload, private_ok))
         except RuntimeError:  # no loop (a sync route's thread): the stored alert is still listed in the API
             log.warning("alert %s stored; webhook not sent from a thread without a loop", alert_id)
         else:

@@ -32,6 +32,7 @@ from server.pipeline.gate import TurnGate, capacity_for
 from server.pipeline.speak_ahead import SpeakAhead
 from server.recovery import recovery_loop
 from server.services.http import make_http_client
+from server.webhook_address import PublicOnlyResolver
 from server.services.registry import build_services
 from server.state import AppState
 from server.storage.db import Database
@@ -46,6 +47,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     db = Database(settings.db_path)
     media_store = MediaStore(db, settings.media_dir, load_secret(settings.data_dir))
     http = make_http_client(transport=http_transport)
+    private_ok = settings.allow_private_webhooks
+    webhook_http = make_http_client(transport=http_transport, resolver=lambda: PublicOnlyResolver(private_ok=private_ok))
     state = AppState(
         settings=settings,
         db=db,
@@ -53,6 +56,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         http=http,
         services=build_services(settings, http),
         gate=TurnGate(capacity_for(settings), settings.turn_wait_s),
+        webhook_http=webhook_http,
     )
     if settings.speak_ahead:
         state.speak_ahead = SpeakAhead(state)
@@ -71,6 +75,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         if state.speak_ahead is not None:
             await state.speak_ahead.stop()  # lets a sentence being stored finish: no half-made files
         await http.aclose()
+        await webhook_http.aclose()
         db.close()
 
     app = FastAPI(

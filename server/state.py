@@ -29,4 +29,5 @@ class AppState:
     http: httpx.AsyncClient
     services: Services
     gate: TurnGate
+    webhook_http: httpx.AsyncClient  # connects only to addresses a household's alerts may go to
     speak_ahead: SpeakAhead | None = None  # None when KEEPSAKE_SPEAK_AHEAD is off

@@ -15,6 +15,9 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 _LOCAL_SUFFIXES = (".localhost", ".internal", ".local", ".lan", ".home.arpa")
 
@@ -96,3 +99,25 @@ async def resolves_publicly(url: str, *, private_ok: bool = False) -> bool:
     except (socket.gaierror, UnicodeError):
         return True
     return all(allowed(ipaddress.ip_address(info[4][0].split("%")[0]), private_ok=private_ok) for info in infos)
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """The webhook client's resolver: a name is connected to only if every address it gives is allowed.
+
+    The addresses checked are the ones the connection then uses, so no second lookup
+    can slip a private one in between. A refused name fails like one that does not
+    resolve (``OSError``), which the HTTP client reports as a connection error.
+    """
+
+    def __init__(self, *, private_ok: bool = False):
+        self.private_ok = private_ok
+        self._inner = aiohttp.ThreadedResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        if not results or not all(allowed(ipaddress.ip_address(r["host"].split("%")[0]), private_ok=self.private_ok) for r in results):
+            raise OSError(f"{host} leads into this server's own network: the alert is not sent there")
+        return results
+
+    async def close(self) -> None:
+        await self._inner.close()

@@ -13,13 +13,14 @@ import asyncio
 import random
 import re
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import httpx
 import httpx_aiohttp
+from aiohttp.abc import AbstractResolver
 
 from server.services.base import ServiceError
 
@@ -83,8 +84,12 @@ def make_http_client(
     timeout_s: float = 30.0,
     max_connections: int = 200,
     transport: httpx.AsyncBaseTransport | None = None,
+    resolver: Callable[[], AbstractResolver] | None = None,
 ) -> httpx.AsyncClient:
-    """The server's shared client: pooled keep-alive connections, every phase timed out."""
+    """The server's shared client: pooled keep-alive connections, every phase timed out.
+
+    ``resolver`` makes the resolver its connections look names up with (the alert
+    webhook's client checks every address it is about to connect to)."""
     if transport is None:
         ssl_context = httpx.create_ssl_context()
 
@@ -94,7 +99,10 @@ def make_http_client(
 
         def session() -> aiohttp.ClientSession:
             # Made on first use, inside the server's event loop.
-            connector = aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30.0, ssl=ssl_context)
+            # Behind a proxy the proxy looks the names up, and the only name resolved here is the
+            # proxy's own (often on the private network): the resolver would refuse the way out.
+            checked = resolver() if resolver is not None and not behind_proxy else None
+            connector = aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30.0, ssl=ssl_context, resolver=checked)
             return aiohttp.ClientSession(connector=connector, trust_env=behind_proxy)
 
         transport = AiohttpTransport(client=session)
