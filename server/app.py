@@ -32,11 +32,11 @@ from server.pipeline.gate import TurnGate, capacity_for
 from server.pipeline.speak_ahead import SpeakAhead
 from server.recovery import recovery_loop
 from server.services.http import make_http_client
-from server.webhook_address import PublicOnlyResolver
 from server.services.registry import build_services
 from server.state import AppState
 from server.storage.db import Database
 from server.storage.media import MediaStore, load_secret
+from server.webhook_address import PublicOnlyResolver
 
 log = logging.getLogger("keepsake")
 
