@@ -59,6 +59,11 @@ class OpenAISpeechToText(SpeechToText):
             files={"file": ("speech.wav", encode_wav(audio), "audio/wav")},
             headers=bearer(self.api_key),
         )
+        words = response.text.strip() if response.headers.get("content-type", "").startswith("text/plain") else ""
+        if words and not words.startswith(("<", "{", "[")):
+            # Some OpenAI-compatible servers answer the words alone, whatever response_format asked
+            # (a page or broken JSON is still an error below).
+            return Transcript(text=words, language=code)
         try:
             payload = response.json()
         except ValueError as exc:

@@ -96,10 +96,18 @@ async def test_transcription_without_language_or_key(http_for):
     assert "authorization" not in upstream.requests[0].headers
 
 
+async def test_transcription_answered_as_plain_words(http_for):
+    # Some OpenAI-compatible servers send the words alone, whatever response_format asked for.
+    upstream = Recorder(httpx.Response(200, text="Hello Grandpa.\n", headers={"content-type": "text/plain; charset=utf-8"}))
+    transcript = await OpenAISpeechToText(http_for(upstream), base_url="http://asr.test").transcribe(tone(), language="en")
+    assert (transcript.text, transcript.language) == ("Hello Grandpa.", "en")
+
+
 @pytest.mark.parametrize(
     ("answer", "match"),
     [
         (httpx.Response(400, json={"error": {"message": "bad file"}}), "HTTP 400.*bad file"),
+        (httpx.Response(200, text='{"text": "cut sh'), "not JSON"),
         (httpx.Response(401, text="no key"), "HTTP 401"),
         (httpx.Response(500, text="oops"), "HTTP 500"),
         (httpx.Response(200, text="<html>proxy page</html>"), "not JSON"),
