@@ -19,6 +19,7 @@ from server.services.base import Conversation, ConversationContext, ServiceError
 from server.services.http import api_url, bearer, open_with_retry
 from server.services.prompt import build_messages
 from server.services.sse import iter_sse_events
+from server.services.thinking import ThinkingFilter
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -110,12 +111,17 @@ class OpenAIConversation(Conversation):
                 headers=headers,
             ) as response:
                 finished = False
+                thinking = ThinkingFilter()
                 async for event in iter_sse_events(response):
                     data = event.data.strip()
                     if data == "[DONE]":
+                        if tail := thinking.flush():
+                            await queue.put(tail)
                         await queue.put(None)
                         return
                     piece, ends = self._content_of(data)
+                    if isinstance(piece, str):
+                        piece = thinking.feed(piece)
                     if piece:
                         await queue.put(piece)
                     if isinstance(piece, ServiceFailure):
@@ -123,6 +129,8 @@ class OpenAIConversation(Conversation):
                     finished = finished or ends
             # Some servers close the stream after the finish_reason without a [DONE]: that
             # answer is whole. Without either, the stream was cut mid-answer.
+            if finished and (tail := thinking.flush()):
+                await queue.put(tail)
             await queue.put(None if finished else self._failure("stream ended before [DONE]"))
         except ServiceError as exc:
             await queue.put(ServiceFailure(exc))

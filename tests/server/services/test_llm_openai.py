@@ -7,6 +7,8 @@ import json
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.services.base import ConversationContext, HistoryLine, PersonaProfile, ServiceFailure
 from server.services.http import make_http_client
@@ -189,6 +191,38 @@ async def test_usage_only_and_reasoning_events_are_skipped():
     stream = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
     pieces = await run(ChatUpstream([stream.encode()]))
     assert pieces == ["Yes."]
+
+
+@pytest.mark.parametrize("step", [1, 2, 5, 10_000])
+async def test_thinking_streamed_inside_the_answer_is_never_said(step):
+    # Reasoning models behind Ollama, llama.cpp or vLLM often think aloud between <think> tags,
+    # with the tags cut anywhere between tokens.
+    said = "<think>The user asks about the lake. I should answer warmly.</think>\n\nYes, dear. We swam there <b>every</b> summer."
+    tokens = [said[i : i + step] for i in range(0, len(said), step)]
+    pieces = await run(ChatUpstream([sse_stream(tokens)]))
+    assert texts(pieces).strip() == "Yes, dear. We swam there <b>every</b> summer."
+    assert "lake" not in texts(pieces) and not failures(pieces)
+
+
+@given(st.text(alphabet="<>/thinkab .", max_size=60), st.lists(st.integers(0, 60), max_size=8))
+def test_thinking_filter_hears_the_same_however_the_stream_is_cut(text, cuts):
+    from server.services.thinking import ThinkingFilter
+
+    whole = ThinkingFilter()
+    expected = whole.feed(text) + whole.flush()
+    bounds = [0, *sorted(min(c, len(text)) for c in cuts), len(text)]
+    cut = ThinkingFilter()
+    assert "".join(cut.feed(text[a:b]) for a, b in zip(bounds, bounds[1:])) + cut.flush() == expected
+
+
+def test_thinking_filter_keeps_text_that_only_looks_like_a_tag():
+    from server.services.thinking import ThinkingFilter
+
+    thinking = ThinkingFilter()
+    said = [thinking.feed(piece) for piece in ["I was <", "thin", "k of it", " as 3 < 4. <th"]]
+    assert "".join(said) + thinking.flush() == "I was <think of it as 3 < 4. <th"
+    unfinished = ThinkingFilter()
+    assert unfinished.feed("Yes. <think>hmm, the") + unfinished.flush() == "Yes. "
 
 
 # --- a real server on loopback: the timeout ------------------------------------
