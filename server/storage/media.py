@@ -93,7 +93,8 @@ class MediaStore:
     def signature_ok(self, media_id: str, expires: int | None, sig: str | None) -> bool:
         if expires is None or not sig or expires < time.time():
             return False
-        return hmac.compare_digest(sig, self._signature(media_id, expires))
+        # Compared as bytes: compare_digest refuses a str with non-ASCII characters ("sig=é") with a TypeError.
+        return hmac.compare_digest(sig.encode("utf-8", "replace"), self._signature(media_id, expires).encode())
 
 
 def load_secret(data_dir: Path) -> bytes:
