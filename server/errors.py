@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 log = logging.getLogger("keepsake")
 
@@ -84,6 +85,13 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _STATUS_CODES.get(exc.status_code, "error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _cut_short(_: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The caller went away mid-body (a tablet losing Wi-Fi while it sends a recording): nothing
+        # was stored, and no one is left to read the answer. Not the server's fault, so no trace.
+        log.info("a request's body was cut short by the client; nothing was changed")
+        return JSONResponse(error_body("bad_request", "The request ended before all of it arrived. Please send it again."), status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -3,6 +3,12 @@
 Each one now gets a clear 4xx in the usual error shape and changes nothing.
 """
 
+import json
+import logging
+
+import numpy as np
+
+from tests.conftest import wav_bytes
 from tests.server.api.conftest import events, new_household, new_persona
 
 
@@ -42,3 +48,62 @@ def test_a_webhook_address_that_does_not_parse_is_a_422_and_keeps_the_old_one(cl
                 "http://" + "é" * 70 + ".com/"):
         assert_error(client.patch("/v1/household/settings", json={"webhook_url": url}, headers=hh["headers"]), 422, "webhook_not_allowed")
     assert client.get("/v1/household", headers=hh["headers"]).json()["settings"]["webhook_url"] == good
+
+
+def _cut_short(client, method: str, path: str, headers: dict, first_part: bytes) -> list[dict]:
+    """Send part of a body, then hang up (a tablet losing Wi-Fi mid-upload); what the app sent back."""
+    sent: list[dict] = []
+    parts = [{"type": "http.request", "body": first_part, "more_body": True}, {"type": "http.disconnect"}]
+
+    async def receive() -> dict:
+        return parts.pop(0) if parts else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    raw_path, _, query = path.partition("?")
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": raw_path, "raw_path": raw_path.encode(), "query_string": query.encode(), "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+    }
+
+    async def call() -> None:
+        await client.app(scope, receive, send)
+
+    client.portal.call(call)
+    return sent
+
+
+def test_a_body_cut_short_is_a_400_with_no_trace_and_nothing_kept(client, caplog):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+    state = client.app.state.keepsake
+    media_before = state.db.one("SELECT COUNT(*) FROM media")[0]
+    wav = wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 220, 16000)))
+    chunked = {**hh["headers"], "transfer-encoding": "chunked"}
+    cases = [
+        ("POST", f"/v1/sessions/{session['id']}/turns", {**chunked, "content-type": "application/json"}, b'{"text": "Hel'),
+        ("POST", f"/v1/sessions/{session['id']}/turns", {**chunked, "content-type": "audio/wav"}, wav[: len(wav) // 2]),
+        ("POST", f"/v1/personas/{persona['id']}/voice-samples", {**chunked, "content-type": "audio/wav"}, wav[: len(wav) // 2]),
+        ("POST", f"/v1/personas/{persona['id']}/dictation", {**chunked, "content-type": "audio/wav"}, wav[: len(wav) // 2]),
+        ("PUT", f"/v1/personas/{persona['id']}/portrait", {**chunked, "content-type": "image/png"}, b"\x89PNG\r\n\x1a\n" + b"\0" * 1000),
+    ]
+    for method, path, headers, first_part in cases:
+        caplog.clear()
+        # Was a 500, and a stack trace in the log as if the server had failed.
+        sent = _cut_short(client, method, path, headers, first_part)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        assert start["status"] == 400, (path, start)
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        assert json.loads(body)["error"]["code"] == "bad_request"
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR], (path, caplog.text[-500:])
+    assert state.db.one("SELECT COUNT(*) FROM turns")[0] == 0
+    assert state.db.one("SELECT COUNT(*) FROM media")[0] == media_before
+    assert not list((state.settings.data_dir / "uploads").glob("*"))  # no half-received file left behind
+    assert not state.gate.busy  # the turns gave their places back
+    # The same session still talks.
+    turn = client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Tell me about the seaside"}, headers=hh["headers"])
+    assert turn.status_code == 200 and events(turn)[-1]["type"] == "done"
