@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from shared.api import Persona, PlaybackReport, TextTurn
+from shared.api import ErrorBody, Persona, PlaybackReport, TextTurn
 from server.audio import AudioDecodeError, AudioTooLong, decode_audio, seal_streamed_wav
 from server.deps import PrincipalDep, StateDep, owned_persona, owned_session
 from server.errors import ApiError, not_found
@@ -51,7 +51,10 @@ TURN_BODY = {
     },
 }
 
-TURN_RESPONSES = {200: {"description": "One JSON event a line: transcript, sentence..., notice, done.", "content": {"application/x-ndjson": {}}}}
+TURN_RESPONSES = {
+    200: {"description": "One JSON event a line: transcript, sentence..., notice, done.", "content": {"application/x-ndjson": {}}},
+    408: {"model": ErrorBody, "description": "the body stopped arriving"},
+}
 
 
 def _after_hours(db, principal: Principal, session) -> bool:
@@ -63,9 +66,24 @@ def _after_hours(db, principal: Principal, session) -> bool:
     return device is not None and still_resting(db, session, device.id, device.settings)
 
 
+# A turn's body that stops arriving (a tablet gone off Wi-Fi without closing its connection, a
+# client that sends the headers and then nothing) would hold its place in the gate for ever, and
+# enough of them would make every relative on the server hear "busy". The tablet itself gives up
+# after 30 s without a sound (client.live_upload); the server waits longer, then answers 408.
+BODY_IDLE_S = 60.0
+
+
 async def _read_body(request: Request, limit: int, early: EarlyTranscriber | None = None) -> bytes:
     body = bytearray()
-    async for chunk in request.stream():
+    chunks = request.stream()
+    while True:
+        try:
+            async with asyncio.timeout(BODY_IDLE_S):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            break
+        except TimeoutError:
+            raise ApiError(408, "request_timeout", "The recording stopped arriving before it was complete. Please try again.") from None
         body += chunk
         if early is not None and len(body) <= limit:
             early.feed(chunk)  # recognition starts while the relative's words are still arriving

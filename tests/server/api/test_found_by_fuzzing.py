@@ -1,13 +1,18 @@
-"""Requests that made the server answer 500, found by fuzzing the API (schemathesis and by hand).
+"""Requests that made the server answer 5xx or hang, found by fuzzing the API (schemathesis and by hand).
 
 Each one now gets a clear 4xx in the usual error shape and changes nothing.
 """
 
+import asyncio
 import json
 import logging
 
+import httpx
 import numpy as np
+from fastapi.testclient import TestClient
 
+from server.api.routes import turns
+from server.app import create_app
 from tests.conftest import wav_bytes
 from tests.server.api.conftest import events, new_household, new_persona
 
@@ -50,13 +55,19 @@ def test_a_webhook_address_that_does_not_parse_is_a_422_and_keeps_the_old_one(cl
     assert client.get("/v1/household", headers=hh["headers"]).json()["settings"]["webhook_url"] == good
 
 
-def _cut_short(client, method: str, path: str, headers: dict, first_part: bytes) -> list[dict]:
-    """Send part of a body, then hang up (a tablet losing Wi-Fi mid-upload); what the app sent back."""
+def _partial_body(client, method: str, path: str, headers: dict, first_part: bytes, *, then: str = "hang up",
+                  within_s: float = 10.0) -> list[dict]:
+    """Send part of a body, then hang up (a tablet losing Wi-Fi mid-upload) or send nothing more
+    and keep the connection open ("stall"); what the app sent back within ``within_s``."""
     sent: list[dict] = []
-    parts = [{"type": "http.request", "body": first_part, "more_body": True}, {"type": "http.disconnect"}]
+    parts = [{"type": "http.request", "body": first_part, "more_body": True}]
 
     async def receive() -> dict:
-        return parts.pop(0) if parts else {"type": "http.disconnect"}
+        if parts:
+            return parts.pop(0)
+        if then == "stall":
+            await asyncio.Event().wait()  # the rest never comes, and the connection stays open
+        return {"type": "http.disconnect"}
 
     async def send(message: dict) -> None:
         sent.append(message)
@@ -70,10 +81,15 @@ def _cut_short(client, method: str, path: str, headers: dict, first_part: bytes)
     }
 
     async def call() -> None:
-        await client.app(scope, receive, send)
+        await asyncio.wait_for(client.app(scope, receive, send), within_s)
 
     client.portal.call(call)
     return sent
+
+
+def _answer(sent: list[dict]) -> tuple[int, dict]:
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return start["status"], json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
 
 
 def test_a_body_cut_short_is_a_400_with_no_trace_and_nothing_kept(client, caplog):
@@ -94,11 +110,8 @@ def test_a_body_cut_short_is_a_400_with_no_trace_and_nothing_kept(client, caplog
     for method, path, headers, first_part in cases:
         caplog.clear()
         # Was a 500, and a stack trace in the log as if the server had failed.
-        sent = _cut_short(client, method, path, headers, first_part)
-        start = next(m for m in sent if m["type"] == "http.response.start")
-        assert start["status"] == 400, (path, start)
-        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-        assert json.loads(body)["error"]["code"] == "bad_request"
+        status, body = _answer(_partial_body(client, method, path, headers, first_part))
+        assert status == 400 and body["error"]["code"] == "bad_request", (path, status, body)
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR], (path, caplog.text[-500:])
     assert state.db.one("SELECT COUNT(*) FROM turns")[0] == 0
     assert state.db.one("SELECT COUNT(*) FROM media")[0] == media_before
@@ -107,3 +120,25 @@ def test_a_body_cut_short_is_a_400_with_no_trace_and_nothing_kept(client, caplog
     # The same session still talks.
     turn = client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Tell me about the seaside"}, headers=hh["headers"])
     assert turn.status_code == 200 and events(turn)[-1]["type"] == "done"
+
+
+def test_a_turn_whose_body_stops_arriving_gives_its_place_back(settings, upstream, monkeypatch):
+    # One place in the gate: a turn whose body never finished held it for ever (the connection of a
+    # tablet gone off Wi-Fi can stay open for hours), and every other turn on the server heard 503 busy.
+    monkeypatch.setattr(turns, "BODY_IDLE_S", 0.3, raising=False)
+    app = create_app(settings.model_copy(update={"max_concurrent_turns": 1, "turn_wait_s": 0.2}),
+                     http_transport=httpx.MockTransport(upstream))
+    with TestClient(app) as client:
+        hh = new_household(client)
+        persona = new_persona(client, hh)
+        session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+        path = f"/v1/sessions/{session['id']}/turns"
+        wav = wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 220, 16000)))
+        for mime, first_part in (("audio/wav", wav[:1000]), ("application/json", b'{"text": "Hel')):
+            headers = {**hh["headers"], "content-type": mime, "transfer-encoding": "chunked"}
+            status, body = _answer(_partial_body(client, "POST", path, headers, first_part, then="stall", within_s=5))
+            assert status == 408 and body["error"]["code"] == "request_timeout", body
+            assert not app.state.keepsake.gate.busy
+        assert app.state.keepsake.db.one("SELECT COUNT(*) FROM turns")[0] == 0
+        turn = client.post(path, json={"text": "Tell me about the seaside"}, headers=hh["headers"])
+        assert turn.status_code == 200 and events(turn)[-1]["type"] == "done"
