@@ -73,12 +73,16 @@ def _after_hours(db, principal: Principal, session) -> bool:
 BODY_IDLE_S = 60.0
 
 
-async def _read_body(request: Request, limit: int, early: EarlyTranscriber | None = None) -> bytes:
+async def _read_body(request: Request, limit: int, early: EarlyTranscriber | None = None, *, longest_s: float) -> bytes:
+    """The whole body. ``longest_s``: the longest recording taken; a body still arriving a minute
+    after that much speech would have been sent is a trickle holding a place, not a relative."""
     body = bytearray()
     chunks = request.stream()
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + longest_s + BODY_IDLE_S
     while True:
         try:
-            async with asyncio.timeout(BODY_IDLE_S):
+            async with asyncio.timeout_at(min(loop.time() + BODY_IDLE_S, give_up_at)):
                 chunk = await anext(chunks)
         except StopAsyncIteration:
             break
@@ -112,7 +116,7 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     release = await state.gate.acquire()
     early = EarlyTranscriber(state.services.asr) if mime in WAV_TYPES else None
     try:
-        body = await _read_body(request, state.settings.max_upload_bytes, early)
+        body = await _read_body(request, state.settings.max_upload_bytes, early, longest_s=state.settings.max_audio_s)
         received_at = time.perf_counter()
         if not body:
             raise ApiError(400, "empty_body", "The turn has no speech and no text.")

@@ -67,6 +67,9 @@ def _partial_body(client, method: str, path: str, headers: dict, first_part: byt
             return parts.pop(0)
         if then == "stall":
             await asyncio.Event().wait()  # the rest never comes, and the connection stays open
+        if then == "trickle":
+            await asyncio.sleep(0.05)  # a little, often enough never to look idle, for ever
+            return {"type": "http.request", "body": b"\0\0", "more_body": True}
         return {"type": "http.disconnect"}
 
     async def send(message: dict) -> None:
@@ -142,3 +145,21 @@ def test_a_turn_whose_body_stops_arriving_gives_its_place_back(settings, upstrea
         assert app.state.keepsake.db.one("SELECT COUNT(*) FROM turns")[0] == 0
         turn = client.post(path, json={"text": "Tell me about the seaside"}, headers=hh["headers"])
         assert turn.status_code == 200 and events(turn)[-1]["type"] == "done"
+
+
+def test_a_turn_that_trickles_for_ever_gives_its_place_back(settings, upstream, monkeypatch):
+    # A body that never stops long enough to look idle: cut off a minute (here 0.3 s) after the
+    # longest recording the server takes would have been sent.
+    monkeypatch.setattr(turns, "BODY_IDLE_S", 0.3, raising=False)
+    update = {"max_concurrent_turns": 1, "turn_wait_s": 0.2, "max_audio_s": 0.5}
+    app = create_app(settings.model_copy(update=update), http_transport=httpx.MockTransport(upstream))
+    with TestClient(app) as client:
+        hh = new_household(client)
+        persona = new_persona(client, hh)
+        session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+        headers = {**hh["headers"], "content-type": "audio/wav", "transfer-encoding": "chunked"}
+        wav = wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 220, 16000)))
+        path = f"/v1/sessions/{session['id']}/turns"
+        status, body = _answer(_partial_body(client, "POST", path, headers, wav[:1000], then="trickle", within_s=5))
+        assert status == 408 and body["error"]["code"] == "request_timeout", body
+        assert not app.state.keepsake.gate.busy
