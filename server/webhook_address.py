@@ -49,7 +49,10 @@ def check_url(url: str, *, private_ok: bool = False) -> str:
 
     ``private_ok`` (the operator's ``allow_private_webhooks``) lets loopback and private
     addresses through; link-local (cloud metadata), multicast and unspecified ones never are."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[x/": a bracket that never closes
+        raise NotPublic("The webhook address is not a valid URL.") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise NotPublic("The webhook must be an http:// or https:// address.")
     host = (parts.hostname or "").rstrip(".").lower()

@@ -66,3 +66,11 @@ async def test_a_refused_name_is_a_connection_error_not_a_crash():
     async with make_http_client(resolver=PublicOnlyResolver) as client:
         with pytest.raises(httpx.ConnectError):
             await client.post("http://localhost:9/hook", json={})
+
+
+@pytest.mark.parametrize("url", ["http://exa\x00mple.com/hook", "http://exa\x1bmple.com/hook", "http://[x/hook"])
+async def test_an_address_no_alert_can_reach_is_logged_not_a_dead_task(url, caplog):
+    # Stored before addresses were checked this closely: the delivery says so and ends quietly.
+    async with make_http_client(resolver=PublicOnlyResolver) as client:
+        await _post(client, url, {"alert_id": "alr_3"})
+    assert "alr_3" in caplog.text or "not public" in caplog.text
