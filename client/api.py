@@ -65,7 +65,10 @@ def _error_from(response: httpx.Response) -> Exception:
         code, message = str(body.get("code", "error")), str(body.get("message", ""))
     except Exception:  # not our JSON error: a proxy page, an empty body
         code, message = "http_error", response.reason_phrase
-    if response.status_code >= 500:  # the server or a service behind it is failing: keep the words, retry
+    # The server or a service behind it is failing, or the upload stopped arriving before it was
+    # whole (408): keep the words, retry. Every other 4xx is about the request itself (a 429 says
+    # how long to wait in its own words: too many wrong codes).
+    if response.status_code >= 500 or response.status_code == 408:
         return Offline(f"{response.status_code} {code}: {message}", retry_after=_retry_after(response))
     return ApiError(response.status_code, code, message)
 

@@ -162,6 +162,17 @@ def test_a_busy_server_says_when_to_come_back_and_the_tablet_learns_about_itself
     assert waits == [5.0, None, 600.0]  # as asked; not understood; never more than ten minutes
 
 
+def test_an_upload_that_did_not_arrive_is_sent_again_not_given_up():
+    # 408: the server stopped waiting for the recording (the Wi-Fi dropped); the words are kept and retried.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(408, json={"error": {"code": "request_timeout", "message": "again"}})
+
+    client = KeepsakeClient("http://server.test", token="t", transport=httpx.MockTransport(handler))
+    with pytest.raises(Offline):
+        with client.turn("ses_1", text="hello") as events:
+            list(events)
+
+
 def test_the_crisis_card_and_the_own_voice_line_have_calm_words_in_both_languages():
     for language in LANGUAGES:
         for key in ("crisis_heading_self_harm", "crisis_heading_medical", "crisis_no_contact", "crisis_emergency", "crisis_close"):
