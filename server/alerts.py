@@ -47,8 +47,4 @@ async def _post(http: httpx.AsyncClient, url: str, payload: dict, private_ok: bo
                 return
         except httpx.HTTPError as err:
             log.warning("alert webhook failed (attempt %d): %s", attempt + 1, err)
-        except httpx.InvalidURL as err:
-            # An address stored before addresses were checked this closely: it can never be reached.
-            log.warning("alert %s not sent: the webhook's address cannot be used (%s)", payload["alert_id"], err)
-            return
         await asyncio.sleep(1)

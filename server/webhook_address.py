@@ -16,6 +16,7 @@ import socket
 from urllib.parse import urlsplit
 
 import aiohttp
+import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
@@ -50,9 +51,10 @@ def check_url(url: str, *, private_ok: bool = False) -> str:
     ``private_ok`` (the operator's ``allow_private_webhooks``) lets loopback and private
     addresses through; link-local (cloud metadata), multicast and unspecified ones never are."""
     try:
-        parts = urlsplit(url)
-    except ValueError:  # "http://[x/": a bracket that never closes
-        raise NotPublic("The webhook address is not a valid URL.") from None
+        parts = urlsplit(url)  # "http://[x/": a bracket that never closes
+        httpx.URL(url)  # what the alerts are sent with: control characters, a name IDNA cannot write
+    except (ValueError, httpx.InvalidURL):
+        raise NotPublic(NOT_VALID) from None
     if parts.scheme.lower() not in ("http", "https"):
         raise NotPublic("The webhook must be an http:// or https:// address.")
     host = (parts.hostname or "").rstrip(".").lower()
@@ -70,6 +72,7 @@ def check_url(url: str, *, private_ok: bool = False) -> str:
     return url
 
 
+NOT_VALID = "The webhook is not a valid web address. Copy it again, e.g. https://example.com/alerts."
 NOT_PUBLIC = ("The webhook must be a public address: this server's operator does not allow "
               "addresses on its own network (KEEPSAKE_ALLOW_PRIVATE_WEBHOOKS).")
 

@@ -101,5 +101,14 @@ def new_persona(client: TestClient, hh: dict, *, consent: bool = True, memories:
     return persona
 
 
+def assert_error(r, status: int, code: str | None = None) -> None:
+    """A clear JSON error: the status, a message, and the code if given."""
+    assert r.status_code == status, r.text[:300]
+    body = r.json()
+    assert set(body) == {"error"} and body["error"]["message"], body
+    if code:
+        assert body["error"]["code"] == code
+
+
 def events(response) -> list[dict]:
     return [json.loads(line) for line in response.text.splitlines() if line.strip()]

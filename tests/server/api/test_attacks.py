@@ -16,21 +16,13 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.config import Settings, StageSettings
 from server.storage import households
-from tests.server.api.conftest import CONSENT, FAKE, FakeUpstream, auth, events, new_household, new_persona
+from tests.server.api.conftest import CONSENT, FAKE, FakeUpstream, assert_error, auth, events, new_household, new_persona
 
 JSON = {"content-type": "application/json"}
 
 
 def count(client, table: str) -> int:
     return client.app.state.keepsake.db.one(f"SELECT COUNT(*) FROM {table}")[0]
-
-
-def assert_error(r, status: int, code: str | None = None) -> None:
-    assert r.status_code == status, r.text[:300]
-    body = r.json()
-    assert set(body) == {"error"} and body["error"]["message"], body
-    if code:
-        assert body["error"]["code"] == code
 
 
 # --- bodies ------------------------------------------------------------------

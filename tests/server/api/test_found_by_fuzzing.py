@@ -14,15 +14,7 @@ from fastapi.testclient import TestClient
 from server.api.routes import turns
 from server.app import create_app
 from tests.conftest import wav_bytes
-from tests.server.api.conftest import events, new_household, new_persona
-
-
-def assert_error(r, status: int, code: str | None = None) -> None:
-    assert r.status_code == status, r.text[:300]
-    body = r.json()
-    assert set(body) == {"error"} and body["error"]["message"], body
-    if code:
-        assert body["error"]["code"] == code
+from tests.server.api.conftest import assert_error, events, new_household, new_persona
 
 
 def _audio_url(client, hh: dict) -> str:
