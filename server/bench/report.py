@@ -20,6 +20,20 @@ CPU_WHY = (
     " decoded, given a mouth track, written, indexed and signed; the turn is recorded in SQLite. Tens of milliseconds,"
     " not 5, without leaving Python"
 )
+# Where a turn's CPU went when it was profiled (py-spy --gil at 250 Hz for 40 s of the N=50 level, at
+# commit b2ce46e with 794ef57's change to the auth dependencies; ms holding the GIL a turn). Measured
+# once by hand, not by this run.
+CPU_PROFILE = [
+    "Where it goes, profiled once by hand (`py-spy record --gil -r 250 -d 40` on the server during the N=50 level,",
+    "at commit b2ce46e; milliseconds a turn of time holding the GIL): the upstream HTTP client (aiohttp under",
+    "httpx) 6.1, uvicorn, Starlette and FastAPI 2.4, reading the LLM's token stream 2.0, end-of-speech detection",
+    "on the upload 1.8, the safety and intent checks 1.5, receiving the ~30 upload chunks 1.4, mouth tracks 1.0,",
+    "everything else under 1 each: 19 ms, against 27-30 ms of process CPU (system time and C work that releases",
+    "the GIL make the rest). By thread (`/proc/PID/task/*/stat`): the event loop 24 ms a turn, worker threads 6.",
+    "No single part is large enough that cutting it would reach 5 ms. The figure at N=1 is higher because a",
+    "wake-up of an idle virtual CPU costs more: the same N=1 level measured 44.5 ms a turn while other processes",
+    "kept the cores busy, and 78-85 ms on a quiet machine.",
+]
 ENDING_NAMES = {"vad": "upload ended by the tablet's VAD", "tap": "upload ended by a tap at the last word"}
 
 
@@ -283,6 +297,8 @@ def markdown(report: dict, plot_name: str) -> str:
         "by something else can be told apart (100% = one core).",
         "",
         cpu_table(report),
+        "",
+        *CPU_PROFILE,
         "",
     ]
     starts = {name: pipe.get("session_start_ms", {}).get("p50") for name, pipe in report["pipelines"].items()}
