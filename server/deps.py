@@ -19,8 +19,6 @@ _bearer = HTTPBearer(auto_error=False, description="A caregiver token or a paire
 # The dependencies are ``async def`` although none of them awaits: FastAPI runs a plain
 # ``def`` dependency on a worker thread, and that hop costs far more than the indexed
 # SQLite read behind a token (WAL: readers never wait for a writer).
-
-
 async def get_state(request: Request) -> AppState:
     return request.app.state.keepsake
 

@@ -72,8 +72,8 @@ class OpenAIConversation(Conversation):
         try:
             while True:
                 try:
-                    # asyncio.timeout, not wait_for: wait_for wraps every get in a task of its own,
-                    # which was most of what a streamed token cost the server.
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps every get in a
+                    # task of its own, paid again for each streamed token.
                     async with asyncio.timeout(self.timeout_s):
                         item = await queue.get()
                 except TimeoutError:
