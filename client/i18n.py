@@ -407,6 +407,7 @@ _SERVER_ERRORS_ZH = {
     "bad_request": "请求有误，请再试一次。",
     "conflict": "现在不能这样做，请刷新后再试。",
     "too_many_requests": "请求太多了，请稍后再试。",
+    "request_timeout": "录音没有传完整，请再试一次。",
     "internal": "服务器出了点问题，请稍后再试。",
     "damaged_file": "这个文件坏了，或者打不开。",
     "empty_file": "这个文件是空的。",
