@@ -202,7 +202,9 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     assert all(widgets[f"memory_{i}_listen"][2] == 0 for i in range(min(found["count"], 8)) if i != index)
     tap_in_list(app, f"memory_{index}_listen", "list_scroll")
     app.screenshot("en-memories-own-voice.png")  # scrolled so that her recording's row shows whole
-    played = app.wait_for("memory_played", timeout=30)
+    # Counted from the start: playback may begin before the screenshot is saved, and waiting for
+    # the screenshot moves past every event before it.
+    played = app.wait_for("memory_played", lambda e: e["id"] == recorded[0]["id"], timeout=30, since_start=True)
     assert played["id"] == recorded[0]["id"] and played["seconds"] > 3
     assert app.wait_for("caption", lambda e: e["own_voice"] is True, timeout=10)
     app.wait_for("played", timeout=30)
