@@ -31,6 +31,25 @@ class StageSettings(BaseModel):
     voice: str | None = None  # TTS only: the voice to speak with
 
 
+class LimitSettings(BaseModel):
+    """How much unauthenticated work one caller may ask for, checked before any password is hashed."""
+
+    # New households: a family makes one; more than a few an hour from one address is a script.
+    signups_per_address_per_hour: int = Field(default=5, ge=1, le=10_000)
+    # And from every address together, so a botnet cannot fill the disk and the CPU.
+    signups_per_hour: int = Field(default=60, ge=1, le=100_000)
+    # Wrong passwords for one account from one address: free at first, then a wait that doubles.
+    login_free_tries: int = Field(default=5, ge=1, le=100)
+    login_first_delay_s: float = Field(default=30.0, gt=0, le=86_400)
+    login_max_delay_s: float = Field(default=3600.0, gt=0, le=86_400)
+    # Wrong passwords in an hour from one address, whatever the accounts (one guesser, many e-mails).
+    login_failures_per_address_per_hour: int = Field(default=30, ge=1, le=100_000)
+    # Wrong passwords in an hour for one account, whatever the addresses (many guessers, one e-mail).
+    # Addresses this account logged in from lately are exempt: the owner at home is never shut out.
+    login_failures_per_account_per_hour: int = Field(default=20, ge=1, le=100_000)
+    login_known_address_days: int = Field(default=30, ge=1, le=3650)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="KEEPSAKE_",
@@ -74,6 +93,7 @@ class Settings(BaseSettings):
     pipeline: Literal["streamed", "naive"] = "streamed"
     # A turn still unfinished after this long was cut off by a crash: recognise its words again.
     turn_stale_s: float = Field(default=180.0, gt=0)
+    limits: LimitSettings = LimitSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from server.security import HashingBusy
+
 log = logging.getLogger("keepsake")
 
 
@@ -92,6 +94,12 @@ def install_error_handlers(app: FastAPI) -> None:
         # was stored, and no one is left to read the answer. Not the server's fault, so no trace.
         log.info("a request's body was cut short by the client; nothing was changed")
         return JSONResponse(error_body("bad_request", "The request ended before all of it arrived. Please send it again."), status_code=400)
+
+    @app.exception_handler(HashingBusy)
+    async def _hashing_busy(_: Request, exc: HashingBusy) -> JSONResponse:
+        # Every password being checked at once is taken, and this one waited long enough.
+        body = error_body("busy", "Many people are signing in right now. Please try again in a moment.")
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -8,11 +8,35 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # argon2-cffi's defaults are Argon2id with RFC 9106 low-memory parameters
+
+# Each Argon2id hash takes 64 MiB and tens of milliseconds on purpose. Unbounded, a burst of
+# sign-ups or logins runs one per worker thread (200 requests once took the server to 3 GB);
+# two at a time bound that memory, and the rest wait their turn, at most this long.
+MAX_CONCURRENT_HASHES = 2
+HASH_WAIT_S = 10.0
+_hashing = threading.BoundedSemaphore(MAX_CONCURRENT_HASHES)
+
+
+class HashingBusy(Exception):
+    """Too many passwords are being checked at once; the caller should try again shortly."""
+
+
+@contextmanager
+def _hash_slot() -> Iterator[None]:
+    if not _hashing.acquire(timeout=HASH_WAIT_S):
+        raise HashingBusy
+    try:
+        yield
+    finally:
+        _hashing.release()
 
 # Letters and digits a person reads and types without confusing (no 0/O, 1/I/L).
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -20,14 +44,16 @@ PAIRING_CODE_LENGTH = 8
 
 
 def hash_secret(secret: str) -> str:
-    return _hasher.hash(secret)
+    with _hash_slot():
+        return _hasher.hash(secret)
 
 
 def verify_secret(stored_hash: str, secret: str) -> bool:
-    try:
-        return _hasher.verify(stored_hash, secret)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _hash_slot():
+        try:
+            return _hasher.verify(stored_hash, secret)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 # Verifying against this keeps a login for an unknown e-mail as slow as a real one.

@@ -1,4 +1,6 @@
-"""Stops guessing: failed pairing codes and logins are counted per address and per account.
+"""Stops guessing pairing and invitation codes: failures are counted per address and overall.
+
+(Wrong passwords have their own, gentler rules: ``login_guard``.)
 
 Counts live in the database, so every server process on the same data sees
 the same lock-out.
@@ -16,8 +18,6 @@ LIMITS = {
     # Wrong pairing codes from every address together: guessing spread over many addresses
     # (a botnet) stops too, so no household's open code can be found by brute force.
     "pair_all": 100,
-    "login_ip": 20,  # wrong passwords from one address
-    "login_email": 8,  # wrong passwords for one caregiver account
 }
 
 

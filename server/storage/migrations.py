@@ -253,4 +253,30 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sessions ADD COLUMN ended_by TEXT;
     """,
+    # 6: limits checked before any password is hashed: sign-up attempts (per address and overall),
+    #    wrong passwords per account and address (a delay that grows, instead of locking the owner
+    #    out), and the addresses each account logged in from (exempt from the per-account limit)
+    """
+    CREATE TABLE signup_attempts (
+        address TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX signup_attempts_time ON signup_attempts(created_at);
+    CREATE INDEX signup_attempts_address ON signup_attempts(address, created_at);
+    CREATE TABLE login_failures (
+        email TEXT NOT NULL,
+        address TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX login_failures_pair ON login_failures(email, address, created_at);
+    CREATE INDEX login_failures_address ON login_failures(address, created_at);
+    CREATE INDEX login_failures_time ON login_failures(created_at);
+    CREATE TABLE login_addresses (
+        email TEXT NOT NULL,
+        address TEXT NOT NULL,
+        last_success_at TEXT NOT NULL,
+        PRIMARY KEY (email, address)
+    );
+    DELETE FROM auth_failures WHERE scope IN ('login_ip', 'login_email');
+    """,
 ]

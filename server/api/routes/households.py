@@ -17,10 +17,12 @@ from shared.api import (
     LoginRequest,
     TokenOut,
 )
+from server.api.waits import too_many
 from server.deps import CaregiverDep, DbDep, EditorDep, OwnerDep, StateDep, client_address
 from server.errors import ApiError, not_found
 from server.export import write_archive
-from server.storage import accounts, audit, guard, households, personas
+from server.security import HashingBusy
+from server.storage import accounts, audit, guard, households, login_guard, personas, signup_limit
 from server.storage.accounts import EmailTaken
 from server.webhook_address import NotPublic, check_url
 
@@ -28,25 +30,38 @@ router = APIRouter(tags=["households"])
 
 
 @router.post("/v1/households", status_code=201, response_model=HouseholdCreated)
-def create_household(body: HouseholdCreate, db: DbDep) -> HouseholdCreated:
+def create_household(body: HouseholdCreate, request: Request, state: StateDep) -> HouseholdCreated:
+    """A new household and its owner. Says when the e-mail already has an account (see the README)."""
+    limits = state.settings.limits
+    # Counted before the password is hashed: hashing is the expensive part a script would ask for.
+    wait = signup_limit.admit(
+        state.db, client_address(request), per_address=limits.signups_per_address_per_hour, overall=limits.signups_per_hour
+    )
+    if wait > 0:
+        raise too_many("too_many_requests", "Too many new households were made from here just now.", wait)
     try:
-        household_id, _, token = accounts.create_household(db, body.name, body.caregiver_email, body.password)
+        household_id, _, token = accounts.create_household(state.db, body.name, body.caregiver_email, body.password)
     except EmailTaken:
         raise ApiError(409, "email_taken", "A caregiver with this e-mail already exists. Log in instead.") from None
     return HouseholdCreated(household_id=household_id, token=token)
 
 
 @router.post("/v1/auth/login", response_model=TokenOut)
-def login(body: LoginRequest, request: Request, db: DbDep) -> TokenOut:
-    address, email = client_address(request), body.email.lower()
-    if guard.locked(db, "login_ip", address) or guard.locked(db, "login_email", email):
-        raise ApiError(429, "too_many_attempts", "Too many wrong passwords. Wait 15 minutes and try again.")
-    token = accounts.login(db, body.email, body.password)
+def login(body: LoginRequest, request: Request, state: StateDep) -> TokenOut:
+    db, limits = state.db, state.settings.limits
+    address, email = client_address(request), body.email.strip().lower()
+    # Decided before the password is hashed, and the same for e-mails with and without an account.
+    wait, attempt = login_guard.admit(db, limits, address, email)
+    if attempt is None:
+        raise too_many("too_many_attempts", "Too many wrong passwords.", wait)
+    try:
+        token = accounts.login(db, body.email, body.password)
+    except HashingBusy:
+        login_guard.withdraw(db, attempt)
+        raise
     if token is None:
-        guard.fail(db, "login_ip", address)
-        guard.fail(db, "login_email", email)
         raise ApiError(401, "bad_credentials", "The e-mail or password is not right.")
-    guard.clear(db, "login_email", email)
+    login_guard.succeeded(db, limits, address, email)
     return TokenOut(token=token)
 
 
