@@ -43,6 +43,8 @@ def create_household(body: HouseholdCreate, request: Request, state: StateDep) -
         household_id, _, token = accounts.create_household(state.db, body.name, body.caregiver_email, body.password)
     except EmailTaken:
         raise ApiError(409, "email_taken", "A caregiver with this e-mail already exists. Log in instead.") from None
+    # Signing up is the first log-in: this address is the owner's own from now on.
+    login_guard.succeeded(state.db, limits, client_address(request), body.caregiver_email.strip().lower())
     return HouseholdCreated(household_id=household_id, token=token)
 
 
