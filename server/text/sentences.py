@@ -151,12 +151,17 @@ class SentenceSplitter:
     def _judge_stop(self, i: int, final: bool) -> tuple[str, int]:
         """Is the stop run at ``i`` a sentence end? Returns (verdict, index after the run)."""
         buf = self._buf
+        # A run of stops or closers is read no further than the longest sentence: past that the
+        # sentence is cut anyway, and reading a 100 KB run of "!" again for every cut is quadratic.
+        limit = min(len(buf), self._start + self.max_chars + 1)
         j = i
-        while j < len(buf) and buf[j] in _STOPS:
+        while j < limit and buf[j] in _STOPS:
             j += 1
         run = buf[i:j]
-        while j < len(buf) and buf[j] in _CLOSERS:
+        while j < limit and buf[j] in _CLOSERS:
             j += 1
+        if j == limit < len(buf):
+            return _NO, j  # longer than any sentence: _sentence_end cuts it
         if j == len(buf):
             # More stops or closers may still come: only the end of the text settles it.
             return (_YES, j) if final else (_WAIT, j)
