@@ -21,7 +21,6 @@ import pytest
 
 from server.conversation import greeting, hanzi, intent, safety, story, unmask
 from server.memory import search_text
-from server.pipeline.likely_sentences import checked
 from server.services.base import ConversationContext, MemoryHit, PersonaProfile, RelativeFact
 from server.text.sentences import SentenceSplitter
 
@@ -109,7 +108,7 @@ SENTENCES = ("stops", "dots_then_word", "repeated_sentences", "spaced_cjk")
 
 # (function, the shapes it is fed besides COMMON). A function another one here calls throughout
 # (classify and crisis_kind, which is safety.check_incoming, inside story.compose; query_terms
-# inside match_query; check_outgoing inside likely_sentences.checked) is measured through the
+# inside match_query) is measured through the
 # caller, which keeps the file's run time down.
 TEXT_FUNCTIONS = {
     "intent.normalise": (intent.normalise, SPOKEN),
@@ -131,8 +130,8 @@ TEXT_FUNCTIONS = {
     "search_text.match_query": (search_text.match_query, ()),  # query_terms; tokens takes the word shapes
     "search_text.family_names": (lambda text: search_text.family_names([text]), WORDS),
     "search_text.rank": (_rank, ()),
-    # Through likely_sentences.checked; unmask's own shapes are fed to unmask above.
-    "safety.check_outgoing": (lambda text: checked(text, "en"), ("letters_and_hyphens", "digit_words", "spaced_digits", "stops")),
+    # Also what likely_sentences.checked runs; unmask's own shapes are fed to unmask above.
+    "safety.check_outgoing": (safety.check_outgoing, ("letters_and_hyphens", "digit_words", "spaced_digits", "stops")),
 }
 
 # Known and being fixed in safety.py by its owner: the web-address rule of the promotion check
