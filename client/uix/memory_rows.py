@@ -60,9 +60,13 @@ class ItemRow(BoxLayout):
         elif not has_audio and button.parent is not None:
             actions.remove_widget(button)
 
+    _share = None  # the Share button, held while it is out of the row
+
     def on_kind(self, _row, kind: str) -> None:
         # Share is a fact's alone (a memory is the family's already): out of a memory's row, as Listen is
         button = self._share
+        if button is None:
+            return  # ItemRow(kind=...) sets it before the kv rules made the buttons: on_kv_post places it
         actions = self.ids.edit.parent
         if kind == "fact" and button.parent is None:
             actions.add_widget(button, index=actions.children.index(self.ids.hide))  # just after Hide
