@@ -155,6 +155,30 @@ def page_words(offset: int, shown: int, language: str) -> str:
     return translate("page_range", language, first=offset + 1, last=offset + shown)
 
 
+def teller_line(fact: dict, language: str) -> str:
+    """When and by whom a fact was told: "Told on 6 Dec 2026, 16:07, on “Grandma's tablet”"."""
+    stamp = when(fact.get("created_at"), language)
+    teller = fact.get("told_by") or {}
+    who = teller.get("name")
+    if teller.get("kind") == "device" and who:
+        return translate("told_on_tablet", language, when=stamp, who=who)
+    if teller.get("kind") == "caregiver":
+        return translate("told_on_by", language, when=stamp, who=who) if who else translate("told_on_by_caregiver", language, when=stamp)
+    return translate("told_on", language, when=stamp)  # a tablet since unpaired and gone, or an older server
+
+
+def sharing_line(fact: dict, language: str, name: str) -> str:
+    """Who hears the persona ask about a fact: every tablet once shared, else only the one it was told on."""
+    if fact.get("shared"):
+        return translate("shared_tag", language, name=name)
+    teller = fact.get("told_by") or {}
+    if teller.get("kind") == "device" and teller.get("name"):
+        return translate("private_tag", language, name=name, who=teller["name"])
+    if teller.get("kind") == "caregiver":
+        return translate("private_tag_nobody", language, name=name)
+    return ""
+
+
 def fact_body(text: str) -> str:
     """A fact in the relative's own words (the server keeps them as "The relative said: ...")."""
     for prefix in ("The relative said: ", "亲人说："):

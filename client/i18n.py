@@ -206,11 +206,22 @@ _MEMORY_STRINGS: dict[str, dict[str, str]] = {
     "count_parts": {"en": "{n} parts", "zh": "{n} 段录音"},
     "count_none": {"en": "nothing yet", "zh": "还没有内容"},
     # what the relative has told
-    "facts_hint": {"en": "What was said to {name} on the tablet and kept, so {name} can ask about it later. Correct it, hide it, or delete it.",
-                   "zh": "在平板上告诉{name}并记下的事，{name}以后会问起。可以修改、隐藏或删除。"},
+    "facts_hint": {"en": "What was said to {name} on a tablet and kept, so {name} can ask about it later, on that tablet only "
+                         "unless you share it. Correct it, hide it, share it, or delete it.",
+                   "zh": "在平板上告诉{name}并记下的事，{name}以后会问起，但只在说的那台平板上问，除非你把它共享。可以修改、隐藏、共享或删除。"},
     "no_facts": {"en": "Nothing kept yet. When the family tells {name} news (a birth, a move), it appears here.",
                  "zh": "还没有记下什么。家人告诉{name}新消息（比如添了孩子、搬家）后，会出现在这里。"},
     "told_on": {"en": "Told on {when}", "zh": "{when} 说的"},
+    # who told it; only there is it heard again, unless a caregiver shares it with every tablet
+    "told_on_tablet": {"en": "Told on {when}, on “{who}”", "zh": "{when} 在“{who}”上说的"},
+    "told_on_by": {"en": "Told on {when} by {who}", "zh": "{when} 由{who}告诉的"},
+    "told_on_by_caregiver": {"en": "Told on {when} by a caregiver", "zh": "{when} 由看护人告诉的"},
+    "share": {"en": "Share", "zh": "共享"},
+    "unshare": {"en": "Stop sharing", "zh": "取消共享"},
+    "shared_tag": {"en": "Shared: {name} may ask about this on every tablet.", "zh": "已共享：在每台平板上，{name}都可能问起这件事。"},
+    "private_tag": {"en": "Only the one who said it, on “{who}”, hears {name} ask about it.",
+                    "zh": "只有在“{who}”上说这件事的人，才会听到{name}问起。"},
+    "private_tag_nobody": {"en": "Not shared: {name} asks about it on no tablet.", "zh": "没有共享：在哪台平板上，{name}都不会问起。"},
     # alerts
     "alerts_title": {"en": "Alerts", "zh": "提醒"},
     "alerts_hint": {"en": "What the caregivers should know, newest first.", "zh": "看护人需要知道的事，最新的在前面。"},

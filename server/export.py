@@ -22,7 +22,7 @@ def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[d
         "persona": persona.model_dump(mode="json"),
         "consents": _rows(state, "SELECT * FROM consents WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
         "memories": [m.model_dump(mode="json") for m in memories.list_for(state.db, persona_id)],
-        "told_by_the_relative": memories.list_facts(state.db, persona_id),
+        "told_by_the_relative": [f.model_dump(mode="json") for f in memories.list_facts(state.db, persona_id)],
         "sources": _rows(state, "SELECT * FROM sources WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
         "voice_samples": _rows(state, "SELECT * FROM voice_samples WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
         "alerts": _rows(state, "SELECT * FROM alerts WHERE persona_id = ? ORDER BY created_at", (persona_id,)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 Language = str  # BCP-47-ish short code: "en", "zh", ...
 Mode = Literal["story", "generative"]
@@ -163,6 +163,39 @@ class Memory(BaseModel):
     source: str = "typed"
     hidden: bool = False
     created_at: datetime
+
+
+class FactTeller(BaseModel):
+    """Who told the persona a fact: a tablet (its relative), or a caregiver."""
+
+    kind: Literal["device", "caregiver"]
+    # None: a caregiver's, from before Keepsake kept which caregiver told what.
+    id: str | None = None
+    name: str | None = None  # the tablet's name or the caregiver's e-mail, while they exist
+
+
+class Fact(BaseModel):
+    """Something the relative told the persona, kept for later conversations.
+
+    It is heard again only on the tablet of the relative who told it, unless a
+    caregiver marks it ``shared``: then every tablet of the household may hear it.
+    """
+
+    id: str
+    persona_id: str
+    session_id: str | None = None
+    text: str
+    hidden: bool = False
+    shared: bool = False
+    told_by: FactTeller
+    created_at: datetime
+
+
+class FactPatch(Strict):
+    text: str | None = Field(default=None, min_length=1, max_length=4_000)
+    # Strict: "yes" or 1 must not share a relative's words by accident.
+    hidden: StrictBool | None = None
+    shared: StrictBool | None = None
 
 
 # --- devices -------------------------------------------------------------

@@ -228,7 +228,8 @@ class MemoriesScreen(AreaScreen):
                 item = {**row.item, **item}
             row.show(item, app.language, self.name_for_words, self.query)
             row.message = app.t("saved")
-            testhooks.emit(f"{row.kind}_saved", id=item_id, fields=sorted(fields), hidden=bool(item.get("hidden")))
+            testhooks.emit(f"{row.kind}_saved", id=item_id, fields=sorted(fields), hidden=bool(item.get("hidden")),
+                           shared=bool(item.get("shared")))
 
         def failed(exc) -> None:
             row.message = app.t("not_saved", reason=_reason(app, exc))

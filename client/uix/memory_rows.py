@@ -15,7 +15,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.filechooser import FileChooserListView
 
 from client import testhooks
-from client.caregiver_words import alert_kind_words, alert_message, is_urgent, origin_line, when
+from client.caregiver_words import alert_kind_words, alert_message, is_urgent, origin_line, sharing_line, teller_line, when
 
 PREVIEW_CHARS = 420  # a long memoir passage is cut in the list; Edit shows all of it
 
@@ -35,16 +35,18 @@ def preview(text: str, limit: int = PREVIEW_CHARS, around: str = "") -> str:
 
 
 class ItemRow(BoxLayout):
-    """A memory or a fact, with Edit, Hide and Delete."""
+    """A memory or a fact, with Edit, Hide and Delete; a fact also with Share (every tablet may hear it)."""
 
     item = DictProperty({})
     screen = ObjectProperty(None)
     kind = StringProperty("memory")  # memory or fact
     mode = OptionProperty("view", options=["view", "edit", "confirm", "busy"])
     hidden = BooleanProperty(False)
+    shared = BooleanProperty(False)  # a fact: heard on every tablet, not only where it was told
     has_audio = BooleanProperty(False)  # the person's own recording of these words can be played
     heading = StringProperty("")
-    detail = StringProperty("")  # where it came from, or when it was told
+    detail = StringProperty("")  # where it came from, or when and by whom it was told
+    sharing = StringProperty("")  # a fact: who hears the persona ask about it
     body = StringProperty("")
     message = StringProperty("")
 
@@ -58,13 +60,28 @@ class ItemRow(BoxLayout):
         elif not has_audio and button.parent is not None:
             actions.remove_widget(button)
 
+    _share = None  # the Share button, held while it is out of the row
+
+    def on_kind(self, _row, kind: str) -> None:
+        # Share is a fact's alone (a memory is the family's already): out of a memory's row, as Listen is
+        button = self._share
+        if button is None:
+            return  # ItemRow(kind=...) sets it before the kv rules made the buttons: on_kv_post places it
+        actions = self.ids.edit.parent
+        if kind == "fact" and button.parent is None:
+            actions.add_widget(button, index=actions.children.index(self.ids.hide))  # just after Hide
+        elif kind != "fact" and button.parent is not None:
+            actions.remove_widget(button)
+
     def on_mode(self, _row, mode: str) -> None:
         testhooks.emit("row_mode", row=self.kind, id=self.item.get("id"), mode=mode)
 
     def on_kv_post(self, _base_widget) -> None:
         # kv ids are weak: the button must be held here while it is out of the row
         self._listen = self.ids.listen.__self__
+        self._share = self.ids.share.__self__
         self.on_has_audio(self, self.has_audio)
+        self.on_kind(self, self.kind)
 
     def show(self, item: dict, language: str, name: str, query: str = "") -> None:
         self.item = item
@@ -76,7 +93,9 @@ class ItemRow(BoxLayout):
             self.detail = origin_line(item, language, name)
         else:
             self.heading = ""
-            self.detail = App.get_running_app().t("told_on", when=when(item.get("created_at"), language))
+            self.detail = teller_line(item, language)
+            self.shared = bool(item.get("shared"))
+            self.sharing = sharing_line(item, language, name)
         self.mode = "view"
 
     def start_edit(self) -> None:
@@ -98,6 +117,10 @@ class ItemRow(BoxLayout):
     def toggle_hidden(self) -> None:
         self.mode = "busy"
         self.screen.save_row(self, {"hidden": not self.hidden})
+
+    def toggle_shared(self) -> None:
+        self.mode = "busy"
+        self.screen.save_row(self, {"shared": not self.shared})
 
     def listen(self) -> None:
         self.screen.play_recording(self)

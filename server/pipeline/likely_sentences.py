@@ -67,17 +67,22 @@ def as_a_turn_says(pieces: Sequence[str], persona: Persona) -> list[str]:
     return [checked(s, persona.language) for s in sentences]
 
 
-def greeting_sentences(persona: Persona, facts: Sequence[RelativeFact], *, today: date | None = None) -> list[str]:
-    """Every sentence a session can open with: today's and tomorrow's greeting first, then every other wording."""
+def greeting_sentences(persona: Persona, listeners: Sequence[Sequence[RelativeFact]], *, today: date | None = None) -> list[str]:
+    """Every sentence a session can open with: today's and tomorrow's greeting first, then every other wording.
+
+    ``listeners`` holds what each listener's greeting may ask after: a tablet hears what its own
+    relative told (and the facts a caregiver shared), so each tablet's greeting is made for it.
+    """
     profile = personas.profile(persona)
     today = today or date.today()
     first_time = reply("first_time", persona.language)
     seeds = [stable_seed(persona.id, (today + timedelta(days=d)).isoformat()) for d in (0, 1)] + list(range(GREETING_SEEDS))
     out: list[str] = []
     for seed in seeds:
-        text = greeting_text(profile, facts, disclose=persona.disclosure, seed=seed)
-        for opening in (text, f"{text} {first_time}"):
-            out += [checked(s, persona.language) for s in split_sentences(opening)]
+        for facts in listeners:
+            text = greeting_text(profile, facts, disclose=persona.disclosure, seed=seed)
+            for opening in (text, f"{text} {first_time}"):
+                out += [checked(s, persona.language) for s in split_sentences(opening)]
     for limit in ("quiet_hours", "daily_limit"):
         out += [checked(s, persona.language) for s in split_sentences(reply(limit, persona.language))]
     return _unique(out)
@@ -171,14 +176,14 @@ def _filled(option: str, persona: Persona) -> list[str]:
 
 def likely_sentences(
     persona: Persona,
-    facts: Sequence[RelativeFact],
+    listeners: Sequence[Sequence[RelativeFact]],
     memories: Iterable[MemoryWords],
     *,
     farewell: str | None = None,
     limit: int,
 ) -> list[str]:
     """All of the above in order of worth, each once, at most ``limit``."""
-    out = greeting_sentences(persona, facts)
+    out = greeting_sentences(persona, listeners)
     if persona.status == "retiring":
         out = farewell_sentences(persona, farewell) + out
     out += phrase_sentences(persona)

@@ -29,7 +29,7 @@ import logging
 from shared.api import Persona
 from server.pipeline.likely_sentences import MemoryWords, likely_sentences
 from server.pipeline.speech import Speaker
-from server.services.base import ServiceError
+from server.services.base import RelativeFact, ServiceError
 from server.state import AppState
 from server.storage import memories, personas, speech_cache
 from server.storage.db import Database
@@ -152,7 +152,17 @@ def plan(db: Database, persona: Persona, limit: int = MAX_SENTENCES) -> list[str
     )
     words = [MemoryWords(r["text"], r["audio_media_id"] is not None) for r in rows]
     _, farewell = personas.retirement(db, persona.id)
-    return likely_sentences(persona, memories.facts_for(db, persona.id), words, farewell=farewell, limit=limit)
+    return likely_sentences(persona, listeners(db, persona), words, farewell=farewell, limit=limit)
+
+
+def listeners(db: Database, persona: Persona) -> list[list[RelativeFact]]:
+    """What each greeting may ask after: each tablet's relative's own facts (with the shared ones),
+    then the shared ones alone (a newly paired tablet, a caregiver's test). One tablet's news is
+    never made into speech for another's greeting."""
+    devices = db.all(
+        "SELECT id FROM devices WHERE household_id = ? AND revoked_at IS NULL ORDER BY created_at", (persona.household_id,)
+    )
+    return [memories.facts_for(db, persona.id, device_id=d["id"]) for d in devices] + [memories.facts_for(db, persona.id, device_id=None)]
 
 
 def still_to_make(db: Database, persona: Persona, *, tts_name: str, voice: str | None, limit: int = MAX_SENTENCES) -> int:

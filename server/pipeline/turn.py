@@ -202,11 +202,12 @@ class TurnPipeline:
             self.notice("relative_declined", "The relative asked to stop; the caregivers have been told. Do not restart by yourself.")
         elif intent is Intent.GOODBYE:
             self._end_conversation()
-        if intent not in (Intent.CRISIS, Intent.STOP):
-            # News can come inside any turn ("Bye Nana, I'm off to my new job!"): keep it.
+        if intent not in (Intent.CRISIS, Intent.STOP) and turn.device_id is not None:
+            # News can come inside any turn ("Bye Nana, I'm off to my new job!"): keep it, as this
+            # tablet's relative's. A caregiver trying the persona out tells it nothing to keep.
             news = extract_news(text)
             if news:
-                memories.add_fact(db, turn.household_id, persona.id, turn.session_id, news)
+                memories.add_fact(db, turn.household_id, persona.id, turn.session_id, news, device_id=turn.device_id)
                 speak_ahead.request(self.state, persona.id)  # the next greeting asks after it
 
         profile = personas.profile(persona)
@@ -214,8 +215,9 @@ class TurnPipeline:
             persona=profile,
             user_text=text,
             memories=memories.retrieve(db, persona.id, text),
-            facts=memories.facts_for(db, persona.id),
-            history=sessions.recent_lines(db, persona.id),
+            # Only what this tablet's relative said (and facts a caregiver shared): never another's.
+            facts=memories.facts_for(db, persona.id, device_id=turn.device_id),
+            history=sessions.recent_lines(db, persona.id, device_id=turn.device_id, session_id=turn.session_id),
             language=self.language,
         )
         # Crisis, stop, "are you real?" and the family's boundaries get the fixed, careful

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from shared.api import Memory
+from shared.api import Fact, FactTeller, Memory
 from server.memory import search_text
 from server.services.base import MemoryHit, RelativeFact
 from server.storage.db import Database, iso, new_id, parse_time
@@ -71,24 +71,58 @@ def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> li
     return search_text.rank(question, [_hit(r) for r in rows])[:limit]
 
 
-def add_fact(db: Database, household_id: str, persona_id: str, session_id: str | None, text: str) -> str:
+def add_fact(db: Database, household_id: str, persona_id: str, session_id: str | None, text: str, *, device_id: str) -> str:
+    """Keep what the relative at tablet ``device_id`` told. Only a tablet's relative tells facts:
+    a caregiver's test session stores none (see ``server/pipeline/turn.py``)."""
     fact_id = new_id("fact")
     db.execute(
-        "INSERT INTO facts (id, household_id, persona_id, session_id, text, created_at) VALUES (?,?,?,?,?,?)",
-        (fact_id, household_id, persona_id, session_id, text, iso()),
+        "INSERT INTO facts (id, household_id, persona_id, session_id, text, told_by_device_id, created_at) VALUES (?,?,?,?,?,?,?)",
+        (fact_id, household_id, persona_id, session_id, text, device_id, iso()),
     )
     return fact_id
 
 
-def facts_for(db: Database, persona_id: str, limit: int = 20) -> list[RelativeFact]:
-    """The most recent things the relative told, oldest first."""
+def facts_for(db: Database, persona_id: str, *, device_id: str | None, limit: int = 20) -> list[RelativeFact]:
+    """The most recent things the relative at tablet ``device_id`` told, and the ones a caregiver
+    shared with every tablet, oldest first. ``None`` (a caregiver's session): the shared ones only.
+
+    What one relative tells stays theirs: grandma's news is not repeated to grandpa's tablet."""
     rows = db.all(
-        "SELECT text, created_at FROM facts WHERE persona_id = ? AND hidden = 0 ORDER BY created_at DESC LIMIT ?",
-        (persona_id, limit),
+        "SELECT text, created_at FROM facts WHERE persona_id = ? AND hidden = 0"
+        " AND (shared = 1 OR (? IS NOT NULL AND told_by_device_id = ?)) ORDER BY created_at DESC LIMIT ?",
+        (persona_id, device_id, device_id, limit),
     )
     return [RelativeFact(text=r["text"], created_at=parse_time(r["created_at"])) for r in reversed(rows)]
 
 
-def list_facts(db: Database, persona_id: str) -> list[dict]:
-    rows = db.all("SELECT id, session_id, text, hidden, created_at FROM facts WHERE persona_id = ? ORDER BY created_at", (persona_id,))
-    return [dict(r) | {"hidden": bool(r["hidden"])} for r in rows]
+# Each fact with the name of its teller, for the caregivers' review.
+_FACTS_WITH_TELLER = (
+    "SELECT f.*, d.name AS device_name, c.email AS caregiver_email FROM facts f"
+    " LEFT JOIN devices d ON d.id = f.told_by_device_id LEFT JOIN caregivers c ON c.id = f.told_by_caregiver_id"
+)
+
+
+def _fact(row: sqlite3.Row) -> Fact:
+    if row["told_by_device_id"] is not None:
+        teller = FactTeller(kind="device", id=row["told_by_device_id"], name=row["device_name"])
+    else:
+        teller = FactTeller(kind="caregiver", id=row["told_by_caregiver_id"], name=row["caregiver_email"])
+    return Fact(
+        id=row["id"],
+        persona_id=row["persona_id"],
+        session_id=row["session_id"],
+        text=row["text"],
+        hidden=bool(row["hidden"]),
+        shared=bool(row["shared"]),
+        told_by=teller,
+        created_at=parse_time(row["created_at"]),
+    )
+
+
+def list_facts(db: Database, persona_id: str) -> list[Fact]:
+    return [_fact(r) for r in db.all(_FACTS_WITH_TELLER + " WHERE f.persona_id = ? ORDER BY f.created_at", (persona_id,))]
+
+
+def get_fact(db: Database, persona_id: str, fact_id: str) -> Fact | None:
+    row = db.one(_FACTS_WITH_TELLER + " WHERE f.id = ? AND f.persona_id = ?", (fact_id, persona_id))
+    return _fact(row) if row else None

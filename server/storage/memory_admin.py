@@ -10,10 +10,12 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from shared.api import Fact
 from server.memory import search_text
 from server.services.base import MemoryHit
 from server.storage.db import Database, iso, new_id
 from server.storage.media import MediaStore
+from server.storage.memories import get_fact
 
 # How many FTS candidates the caregiver's search re-ranks.
 SEARCH_CANDIDATES = 300
@@ -184,24 +186,21 @@ def delete(db: Database, media: MediaStore, persona_id: str, memory_id: str) -> 
 # --- facts: what the relative told ---------------------------------------------------
 
 
-def _fact(row: sqlite3.Row) -> dict:
-    return {
-        "id": row["id"],
-        "persona_id": row["persona_id"],
-        "session_id": row["session_id"],
-        "text": row["text"],
-        "hidden": bool(row["hidden"]),
-        "created_at": row["created_at"],
-    }
-
-
-def update_fact(db: Database, persona_id: str, fact_id: str, *, text: str | None = None, hidden: bool | None = None) -> dict | None:
+def update_fact(
+    db: Database,
+    persona_id: str,
+    fact_id: str,
+    *,
+    text: str | None = None,
+    hidden: bool | None = None,
+    shared: bool | None = None,
+) -> Fact | None:
     db.execute(
-        "UPDATE facts SET text = COALESCE(?, text), hidden = COALESCE(?, hidden) WHERE id = ? AND persona_id = ?",
-        (text, None if hidden is None else int(hidden), fact_id, persona_id),
+        "UPDATE facts SET text = COALESCE(?, text), hidden = COALESCE(?, hidden), shared = COALESCE(?, shared)"
+        " WHERE id = ? AND persona_id = ?",
+        (text, None if hidden is None else int(hidden), None if shared is None else int(shared), fact_id, persona_id),
     )
-    row = db.one("SELECT * FROM facts WHERE id = ? AND persona_id = ?", (fact_id, persona_id))
-    return _fact(row) if row else None
+    return get_fact(db, persona_id, fact_id)
 
 
 def delete_fact(db: Database, persona_id: str, fact_id: str) -> bool:

@@ -279,4 +279,16 @@ MIGRATIONS: list[str] = [
     );
     DELETE FROM auth_failures WHERE scope IN ('login_ip', 'login_email');
     """,
+    # 7: what a relative tells stays theirs: each fact keeps its teller (the tablet, or the caregiver
+    # who typed it), and is heard on another tablet only once a caregiver marks it shared.
+    # Facts from before: a tablet's session gives its tablet; a caregiver's session (or none
+    # known) leaves the fact caregiver-told by someone unknown and unshared, so no tablet hears
+    # it until a caregiver decides to share it (sessions never kept which caregiver opened them).
+    """
+    ALTER TABLE facts ADD COLUMN told_by_device_id TEXT;
+    ALTER TABLE facts ADD COLUMN told_by_caregiver_id TEXT;
+    ALTER TABLE facts ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+    UPDATE facts SET told_by_device_id = (SELECT s.device_id FROM sessions s WHERE s.id = facts.session_id);
+    CREATE INDEX facts_teller ON facts(persona_id, told_by_device_id);
+    """,
 ]

@@ -127,12 +127,14 @@ def history(db: Database, session_id: str) -> list[HistoryItem]:
     return items
 
 
-def recent_lines(db: Database, persona_id: str, limit: int = 12) -> list[HistoryLine]:
-    """The last lines said with this persona, across sessions, oldest first, for the LLM's context."""
+def recent_lines(db: Database, persona_id: str, *, device_id: str | None, session_id: str, limit: int = 12) -> list[HistoryLine]:
+    """The last lines said with this persona on this tablet, across its sessions, oldest first, for
+    the LLM's context. Another tablet's talk is not in it: what one relative says stays theirs. A
+    caregiver's session (``device_id`` None) has its own lines only."""
     rows = db.all(
         "SELECT t.* FROM turns t JOIN sessions s ON s.id = t.session_id WHERE s.persona_id = ?"
-        " ORDER BY t.created_at DESC LIMIT ?",
-        (persona_id, limit // 2 or 1),
+        " AND (s.device_id = ? OR (? IS NULL AND s.id = ?)) ORDER BY t.created_at DESC LIMIT ?",
+        (persona_id, device_id, device_id, session_id, limit // 2 or 1),
     )
     lines: list[HistoryLine] = []
     for row in reversed(rows):

@@ -47,7 +47,7 @@ def opening(p: Persona, facts, day: date, *, first_time: bool) -> list[str]:
 def test_every_days_greeting_was_made_ahead(language, name, told):
     p = persona(language, name)
     facts = [RelativeFact("My granddaughter got married last month" if language == "en" else "我孙女上个月结婚了", NOW)] if told else []
-    ahead = set(greeting_sentences(p, facts, today=date(2026, 11, 28)))
+    ahead = set(greeting_sentences(p, [facts], today=date(2026, 11, 28)))
     for day in (date(2026, 1, 1) + timedelta(days=n) for n in range(400)):
         for first_time in (False, True):
             missing = [s for s in opening(p, facts, day, first_time=first_time) if s not in ahead]
@@ -70,7 +70,7 @@ MEMORY = {
 @pytest.mark.parametrize("language,name", [("en", "Rose Whitfield"), ("zh", "王秀英")])
 def test_story_answers_start_with_a_sentence_made_ahead(language, name):
     p = persona(language, name)
-    ahead = set(likely_sentences(p, [], [MemoryWords(MEMORY[language], False)], limit=10_000))
+    ahead = set(likely_sentences(p, [[]], [MemoryWords(MEMORY[language], False)], limit=10_000))
     memory = MemoryHit(id="mem_1", text=MEMORY[language], title="seaside 海边", score=1.0)
     for question in QUESTIONS[language]:
         for turns_before in range(6):  # the wording varies with the question and how long the talk has gone on
@@ -84,7 +84,7 @@ def test_story_answers_start_with_a_sentence_made_ahead(language, name):
 @pytest.mark.parametrize("language,name", [("en", "Rose Whitfield"), ("zh", "王秀英")])
 def test_a_memory_asked_for_again_starts_with_a_sentence_made_ahead(language, name):
     p = persona(language, name)
-    ahead = set(likely_sentences(p, [], [MemoryWords(MEMORY[language], False)], limit=10_000))
+    ahead = set(likely_sentences(p, [[]], [MemoryWords(MEMORY[language], False)], limit=10_000))
     memory = MemoryHit(id="mem_1", text=MEMORY[language], title="seaside 海边", score=1.0)
     question = QUESTIONS[language][1]
     for turns_before in range(6):
@@ -127,7 +127,7 @@ def test_a_blocked_sentence_is_made_ahead_as_its_safe_replacement():
 def test_the_list_is_bounded_and_greetings_come_first():
     p = persona()
     many = [MemoryWords(f"Memory number {n} is about the garden. It had roses.", False) for n in range(400)]
-    chosen = likely_sentences(p, [], many, limit=300)
+    chosen = likely_sentences(p, [[]], many, limit=300)
     assert len(chosen) == 300 and len(set(chosen)) == 300
-    assert chosen[: len(greeting_sentences(p, []))] == greeting_sentences(p, [])
+    assert chosen[: len(greeting_sentences(p, [[]]))] == greeting_sentences(p, [[]])
     assert set(phrase_sentences(p)) <= set(chosen)

@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from shared.api import Memory, MemoryCreate
+from shared.api import Fact, Memory, MemoryCreate
 from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.pipeline import speak_ahead
 from server.storage import audit, memories
@@ -23,8 +23,8 @@ def list_memories(persona_id: str, caregiver: CaregiverDep, db: DbDep) -> list[M
     return memories.list_for(db, persona_id)
 
 
-@router.get("/v1/personas/{persona_id}/facts")
-def list_facts(persona_id: str, caregiver: CaregiverDep, db: DbDep) -> list[dict]:
-    """What the relative has told this persona, for the caregiver to review."""
+@router.get("/v1/personas/{persona_id}/facts", response_model=list[Fact])
+def list_facts(persona_id: str, caregiver: CaregiverDep, db: DbDep) -> list[Fact]:
+    """What the relatives have told this persona, who told each, and whether it is shared with every tablet."""
     owned_persona(db, caregiver, persona_id)
     return memories.list_facts(db, persona_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, field_validator
 
-from shared.api import NAME_MAX, TEXT_MAX, Strict
+from shared.api import NAME_MAX, TEXT_MAX, Fact, FactPatch, Strict
 from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.pipeline import speak_ahead
@@ -45,20 +45,6 @@ class MemoryPatch(Strict):
         if value is not None and not value.strip():
             raise ValueError("must not be empty")
         return value.strip() if value is not None else None
-
-
-class FactOut(BaseModel):
-    id: str
-    persona_id: str
-    session_id: str | None = None
-    text: str
-    hidden: bool
-    created_at: str
-
-
-class FactPatch(Strict):
-    text: str | None = Field(default=None, min_length=1, max_length=4_000)
-    hidden: bool | None = None
 
 
 def _out(state: AppState, memory: dict) -> MemoryOut:
@@ -132,21 +118,26 @@ def delete_memory(persona_id: str, memory_id: str, caregiver: EditorDep, state: 
     return Response(status_code=204)
 
 
-@router.patch("/v1/personas/{persona_id}/facts/{fact_id}", response_model=FactOut)
-def edit_fact(persona_id: str, fact_id: str, body: FactPatch, caregiver: EditorDep, db: DbDep) -> FactOut:
-    """Correct what the persona remembers being told, or hide it from conversations."""
+@router.patch("/v1/personas/{persona_id}/facts/{fact_id}", response_model=Fact)
+def edit_fact(persona_id: str, fact_id: str, body: FactPatch, caregiver: EditorDep, state: StateDep) -> Fact:
+    """Correct what the persona remembers being told, hide it from conversations, or share it:
+    a shared fact may be heard on every tablet of the household, not only by the relative who told it."""
+    db = state.db
     owned_persona(db, caregiver, persona_id)
     changes = body.model_dump(exclude_unset=True)
     if not changes or any(v is None for v in changes.values()):
-        raise ApiError(422, "invalid_request", "Send text (not empty) and/or hidden (true or false).")
+        raise ApiError(422, "invalid_request", "Send text (not empty), hidden and/or shared (true or false).")
     text = changes.get("text")
     if text is not None and not text.strip():
         raise ApiError(422, "invalid_request", "text must not be empty; delete the fact instead.")
-    fact = memory_admin.update_fact(db, persona_id, fact_id, text=text.strip() if text else None, hidden=changes.get("hidden"))
+    fact = memory_admin.update_fact(
+        db, persona_id, fact_id, text=text.strip() if text else None, hidden=changes.get("hidden"), shared=changes.get("shared")
+    )
     if fact is None:
         raise not_found("Fact")
-    audit.record(db, caregiver, "edit_fact", fact_id, ",".join(sorted(changes)))
-    return FactOut(**fact)
+    audit.record(db, caregiver, "edit_fact", fact_id, ",".join(f"{k}={changes[k]}" if k == "shared" else k for k in sorted(changes)))
+    speak_ahead.request(state, persona_id)  # the tablets' next greetings may ask after it now, or no more
+    return fact
 
 
 @router.delete("/v1/personas/{persona_id}/facts/{fact_id}", status_code=204)

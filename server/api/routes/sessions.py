@@ -29,7 +29,9 @@ def _opening(state: AppState, principal: Principal, persona: Persona, *, test: b
     if persona.status == "retiring":
         _, farewell = personas.retirement(db, persona.id)
         return farewell or reply("farewell", persona.language), None
-    text = greeting_text(personas.profile(persona), memories.facts_for(db, persona.id), disclose=persona.disclosure)
+    # It may ask after what this tablet's relative told last time; another tablet's news is not theirs to hear.
+    facts = memories.facts_for(db, persona.id, device_id=device.id if device else None)
+    text = greeting_text(personas.profile(persona), facts, disclose=persona.disclosure)
     if test:
         return text, None
     if device is not None and not sessions.device_has_talked(db, device.id, persona.id):

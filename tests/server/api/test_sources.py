@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from tests.server.api.conftest import events, new_household, new_persona
+from tests.server.api.test_facts_stay_theirs import pair
 from tests.server.importers import makers
 
 
@@ -302,14 +303,15 @@ def test_delete_source_removes_its_memories(client, hh, persona):
 
 def test_facts_are_reviewed_edited_and_removed(client, hh):
     persona = new_persona(client, hh)
-    session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
-    client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Nana, your great-grandson was born last week!"}, headers=hh["headers"])
+    tablet = pair(client, hh, "Kitchen")
+    session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=tablet["headers"]).json()
+    client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Nana, your great-grandson was born last week!"}, headers=tablet["headers"])
     fact = client.get(f"/v1/personas/{persona['id']}/facts", headers=hh["headers"]).json()[0]
     url = f"/v1/personas/{persona['id']}/facts/{fact['id']}"
     r = client.patch(url, json={"text": "Your great-grandson Leo was born last week."}, headers=hh["headers"])
     assert r.status_code == 200 and "Leo" in r.json()["text"]
-    # The next conversation uses the corrected words.
-    later = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
+    # The relative's next conversation uses the corrected words.
+    later = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=tablet["headers"]).json()
     assert "baby" in later["greeting"]["text"].lower() or "leo" in later["greeting"]["text"].lower()
     assert client.patch(url, json={"hidden": True}, headers=hh["headers"]).json()["hidden"] is True
     assert client.patch(url, json={"text": ""}, headers=hh["headers"]).status_code == 422

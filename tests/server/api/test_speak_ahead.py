@@ -114,13 +114,17 @@ def test_news_the_relative_told_is_asked_after_in_a_greeting_made_ahead(data_dir
     with voice_client(data_dir, upstream) as client:
         hh = new_household(client)
         persona = new_persona(client, hh)
+        grandma, grandpa = pair(client, hh), pair(client, hh)
         wait_until_settled(client)
-        first = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
-        client.post(f"/v1/sessions/{first['id']}/turns", json={"text": "My grandson was born yesterday!"}, headers=hh["headers"])
+        first = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=grandma).json()
+        client.post(f"/v1/sessions/{first['id']}/turns", json={"text": "My grandson was born yesterday!"}, headers=grandma)
         wait_until_settled(client)
         before = speech_calls(upstream)
-        greeting = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()["greeting"]
+        greeting = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=grandma).json()["greeting"]
         assert "baby" in greeting["text"]  # "How is the baby?"
+        # Grandpa's greeting does not ask after grandma's news, and was made ahead too.
+        greeting = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=grandpa).json()["greeting"]
+        assert "baby" not in greeting["text"]
         assert speech_calls(upstream) == before
 
 
