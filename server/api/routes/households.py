@@ -22,6 +22,7 @@ from server.errors import ApiError, not_found
 from server.export import write_archive
 from server.storage import accounts, audit, guard, households, personas
 from server.storage.accounts import EmailTaken
+from server.storage.erasure import leave_nothing
 from server.webhook_address import NotPublic, check_url
 
 router = APIRouter(tags=["households"])
@@ -104,6 +105,7 @@ def remove_caregiver(caregiver_id: str, owner: OwnerDep, db: DbDep) -> Response:
     if not households.remove_caregiver(db, owner.household_id, caregiver_id):
         raise not_found("Caregiver")
     audit.record(db, owner, "remove_caregiver", caregiver_id)
+    leave_nothing(db)  # their e-mail and password hash
     return Response(status_code=204)
 
 

@@ -181,6 +181,7 @@ async def _start_turn(
             device_id=device.id if device else None,
             device_settings=device.settings if device else None,
             farewell=bool(session["farewell"]),
+            caller=principal,
             early=early if early is not None and early.usable else None,
         ),
     )
