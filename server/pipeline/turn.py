@@ -29,6 +29,7 @@ from server.services.base import Audio, Conversation, ConversationContext, Recor
 from server.services.registry import FallbackEvent, drain, start_collecting
 from server.state import AppState
 from server.storage import accounts, households, memories, personas, sessions
+from server.storage.accounts import Principal
 from server.text.sentences import SentenceSplitter
 
 log = logging.getLogger("keepsake.turn")
@@ -49,6 +50,7 @@ class TurnInput:
     device_id: str | None = None
     device_settings: DeviceSettings | None = None
     farewell: bool = False
+    caller: Principal | None = None  # who holds the conversation: only an owner or editor's goodbye ends a retirement
     early: EarlyTranscriber | None = None  # recognition already under way on the streamed upload
 
 
@@ -118,7 +120,8 @@ class TurnPipeline:
                 timings=self.record.timings,
             )
         if self.record.ended and self.turn.farewell:
-            await finish_farewell(self.state, self.turn.household_id, self.persona.id)
+            if self.turn.caller is not None:
+                await finish_farewell(self.state, self.turn.caller, self.persona.id, self.turn.session_id)
         yield _line(DoneEvent(turn_id=self.turn.turn_id, timings_ms=self.record.timings, ended=self.record.ended))
 
     async def _run(self) -> AsyncIterator[bytes]:

@@ -56,6 +56,9 @@ class Database:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=30000")
+        # Deleted rows are overwritten with zeros, not only unlinked: erased words must not stay
+        # readable in the file's free pages (see server.storage.erasure for the WAL and the index).
+        conn.execute("PRAGMA secure_delete=ON")
         with self._lock:
             self._all.append(conn)
         return conn

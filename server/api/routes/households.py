@@ -24,6 +24,7 @@ from server.export import write_archive
 from server.security import HashingBusy
 from server.storage import accounts, audit, guard, households, login_guard, personas, signup_limit
 from server.storage.accounts import EmailTaken
+from server.storage.erasure import leave_nothing
 from server.webhook_address import NotPublic, check_url
 
 router = APIRouter(tags=["households"])
@@ -121,6 +122,7 @@ def remove_caregiver(caregiver_id: str, owner: OwnerDep, db: DbDep) -> Response:
     if not households.remove_caregiver(db, owner.household_id, caregiver_id):
         raise not_found("Caregiver")
     audit.record(db, owner, "remove_caregiver", caregiver_id)
+    leave_nothing(db)  # their e-mail and password hash
     return Response(status_code=204)
 
 

@@ -11,6 +11,7 @@ from server.errors import ApiError, not_found
 from server.pipeline import speak_ahead
 from server.state import AppState
 from server.storage import audit, memory_admin
+from server.storage.erasure import leave_nothing
 
 router = APIRouter(tags=["studio"])
 
@@ -105,6 +106,8 @@ def edit_memory(persona_id: str, memory_id: str, body: MemoryPatch, caregiver: E
     if memory is None:
         raise not_found("Memory")
     audit.record(state.db, caregiver, "edit_memory", memory_id, ",".join(sorted(changes)))
+    if "text" in changes or "title" in changes:
+        leave_nothing(state.db)  # the words it had are gone from the files, not only from the row
     speak_ahead.request(state, persona_id)
     return _out(state, memory)
 
@@ -115,6 +118,7 @@ def delete_memory(persona_id: str, memory_id: str, caregiver: EditorDep, state: 
     if not memory_admin.delete(state.db, state.media, persona_id, memory_id):
         raise not_found("Memory")
     audit.record(state.db, caregiver, "delete_memory", memory_id)
+    leave_nothing(state.db)
     return Response(status_code=204)
 
 
@@ -136,6 +140,8 @@ def edit_fact(persona_id: str, fact_id: str, body: FactPatch, caregiver: EditorD
     if fact is None:
         raise not_found("Fact")
     audit.record(db, caregiver, "edit_fact", fact_id, ",".join(f"{k}={changes[k]}" if k == "shared" else k for k in sorted(changes)))
+    if "text" in changes:
+        leave_nothing(db)  # the old wording must not stay readable in the search index or the log
     speak_ahead.request(state, persona_id)  # the tablets' next greetings may ask after it now, or no more
     return fact
 
@@ -146,4 +152,5 @@ def delete_fact(persona_id: str, fact_id: str, caregiver: EditorDep, db: DbDep) 
     if not memory_admin.delete_fact(db, persona_id, fact_id):
         raise not_found("Fact")
     audit.record(db, caregiver, "delete_fact", fact_id)
+    leave_nothing(db)
     return Response(status_code=204)

@@ -52,8 +52,7 @@ def update_persona(persona_id: str, body: PersonaUpdate, editor: EditorDep, stat
 async def delete_persona(persona_id: str, editor: EditorDep, state: StateDep) -> Response:
     """Erase the persona: every memory, source, recording, transcript, media file and remote voice."""
     persona = owned_persona(state.db, editor, persona_id)
-    await erase_persona(state, editor.household_id, persona)
-    audit.record(state.db, editor, "erase_persona", persona_id, persona.display_name)
+    await erase_persona(state, editor, persona)  # records who erased it
     return Response(status_code=204)
 
 

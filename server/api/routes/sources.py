@@ -17,6 +17,7 @@ from server.importers.run import ImportTask, run
 from server.importers.upload import receive_form, source_limit_bytes
 from server.storage import jobs as job_store
 from server.storage import audit, personas, sources
+from server.storage.erasure import leave_nothing
 
 router = APIRouter(tags=["studio"])
 
@@ -156,6 +157,7 @@ def delete_source(persona_id: str, source_id: str, caregiver: EditorDep, state: 
         raise ApiError(409, "import_running", "This file is still being imported. Remove it when the import has finished.")
     sources.delete(state.db, state.media, source_id)
     audit.record(state.db, caregiver, "delete_source", source_id)
+    leave_nothing(state.db)
     return Response(status_code=204)
 
 

@@ -57,6 +57,13 @@ TURN_RESPONSES = {
 }
 
 
+def _only_its_tablet(principal: Principal, session) -> None:
+    """A relative's conversation is theirs: caregivers read it, but no one speaks into it from the app
+    (their words would become the relative's turns and facts). Caregivers talk in their own sessions."""
+    if principal.kind != "device" and session["device_id"] is not None:
+        raise ApiError(403, "forbidden", "Only the tablet holding this conversation can speak in it.")
+
+
 def _after_hours(db, principal: Principal, session) -> bool:
     """Quiet hours or the day's minutes closed this session, and still hold: the relative's words
     are taken all the same (crisis words are answered with care, anything else with a goodnight)."""
@@ -100,6 +107,7 @@ async def _read_body(request: Request, limit: int, early: EarlyTranscriber | Non
 async def take_turn(session_id: str, request: Request, principal: PrincipalDep, state: StateDep) -> StreamingResponse:
     db = state.db
     session = owned_session(db, principal, session_id)
+    _only_its_tablet(principal, session)
     if session["ended_at"] is not None and not _after_hours(db, principal, session):
         raise ApiError(409, "session_ended", "This conversation has ended. Start a new session.")
     persona = owned_persona(db, principal, session["persona_id"])
@@ -181,6 +189,7 @@ async def _start_turn(
             device_id=device.id if device else None,
             device_settings=device.settings if device else None,
             farewell=bool(session["farewell"]),
+            caller=principal,
             early=early if early is not None and early.usable else None,
         ),
     )
@@ -195,7 +204,7 @@ async def _start_turn(
 @router.post("/v1/sessions/{session_id}/turns/{turn_id}/playback", status_code=204)
 def report_playback(session_id: str, turn_id: str, body: PlaybackReport, principal: PrincipalDep, state: StateDep) -> Response:
     """The relative interrupted: only the sentences played count as said."""
-    owned_session(state.db, principal, session_id)
+    _only_its_tablet(principal, owned_session(state.db, principal, session_id))
     if sessions.get_turn(state.db, principal.household_id, session_id, turn_id) is None:
         raise not_found("Turn")
     sessions.set_played(state.db, turn_id, body.sentences_played)

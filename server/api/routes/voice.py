@@ -17,6 +17,7 @@ from server.importers.detect import HEAD_BYTES, sniff_binary
 from server.importers.upload import RECORDING_BODY, receive_recording
 from server.pipeline import speak_ahead
 from server.storage import audit, sources
+from server.storage.erasure import leave_nothing
 from server.voice import checks, store
 from server.voice.clone import NO_CLONING, clone_voice, cloner_for, remove_voice
 
@@ -149,6 +150,7 @@ def delete_voice_sample(persona_id: str, sample_id: str, caregiver: EditorDep, s
     if media_id:
         state.media.delete(media_id)
     audit.record(state.db, caregiver, "delete_voice_sample", sample_id)
+    leave_nothing(state.db)
     return Response(status_code=204)
 
 

@@ -308,7 +308,7 @@ def test_a_closed_session_takes_no_words_once_the_limit_is_over(client):
     s = session(client, tablet["headers"], persona["id"])
     # Only its own tablet may speak into it, and only while the limit lasts.
     r = client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "help"}, headers=hh["headers"])
-    assert r.status_code == 409 and r.json()["error"]["code"] == "session_ended"
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"  # a caregiver never speaks in it
     client.patch(f"/v1/devices/{tablet['id']}", json={"quiet_hours_start": None, "quiet_hours_end": None}, headers=hh["headers"])  # morning
     r = client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Good morning"}, headers=tablet["headers"])
     assert r.status_code == 409 and r.json()["error"]["code"] == "session_ended"  # a new session takes them
