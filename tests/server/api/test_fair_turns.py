@@ -8,6 +8,7 @@ demo household) must still be answered, and B's idle connections must hold no pl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import select
 import socket
@@ -17,7 +18,9 @@ import time
 import httpx
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
+from server.app import create_app
 from server.bench.processes import remote_env, start_fakes
 from server.bench.profile import Profile
 from tests.conftest import wav_bytes
@@ -339,3 +342,89 @@ def send_huge(server: LiveServer, session_id: str, headers: dict, body: bytes, c
     finally:
         sock.close()
         sender.join()
+
+
+# --- in one process: the limits themselves ---------------------------------------------------
+
+
+def test_a_text_turn_has_its_own_small_limit(client):
+    hh = new_household(client)
+    session = client.post("/v1/sessions", json={"persona_id": new_persona(client, hh)["id"]}, headers=hh["headers"]).json()
+    url, headers = f"/v1/sessions/{session['id']}/turns", {**hh["headers"], "content-type": "application/json"}
+    # The largest text a turn takes, written the longest way (4,000 emoji as \\ud83d\\ude00): it fits.
+    longest = json.dumps({"text": "\U0001f600" * 4000}).encode()
+    assert len(longest) > 40_000
+    assert answered((lambda r: (r.status_code, [json.loads(x) for x in r.text.splitlines() if x.strip()]))(
+        client.post(url, content=longest, headers=headers)))
+    too_big = b'{"text": "' + b"a" * (64 * 1024) + b'"}'
+    for content in (too_big, (too_big[i:i + 8192] for i in range(0, len(too_big), 8192))):  # declared, and chunked
+        r = client.post(url, content=content, headers=headers)
+        assert r.status_code == 413 and r.json() == {"error": {"code": "too_large", "message": "A text turn can be at most 64 KB."}}
+    assert client.app.state.keepsake.db.one("SELECT COUNT(*) FROM turns")[0] == 1
+
+
+def _paced(client, path: str, headers: dict, parts: list[tuple[float, bytes]], within_s: float) -> tuple[int, bytes, float]:
+    """Send ``parts`` (a wait, then bytes) as a chunked body, then end it, or, when ``parts`` ends with
+    a wait of None, keep sending two bytes every 0.05 s; the status, the body and when the answer began."""
+    sent: list[dict] = []
+    parts = list(parts)
+    ended = threading.Event()
+
+    async def receive() -> dict:
+        if parts:
+            wait, data = parts.pop(0)
+            if wait is None:
+                parts.insert(0, (None, data))
+                wait = 0.05
+            await asyncio.sleep(wait)
+            return {"type": "http.request", "body": data, "more_body": True}
+        if not ended.is_set():
+            ended.set()
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the tablet keeps its connection open while the answer streams
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            sent.append({**message, "at": asyncio.get_running_loop().time() - started})
+        else:
+            sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in {**headers, "transfer-encoding": "chunked"}.items()],
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+    }
+    started = 0.0
+
+    async def call() -> None:
+        nonlocal started
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(client.app(scope, receive, send), within_s)
+
+    client.portal.call(call)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"), start["at"]
+
+
+def test_a_slow_real_tablet_is_heard_and_a_trickle_is_cut(settings, upstream):
+    # Pauses of up to a second, at least 2 KB a second on average with a second's slack, and recordings
+    # of up to 30 s: a body trickling two bytes every 0.05 s never pauses, yet is cut near the second.
+    update = {"turn_body_idle_s": 1.0, "turn_body_min_rate": 2048, "max_audio_s": 30.0}
+    app = create_app(settings.model_copy(update=update), http_transport=httpx.MockTransport(upstream))
+    with TestClient(app) as client:
+        hh = new_household(client)
+        session = client.post("/v1/sessions", json={"persona_id": new_persona(client, hh)["id"]}, headers=hh["headers"]).json()
+        path, headers = f"/v1/sessions/{session['id']}/turns", {**hh["headers"], "content-type": "audio/wav"}
+        # The tablet's live upload: the header at once, then 0.1 s of 16 kHz speech every 0.1 s, with
+        # a half-second stall on poor Wi-Fi in the middle (then what waited comes at once).
+        pcm = wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 220 * 2, 32000)))[44:]
+        chunks = [pcm[i:i + 3200] for i in range(0, len(pcm), 3200)]
+        parts = [(0.0, WAV_HEADER)] + [(0.1, c) for c in chunks[:10]] + [(0.5, chunks[10])] + [(0.0, c) for c in chunks[11:15]]
+        parts += [(0.1, c) for c in chunks[15:]]
+        status, body, _ = _paced(client, path, headers, parts, within_s=30)
+        assert status == 200 and json.loads(body.splitlines()[-1])["type"] == "done", body[-300:]
+        status, body, at = _paced(client, path, headers, [(0.0, WAV_HEADER), (None, b"\0\0")], within_s=30)
+        assert status == 408 and json.loads(body)["error"]["code"] == "request_timeout", body
+        assert at < 30.0 / 4, at  # long before the longest recording would have been sent
+        assert not app.state.keepsake.gate.busy
