@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     # one more may wait for a place before the tablet is told "busy".
     max_concurrent_turns: int = Field(default=0, ge=0, le=10_000)
     turn_wait_s: float = Field(default=10.0, ge=0, le=300)
+    # How a turn's body must arrive (server.api.turn_body): its first bytes within start_s (else
+    # 408, and it never held a place), no pause longer than idle_s, and on average at least
+    # min_rate bytes a second with idle_s of slack. The tablet streams 32 KB a second.
+    turn_body_start_s: float = Field(default=5.0, gt=0, le=300)
+    turn_body_idle_s: float = Field(default=20.0, gt=0, le=600)
+    turn_body_min_rate: int = Field(default=2048, ge=0, le=10_000_000)
     # "naive" waits for the whole transcript, the whole answer and all its speech before
     # sending anything: only the benchmark's baseline uses it.
     pipeline: Literal["streamed", "naive"] = "streamed"

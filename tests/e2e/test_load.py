@@ -63,4 +63,6 @@ def test_hundred_tablets_at_once(server, spoken_wav):
     done, busy = results.count("done"), results.count("busy")
     print(f"\n{TABLETS} tablets at once: {done} answered, {busy} told busy, in {elapsed:.1f} s")
     assert done + busy == TABLETS, [r for r in results if r not in ("done", "busy")]
-    assert done >= 6
+    # All hundred are one household's, and a household holds at most half the places at once
+    # (3 of this 2-core machine's 6): the rest wait their turn or hear "busy".
+    assert done >= 3

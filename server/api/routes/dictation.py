@@ -65,7 +65,7 @@ async def dictate(persona_id: str, request: Request, caregiver: EditorDep, state
         raise ApiError(422, "no_words", NO_WORDS)
     # A place in the turns' gate: the embedded speech-to-text shares this machine's CPU with the
     # relatives' turns, and many dictations at once must not make a relative wait.
-    release = await state.gate.acquire()
+    release = await state.gate.acquire(caregiver.household_id)
     try:
         # The same speech-to-text a turn uses, so a failing remote service falls back to the embedded one.
         transcript = await state.services.asr.transcribe(audio, language=persona.language)

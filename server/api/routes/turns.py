@@ -1,13 +1,13 @@
 """The turn: the relative's speech or text in, a streamed NDJSON answer out."""
 
 import asyncio
-import json
 import time
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
 from shared.api import ErrorBody, Persona, PlaybackReport, TextTurn
+from server.api.turn_body import Pace, TurnBody, read_text_turn
 from server.audio import AudioDecodeError, AudioTooLong, decode_audio, seal_streamed_wav
 from server.deps import PrincipalDep, StateDep, owned_persona, owned_session
 from server.errors import ApiError, not_found
@@ -17,7 +17,6 @@ from server.pipeline.turn import TurnInput, TurnPipeline
 from server.state import AppState
 from server.storage import accounts, sessions
 from server.storage.accounts import Principal
-from pydantic import ValidationError
 
 router = APIRouter(tags=["turns"])
 
@@ -73,36 +72,6 @@ def _after_hours(db, principal: Principal, session) -> bool:
     return device is not None and still_resting(db, session, device.id, device.settings)
 
 
-# A turn's body that stops arriving (a tablet gone off Wi-Fi without closing its connection, a
-# client that sends the headers and then nothing) would hold its place in the gate for ever, and
-# enough of them would make every relative on the server hear "busy". The tablet itself gives up
-# after 30 s without a sound (client.live_upload); the server waits longer, then answers 408.
-BODY_IDLE_S = 60.0
-
-
-async def _read_body(request: Request, limit: int, early: EarlyTranscriber | None = None, *, longest_s: float) -> bytes:
-    """The whole body. ``longest_s``: the longest recording taken; a body still arriving a minute
-    after that much speech would have been sent is a trickle holding a place, not a relative."""
-    body = bytearray()
-    chunks = request.stream()
-    loop = asyncio.get_running_loop()
-    give_up_at = loop.time() + longest_s + BODY_IDLE_S
-    while True:
-        try:
-            async with asyncio.timeout_at(min(loop.time() + BODY_IDLE_S, give_up_at)):
-                chunk = await anext(chunks)
-        except StopAsyncIteration:
-            break
-        except TimeoutError:
-            raise ApiError(408, "request_timeout", "The recording stopped arriving before it was complete. Please try again.") from None
-        body += chunk
-        if early is not None and len(body) <= limit:
-            early.feed(chunk)  # recognition starts while the relative's words are still arriving
-        if len(body) > limit:
-            raise ApiError(413, "too_large", f"The body is larger than the limit of {limit // (1024 * 1024)} MB.")
-    return bytes(body)
-
-
 @router.post("/v1/sessions/{session_id}/turns", openapi_extra={"requestBody": TURN_BODY}, responses=TURN_RESPONSES)
 async def take_turn(session_id: str, request: Request, principal: PrincipalDep, state: StateDep) -> StreamingResponse:
     db = state.db
@@ -119,15 +88,26 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if mime != "application/json" and mime not in AUDIO_TYPES:
         raise ApiError(415, "unsupported_media_type", "Send the relative's speech as audio (e.g. audio/wav) or application/json {\"text\": ...}.")
-    # A place in the gate first: "busy" is answered before anything is read or stored,
-    # so the tablet keeps the recording and sends it again.
-    release = await state.gate.acquire()
+    pace = Pace.of(state.settings)
+    # A place in the gate only once the body starts to arrive, so a connection that sends nothing
+    # holds none. "busy" is still answered before anything is stored: the tablet keeps the
+    # recording and sends it again.
+    if mime == "application/json":
+        body = await read_text_turn(request, pace)  # small: read whole, and parsed, before the gate
+    else:
+        limit = state.settings.max_upload_bytes
+        audio = TurnBody(request, pace, limit, f"The body is larger than the limit of {limit // (1024 * 1024)} MB.")
+        body = await audio.first()
+    if not body:
+        raise ApiError(400, "empty_body", "The turn has no speech and no text.")
+    release = await state.gate.acquire(principal.household_id, principal.subject_id if principal.kind == "device" else None)
     early = EarlyTranscriber(state.services.asr) if mime in WAV_TYPES else None
     try:
-        body = await _read_body(request, state.settings.max_upload_bytes, early, longest_s=state.settings.max_audio_s)
+        if mime != "application/json":
+            if early is not None:
+                early.feed(body)  # recognition starts while the relative's words are still arriving
+            body += await audio.rest(early.feed if early is not None else None)
         received_at = time.perf_counter()
-        if not body:
-            raise ApiError(400, "empty_body", "The turn has no speech and no text.")
         return await _start_turn(principal, state, session, persona, mime, body, received_at, release, early)
     except BaseException:
         if early is not None:
@@ -142,7 +122,7 @@ async def _start_turn(
     session,
     persona: Persona,
     mime: str,
-    body: bytes,
+    body: str | bytes,
     received_at: float,
     release,
     early: EarlyTranscriber | None,
@@ -152,11 +132,8 @@ async def _start_turn(
 
     text = audio = None
     audio_media_id = None
-    if mime == "application/json":
-        try:
-            text = TextTurn.model_validate(json.loads(body)).text
-        except (ValueError, ValidationError, RecursionError):  # RecursionError: JSON nested thousands deep
-            raise ApiError(422, "invalid_request", 'The body must be JSON like {"text": "Hello"} with 1 to 4000 characters.') from None
+    if isinstance(body, str):
+        text = body
     else:
         too_long = ApiError(413, "audio_too_long", f"The recording is longer than {state.settings.max_audio_s:.0f} seconds.")
         try:

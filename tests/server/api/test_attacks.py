@@ -52,7 +52,10 @@ def test_json_nested_thousands_deep_is_a_clear_4xx(client):
     persona = new_persona(client, hh)
     session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
     deep = b"[" * 100_000 + b"]" * 100_000
-    assert_error(client.post(f"/v1/sessions/{session['id']}/turns", content=deep, headers={**hh["headers"], **JSON}), 422)
+    # Within a text turn's 64 KB, still deep enough to have broken the parser.
+    turn_deep = b"[" * 30_000 + b"]" * 30_000
+    assert_error(client.post(f"/v1/sessions/{session['id']}/turns", content=turn_deep, headers={**hh["headers"], **JSON}), 422)
+    assert_error(client.post(f"/v1/sessions/{session['id']}/turns", content=deep, headers={**hh["headers"], **JSON}), 413, "too_large")
     r = client.post("/v1/personas", content=deep, headers={**hh["headers"], **JSON})
     assert 400 <= r.status_code < 500 and "error" in r.json()
     assert count(client, "turns") == 0

@@ -103,6 +103,6 @@ def test_dictation_waits_for_a_place_among_the_turns(client, upstream):
     assert r.status_code == 503 and r.json()["error"]["code"] == "busy" and r.headers["retry-after"]
     assert not [q for q in upstream.requests if q.url.path.endswith("/audio/transcriptions")]
     for hold in holds:
-        hold()
+        client.portal.call(hold)
     assert dictate(client, persona["id"], hh["headers"], tone(1)).status_code == 200
     assert not gate.busy  # the place is given back after the words come back

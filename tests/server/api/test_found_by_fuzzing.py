@@ -11,7 +11,6 @@ import httpx
 import numpy as np
 from fastapi.testclient import TestClient
 
-from server.api.routes import turns
 from server.app import create_app
 from tests.conftest import wav_bytes
 from tests.server.api.conftest import assert_error, events, new_household, new_persona
@@ -117,12 +116,11 @@ def test_a_body_cut_short_is_a_400_with_no_trace_and_nothing_kept(client, caplog
     assert turn.status_code == 200 and events(turn)[-1]["type"] == "done"
 
 
-def test_a_turn_whose_body_stops_arriving_gives_its_place_back(settings, upstream, monkeypatch):
+def test_a_turn_whose_body_stops_arriving_gives_its_place_back(settings, upstream):
     # One place in the gate: a turn whose body never finished held it for ever (the connection of a
     # tablet gone off Wi-Fi can stay open for hours), and every other turn on the server heard 503 busy.
-    monkeypatch.setattr(turns, "BODY_IDLE_S", 0.3, raising=False)
-    app = create_app(settings.model_copy(update={"max_concurrent_turns": 1, "turn_wait_s": 0.2}),
-                     http_transport=httpx.MockTransport(upstream))
+    update = {"max_concurrent_turns": 1, "turn_wait_s": 0.2, "turn_body_idle_s": 0.3}
+    app = create_app(settings.model_copy(update=update), http_transport=httpx.MockTransport(upstream))
     with TestClient(app) as client:
         hh = new_household(client)
         persona = new_persona(client, hh)
@@ -139,11 +137,10 @@ def test_a_turn_whose_body_stops_arriving_gives_its_place_back(settings, upstrea
         assert turn.status_code == 200 and events(turn)[-1]["type"] == "done"
 
 
-def test_a_turn_that_trickles_for_ever_gives_its_place_back(settings, upstream, monkeypatch):
-    # A body that never stops long enough to look idle: cut off a minute (here 0.3 s) after the
-    # longest recording the server takes would have been sent.
-    monkeypatch.setattr(turns, "BODY_IDLE_S", 0.3, raising=False)
-    update = {"max_concurrent_turns": 1, "turn_wait_s": 0.2, "max_audio_s": 0.5}
+def test_a_turn_that_trickles_for_ever_gives_its_place_back(settings, upstream):
+    # A body that never stops long enough to look idle, even with no slowest pace set: cut off one
+    # pause (here 0.3 s) after the longest recording the server takes would have been sent.
+    update = {"max_concurrent_turns": 1, "turn_wait_s": 0.2, "max_audio_s": 0.5, "turn_body_idle_s": 0.3, "turn_body_min_rate": 0}
     app = create_app(settings.model_copy(update=update), http_transport=httpx.MockTransport(upstream))
     with TestClient(app) as client:
         hh = new_household(client)

@@ -253,7 +253,7 @@ def test_busy_gate_answers_503_and_stores_nothing(data_dir):
         r = client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "hello"}, headers=hh["headers"])
         assert r.status_code == 503 and r.json()["error"]["code"] == "busy" and r.headers["retry-after"]
         assert client.app.state.keepsake.db.one("SELECT COUNT(*) FROM turns")[0] == 0
-        hold()
+        client.portal.call(hold)
         assert client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "hello"}, headers=hh["headers"]).status_code == 200
 
 
