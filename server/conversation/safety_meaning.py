@@ -1,0 +1,106 @@
+"""Whether a sentence means a request for money, codes or secrecy, whatever its words.
+
+The rules in safety.py catch the phrasings someone thought of; a scam reworded
+("Please give 500 pounds to the courier", "Send five hundred GBP to my new
+account") slips past any list of words. Here a sentence is compared, as a
+sentence embedding (server/text/embedding.py), with labelled example sentences
+(safety_examples.jsonl, English and Chinese): requests for money, transfers,
+gift cards, passwords, codes, card numbers and secrecy, and innocent sentences
+that share their words (memories of money, banks, shops, gifts and fond
+secrets; warnings never to share a PIN; ordinary "tell me about your day").
+
+Score: the mean similarity to the K nearest request examples minus the mean
+similarity to the K nearest innocent ones. The sentence is a request when the
+score is above THRESHOLD. K and THRESHOLD were chosen on the dev split of the
+safety set (tests/eval/safety/dev.jsonl), never on its test split; see
+``keepsake eval safety``.
+
+The examples' vectors are computed once, on first use, and kept.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from server.conversation.intent import normalise
+from server.text import embedding
+
+# Chosen on the dev split (see the module's docstring and the commit that set them).
+K = 5
+THRESHOLD = 0.053
+
+
+@dataclass(frozen=True)
+class Meaning:
+    score: float  # > THRESHOLD: a request
+    kind: str  # what the nearest request examples ask for: money_request, credentials, identity_numbers, secrecy
+
+    @property
+    def is_request(self) -> bool:
+        return self.score > THRESHOLD
+
+
+@dataclass(frozen=True)
+class _Examples:
+    vectors: np.ndarray  # one unit row per example
+    is_request: np.ndarray  # bool per example
+    kinds: tuple[str, ...]
+
+
+_lock = threading.Lock()
+_examples: _Examples | None = None
+
+
+def load_examples() -> list[dict]:
+    text = resources.files("server.conversation").joinpath("safety_examples.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _loaded() -> _Examples:
+    global _examples
+    if _examples is None:
+        with _lock:
+            if _examples is None:
+                rows = load_examples()
+                _examples = _Examples(
+                    # Read as safety.py reads a sentence: lower case, Simplified Chinese, folded widths.
+                    vectors=embedding.embed([normalise(r["text"]) for r in rows]),
+                    is_request=np.array([r["label"] == "request" for r in rows]),
+                    kinds=tuple(r["kind"] for r in rows),
+                )
+    return _examples
+
+
+def warm() -> None:
+    _loaded()
+
+
+def meanings(sentences: list[str]) -> list[Meaning]:
+    """The meaning of each sentence (already normalised, as safety.py does), in one batch."""
+    if not sentences:
+        return []
+    ex = _loaded()
+    similarity = embedding.embed(sentences) @ ex.vectors.T
+    requests = similarity[:, ex.is_request]
+    innocent = similarity[:, ~ex.is_request]
+    k_req = min(K, requests.shape[1])
+    k_inn = min(K, innocent.shape[1])
+    near_requests = np.argpartition(-requests, k_req - 1, axis=1)[:, :k_req]
+    near_innocent = np.partition(-innocent, k_inn - 1, axis=1)[:, :k_inn]
+    request_kinds = [k for k, r in zip(ex.kinds, ex.is_request) if r]
+    out = []
+    for row in range(len(sentences)):
+        nearest = near_requests[row]
+        score = float(requests[row, nearest].mean() + near_innocent[row].mean())
+        best = int(nearest[np.argmax(requests[row, nearest])])
+        out.append(Meaning(score=score, kind=request_kinds[best]))
+    return out
+
+
+def meaning(sentence: str) -> Meaning:
+    return meanings([sentence])[0]
