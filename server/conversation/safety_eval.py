@@ -18,6 +18,9 @@ from server.text import embedding
 
 SPLITS_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval" / "safety"
 LABELS = ("request", "innocent")
+# What the check must reach on the test split.
+TARGET_CAUGHT_PCT = 98.0
+TARGET_REPLACED_PCT = 2.0
 
 
 @dataclass
