@@ -288,8 +288,11 @@ def check_outgoing(sentence: str, language: str | None = "en") -> SafetyVerdict:
     return check_many([sentence], language)[0]
 
 
-def check_many(sentences: Sequence[str], language: str | None = "en") -> list[SafetyVerdict]:
-    """``check_outgoing`` for each sentence, their meanings read in one batch."""
+def check_many(sentences: Sequence[str], language: str | None = "en", *, leave_out_self: bool = False) -> list[SafetyVerdict]:
+    """``check_outgoing`` for each sentence, their meanings read in one batch.
+
+    ``leave_out_self`` is for measuring on the examples themselves (see safety_meaning.py).
+    """
     verdicts: list[SafetyVerdict | None] = []
     unread: list[tuple[int, str]] = []  # (index, part) for the meaning check
     for index, sentence in enumerate(sentences):
@@ -303,7 +306,7 @@ def check_many(sentences: Sequence[str], language: str | None = "en") -> list[Sa
             # A long text (a whole memory) is read sentence by sentence: one request among
             # ten fond sentences would be lost in the meaning of the whole.
             unread += [(index, part) for part in (split_sentences(text) if len(text) > _ONE_SENTENCE else [text]) if part]
-    found = safety_meaning.meanings([part for _, part in unread])
+    found = safety_meaning.meanings([part for _, part in unread], leave_out_self=leave_out_self)
     for (index, _), meaning in zip(unread, found):
         if meaning.is_request and verdicts[index] is None:
             verdicts[index] = SafetyVerdict(allowed=False, reason=meaning.kind, replacement=_replacement(sentences[index], language))

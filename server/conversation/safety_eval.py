@@ -61,7 +61,8 @@ def evaluate(rows: list[dict]) -> SplitResult:
     safety.check_outgoing("warm")  # the examples' vectors, so the timings below are the check alone
     texts = [r["text"] for r in rows]
     started = time.perf_counter()
-    verdicts = safety.check_many(texts, None)
+    # The dev split's sentences are examples too: none may be its own neighbour.
+    verdicts = safety.check_many(texts, None, leave_out_self=True)
     batched = time.perf_counter() - started
     result = SplitResult(ms_per_sentence_batched=1000 * batched / max(1, len(rows)))
     for row, verdict in zip(rows, verdicts):

@@ -31,8 +31,8 @@ from server.conversation.intent import normalise
 from server.text import embedding
 
 # Chosen on the dev split (see the module's docstring and the commit that set them).
-K = 5
-THRESHOLD = 0.048
+K = 4
+THRESHOLD = 0.027
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class _Examples:
     vectors: np.ndarray  # one unit row per example
     is_request: np.ndarray  # bool per example
     kinds: tuple[str, ...]
+    texts: tuple[str, ...]  # as normalised
 
 
 _lock = threading.Lock()
@@ -67,9 +68,11 @@ def _loaded() -> _Examples:
         with _lock:
             if _examples is None:
                 rows = load_examples()
+                # Read as safety.py reads a sentence: lower case, Simplified Chinese, folded widths.
+                texts = tuple(normalise(r["text"]) for r in rows)
                 _examples = _Examples(
-                    # Read as safety.py reads a sentence: lower case, Simplified Chinese, folded widths.
-                    vectors=embedding.embed([normalise(r["text"]) for r in rows]),
+                    vectors=embedding.embed(list(texts)),
+                    texts=texts,
                     is_request=np.array([r["label"] == "request" for r in rows]),
                     kinds=tuple(r["kind"] for r in rows),
                 )
@@ -80,12 +83,21 @@ def warm() -> None:
     _loaded()
 
 
-def meanings(sentences: list[str]) -> list[Meaning]:
-    """The meaning of each sentence (already normalised, as safety.py does), in one batch."""
+def meanings(sentences: list[str], *, leave_out_self: bool = False) -> list[Meaning]:
+    """The meaning of each sentence (already normalised, as safety.py does), in one batch.
+
+    ``leave_out_self``: a sentence that is itself an example is not its own neighbour. Only
+    for measuring the check on the dev split, whose sentences are examples too.
+    """
     if not sentences:
         return []
     ex = _loaded()
     similarity = embedding.embed(sentences) @ ex.vectors.T
+    if leave_out_self:
+        index = {text: i for i, text in enumerate(ex.texts)}
+        for row, sentence in enumerate(sentences):
+            if sentence in index:
+                similarity[row, index[sentence]] = -1.0
     requests = similarity[:, ex.is_request]
     innocent = similarity[:, ~ex.is_request]
     k_req = min(K, requests.shape[1])
