@@ -279,6 +279,11 @@ def _is_advice(sentence: str) -> bool:
     return not (_EN_EXCEPT_ME.search(sentence) or _ZH_EXCEPT_ME.search(sentence))
 
 
+def warm() -> None:
+    """Load the meaning check's model and examples now, not in the first turn."""
+    safety_meaning.warm()
+
+
 def replacement_for(language: str | None) -> str:
     return REPLACEMENTS["zh" if (language or "").lower().startswith("zh") else "en"]
 
