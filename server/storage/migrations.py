@@ -253,4 +253,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE sessions ADD COLUMN ended_by TEXT;
     """,
+    # 6: what her own recording says, as transcribed when it was imported. A caregiver may edit
+    #    the memory's text; the recording still says these words, so the safety check reads them
+    #    too before the recording may play. Recordings imported before this: the text they have.
+    """
+    ALTER TABLE memories ADD COLUMN recording_text TEXT;
+    UPDATE memories SET recording_text = text WHERE audio_media_id IS NOT NULL;
+    """,
 ]
