@@ -21,6 +21,7 @@ The examples' vectors are computed once, on first use, and kept.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -29,6 +30,27 @@ import numpy as np
 
 from server.conversation.intent import normalise
 from server.text import embedding
+
+# The meaning check speaks only for sentences about its subjects: money and paying, cards,
+# codes and numbers, banks and accounts, keeping things from people. Nearest neighbours also
+# find a short, warm sentence ("We'll stop here.", "我们就到这儿") close to a short
+# "this stays between us"; such a sentence names none of these and is left alone. The list is
+# wide on purpose (the rules in safety.py need far more than one word). Linear: one alternation.
+_SUBJECT = re.compile(
+    r"\b(money|cash|funds?|pounds?|quid|dollars?|bucks|euros?|pence|penny|cents?|gbp|usd|eur|rmb|grand|hundred|thousand|"
+    r"pay|paid|payment|send|sent|transfer|wire|lend|loan|borrow|owe|debt|bills?|rent|fine|fee|deposit|savings?|pension|"
+    r"withdraw|take out|cheque|check|bank|banking|account|card|cards|voucher|vouchers|gift|code|codes|pin|password|passcode|"
+    r"login|log-in|details|number|numbers|digits|text|texted|message|otp|bitcoin|crypto|wallet|paypal|venmo|zelle|"
+    r"western union|moneygram|top up|envelope|courier|secret|secrets|tell|mention|know|word|between|promise|"
+    r"keep|hush|quiet|anyone|anybody|nobody|family)\b|\d|[$£€¥]"
+    r"|钱|块|元|万|千|百|转|汇|借|付|交|卡|码|账|银行|存|取|现金|红包|充值|支付|微信|秘密|告诉|知道|号|身份证|费|债|押金|首付|积蓄|养老金"
+)
+
+
+def about_its_subjects(sentence: str) -> bool:
+    """Whether the (normalised) sentence names anything the meaning check is about."""
+    return _SUBJECT.search(sentence) is not None
+
 
 # Chosen on the dev split (see the module's docstring and the commit that set them).
 K = 4
@@ -40,9 +62,11 @@ class Meaning:
     score: float  # > THRESHOLD: a request
     kind: str  # what the nearest request examples ask for: money_request, credentials, identity_numbers, secrecy
 
+    about_subjects: bool = True  # names money, codes, secrecy...: see _SUBJECT
+
     @property
     def is_request(self) -> bool:
-        return self.score > THRESHOLD
+        return self.about_subjects and self.score > THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -110,7 +134,7 @@ def meanings(sentences: list[str], *, leave_out_self: bool = False) -> list[Mean
         nearest = near_requests[row]
         score = float(requests[row, nearest].mean() + near_innocent[row].mean())
         best = int(nearest[np.argmax(requests[row, nearest])])
-        out.append(Meaning(score=score, kind=request_kinds[best]))
+        out.append(Meaning(score=score, kind=request_kinds[best], about_subjects=about_its_subjects(sentences[row])))
     return out
 
 
