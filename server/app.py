@@ -27,6 +27,7 @@ from server.api.routes import (
 )
 from server.api.body_limits import BodyLimit
 from server.config import Settings
+from server.conversation import safety
 from server.errors import documented_errors, install_error_handlers
 from server.pipeline.gate import TurnGate, capacity_for
 from server.pipeline.speak_ahead import SpeakAhead
@@ -66,6 +67,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         if settings.preload_engines:
             # Load the embedded models now, off the event loop, so the first turn is not the slow one.
             await state.services.warm()
+            # The safety check's model and examples too: every spoken sentence passes through it.
+            await asyncio.to_thread(safety.warm)
         recovery = asyncio.create_task(recovery_loop(state))
         if state.speak_ahead is not None:
             state.speak_ahead.start()

@@ -116,6 +116,20 @@ def cmd_tablet(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from server.conversation import safety_eval
+
+    paths = [Path(args.file)] if args.file else [safety_eval.SPLITS_DIR / f"{name}.jsonl" for name in args.split]
+    met = True
+    for path in paths:
+        result = safety_eval.evaluate(safety_eval.load_split(path))
+        print(safety_eval.report(path.stem, result, show_errors=not args.quiet))
+        ok = result.caught_pct >= safety_eval.TARGET_CAUGHT_PCT and result.replaced_pct <= safety_eval.TARGET_REPLACED_PCT
+        print(f"  targets (>= {safety_eval.TARGET_CAUGHT_PCT:.0f}% caught, <= {safety_eval.TARGET_REPLACED_PCT:.0f}% replaced): {'met' if ok else 'NOT met'}")
+        met = met and ok
+    return 0 if met else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keepsake", description="Keepsake: talk with a loved one's avatar.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Listed for --help only: main() hands "bench" and its options to server.bench.
     sub.add_parser("bench", help="measure time to first audio (see docs/benchmarks.md; keepsake bench --help)")
+
+    evaluate = sub.add_parser("eval", help="measure the safety check on the labelled safety set",
+                              description="How many requests for money, codes or secrecy the outgoing check catches, "
+                              "and how many innocent memories it replaces, on the safety set in tests/eval/safety/.")
+    evaluate.add_argument("what", choices=["safety"], help="what to measure")
+    evaluate.add_argument("--split", nargs="+", choices=["dev", "test"], default=["dev", "test"], help="which splits (default both)")
+    evaluate.add_argument("--file", metavar="JSONL", help="another labelled file: one {text, label: request|innocent, lang} a line")
+    evaluate.add_argument("--quiet", action="store_true", help="numbers only, not the sentences it got wrong")
+    evaluate.set_defaults(func=cmd_eval)
 
     tablet = sub.add_parser("tablet", help="run the tablet app")
     tablet.add_argument("--server", help="the server's address, e.g. http://127.0.0.1:8750")

@@ -13,6 +13,13 @@ not. So most rules need BOTH a sensitive object (money, PIN, bank...) AND the
 avatar directing the relative to act (send, give, tell me, 给我, 告诉我...),
 while advice not to do it ("never tell anyone your PIN") stays allowed.
 
+Words are not enough: "Please give 500 pounds to the courier" names no rule's
+words, yet means what the rules are for. So a sentence the rules let through
+is also read for its meaning (safety_meaning.py: nearest labelled examples by
+sentence embedding, in English and Chinese), and blocked when it means a
+request for money, codes or secrecy. ``check_many`` reads several sentences in
+one batch.
+
 Incoming: ``check_incoming`` reports a crisis (self-harm or a medical
 emergency) in what the relative said, using the same patterns as intent.py.
 """
@@ -20,10 +27,13 @@ emergency) in what the relative said, using the same patterns as intent.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from server.conversation import safety_meaning
 from server.conversation.intent import CrisisKind, crisis_kind, normalise
 from server.conversation.unmask import readings, spells_out_something_sensitive
+from server.text.sentences import split_sentences
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,9 @@ class SafetyVerdict:
     reason: str | None = None  # "money_request", "credentials", "identity_numbers", "secrecy", "promotion", "obfuscated"
     replacement: str | None = None  # what to say instead, in the sentence's language (None when allowed)
 
+
+# Longer than a spoken sentence: read for its meaning one sentence at a time.
+_ONE_SENTENCE = 200
 
 REPLACEMENTS = {
     "en": "Oh, never mind that, my dear. Tell me how you've been.",
@@ -48,7 +61,8 @@ def _any(patterns: list[str]) -> re.Pattern[str]:
 _EN_MONEY = (
     r"(money|cash|funds|payment|a loan|loan|pounds|dollars|euros|quid|bucks|\$\s?\d|£\s?\d|€\s?\d|¥\s?\d|"
     r"\d+\s?(pounds|dollars|euros|quid|bucks|yuan|rmb)|bitcoin|crypto|western union|moneygram|paypal|venmo|zelle|"
-    r"wire transfer|bank transfer|dosh|moolah|the readies|a grand|\d+ grand)"
+    r"wire transfer|bank transfer|dosh|moolah|the readies|a grand|\d+ grand|gbp|usd|eur|rmb|"
+    r"(hundred|thousand|\d+) (quid|bucks|pounds|dollars|euros|gbp|usd|eur|yuan))"
 )
 _EN_SECRET_THING = (
     r"(password|passcode|pass code|pin|pin number|pin code|security code|verification code|one[- ]time code|otp|"
@@ -67,6 +81,11 @@ _EN_NEGATION_BEFORE = re.compile(
 )
 _EN_EXCEPT_ME = re.compile(r"\b(except|but|only|apart from|other than) (to |for )?(me|us|grandma|grandpa|nana|mum|dad)\b")
 
+_EN_GIFT_CARDS = (
+    r"(gift|itunes|apple|google play|steam|amazon|prepaid|voucher|store|cash|money)[ -]?(cards?|vouchers?|codes?|certificates?)\b"
+)
+_EN_GET_CARDS = r"buy|get|grab|pick up|purchase|send|read|scratch|tell|text|need|want|order|load|top up"
+
 _EN_MONEY_REQUEST = _any([
     # "send me money", "lend us fifty pounds", "give Nana some cash"
     rf"\b(send|transfer|wire|lend|loan|give|pay|post|mail|bring|get|spare) {_EN_FAMILY}\b( \w+){{0,4}} {_EN_MONEY}",
@@ -76,8 +95,10 @@ _EN_MONEY_REQUEST = _any([
     rf"\b(can|could|would|will) you\b( \w+){{0,5}} (send|transfer|wire|lend|give|pay|spare|loan|withdraw|deposit)\b( \w+){{0,5}} {_EN_MONEY}",
     r"\byou (need|should|must|have|ought|'ll need|will need|'ve got)( to)? (send|transfer|wire|pay|deposit|withdraw|lend)\b",
     rf"\b(i|we) (need|want|could use|must have|have to have)( \w+){{0,3}} {_EN_MONEY}",
-    r"\b(gift|itunes|apple|google play|steam|amazon|prepaid|voucher|store|cash|money)[ -]?cards?\b",
-    r"\b(itunes|apple|google play|steam|amazon|prepaid|gift)[ -]?(vouchers?|codes?|certificates?)\b",
+    # A gift card in a memory ("the gift card your aunt sent") is no request: being told to get
+    # one, or to read out its numbers, is.
+    rf"\b({_EN_GET_CARDS})\b( [\w']+){{0,4}} {_EN_GIFT_CARDS}",
+    rf"{_EN_GIFT_CARDS}( [\w']+){{0,6}} (for me|to me|please|now|today|quickly)\b",
     r"\b(scratch|rub) (off )?(the )?(back|panel|strip|silver)\b",
     r"\b(numbers?|codes?|digits) on the back\b",
     r"\bmoney ?orders?\b|\bbail money\b|\b(pay|post|put up) (my |the )?bail\b|\bsafe account\b",
@@ -87,7 +108,9 @@ _EN_MONEY_REQUEST = _any([
     r"\b(money|cash|card|cards|bank card) in an envelope\b|\bhand (over )?(the|your|some) (money|cash|card|cards|bank card)\b",
     rf"\b(send|post|wire|mail)\b( \w+){{0,3}} ({_EN_MONEY}|cheque|check)\b( \w+){{0,3}} (for|to) me\b",
     rf"\bhelp (me|us) (out )?with\b( \w+){{0,3}} ({_EN_MONEY}|bills?|the rent|a payment)",
-    r"\b(transfer|wire|send|pay|deposit)( \w+){0,3} (to|into) (my|this|the|that|a|an|our) (account|number|wallet)\b",
+    r"\b(transfer|wire|send|pay|deposit)( \w+){0,3} (to|into) (my|this|the|that|a|an|our)( new| other| friend's)? (account|number|wallet)\b",
+    # "Please give 500 pounds to the courier": an amount handed to someone.
+    rf"\b(give|hand|pay|send|transfer|wire|post|take)\b( \w+){{0,2}} {_EN_MONEY}( \w+){{0,2}} to (the|a|my|that|this|mr|mrs|ms|miss|dr|your|our) ",
     r"\b(pay|send|transfer|wire)( it| the money| them)? (right now|today|right away|immediately|urgently)\b",
 ])
 _EN_CREDENTIALS = _any([
@@ -140,8 +163,10 @@ _EN_RECOMMENDS = (
 
 _EN_PROMOTION = _any([
     r"\b(https?://|www\.)\S+",
-    r"\b[a-z0-9-]+\.(com|net|org|io|co\.uk|shop|store|cn)\b",
-    r"\b(sign up|subscribe|register|join|enrol|enroll) (for|to|at|with|now|today)\b",
+    # The name must start where its run of letters, digits and hyphens starts: matching from
+    # inside the run made "a-a-a-...-a" cost the square of its length.
+    r"(?<![a-z0-9-])[a-z0-9-]+\.(com|net|org|io|co\.uk|shop|store|cn)\b",
+    r"\b(sign up|subscribe|(?<!cash )register|join|enrol|enroll) (for|to|at|with|now|today)\b",
     r"\b(donate|donation|contribute) (to|now|today|at)\b",
     r"\b(vote for|vote against|support the campaign|support our cause|join the movement)\b",
     r"\b(promo|discount|coupon|voucher|referral) code\b",
@@ -175,7 +200,8 @@ _ZH_EXCEPT_ME = re.compile(r"(除了我|只告诉我|只能告诉我|只给我|�
 
 _ZH_MONEY_REQUEST = _any([
     r"(给我|借我|帮我|转给我|打给我|汇给我|寄给我|借给我|转我|打我|给咱|给奶奶|给爷爷|给妈|给爸).{0,8}(钱|款|块钱|元|万块|万元|千块|百块)",
-    r"(转账|汇款|打钱|打款|汇钱|转钱|付款|交钱|充值|取钱|取款)",
+    r"(给我|帮我|替我|快|赶紧|赶快|马上|立刻|现在|今天|你去|去)[^，,。！？]{0,6}(转账|汇款|打钱|打款|汇钱|转钱|付款|交钱|充值|取钱|取款)",
+    r"(转账|汇款|打钱|打款|汇钱|转钱|付款|交钱|充值)(给我|给他|给她|过来|到|吧)",
     r"(我|咱)(急需|需要|缺|要)(一笔|一点|点|些)?(钱|用钱)",
     r"(礼品卡|购物卡|充值卡|点卡|苹果卡|游戏卡|京东卡|超市卡)",
     r"(转|汇|打|存)(到|进|入)?.{0,4}(这个|我的|那个)(账户|账号|卡|银行卡)",
@@ -253,23 +279,54 @@ def _is_advice(sentence: str) -> bool:
     return not (_EN_EXCEPT_ME.search(sentence) or _ZH_EXCEPT_ME.search(sentence))
 
 
+def warm() -> None:
+    """Load the meaning check's model and examples now, not in the first turn."""
+    safety_meaning.warm()
+
+
 def replacement_for(language: str | None) -> str:
     return REPLACEMENTS["zh" if (language or "").lower().startswith("zh") else "en"]
 
 
 def check_outgoing(sentence: str, language: str | None = "en") -> SafetyVerdict:
     """Whether the avatar may say ``sentence``; if not, why and what to say instead."""
-    text = normalise(sentence)
-    if not text:
-        return SafetyVerdict(allowed=True)
+    return check_many([sentence], language)[0]
+
+
+def check_many(sentences: Sequence[str], language: str | None = "en", *, leave_out_self: bool = False) -> list[SafetyVerdict]:
+    """``check_outgoing`` for each sentence, their meanings read in one batch.
+
+    ``leave_out_self`` is for measuring on the examples themselves (see safety_meaning.py).
+    """
+    verdicts: list[SafetyVerdict | None] = []
+    unread: list[tuple[int, str]] = []  # (index, part) for the meaning check
+    for index, sentence in enumerate(sentences):
+        text = normalise(sentence)
+        reason = _rules_reason(text) if text else None
+        if reason is not None:
+            verdicts.append(SafetyVerdict(allowed=False, reason=reason, replacement=_replacement(sentence, language)))
+            continue
+        verdicts.append(None)
+        if text:
+            # A long text (a whole memory) is read sentence by sentence: one request among
+            # ten fond sentences would be lost in the meaning of the whole.
+            unread += [(index, part) for part in (split_sentences(text) if len(text) > _ONE_SENTENCE else [text]) if part]
+    found = safety_meaning.meanings([part for _, part in unread], leave_out_self=leave_out_self)
+    for (index, _), meaning in zip(unread, found):
+        if meaning.is_request and verdicts[index] is None:
+            verdicts[index] = SafetyVerdict(allowed=False, reason=meaning.kind, replacement=_replacement(sentences[index], language))
+    return [v if v is not None else SafetyVerdict(allowed=True) for v in verdicts]
+
+
+def _rules_reason(text: str) -> str | None:
     if spells_out_something_sensitive(text):
-        return SafetyVerdict(allowed=False, reason="obfuscated", replacement=_replacement(sentence, language))
+        return "obfuscated"
     # The sentence as written, and again with each hiding trick undone (see unmask.py).
     for reading in readings(text):
         reason = _blocked_reason(reading)
         if reason is not None:
-            return SafetyVerdict(allowed=False, reason=reason, replacement=_replacement(sentence, language))
-    return SafetyVerdict(allowed=True)
+            return reason
+    return None
 
 
 def _blocked_reason(text: str) -> str | None:

@@ -267,7 +267,7 @@ def _tell_memory(speaker: _Speaker, memories: Sequence[MemoryHit], opener: str) 
     told = _told_sentences(best, speaker.recent)
     if told == 0 and best.audio_media_id:
         # Her real voice saying her real words: the whole recording, not an excerpt.
-        return [speaker.say(opener), Recording(best.audio_media_id, best.text), speaker.say("memory_follow")]
+        return [speaker.say(opener), Recording(best.audio_media_id, best.text, best.recording_text), speaker.say("memory_follow")]
     if told == 0:
         return [speaker.say(opener), memory_excerpt(best.text, language), speaker.say("memory_follow")]
     rest = memory_excerpt(best.text, language, start=told)

@@ -30,7 +30,7 @@ from server.services.registry import FallbackEvent, drain, start_collecting
 from server.state import AppState
 from server.storage import accounts, households, memories, personas, sessions
 from server.storage.accounts import Principal
-from server.text.sentences import SentenceSplitter
+from server.text.sentences import SentenceSplitter, split_sentences
 
 log = logging.getLogger("keepsake.turn")
 
@@ -302,11 +302,11 @@ class TurnPipeline:
                     if "first_text" not in self.record.timings:
                         self.record.timings["first_text"] = self._ms()
                     if isinstance(sentence, Recording):
-                        checked = self._checked(sentence.text)
+                        safe_line = self._recording_blocked(sentence)
                         speaking = (
                             self.speaker.play_recording(index, sentence)
-                            if checked == sentence.text
-                            else self.speaker.speak(index, checked)
+                            if safe_line is None
+                            else self.speaker.speak(index, safe_line)
                         )
                     else:
                         speaking = self.speaker.speak(index, self._checked(sentence))
@@ -362,14 +362,33 @@ class TurnPipeline:
             self.record.sentences.append({"index": event.index, "text": event.text, "audio_url": event.audio_url})
             yield _line(event)
 
-    def _checked(self, sentence: str) -> str:
-        """Every sentence passes the safety check before it can be spoken."""
-        verdict = safety.check_outgoing(sentence, self.language)
-        if verdict.allowed:
-            return sentence
+    def _recording_blocked(self, recording: Recording) -> str | None:
+        """None when her recording may play; else the safe line to say instead.
+
+        Both the memory's text (the captions, which the family may edit) and what the
+        recording itself says (its transcript from the import) are checked, a sentence
+        at a time: an edited text must never let unchecked words play in her voice.
+        """
+        texts = [recording.text] + ([recording.said] if recording.said and recording.said != recording.text else [])
+        sentences = [s for text in texts for s in split_sentences(text)]
+        blocked = [(s, v) for s, v in zip(sentences, safety.check_many(sentences, self.language)) if not v.allowed]
+        if not blocked:
+            return None
+        for sentence, verdict in blocked:
+            self._report_blocked(sentence, verdict)
+        return blocked[0][1].replacement
+
+    def _report_blocked(self, sentence: str, verdict: safety.SafetyVerdict) -> None:
         raise_alert(
             self.state, self.turn.household_id, "blocked_sentence", f"{verdict.reason}: {sentence}",
             persona_id=self.persona.id, session_id=self.turn.session_id,
         )
         self.notice("sentence_blocked", "A sentence was replaced by a safe one and reported to the caregivers.")
+
+    def _checked(self, sentence: str) -> str:
+        """Every sentence passes the safety check before it can be spoken."""
+        verdict = safety.check_outgoing(sentence, self.language)
+        if verdict.allowed:
+            return sentence
+        self._report_blocked(sentence, verdict)
         return verdict.replacement

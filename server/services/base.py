@@ -77,6 +77,7 @@ class MemoryHit:
     title: str | None = None
     score: float = 0.0
     audio_media_id: str | None = None  # the person's own recording of these words, if any
+    recording_text: str | None = None  # what that recording says, as transcribed at import (edits do not change it)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ class Recording:
     """The person's own recorded words, which a conversation may answer with instead of text to speak."""
 
     media_id: str
-    text: str
+    text: str  # the memory's text, as the family may have edited it (the captions)
+    said: str | None = None  # what the recording itself says; None: the same as ``text``
 
 
 @dataclass(frozen=True)

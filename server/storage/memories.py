@@ -37,9 +37,10 @@ def add(
     memory_id = new_id("mem")
     with db.transaction() as conn:
         conn.execute(
-            "INSERT INTO memories (id, persona_id, household_id, title, text, source, audio_media_id, created_at)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (memory_id, persona_id, household_id, title, text, source, audio_media_id, iso()),
+            "INSERT INTO memories (id, persona_id, household_id, title, text, source, audio_media_id, recording_text, created_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            # What the recording says stays as it was, whatever later edits do to the text.
+            (memory_id, persona_id, household_id, title, text, source, audio_media_id, text if audio_media_id else None, iso()),
         )
         conn.execute(
             "INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)",
@@ -54,7 +55,9 @@ def list_for(db: Database, persona_id: str, *, include_hidden: bool = True) -> l
 
 
 def _hit(row: sqlite3.Row) -> MemoryHit:
-    return MemoryHit(id=row["id"], text=row["text"], title=row["title"], audio_media_id=row["audio_media_id"])
+    return MemoryHit(
+        id=row["id"], text=row["text"], title=row["title"], audio_media_id=row["audio_media_id"], recording_text=row["recording_text"]
+    )
 
 
 def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> list[MemoryHit]:

@@ -51,13 +51,13 @@ def insert_all(db: Database, household_id: str, persona_id: str, source_id: str 
         memory_id = new_id("mem")
         rows.append((
             memory_id, persona_id, household_id, memory.title, memory.text, memory.source, int(memory.hidden),
-            memory.audio_media_id, stamp, source_id, memory.position,
+            memory.audio_media_id, memory.text if memory.audio_media_id else None, stamp, source_id, memory.position,
         ))
         fts_rows.append((fts_body(memory.title, memory.text), memory_id, persona_id))
     with db.transaction() as conn:
         conn.executemany(
-            "INSERT INTO memories (id, persona_id, household_id, title, text, source, hidden, audio_media_id, created_at,"
-            " source_id, position) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO memories (id, persona_id, household_id, title, text, source, hidden, audio_media_id, recording_text,"
+            " created_at, source_id, position) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         conn.executemany("INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)", fts_rows)

@@ -291,4 +291,11 @@ MIGRATIONS: list[str] = [
     UPDATE facts SET told_by_device_id = (SELECT s.device_id FROM sessions s WHERE s.id = facts.session_id);
     CREATE INDEX facts_teller ON facts(persona_id, told_by_device_id);
     """,
+    # 8: what her own recording says, as transcribed when it was imported. A caregiver may edit
+    #    the memory's text; the recording still says these words, so the safety check reads them
+    #    too before the recording may play. Recordings imported before this: the text they have.
+    """
+    ALTER TABLE memories ADD COLUMN recording_text TEXT;
+    UPDATE memories SET recording_text = text WHERE audio_media_id IS NOT NULL;
+    """,
 ]

@@ -136,9 +136,6 @@ TEXT_FUNCTIONS = {
 
 # Known and being fixed in safety.py by its owner: the web-address rule of the promotion check
 # ("word.com") restarts at every hyphen of a long "a-a-a-..." run.
-KNOWN_QUADRATIC = {("safety.check_outgoing", "letters_and_hyphens")}
-
-
 _runs = count()
 
 
@@ -182,12 +179,7 @@ def growth(function, make) -> list[float]:
 
 
 CASES = [
-    pytest.param(
-        name, shape,
-        marks=[pytest.mark.xfail(strict=False, reason="safety.py's promotion rule is quadratic here; its owner is rewriting it")]
-        if (name, shape) in KNOWN_QUADRATIC else [],
-        id=f"{name}-{shape}",
-    )
+    pytest.param(name, shape, id=f"{name}-{shape}")
     for name, (_, extra) in TEXT_FUNCTIONS.items()
     for shape in dict.fromkeys(COMMON + extra)
 ]

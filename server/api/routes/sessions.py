@@ -40,12 +40,16 @@ def _opening(state: AppState, principal: Principal, persona: Persona, *, test: b
     return text, None
 
 
-def _checked(state: AppState, household_id: str, persona: Persona, session_id: str, sentence: str) -> str:
-    verdict = safety.check_outgoing(sentence, persona.language)
-    if verdict.allowed:
-        return sentence
-    raise_alert(state, household_id, "blocked_sentence", f"{verdict.reason}: {sentence}", persona_id=persona.id, session_id=session_id)
-    return verdict.replacement
+def _checked(state: AppState, household_id: str, persona: Persona, session_id: str, sentences: list[str]) -> list[str]:
+    """The sentences as they may be spoken (their meanings read in one batch); each one replaced is reported."""
+    out = []
+    for sentence, verdict in zip(sentences, safety.check_many(sentences, persona.language)):
+        if verdict.allowed:
+            out.append(sentence)
+            continue
+        raise_alert(state, household_id, "blocked_sentence", f"{verdict.reason}: {sentence}", persona_id=persona.id, session_id=session_id)
+        out.append(verdict.replacement)
+    return out
 
 
 @router.post("/v1/sessions", status_code=201, response_model=SessionOut, response_model_exclude_none=True)
@@ -71,7 +75,7 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
     # The greeting is spoken too, so it passes the same check as every answer: it may echo what the
     # relative told the persona last time, or carry a farewell someone typed.
     written = split_sentences(text)
-    sentences = [_checked(state, principal.household_id, persona, session["id"], s) for s in written]
+    sentences = _checked(state, principal.household_id, persona, session["id"], written)
     if sentences != written:
         text = ("" if persona.language.lower().startswith("zh") else " ").join(sentences)
     spoken = []

@@ -1,0 +1,142 @@
+"""Whether a sentence means a request for money, codes or secrecy, whatever its words.
+
+The rules in safety.py catch the phrasings someone thought of; a scam reworded
+("Please give 500 pounds to the courier", "Send five hundred GBP to my new
+account") slips past any list of words. Here a sentence is compared, as a
+sentence embedding (server/text/embedding.py), with labelled example sentences
+(safety_examples.jsonl, English and Chinese): requests for money, transfers,
+gift cards, passwords, codes, card numbers and secrecy, and innocent sentences
+that share their words (memories of money, banks, shops, gifts and fond
+secrets; warnings never to share a PIN; ordinary "tell me about your day").
+
+Score: the mean similarity to the K nearest request examples minus the mean
+similarity to the K nearest innocent ones. The sentence is a request when the
+score is above THRESHOLD. K and THRESHOLD were chosen on the dev split of the
+safety set (tests/eval/safety/dev.jsonl), never on its test split; see
+``keepsake eval safety``.
+
+The examples' vectors are computed once, on first use, and kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from server.conversation.intent import normalise
+from server.text import embedding
+
+# The meaning check speaks only for sentences about its subjects: money and paying, cards,
+# codes and numbers, banks and accounts, keeping things from people. Nearest neighbours also
+# find a short, warm sentence ("We'll stop here.", "我们就到这儿") close to a short
+# "this stays between us"; such a sentence names none of these and is left alone. The list is
+# wide on purpose (the rules in safety.py need far more than one word). Linear: one alternation.
+_SUBJECT = re.compile(
+    r"\b(money|cash|funds?|pounds?|quid|dollars?|bucks|euros?|pence|penny|cents?|gbp|usd|eur|rmb|grand|hundred|thousand|"
+    r"pay|paid|payment|send|sent|transfer|wire|lend|loan|borrow|owe|debt|bills?|rent|fine|fee|deposit|savings?|pension|"
+    r"withdraw|take out|cheque|check|bank|banking|account|card|cards|voucher|vouchers|gift|code|codes|pin|password|passcode|"
+    r"login|log-in|details|number|numbers|digits|text|texted|message|otp|bitcoin|crypto|wallet|paypal|venmo|zelle|"
+    r"western union|moneygram|top up|envelope|courier|secret|secrets|tell|mention|know|word|between|promise|"
+    r"keep|hush|quiet|anyone|anybody|nobody|family)\b|\d|[$£€¥]"
+    r"|钱|块|元|万|千|百|转|汇|借|付|交|卡|码|账|银行|存|取|现金|红包|充值|支付|微信|秘密|告诉|知道|号|身份证|费|债|押金|首付|积蓄|养老金"
+)
+
+
+def about_its_subjects(sentence: str) -> bool:
+    """Whether the (normalised) sentence names anything the meaning check is about."""
+    return _SUBJECT.search(sentence) is not None
+
+
+# Chosen on the dev split (see the module's docstring and the commit that set them).
+K = 4
+THRESHOLD = 0.027
+
+
+@dataclass(frozen=True)
+class Meaning:
+    score: float  # > THRESHOLD: a request
+    kind: str  # what the nearest request examples ask for: money_request, credentials, identity_numbers, secrecy
+
+    about_subjects: bool = True  # names money, codes, secrecy...: see _SUBJECT
+
+    @property
+    def is_request(self) -> bool:
+        return self.about_subjects and self.score > THRESHOLD
+
+
+@dataclass(frozen=True)
+class _Examples:
+    vectors: np.ndarray  # one unit row per example
+    is_request: np.ndarray  # bool per example
+    kinds: tuple[str, ...]
+    texts: tuple[str, ...]  # as normalised
+
+
+_lock = threading.Lock()
+_examples: _Examples | None = None
+
+
+def load_examples() -> list[dict]:
+    text = resources.files("server.conversation").joinpath("safety_examples.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _loaded() -> _Examples:
+    global _examples
+    if _examples is None:
+        with _lock:
+            if _examples is None:
+                rows = load_examples()
+                # Read as safety.py reads a sentence: lower case, Simplified Chinese, folded widths.
+                texts = tuple(normalise(r["text"]) for r in rows)
+                _examples = _Examples(
+                    vectors=embedding.embed(list(texts)),
+                    texts=texts,
+                    is_request=np.array([r["label"] == "request" for r in rows]),
+                    kinds=tuple(r["kind"] for r in rows),
+                )
+    return _examples
+
+
+def warm() -> None:
+    _loaded()
+
+
+def meanings(sentences: list[str], *, leave_out_self: bool = False) -> list[Meaning]:
+    """The meaning of each sentence (already normalised, as safety.py does), in one batch.
+
+    ``leave_out_self``: a sentence that is itself an example is not its own neighbour. Only
+    for measuring the check on the dev split, whose sentences are examples too.
+    """
+    if not sentences:
+        return []
+    ex = _loaded()
+    similarity = embedding.embed(sentences) @ ex.vectors.T
+    if leave_out_self:
+        index = {text: i for i, text in enumerate(ex.texts)}
+        for row, sentence in enumerate(sentences):
+            if sentence in index:
+                similarity[row, index[sentence]] = -1.0
+    requests = similarity[:, ex.is_request]
+    innocent = similarity[:, ~ex.is_request]
+    k_req = min(K, requests.shape[1])
+    k_inn = min(K, innocent.shape[1])
+    near_requests = np.argpartition(-requests, k_req - 1, axis=1)[:, :k_req]
+    near_innocent = np.partition(-innocent, k_inn - 1, axis=1)[:, :k_inn]
+    request_kinds = [k for k, r in zip(ex.kinds, ex.is_request) if r]
+    out = []
+    for row in range(len(sentences)):
+        nearest = near_requests[row]
+        score = float(requests[row, nearest].mean() + near_innocent[row].mean())
+        best = int(nearest[np.argmax(requests[row, nearest])])
+        out.append(Meaning(score=score, kind=request_kinds[best], about_subjects=about_its_subjects(sentences[row])))
+    return out
+
+
+def meaning(sentence: str) -> Meaning:
+    return meanings([sentence])[0]
