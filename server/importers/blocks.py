@@ -3,14 +3,23 @@
 Every document reader (text, Markdown, HTML, Word, PDF, e-book) produces
 blocks; the memoir and letter splitters work on blocks only, so they do not
 care where the words came from.
+
+Everything here reads uploaded text, so everything here takes linear time:
+the regular expressions are anchored and have no two unbounded quantifiers
+that can share characters, Markdown's headings, links and emphasis are found
+by scanning instead (their natural patterns backtrack cubically on a line of
+spaces), strings are built in lists, and HTML goes through libxml2 (Python's
+own html.parser is quadratic on "<a<a<a...").
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Literal
+
+from lxml import etree
 
 
 @dataclass(frozen=True)
@@ -78,32 +87,137 @@ def looks_like_heading(line: str, next_text: str | None = None) -> bool:
 
 # --- plain text and Markdown -----------------------------------------------------------
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_HEADING_MARK = re.compile(r"(#{1,6})\s")
 _MD_SETEXT = re.compile(r"^(=+|-+)\s*$")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 _MD_QUOTE = re.compile(r"^\s*>\s?")
+_EMPHASIS_MARKS = re.compile(r"[*_`]")
+
+
+def markdown_heading(line: str) -> tuple[int, str] | None:
+    """(level, text) of an ATX heading ("## The War Years ##"), or None.
+
+    What ``^(#{1,6})\\s+(.*?)\\s*#*\\s*$`` matched, without its cubic backtracking on a
+    line of spaces: the marks, white space, then the text without the closing marks.
+    """
+    mark = _MD_HEADING_MARK.match(line)
+    if mark is None:
+        return None
+    text = line[mark.end(1) :].strip().rstrip("#").rstrip()
+    return len(mark.group(1)), text
+
+
+def _strip_links(text: str) -> str:
+    """``[words](address)`` and ``![words](picture)`` become ``words``, as ``!?\\[([^\\]]*)\\]\\([^)]*\\)`` would.
+
+    The regular expression scans from every "[" to the next "]" again (quadratic on "[[[["):
+    here the next "]" is looked up once and reused by every "[" before it.
+    """
+    if "[" not in text:
+        return text
+    out: list[str] = []
+    done = 0  # text before this is already in out
+    close = -1  # the first "]" at or after the current "["
+    start = text.find("[")
+    while start != -1:
+        if close < start:
+            close = text.find("]", start)
+            if close == -1:
+                break  # no "]" after here: no more links
+        if text.startswith("(", close + 1):
+            end = text.find(")", close + 2)
+            if end == -1:
+                break  # no ")" after here: no more links
+            begin = start - 1 if start > done and text[start - 1] == "!" else start
+            out += (text[done:begin], text[start + 1 : close])
+            done = end + 1
+            start = text.find("[", done)
+        else:
+            start = text.find("[", start + 1)
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _strip_emphasis(text: str) -> str:
+    """``**bold**``, ``__bold__``, ``*it*``, ``_it_`` and ``code`` lose their marks, as
+    ``(\\*\\*|__|\\*|_|`)(?=\\S)(.+?)(?<=\\S)\\1`` would.
+
+    The regular expression looks for the closing mark afresh from every opening one (quadratic on
+    "*a *a *a"); here each mark's possible closings (the mark after a non-space) are listed once
+    and the first one past an opening is found by bisection.
+    """
+    if not _EMPHASIS_MARKS.search(text):
+        return text
+    closings: dict[str, list[int]] = {}
+
+    def closing_after(mark: str, first: int, line_end: int) -> int | None:
+        if mark not in closings:
+            found, at = [], text.find(mark, 1)
+            while at != -1:
+                if not text[at - 1].isspace():
+                    found.append(at)
+                at = text.find(mark, at + 1)
+            closings[mark] = found
+        positions = closings[mark]
+        index = bisect_left(positions, first)
+        return positions[index] if index < len(positions) and positions[index] < line_end else None
+
+    out: list[str] = []
+    done = 0
+    found = _EMPHASIS_MARKS.search(text)
+    while found is not None:
+        at, char = found.start(), found.group()
+        matched = None
+        for mark in (char * 2, char) if char != "`" else (char,):
+            inner = at + len(mark)
+            if not text.startswith(mark, at) or inner >= len(text) or text[inner].isspace():
+                continue
+            line_end = text.find("\n", inner)
+            close = closing_after(mark, inner + 1, len(text) if line_end == -1 else line_end)
+            if close is not None:
+                matched = (inner, close, close + len(mark))
+                break
+        if matched is None:
+            found = _EMPHASIS_MARKS.search(text, at + 1)
+            continue
+        inner, close, after = matched
+        out += (text[done:at], text[inner:close])
+        done = after
+        found = _EMPHASIS_MARKS.search(text, after)
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _markdown_inline(text: str) -> str:
-    text = _MD_LINK.sub(r"\1", text)
-    return _MD_EMPHASIS.sub(r"\2", text)
+    return _strip_emphasis(_strip_links(text))
+
+
+def join_lines(lines: list[str]) -> str:
+    """Lines of one paragraph joined: hard-wrapped prose becomes one line, words split by a hyphen are mended.
+
+    Built in a list (adding to one string is quadratic on a long paragraph); ``tail`` holds the
+    last two characters so far, all the mending needs to see.
+    """
+    parts: list[str] = []
+    tail = ""
+    for line in lines:
+        if not tail:
+            piece = line
+        elif tail.endswith("-") and line[:1].islower() and len(tail) > 1 and tail[-2].isalpha():
+            parts[-1] = parts[-1][:-1]  # the hyphen goes: "remem-" + "ber"
+            tail = tail[:-1]
+            piece = line
+        elif tail[-1:] >= "\u3000" and line[:1] >= "\u3000":
+            piece = line  # Chinese has no spaces between lines
+        else:
+            piece = " " + line
+        if piece:
+            parts.append(piece)
+            tail = (tail + piece)[-2:]
+    return "".join(parts)
 
 
 def _paragraph_text(lines: list[str]) -> str:
-    """Lines of one paragraph joined: hard-wrapped prose becomes one line, words split by a hyphen are mended."""
-    out = ""
-    for line in lines:
-        line = line.strip()
-        if not out:
-            out = line
-        elif out.endswith("-") and line[:1].islower() and len(out) > 1 and out[-2].isalpha():
-            out = out[:-1] + line
-        elif out[-1:] >= "\u3000" and line[:1] >= "\u3000":
-            out += line  # Chinese has no spaces between lines
-        else:
-            out += " " + line
-    return out
+    return join_lines([line.strip() for line in lines])
 
 
 def text_blocks(text: str, *, markdown: bool = False) -> list[Block]:
@@ -125,7 +239,7 @@ def text_blocks(text: str, *, markdown: bool = False) -> list[Block]:
             if line.strip() == "\f":
                 groups.append(["\f"])
             continue
-        if markdown and _MD_HEADING.match(line):
+        if markdown and markdown_heading(line) is not None:
             if current:
                 groups.append(current)
             groups.append([line])
@@ -148,9 +262,9 @@ def text_blocks(text: str, *, markdown: bool = False) -> list[Block]:
         if first == "\f" or (len(lines) == 1 and is_scene_break(first)):
             blocks.append(BREAK)
             continue
-        match = _MD_HEADING.match(first) if markdown else None
-        if match and len(lines) == 1:
-            blocks.append(heading(_markdown_inline(match.group(2)), len(match.group(1))))
+        found = markdown_heading(first) if markdown and len(lines) == 1 else None
+        if found is not None:
+            blocks.append(heading(_markdown_inline(found[1]), found[0]))
             continue
         joined = _paragraph_text(lines)
         if markdown:
@@ -204,9 +318,10 @@ _SKIP_TAGS = {"script", "style", "head", "title", "nav", "svg", "math", "templat
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
 
-class _HtmlBlocks(HTMLParser):
+class _HtmlBlocks:
+    """Receives libxml2's parse events (start, end, data) and gathers blocks; no tree is built."""
+
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.blocks: list[Block] = []
         self._text: list[str] = []
         self._heading_level = 0
@@ -222,7 +337,7 @@ class _HtmlBlocks(HTMLParser):
         else:
             self.blocks.append(para(text))
 
-    def handle_starttag(self, tag: str, attrs) -> None:
+    def start(self, tag: str, attrib) -> None:
         if tag in _SKIP_TAGS:
             self._skipping += 1
         elif tag in _HEADINGS:
@@ -236,12 +351,7 @@ class _HtmlBlocks(HTMLParser):
             self._flush()
             self.blocks.append(BREAK)
 
-    def handle_startendtag(self, tag: str, attrs) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag in _SKIP_TAGS:
-            self._skipping -= 1
-
-    def handle_endtag(self, tag: str) -> None:
+    def end(self, tag: str) -> None:
         if tag in _SKIP_TAGS:
             self._skipping = max(0, self._skipping - 1)
         elif tag in _HEADINGS:
@@ -250,17 +360,22 @@ class _HtmlBlocks(HTMLParser):
         elif tag in _BLOCK_TAGS:
             self._flush()
 
-    def handle_data(self, data: str) -> None:
+    def data(self, data: str) -> None:
         if not self._skipping:
             self._text.append(data)
 
-    def close(self) -> None:
-        super().close()
+    def close(self) -> list[Block]:
         self._flush()
+        return self.blocks
+
+
+def html_parser(target) -> etree.HTMLParser:
+    """libxml2's forgiving HTML parser, sending its events to ``target``: linear time, no network, no tree."""
+    return etree.HTMLParser(target=target, encoding="utf-8", no_network=True, huge_tree=True)
 
 
 def html_blocks(html: str) -> list[Block]:
-    parser = _HtmlBlocks()
-    parser.feed(html)
-    parser.close()
-    return parser.blocks
+    # Fed as UTF-8 bytes: libxml2 refuses a str that declares its own encoding (<?xml ... encoding=...?>).
+    parser = html_parser(_HtmlBlocks())
+    parser.feed(html.encode("utf-8", "replace"))
+    return parser.close()

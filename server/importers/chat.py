@@ -33,7 +33,7 @@ _SKIP = re.compile(
     r"missed voice call|missed video call|null|<media omitted>|view once)>?$",
     re.IGNORECASE,
 )
-_EDITED = re.compile(r"\s*<this message was edited>\s*$", re.IGNORECASE)
+_EDITED_MARK = "<this message was edited>"
 # A gap longer than this starts a new conversation.
 CONVERSATION_GAP_S = 3 * 3600
 _CLOCK = re.compile(r"(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\D*?([AaPp])?\.?\s?[Mm]?\.?$")
@@ -83,17 +83,38 @@ class Chat:
         return sorted(counts, key=lambda s: -counts[s])
 
 
+def without_edited_mark(text: str) -> str:
+    """The message without WhatsApp's "<This message was edited>" at its end.
+
+    Done with strip and endswith: the pattern ``\\s*<this message was edited>\\s*$`` retried
+    from every space of a long run of spaces (quadratic).
+    """
+    body = text.rstrip()
+    if body[-len(_EDITED_MARK) :].lower() != _EDITED_MARK:
+        return text
+    return body[: -len(_EDITED_MARK)].rstrip()
+
+
 def _lines(text: str) -> list[str]:
     return text.translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
+def _join_continued(chat: Chat, more: dict[int, list[str]]) -> Chat:
+    """Messages of several lines get their further lines (gathered in lists: adding to a string is quadratic)."""
+    for index, lines in more.items():
+        message = chat.messages[index]
+        message.text = "\n".join([message.text, *lines])
+    return chat
+
+
 def _whatsapp(lines: list[str]) -> Chat:
     chat = Chat("whatsapp")
+    more: dict[int, list[str]] = {}
     for line in lines:
         match = _WHATSAPP.match(line)
         if match is None:
             if chat.messages and line.strip():
-                chat.messages[-1].text += "\n" + line.strip()  # a message of several lines
+                more.setdefault(len(chat.messages) - 1, []).append(line.strip())  # a message of several lines
             continue
         sender = _SENDER.match(match.group("rest"))
         if sender is None:
@@ -105,11 +126,12 @@ def _whatsapp(lines: list[str]) -> Chat:
             date=match.group("d1") or match.group("d2"),
             time=match.group("t1") or match.group("t2"),
         ))
-    return chat
+    return _join_continued(chat, more)
 
 
 def _plain(lines: list[str]) -> Chat:
     chat = Chat("plain")
+    more: dict[int, list[str]] = {}
     blank_before = False
     for line in lines:
         if not line.strip():
@@ -124,9 +146,9 @@ def _plain(lines: list[str]) -> Chat:
                 conversation_break=blank_before,
             ))
         elif chat.messages:
-            chat.messages[-1].text += "\n" + line.strip()
+            more.setdefault(len(chat.messages) - 1, []).append(line.strip())
         blank_before = False
-    return chat
+    return _join_continued(chat, more)
 
 
 def parse(text: str) -> Chat | None:
@@ -146,7 +168,7 @@ def parse(text: str) -> Chat | None:
     else:
         return None
     for message in chat.messages:
-        message.text = _EDITED.sub("", message.text)
+        message.text = without_edited_mark(message.text)
     chat.messages = [m for m in chat.messages if m.text and not _SKIP.match(m.text.strip())]
     return chat if chat.messages else None
 
@@ -201,13 +223,17 @@ def _position(messages: list[Message]) -> str:
 def _pieces(messages: list[Message]) -> list[list[Message]]:
     """Consecutive runs of one conversation, each about one memory long."""
     runs: list[list[Message]] = [[]]
+    size = 0  # of the run being filled, kept as it grows (summing it again per message is quadratic)
     for message in messages:
-        size = sum(weight(m.text) for m in runs[-1])
-        if runs[-1] and size + weight(message.text) > MAX_WEIGHT:
-            runs.append([])
+        added = weight(message.text)
+        if runs[-1] and size + added > MAX_WEIGHT:
+            runs.append([])  # and the test below ends this one-message run at once, as it always did
         runs[-1].append(message)
-        if size + weight(message.text) >= TARGET_WEIGHT * 1.5:
+        if size + added >= TARGET_WEIGHT * 1.5:
             runs.append([])
+            size = 0
+        else:
+            size += added
     return [run for run in runs if run]
 
 

@@ -22,6 +22,7 @@ from server.importers.blocks import (
     heading,
     is_chapter_label,
     is_scene_break,
+    join_lines,
     looks_like_heading,
     merge_chapter_labels,
     names_labelled_chapter,
@@ -32,7 +33,10 @@ from server.importers.errors import ImportRejected, damaged, too_large
 MAX_PAGES = 3000
 # Pages looked at before deciding that a PDF holds only pictures of pages.
 SAMPLE_PAGES = 12
-_PAGE_NUMBER = re.compile(r"^\s*(page\s+)?[-–]?\s*(\d{1,4}|[ivxlc]{1,6})\s*[-–]?\s*(of\s+\d+)?\s*$", re.IGNORECASE)
+# "12", "- 12 -", "Page 3 of 200", "iv": matched on the stripped line, with no two runs of spaces that
+# can trade characters (the old pattern, with \s* on both sides of an optional dash, was cubic on a
+# line that starts with thousands of spaces, which pypdf's layout mode makes of an indented line).
+_PAGE_NUMBER = re.compile(r"(?:page\s+)?(?:[-–]\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*[-–])?(?:\s*of\s+\d+)?", re.IGNORECASE)
 _SENTENCE_END = tuple(".!?:;\"”’)。！？；…")
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every small flaw of real-world files
@@ -78,6 +82,10 @@ def check(path: Path) -> None:
             "This PDF holds pictures of pages, not text (it was probably scanned). "
             "Use a PDF made from the original document, or type the text in.",
         )
+
+
+def is_page_number(line: str) -> bool:
+    return _PAGE_NUMBER.fullmatch(line.strip()) is not None
 
 
 def _signature(line: str) -> str:
@@ -131,7 +139,7 @@ def blocks(path: Path, progress: Callable[[float], None] | None = None) -> list[
         current = []
 
     for number, lines in enumerate(pages, start=1):
-        lines = [line for line in lines if not (line.strip() and (_PAGE_NUMBER.match(line) or _signature(line) in running))]
+        lines = [line for line in lines if not (line.strip() and (is_page_number(line) or _signature(line) in running))]
         typical = _typical_length([line.strip() for line in lines])
         margin = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
         for i, line in enumerate(lines):
@@ -170,15 +178,4 @@ def _following_text(lines: list[str], index: int) -> str:
 
 
 def _join(lines: list[str]) -> str:
-    out = ""
-    for line in lines:
-        line = " ".join(line.split())  # layout mode pads with spaces
-        if not out:
-            out = line
-        elif out.endswith("-") and line[:1].islower() and len(out) > 1 and out[-2].isalpha():
-            out = out[:-1] + line
-        elif out[-1:] >= "\u3000" and line[:1] >= "\u3000":
-            out += line
-        else:
-            out += " " + line
-    return out
+    return join_lines([" ".join(line.split()) for line in lines])  # layout mode pads with spaces

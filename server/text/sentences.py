@@ -18,7 +18,6 @@ the same sentences. Rules, in the order they are checked:
 
 from __future__ import annotations
 
-import re
 
 # Terminators that need white space after them (English text).
 _ASCII_STOPS = ".!?"
@@ -34,7 +33,11 @@ _ABBREVIATIONS = frozenset(
     vs. e.g. i.e. cf. approx. no. vol. fig. inc. ltd. co. jan. feb. mar. apr.
     jun. jul. aug. sep. sept. oct. nov. dec.""".split()
 )
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+# What a word before a full stop may hold ("e.g", "J", "Mrs"): ASCII letters and dots.
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.")
+# split_sentences feeds a long text in pieces of this size: the splitter copies its buffer for every
+# sentence it gives, so one whole book in the buffer would make that quadratic.
+_WHOLE_TEXT_PIECE = 4096
 
 _YES, _NO, _WAIT = "yes", "no", "wait"
 
@@ -187,10 +190,16 @@ class SentenceSplitter:
         return _YES, j
 
     def _is_abbreviation(self, dot: int) -> bool:
-        match = _WORD_BEFORE.search(self._buf, self._start, dot)
-        if match is None:
+        # The word right before the dot, found by walking back from it: a regular expression
+        # searched forward from the sentence's start retries at every letter (quadratic on long words).
+        buf, begin = self._buf, dot
+        while begin > self._start and buf[begin - 1] in _WORD_CHARS:
+            begin -= 1
+        while begin < dot and buf[begin] == ".":
+            begin += 1  # the word starts with a letter
+        if begin == dot:
             return False
-        word = match.group(1)
+        word = buf[begin:dot]
         if len(word) == 1 and word.isupper() and word != "I":
             return True  # an initial: "J. R. Tolkien"
         return (word + ".").lower() in _ABBREVIATIONS
@@ -211,4 +220,7 @@ class SentenceSplitter:
 def split_sentences(text: str, *, max_chars: int = 200, min_weight: int = 10) -> list[str]:
     """Split a whole text the same way the streaming splitter would."""
     splitter = SentenceSplitter(max_chars=max_chars, min_weight=min_weight)
-    return splitter.feed(text) + splitter.flush()
+    out: list[str] = []
+    for start in range(0, len(text), _WHOLE_TEXT_PIECE):  # any chunking gives the same sentences
+        out.extend(splitter.feed(text[start : start + _WHOLE_TEXT_PIECE]))
+    return out + splitter.flush()
