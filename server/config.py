@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     # The largest file a persona-studio import takes (a whole book, a long voice memo).
     max_source_mb: float = Field(default=200.0, gt=0)
     max_audio_s: float = Field(default=120.0, gt=0)
+    # Reading an uploaded file runs in a child process with these limits (server.importers.sandbox),
+    # so a hostile file fails alone, with a plain message, instead of freezing every household.
+    # The job's reading of one file: a 3,000-page PDF (the most pypdf is given) reads in about two minutes.
+    import_time_s: float = Field(default=300.0, gt=0, le=3600)
+    # The check an upload waits for (type, damage, a chat's senders): a few pages at most.
+    import_check_time_s: float = Field(default=30.0, gt=0, le=600)
+    # What reading one file may allocate, beyond the child's loaded libraries.
+    import_memory_mb: int = Field(default=1024, ge=64, le=65536)
     pairing_code_ttl_s: int = Field(default=600, gt=0)
     media_url_ttl_s: int = Field(default=3600, gt=0)
     # Alert webhooks on loopback or the private network. On by default: the usual Keepsake server

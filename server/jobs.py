@@ -97,7 +97,8 @@ def _run(db: Database, job_id: str, loop: asyncio.AbstractEventLoop | None, work
             messages = exc.messages
         else:
             log.exception("job %s failed", job_id)
-            messages = [f"The file could not be imported ({type(exc).__name__}). Nothing was added."]
+            # The log has the details; the caregiver gets words, never the server's insides.
+            messages = ["The file could not be imported because of a fault on the server. Nothing was added."]
         if on_failure is not None:
             try:
                 on_failure()

@@ -1,7 +1,11 @@
-"""The import job: read the stored file, make its memories (or picture sizes), save them all at once.
+"""The import job: read the stored file in the sandbox, make its memories (or picture sizes), save them all at once.
 
-Runs on the job thread (``server.jobs``). Progress: reading up to 70 %,
-splitting up to 85 %, saving to 100 %. Memories are saved in one
+Runs on the job thread (``server.jobs``). The reading of the caregiver's file
+(any parser on its bytes) happens in the sandbox's child process
+(``server.importers.sandbox``, with ``import_time_s`` and ``import_memory_mb``);
+what comes back is plain data, and only our own work on it (saving, speech to
+text of a memo's parts, storing files) happens here. Progress: reading up to
+70 %, splitting up to 85 %, saving to 100 %. Memories are saved in one
 transaction at the end; if anything fails before, the source and every file
 made for it are removed again, so the persona is as it was.
 """
@@ -12,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.audio import encode_wav, is_silent
-from server.importers import chat, ebook, letters, memoir, pdf, photo, textfile, voice_memo, word
-from server.importers.blocks import Block
+from server.importers import parse, photo, sandbox, voice_memo
+from server.importers.errors import ImportRejected
 from server.importers.plan import Plan
 from server.jobs import Job, JobFailed
 from server.pipeline import speak_ahead
@@ -22,8 +26,6 @@ from server.storage import memory_admin, sources
 from server.storage.memory_admin import NewMemory
 
 MAX_MEMORIES = 50_000
-# A document with a greeting and a signing-off at least this often (in paragraphs) is letters.
-PARAGRAPHS_PER_LETTER = 15
 
 
 @dataclass
@@ -43,6 +45,15 @@ class ImportTask:
         for media_id in self.created_media:
             self.state.media.delete(media_id)
         sources.delete(self.state.db, self.state.media, self.source_id)
+
+
+def read_in_sandbox(task: ImportTask, fn, *args, progress=None):
+    """``fn(*args)`` in the sandbox's child under the server's limits; a refusal becomes the job's plain message."""
+    settings = task.state.settings
+    try:
+        return sandbox.jobs.call(fn, *args, time_s=settings.import_time_s, memory_mb=settings.import_memory_mb, progress=progress)
+    except ImportRejected as exc:
+        raise JobFailed(exc.message) from None
 
 
 def run(task: ImportTask, job: Job) -> dict:
@@ -70,54 +81,32 @@ def run(task: ImportTask, job: Job) -> dict:
     return dict(job.counts)
 
 
-# --- documents: memoir or letters -------------------------------------------------
+# --- documents and chats: read and split in the child -------------------------------
 
 
-def read_blocks(path: Path, fmt: str, progress) -> list[Block]:
-    if fmt == "docx":
-        return word.blocks(path)
-    if fmt == "pdf":
-        return pdf.blocks(path, progress)
-    if fmt == "epub":
-        return ebook.blocks(path, progress)
-    return textfile.blocks(path, fmt)
-
-
-def looks_like_letters(blocks: list[Block]) -> bool:
-    marks = letters.count_letter_marks(blocks)
-    paragraphs = sum(1 for b in blocks if b.kind == "para")
-    return marks >= 2 and marks * PARAGRAPHS_PER_LETTER >= paragraphs
+def _reading_progress(job: Job, first: float, last: float):
+    """The child's progress (0..1, its reading share then the splitting) as the job's percent and stage."""
+    def progress(fraction: float) -> None:
+        if fraction >= parse.READING_SHARE:
+            job.progress(last, "splitting")
+        else:
+            job.progress(first + (last - first) * fraction / parse.READING_SHARE, "reading")
+    return progress
 
 
 def _document(task: ImportTask, job: Job) -> tuple[str, list[NewMemory]]:
     job.progress(1, "reading", force=True)
-    blocks = read_blocks(task.path, task.plan.file_type.format, lambda f: job.progress(1 + 69 * f, "reading"))
-    job.counts["paragraphs"] = sum(1 for b in blocks if b.kind == "para")
-    job.counts["chapters"] = sum(1 for b in blocks if b.kind == "heading")
-    job.progress(70, "splitting", force=True)
-    kind = task.plan.kind or ("letters" if looks_like_letters(blocks) else "memoir")
-    if kind == "letters":
-        made = letters.memories(blocks)
-        job.counts["letters"] = len(letters.split_letters(blocks))
-    else:
-        made = memoir.memories(blocks)
-    return kind, made
-
-
-# --- chats ---------------------------------------------------------------------------
+    read = read_in_sandbox(task, parse.document, task.path, task.plan.file_type.format, task.plan.kind,
+                           progress=_reading_progress(job, 1, 70))
+    job.counts.update(read.counts)
+    return read.kind, read.memories
 
 
 def _chat(task: ImportTask, job: Job) -> list[NewMemory]:
     job.progress(5, "reading", force=True)
-    parsed = chat.parse(textfile.read_text(task.path))
-    if parsed is None:
-        raise JobFailed("This no longer looks like a chat export.")
-    job.counts["messages"] = len(parsed.messages)
-    job.counts["own_messages"] = sum(1 for m in parsed.messages if m.sender == task.plan.self_sender)
-    job.progress(60, "splitting", force=True)
-    made, skipped = chat.memories(parsed, task.plan.self_sender)
-    job.counts["short_conversations_skipped"] = skipped
-    return made
+    read = read_in_sandbox(task, parse.chat_export, task.path, task.plan.self_sender, progress=_reading_progress(job, 5, 60))
+    job.counts.update(read.counts)
+    return read.memories
 
 
 # --- voice memos ---------------------------------------------------------------------
@@ -125,7 +114,7 @@ def _chat(task: ImportTask, job: Job) -> list[NewMemory]:
 
 def _voice_memo(task: ImportTask, job: Job) -> list[NewMemory]:
     job.progress(2, "decoding", force=True)
-    audio = voice_memo.load(task.path)
+    audio = read_in_sandbox(task, parse.recording, task.path)
     if is_silent(audio):
         raise JobFailed("This recording is silent: no voice could be heard in it.")
     parts = voice_memo.split(audio)
@@ -170,16 +159,16 @@ def _voice_memo(task: ImportTask, job: Job) -> list[NewMemory]:
 
 def _photo(task: ImportTask, job: Job) -> dict:
     job.progress(5, "reading", force=True)
-    image = photo.load(task.path)
+    read = read_in_sandbox(task, parse.picture, task.path, progress=lambda f: job.progress(5 + 85 * f, "reading"))
+    job.progress(90, "saving", force=True)
     sizes = {}
-    for name, (longest, fmt) in photo.SIZES.items():
+    for name, (_, fmt) in photo.SIZES.items():
         mime, _ = photo.MIMES[fmt]
-        stored = task.state.media.put(task.household_id, photo.sized(image, longest, fmt), mime, f"photo_{name}", task.persona_id)
+        stored = task.state.media.put(task.household_id, read.sizes[name], mime, f"photo_{name}", task.persona_id)
         task.created_media.append(stored.id)
         sizes[name] = stored.id
-    job.progress(60, "finding the face", force=True)
-    found = photo.analyse(image)
-    details = {"format": task.plan.file_type.format, "width": image.width, "height": image.height, "sizes": sizes, **found}
+    found = read.found
+    details = {"format": task.plan.file_type.format, "width": read.width, "height": read.height, "sizes": sizes, **found}
     sources.update_details(task.state.db, task.source_id, details)
     job.counts.update({"photos": 1, "faces": found["faces_found"]})
     return dict(job.counts)

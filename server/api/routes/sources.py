@@ -12,7 +12,7 @@ from shared.api import MouthPoint, Persona, PersonaUpdate
 from server import jobs
 from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
-from server.importers.plan import plan_import
+from server.importers import parse, sandbox
 from server.importers.run import ImportTask, run
 from server.importers.upload import receive_form, source_limit_bytes
 from server.storage import jobs as job_store
@@ -94,13 +94,21 @@ async def add_source(persona_id: str, request: Request, caregiver: EditorDep, st
     persona = owned_persona(state.db, caregiver, persona_id)
     upload = await receive_form(request, state.settings.data_dir / "uploads", source_limit_bytes(state.settings))
     try:
+        # The check reads the caregiver's file (a zip's list, a PDF's first pages, a whole chat): in the
+        # sandbox's child, under limits, so no upload can hold this process; it waits at most about one
+        # check for another household's before answering "busy".
+        settings = state.settings
         plan = await asyncio.to_thread(
-            plan_import,
+            sandbox.checks.call,
+            parse.check_upload,
             upload.path,
             upload.filename,
             kind=upload.fields.get("kind"),
             self_name=upload.fields.get("self_name") or None,
             persona_names=[persona.display_name, *persona.addressed_as],
+            time_s=settings.import_check_time_s,
+            memory_mb=settings.import_memory_mb,
+            wait_s=settings.import_check_time_s,
         )
         file_type = plan.file_type
         stored = await asyncio.to_thread(
