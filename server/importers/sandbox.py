@@ -255,7 +255,7 @@ class Sandbox:
             except MemoryError:  # the answer itself was too big to send back
                 self._discard(kill=True)
                 raise too_large(TOO_BIG) from None
-            except Exception:  # noqa: BLE001 - e.g. an answer that cannot be pickled: our bug
+            except BaseException:  # noqa: BLE001 - e.g. an answer that cannot be pickled, a parser that called exit()
                 self._discard(kill=True)
                 log.exception("%s: the child's answer could not be received", self.name)
                 raise ParseCrashed("the reading's answer could not be received") from None
