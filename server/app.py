@@ -29,6 +29,7 @@ from server.api.body_limits import BodyLimit
 from server.config import Settings
 from server.conversation import safety
 from server.errors import documented_errors, install_error_handlers
+from server.importers import sandbox
 from server.pipeline.gate import TurnGate, capacity_for
 from server.pipeline.speak_ahead import SpeakAhead
 from server.recovery import recovery_loop
@@ -75,6 +76,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             state.speak_ahead.request_all()  # only what is missing from the cache gets made
         yield
         recovery.cancel()
+        sandbox.stop_reading()
         if state.speak_ahead is not None:
             await state.speak_ahead.stop()  # lets a sentence being stored finish: no half-made files
         await http.aclose()

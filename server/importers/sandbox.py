@@ -177,6 +177,20 @@ class Sandbox:
         with self._lock:
             self._discard(kill=False)
 
+    def stop_reading(self) -> None:
+        """Kill the child now, even mid-file: the server is stopping and must not wait up to the
+        time limit for a reading. The call waiting on it (if any) sees the child die and ends its
+        job plainly; the next call starts a new child."""
+        if self._lock.acquire(blocking=False):  # no reading now: let the child go quietly
+            try:
+                self._discard(kill=False)
+            finally:
+                self._lock.release()
+            return
+        pool = self._pool
+        for worker in list((getattr(pool, "_processes", None) or {}).values()):
+            worker.kill()
+
     # --- the pool ------------------------------------------------------------------
 
     def _ready(self, memory_mb: int) -> ProcessPoolExecutor:
@@ -281,3 +295,9 @@ class Sandbox:
 # upload waits for, so a long book never makes another household's upload wait for its answer.
 jobs = Sandbox("import job")
 checks = Sandbox("upload check")
+
+
+def stop_reading() -> None:
+    """At server exit: no reading outlives the server, and stopping never waits for one."""
+    for sandbox in (jobs, checks):
+        sandbox.stop_reading()

@@ -240,3 +240,39 @@ def test_a_fault_in_the_reading_code_is_reported_plainly(client, monkeypatch):
 
     monkeypatch.undo()
     imports_normally(client, hh, persona)
+
+
+def says_it_started_then_never_ends(marker):
+    open(marker, "w").close()
+    while True:
+        pass
+
+
+def test_stopping_the_server_does_not_wait_for_a_reading(tmp_path):
+    """A reading with a long time limit is stopped at once when the server stops; its caller hears a
+    plain refusal instead of waiting out the limit, and the next reading gets a new child."""
+    import threading
+
+    box = sandbox.Sandbox("stopping test")
+    marker = tmp_path / "started"
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            box.call(says_it_started_then_never_ends, str(marker), time_s=600, memory_mb=MEMORY_LIMIT_MB)
+        except BaseException as e:  # noqa: BLE001 - kept for the assertion below
+            outcome.append(e)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the child never started reading"
+        time.sleep(0.01)
+    box.stop_reading()
+    reader.join(60)
+    assert not reader.is_alive(), "the reading outlived the stop"
+    assert isinstance(outcome[0], sandbox.ImportRejected), outcome
+    assert "/" not in str(outcome[0]) and "Error" not in str(outcome[0])
+    assert box.call(parse.Read, "memoir", [], {}, time_s=30, memory_mb=MEMORY_LIMIT_MB) == parse.Read("memoir", [], {})
+    box.shutdown()
