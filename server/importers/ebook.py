@@ -29,7 +29,7 @@ def _open(path: Path):
             warnings.simplefilter("ignore")  # ebooklib warns about options it will change in future versions
             return epub.read_epub(str(path), options={"ignore_ncx": False})
     except Exception as exc:  # ebooklib raises plain exceptions, KeyError or lxml errors on broken books
-        raise damaged(f"This e-book is damaged and cannot be opened ({type(exc).__name__}).") from None
+        raise damaged("This e-book could not be read; it may be damaged. Try another copy of it.", detail=exc) from None
 
 
 def _chapters(book) -> list:

@@ -37,6 +37,7 @@ SAMPLE_PAGES = 12
 # can trade characters (the old pattern, with \s* on both sides of an optional dash, was cubic on a
 # line that starts with thousands of spaces, which pypdf's layout mode makes of an indented line).
 _PAGE_NUMBER = re.compile(r"(?:page\s+)?(?:[-–]\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*[-–])?(?:\s*of\s+\d+)?", re.IGNORECASE)
+_DAMAGED = "This PDF could not be read; it may be damaged. Save or print it to PDF again and try once more."
 _SENTENCE_END = tuple(".!?:;\"”’)。！？；…")
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every small flaw of real-world files
@@ -54,9 +55,9 @@ def _reader(path: Path):
     except ImportRejected:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AttributeError) as exc:
-        raise damaged(f"This PDF is damaged and cannot be opened ({type(exc).__name__}).") from None
+        raise damaged(_DAMAGED, detail=exc) from None
     except Exception as exc:  # pypdf raises many kinds on broken files; any of them means the same
-        raise damaged(f"This PDF is damaged and cannot be opened ({type(exc).__name__}).") from None
+        raise damaged(_DAMAGED, detail=exc) from None
 
 
 def _page_text(reader, index: int, *, layout: bool = False) -> str:

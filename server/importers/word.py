@@ -9,6 +9,8 @@ from server.importers.blocks import BREAK, Block, heading, looks_like_heading, m
 from server.importers.errors import damaged
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# python-docx's own message names the file's path on the server: it goes to the log, not here.
+_DAMAGED = "This Word document could not be read; it may be damaged. Open it in Word, save it again and try once more."
 
 
 def check(path: Path) -> None:
@@ -24,9 +26,9 @@ def _open(path: Path):
     try:
         return docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError) as exc:
-        raise damaged(f"This Word document is damaged and cannot be opened ({exc}).") from None
+        raise damaged(_DAMAGED, detail=exc) from None
     except Exception as exc:  # lxml errors for broken XML inside
-        raise damaged(f"This Word document is damaged and cannot be opened ({type(exc).__name__}).") from None
+        raise damaged(_DAMAGED, detail=exc) from None
 
 
 def _heading_level(style_name: str) -> int:
