@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from server.importers.errors import ImportRejected, damaged
@@ -23,6 +24,7 @@ MAX_ENTRY_BYTES = 100 * 1024 * 1024
 # Text and XML inflate 5-30x; a bomb inflates 1000x. Tiny entries may do what they like.
 MAX_RATIO = 150
 RATIO_FROM_BYTES = 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
 # What the caregiver reads; which part failed and why (zipfile's words) goes to the log.
 _DAMAGED_INSIDE = "The file is damaged inside and could not be read. Try another copy of it."
 _INCOMPLETE = "The file is damaged: part of what it should hold is missing."
@@ -82,6 +84,23 @@ def read_member(archive: zipfile.ZipFile, name: str, limit: int = MAX_ENTRY_BYTE
     if len(data) > limit:
         raise _bomb("one part of it is bigger than it says", inside=name)
     return data
+
+
+def stream_members(path: Path, consume: Callable[[str, Iterator[bytes]], None]) -> None:
+    """Hand every entry to ``consume(name, chunks)`` as it inflates, a chunk at a time, never whole.
+
+    Reading each entry to its end also checks its CRC, so this verifies the archive as
+    ``verify_members`` does; damage is a 422.
+    """
+    with open_checked(path) as archive:
+        for entry in archive.infolist():
+            if entry.is_dir():
+                continue
+            try:
+                with archive.open(entry) as member:
+                    consume(entry.filename, iter(lambda: member.read(CHUNK_BYTES), b""))
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+                raise damaged(_DAMAGED_INSIDE, detail=exc) from None
 
 
 def names(path: Path) -> list[str]:

@@ -2,21 +2,58 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from server.importers import safezip
+from server.importers import counts, safezip
 from server.importers.blocks import BREAK, Block, heading, looks_like_heading, merge_chapter_labels, para
 from server.importers.errors import damaged
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# xmlns:w="...wordprocessingml/2006/main" on the part's root element (or xmlns="..." for no prefix).
+_W_PREFIX = re.compile(rb"""xmlns(?::([A-Za-z_][\w.\-]{0,40}))?\s{0,20}=\s{0,20}["']http://schemas\.openxmlformats\.org/wordprocessingml/2006/main["']""")
+_PREFIX_WITHIN = 64 * 1024
 # python-docx's own message names the file's path on the server: it goes to the log, not here.
 _DAMAGED = "This Word document could not be read; it may be damaged. Open it in Word, save it again and try once more."
 
 
 def check(path: Path) -> None:
-    """Safe to unpack and really a Word document (the zip checks run first: python-docx reads every part)."""
-    safezip.verify_members(path)
+    """Safe to unpack, of a sane size inside, and really a Word document (python-docx reads every part)."""
+    check_counts(path)
     _open(path)
+
+
+def check_counts(path: Path) -> None:
+    """Paragraphs and elements in every part, counted as the parts inflate, before python-docx builds any.
+
+    python-docx parses every XML part when it opens a document, whatever the part is called,
+    so every part is counted. The paragraph tag's prefix is whatever the part binds to
+    Word's namespace (nearly always ``w``). Reading every part to its end also verifies it.
+    """
+    before = {"paragraphs": 0, "elements": 0}  # in the parts already read
+
+    def count(name: str, chunks) -> None:
+        counted = None
+        for chunk in chunks:
+            if counted is None:
+                counted = counts.StreamCount(counts.TAG_PATTERNS + counts.start_tag_patterns(_word_prefix(chunk), b"p"))
+            counted.feed(chunk)
+            # Checked as the part streams: a huge part is refused at its first megabytes over the limit.
+            paragraphs = before["paragraphs"] + sum(counted[p] for p in counted.counts if p not in counts.TAG_PATTERNS)
+            if paragraphs > counts.MAX_PARAGRAPHS:
+                raise counts.too_many("paragraphs", counts.MAX_PARAGRAPHS)
+            if before["elements"] + counts.start_tags(counted) > counts.MAX_ELEMENTS:
+                raise counts.too_many("pieces of formatting", counts.MAX_ELEMENTS)
+        if counted is not None:
+            before["paragraphs"] = paragraphs
+            before["elements"] += counts.start_tags(counted)
+
+    safezip.stream_members(path, count)
+
+
+def _word_prefix(head: bytes) -> bytes:
+    found = _W_PREFIX.search(head[:_PREFIX_WITHIN])
+    return (found.group(1) or b"") if found else b"w"
 
 
 def _open(path: Path):
@@ -45,14 +82,17 @@ def blocks(path: Path) -> list[Block]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
+    check_counts(path)  # again: the job may be handed a file no upload check saw
     document = _open(path)
     body = document.element.body
     out: list[Block] = []
     for child in body.iterchildren():
         if child.tag == f"{_W}p":
-            paragraph = Paragraph(child, document)
             if any(br.get(f"{_W}type") == "page" for br in child.iter(f"{_W}br")) and out:
                 out.append(BREAK)  # letters are often one per page
+            if not any(t.text and t.text.strip() for t in child.iter(f"{_W}t")):
+                continue  # no words at all: skips python-docx's slow text (an XPath query) for empty lines
+            paragraph = Paragraph(child, document)
             text = paragraph.text.strip()
             if not text:
                 continue
