@@ -24,7 +24,7 @@ MAX_ENTRY_BYTES = 100 * 1024 * 1024
 # Text and XML inflate 5-30x; a bomb inflates 1000x. Tiny entries may do what they like.
 MAX_RATIO = 150
 RATIO_FROM_BYTES = 1024 * 1024
-CHUNK_BYTES = 1024 * 1024
+CHUNK_BYTES = 256 * 1024
 # What the caregiver reads; which part failed and why (zipfile's words) goes to the log.
 _DAMAGED_INSIDE = "The file is damaged inside and could not be read. Try another copy of it."
 _INCOMPLETE = "The file is damaged: part of what it should hold is missing."

@@ -78,6 +78,19 @@ def _heading_level(style_name: str) -> int:
     return 0
 
 
+def _paragraph_style_names(document) -> tuple[dict[str, str], str]:
+    """Paragraph style id -> name, and the default style's name, looked up once.
+
+    python-docx's ``paragraph.style`` searches every style of the document for each paragraph
+    (milliseconds each: minutes for a long book); a missing or unknown id means the default, as there.
+    """
+    from docx.enum.style import WD_STYLE_TYPE
+
+    names = {style.style_id: style.name or "" for style in document.styles if style.type == WD_STYLE_TYPE.PARAGRAPH}
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    return names, (default.name or "") if default is not None else ""
+
+
 def blocks(path: Path) -> list[Block]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -85,6 +98,7 @@ def blocks(path: Path) -> list[Block]:
     check_counts(path)  # again: the job may be handed a file no upload check saw
     document = _open(path)
     body = document.element.body
+    style_names, default_style = _paragraph_style_names(document)
     out: list[Block] = []
     for child in body.iterchildren():
         if child.tag == f"{_W}p":
@@ -96,7 +110,7 @@ def blocks(path: Path) -> list[Block]:
             text = paragraph.text.strip()
             if not text:
                 continue
-            level = _heading_level(paragraph.style.name if paragraph.style is not None else "")
+            level = _heading_level(style_names.get(child.style, default_style))
             out.append(heading(text, level) if level else para(text))
         elif child.tag == f"{_W}tbl":
             for row in Table(child, document).rows:
