@@ -167,14 +167,26 @@ def blocks(path: Path, progress: Callable[[float], None] | None = None) -> list[
     reader, count = _reader(path)
     pages: list[list[str]] = []
     for index in range(count):
-        lines = [line.rstrip() for line in _page_text(reader, index, layout=True).replace("\r", "\n").split("\n")]
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        pages.append(lines)
+        pages.append(page_lines(_page_text(reader, index, layout=True)))
         if progress is not None:
             progress((index + 1) / count)
+    return blocks_from_pages(pages)
+
+
+def page_lines(text: str) -> list[str]:
+    """A page's lines, without the blank ones above and below (found by index: popping the front is quadratic)."""
+    lines = [line.rstrip() for line in text.replace("\r", "\n").split("\n")]
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = 0
+    while start < end and not lines[start].strip():
+        start += 1
+    return lines[start:end]
+
+
+def blocks_from_pages(pages: list[list[str]]) -> list[Block]:
+    """Paragraphs, headings and breaks from each page's lines as layout mode laid them out."""
     running = _running_lines([[line for line in page if line.strip()] for page in pages])
 
     out: list[Block] = []
