@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings
-from server.importers import counts, ebook, pdf, textfile, word
+from server.importers import chat, counts, ebook, pdf, textfile, word
 from server.importers.blocks import html_blocks, text_blocks
 from server.importers.errors import ImportRejected
 from tests.server.api.conftest import new_household, new_persona
@@ -259,6 +259,11 @@ def test_html_and_text_stop_at_the_paragraph_limit(monkeypatch):
     monkeypatch.setattr(counts, "MAX_LINES", 2_000)
     with pytest.raises(ImportRejected) as err:
         text_blocks("\n" * 2_500)
+    assert_plain_refusal(err.value, "lines")
+    # A chat export too (a text file is tried as a chat while the upload is checked).
+    assert chat.parse("Rose: hello there\nAnne: hi\n" * 500) is not None
+    with pytest.raises(ImportRejected) as err:
+        chat.parse("Rose: hello there\r\nAnne: hi\r\n" * 1_100)
     assert_plain_refusal(err.value, "lines")
 
 
