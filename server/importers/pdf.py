@@ -95,12 +95,13 @@ def count_pages(reader, limit: int = MAX_PAGES) -> int:
         if depth > _MAX_TREE_DEPTH or visits > 4 * limit + 16:
             return limit + 1  # a loop in the tree, or a tree built to be walked forever
         kids = node.get("/Kids")
-        if node.get("/Type") == "/Page" or kids is None:
+        kind = node.get("/Type")
+        if kind == "/Page" or (kids is None and kind != "/Pages"):  # as pypdf tells a page from a branch
             pages += 1
             if pages > limit:
                 return pages
             continue
-        kids = kids.get_object()
+        kids = kids.get_object() if kids is not None else None
         if not isinstance(kids, ArrayObject):
             continue
         if len(kids) > limit:
