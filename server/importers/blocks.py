@@ -21,6 +21,8 @@ from typing import Literal
 
 from lxml import etree
 
+from server.importers import counts
+
 
 @dataclass(frozen=True)
 class Block:
@@ -223,6 +225,8 @@ def _paragraph_text(lines: list[str]) -> str:
 def text_blocks(text: str, *, markdown: bool = False) -> list[Block]:
     """Blocks of a plain-text or Markdown document."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n\f\n\n")
+    if text.count("\n") > counts.MAX_LINES:  # before the split makes a string of each
+        raise counts.too_many("lines", counts.MAX_LINES)
     raw_lines = text.split("\n")
     # With no blank lines at all, every line is its own paragraph (one paragraph per line is common).
     one_per_line = sum(1 for line in raw_lines if not line.strip()) == 0
@@ -253,6 +257,8 @@ def text_blocks(text: str, *, markdown: bool = False) -> list[Block]:
         if one_per_line:
             groups.append(current)
             current = []
+        if len(groups) > counts.MAX_PARAGRAPHS:
+            raise counts.too_many("paragraphs", counts.MAX_PARAGRAPHS)
     if current:
         groups.append(current)
 
@@ -336,6 +342,8 @@ class _HtmlBlocks:
             self.blocks.append(heading(text, self._heading_level))
         else:
             self.blocks.append(para(text))
+        if len(self.blocks) > counts.MAX_PARAGRAPHS:
+            raise counts.too_many("paragraphs", counts.MAX_PARAGRAPHS)
 
     def start(self, tag: str, attrib) -> None:
         if tag in _SKIP_TAGS:

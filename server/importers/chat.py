@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 
+from server.importers import counts
 from server.importers.errors import ImportRejected
 from server.importers.memoir import MAX_WEIGHT, TARGET_WEIGHT, weight
 from server.storage.memory_admin import NewMemory
@@ -96,7 +98,10 @@ def without_edited_mark(text: str) -> str:
 
 
 def _lines(text: str) -> list[str]:
-    return text.translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = text.translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
+    if text.count("\n") > counts.MAX_LINES:  # before the split makes a string of each
+        raise counts.too_many("lines", counts.MAX_LINES)
+    return text.split("\n")
 
 
 def _join_continued(chat: Chat, more: dict[int, list[str]]) -> Chat:
@@ -154,7 +159,7 @@ def _plain(lines: list[str]) -> Chat:
 def parse(text: str) -> Chat | None:
     """The chat in ``text``, or None when it does not look like a chat."""
     lines = _lines(text)
-    sample = [line for line in lines if line.strip()][:400]
+    sample = list(islice((line for line in lines if line.strip()), 400))
     if not sample:
         return None
     if sum(1 for line in sample if _WHATSAPP.match(line)) >= len(sample) * 0.4:

@@ -7,18 +7,62 @@ from collections.abc import Callable
 from pathlib import Path
 from posixpath import normpath
 
-from server.importers import safezip
+from server.importers import counts, safezip
 from server.importers.blocks import BREAK, Block, heading, html_blocks, merge_chapter_labels
 from server.importers.errors import damaged
 from server.importers.textfile import decode
 
 
+# A long book has a few hundred chapter files and a few megabytes of text in markup.
+MAX_SPINE_ITEMS = 10_000
+MAX_MARKUP_BYTES = 64 * 1024 * 1024
+_MARKUP_SUFFIXES = (".xhtml", ".html", ".htm", ".xml", ".opf", ".ncx")
+
+
 def check(path: Path) -> None:
-    """Safe to unpack (ebooklib reads every file inside), and a readable book with chapters."""
+    """Safe to unpack (ebooklib reads every file inside), of a sane size inside, and a readable book with chapters."""
     safezip.verify_members(path)
+    check_counts(path)
     book = _open(path)
     if not _chapters(book):
         raise damaged("This e-book has no chapters to read.")
+
+
+def check_counts(path: Path) -> None:
+    """Chapters in the reading order, markup bytes and paragraphs, counted before ebooklib reads the book.
+
+    The zip's directory gives every file's size without inflating it; the reading order (the
+    package file's spine) and the paragraph tags are counted as the files stream by.
+    """
+    with safezip.open_checked(path) as archive:
+        markup = [entry for entry in archive.infolist() if entry.filename.lower().endswith(_MARKUP_SUFFIXES)]
+    if sum(entry.file_size for entry in markup) > MAX_MARKUP_BYTES:
+        raise counts.too_many("megabytes of text and markup", MAX_MARKUP_BYTES // (1024 * 1024))
+    names = {entry.filename for entry in markup}
+    found = {"spine": 0, "paragraphs": 0, "elements": 0}
+
+    def count(name: str, chunks) -> None:
+        if name not in names:
+            return
+        patterns = counts.TAG_PATTERNS + counts.start_tag_patterns(b"", b"p") + _ITEMREF
+        counted = counts.StreamCount(patterns)
+        for chunk in chunks:
+            counted.feed(chunk)
+        found["spine"] += sum(counted[p] for p in _ITEMREF)
+        found["paragraphs"] += sum(counted[p] for p in counted.counts if p not in counts.TAG_PATTERNS and p not in _ITEMREF)
+        found["elements"] += counts.start_tags(counted)
+        if found["spine"] > MAX_SPINE_ITEMS:
+            raise counts.too_many("chapters", MAX_SPINE_ITEMS)
+        if found["paragraphs"] > counts.MAX_PARAGRAPHS:
+            raise counts.too_many("paragraphs", counts.MAX_PARAGRAPHS)
+        if found["elements"] > counts.MAX_ELEMENTS:
+            raise counts.too_many("pieces of formatting", counts.MAX_ELEMENTS)
+
+    safezip.stream_members(path, count)
+
+
+# <itemref idref="..."/> in the package file's spine, with or without a prefix.
+_ITEMREF = (b"<itemref", b":itemref")
 
 
 def _open(path: Path):
@@ -29,7 +73,7 @@ def _open(path: Path):
             warnings.simplefilter("ignore")  # ebooklib warns about options it will change in future versions
             return epub.read_epub(str(path), options={"ignore_ncx": False})
     except Exception as exc:  # ebooklib raises plain exceptions, KeyError or lxml errors on broken books
-        raise damaged(f"This e-book is damaged and cannot be opened ({type(exc).__name__}).") from None
+        raise damaged("This e-book could not be read; it may be damaged. Try another copy of it.", detail=exc) from None
 
 
 def _chapters(book) -> list:
@@ -71,6 +115,7 @@ def _toc_titles(book) -> dict[str, str]:
 
 
 def blocks(path: Path, progress: Callable[[float], None] | None = None) -> list[Block]:
+    check_counts(path)  # again: the job may be handed a file no upload check saw
     book = _open(path)
     titles = _toc_titles(book)
     chapters = _chapters(book)
@@ -86,6 +131,8 @@ def blocks(path: Path, progress: Callable[[float], None] | None = None) -> list[
             elif out:
                 out.append(BREAK)  # a new file is at least a new section
         out.extend(chapter)
+        if len(out) > counts.MAX_PARAGRAPHS:
+            raise counts.too_many("paragraphs", counts.MAX_PARAGRAPHS)
         if progress is not None:
             progress((index + 1) / len(chapters))
     return merge_chapter_labels(out)

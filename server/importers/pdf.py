@@ -31,32 +31,86 @@ from server.importers.blocks import (
 from server.importers.errors import ImportRejected, damaged, too_large
 
 MAX_PAGES = 3000
+# Real page trees are a few levels deep (pypdf's own limit is far higher); a loop goes on forever.
+_MAX_TREE_DEPTH = 64
 # Pages looked at before deciding that a PDF holds only pictures of pages.
 SAMPLE_PAGES = 12
 # "12", "- 12 -", "Page 3 of 200", "iv": matched on the stripped line, with no two runs of spaces that
 # can trade characters (the old pattern, with \s* on both sides of an optional dash, was cubic on a
 # line that starts with thousands of spaces, which pypdf's layout mode makes of an indented line).
 _PAGE_NUMBER = re.compile(r"(?:page\s+)?(?:[-–]\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*[-–])?(?:\s*of\s+\d+)?", re.IGNORECASE)
+_DAMAGED = "This PDF could not be read; it may be damaged. Save or print it to PDF again and try once more."
 _SENTENCE_END = tuple(".!?:;\"”’)。！？；…")
 
+log = logging.getLogger("keepsake.importers")
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every small flaw of real-world files
 
 
 def _reader(path: Path):
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PdfReadError
 
     try:
         reader = PdfReader(str(path), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise ImportRejected(422, "encrypted_file", "The PDF is password-protected. Save a copy without a password and try again.")
-        return reader, len(reader.pages)
+        pages = count_pages(reader)
+        if pages > MAX_PAGES:
+            raise too_large(f"This PDF has more than {MAX_PAGES} pages; at most that many can be imported at once. Split it into parts.")
+        return reader, len(reader.pages)  # pypdf builds its page list only now that its size is known
     except ImportRejected:
         raise
+    except LimitReachedError as exc:  # pypdf's own guards (huge arrays, deep trees): too big, not damaged
+        log.warning("PDF refused by pypdf's limits: %s", exc)
+        raise too_large("This PDF is too large or too complex to import at once. Split it into parts.") from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError, AttributeError) as exc:
-        raise damaged(f"This PDF is damaged and cannot be opened ({type(exc).__name__}).") from None
+        raise damaged(_DAMAGED, detail=exc) from None
     except Exception as exc:  # pypdf raises many kinds on broken files; any of them means the same
-        raise damaged(f"This PDF is damaged and cannot be opened ({type(exc).__name__}).") from None
+        raise damaged(_DAMAGED, detail=exc) from None
+
+
+def count_pages(reader, limit: int = MAX_PAGES) -> int:
+    """Pages in the document's page tree, counted without building them; stops a little past ``limit``.
+
+    ``len(reader.pages)`` builds an object for every page first, so a small file with a huge page
+    tree (or one that names the same branch again and again) would cost memory before it could be
+    refused. Here the tree is walked: a branch with more children than the limit, a tree deeper
+    than any real one, or more visits than the limit allows, ends the count at once.
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    root = reader.trailer["/Root"].get_object()
+    tree = root.get("/Pages")
+    tree = tree.get_object() if tree is not None else None
+    if not isinstance(tree, DictionaryObject):
+        raise damaged(_DAMAGED, detail="no page tree")
+    declared = tree.get("/Count")
+    if isinstance(declared, int) and declared > limit:
+        return int(declared)
+    pages = visits = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        visits += 1
+        if depth > _MAX_TREE_DEPTH or visits > 4 * limit + 16:
+            return limit + 1  # a loop in the tree, or a tree built to be walked forever
+        kids = node.get("/Kids")
+        kind = node.get("/Type")
+        if kind == "/Page" or (kids is None and kind != "/Pages"):  # as pypdf tells a page from a branch
+            pages += 1
+            if pages > limit:
+                return pages
+            continue
+        kids = kids.get_object() if kids is not None else None
+        if not isinstance(kids, ArrayObject):
+            continue
+        if len(kids) > limit:
+            return len(kids)
+        for kid in reversed(kids):
+            kid = kid.get_object()
+            if isinstance(kid, DictionaryObject) and kid:
+                stack.append((kid, depth + 1))
+    return pages
 
 
 def _page_text(reader, index: int, *, layout: bool = False) -> str:
@@ -70,11 +124,9 @@ def _page_text(reader, index: int, *, layout: bool = False) -> str:
 
 
 def check(path: Path) -> None:
-    reader, pages = _reader(path)
+    reader, pages = _reader(path)  # refuses more than MAX_PAGES before any page is built
     if pages == 0:
         raise damaged("This PDF has no pages.")
-    if pages > MAX_PAGES:
-        raise too_large(f"This PDF has {pages} pages; at most {MAX_PAGES} can be imported at once. Split it into parts.")
     if not any(_page_text(reader, i).strip() for i in range(min(pages, SAMPLE_PAGES))):
         raise ImportRejected(
             422,
@@ -116,14 +168,26 @@ def blocks(path: Path, progress: Callable[[float], None] | None = None) -> list[
     reader, count = _reader(path)
     pages: list[list[str]] = []
     for index in range(count):
-        lines = [line.rstrip() for line in _page_text(reader, index, layout=True).replace("\r", "\n").split("\n")]
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        pages.append(lines)
+        pages.append(page_lines(_page_text(reader, index, layout=True)))
         if progress is not None:
             progress((index + 1) / count)
+    return blocks_from_pages(pages)
+
+
+def page_lines(text: str) -> list[str]:
+    """A page's lines, without the blank ones above and below (found by index: popping the front is quadratic)."""
+    lines = [line.rstrip() for line in text.replace("\r", "\n").split("\n")]
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = 0
+    while start < end and not lines[start].strip():
+        start += 1
+    return lines[start:end]
+
+
+def blocks_from_pages(pages: list[list[str]]) -> list[Block]:
+    """Paragraphs, headings and breaks from each page's lines as layout mode laid them out."""
     running = _running_lines([[line for line in page if line.strip()] for page in pages])
 
     out: list[Block] = []

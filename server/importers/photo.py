@@ -19,6 +19,7 @@ from server.portrait import MAX_PIXELS
 # name -> (longest side in pixels, format). The portrait is PNG: the tablet keeps it as a .png file.
 SIZES = {"portrait": (1024, "PNG"), "preview": (512, "JPEG"), "thumb": (160, "JPEG")}
 MIMES = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg")}
+_DAMAGED = "This picture is damaged or not a picture we can read."
 
 
 def check(path: Path) -> tuple[int, int]:
@@ -30,8 +31,8 @@ def check(path: Path) -> tuple[int, int]:
             image.verify()
     except ImportRejected:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise damaged("This picture is damaged or not a picture we can read.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise damaged(_DAMAGED, detail=exc) from None
     if min(width, height) < 64:
         raise ImportRejected(422, "image_too_small", "This picture is too small to be a portrait; send the original photo.")
     return width, height
@@ -39,9 +40,13 @@ def check(path: Path) -> tuple[int, int]:
 
 def load(path: Path) -> Image.Image:
     """The photo upright (as the camera held it) in RGB; transparency goes on white."""
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image)
-        image.load()
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        # verify() in check() reads the headers only: a picture cut short is found here, in the job.
+        raise damaged(_DAMAGED, detail=exc) from None
     if image.mode in ("RGBA", "LA", "P"):
         image = image.convert("RGBA")
         flat = Image.new("RGB", image.size, (255, 255, 255))

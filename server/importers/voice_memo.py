@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from server.audio import AudioDecodeError, decode_audio, frame_dbfs
+from server.audio import AudioDecodeError, AudioTooLong, decode_audio, frame_dbfs
 from server.importers.errors import ImportRejected, damaged, too_large
 from server.services.base import Audio
 
@@ -46,7 +46,7 @@ def check(path: Path) -> float | None:
     except ImportRejected:
         raise
     except (av.FFmpegError, ValueError, OSError, EOFError, IndexError) as exc:
-        raise damaged(f"This recording is damaged or in a format we cannot play ({type(exc).__name__}).") from None
+        raise damaged("This recording is damaged or in a format we cannot play.", detail=exc) from None
     if duration is not None and duration > MAX_MEMO_S:
         raise too_large(f"This recording is {duration / 60:.0f} minutes long; at most {MAX_MEMO_S // 60} minutes can be imported at once.")
     return duration
@@ -55,8 +55,10 @@ def check(path: Path) -> float | None:
 def load(path: Path) -> Audio:
     try:
         return decode_audio(path.read_bytes(), CLIP_RATE, max_duration_s=MAX_MEMO_S)
+    except AudioTooLong:
+        raise too_large(f"This recording is longer than {MAX_MEMO_S // 60} minutes; at most that much can be imported at once.") from None
     except AudioDecodeError as exc:
-        raise damaged(f"This recording cannot be played: {exc}") from None
+        raise damaged("This recording could not be played; it may be damaged.", detail=exc) from None
 
 
 @dataclass(frozen=True)
