@@ -64,7 +64,8 @@ def test_test_split_meets_the_targets(test_result) -> None:
 
 def test_test_split_holds_what_was_measured(test_result) -> None:
     # What the check reached on the test split when it was measured: no change may do worse.
-    assert test_result.caught >= 65 and test_result.replaced <= 2, (test_result.missed, test_result.false_alarms)
+    # Counts only: the test split's sentences are never shown, so no one tunes on them by reading a failure.
+    assert test_result.caught >= 65 and test_result.replaced <= 2, (test_result.caught, test_result.replaced)
     for lang in ("en", "zh"):
         c = test_result.by_lang[lang]
         assert c["caught"] >= 0.92 * c["requests"], lang
