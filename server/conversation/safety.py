@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from server.conversation import safety_meaning
+from server.conversation import safety_framing, safety_meaning
 from server.conversation.intent import CrisisKind, crisis_kind, normalise
 from server.conversation.unmask import readings, spells_out_something_sensitive
 from server.text.sentences import split_sentences
@@ -110,6 +110,10 @@ _EN_MONEY_REQUEST = _any([
     r"\b(money|cash|card|cards|bank card) in an envelope\b|\bhand (over )?(the|your|some) (money|cash|card|cards|bank card)\b",
     rf"\b(send|post|wire|mail)\b( \w+){{0,3}} ({_EN_MONEY}|cheque|check)\b( \w+){{0,3}} (for|to) me\b",
     rf"\bhelp (me|us) (out )?with\b( \w+){{0,3}} ({_EN_MONEY}|bills?|the rent|a payment)",
+    # Asked sideways: "help with the funeral costs, just send what you can", "if you popped round with a bit of cash".
+    r"\b(send|give|spare|lend|transfer|wire)\b( \w+)? (what|whatever|anything) you can( spare| afford| manage)?\b",
+    r"\b(help|chip in|contribute)( me| us| out| your \w+ out)? (with|towards|to) (the|my|his|her|our)( \w+){0,2} (costs|fees|bills?|rent|fine|fare|deposit|payment)\b",
+    r"\bif you (could |would |can )?(\w+ ){0,4}(with|bring|send|spare|lend|give)( \w+){0,4} (cash|money|funds)\b",
     r"\b(transfer|wire|send|pay|deposit)( \w+){0,3} (to|into) (my|this|the|that|a|an|our)( new| other| friend's)? (account|number|wallet)\b",
     # "Please give 500 pounds to the courier": an amount handed to someone.
     rf"\b(give|hand|pay|send|transfer|wire|post|take)\b( \w+){{0,2}} {_EN_MONEY}( \w+){{0,2}} to (the|a|my|that|this|mr|mrs|ms|miss|dr|your|our) ",
@@ -145,6 +149,10 @@ _EN_SECRECY = _any([
     r"\b(nobody|no one|no-one) (else )?(needs to|has to|must|should) know\b",
     r"\bkeep (this|it|that|these)( \w+)? from (the family|your \w+|ur \w+|them|everyone|anyone|the others)\b",
     r"\bkeep (this|it|that) (quiet|hush[- ]hush|under wraps|to ourselves)\b",
+    # "keep our talks from your sister", "keep the money part to ourselves", "better if your family doesn't hear".
+    r"\bkeep (our|the|my|what) (\w+ ){0,2}(from (the family|your \w+|them|everyone|anyone)|to ourselves|between us)\b",
+    r"\b(your|the) (\w+ )?(family|son|daughter|children|kids|mum|mom|dad|husband|wife|carers?|nurse|brother|sister) "
+    r"(doesn't|don't|does not|do not|needn't|mustn't|shouldn't|never) (need to |have to )?(hear|find out|see)\b",
     r"\b(your|ur|yr) (\w+ )?(son|daughter|children|kids|family|mum|mom|dad|husband|wife|carers?|nurse|brother|sister) "
     r"(doesn't|don't|does not|do not|needn't|need not|mustn't|must not|shouldn't) (need to |have to )?know\b",
     r"\b(don't|do not|dont|never) (say|breathe) a word\b",
@@ -199,19 +207,14 @@ _EN_PROMOTION = _any([
 
 _ZH_NEGATION_BEFORE = re.compile(r"(别|不要|千万别|千万不要|不能|绝对不要|不可以|从来不|不许|不准|永远不要|不应该|谁也别|不管谁|不会|绝不会|从不|决不)[^，,。！？]{0,4}$")
 _ZH_EXCEPT_ME = re.compile(r"(除了我|只告诉我|只能告诉我|只给我|只有我能)")
-# "那年家里困难，邻居借给我们一百块" is a memory of money given, told as a memory; the same words
-# asked for now ("现在给我打点钱吧") are not. A money rule in Chinese gives way to a memory's
-# time words only when nothing in the sentence asks for it now.
-_ZH_TOLD_AS_MEMORY = re.compile(
-    r"(那年|那时|那会儿|以前|从前|当年|小时候|年轻时|时候|记得|一辈子|当时|过去|那天|那次|有一年|有一次|上学时|初中时|高中时|大学时)"
-)
-_ZH_ASKS_NOW = re.compile(r"(快|赶紧|赶快|马上|立刻|现在|今天|明天|今晚|吧|请|帮我|帮帮|你能|能不能|可以|可不可以|求你|给我打|给我转|给我寄|给我汇|借我)")
-
 _ZH_MONEY_REQUEST = _any([
     r"(给我|借我|帮我|转给我|打给我|汇给我|寄给我|借给我|转我|打我|给咱|给奶奶|给爷爷|给妈|给爸).{0,8}(钱|款|块钱|元|万块|万元|千块|百块)",
     r"(给我|帮我|替我|快|赶紧|赶快|马上|立刻|现在|今天|你去|去)[^，,。！？]{0,6}(转账|汇款|打钱|打款|汇钱|转钱|付款|交钱|充值|取钱|取款)",
     r"(转账|汇款|打钱|打款|汇钱|转钱|付款|交钱|充值)(给我|给他|给她|过来|到|吧)",
     r"(我|咱)(急需|需要|缺|要)(一笔|一点|点|些)?(钱|用钱)",
+    # "你能出点钱吗", "他让你转多少你就转多少"
+    r"(你|您)(能|可以|能不能|可不可以|就)?(出|拿|掏)(点|些|一点|一些|一笔)钱",
+    r"(他|她|他们|对方|那人|那个人)(让|叫|要)你(转|汇|打钱|打款|付钱|付款|交钱|取钱|转账|汇款)",
     r"(礼品卡|购物卡|充值卡|点卡|苹果卡|游戏卡|京东卡|超市卡)",
     r"(转|汇|打|存)(到|进|入)?.{0,4}(这个|我的|那个)(账户|账号|卡|银行卡)",
     r"(比特币|虚拟币|数字货币)",
@@ -240,6 +243,7 @@ _ZH_IDENTITY = _any([
 _ZH_SECRECY = _any([
     r"(别|不要|不许|千万别|不能|不准)(告诉|跟|和|让|给).{0,8}(家里|家人|你妈|你爸|儿子|女儿|孩子|别人|任何人|他们|你哥|你姐|你弟|你妹|护工|医生|保姆)",
     r"(保密|我们的秘密|咱们的秘密|你知我知|这是秘密|替我保守秘密|不要说出去|别说出去|别声张)",
+    r"(不要|别|不用|不必)(声张|张扬|传出去)|悄悄(地)?(办|转|汇|打|取)",
     r"(就|只有|只能)(咱俩|我们俩|咱们俩|你我|咱们|我们)知道",
     r"(不用|不必|没必要)(跟|和|告诉|让).{0,6}(儿子|女儿|孩子|家里|家人|你妈|你爸|他们|别人)",
     r"(儿子|女儿|孩子|家里人|家人|他们|别人).{0,3}(不需要|不用|没必要|不必)知道",
@@ -272,10 +276,6 @@ _RULES: list[tuple[str, re.Pattern[str], bool]] = [
 ]
 # "Never tell anyone your PIN" is advice about the PIN, not a secret kept from the family.
 _PROTECTS_SENSITIVE = re.compile(rf"\b{_EN_SECRET_THING}\b|\b{_EN_ID_THING}\b|密码|验证码|卡号|身份证|银行卡|账号")
-# A sentence that calls it a scam ("If a message asks for gift cards, it's a scam", "中奖要先交钱的，都是骗子")
-# warns against the request it names, unless it says it is none.
-_NAMES_A_SCAM = re.compile(r"\b(scams?|scammers?|fraud|fraudsters?|con artists?|conmen|con men|swindlers?|crooks?|fake)\b|骗子|骗局|诈骗|是假的|上当")
-_DENIES_A_SCAM = re.compile(r"\b(not|isn't|is not|no|ain't|nothing) (a |an )?(scam|fraud|con|fake|crook)|不是骗|没有骗|不是假|不会骗")
 _CHINESE_RULES = {_ZH_MONEY_REQUEST, _ZH_CREDENTIALS, _ZH_IDENTITY, _ZH_SECRECY, _ZH_PROMOTION}
 
 # Long runs of digits in what the avatar says look like account or card numbers.
@@ -292,7 +292,7 @@ def _is_warning(sentence: str, match: re.Match[str]) -> bool:
     before = sentence[: match.start()]
     if _EN_EXCEPT_ME.search(sentence) or _ZH_EXCEPT_ME.search(sentence):
         return False
-    if _NAMES_A_SCAM.search(sentence) and not _DENIES_A_SCAM.search(sentence):
+    if safety_framing.names_a_scam(sentence):
         return True
     return bool(_EN_NEGATION_BEFORE.search(before) or _ZH_NEGATION_BEFORE.search(before))
 
@@ -359,7 +359,8 @@ def _blocked_reason(text: str) -> str | None:
         match = pattern.search(candidate)
         if match and reason == "secrecy" and _PROTECTS_SENSITIVE.search(candidate) and _is_advice(candidate):
             continue
-        if match and pattern is _ZH_MONEY_REQUEST and _ZH_TOLD_AS_MEMORY.search(candidate) and not _ZH_ASKS_NOW.search(candidate):
+        # "那年家里困难，邻居借给我们一百块" is money lent, told as a memory; "现在给我打点钱吧" is asked for now.
+        if match and pattern is _ZH_MONEY_REQUEST and safety_framing.told_as_memory(candidate):
             continue
         if match and not (respects_negation and _is_warning(candidate, match)):
             return reason
