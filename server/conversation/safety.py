@@ -117,9 +117,12 @@ _EN_MONEY_REQUEST = _any([
     r"\b(transfer|wire|send|pay|deposit)( \w+){0,3} (to|into) (my|this|the|that|a|an|our)( new| other| friend's)? (account|number|wallet)\b",
     # "Please give 500 pounds to the courier": an amount handed to someone.
     rf"\b(give|hand|pay|send|transfer|wire|post|take)\b( \w+){{0,2}} {_EN_MONEY}( \w+){{0,2}} to (the|a|my|that|this|mr|mrs|ms|miss|dr|your|our) ",
-    r"\b(pay|send|transfer|wire)( it| the money| them)? (right now|today|right away|immediately|urgently)\b",
+    r"\b(sort|settle|cover|clear)( out| off)? (this|that|the|my|her|his|our)( \w+)? (bill|bills|debt|debts|fees|fine|rent|invoice)( out| off)?\b",
+    r"\b(wants|needs|want|need) (paying|settling|sorting out)\b",
+    r"\b(pay|send|transfer|wire)( it| the money| them| that)?( over)?( to (her|him|them|me|us))? (right now|today|tonight|this evening|tomorrow|right away|immediately|urgently)\b",
 ])
 _EN_CREDENTIALS = _any([
+    r"\b(code|codes|digits|numbers?|message|text)\b.{0,40}\bwhat (does|do) (it|they|the \w+) say\b",
     rf"\b(what'?s|what is|what are|tell me|read me|give me|send me|say|share|text me|type|enter|confirm|spell( out)?)\b( \w+){{0,4}} {_EN_SECRET_THING}\b",
     rf"\b(your|the|my|that) {_EN_SECRET_THING}\b( \w+){{0,4}} (to me|for me|please|now|quickly)\b",
     rf"\b(i|we) (need|want|must have)( \w+){{0,3}} {_EN_SECRET_THING}\b",
@@ -133,7 +136,7 @@ _EN_IDENTITY = _any([
     r"\b(tell|read|give|send|text|say)( me| us)( \w+){0,3} (digits|numbers)\b",
 ])
 _EN_SECRECY = _any([
-    r"\b(don't|do not|dont|never|mustn't|must not|no need to) (tell|mention|say anything to|let on to|breathe a word to|show)\b( \w+){0,3} "
+    r"\b(don't|do not|dont|never|mustn't|must not|no need to) (go |go and |be |you )?(tell|telling|mention|mentioning|say anything to|let on to|breathe a word to|show)\b( \w+){0,3} "
     r"(family|mum|mom|dad|son|daughter|children|kids|brother|sister|anyone|anybody|nobody|them|carers?|caregivers?|nurse|doctor|"
     r"ellen|david|the others|your \w+)\b",
     r"\b(keep|keeping) (this|it|that|these|our talks?|what i said)( \w+)? (a )?secret\b",
@@ -145,8 +148,12 @@ _EN_SECRECY = _any([
     r"\b(let's not|lets not|let us not|better not|best not|we won't|we will not|we shouldn't|we should not|without) "
     r"(tell|telling|mention|mentioning|say anything to|saying anything to)( (it|this|that|anything))?( to)?( \w+){0,2} "
     r"(family|mum|mom|dad|son|daughter|children|kids|brother|sister|anyone|anybody|them|carers?|caregivers?|nurse|doctor|your \w+)\b",
-    r"\b(stays?|remains?|is|keep (it|this|that)) between (the two of us|us two|you and me|you and i|us|ourselves)\b",
-    r"\b(nobody|no one|no-one) (else )?(needs to|has to|must|should) know\b",
+    r"\b(stays?|remains?|is|be|keep (it|this|that))( just)? between (the two of us|us two|you and me|you and i|us|ourselves)\b",
+    r"\b(nobody|no one|no-one) (else )?(needs to|has to|must|should) (know|hear|be told|be bothered|find out)\b",
+    # "say nothing to her", "tell no one", "keep quiet about the money", "if the carers ask, tell them I didn't call"
+    r"\bsay nothing (to|about)\b|\btell (nobody|no one|no-one)\b",
+    r"\bkeep (quiet|mum|schtum|shtum|it quiet|your mouth shut) about\b",
+    r"\bif (anyone|anybody|they|he|she|your \w+|the \w+) (asks?|wants to know)( you)?,? (just )?(say|tell (them|him|her))\b",
     r"\bkeep (this|it|that|these)( \w+)? from (the family|your \w+|ur \w+|them|everyone|anyone|the others)\b",
     r"\bkeep (this|it|that) (quiet|hush[- ]hush|under wraps|to ourselves)\b",
     # "keep our talks from your sister", "keep the money part to ourselves", "better if your family doesn't hear".
@@ -156,6 +163,8 @@ _EN_SECRECY = _any([
     r"\b(your|ur|yr) (\w+ )?(son|daughter|children|kids|family|mum|mom|dad|husband|wife|carers?|nurse|brother|sister) "
     r"(doesn't|don't|does not|do not|needn't|need not|mustn't|must not|shouldn't) (need to |have to )?know\b",
     r"\b(don't|do not|dont|never) (say|breathe) a word\b",
+    r"\bmum's the word\b|\bnot a (word|peep|whisper) to\b",
+    r"\b(delete|erase|wipe|burn|destroy|get rid of) (our|these|my|the|this|that|all)( \w+)? (messages|texts|chats|letters?|emails?|calls|call log|history)\b",
     r"\b(don't|do not|dont|never|no need to) (mention|tell) (it|this|that|any of this|anything) to\b",
 ])
 _EN_SHOPS = (
@@ -218,7 +227,13 @@ _ZH_MONEY_REQUEST = _any([
     r"(礼品卡|购物卡|充值卡|点卡|苹果卡|游戏卡|京东卡|超市卡)",
     r"(转|汇|打|存)(到|进|入)?.{0,4}(这个|我的|那个)(账户|账号|卡|银行卡)",
     r"(比特币|虚拟币|数字货币)",
-    r"(钱|款|块|元|万|千|百|现金).{0,4}(给我|给咱|寄来|送来|拿来|打过来|汇过来)",
+    # "给我们" is often "for us" in a memory ("攒的钱给我们买了缝纫机"); asked for, it still meets the rules above.
+    r"(钱|款|块|元|万|千|百|现金).{0,4}(给我(?!们)|给咱|寄来|送来|拿来|打过来|汇过来)",
+    # "你今晚就转给她", "奶奶最近手头紧，你多少支援一点"
+    r"(今天|今晚|马上|赶紧|快|现在|明天)(就)?(转|汇|打|寄)(给|过去|过来|到)",
+    r"手头(紧|不宽裕|不方便)|你(多少)?(支援|资助|接济|帮衬)",
+    r"帮我.{0,6}(还|交|付|垫)(一下)?.{0,4}(贷|款|钱|债|账|费|卡)",
+    r"(给我|给咱|给奶奶|给爷爷|给妈|给爸|给姥姥|给姥爷|给外婆|给外公).{0,6}(红包|压岁钱)",
     r"(去|到)银行.{0,6}(取|转|汇|打)",
     r"安全账户|(存款|积蓄|养老金|退休金|钱).{0,4}(转|汇|存|打)(到|进|入)",
     r"(钱|现金|银行卡|存折|卡)(交给|给|递给)(上门|快递|陌生|来的|那个|我的朋友|我朋友)",
@@ -235,10 +250,11 @@ _ZH_CREDENTIALS = _any([
     rf"{_ZH_ASK_FOR}.{{0,8}}{_ZH_PASSWORD}|{_ZH_PASSWORD}.{{0,8}}{_ZH_GIVE_UP}",
     r"(收到的|短信里的|手机上的|短信上的).{0,6}(数字|号码|码)",
     r"(六位|6位|四位|4位).{0,2}(数字|号码|码)",
+    r"(按的|输的|输入的|取钱.{0,4}的).{0,6}(数字|号码|码)",
 ])
 _ZH_IDENTITY = _any([
     r"(告诉我|发给我|给我|念给我|读给我|报给我|发我|拍给我|说一下|念一下|报一下|需要|提供).{0,8}(身份证|银行卡号|卡号|账号|账户|社保卡|医保卡|护照|户口本|信用卡|银行卡|安全码|有效期)",
-    r"(身份证|银行卡号|卡号|账号|社保卡号|护照号).{0,4}(是多少|多少号|发给我|告诉我|拍给我|报给我)",
+    r"(身份证|银行卡号|卡号|账号|社保卡号|护照号|户口本|护照|社保卡|医保卡|驾照|银行卡).{0,6}(是多少|多少号|发给我|告诉我|拍给我|报给我)",
 ])
 _ZH_SECRECY = _any([
     r"(别|不要|不许|千万别|不能|不准)(告诉|跟|和|让|给).{0,8}(家里|家人|你妈|你爸|儿子|女儿|孩子|别人|任何人|他们|你哥|你姐|你弟|你妹|护工|医生|保姆)",
@@ -248,6 +264,8 @@ _ZH_SECRECY = _any([
     r"(不用|不必|没必要)(跟|和|告诉|让).{0,6}(儿子|女儿|孩子|家里|家人|你妈|你爸|他们|别人)",
     r"(儿子|女儿|孩子|家里人|家人|他们|别人).{0,3}(不需要|不用|没必要|不必)知道",
     r"(咱俩|我们俩|咱们俩)之间的(事|秘密)",
+    r"烂在肚子里|谁(都|也)(别|不要|不许)(说|讲|提)",
+    r"(聊天|通话)?(记录|短信|消息|信息).{0,6}(删掉|删了|删除)|(删掉|删除)(我们|咱们)?的?(聊天|记录|短信|消息)",
 ])
 _ZH_PROMOTION = _any([
     r"(下单|扫码|扫一扫|加微信|加我微信|关注公众号|点击链接|优惠券|限时优惠|抢购|拼单|直播间)",
