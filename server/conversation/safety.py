@@ -119,9 +119,13 @@ _EN_MONEY_REQUEST = _any([
     rf"\b(give|hand|pay|send|transfer|wire|post|take)\b( \w+){{0,2}} {_EN_MONEY}( \w+){{0,2}} to (the|a|my|that|this|mr|mrs|ms|miss|dr|your|our) ",
     r"\b(sort|settle|cover|clear)( out| off)? (this|that|the|my|her|his|our)( \w+)? (bill|bills|debt|debts|fees|fine|rent|invoice)( out| off)?\b",
     r"\b(wants|needs|want|need) (paying|settling|sorting out)\b",
+    r"\b(sort|settle|cover|clear|square up|pay|do)( out| off| up)? (the|my|this|that) (electric|electricity|gas|phone|water|heating|council tax|"
+    r"tv licen[cs]e|rent|bill|bills)( bill)?( \w+){0,2} for me\b",
+    r"\bbring (your|the) (bank ?book|cheque ?book|check ?book|bank card|savings book|pension book|passbook|card and pin)\b",
     r"\b(pay|send|transfer|wire)( it| the money| them| that)?( over)?( to (her|him|them|me|us))? (right now|today|tonight|this evening|tomorrow|right away|immediately|urgently)\b",
 ])
 _EN_CREDENTIALS = _any([
+    rf"\b{_EN_SECRET_THING}\b.{{0,40}}\b(say|tell|read|give|text|send) (it|them) (to me|for me)\b",
     r"\b(code|codes|digits|numbers?|message|text)\b.{0,40}\bwhat (does|do) (it|they|the \w+) say\b",
     rf"\b(what'?s|what is|what are|tell me|read me|give me|send me|say|share|text me|type|enter|confirm|spell( out)?)\b( \w+){{0,4}} {_EN_SECRET_THING}\b",
     rf"\b(your|the|my|that) {_EN_SECRET_THING}\b( \w+){{0,4}} (to me|for me|please|now|quickly)\b",
@@ -163,6 +167,7 @@ _EN_SECRECY = _any([
     r"\b(your|ur|yr) (\w+ )?(son|daughter|children|kids|family|mum|mom|dad|husband|wife|carers?|nurse|brother|sister) "
     r"(doesn't|don't|does not|do not|needn't|need not|mustn't|must not|shouldn't) (need to |have to )?know\b",
     r"\b(don't|do not|dont|never) (say|breathe) a word\b",
+    r"\bhide (this|it|that|these|those|the \w+)( \w+)? from (your \w+|the family|them|everyone|anyone)\b",
     r"\bmum's the word\b|\bnot a (word|peep|whisper) to\b",
     r"\b(delete|erase|wipe|burn|destroy|get rid of) (our|these|my|the|this|that|all)( \w+)? (messages|texts|chats|letters?|emails?|calls|call log|history)\b",
     r"\b(don't|do not|dont|never|no need to) (mention|tell) (it|this|that|any of this|anything) to\b",
@@ -251,6 +256,7 @@ _ZH_CREDENTIALS = _any([
     r"(收到的|短信里的|手机上的|短信上的).{0,6}(数字|号码|码)",
     r"(六位|6位|四位|4位).{0,2}(数字|号码|码)",
     r"(按的|输的|输入的|取钱.{0,4}的).{0,6}(数字|号码|码)",
+    r"(解锁|开机|取钱|取款|支付|付款|登录)的?.{0,6}(数字|号码).{0,4}(是什么|是多少|多少)",
 ])
 _ZH_IDENTITY = _any([
     r"(告诉我|发给我|给我|念给我|读给我|报给我|发我|拍给我|说一下|念一下|报一下|需要|提供).{0,8}(身份证|银行卡号|卡号|账号|账户|社保卡|医保卡|护照|户口本|信用卡|银行卡|安全码|有效期)",
@@ -264,7 +270,7 @@ _ZH_SECRECY = _any([
     r"(不用|不必|没必要)(跟|和|告诉|让).{0,6}(儿子|女儿|孩子|家里|家人|你妈|你爸|他们|别人)",
     r"(儿子|女儿|孩子|家里人|家人|他们|别人).{0,3}(不需要|不用|没必要|不必)知道",
     r"(咱俩|我们俩|咱们俩)之间的(事|秘密)",
-    r"烂在肚子里|谁(都|也)(别|不要|不许)(说|讲|提)",
+    r"(别|不要|不用)(说|提|讲)(我|咱)(找过|打过|来过|给过|问过|说过|联系过)|烂在肚子里|谁(都|也)(别|不要|不许)(说|讲|提)",
     r"(聊天|通话)?(记录|短信|消息|信息).{0,6}(删掉|删了|删除)|(删掉|删除)(我们|咱们)?的?(聊天|记录|短信|消息)",
 ])
 _ZH_PROMOTION = _any([
