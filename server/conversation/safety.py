@@ -159,7 +159,7 @@ _EN_SECRECY = _any([
     r"\bkeep (quiet|mum|schtum|shtum|it quiet|your mouth shut) about\b",
     r"\bif (anyone|anybody|they|he|she|your \w+|the \w+) (asks?|wants to know)( you)?,? (just )?(say|tell (them|him|her))\b",
     r"\bkeep (this|it|that|these)( \w+)? from (the family|your \w+|ur \w+|them|everyone|anyone|the others)\b",
-    r"\bkeep (this|it|that) (quiet|hush[- ]hush|under wraps|to ourselves)\b",
+    r"\bkeep (this|it|that) (quiet|hush[- ]hush|under wraps|under your hat|zipped|to ourselves|to yourself)\b",
     # "keep our talks from your sister", "keep the money part to ourselves", "better if your family doesn't hear".
     r"\bkeep (our|the|my|what) (\w+ ){0,2}(from (the family|your \w+|them|everyone|anyone)|to ourselves|between us)\b",
     r"\b(your|the) (\w+ )?(family|son|daughter|children|kids|mum|mom|dad|husband|wife|carers?|nurse|brother|sister) "

@@ -67,11 +67,12 @@ DENIES_A_SCAM = re.compile(r"\b(not|isn't|is not|no|ain't|nothing) (a |an )?(sca
 # or whom to tell nothing: anyone, strangers, "not even the bank".
 _WARNS = re.compile(
     r"\b(hang up and (call|ring|phone)|put the phone down|be careful (with|of|about) (those|these|any|messages|calls|strangers|people)|beware of|watch out for|check with your|ask your (son|daughter|family|children)|call your (son|daughter|family)|"
+    r"(don't|do not|no need to|never) (spend|waste)( all)? (your|any|the)( \w+)? money on me|"
     r"never ask|would never ask|will never ask|not even (me|the bank|the police)|"
     r"keep (your|the) (pin|password|passcode|code|codes|details|card) to yourself|"
     r"(never|don't|do not) (give|share|tell|read|send|hand)( out| over)? .{0,20}\b(pin|password|passcode|code|codes|details|card|"
     r"number|numbers|money)\b.{0,30}\b(anyone|anybody|a stranger|strangers|no one|nobody|on the phone))\b"
-    r"|(别|不要)给(他|她|他们)?[。!！]?$|先(给|跟|和)你.{0,3}(打个?电话|说一声|商量)|谁问都不|(千万|一定要|要)小心|当心(骗|那些|这些)|提防|别理|不要理|先(问问|跟|和)家里|先跟家里|不会让你(转|汇|打|交|买|把)"
+    r"|(别|不要)给(他|她|他们)?[。!！]?$|先(给|跟|和)你.{0,3}(打个?电话|说一声|商量)|(别|不要)(把钱)?.{0,4}花在我身上|谁问都不|(千万|一定要|要)小心|当心(骗|那些|这些)|提防|别理|不要理|先(问问|跟|和)家里|先跟家里|不会让你(转|汇|打|交|买|把)"
     r"|(别|不要|不能|千万别)(把)?[^,，]{0,6}(密码|验证码|卡号|身份证|银行卡|钱)[^,，]{0,4}(告诉|给)(任何人|别人|陌生人)"
 )
 
