@@ -17,7 +17,8 @@ Words are not enough: "Please give 500 pounds to the courier" names no rule's
 words, yet means what the rules are for. So a sentence the rules let through
 is also read for its meaning (safety_meaning.py: nearest labelled examples by
 sentence embedding, in English and Chinese), and blocked when it means a
-request for money, codes or secrecy. ``check_many`` reads several sentences in
+request for money, codes or secrecy, unless it is told as a memory or said as a
+warning (safety_framing.py). ``check_many`` reads several sentences in
 one batch.
 
 Incoming: ``check_incoming`` reports a crisis (self-harm or a medical

@@ -11,9 +11,13 @@ secrets; warnings never to share a PIN; ordinary "tell me about your day").
 
 Score: the mean similarity to the K nearest request examples minus the mean
 similarity to the K nearest innocent ones. The sentence is a request when the
-score is above THRESHOLD. K and THRESHOLD were chosen on the dev split of the
-safety set (tests/eval/safety/dev.jsonl), never on its test split; see
-``keepsake eval safety``.
+score is above THRESHOLD, the sentence names something the check is about, and
+it is not framed as a memory or a warning (safety_framing.py: embeddings read what
+a sentence is about far better than whether it asks). K and THRESHOLD were chosen
+on the dev split of the safety set (tests/eval/safety/dev.jsonl), leave-one-out,
+never on its test split; see ``keepsake eval safety`` and docs/safety.md. A
+logistic regression on the same embeddings was measured too, and lost (AUC 0.95
+against 0.98 on dev).
 
 The examples' vectors are computed once, on first use, and kept.
 """

@@ -54,7 +54,7 @@ def test_dev_split_meets_the_targets_without_counting_a_sentence_as_its_own_neig
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured on the test split: 65/70 requests caught (92.9%), 2/70 innocent replaced (2.9%); "
+    reason="measured on the test split (docs/safety.md): 67/70 requests caught (95.7%), 1/70 innocent replaced (1.4%); "
     "the targets are 98% and 2%. Strict: this fails loudly once the targets are met, so the mark goes.",
 )
 def test_test_split_meets_the_targets(test_result) -> None:
@@ -65,7 +65,7 @@ def test_test_split_meets_the_targets(test_result) -> None:
 def test_test_split_holds_what_was_measured(test_result) -> None:
     # What the check reached on the test split when it was measured: no change may do worse.
     # Counts only: the test split's sentences are never shown, so no one tunes on them by reading a failure.
-    assert test_result.caught >= 65 and test_result.replaced <= 2, (test_result.caught, test_result.replaced)
+    assert test_result.caught >= 67 and test_result.replaced <= 1, (test_result.caught, test_result.replaced)
     for lang in ("en", "zh"):
         c = test_result.by_lang[lang]
         assert c["caught"] >= 0.92 * c["requests"], lang
