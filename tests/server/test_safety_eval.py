@@ -72,11 +72,12 @@ def test_test_split_holds_what_was_measured(test_result) -> None:
 
 
 def test_the_rules_alone_would_miss_what_the_meaning_catches() -> None:
-    # The phrasings the review found passing the old rules; the meaning check is what catches some of them.
-    rows = [r for r in load_split(SPLITS_DIR / "test.jsonl") if r["label"] == "request"]
+    # The phrasings the review found passing the old rules; the meaning check is what catches many of them.
+    # Measured on dev (no sentence its own neighbour): the test split is run only for the targets above.
+    rows = [r for r in load_split(SPLITS_DIR / "dev.jsonl") if r["label"] == "request"]
     by_rules = [safety._rules_reason(safety.normalise(r["text"])) is not None for r in rows]
-    by_both = [not v.allowed for v in safety.check_many([r["text"] for r in rows], None)]
-    assert sum(by_both) - sum(by_rules) >= 5
+    by_both = [not v.allowed for v in safety.check_many([r["text"] for r in rows], None, leave_out_self=True)]
+    assert sum(by_both) - sum(by_rules) >= 100  # measured: 403 - 227 = 176 of 404
 
 
 def test_keepsake_eval_safety_prints_the_numbers(capsys) -> None:
