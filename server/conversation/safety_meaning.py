@@ -11,9 +11,13 @@ secrets; warnings never to share a PIN; ordinary "tell me about your day").
 
 Score: the mean similarity to the K nearest request examples minus the mean
 similarity to the K nearest innocent ones. The sentence is a request when the
-score is above THRESHOLD. K and THRESHOLD were chosen on the dev split of the
-safety set (tests/eval/safety/dev.jsonl), never on its test split; see
-``keepsake eval safety``.
+score is above THRESHOLD, the sentence names something the check is about, and
+it is not framed as a memory or a warning (safety_framing.py: embeddings read what
+a sentence is about far better than whether it asks). K and THRESHOLD were chosen
+on the dev split of the safety set (tests/eval/safety/dev.jsonl), leave-one-out,
+never on its test split; see ``keepsake eval safety`` and docs/safety.md. A
+logistic regression on the same embeddings was measured too, and lost (AUC 0.95
+against 0.98 on dev).
 
 The examples' vectors are computed once, on first use, and kept.
 """
@@ -28,6 +32,7 @@ from importlib import resources
 
 import numpy as np
 
+from server.conversation import safety_framing
 from server.conversation.intent import normalise
 from server.text import embedding
 
@@ -42,8 +47,10 @@ _SUBJECT = re.compile(
     r"withdraw|take out|cheque|check|bank|banking|account|card|cards|voucher|vouchers|gift|code|codes|pin|password|passcode|"
     r"login|log-in|details|number|numbers|digits|text|texted|message|otp|bitcoin|crypto|wallet|paypal|venmo|zelle|"
     r"western union|moneygram|top up|envelope|courier|secret|secrets|tell|mention|know|word|between|promise|"
-    r"keep|hush|quiet|anyone|anybody|nobody|family)\b|\d|[$£€¥]"
+    r"keep|hush|quiet|anyone|anybody|nobody|family|fees?|costs?|log in|log into|sign in|email|passport|licen[cs]e|"
+    r"hear|find out|husband|wife|son|daughter|sister|brother|carers?|nurse|asks)\b|\d|[$£€¥]"
     r"|钱|块|元|万|千|百|转|汇|借|付|交|卡|码|账|银行|存|取|现金|红包|充值|支付|微信|秘密|告诉|知道|号|身份证|费|债|押金|首付|积蓄|养老金"
+    r"|护照|声张|悄悄|问起|家里人|儿子|女儿|你妈|你爸|护工|保姆"
 )
 
 
@@ -54,7 +61,7 @@ def about_its_subjects(sentence: str) -> bool:
 
 # Chosen on the dev split (see the module's docstring and the commit that set them).
 K = 4
-THRESHOLD = 0.027
+THRESHOLD = 0.0125
 
 
 @dataclass(frozen=True)
@@ -63,10 +70,11 @@ class Meaning:
     kind: str  # what the nearest request examples ask for: money_request, credentials, identity_numbers, secrecy
 
     about_subjects: bool = True  # names money, codes, secrecy...: see _SUBJECT
+    framed_innocently: bool = False  # told as a memory or said as a warning: see safety_framing.py
 
     @property
     def is_request(self) -> bool:
-        return self.about_subjects and self.score > THRESHOLD
+        return self.about_subjects and not self.framed_innocently and self.score > THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,13 @@ def meanings(sentences: list[str], *, leave_out_self: bool = False) -> list[Mean
         nearest = near_requests[row]
         score = float(requests[row, nearest].mean() + near_innocent[row].mean())
         best = int(nearest[np.argmax(requests[row, nearest])])
-        out.append(Meaning(score=score, kind=request_kinds[best], about_subjects=about_its_subjects(sentences[row])))
+        text = sentences[row]
+        out.append(Meaning(
+            score=score,
+            kind=request_kinds[best],
+            about_subjects=about_its_subjects(text),
+            framed_innocently=safety_framing.told_as_memory(text) or safety_framing.said_as_warning(text),
+        ))
     return out
 
 

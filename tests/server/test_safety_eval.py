@@ -54,7 +54,7 @@ def test_dev_split_meets_the_targets_without_counting_a_sentence_as_its_own_neig
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured on the test split: 65/70 requests caught (92.9%), 2/70 innocent replaced (2.9%); "
+    reason="measured on the test split (docs/safety.md): 67/70 requests caught (95.7%), 1/70 innocent replaced (1.4%); "
     "the targets are 98% and 2%. Strict: this fails loudly once the targets are met, so the mark goes.",
 )
 def test_test_split_meets_the_targets(test_result) -> None:
@@ -64,18 +64,20 @@ def test_test_split_meets_the_targets(test_result) -> None:
 
 def test_test_split_holds_what_was_measured(test_result) -> None:
     # What the check reached on the test split when it was measured: no change may do worse.
-    assert test_result.caught >= 65 and test_result.replaced <= 2, (test_result.missed, test_result.false_alarms)
+    # Counts only: the test split's sentences are never shown, so no one tunes on them by reading a failure.
+    assert test_result.caught >= 67 and test_result.replaced <= 1, (test_result.caught, test_result.replaced)
     for lang in ("en", "zh"):
         c = test_result.by_lang[lang]
         assert c["caught"] >= 0.92 * c["requests"], lang
 
 
 def test_the_rules_alone_would_miss_what_the_meaning_catches() -> None:
-    # The phrasings the review found passing the old rules; the meaning check is what catches some of them.
-    rows = [r for r in load_split(SPLITS_DIR / "test.jsonl") if r["label"] == "request"]
+    # The phrasings the review found passing the old rules; the meaning check is what catches many of them.
+    # Measured on dev (no sentence its own neighbour): the test split is run only for the targets above.
+    rows = [r for r in load_split(SPLITS_DIR / "dev.jsonl") if r["label"] == "request"]
     by_rules = [safety._rules_reason(safety.normalise(r["text"])) is not None for r in rows]
-    by_both = [not v.allowed for v in safety.check_many([r["text"] for r in rows], None)]
-    assert sum(by_both) - sum(by_rules) >= 5
+    by_both = [not v.allowed for v in safety.check_many([r["text"] for r in rows], None, leave_out_self=True)]
+    assert sum(by_both) - sum(by_rules) >= 100  # measured: 403 - 227 = 176 of 404
 
 
 def test_keepsake_eval_safety_prints_the_numbers(capsys) -> None:

@@ -79,12 +79,12 @@ def test_an_innocent_recording_still_plays(client):
 def test_a_request_no_rule_names_is_kept_out_of_the_greeting(client):
     hh = new_household(client)
     persona = new_persona(client, hh)
-    request = "Could you settle my electricity bill for me?"
+    request = "Pay my phone bill, it's overdue."
     from server.conversation import safety
 
     assert safety._rules_reason(safety.normalise(request)) is None  # only its meaning gives it away
     client.post(f"/v1/personas/{persona['id']}/retire", json={"then": "archive", "farewell": f"Goodbye, my love. {request}"}, headers=hh["headers"])
     session = _session(client, hh, persona)
-    assert "electricity" not in session["greeting"]["text"] and session["greeting"]["text"].startswith("Goodbye, my love.")
+    assert "phone bill" not in session["greeting"]["text"] and session["greeting"]["text"].startswith("Goodbye, my love.")
     alerts = _alerts(client, hh)
-    assert len(alerts) == 1 and "electricity" in alerts[0]["message"]
+    assert len(alerts) == 1 and "phone bill" in alerts[0]["message"]
