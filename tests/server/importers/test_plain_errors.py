@@ -18,6 +18,8 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings
+from server.importers import parse
+from server.importers.errors import ImportRejected
 from tests.server.api.conftest import new_household, new_persona
 from tests.server.importers import makers
 
@@ -124,15 +126,20 @@ def test_broken_file_gets_a_plain_message(studio, data_dir, case, caplog):
     assert not list((data_dir / "uploads").glob("*")), "the upload was left on disk"
 
 
-def test_the_library_detail_goes_to_the_log(studio, caplog):
-    """What the caregiver is spared is still there for whoever looks after the server."""
+def test_the_library_detail_goes_to_the_log(studio, caplog, tmp_path):
+    """What the caregiver is spared is still there for whoever looks after the server.
+
+    The reading runs in a child process whose log goes to the server's standard error; here the
+    same reading runs in this process, where the log can be read."""
     client, hh, persona = studio
     _, make, _, _ = BROKEN["docx_without_a_document"]
-    with caplog.at_level(logging.WARNING, logger="keepsake.importers"):
-        r = client.post(
-            f"/v1/personas/{persona['id']}/sources", files={"file": ("memoir.docx", make())}, headers=hh["headers"]
-        )
+    r = client.post(f"/v1/personas/{persona['id']}/sources", files={"file": ("memoir.docx", make())}, headers=hh["headers"])
     assert r.status_code == 422 and "relationship" not in r.json()["error"]["message"]
+    path = tmp_path / "memoir.docx"
+    path.write_bytes(make())
+    with caplog.at_level(logging.WARNING, logger="keepsake.importers"), pytest.raises(ImportRejected) as refused:
+        parse.check_upload(path, "memoir.docx", kind=None, self_name=None, persona_names=[])
+    assert "relationship" not in refused.value.message
     assert any("relationship" in record.getMessage() for record in caplog.records if record.name == "keepsake.importers")
 
 
