@@ -427,6 +427,7 @@ _SERVER_ERRORS_ZH = {
     "invalid_kind": "不认识这种导入类型。",
     "unsupported_file": "不支持这种文件。",
     "zip_bomb": "这个文件解开后会大得多，所以没有打开。",
+    "took_too_long": "这个文件读得太久了。请把它分成几个小文件，或者用原来的程序重新保存一份再试。",
     "not_a_chat": "这看起来不像聊天记录的导出文件。",
     "no_text": "这个PDF里是页面的图片，不是文字（可能是扫描的）。请用有文字的版本。",
     # The names in the chat stay as the server lists them.
