@@ -124,6 +124,22 @@ _EN_MONEY_REQUEST = _any([
     r"tv licen[cs]e|rent|bill|bills)( bill)?( \w+){0,2} for me\b",
     r"\bbring (your|the) (bank ?book|cheque ?book|check ?book|bank card|savings book|pension book|passbook|card and pin)\b",
     r"\b(pay|send|transfer|wire)( it| the money| them| that)?( over)?( to (her|him|them|me|us))? (right now|today|tonight|this evening|tomorrow|right away|immediately|urgently)\b",
+    # Sideways, as the fresh dev batch F showed them passing: an amount or notes handed to a third
+    # person ("just hand him fifty", "slip a few notes to the driver"), someone else's bill settled
+    # ("settling the plumber's invoice", "cover my share of the taxi"), something put towards a cost,
+    # help asked with a named bill, and hints of need ("I'm a bit short this month").
+    r"\b(hand|give|slip|pass|pay) (him|her|them|the \w+)( \w+){0,2} (fifty|twenty|forty|sixty|a hundred|two hundred|\d+|a few notes|some notes|a tenner|a fiver|a few quid)\b",
+    r"\b(slip|hand|give|pass)( \w+){0,3} (notes|a note|a tenner|a fiver|a few quid|some cash) to (the|a|my|that|this|him|her)\b",
+    r"\b(sort|settle|cover|clear)(ing)?( out| off)? (this|that|the|my|her|his|our|your)( [\w']+){0,2} (bill|bills|debt|debts|fees|fine|rent|invoice|share|fare)\b",
+    r"\b(put|pay|chip in|contribute|give)( \w+)? (something|a bit|a little|some money|anything|a few \w+)? ?(towards?|for) (the|my|his|her|our|your)( [\w']+){0,2} (funeral|fees|rent|bills?|plan|costs?|deposit|repairs?|operation|care)\b",
+    r"\bchip in\b( \w+){0,2} (for|towards?|with)\b",
+    r"(^|, |\b(can|could|would|will) you (please )?)help\b( [\w']+){0,3} with the (electricity|electric|gas|heating|phone|water|council tax|rent|bills?|fees|costs)\b",
+    r"\ba (little|small) something (for|towards) (the|my|your)( \w+)? (gas|electric|electricity|heating|rent|bills?|fees|shopping|medicine|tablets)\b",
+    r"\b(can|could|would) you\b( \w+){0,2} (help|spare|manage|chip in)( me| us)?( out)? (a little|a bit|something|anything|a few)\b",
+    r"\bspare (a little|a bit|something|a few \w+)( \w+){0,2} for (me|us|your \w+)\b",
+    r"\b(anything|whatever|what) you can (send|give|spare|lend|manage|transfer)\b",
+    r"\bneeds? (a little |a bit of |some )?help (paying|with)( \w+){0,3} (bill|bills|rent|fees|costs)\b",
+    r"\b(i'm|i am|we're|we are)( \w+){0,2} short (this|of|until|till)\b|\bnot asking for much\b",
 ])
 _EN_CREDENTIALS = _any([
     rf"\b{_EN_SECRET_THING}\b.{{0,40}}\b(say|tell|read|give|text|send) (it|them) (to me|for me)\b",
@@ -137,6 +153,8 @@ _EN_IDENTITY = _any([
     r"\b(read|tell|give|send|text|say)( me| us)?( \w+){0,4} (numbers?|digits)( \w+){0,5} (card|account|passport|licen[cs]e|id)\b",
     rf"\b(what'?s|what is|tell me|read me|give me|send me|share|confirm|type|enter|need|want|spell( out)?|i'll need|read out)\b( \w+){{0,4}} {_EN_ID_THING}\b",
     rf"\b(your|the) {_EN_ID_THING}\b( \w+){{0,4}} (to me|for me|please|now|quickly)\b",
+    # "Tell the man on the phone your card details": a stranger to be given them.
+    r"\b(tell|give|read|text) (the|that|this) (man|woman|lady|person|caller|gentleman|officer|bank|chap)( [\w']+){0,4} your (card|bank|account|pin|password|passcode|code|details)\b",
     r"\b(card'?s|long|sixteen[- ]digit|16[- ]digit) (long )?number\b",
     r"\b(tell|read|give|send|text|say)( me| us)( \w+){0,3} (digits|numbers)\b",
 ])
@@ -172,6 +190,7 @@ _EN_SECRECY = _any([
     r"\bmum's the word\b|\bnot a (word|peep|whisper) to\b",
     r"\b(delete|erase|wipe|burn|destroy|get rid of) (our|these|my|the|this|that|all)( \w+)? (messages|texts|chats|letters?|emails?|calls|call log|history)\b",
     r"\b(don't|do not|dont|never|no need to) (mention|tell) (it|this|that|any of this|anything) to\b",
+    r"\bdon'?t worry (your|the) \w+ (with|about) (this|it|that)\b|\bsort (it|this|that)( out)? between (the two of us|us|ourselves)\b",
 ])
 _EN_SHOPS = (
     r"(tesco|boots|asda|sainsbury'?s|morrisons|aldi|lidl|superdrug|holland (and|&) barrett|walmart|costco|target|cvs|"
@@ -224,7 +243,8 @@ _ZH_NEGATION_BEFORE = re.compile(r"(别|不要|千万别|千万不要|不能|绝
 _ZH_EXCEPT_ME = re.compile(r"(除了我|只告诉我|只能告诉我|只给我|只有我能)")
 _ZH_MONEY_REQUEST = _any([
     r"(给我|借我|帮我|转给我|打给我|汇给我|寄给我|借给我|转我|打我|给咱|给奶奶|给爷爷|给妈|给爸).{0,8}(钱|款|块钱|元|万块|万元|千块|百块)",
-    r"(给我|帮我|替我|快|赶紧|赶快|马上|立刻|现在|今天|你去|去)[^，,。！？]{0,6}(转账|汇款|打钱|打款|汇钱|转钱|付款|交钱|充值|取钱|取款)",
+    # "现在就转账" asks; "现在手机付款真方便" tells how things are now.
+    r"(给我|帮我|替我|快|赶紧|赶快|马上|立刻|现在(?=就|马上|立刻|赶紧|快|去)|今天|你去|去)[^，,。！？]{0,6}(转账|汇款|打钱|打款|汇钱|转钱|付款|交钱|充值|取钱|取款)",
     r"(转账|汇款|打钱|打款|汇钱|转钱|付款|交钱|充值)(给我|给他|给她|过来|到|吧)",
     r"(我|咱)(急需|需要|缺|要)(一笔|一点|点|些)?(钱|用钱)",
     # "你能出点钱吗", "他让你转多少你就转多少"
@@ -244,6 +264,12 @@ _ZH_MONEY_REQUEST = _any([
     r"安全账户|(存款|积蓄|养老金|退休金|钱).{0,4}(转|汇|存|打)(到|进|入)",
     r"(钱|现金|银行卡|存折|卡)(交给|给|递给)(上门|快递|陌生|来的|那个|我的朋友|我朋友)",
     r"(买|寄).{0,8}(寄过来|寄给我|送过来|给我寄)",
+    # Sideways (dev batch F): money sent to a third person, a bill settled or a gap filled for
+    # someone, help asked on the strength of being loved.
+    r"(打|转|汇|寄)(点|些|一点|一些)钱(过去|给)|你给[^，,。！？]{1,6}(打|转|汇)(点|些|一点)?钱",
+    r"(替|帮)[^，,。！？]{0,4}把[^，,。！？]{0,8}(费|工资|钱|账|房租|押金)[^，,。！？]{0,3}(结|交|付|缴|补|还|垫)",
+    r"(替|帮)(她|他|我|妈|奶奶|爷爷|姥姥|他们)[^，,。！？]{0,2}(补上|垫上|交上|付了|结了|垫付)",
+    r"(你要是|你如果|要是你)(还)?(孝顺|心疼|记得|在乎|疼|爱)[^。！？]{0,12}就(帮|给|替)",
 ])
 _ZH_PASSWORD = r"(密码|口令|支付码|付款码)"
 # Told to say, send or type it; "不能说" is the opposite, so a verb right after a negation is not one.

@@ -68,7 +68,8 @@ DENIES_A_SCAM = re.compile(r"\b(not|isn't|is not|no|ain't|nothing) (a |an )?(sca
 _WARNS = re.compile(
     r"\b(hang up and (call|ring|phone)|put the phone down|be careful (with|of|about) (those|these|any|messages|calls|strangers|people)|beware of|watch out for|check with your|ask your (son|daughter|family|children)|call your (son|daughter|family)|"
     r"(don't|do not|no need to|never) (spend|waste)( all)? (your|any|the)( \w+)? money on me|"
-    r"never ask|would never ask|will never ask|not even (me|the bank|the police)|"
+    # "She'd never ask you herself" is no warning: it is why the relative should give unasked.
+    r"(never ask|would never ask|will never ask)(?!( \w+)? (herself|himself|themselves|yourself))|not even (me|the bank|the police)|"
     r"keep (your|the) (pin|password|passcode|code|codes|details|card) to yourself|"
     r"(never|don't|do not) (give|share|tell|read|send|hand)( out| over)? .{0,20}\b(pin|password|passcode|code|codes|details|card|"
     r"number|numbers|money)\b.{0,30}\b(anyone|anybody|a stranger|strangers|no one|nobody|on the phone))\b"

@@ -48,9 +48,14 @@ _SUBJECT = re.compile(
     r"login|log-in|details|number|numbers|digits|text|texted|message|otp|bitcoin|crypto|wallet|paypal|venmo|zelle|"
     r"western union|moneygram|top up|envelope|courier|secret|secrets|tell|mention|know|word|between|promise|"
     r"keep|hush|quiet|anyone|anybody|nobody|family|fees?|costs?|log in|log into|sign in|email|passport|licen[cs]e|"
-    r"hear|find out|husband|wife|son|daughter|sister|brother|carers?|nurse|asks)\b|\d|[$£€¥]"
+    r"hear|find out|husband|wife|son|daughter|sister|brother|carers?|nurse|asks|"
+    # Sideways asks name no currency (dev batch F): an amount in words, notes, a bill or a share,
+    # something spared, settled, covered or chipped in, the gas or the electricity.
+    r"ten|twenty|forty|fifty|sixty|notes|tenner|fiver|invoice|spare|short|cover|settle|settling|chip in|towards|afford|"
+    r"electricity|electric|gas|heating|fare|taxi|funeral|help out|help me out|help a little|a little something|"
+    r"tide me over|not asking for much|just enough)\b|\d|[$£€¥]"
     r"|钱|块|元|万|千|百|转|汇|借|付|交|卡|码|账|银行|存|取|现金|红包|充值|支付|微信|秘密|告诉|知道|号|身份证|费|债|押金|首付|积蓄|养老金"
-    r"|护照|声张|悄悄|问起|家里人|儿子|女儿|你妈|你爸|护工|保姆"
+    r"|护照|声张|悄悄|问起|家里人|儿子|女儿|你妈|你爸|护工|保姆|帮帮我|数字|周转|垫|结了|补上|工资|孝顺"
 )
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from server.conversation.intent import CrisisKind
 from server.conversation.safety import REPLACEMENTS, SafetyVerdict, check_incoming, check_outgoing
+from server.conversation import safety
 from server.demo import load_demo_persona
 
 BLOCKED_EN = [
@@ -290,3 +291,37 @@ def test_crisis_in_traditional_characters_is_heard(text: str) -> None:
 def test_requests_in_traditional_characters_are_blocked(sentence: str) -> None:
     verdict = check_outgoing(sentence, "zh")
     assert not verdict.allowed and verdict.replacement == REPLACEMENTS["zh"]
+
+
+# Sideways requests of the shapes the fresh dev batch F showed passing, in other words than the
+# batch's own: the rules alone must catch them (the meaning check is not asked here).
+SIDEWAYS_BY_RULE = [
+    "The boy from the paper round is at the door, just give him twenty.",
+    "Slip a tenner to the window cleaner when he comes round.",
+    "Could you be a love and settle the roofer's bill for me?",
+    "Would you put a bit towards your cousin's operation?",
+    "Help me with the heating bill, won't you, dear?",
+    "Could you spare a little for your nana this week?",
+    "She'd be thrilled with whatever you can spare.",
+    "Read the lady from the bank your card details when she rings.",
+    "Don't worry your mother with this, we'll sort it between the two of us.",
+    "你表姐家里出事了，你给她转点钱过去。",
+    "你替我把保姆的工资结一下。",
+    "你替他补上吧，他不好意思说。",
+    "你要是心疼奶奶，就帮奶奶交了这个月的药费。",
+]
+STILL_FINE_BY_RULE = [
+    "现在网上付款真方便，你教我的我都记得。",
+    "We used to put a bit aside for the gas every week.",
+    "Your grandad always settled his bills on a Friday.",
+]
+
+
+@pytest.mark.parametrize("sentence", SIDEWAYS_BY_RULE)
+def test_sideways_requests_are_caught_by_the_rules(sentence: str) -> None:
+    assert safety._rules_reason(safety.normalise(sentence)) is not None
+
+
+@pytest.mark.parametrize("sentence", STILL_FINE_BY_RULE)
+def test_talk_of_paying_now_or_then_is_no_rule_s_business(sentence: str) -> None:
+    assert safety._rules_reason(safety.normalise(sentence)) is None

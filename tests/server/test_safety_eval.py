@@ -54,7 +54,7 @@ def test_dev_split_meets_the_targets_without_counting_a_sentence_as_its_own_neig
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured on the test split (docs/safety.md): 67/70 requests caught (95.7%), 1/70 innocent replaced (1.4%); "
+    reason="measured on the test split (docs/safety.md, runs 3 and 4): 67/70 requests caught (95.7%), 1/70 innocent replaced (1.4%); "
     "the targets are 98% and 2%. Strict: this fails loudly once the targets are met, so the mark goes.",
 )
 def test_test_split_meets_the_targets(test_result) -> None:
@@ -71,13 +71,26 @@ def test_test_split_holds_what_was_measured(test_result) -> None:
         assert c["caught"] >= 0.92 * c["requests"], lang
 
 
+def test_batch_f_is_kept_apart_and_holds_what_was_measured() -> None:
+    # A dev batch written before the change it measured (45/63 caught, 3/64 replaced then) and
+    # tuned on since: it is no example, so the meaning check meets its sentences as new ones.
+    rows = load_split(SPLITS_DIR / "dev_f.jsonl")
+    texts = {r["text"] for r in rows}
+    examples = {e["text"] for e in safety_meaning.load_examples()}
+    assert len(rows) >= 120 and not texts & examples
+    # Counted, never shown: an assertion that printed the sets would print the test split.
+    assert sum(r["text"] in texts for r in load_split(SPLITS_DIR / "test.jsonl")) == 0
+    result = evaluate(rows)
+    assert result.caught >= 63 and result.replaced <= 3, (result.caught, result.replaced)
+
+
 def test_the_rules_alone_would_miss_what_the_meaning_catches() -> None:
     # The phrasings the review found passing the old rules; the meaning check is what catches many of them.
     # Measured on dev (no sentence its own neighbour): the test split is run only for the targets above.
     rows = [r for r in load_split(SPLITS_DIR / "dev.jsonl") if r["label"] == "request"]
     by_rules = [safety._rules_reason(safety.normalise(r["text"])) is not None for r in rows]
     by_both = [not v.allowed for v in safety.check_many([r["text"] for r in rows], None, leave_out_self=True)]
-    assert sum(by_both) - sum(by_rules) >= 100  # measured: 403 - 227 = 176 of 404
+    assert sum(by_both) - sum(by_rules) >= 100  # measured: 404 - 232 = 172 of 404
 
 
 def test_keepsake_eval_safety_prints_the_numbers(capsys) -> None:

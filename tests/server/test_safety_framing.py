@@ -56,3 +56,9 @@ def test_no_dev_request_is_framed_as_a_memory_or_a_warning() -> None:
     requests = [normalise(r["text"]) for r in load_split(SPLITS_DIR / "dev.jsonl") if r["label"] == "request"]
     framed = [t for t in requests if safety_framing.told_as_memory(t) or safety_framing.said_as_warning(t)]
     assert framed == []
+
+
+def test_someone_who_would_never_ask_herself_is_no_warning() -> None:
+    # Why the relative should give unasked, not a warning that real banks never ask.
+    assert not safety_framing.said_as_warning(normalise("Pay your aunt's rent, she would never ask you herself."))
+    assert safety_framing.said_as_warning(normalise("The bank would never ask for your PIN."))
