@@ -27,6 +27,7 @@ emergency) in what the relative said, using the same patterns as intent.py.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -383,12 +384,36 @@ def check_many(sentences: Sequence[str], language: str | None = "en", *, leave_o
         if text:
             # A long text (a whole memory) is read sentence by sentence: one request among
             # ten fond sentences would be lost in the meaning of the whole.
-            unread += [(index, part) for part in (split_sentences(text) if len(text) > _ONE_SENTENCE else [text]) if part]
+            told = _without_our_lead_in(text)
+            unread += [(index, part) for part in (split_sentences(told) if len(told) > _ONE_SENTENCE else [told]) if part]
     found = safety_meaning.meanings([part for _, part in unread], leave_out_self=leave_out_self)
     for (index, _), meaning in zip(unread, found):
         if meaning.is_request and verdicts[index] is None:
             verdicts[index] = SafetyVerdict(allowed=False, reason=meaning.kind, replacement=_replacement(sentences[index], language))
     return [v if v is not None else SafetyVerdict(allowed=True) for v in verdicts]
+
+
+@functools.cache
+def _our_lead_ins() -> re.Pattern[str]:
+    """Story mode's own lines that lead into a memory in the same sentence ("I'll tell it again, my
+    dear, I don't mind: ..."). They are ours and were checked when written; read with the memory
+    their words change its meaning ("I don't mind" + "kept bees behind the bakery" read as
+    secrecy), so the meaning check reads the memory alone. The rules still read the whole."""
+    from server.conversation.story import PHRASES  # story imports much of conversation; load it when first needed
+
+    shapes = []
+    for phrases in PHRASES.values():
+        for options in phrases.values():
+            for phrase in options:
+                if phrase.endswith((":", "：")):
+                    # {dear} is how she addresses the relative: a few words, never a colon.
+                    shapes.append(r"[^:：]{1,40}".join(re.escape(part) for part in phrase.split("{dear}")))
+    return re.compile("^(?:" + "|".join(shapes) + r")\s*", re.IGNORECASE)
+
+
+def _without_our_lead_in(text: str) -> str:
+    rest = _our_lead_ins().sub("", text, count=1)
+    return rest or text
 
 
 def _rules_reason(text: str) -> str | None:

@@ -325,3 +325,13 @@ def test_sideways_requests_are_caught_by_the_rules(sentence: str) -> None:
 @pytest.mark.parametrize("sentence", STILL_FINE_BY_RULE)
 def test_talk_of_paying_now_or_then_is_no_rule_s_business(sentence: str) -> None:
     assert safety._rules_reason(safety.normalise(sentence)) is None
+
+
+def test_story_mode_s_own_lead_in_does_not_change_what_a_memory_means():
+    # "I don't mind" read together with "kept bees behind the bakery" once sounded like a secret kept.
+    memory = "My father kept bees behind the bakery."
+    for lead_in in ("I'll tell it again, my dear, I don't mind:", "Like I was saying, Nana:", "我再给你讲一遍，奶奶："):
+        assert safety.check_outgoing(f"{lead_in} {memory}").allowed, lead_in
+    # A request after the lead-in is still a request.
+    asked = safety.check_outgoing("I'll tell it again, dear, I don't mind: send five hundred pounds to Mr. Jones today.")
+    assert not asked.allowed
