@@ -117,6 +117,8 @@ def cmd_tablet(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.what == "understanding":
+        return cmd_eval_understanding(args)
     from server.conversation import safety_eval
 
     paths = [Path(args.file)] if args.file else [safety_eval.SPLITS_DIR / f"{name}.jsonl" for name in args.split]
@@ -128,6 +130,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"  targets (>= {safety_eval.TARGET_CAUGHT_PCT:.0f}% caught, <= {safety_eval.TARGET_REPLACED_PCT:.0f}% replaced): {'met' if ok else 'NOT met'}")
         met = met and ok
     return 0 if met else 1
+
+
+def cmd_eval_understanding(args: argparse.Namespace) -> int:
+    from server.conversation import understanding_eval
+
+    paths = [Path(args.file)] if args.file else [understanding_eval.SET_DIR / f"{name}.jsonl" for name in args.split]
+    for path in paths:
+        result = understanding_eval.evaluate(understanding_eval.load_split(path))
+        print(understanding_eval.report(path.stem, result, show_errors=not args.quiet))
+    # A yardstick, not a gate: the targets are in docs/understanding.md.
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -156,12 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     # Listed for --help only: main() hands "bench" and its options to server.bench.
     sub.add_parser("bench", help="measure time to first audio (see docs/benchmarks.md; keepsake bench --help)")
 
-    evaluate = sub.add_parser("eval", help="measure the safety check on the labelled safety set",
-                              description="How many requests for money, codes or secrecy the outgoing check catches, "
-                              "and how many innocent memories it replaces, on the safety set in tests/eval/safety/.")
-    evaluate.add_argument("what", choices=["safety"], help="what to measure")
+    evaluate = sub.add_parser("eval", help="measure the safety check or story mode's understanding on their labelled sets",
+                              description="safety: how many requests for money, codes or secrecy the outgoing check catches, "
+                              "and how many innocent memories it replaces, on the safety set in tests/eval/safety/. "
+                              "understanding: retrieval top-1/top-3, dialogue acts, questions taken for news, unanswerable "
+                              "questions told a memory and the time it takes, on the set in tests/eval/understanding/.")
+    evaluate.add_argument("what", choices=["safety", "understanding"], help="what to measure")
     evaluate.add_argument("--split", nargs="+", choices=["dev", "test"], default=["dev", "test"], help="which splits (default both)")
-    evaluate.add_argument("--file", metavar="JSONL", help="another labelled file: one {text, label: request|innocent, lang} a line")
+    evaluate.add_argument("--file", metavar="JSONL", help="another labelled file: for safety one {text, label: request|innocent, lang} "
+                          "a line; for understanding one {text, lang, persona, act, expected} a line over the set's memoirs")
     evaluate.add_argument("--quiet", action="store_true", help="numbers only, not the sentences it got wrong")
     evaluate.set_defaults(func=cmd_eval)
 
