@@ -66,6 +66,10 @@ PERSONAS = {
 }
 
 
+def _snippet(text: str, size: int = 60) -> str:
+    return " ".join(text.split())[:size]
+
+
 def _squash(text: str) -> str:
     """Whitespace-free, so a paragraph is found in a memory however the importer joined it."""
     return re.sub(r"\s+", "", text)
@@ -214,11 +218,11 @@ def _score(db: Database, memoir: Memoir, row: dict, result: SplitResult) -> None
     if act == "question_past" and expected is None:
         result.unanswerable += 1
         if told is not None:
-            result.unanswerable_told.append({**row, "told": told.text[:60]})
+            result.unanswerable_told.append({**row, "told": _snippet(told.text)})
     if act == "request":
         result.requests += 1
         if told is not None:
-            result.requests_told.append({**row, "told": told.text[:60]})
+            result.requests_told.append({**row, "told": _snippet(told.text)})
     if expected is not None:
         result.with_memory += 1
         lang["with_memory"] += 1
@@ -229,7 +233,7 @@ def _score(db: Database, memoir: Memoir, row: dict, result: SplitResult) -> None
         lang["top1"] += first
         result.told_right += told is not None and memoir.holds(told.text, expected)
         if not first:
-            result.retrieval_misses.append({**row, "got": ranked[0].text[:50] if ranked else None})
+            result.retrieval_misses.append({**row, "got": _snippet(ranked[0].text, 50) if ranked else None})
 
 
 def report(name: str, result: SplitResult, *, show_errors: bool = True) -> str:
