@@ -128,6 +128,9 @@ def load_split(path: Path) -> list[dict]:
         row = json.loads(line)
         if not isinstance(row.get("text"), str) or row.get("act") not in ACTS or row.get("persona") not in PERSONAS:
             raise ValueError(f"line {number} of {path.name} needs a text, an act of {', '.join(ACTS)} and a persona of {', '.join(PERSONAS)}")
+        for key in ("expected", "after"):
+            if row.get(key) is not None and not re.fullmatch(rf"{row['persona']}:p\d\d", str(row[key])):
+                raise ValueError(f"line {number} of {path.name}: {key} must be null or a paragraph of its own memoir, like {row['persona']}:p07")
         rows.append(row)
     return rows
 
@@ -177,6 +180,10 @@ def evaluate(rows: list[dict], set_dir: Path | None = None) -> SplitResult:
         db = Database(Path(folder) / "eval.db")
         try:
             memoirs = import_memoirs(db, sorted({r["persona"] for r in rows}), set_dir)
+            for row in rows:
+                for key in ("expected", "after"):
+                    if row.get(key) and row[key].split(":", 1)[1] not in memoirs[row["persona"]].paragraphs:
+                        raise ValueError(f"{row[key]} is not a paragraph of that memoir ({row['text']!r})")
             for memoir in memoirs.values():  # warm: the first query pays for opening the index
                 _understand(db, memoir, "hello", [])
             for row in rows:

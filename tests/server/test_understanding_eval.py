@@ -68,6 +68,15 @@ def test_a_bad_line_is_refused_with_its_number(tmp_path: Path) -> None:
     path = write_set(tmp_path, [row("Hello", "greeting"), row("Hi", "chitchat")])
     with pytest.raises(ValueError, match="line 2"):
         ue.load_split(path)
+    path = write_set(tmp_path, [row("Where were you born?", "question_past", "chengdu:p01")])
+    with pytest.raises(ValueError, match="line 1.*its own memoir"):
+        ue.load_split(path)
+
+
+def test_a_paragraph_the_memoir_does_not_have_is_refused(tmp_path: Path) -> None:
+    path = write_set(tmp_path, [row("Where did you buy your blue bicycle?", "question_past", "newlyn:p09")])
+    with pytest.raises(ValueError, match="newlyn:p09 is not a paragraph"):
+        ue.evaluate(ue.load_split(path), set_dir=tmp_path)
 
 
 def test_the_committed_splits_are_whole_and_apart() -> None:
