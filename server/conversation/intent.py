@@ -151,10 +151,18 @@ _MEDICAL = _any([
     r"^(please )?help( me)?( please)?[.!]*$",
     r"\bhelp me,? (please|i)\b",
     r"\b(i feel|i'm going to|i am going to|about to) (faint|pass out|black out)\b",
+    # Someone else's emergency, told to the avatar because it is who the relative talks to.
+    r"\b(has|have|'s|just|suddenly) collapsed\b",
+    r"\b(isn't|is not|isnt|not|stopped|aren't|are not) breathing\b",
+    r"\b(is|he's|she's|they're|are) (unconscious|unresponsive|not responding|not moving)\b",
+    r"\b(won't|will not|doesn't|does not) wake up\b|\b(can't|cannot) wake (him|her|them)( up)?\b",
+    r"\b(having|had|is having) a (seizure|fit)\b",
+    r"\boverdose(d)?\b",
     # Chinese
     r"摔倒", r"摔了一跤", r"跌倒", r"摔(在|到)地", r"起不来", r"站不起来", r"胸口(疼|痛|闷|好疼)", r"胸痛", r"心口(疼|痛)",
     r"喘不(上|过)气", r"呼吸困难", r"透不过气", r"心脏病", r"中风", r"脑梗", r"(我|在)流血", r"出了?很多血",
     r"晕倒", r"(快|要)晕了", r"头(好|很|特别)?晕", r"心脏(不舒服|难受|疼|痛)", r"我摔了(?!一)", r"吃错(了)?药", r"(撞|磕|摔)(到|破|伤)了?头", r"救护车", r"打?120", r"急救", r"救命", r"(快|帮我)叫医生",
+    r"(没有?|不)(了)?呼吸", r"昏迷", r"叫不醒", r"没(有)?反应了", r"不省人事", r"抽搐", r"倒下(了|去)(?!的)",
 ])
 
 _STOP = _any([

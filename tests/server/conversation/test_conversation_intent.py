@@ -93,6 +93,14 @@ def test_classify(text: str, intent: Intent) -> None:
         ("胸口好疼", CrisisKind.MEDICAL),
         ("我喘不上气", CrisisKind.MEDICAL),
         ("快叫救护车", CrisisKind.MEDICAL),
+        # Someone else's emergency: the relative may tell the avatar before anyone else.
+        ("My mum has collapsed and isn't breathing.", CrisisKind.MEDICAL),
+        ("Grandad just collapsed in the kitchen", CrisisKind.MEDICAL),
+        ("he's not breathing", CrisisKind.MEDICAL),
+        ("She won't wake up", CrisisKind.MEDICAL),
+        ("my husband is having a seizure", CrisisKind.MEDICAL),
+        ("我老伴晕倒了，没有呼吸了", CrisisKind.MEDICAL),
+        ("我妈叫不醒了", CrisisKind.MEDICAL),
     ],
 )
 def test_crisis(text: str, kind: CrisisKind) -> None:
@@ -112,6 +120,10 @@ def test_crisis(text: str, kind: CrisisKind) -> None:
         "Tell me about when Grandad passed away",
         "我不想死",
         "The bus stop by the pier",
+        "The baby wasn't breathing at first, then she cried and cried",
+        "The old barn fell down in the storm of 1962",
+        "Take a deep breath and tell me about the bakery",
+        "他呼吸很平稳，睡得很香",
     ],
 )
 def test_not_a_crisis(text: str) -> None:
