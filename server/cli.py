@@ -125,7 +125,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     met = True
     for path in paths:
         result = safety_eval.evaluate(safety_eval.load_split(path))
-        print(safety_eval.report(path.stem, result, show_errors=not args.quiet))
+        # As for understanding: the test split's sentences are never shown, or it gets tuned on.
+        print(safety_eval.report(path.stem, result, show_errors=not args.quiet and path.stem != "test"))
         ok = result.caught_pct >= safety_eval.TARGET_CAUGHT_PCT and result.replaced_pct <= safety_eval.TARGET_REPLACED_PCT
         print(f"  targets (>= {safety_eval.TARGET_CAUGHT_PCT:.0f}% caught, <= {safety_eval.TARGET_REPLACED_PCT:.0f}% replaced): {'met' if ok else 'NOT met'}")
         met = met and ok

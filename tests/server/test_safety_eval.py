@@ -100,6 +100,13 @@ def test_keepsake_eval_safety_prints_the_numbers(capsys) -> None:
     assert code == 0
 
 
+def test_keepsake_eval_never_shows_the_test_split_s_sentences(capsys) -> None:
+    assert main(["eval", "safety", "--split", "test"]) in (0, 1)
+    out = capsys.readouterr().out
+    # Counted, never shown: printing the overlap would print the test split.
+    assert sum(row["text"] in out for row in load_split(SPLITS_DIR / "test.jsonl")) == 0
+
+
 def test_keepsake_eval_refuses_a_file_without_labels(tmp_path, capsys) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"text": "hello"}) + "\n", encoding="utf-8")
