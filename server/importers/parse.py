@@ -94,12 +94,18 @@ def chat_export(path: Path, self_sender: str) -> Read:
     return Read("chat", made, counts)
 
 
+# About 5 minutes of 48 kHz 16-bit mono: the whole-file way peaks near 12 times the file's size.
+FFMPEG_WAV_BYTES = 30 * 1024 * 1024
+
+
 def recording(path: Path) -> Audio:
     """A voice memo decoded to samples. Only the decoding (FFmpeg on the caregiver's bytes) is done here:
     cutting at pauses, transcribing and storing the clips are our own work on the decoded samples,
     and transcribing needs the server's speech service."""
     data = path.read_bytes()
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+    # Up to FFMPEG_WAV_BYTES the usual way (its resampler is the one every other recording is heard
+    # through); past it, FFmpeg's frame-by-frame one, which keeps a long WAV within the memory limit.
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) > FFMPEG_WAV_BYTES:
         # The WAV fast path resamples the whole recording at once in float64 (a 29-minute 48 kHz WAV,
         # which the size limit takes, needs over 2 GB that way); FFmpeg's resampler works frame by
         # frame, so a legitimate half hour stays well inside the child's memory limit.
