@@ -141,6 +141,19 @@ _EN_MONEY_REQUEST = _any([
     r"\b(anything|whatever|what) you can (send|give|spare|lend|manage|transfer)\b",
     r"\bneeds? (a little |a bit of |some )?help (paying|with)( \w+){0,3} (bill|bills|rent|fees|costs)\b",
     r"\b(i'm|i am|we're|we are)( \w+){0,2} short (this|of|until|till)\b|\bnot asking for much\b",
+    # Sideways, as the fresh dev batch G showed them passing: the relative talked round to it ("if
+    # you could see your way to sending him a few hundred", "find it in your heart to lend"), an
+    # amount that "would tide me over", the relative's money promised to someone else ("I told him
+    # you would"), an instruction that needs the relative's money ("I need you to move the money").
+    r"\b(see your way( clear)? to|find it in (your|you) heart to|bring yourself to)( \w+){0,2} (send|sending|give|giving|lend|lending|pay|paying|"
+    r"transfer|transferring|wire|wiring|help|helping|cover|covering|spare|sparing)\b",
+    r"\b(hundred|thousand|\d+|fifty|twenty|forty|sixty|a few quid|a tenner|a fiver|a little|a bit)( \w+){0,2} (would|will|could|'d|'ll|should) "
+    r"(tide|see|get|keep|carry) (me|us|him|her|them) (over|through|by|going)\b",
+    rf"^(?=.*(\b{_EN_MONEY}\b|\b(give|pay|donate|send|lend)\b( \w+){{0,2}} (a|one|two|five|ten|\d+) (hundred|thousand)\b))"
+    r".*\b(told|promised|assured|said to) (him|her|them|the \w+) (that )?you('d| would| will|'ll)\b",
+    rf"^(?=.*\b({_EN_MONEY}|bank|account|savings|pension|card)\b).*\bi need you to (send|transfer|trans|move|wire|pay|lend|give|withdraw|take out|get out|buy)\b",
+    r"\b(send|transfer|move|wire|put|pay|take|get) (the|my|your|all the|that) (money|cash|savings|funds|pension) (to|over to) (the|a|my|this|that) new\b",
+    rf"\b(send|transfer|wire|lend|loan|give|pay|post|mail|bring|get|spare) your (old |poor |dear |own |lonely |sick )+(mum|mom|dad|mother|father|grandma|grandpa|nana|gran|granny|grandad)\b( \w+){{0,3}} {_EN_MONEY}",
 ])
 _EN_CREDENTIALS = _any([
     rf"\b{_EN_SECRET_THING}\b.{{0,40}}\b(say|tell|read|give|text|send) (it|them) (to me|for me)\b",
@@ -157,7 +170,9 @@ _EN_IDENTITY = _any([
     # "Tell the man on the phone your card details": a stranger to be given them.
     r"\b(tell|give|read|text) (the|that|this) (man|woman|lady|person|caller|gentleman|officer|bank|chap)( [\w']+){0,4} your (card|bank|account|pin|password|passcode|code|details)\b",
     r"\b(card'?s|long|sixteen[- ]digit|16[- ]digit) (long )?number\b",
-    r"\b(tell|read|give|send|text|say)( me| us)( \w+){0,3} (digits|numbers)\b",
+    r"\b(tell|read|give|send|text|say)( me| us)( \w+){0,3} (digits|numbers)\b",    # A banking app, a card reader or online banking, and the relative asked what it shows (batch G).
+    r"\b(banking app|bank app|bank's app|online banking|card reader|bank website)\b.{0,80}\b(tell me|read (me|it|them|out)|what (it|the screen) says|what's on the screen|the numbers)\b",
+    r"\btell me what (it|the screen|the app|your phone) (says|shows)\b.{0,40}\b(numbers?|digits|code)\b",
 ])
 _EN_SECRECY = _any([
     r"\b(don't|do not|dont|never|mustn't|must not|no need to) (go |go and |be |you )?(tell|telling|mention|mentioning|say anything to|let on to|breathe a word to|show)\b( \w+){0,3} "
@@ -167,7 +182,7 @@ _EN_SECRECY = _any([
     r"\b(keep|keeping) (this|it|that) (between|to) (us|you and me|yourself|ourselves)\b",
     r"\b(our|a) little secret\b",
     r"\bjust between (you and me|us|ourselves)\b",
-    r"\bdon'?t let (them|anyone|anybody|the family|your \w+) (know|find out|see)\b",
+    r"\bdon'?t let (them|anyone|anybody|the family|your \w+)( (or|and|nor) (the|your) \w+)? (know|find out|see|hear)\b",
     r"\b(it's|this is|that's) (our|a) secret\b",
     r"\b(let's not|lets not|let us not|better not|best not|we won't|we will not|we shouldn't|we should not|without) "
     r"(tell|telling|mention|mentioning|say anything to|saying anything to)( (it|this|that|anything))?( to)?( \w+){0,2} "
@@ -271,6 +286,12 @@ _ZH_MONEY_REQUEST = _any([
     r"(替|帮)[^，,。！？]{0,4}把[^，,。！？]{0,8}(费|工资|钱|账|房租|押金)[^，,。！？]{0,3}(结|交|付|缴|补|还|垫)",
     r"(替|帮)(她|他|我|妈|奶奶|爷爷|姥姥|他们)[^，,。！？]{0,2}(补上|垫上|交上|付了|结了|垫付)",
     r"(你要是|你如果|要是你)(还)?(孝顺|心疼|记得|在乎|疼|爱)[^。！？]{0,12}就(帮|给|替)",
+    # Sideways (dev batch G): the relative's money promised for them ("我替你报了三千"), a gap to
+    # fill for someone ("你先帮他垫个十万"), a stranger to be obeyed about money.
+    r"(替你|帮你|给你)(报|答应|认|应承|许|捐|出)(了|下)?[^，,。！？]{0,4}(\d|[一二三四五六七八九十两几]+)(千|百|万|块|元)",
+    r"(帮|替|给)(他|她|我|我们|他们|咱|你[舅叔姨姑哥姐弟妹爸妈])?(先)?垫(个|上|一下|点|些|一点)|先垫(个|一下|上|点)",
+    r"(保证金|手续费|解冻费|赎金|公证费|罚款|违约金)[^。！？]{0,16}(你(赶紧|快|先|帮|去|想)|赶紧|马上|想想办法|想办法)",
+    r"(说什么|让你干什么|让你做什么|叫你做什么|叫你干什么|怎么说)你就(照做|照办|做什么|怎么做|干什么)|钱的事(你)?(别|不要|不用)(多)?(问|管)",
 ])
 _ZH_PASSWORD = r"(密码|口令|支付码|付款码)"
 # Told to say, send or type it; "不能说" is the opposite, so a verb right after a negation is not one.
@@ -330,6 +351,12 @@ _RULES: list[tuple[str, re.Pattern[str], bool]] = [
 _PROTECTS_SENSITIVE = re.compile(rf"\b{_EN_SECRET_THING}\b|\b{_EN_ID_THING}\b|密码|验证码|卡号|身份证|银行卡|账号")
 _CHINESE_RULES = {_ZH_MONEY_REQUEST, _ZH_CREDENTIALS, _ZH_IDENTITY, _ZH_SECRECY, _ZH_PROMOTION}
 
+# A fond family surprise ("Don't tell Dad about the party on Saturday", "别告诉妈妈，我们给她订了蛋糕") is a
+# secret kept for someone, not from them: the secrecy rules let it be unless money, codes or
+# accounts are in it too.
+_FOND_SURPRISE = re.compile(r"\b(surprise|surprises|birthday|party|present|presents|cake|anniversary)\b|惊喜|生日|蛋糕|礼物|寿宴|纪念日")
+_MONEYISH = re.compile(rf"\b{_EN_MONEY}\b|\b(bank|account|card|code|pin|password|savings|pension|money|cash)\b|钱|卡|码|账|存款|转|汇")
+
 # Long runs of digits in what the avatar says look like account or card numbers.
 _LONG_NUMBER = re.compile(r"(?<!\d)(\d[\s-]?){8,}(?!\d)")
 _YEARS = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
@@ -344,7 +371,7 @@ def _is_warning(sentence: str, match: re.Match[str]) -> bool:
     before = sentence[: match.start()]
     if _EN_EXCEPT_ME.search(sentence) or _ZH_EXCEPT_ME.search(sentence):
         return False
-    if safety_framing.names_a_scam(sentence):
+    if safety_framing.names_a_scam(sentence) or safety_framing.warns_even_against_me(sentence):
         return True
     return bool(_EN_NEGATION_BEFORE.search(before) or _ZH_NEGATION_BEFORE.search(before))
 
@@ -434,6 +461,8 @@ def _blocked_reason(text: str) -> str | None:
         candidate = squeezed if pattern in _CHINESE_RULES else text
         match = pattern.search(candidate)
         if match and reason == "secrecy" and _PROTECTS_SENSITIVE.search(candidate) and _is_advice(candidate):
+            continue
+        if match and reason == "secrecy" and _FOND_SURPRISE.search(candidate) and not _MONEYISH.search(candidate):
             continue
         # "那年家里困难，邻居借给我们一百块" is money lent, told as a memory; "现在给我打点钱吧" is asked for now.
         if match and pattern is _ZH_MONEY_REQUEST and safety_framing.told_as_memory(candidate):

@@ -29,7 +29,7 @@ ZH_TOLD_AS_MEMORY = re.compile(
     r"(说过|讲过|当过|干过|去过|住过|见过|(退休|结婚|毕业|参加工作|搬家|出国|生了你|有了你)(以后|之后|后)|那年|那些年|从来|那时|那会儿|以前|从前|当年|当初|早年|原来|后来|小时候|年轻时|(?<!到)时候|记得|一辈子|当时|那天|那次|有一年|有一次|上学时|初中时|高中时|大学时)"
 )
 ZH_ASKS_NOW = re.compile(
-    r"(快|赶紧|赶快|马上|立刻|现在|今天|明天|今晚|吧|请|帮我|帮帮|你能|能不能|可以|可不可以|求你|给我打|给我转|给我寄|给我汇|借我|别(?!人)|不要|告诉我|跟我说|说说|说一下|念给我|发给我|发我|拍给我|是多少)"
+    r"(快|赶紧|赶快|马上|立刻|现在(?!想起来|想想|回想|回头看)|今天|明天|今晚|吧|请|帮我|帮帮|你能|能不能|可以|可不可以|求你|给我打|给我转|给我寄|给我汇|借我|别(?!人)|不要|告诉我|跟我说|说说|说一下|念给我|发给我|发我|拍给我|是多少)"
 )
 _EN_TOLD_AS_MEMORY = re.compile(
     r"\b(used to|was|were|ago|back then|in those days|remember|once|first|"
@@ -69,11 +69,13 @@ _WARNS = re.compile(
     r"\b(hang up and (call|ring|phone)|put the phone down|be careful (with|of|about) (those|these|any|messages|calls|strangers|people)|beware of|watch out for|check with your|ask your (son|daughter|family|children)|call your (son|daughter|family)|"
     r"(don't|do not|no need to|never) (spend|waste)( all)? (your|any|the)( \w+)? money on me|"
     # "She'd never ask you herself" is no warning: it is why the relative should give unasked.
-    r"(never ask|would never ask|will never ask)(?!( \w+)? (herself|himself|themselves|yourself))|not even (me|the bank|the police)|"
+    # Nor is "I'll never ask again": it is the asker's promise, to make the asking easier.
+    r"(?<!i'll )(?<!i will )(?<!i'd )(never ask|would never ask|will never ask)(?!( \w+)? (herself|himself|themselves|yourself|again|for anything))|not even (me|the bank|the police)|"
+    r"(don't|do not|never) let (strangers|anyone you don't know|people you don't know) in\b|"
     r"keep (your|the) (pin|password|passcode|code|codes|details|card) to yourself|"
     r"(never|don't|do not) (give|share|tell|read|send|hand)( out| over)? .{0,20}\b(pin|password|passcode|code|codes|details|card|"
     r"number|numbers|money)\b.{0,30}\b(anyone|anybody|a stranger|strangers|no one|nobody|on the phone))\b"
-    r"|(别|不要)给(他|她|他们)?[。!！]?$|先(给|跟|和)你.{0,3}(打个?电话|说一声|商量)|(别|不要)(把钱)?.{0,4}花在我身上|谁问都不|(千万|一定要|要)小心|当心(骗|那些|这些)|提防|别理|不要理|先(问问|跟|和)家里|先跟家里|不会让你(转|汇|打|交|买|把)"
+    r"|(别|不要)给(他|她|他们)?[。!！]?$|(哪怕|就算|即使)(说)?是我(也不行|也别给|也不能)|先(给|跟|和)你.{0,3}(打个?电话|说一声|商量)|(别|不要)(把钱)?.{0,4}花在我身上|谁问都不|(千万|一定要|要)小心|当心(骗|那些|这些)|提防|别理|不要理|先(问问|跟|和)家里|先跟家里|不会让你(转|汇|打|交|买|把)"
     r"|(别|不要|不能|千万别)(把)?[^,，]{0,6}(密码|验证码|卡号|身份证|银行卡|钱)[^,，]{0,4}(告诉|给)(任何人|别人|陌生人)"
 )
 
@@ -85,6 +87,14 @@ def except_me(text: str) -> bool:
 
 def names_a_scam(text: str) -> bool:
     return bool(NAMES_A_SCAM.search(text)) and not DENIES_A_SCAM.search(text) and not except_me(text)
+
+
+_EVEN_AGAINST_ME = re.compile(r"(哪怕|就算|即使)(说)?是我(打来的)?(也不行|也别给|也不能给|也别说)|\beven if (it's|it is|they say it's|they say they're) (me|us|grandma|grandpa|nana|mum|dad)\b")
+
+
+def warns_even_against_me(text: str) -> bool:
+    """"Give the code to no one, not even if they say it's me": the strongest warning there is."""
+    return bool(_EVEN_AGAINST_ME.search(text))
 
 
 def said_as_warning(text: str) -> bool:
