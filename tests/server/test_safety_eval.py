@@ -54,7 +54,7 @@ def test_dev_split_meets_the_targets_without_counting_a_sentence_as_its_own_neig
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured on the test split (docs/safety.md, runs 3 and 4): 67/70 requests caught (95.7%), 1/70 innocent replaced (1.4%); "
+    reason="measured on the test split (docs/safety.md, runs 3, 4 and 5): 67/70 requests caught (95.7%), 1/70 innocent replaced (1.4%); "
     "the targets are 98% and 2%. Strict: this fails loudly once the targets are met, so the mark goes.",
 )
 def test_test_split_meets_the_targets(test_result) -> None:
@@ -81,7 +81,20 @@ def test_batch_f_is_kept_apart_and_holds_what_was_measured() -> None:
     # Counted, never shown: an assertion that printed the sets would print the test split.
     assert sum(r["text"] in texts for r in load_split(SPLITS_DIR / "test.jsonl")) == 0
     result = evaluate(rows)
-    assert result.caught >= 63 and result.replaced <= 3, (result.caught, result.replaced)
+    assert result.caught >= 63 and result.replaced <= 1, (result.caught, result.replaced)
+
+
+def test_batch_g_is_kept_apart_and_holds_what_was_measured() -> None:
+    # Written by someone who had seen neither the check nor the other sets, and measured before any
+    # change (79/89 caught, 9/78 replaced then); tuned on since, and no example.
+    rows = load_split(SPLITS_DIR / "dev_g.jsonl")
+    texts = {r["text"] for r in rows}
+    examples = {e["text"] for e in safety_meaning.load_examples()}
+    assert len(rows) >= 160 and not texts & examples
+    others = [load_split(SPLITS_DIR / f"{name}.jsonl") for name in ("test", "dev", "dev_f")]
+    assert sum(r["text"] in texts for rows_ in others for r in rows_) == 0  # counted, never shown
+    result = evaluate(rows)
+    assert result.caught >= 89 and result.replaced <= 3, (result.caught, result.replaced)
 
 
 def test_the_rules_alone_would_miss_what_the_meaning_catches() -> None:
