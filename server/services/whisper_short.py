@@ -75,6 +75,14 @@ class ShortWindow:
 
     def transcribe(self, samples: np.ndarray) -> str | None:
         """The text of a 16 kHz mono clip, or None when this path cannot vouch for it."""
+        scored = self.transcribe_scored(samples)
+        return None if scored is None else scored[0]
+
+    def transcribe_scored(self, samples: np.ndarray) -> tuple[str, float] | None:
+        """(text, Whisper's average log-probability for it), or None when this path cannot vouch for the text.
+
+        The score lets the caller tell speech it heard well from speech it could
+        only guess at (tiny.en given Chinese guesses English words)."""
         import ctranslate2
 
         if samples.size > MAX_CLIP_S * RATE:
@@ -99,7 +107,7 @@ class ShortWindow:
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < MIN_AVG_LOGPROB:
-            return ""  # Whisper's own "nobody spoke", as faster-whisper applies it
+            return "", avg_logprob  # Whisper's own "nobody spoke", as faster-whisper applies it
         pieces = self._pieces(tokens)
         if pieces is None:
             return None
@@ -114,7 +122,7 @@ class ShortWindow:
             or _repeats_itself(text)
         ):
             return None
-        return text
+        return text, avg_logprob
 
     def _pieces(self, tokens: list[int]) -> list[tuple[float, float | None, str]] | None:
         """(start s, end s or None, text) of each timestamped piece; None if the tokens are not in that form."""
