@@ -241,3 +241,25 @@ def test_english_is_not_slowed_by_base(models_dir):
     tiny_s, base_s = zh_asr_check.english_times(speak(zh_asr_check.ENGLISH), models_dir)
     print(f"English clip: tiny.en {tiny_s * 1000:.0f} ms, base {base_s * 1000:.0f} ms ({base_s / tiny_s:.1f}x)")
     assert base_s > 1.5 * tiny_s  # which is why English stays with tiny.en
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds", "loops"),
+    [
+        ("我很想你，奶奶。", 1.7, False),
+        ("下雨的时候,我们常常在家里包饺子", 4.3, False),
+        ("我很想你。我很想你。", 3.0, True),  # a sentence said twice
+        ("来来配置桃树树树树树树", 3.0, True),  # one character over and over
+        ("你好你好你好你好", 3.0, True),
+        ("我记得小时候住在运河边的房子里我记得小时候住在运河边", 1.5, True),  # more than anyone says in 1.5 s
+    ],
+)
+def test_the_short_window_does_not_vouch_for_chinese_that_loops(text, seconds, loops):
+    from server.services import whisper_short
+
+    looped = (
+        whisper_short._too_much_for_the_time(text, seconds)
+        or whisper_short._repeats_itself(text)
+        or whisper_short._LOOPS_IN_CHINESE.search(text) is not None
+    )
+    assert looped == loops
