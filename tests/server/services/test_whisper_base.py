@@ -263,3 +263,31 @@ def test_the_short_window_does_not_vouch_for_chinese_that_loops(text, seconds, l
         or whisper_short._LOOPS_IN_CHINESE.search(text) is not None
     )
     assert looped == loops
+
+
+def test_a_streamed_turn_tells_speech_to_text_the_language_in_every_pass():
+    from server.pipeline.early_asr import EarlyTranscriber
+    from server.services.base import SpeechToText, Transcript
+    from tests.conftest import wav_bytes
+
+    class Recording(SpeechToText):
+        name = "recording"
+
+        def __init__(self):
+            self.told: list[str | None] = []
+
+        async def transcribe(self, audio, language=None):
+            self.told.append(language)
+            return Transcript("你好", "zh")
+
+    async def turn():
+        asr = Recording()
+        t = np.arange(16000) / 16000
+        voiced = (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32)
+        early = EarlyTranscriber(asr, expected_language("zh"))
+        early.feed(wav_bytes(np.concatenate([voiced, np.zeros(16000, np.float32), voiced])))
+        await early.finish()
+        return asr.told
+
+    told = asyncio.run(turn())
+    assert told and set(told) == {"zh"}
