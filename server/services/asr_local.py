@@ -9,8 +9,9 @@ several times as much, so it is asked only when it is needed:
   answer a Chinese grandmother in English);
 - speech tiny.en cannot place: when tiny.en's own average log-probability says
   it was guessing (it "hears" English words in Chinese speech), base says which
-  language was spoken and transcribes it; when base cannot be loaded,
-  tiny.en's guess stands (logged).
+  language was spoken (on a clip-long window: about a tenth of a transcription)
+  and, unless it was English after all, transcribes it; when base cannot be
+  loaded, tiny.en's guess stands (logged).
 
 Chinese comes out in Simplified characters (OpenCC), as Keepsake writes it.
 
@@ -166,10 +167,15 @@ def _detect_language(model: Any, samples: np.ndarray) -> tuple[str, dict[str, fl
     return max(probs, key=probs.__getitem__), probs
 
 
-def _base_transcribe(samples: np.ndarray, models_dir: Path, prefer: str | None) -> Heard:
+def _base_language(samples: np.ndarray, models_dir: Path, prefer: str | None) -> str:
+    """The language base hears (see _choose_language)."""
+    detected, probs = _detect_language(_load_base(models_dir), samples)
+    return _choose_language(probs, prefer, detected)
+
+
+def _base_transcribe(samples: np.ndarray, models_dir: Path, prefer: str | None, language: str | None = None) -> Heard:
     model = _load_base(models_dir)
-    detected, probs = _detect_language(model, samples)
-    language = _choose_language(probs, prefer, detected)
+    language = language or _base_language(samples, models_dir, prefer)
     # As with tiny.en: the clip-long window first (a tenth of the cost), the 30 s one when it cannot vouch.
     if language not in _base_windows:
         _base_windows[language] = ShortWindow(model, language)
@@ -199,7 +205,10 @@ def _transcribe_blocking(samples: np.ndarray, language: str | None = None, model
     if sure or wanted == "en" or (not text and is_silent(Audio(samples, MODEL_RATE))):
         return Heard(text, "en", "tiny.en")
     try:
-        return _base_transcribe(samples, models_dir, prefer=None)
+        heard = _base_language(samples, models_dir, prefer=None)
+        if heard == "en":  # English tiny.en was unsure of (a short "Yes." in a noisy room): its text stands
+            return Heard(text, "en", "tiny.en")
+        return _base_transcribe(samples, models_dir, prefer=None, language=heard)
     except ServiceError as exc:
         log.warning("speech tiny.en could not place stays as it heard it: %s", exc.message)
         return Heard(text, "en", "tiny.en")
