@@ -203,7 +203,7 @@ def test_the_packages_join_into_the_model_base_loads(models_dir):
 
 @pytest.mark.slow
 def test_a_chinese_persona_is_heard_by_base_in_simplified_chinese(models_dir, clips):
-    clip = next(c for c in clips if c.file == "zh09.flac")  # base writes this one in Traditional characters
+    clip = next(c for c in clips if c.file == "zh09.flac")  # one base has written in Traditional characters
     heard = asr_local._transcribe_blocking(clip.samples, "zh", models_dir)
     assert (heard.model, heard.language) == ("base", "zh")
     assert heard.text == to_simplified(heard.text)
