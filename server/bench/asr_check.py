@@ -69,7 +69,7 @@ def main() -> int:
     def server_path(samples: np.ndarray) -> str:
         nonlocal to_base
         heard = asr_local._transcribe_blocking(samples)
-        to_base += heard.model != "tiny.en"  # English tiny.en was unsure of, handed to Whisper base
+        to_base += heard.model != "tiny.en"  # base heard another language in what tiny.en could not place
         return heard.text
 
     rng = np.random.default_rng(0)
@@ -92,7 +92,7 @@ def main() -> int:
     for label, (errors, ms) in totals.items():
         print(f"{label}: mean WER {errors / count:.3f}, mean {ms / count:.0f} ms")
     print(f"the short window handed {fallbacks} of {count} clips to the 30 s decoding")
-    print(f"tiny.en handed {to_base} of {count} clips to Whisper base (speech it could not place)")
+    print(f"Whisper base wrote {to_base} of {count} clips (speech tiny.en could not place that base heard as not English)")
     return 0
 
 
