@@ -23,6 +23,15 @@ RATE = 16_000
 PAUSE_S = 0.45
 
 
+def expected_language(persona_language: str | None) -> str | None:
+    """The language a turn's speech to text is told: none for an English persona, whose relative may
+    speak anything (the embedded engine reads English with tiny.en and hands what it cannot place to
+    Whisper base); the persona's own otherwise, so a Chinese persona is heard by a model that knows Chinese."""
+    if not persona_language or persona_language.replace("_", "-").split("-")[0].lower() == "en":
+        return None
+    return persona_language
+
+
 class WavStream:
     """Parses a 16-bit PCM WAV as it arrives; ``feed`` returns mono float32 at 16 kHz (or None: not such a WAV)."""
 
@@ -83,8 +92,9 @@ class WavStream:
 
 
 class EarlyTranscriber:
-    def __init__(self, asr: SpeechToText):
+    def __init__(self, asr: SpeechToText, language: str | None = None):
         self.asr = asr
+        self.language = language  # what the speech to text is told (see expected_language)
         self.wav = WavStream()
         self._chunks: list[np.ndarray] = []
         self._total = 0
@@ -115,7 +125,7 @@ class EarlyTranscriber:
     def _start_pass(self) -> None:
         audio = Audio(np.concatenate(self._chunks), RATE)
         self._pass_covers_s = audio.duration_s
-        self._pass = asyncio.create_task(self.asr.transcribe(audio))
+        self._pass = asyncio.create_task(self.asr.transcribe(audio, self.language))
         # A pass nobody ends up waiting for must not log "exception never retrieved".
         self._pass.add_done_callback(lambda task: task.cancelled() or task.exception())
         self.passes += 1
@@ -129,7 +139,8 @@ class EarlyTranscriber:
             except ServiceError:
                 pass  # try once more on the whole recording
         self.cancel()
-        return await self.asr.transcribe(Audio(np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32), RATE))
+        audio = Audio(np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32), RATE)
+        return await self.asr.transcribe(audio, self.language)
 
     def cancel(self) -> None:
         if self._pass is not None and not self._pass.done():

@@ -19,7 +19,7 @@ from server.audio import is_silent
 from server.conversation import safety
 from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, declines, extract_news
 from server.conversation.story import touches_boundary
-from server.pipeline.early_asr import EarlyTranscriber
+from server.pipeline.early_asr import EarlyTranscriber, expected_language
 from server.pipeline.limits import limit_reached
 from server.pipeline import speak_ahead
 from server.pipeline.replies import reply
@@ -158,7 +158,7 @@ class TurnPipeline:
             if self.turn.early is not None:
                 transcript = await self.turn.early.finish()
             else:
-                transcript = await self.state.services.asr.transcribe(audio, language=None)
+                transcript = await self.state.services.asr.transcribe(audio, language=expected_language(self.language))
         except ServiceError as err:
             log.warning("speech to text failed: %s", err)
             self._asr_failed = True

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -326,7 +327,7 @@ def build_services(
         story = StoryConversation()
 
     return Services(
-        asr=_build_asr(settings.asr, http, on_fallback),
+        asr=_build_asr(settings.asr, http, on_fallback, settings.data_dir / "models"),
         llm=_build_llm(settings.llm, http, story, on_fallback),
         tts=_build_tts(settings.tts, http, on_fallback),
         face=_build_face(settings.face, http, on_fallback),
@@ -335,17 +336,19 @@ def build_services(
     )
 
 
-def _build_asr(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None) -> SpeechToText:
+def _build_asr(
+    cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None, models_dir: Path | None = None
+) -> SpeechToText:
     from server.services.asr_local import LocalSpeechToText
 
     provider = cfg.provider.lower()
     if provider == "local":
-        return LocalSpeechToText()
+        return LocalSpeechToText(models_dir)
     if provider == "openai":
         from server.services.asr_openai import OpenAISpeechToText
 
         remote = OpenAISpeechToText(http, **_remote(cfg, OPENAI_BASE_URL))
-        return FallbackSpeechToText(remote, LocalSpeechToText(), on_fallback=on_fallback)
+        return FallbackSpeechToText(remote, LocalSpeechToText(models_dir), on_fallback=on_fallback)
     raise _unknown("asr", provider, ("local", "openai"))
 
 

@@ -31,6 +31,10 @@ MAX_CLIP_S = 25.0  # longer clips take the ordinary path (room is needed for the
 MARGIN_S = 1.0  # at least this much padding after the audio: Whisper needs room to see the end
 STEP_S = 1.0  # windows come in whole seconds, so a few shapes are reused
 WORDS_PER_S = 4.5  # faster than anyone speaks: repeated text
+CHARS_PER_S = 8.0  # the same for Chinese, where a character is a syllable (brisk Mandarin is about 5 a second)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# The same one to four characters four times in a row: Whisper's loop in Chinese ("树树树树", "我们我们我们我们").
+_LOOPS_IN_CHINESE = re.compile(r"([\u3400-\u9fff]{1,4})\1{3,}")
 BEYOND_END_S = 0.1  # a piece that starts this close to the end has no words in it
 # faster-whisper's own thresholds for a decoding to retry (compression_ratio_threshold, log_prob_threshold).
 MAX_COMPRESSION = 2.4
@@ -41,11 +45,18 @@ NO_SPEECH_PROB = 0.6
 def _repeats_itself(text: str) -> bool:
     """A sentence said twice, or three words in a row twice: the filling-the-window loop (or a real
     repetition, which the ordinary path then transcribes: only time is lost)."""
-    sentences = [" ".join(re.findall(r"[a-z0-9']+", s.lower())) for s in re.split(r"[.?!]+", text)]
+    # A sentence is its words, or its characters in Chinese (which has no spaces to split on).
+    sentences = [" ".join(re.findall(r"[a-z0-9']+", s.lower())) + "".join(_CJK.findall(s)) for s in re.split(r"[.?!。？！]+", text)]
     sentences = [s for s in sentences if s]
     words = re.findall(r"[a-z0-9']+", text.lower())
     triples = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
     return len(set(sentences)) < len(sentences) or len(set(triples)) < len(triples)
+
+
+def _too_much_for_the_time(text: str, content_s: float) -> bool:
+    """More words (or, in Chinese, characters) than anyone says in that time: repeated text."""
+    chinese = len(_CJK.findall(text))
+    return len(text.split()) > WORDS_PER_S * content_s + 1 or chinese > CHARS_PER_S * content_s + 2
 
 
 def _compression_ratio(text: str) -> float:
@@ -63,11 +74,11 @@ def window_frames(n_samples: int) -> int:
 class ShortWindow:
     """Transcribes short clips with a model loaded by faster-whisper (``WhisperModel``)."""
 
-    def __init__(self, model: Any):
+    def __init__(self, model: Any, language: str = "en"):
         from faster_whisper.tokenizer import Tokenizer
 
         self.model = model
-        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language="en")
+        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
         tok = self.tokenizer
         # The tokens faster-whisper suppresses by default (suppress_tokens=[-1]).
         self.suppress = sorted(set(tok.non_speech_tokens) | {tok.transcribe, tok.translate, tok.sot, tok.sot_prev, tok.sot_lm, tok.no_speech})
@@ -75,6 +86,14 @@ class ShortWindow:
 
     def transcribe(self, samples: np.ndarray) -> str | None:
         """The text of a 16 kHz mono clip, or None when this path cannot vouch for it."""
+        scored = self.transcribe_scored(samples)
+        return None if scored is None else scored[0]
+
+    def transcribe_scored(self, samples: np.ndarray) -> tuple[str, float] | None:
+        """(text, Whisper's average log-probability for it), or None when this path cannot vouch for the text.
+
+        The score lets the caller tell speech it heard well from speech it could
+        only guess at (tiny.en given Chinese guesses English words)."""
         import ctranslate2
 
         if samples.size > MAX_CLIP_S * RATE:
@@ -99,7 +118,7 @@ class ShortWindow:
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < MIN_AVG_LOGPROB:
-            return ""  # Whisper's own "nobody spoke", as faster-whisper applies it
+            return "", avg_logprob  # Whisper's own "nobody spoke", as faster-whisper applies it
         pieces = self._pieces(tokens)
         if pieces is None:
             return None
@@ -110,11 +129,12 @@ class ShortWindow:
         if (
             _compression_ratio(text) > MAX_COMPRESSION
             or avg_logprob < MIN_AVG_LOGPROB
-            or len(text.split()) > WORDS_PER_S * content_s + 1
+            or _too_much_for_the_time(text, content_s)
             or _repeats_itself(text)
+            or _LOOPS_IN_CHINESE.search(text) is not None
         ):
             return None
-        return text
+        return text, avg_logprob
 
     def _pieces(self, tokens: list[int]) -> list[tuple[float, float | None, str]] | None:
         """(start s, end s or None, text) of each timestamped piece; None if the tokens are not in that form."""

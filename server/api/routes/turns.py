@@ -11,7 +11,7 @@ from server.api.turn_body import Pace, TurnBody, read_text_turn
 from server.audio import AudioDecodeError, AudioTooLong, decode_audio, seal_streamed_wav
 from server.deps import PrincipalDep, StateDep, owned_persona, owned_session
 from server.errors import ApiError, not_found
-from server.pipeline.early_asr import EarlyTranscriber
+from server.pipeline.early_asr import EarlyTranscriber, expected_language
 from server.pipeline.limits import still_resting
 from server.pipeline.turn import TurnInput, TurnPipeline
 from server.state import AppState
@@ -101,7 +101,7 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     if not body:
         raise ApiError(400, "empty_body", "The turn has no speech and no text.")
     release = await state.gate.acquire(principal.household_id, principal.subject_id if principal.kind == "device" else None)
-    early = EarlyTranscriber(state.services.asr) if mime in WAV_TYPES else None
+    early = EarlyTranscriber(state.services.asr, expected_language(persona.language)) if mime in WAV_TYPES else None
     try:
         if mime != "application/json":
             if early is not None:
