@@ -26,6 +26,7 @@ from server.conversation.greeting import (
     stable_seed,
 )
 from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, normalise, to_second_person
+from server.memory.meaning import CONFIDENT
 from server.memory.search_text import shares_terms
 from server.services.base import Conversation, ConversationContext, MemoryHit, PersonaProfile, Recording, ServiceFailure
 
@@ -247,14 +248,16 @@ def touches_boundary(question: str, persona: PersonaProfile) -> bool:
 
 
 def _relevant_memories(ctx: ConversationContext) -> list[MemoryHit]:
-    """The retrieved memories that really share something with the question and stay off
-    topic boundaries ("the hospital": no memory about hospitals is told)."""
+    """The retrieved memories confident enough to tell (their ``score`` against the threshold
+    set on the understanding set's dev split), staying off topic boundaries ("the hospital":
+    no memory about hospitals is told). Below it the persona says it does not remember that
+    well, and a paraphrase sharing no word with its memory is still told."""
     topics = [b for b in ctx.persona.boundaries if b.strip() and not _PERSONA_PRONOUN.search(b.lower())]
     return [
         m
         for m in ctx.memories
         if m.text.strip()
-        and shares_terms(ctx.user_text, f"{m.title or ''} {m.text}")
+        and m.score >= CONFIDENT
         and not any(shares_terms(topic, m.text) for topic in topics)
     ]
 
