@@ -248,18 +248,18 @@ def touches_boundary(question: str, persona: PersonaProfile) -> bool:
 
 
 def _relevant_memories(ctx: ConversationContext) -> list[MemoryHit]:
-    """The retrieved memories confident enough to tell (their ``score`` against the threshold
-    set on the understanding set's dev split), staying off topic boundaries ("the hospital":
-    no memory about hospitals is told). Below it the persona says it does not remember that
-    well, and a paraphrase sharing no word with its memory is still told."""
+    """The retrieved memories confident enough to tell, staying off topic boundaries ("the
+    hospital": no memory about hospitals is told).
+
+    The confidence is each memory's ``score`` against the threshold set on the understanding
+    set's dev split. When the best one falls short, none is told: the persona says it does not
+    remember that well rather than tell the second best. A paraphrase that shares no word with
+    its memory is still told when its meaning stands out."""
     topics = [b for b in ctx.persona.boundaries if b.strip() and not _PERSONA_PRONOUN.search(b.lower())]
-    return [
-        m
-        for m in ctx.memories
-        if m.text.strip()
-        and m.score >= CONFIDENT
-        and not any(shares_terms(topic, m.text) for topic in topics)
-    ]
+    allowed = [m for m in ctx.memories if m.text.strip() and not any(shares_terms(topic, m.text) for topic in topics)]
+    if not allowed or allowed[0].score < CONFIDENT:
+        return []
+    return [m for m in allowed if m.score >= CONFIDENT]
 
 
 def _tell_memory(speaker: _Speaker, memories: Sequence[MemoryHit], opener: str) -> list[str | Recording]:

@@ -278,14 +278,18 @@ def score(matrix: PersonaMatrix, question: str) -> DenseScores:
 # (dev split: K from 1 to 60 within one question of each other).
 RRF_K = 3
 # The confidence of a memory: how far its best passage stands out (``DenseScores.standout``) plus
-# this much for the lexical score, as a share of the best lexical score.
-LEXICAL_WEIGHT = 1.0
+# this much times the share of what the question mentions that the memory contains
+# (``search_text.coverage``). Meaning alone could not tell "did you have a motorbike?" from a
+# question its memory answers; words alone miss every paraphrase. Set on the dev split.
+COVERAGE_WEIGHT = 4.0
 # Below this, no memory is told: the persona says it does not remember that well (set on the dev split).
-CONFIDENT = 3.0
+CONFIDENT = 3.5
 
 
-def fuse(matrix: PersonaMatrix, lexical: Sequence[MemoryHit], dense: DenseScores, limit: int) -> list[MemoryHit]:
+def fuse(matrix: PersonaMatrix, lexical: Sequence[MemoryHit], dense: DenseScores, question: str, limit: int) -> list[MemoryHit]:
     """The persona's memories best first by both rankings, each with its confidence as ``score``."""
+    from server.memory.search_text import coverage
+
     count = len(matrix.hits)
     if count == 0:
         return []
@@ -293,16 +297,42 @@ def fuse(matrix: PersonaMatrix, lexical: Sequence[MemoryHit], dense: DenseScores
     fused = np.zeros(count)
     dense_order = np.argsort(-dense.similarity, kind="stable")
     fused[dense_order] += 1.0 / (RRF_K + 1 + np.arange(count))
-    lexical_share = np.zeros(count)
-    top_lexical = max((hit.score for hit in lexical), default=0.0)
     place = 0
     for hit in lexical:
         index = position.get(hit.id)
         if index is None:  # hidden since, or not this persona's
             continue
         fused[index] += 1.0 / (RRF_K + 1 + place)
-        lexical_share[index] = hit.score / top_lexical if top_lexical > 0 else 0.0
         place += 1
-    confidence = dense.standout + LEXICAL_WEIGHT * lexical_share
-    order = sorted(range(count), key=lambda i: (-fused[i], -confidence[i], i))[:limit]
-    return [replace(matrix.hits[i], score=round(float(confidence[i]), 4)) for i in order]
+    order = sorted(range(count), key=lambda i: (-fused[i], i))[:limit]
+    found = []
+    for i in order:
+        hit = matrix.hits[i]
+        confidence = float(dense.standout[i]) + COVERAGE_WEIGHT * coverage(question, f"{hit.title or ''} {hit.text}")
+        found.append(replace(hit, score=round(confidence, 4)))
+    return found
+
+
+def matrix_of(hits: Sequence[MemoryHit]) -> PersonaMatrix:
+    """A matrix for memories held in hand rather than stored (a preview, a test)."""
+    hits = list(hits)
+    blobs = vectors_blobs([(hit.title, hit.text) for hit in hits])
+    vectors = [unpack(blob) for blob in blobs]
+    pieces = [v[1:] if len(v) > 1 else v[:1] for v in vectors]
+    return PersonaMatrix(
+        signature=(),
+        hits=hits,
+        whole=np.stack([v[0] for v in vectors]) if vectors else np.zeros((0, DIMENSIONS), dtype=np.float32),
+        pieces=np.concatenate(pieces) if pieces else np.zeros((0, DIMENSIONS), dtype=np.float32),
+        owner=np.asarray([i for i, p in enumerate(pieces) for _ in range(len(p))], dtype=np.int64),
+    )
+
+
+def rank_pool(question: str, hits: Sequence[MemoryHit], limit: int = 3) -> list[MemoryHit]:
+    """``memories.retrieve`` over memories held in hand: the same two rankings, fused, with confidences."""
+    from server.memory import search_text
+
+    if not (question or "").strip() or not hits:
+        return []
+    matrix = matrix_of(hits)
+    return fuse(matrix, search_text.rank(question, matrix.hits), score(matrix, question), question, limit)

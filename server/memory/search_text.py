@@ -615,3 +615,21 @@ def shares_terms(question: str, text: str) -> bool:
     """True when ``text`` contains a search term of ``question`` (synonyms and partial names included)."""
     counts = Counter(tokens(text))
     return any(_matches(term, counts) for term in query_terms(question))
+
+
+def coverage(question: str, text: str) -> float:
+    """How much of what ``question`` mentions ``text`` contains, from 0 to 1.
+
+    Each thing mentioned counts by its best term found (the word itself 1.0, a synonym 0.6,
+    a single Chinese character 0.3) against the most it could count. A memory that shares
+    only "you" and "remember" with a question covers none of it, however near its meaning.
+    """
+    slots = _slots(question)
+    if not slots:
+        return 0.0
+    counts = Counter(tokens(text))
+    found = possible = 0.0
+    for slot in slots:
+        possible += max(slot.values())
+        found += max((weight for term, weight in slot.items() if _matches(term, counts)), default=0.0)
+    return found / possible if possible else 0.0

@@ -85,7 +85,7 @@ def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> li
             (query, persona_id, CANDIDATES),
         )
         lexical = search_text.rank(question, [_hit(r) for r in rows])
-    return meaning.fuse(matrix, lexical, meaning.score(matrix, question), limit)
+    return meaning.fuse(matrix, lexical, meaning.score(matrix, question), question, limit)
 
 
 def add_fact(db: Database, household_id: str, persona_id: str, session_id: str | None, text: str, *, device_id: str) -> str:
