@@ -99,6 +99,14 @@ _EN_SWAPS = {
 _EN_PRONOUNS = re.compile(
     r"\b(" + "|".join(sorted((re.escape(k) for k in _EN_SWAPS), key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
+# "Grandma, where were you born?": calling her by name says nothing of what is asked, but its
+# meaning ("your grandmother") pulls the question towards memories about the family.
+_CALLED = (
+    r"(?:grandma|granny|gran|nana|nan|nanna|grandmother|grandad|granddad|grandpa|grandfather|gramps|mum|mom|mam|"
+    r"dad|奶奶|爷爷|外婆|外公|姥姥|姥爷|妈妈|爸爸|妈|爸)"
+)
+_CALLED_FIRST = re.compile(rf"^\s*(?:(?:oh|hi|hey|so)[,\s]+)?{_CALLED}\s*[,，!！:：]\s*|^\s*{_CALLED}(?=[\u4e00-\u9fff])", re.IGNORECASE)
+_CALLED_LAST = re.compile(rf"[,，]\s*{_CALLED}\s*(?=[?!.？！。]*\s*$)", re.IGNORECASE)
 _ZH_PRONOUNS = re.compile(r"(你们|我们|咱们|您|你|我)")
 _ZH_SWAPS = {"您": "我", "你": "我", "我": "你"}
 
@@ -118,6 +126,7 @@ def as_persona_says(question: str) -> str:
                 swapped = "me"
         return swapped
 
+    question = _CALLED_LAST.sub("", _CALLED_FIRST.sub("", question)) or question
     flipped = _EN_PRONOUNS.sub(english, question)
     return _ZH_PRONOUNS.sub(lambda m: _ZH_SWAPS.get(m.group(0), m.group(0)), flipped)
 
@@ -304,7 +313,7 @@ def fuse(matrix: PersonaMatrix, lexical: Sequence[MemoryHit], dense: DenseScores
             continue
         fused[index] += 1.0 / (RRF_K + 1 + place)
         place += 1
-    order = sorted(range(count), key=lambda i: (-fused[i], i))[:limit]
+    order = sorted(range(count), key=lambda i: (-fused[i], -dense.similarity[i], i))[:limit]
     found = []
     for i in order:
         hit = matrix.hits[i]
