@@ -338,23 +338,6 @@ for _index, _group in enumerate(_SYNONYM_GROUPS):
             _EN_WORD_GROUPS.setdefault(stem(_words[0]), []).append(_index)
 _EN_PHRASES.sort(key=lambda item: len(item[0]), reverse=True)
 
-# Idioms whose own words mislead ("living" is not "lived"): the phrase stands for
-# the synonym group of one plain word instead.
-_IDIOMS: list[tuple[tuple[str, ...], str]] = sorted(
-    ((_phrase_key(phrase.split()), word) for phrase, word in [
-        ("for a living", "job"),
-        ("do for work", "job"),
-        ("make a living", "job"),
-        ("earn a living", "job"),
-        ("in the family way", "pregnant"),
-        ("tie the knot", "wedding"),
-        ("tied the knot", "wedding"),
-        ("popped the question", "propose"),
-        ("pop the question", "propose"),
-    ]),
-    key=lambda item: len(item[0]),
-    reverse=True,
-)
 _ZH_BY_LENGTH = sorted(_ZH_MEMBERS, key=len, reverse=True)
 
 
@@ -400,14 +383,7 @@ def _english_slots(words: list[str]) -> list[Slot]:
     keys = _phrase_key(words)
     used = [False] * len(words)
     slots: list[Slot] = []
-    for phrase, word in _IDIOMS:
-        size = len(phrase)
-        for start in range(len(keys) - size + 1):
-            if keys[start : start + size] == phrase and not any(used[start : start + size]):
-                key = stem(word)
-                slots.append(_with_groups({key: _SAID_WEIGHT}, _EN_WORD_GROUPS.get(key, ())))
-                used[start : start + size] = [True] * size
-    # Phrases next ("grew up" is childhood, not gardening; "passed away" is a death).
+    # Phrases first ("grew up" is childhood, not gardening; "passed away" is a death).
     for phrase, group in _EN_PHRASES:
         size = len(phrase)
         for start in range(len(keys) - size + 1):
