@@ -30,6 +30,7 @@ from server.config import Settings
 from server.conversation import safety
 from server.errors import documented_errors, install_error_handlers
 from server.importers import sandbox
+from server.memory import meaning
 from server.pipeline.gate import TurnGate, capacity_for
 from server.pipeline.speak_ahead import SpeakAhead
 from server.recovery import recovery_loop
@@ -70,6 +71,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             await state.services.warm()
             # The safety check's model and examples too: every spoken sentence passes through it.
             await asyncio.to_thread(safety.warm)
+            # And retrieval by meaning: the relative's first question is not the slow one either.
+            await asyncio.to_thread(meaning.warm)
         recovery = asyncio.create_task(recovery_loop(state))
         if state.speak_ahead is not None:
             state.speak_ahead.start()

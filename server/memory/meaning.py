@@ -267,6 +267,11 @@ def _background_vectors() -> np.ndarray:
     return _background
 
 
+def warm() -> None:
+    """Load the model and the ordinary sentences now (at start), not in the first turn."""
+    _background_vectors()
+
+
 @dataclass(frozen=True)
 class DenseScores:
     similarity: np.ndarray  # (memories,): the whole memory and its best passage, averaged
