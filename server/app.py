@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import asyncio
+import threading
 from contextlib import asynccontextmanager
 
 import httpx
@@ -74,11 +75,16 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             # And retrieval by meaning: the relative's first question is not the slow one either.
             await asyncio.to_thread(meaning.warm)
         recovery = asyncio.create_task(recovery_loop(state))
+        # Memories kept before they carried their meaning get it now, in the background, not in a turn.
+        stop_embedding = threading.Event()
+        embedding_old = asyncio.create_task(asyncio.to_thread(meaning.embed_stale, db, stop_embedding))
         if state.speak_ahead is not None:
             state.speak_ahead.start()
             state.speak_ahead.request_all()  # only what is missing from the cache gets made
         yield
         recovery.cancel()
+        stop_embedding.set()
+        await embedding_old  # ends after the batch in hand: the database closes below
         sandbox.stop_reading()
         if state.speak_ahead is not None:
             await state.speak_ahead.stop()  # lets a sentence being stored finish: no half-made files

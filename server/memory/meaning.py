@@ -179,6 +179,23 @@ def _embed_missing(db: Database, rows: list[sqlite3.Row]) -> dict[str, bytes]:
     return {r["id"]: blob for r, blob in zip(stale, blobs)}
 
 
+def embed_stale(db: Database, stop: threading.Event | None = None) -> int:
+    """Embed every memory kept without vectors (or with another model's), a batch at a time,
+    until done or ``stop`` is set; the number embedded. Run at start, off the event loop."""
+    done = 0
+    stale = "embedding IS NULL OR embedding_model IS NOT ?"
+    for persona in db.all(f"SELECT DISTINCT persona_id FROM memories WHERE {stale}", (MODEL_NAME,)):
+        rows = db.all(
+            f"SELECT id, title, text, embedding, embedding_model FROM memories WHERE persona_id = ? AND ({stale})",
+            (persona["persona_id"], MODEL_NAME),
+        )
+        for start in range(0, len(rows), BATCH):
+            if stop is not None and stop.is_set():
+                return done
+            done += len(_embed_missing(db, rows[start : start + BATCH]))
+    return done
+
+
 def persona_matrix(db: Database, persona_id: str) -> PersonaMatrix:
     """The persona's visible memories and their vectors, from the cache while they are unchanged."""
     key = (db.path, persona_id)

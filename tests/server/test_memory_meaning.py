@@ -186,3 +186,16 @@ def test_import_time_grows_with_the_book_not_faster(db, persona_id):
     small = min(took(100, 10_000), took(100, 20_000))
     large = min(took(400, 30_000), took(400, 40_000))
     assert large / small < 4 * 2.0, (small, large)  # four times the memories; a quadratic import would be ~16x
+
+
+def test_memories_from_before_are_embedded_at_start_in_batches_until_told_to_stop(db, persona_id):
+    import threading
+
+    ids = add_all(db, persona_id, [WEDDING, BAKERY, DOG])
+    db.execute("UPDATE memories SET embedding = NULL, embedding_model = NULL")
+    stop = threading.Event()
+    stop.set()
+    assert meaning.embed_stale(db, stop) == 0  # told to stop before the first batch: nothing done
+    assert meaning.embed_stale(db) == 3
+    assert all(stored(db, memory_id)["embedding_model"] == meaning.MODEL_NAME for memory_id in ids)
+    assert meaning.embed_stale(db) == 0  # nothing twice
