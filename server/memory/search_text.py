@@ -97,7 +97,7 @@ _EN_STOP = set(
 # 过 (过世) and 想 (想念) carry meaning in words elderly people use.
 _ZH_STOP_PHRASES = sorted(
     """
-    还记得 记得 记不记得 什么 怎么样 怎么 为什么 时候的事 一下 告诉 讲讲 说说 讲一讲 说一说 知道
+    还记得 记得 记不记得 什么 怎么样 怎么 为什么 时候的事 哪里 哪儿 哪个 哪些 多少 干嘛 为啥 一下 告诉 讲讲 说说 讲一讲 说一说 知道
     那个 这个 那次 这次 那些 这些 我们 你们 他们 她们 自己 一个 的话 是不是 有没有 可以 给我
     """.split(),
     key=len,
