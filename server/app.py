@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import asyncio
+import threading
 from contextlib import asynccontextmanager
 
 import httpx
@@ -30,6 +31,7 @@ from server.config import Settings
 from server.conversation import safety
 from server.errors import documented_errors, install_error_handlers
 from server.importers import sandbox
+from server.memory import meaning
 from server.pipeline.gate import TurnGate, capacity_for
 from server.pipeline.speak_ahead import SpeakAhead
 from server.recovery import recovery_loop
@@ -70,12 +72,19 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             await state.services.warm()
             # The safety check's model and examples too: every spoken sentence passes through it.
             await asyncio.to_thread(safety.warm)
+            # And retrieval by meaning: the relative's first question is not the slow one either.
+            await asyncio.to_thread(meaning.warm)
         recovery = asyncio.create_task(recovery_loop(state))
+        # Memories kept before they carried their meaning get it now, in the background, not in a turn.
+        stop_embedding = threading.Event()
+        embedding_old = asyncio.create_task(asyncio.to_thread(meaning.embed_stale, db, stop_embedding))
         if state.speak_ahead is not None:
             state.speak_ahead.start()
             state.speak_ahead.request_all()  # only what is missing from the cache gets made
         yield
         recovery.cancel()
+        stop_embedding.set()
+        await embedding_old  # ends after the batch in hand: the database closes below
         sandbox.stop_reading()
         if state.speak_ahead is not None:
             await state.speak_ahead.stop()  # lets a sentence being stored finish: no half-made files

@@ -26,6 +26,7 @@ from server.conversation.greeting import (
     stable_seed,
 )
 from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, normalise, to_second_person
+from server.memory.meaning import CONFIDENT
 from server.memory.search_text import shares_terms
 from server.services.base import Conversation, ConversationContext, MemoryHit, PersonaProfile, Recording, ServiceFailure
 
@@ -247,16 +248,18 @@ def touches_boundary(question: str, persona: PersonaProfile) -> bool:
 
 
 def _relevant_memories(ctx: ConversationContext) -> list[MemoryHit]:
-    """The retrieved memories that really share something with the question and stay off
-    topic boundaries ("the hospital": no memory about hospitals is told)."""
+    """The retrieved memories confident enough to tell, staying off topic boundaries ("the
+    hospital": no memory about hospitals is told).
+
+    The confidence is each memory's ``score`` against the threshold set on the understanding
+    set's dev split. When the best one falls short, none is told: the persona says it does not
+    remember that well rather than tell the second best. A paraphrase that shares no word with
+    its memory is still told when its meaning stands out."""
     topics = [b for b in ctx.persona.boundaries if b.strip() and not _PERSONA_PRONOUN.search(b.lower())]
-    return [
-        m
-        for m in ctx.memories
-        if m.text.strip()
-        and shares_terms(ctx.user_text, f"{m.title or ''} {m.text}")
-        and not any(shares_terms(topic, m.text) for topic in topics)
-    ]
+    allowed = [m for m in ctx.memories if m.text.strip() and not any(shares_terms(topic, m.text) for topic in topics)]
+    if not allowed or allowed[0].score < CONFIDENT:
+        return []
+    return [m for m in allowed if m.score >= CONFIDENT]
 
 
 def _tell_memory(speaker: _Speaker, memories: Sequence[MemoryHit], opener: str) -> list[str | Recording]:

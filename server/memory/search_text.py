@@ -97,7 +97,7 @@ _EN_STOP = set(
 # 过 (过世) and 想 (想念) carry meaning in words elderly people use.
 _ZH_STOP_PHRASES = sorted(
     """
-    还记得 记得 记不记得 什么 怎么样 怎么 为什么 时候的事 一下 告诉 讲讲 说说 讲一讲 说一说 知道
+    还记得 记得 记不记得 什么 怎么样 怎么 为什么 时候的事 哪里 哪儿 哪个 哪些 多少 干嘛 为啥 一下 告诉 讲讲 说说 讲一讲 说一说 知道
     那个 这个 那次 这次 那些 这些 我们 你们 他们 她们 自己 一个 的话 是不是 有没有 可以 给我
     """.split(),
     key=len,
@@ -338,23 +338,6 @@ for _index, _group in enumerate(_SYNONYM_GROUPS):
             _EN_WORD_GROUPS.setdefault(stem(_words[0]), []).append(_index)
 _EN_PHRASES.sort(key=lambda item: len(item[0]), reverse=True)
 
-# Idioms whose own words mislead ("living" is not "lived"): the phrase stands for
-# the synonym group of one plain word instead.
-_IDIOMS: list[tuple[tuple[str, ...], str]] = sorted(
-    ((_phrase_key(phrase.split()), word) for phrase, word in [
-        ("for a living", "job"),
-        ("do for work", "job"),
-        ("make a living", "job"),
-        ("earn a living", "job"),
-        ("in the family way", "pregnant"),
-        ("tie the knot", "wedding"),
-        ("tied the knot", "wedding"),
-        ("popped the question", "propose"),
-        ("pop the question", "propose"),
-    ]),
-    key=lambda item: len(item[0]),
-    reverse=True,
-)
 _ZH_BY_LENGTH = sorted(_ZH_MEMBERS, key=len, reverse=True)
 
 
@@ -400,14 +383,7 @@ def _english_slots(words: list[str]) -> list[Slot]:
     keys = _phrase_key(words)
     used = [False] * len(words)
     slots: list[Slot] = []
-    for phrase, word in _IDIOMS:
-        size = len(phrase)
-        for start in range(len(keys) - size + 1):
-            if keys[start : start + size] == phrase and not any(used[start : start + size]):
-                key = stem(word)
-                slots.append(_with_groups({key: _SAID_WEIGHT}, _EN_WORD_GROUPS.get(key, ())))
-                used[start : start + size] = [True] * size
-    # Phrases next ("grew up" is childhood, not gardening; "passed away" is a death).
+    # Phrases first ("grew up" is childhood, not gardening; "passed away" is a death).
     for phrase, group in _EN_PHRASES:
         size = len(phrase)
         for start in range(len(keys) - size + 1):
@@ -615,3 +591,21 @@ def shares_terms(question: str, text: str) -> bool:
     """True when ``text`` contains a search term of ``question`` (synonyms and partial names included)."""
     counts = Counter(tokens(text))
     return any(_matches(term, counts) for term in query_terms(question))
+
+
+def coverage(question: str, text: str) -> float:
+    """How much of what ``question`` mentions ``text`` contains, from 0 to 1.
+
+    Each thing mentioned counts by its best term found (the word itself 1.0, a synonym 0.6,
+    a single Chinese character 0.3) against the most it could count. A memory that shares
+    only "you" and "remember" with a question covers none of it, however near its meaning.
+    """
+    slots = _slots(question)
+    if not slots:
+        return 0.0
+    counts = Counter(tokens(text))
+    found = possible = 0.0
+    for slot in slots:
+        possible += max(slot.values())
+        found += max((weight for term, weight in slot.items() if _matches(term, counts)), default=0.0)
+    return found / possible if possible else 0.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from shared.api import Fact, FactTeller, Memory
-from server.memory import search_text
+from server.memory import meaning, search_text
 from server.services.base import MemoryHit, RelativeFact
 from server.storage.db import Database, iso, new_id, parse_time
 
@@ -35,12 +35,14 @@ def add(
     audio_media_id: str | None = None,
 ) -> Memory:
     memory_id = new_id("mem")
+    vectors = meaning.vectors_blob(title, text)  # before the write lock is taken
     with db.transaction() as conn:
         conn.execute(
-            "INSERT INTO memories (id, persona_id, household_id, title, text, source, audio_media_id, recording_text, created_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO memories (id, persona_id, household_id, title, text, source, audio_media_id, recording_text, created_at,"
+            " embedding, embedding_model, embedding_stamp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             # What the recording says stays as it was, whatever later edits do to the text.
-            (memory_id, persona_id, household_id, title, text, source, audio_media_id, text if audio_media_id else None, iso()),
+            (memory_id, persona_id, household_id, title, text, source, audio_media_id, text if audio_media_id else None, iso(),
+             vectors, meaning.MODEL_NAME, meaning.next_stamp(conn)),
         )
         conn.execute(
             "INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)",
@@ -61,17 +63,29 @@ def _hit(row: sqlite3.Row) -> MemoryHit:
 
 
 def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> list[MemoryHit]:
-    """The memories that best answer ``question``: FTS5 finds candidates, the re-ranker orders them."""
-    query = search_text.match_query(question)
-    if query is None:
+    """The memories that best answer ``question``, best first, each with its confidence as ``score``.
+
+    Two rankings, fused: FTS5 candidates ordered by the lexical re-ranker (names, dates, rare
+    words), and every visible memory by meaning (``server.memory.meaning``), which alone finds
+    a paraphrase, a question in the other language or a misheard word. Whether the best is
+    good enough to tell is the caller's to judge against ``meaning.CONFIDENT``.
+    """
+    if not (question or "").strip():
         return []
-    rows = db.all(
-        "SELECT m.* FROM memory_fts f JOIN memories m ON m.id = f.memory_id"
-        " WHERE memory_fts MATCH ? AND f.persona_id = ? AND m.hidden = 0"
-        " ORDER BY bm25(memory_fts) LIMIT ?",
-        (query, persona_id, CANDIDATES),
-    )
-    return search_text.rank(question, [_hit(r) for r in rows])[:limit]
+    matrix = meaning.persona_matrix(db, persona_id)
+    if not matrix.hits:
+        return []
+    lexical: list[MemoryHit] = []
+    query = search_text.match_query(question)
+    if query is not None:
+        rows = db.all(
+            "SELECT m.* FROM memory_fts f JOIN memories m ON m.id = f.memory_id"
+            " WHERE memory_fts MATCH ? AND f.persona_id = ? AND m.hidden = 0"
+            " ORDER BY bm25(memory_fts) LIMIT ?",
+            (query, persona_id, CANDIDATES),
+        )
+        lexical = search_text.rank(question, [_hit(r) for r in rows])
+    return meaning.fuse(matrix, lexical, meaning.score(matrix, question), question, limit)
 
 
 def add_fact(db: Database, household_id: str, persona_id: str, session_id: str | None, text: str, *, device_id: str) -> str:

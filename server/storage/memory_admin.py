@@ -11,7 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from shared.api import Fact
-from server.memory import search_text
+from server.memory import meaning, search_text
 from server.services.base import MemoryHit
 from server.storage.db import Database, iso, new_id
 from server.storage.media import MediaStore
@@ -41,24 +41,27 @@ def fts_body(title: str | None, text: str) -> str:
 def insert_all(db: Database, household_id: str, persona_id: str, source_id: str | None, memories: list[NewMemory]) -> list[str]:
     """Save an import's memories in one transaction: all of them, or (on any error) none.
 
-    The search terms are worked out before the transaction opens, so the
+    The search terms and the embeddings are worked out before the transaction opens, so the
     database's write lock is held for milliseconds even for a whole book.
     """
     stamp = iso()
     rows = []
     fts_rows = []
-    for memory in memories:
+    vectors = meaning.vectors_blobs([(memory.title, memory.text) for memory in memories])
+    for memory, blob in zip(memories, vectors):
         memory_id = new_id("mem")
         rows.append((
             memory_id, persona_id, household_id, memory.title, memory.text, memory.source, int(memory.hidden),
             memory.audio_media_id, memory.text if memory.audio_media_id else None, stamp, source_id, memory.position,
+            blob, meaning.MODEL_NAME,
         ))
         fts_rows.append((fts_body(memory.title, memory.text), memory_id, persona_id))
     with db.transaction() as conn:
+        written = meaning.next_stamp(conn)
         conn.executemany(
             "INSERT INTO memories (id, persona_id, household_id, title, text, source, hidden, audio_media_id, recording_text,"
-            " created_at, source_id, position) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            rows,
+            " created_at, source_id, position, embedding, embedding_model, embedding_stamp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(*row, written) for row in rows],
         )
         conn.executemany("INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)", fts_rows)
     return [r[0] for r in rows]
@@ -157,10 +160,17 @@ def update(
     new_hidden = int(hidden) if hidden is not None else current["hidden"]
     words_changed = new_title != current["title"] or new_text != current["text"]
     body = fts_body(new_title, new_text) if words_changed else None
+    # New words, new meaning: embedded before the write lock is taken.
+    vectors = meaning.vectors_blob(new_title, new_text) if words_changed else None
     with db.transaction() as conn:
         conn.execute(
             "UPDATE memories SET title = ?, text = ?, hidden = ? WHERE id = ?", (new_title, new_text, new_hidden, memory_id)
         )
+        if vectors is not None:
+            conn.execute(
+                "UPDATE memories SET embedding = ?, embedding_model = ?, embedding_stamp = ? WHERE id = ?",
+                (vectors, meaning.MODEL_NAME, meaning.next_stamp(conn), memory_id),
+            )
         if body is not None:
             conn.execute("DELETE FROM memory_fts WHERE memory_id = ?", (memory_id,))
             conn.execute("INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)", (body, memory_id, persona_id))

@@ -298,4 +298,14 @@ MIGRATIONS: list[str] = [
     ALTER TABLE memories ADD COLUMN recording_text TEXT;
     UPDATE memories SET recording_text = text WHERE audio_media_id IS NOT NULL;
     """,
+    # 9: each memory's meaning, computed once when it is added, edited or imported: its sentence
+    #    embeddings (float16 rows: the whole memory, then each of its passages) and the model that
+    #    made them, so a new model re-embeds. ``embedding_stamp`` grows with every write, so each
+    #    server process sees that its cached matrix of a persona's memories is out of date.
+    #    Memories from before stay NULL and are embedded the first time their persona is searched.
+    """
+    ALTER TABLE memories ADD COLUMN embedding BLOB;
+    ALTER TABLE memories ADD COLUMN embedding_model TEXT;
+    ALTER TABLE memories ADD COLUMN embedding_stamp INTEGER NOT NULL DEFAULT 0;
+    """,
 ]

@@ -10,7 +10,7 @@ import pytest
 from server.conversation.safety import check_outgoing
 from server.conversation.story import PHRASES, StoryConversation, compose, memory_excerpt
 from server.demo import load_demo_persona
-from server.memory.search_text import rank
+from server.memory.meaning import rank_pool
 from server.services.base import ConversationContext, HistoryLine, MemoryHit, PersonaProfile, RelativeFact
 
 DEMO = load_demo_persona()
@@ -32,7 +32,7 @@ WANG_MEMORIES = [
 
 def ctx(text: str, persona: PersonaProfile = ROSE, memories: list[MemoryHit] | None = None, **extra) -> ConversationContext:
     pool = MEMORIES if memories is None else memories
-    return ConversationContext(persona=persona, user_text=text, memories=rank(text, pool)[:3], **extra)
+    return ConversationContext(persona=persona, user_text=text, memories=rank_pool(text, pool), **extra)
 
 
 def answer(context: ConversationContext) -> str:
