@@ -17,6 +17,8 @@ import re
 import unicodedata
 from enum import Enum
 
+from server.conversation import acts
+from server.conversation.acts import Act, Reading
 from server.conversation.hanzi import to_simplified
 
 
@@ -29,6 +31,8 @@ class Intent(str, Enum):
     SADNESS = "sadness"
     QUESTION_PAST = "question_past"  # asks about the persona's life and memories
     GREETING = "greeting"
+    REQUEST = "request"  # money, a favour or advice, asked of the persona
+    FOLLOWUP = "followup"  # "What happened next?": goes on with what was just told
     SMALL_TALK = "small_talk"
     OTHER = "other"
 
@@ -371,19 +375,56 @@ def declines(text: str) -> bool:
     return bool(_DECLINE.search(normalise(text)))
 
 
-def classify(text: str) -> Intent:
-    """The intent of one thing the relative said (English or Simplified Chinese)."""
+# The act a turn acts on, as the Intent callers know.
+_ACT_TO_INTENT = {
+    Act.CRISIS: Intent.CRISIS,
+    Act.STOP: Intent.STOP,
+    Act.ABOUT_AVATAR: Intent.ASK_IF_REAL,
+    Act.GOODBYE: Intent.GOODBYE,
+    Act.NEWS: Intent.NEWS,
+    Act.FEELING: Intent.SADNESS,
+    Act.QUESTION_PAST: Intent.QUESTION_PAST,
+    Act.FOLLOWUP: Intent.FOLLOWUP,
+    Act.REQUEST: Intent.REQUEST,
+    Act.GREETING: Intent.GREETING,
+    Act.SMALL_TALK: Intent.SMALL_TALK,
+    Act.OTHER: Intent.OTHER,
+}
+
+
+def read(text: str) -> Reading:
+    """The dialogue act of one thing the relative said, with a request's kind.
+
+    Safety first, by rules: a crisis, then the wish to stop. Then the rules that are
+    precise ("are you real?", goodbyes, news told as a question); then the nearest
+    labelled examples (acts.py), within what the sentence's shape allows. Greetings
+    and feelings the neighbours take for small talk are put right by their rules.
+    """
     said = normalise(text)
     if not said:
-        return Intent.OTHER
+        return Reading(Act.OTHER)
     if crisis_kind(said) is not None:
-        return Intent.CRISIS
-    for intent, pattern in _ORDER:
-        if pattern.search(said):
-            return intent
-    if said.endswith(("?", "？")) or re.search(r"[吗呢]$", said):
-        return Intent.QUESTION_PAST if re.search(r"\byou|your\b|你", said) else Intent.SMALL_TALK
-    return Intent.OTHER
+        return Reading(Act.CRISIS)
+    if _STOP.search(said):
+        return Reading(Act.STOP)
+    if _ASK_IF_REAL.search(said):
+        return Reading(Act.ABOUT_AVATAR)
+    if _GOODBYE.search(said):
+        return Reading(Act.GOODBYE)
+    if acts.news_as_question(said):
+        return Reading(Act.NEWS)
+    reading = acts.by_neighbours(said)
+    if reading.act in (Act.GREETING, Act.SMALL_TALK, Act.OTHER):
+        if _SADNESS.search(said):
+            return Reading(Act.FEELING, score=reading.score)
+        if _GREETING.search(said):
+            return Reading(Act.GREETING, score=reading.score)
+    return reading
+
+
+def classify(text: str) -> Intent:
+    """The intent of one thing the relative said (English or Simplified Chinese)."""
+    return _ACT_TO_INTENT[read(text).act]
 
 
 # --- news to remember ---------------------------------------------------------

@@ -41,10 +41,8 @@ ACTS = ("question_past", "followup", "news", "feeling", "greeting", "goodbye", "
 QUESTION_ACTS = ("question_past", "followup")
 OTHER = "other"  # an intent that is none of the acts
 
-# Today's intents read as dialogue acts. The classifier has no request and no follow-up:
-# those can only be counted wrong. SMALL_TALK and OTHER ("I don't know what this is")
-# are no act at all; story mode tells a memory for them when one shares words, but the
-# act is still unknown, so they count as "other".
+# The intents story mode acts on, read as dialogue acts. SMALL_TALK and OTHER are no act
+# of the set ("how are you?", or "I don't know what this is"): they count as "other".
 INTENT_TO_ACT = {
     Intent.CRISIS: "crisis",
     Intent.STOP: "stop",
@@ -53,6 +51,8 @@ INTENT_TO_ACT = {
     Intent.NEWS: "news",
     Intent.SADNESS: "feeling",
     Intent.QUESTION_PAST: "question_past",
+    Intent.FOLLOWUP: "followup",
+    Intent.REQUEST: "request",
     Intent.GREETING: "greeting",
     Intent.SMALL_TALK: OTHER,
     Intent.OTHER: OTHER,
