@@ -70,8 +70,10 @@ _NEWS_AS_QUESTION = re.compile(
     r"|^(?:奶奶|爷爷|外婆|外公|姥姥|姥爷)?[，, ]*(?:你知道(?:吗)?[，, ]*我|你猜|猜猜|告诉你|跟你说|你听说(?:了)?(?:吗)?[，, ]*我)"
 )
 _NEWS_LEAD = re.compile(
-    r"^(?:did i (?:tell|mention to) you|did i mention|have i (?:told you|mentioned)|did you (?:know|hear))(?: that| about)?\s+"
-    r"|^(?:你知道|你听说)(?:吗)?[，, ]*",
+    r"^(?:(?:oh|so|well|hey|grandma|grandad|grandpa|gran|nana|granny)[, ]+)*"
+    r"(?:(?:did i (?:tell|mention to) you|did i mention|have i (?:told you|mentioned)|(?:did|do) you (?:know|hear))(?: that| about)?\s+"
+    r"|(?:guess what|guess who|you know what|do you know what|you'?ll never (?:guess|believe)(?: it| what| who)?)\s*[,.!?:]*\s*)"
+    r"|^(?:奶奶|爷爷|外婆|外公|姥姥|姥爷)?[，, ]*(?:你知道(?:吗)?|你听说(?:了)?(?:吗)?|你猜(?:怎么着|猜|怎么样)?|猜猜(?:看)?|告诉你|跟你说)[，, ？?!！]*",
     re.IGNORECASE,
 )
 # A request asks something for the relative, who is in it.
@@ -107,6 +109,7 @@ class _Examples:
     acts: np.ndarray  # the act of each example, as its value
     kinds: tuple[str | None, ...]
     texts: tuple[str, ...]
+    rows_of: dict[str, np.ndarray]  # act -> the indexes of its examples, worked out once
 
 
 _lock = threading.Lock()
@@ -127,11 +130,13 @@ def _loaded() -> _Examples:
 
                 rows = load_examples()
                 texts = tuple(normalise(r["text"]) for r in rows)
+                labels = np.array([r["act"] for r in rows])
                 _examples = _Examples(
                     vectors=embedding.embed(list(texts)),
-                    acts=np.array([r["act"] for r in rows]),
+                    acts=labels,
                     kinds=tuple(r.get("kind") for r in rows),
                     texts=texts,
+                    rows_of={str(act): np.flatnonzero(labels == act) for act in np.unique(labels)},
                 )
     return _examples
 
@@ -151,10 +156,10 @@ def news_as_question(said: str) -> bool:
 
 
 def without_news_lead(text: str) -> str:
-    """The news itself, without "did I tell you" / 你知道 before it and 吗 after it."""
+    """The news itself, without "did I tell you" / 你知道 before it and 吗 after it ("" if nothing is left)."""
     body = _NEWS_LEAD.sub("", text.strip(), count=1)
     body = re.sub(r"[吗嘛]?\s*[?？]\s*$", "", body) if _CJK.search(body) else re.sub(r"\s*[?？]\s*$", "", body)
-    return body.strip() or text.strip()
+    return body.strip()
 
 
 def points_back(said: str) -> bool:
@@ -184,10 +189,10 @@ def by_neighbours(said: str) -> Reading:
     ex = _loaded()
     similarity = embedding.embed([said])[0] @ ex.vectors.T
     scores: dict[str, float] = {}
-    for act in np.unique(ex.acts):
-        row = similarity[ex.acts == act]
+    for act, rows in ex.rows_of.items():
+        row = similarity[rows]
         k = min(K, row.shape[0])
-        scores[str(act)] = float(np.partition(-row, k - 1)[:k].mean() * -1)
+        scores[act] = float(-np.partition(-row, k - 1)[:k].mean())
     ranked = sorted(scores, key=scores.get, reverse=True)
     if ranked[0] == Act.CRISIS:
         # Near the crisis examples, yet no crisis rule fired: heard as a feeling and comforted.
@@ -196,8 +201,7 @@ def by_neighbours(said: str) -> Reading:
         if _allowed(act, said):
             kind = None
             if act == Act.REQUEST:
-                mask = ex.acts == act
-                best = int(np.flatnonzero(mask)[np.argmax(similarity[mask])])
-                kind = ex.kinds[best]
+                rows = ex.rows_of[act]
+                kind = ex.kinds[int(rows[np.argmax(similarity[rows])])]
             return Reading(Act(act), kind=kind, score=scores[act])
     return Reading(Act.OTHER)

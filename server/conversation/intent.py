@@ -396,7 +396,7 @@ def read(text: str) -> Reading:
     """The dialogue act of one thing the relative said, with a request's kind.
 
     Safety first, by rules: a crisis, then the wish to stop. Then the rules that are
-    precise ("are you real?", goodbyes, news told as a question); then the nearest
+    precise ("are you real?", goodbyes, news that is not asked, news told as a question); then the nearest
     labelled examples (acts.py), within what the sentence's shape allows. Greetings
     and feelings the neighbours take for small talk are put right by their rules.
     """
@@ -411,7 +411,7 @@ def read(text: str) -> Reading:
         return Reading(Act.ABOUT_AVATAR)
     if _GOODBYE.search(said):
         return Reading(Act.GOODBYE)
-    if acts.news_as_question(said):
+    if acts.news_as_question(said) or (_NEWS.search(said) and not acts.question_shaped(said)):
         return Reading(Act.NEWS)
     reading = acts.by_neighbours(said)
     if reading.act in (Act.GREETING, Act.SMALL_TALK, Act.OTHER):
@@ -437,6 +437,9 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _ZH_LEAD_IN = re.compile(r"^(你好|您好|告诉你|跟你说|你知道吗|猜猜看|奶奶|爷爷|外婆|外公|妈|爸|妈妈|爸爸)[，,！!：:]?")
+_TRAILING_ADDRESS = re.compile(
+    r"\s*[,，]\s*(?:gran|granny|grandma|grandad|grandpa|nana|nan|mum|mom|dad|奶奶|爷爷|外婆|外公)[.!。！]*$", re.IGNORECASE
+)
 _CJK = re.compile("[\u4e00-\u9fff]")
 _LOWER_FIRST_WORDS = {"my", "your", "our", "we", "the", "a", "an", "he", "she", "they", "it", "his", "her", "their", "this", "there", "yesterday", "today", "last"}
 # A question about the persona is not news even if it names an event ("When did you get married?").
@@ -459,13 +462,25 @@ def extract_news(text: str) -> str | None:
     for raw in _SENTENCE.findall(text or ""):
         sentence = raw.strip()
         said = normalise(sentence)
-        if not said or not _NEWS.search(said) or _QUESTION_ABOUT_YOU.search(said):
+        if not said or crisis_kind(said) or _STOP.search(said):
             continue
-        if crisis_kind(said) or _STOP.search(said):
+        # A question is never kept as news ("Do you remember the night Lily was born?"),
+        # unless it is news told as a question ("Did I tell you I'm moving to Bristol?").
+        told_as_question = acts.news_as_question(said)
+        if not told_as_question and (acts.question_shaped(said) or _QUESTION_ABOUT_YOU.search(said)):
             continue
+        if not told_as_question and not _NEWS.search(said):
+            # Not worded as the rules know news: kept only when it reads as news by meaning.
+            if acts.by_neighbours(said).act is not Act.NEWS:
+                continue
+        elif not told_as_question and acts.by_neighbours(said).act in (Act.QUESTION_PAST, Act.FOLLOWUP, Act.REQUEST):
+            continue  # worded like news, but it asks ("My mum was born when?")
+        if told_as_question:
+            sentence = acts.without_news_lead(sentence)  # "Guess what?" alone is no news yet
         body = _LEAD_IN.sub("", sentence).strip()
         body = _ZH_LEAD_IN.sub("", body).strip()
         body = body.rstrip(".!。！;；").strip()
+        body = _TRAILING_ADDRESS.sub("", body).strip()  # "..., Gran": who it was said to, not the news
         if not body:
             continue
         if _CJK.search(body):
