@@ -422,9 +422,13 @@ def read(text: str) -> Reading:
     return reading
 
 
+def intent_of(reading: Reading) -> Intent:
+    return _ACT_TO_INTENT[reading.act]
+
+
 def classify(text: str) -> Intent:
     """The intent of one thing the relative said (English or Simplified Chinese)."""
-    return _ACT_TO_INTENT[read(text).act]
+    return intent_of(read(text))
 
 
 # --- news to remember ---------------------------------------------------------
