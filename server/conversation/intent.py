@@ -398,7 +398,8 @@ def read(text: str) -> Reading:
     Safety first, by rules: a crisis, then the wish to stop. Then the rules that are
     precise ("are you real?", goodbyes, news that is not asked, news told as a question); then the nearest
     labelled examples (acts.py), within what the sentence's shape allows. Greetings
-    and feelings the neighbours take for small talk are put right by their rules.
+    and feelings the neighbours take for small talk, or for each other ("奶奶，我来看你了"),
+    are put right by their rules.
     """
     said = normalise(text)
     if not said:
@@ -414,7 +415,7 @@ def read(text: str) -> Reading:
     if acts.news_as_question(said) or (_NEWS.search(said) and not acts.question_shaped(said)):
         return Reading(Act.NEWS)
     reading = acts.by_neighbours(said)
-    if reading.act in (Act.GREETING, Act.SMALL_TALK, Act.OTHER):
+    if reading.act in (Act.GREETING, Act.SMALL_TALK, Act.OTHER, Act.FEELING):
         if _SADNESS.search(said):
             return Reading(Act.FEELING, score=reading.score)
         if _GREETING.search(said):
@@ -445,7 +446,7 @@ _TRAILING_ADDRESS = re.compile(
     r"\s*[,，]\s*(?:gran|granny|grandma|grandad|grandpa|nana|nan|mum|mom|dad|奶奶|爷爷|外婆|外公)[.!。！]*$", re.IGNORECASE
 )
 _CJK = re.compile("[\u4e00-\u9fff]")
-_LOWER_FIRST_WORDS = {"my", "your", "our", "we", "the", "a", "an", "he", "she", "they", "it", "his", "her", "their", "this", "there", "yesterday", "today", "last"}
+_LOWER_FIRST_WORDS = {"my", "your", "our", "we", "we've", "we're", "we'd", "we'll", "the", "a", "an", "he", "she", "they", "it", "his", "her", "their", "this", "there", "yesterday", "today", "last"}
 # A question about the persona is not news even if it names an event ("When did you get married?").
 _QUESTION_ABOUT_YOU = re.compile(r"^(when|where|how|why|what|did|were|was|do|have) (did |were |was |do |have )?you\b|你们?(是)?(什么时候|怎么|在哪)")
 
