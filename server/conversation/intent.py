@@ -451,6 +451,10 @@ _LOWER_FIRST_WORDS = {"my", "your", "our", "we", "we've", "we're", "we'd", "we'l
 _QUESTION_ABOUT_YOU = re.compile(r"^(when|where|how|why|what|did|were|was|do|have) (did |were |was |do |have )?you\b|你们?(是)?(什么时候|怎么|在哪)")
 
 
+# Sentences read by meaning too (one sentence embedding each); later ones by the rules only,
+# so a long monologue costs no more than a few sentences.
+MEANING_SENTENCES = 8
+
 NEWS_PREFIX_EN = "The relative said: "
 NEWS_PREFIX_ZH = "亲人说："
 MAX_NEWS_CHARS = 300
@@ -464,11 +468,12 @@ def extract_news(text: str) -> str | None:
     Works on any turn whatever its main intent (call it unless the turn is a
     crisis or a stop): "I miss you. Your great-grandson was born" is both.
     """
-    for raw in _SENTENCE.findall(text or ""):
+    for number, raw in enumerate(_SENTENCE.findall(text or "")):
         sentence = raw.strip()
         said = normalise(sentence)
         if not said or crisis_kind(said) or _STOP.search(said):
             continue
+        by_meaning = number < MEANING_SENTENCES
         # A question is never kept as news ("Do you remember the night Lily was born?"),
         # unless it is news told as a question ("Did I tell you I'm moving to Bristol?").
         told_as_question = acts.news_as_question(said)
@@ -476,9 +481,9 @@ def extract_news(text: str) -> str | None:
             continue
         if not told_as_question and not _NEWS.search(said):
             # Not worded as the rules know news: kept only when it reads as news by meaning.
-            if acts.by_neighbours(said).act is not Act.NEWS:
+            if not by_meaning or acts.by_neighbours(said).act is not Act.NEWS:
                 continue
-        elif not told_as_question and acts.by_neighbours(said).act in (Act.QUESTION_PAST, Act.FOLLOWUP, Act.REQUEST):
+        elif not told_as_question and by_meaning and acts.by_neighbours(said).act in (Act.QUESTION_PAST, Act.FOLLOWUP, Act.REQUEST):
             continue  # worded like news, but it asks ("My mum was born when?")
         if told_as_question:
             sentence = acts.without_news_lead(sentence)  # "Guess what?" alone is no news yet
