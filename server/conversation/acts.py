@@ -12,7 +12,8 @@ the best-scoring act wins, unless the utterance's shape rules it out:
 - "are you real?" and goodbyes keep their precise rules too.
 - A question (question mark, 吗/呢, a wh-word, "do you remember") is never news, unless it is
   news told as a question ("Did I tell you I'm moving?", 你知道我升职了吗？).
-- A request asks something for the relative: it names them (I, me, my, 我).
+- A request asks something for the relative: it names them (I, me, my, 我) and asks the
+  persona to do or give something, or what to do ("could you", "lend me", "should I", 帮我, 怎么办).
 - A follow-up points back at what was just told ("What was his name?", "Why?", 那后来呢？)
   and names little of its own; "What was your dog called?" is a question of its own.
 
@@ -79,13 +80,25 @@ _NEWS_LEAD = re.compile(
     r"|^(?:奶奶|爷爷|外婆|外公|姥姥|姥爷)?[，, ]*(?:你知道(?:吗)?|你听说(?:了)?(?:吗)?|你猜(?:怎么着|猜|怎么样)?|猜猜(?:看)?|告诉你|跟你说)[，, ？?!！]*",
     re.IGNORECASE,
 )
-# A request asks something for the relative, who is in it.
+# A request asks something for the relative, who is in it...
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i'd|i've|me|my|mine|us|our|we)\b|我")
+# ...and is shaped as asking the persona to do or give something, or what to do: "Tell me about
+# your bees" has the relative in it and is no request.
+_ASKS_FOR = re.compile(
+    r"\b(?:can|could|will|would|won't|wont) (?:you|u)\b|\bplease\b|\bdo me a favou?r\b|\bi need (?:you|money|some|a|help)\b"
+    r"|^(?:give|lend|send|buy|get|help|pay|bring|fetch|call|ring|post|fix|teach|show)\b"
+    r"|\b(?:give|lend|send|buy|get|pay|bring|fetch|transfer|wire|loan|spare|help) (?:me|us)\b|\b(?:can|could|may) i (?:borrow|have)\b"
+    r"|\b(?:should|shall) i\b|\bi (?:should|ought to)\b|\bwhat (?:should|would|can|do) (?:i|you think)\b|\bhow (?:do|should|can) i\b|\bwhat would you do\b|\badvi[cs]e\b"
+    r"|帮我|给我|借我|替我|请你|你能|能不能|可不可以|能.{0,8}吗|可以.{0,8}吗|该不该|要不要|怎么办|该怎么|应该|主意|教教我|求你"
+)
 # What a follow-up points back at, or asks to go on.
 _POINTS_BACK = re.compile(
     r"\b(?:he|she|him|her|his|hers|they|them|their|that|it|there|then|next|more|why|again|after that|in the end|on)\b"
     r"|后来|然后|接着|最后|结果|为什么|为啥|怎么回事|还有|继续|再讲|再说|多讲|他|她|那个|那时|当时|真的"
 )
+# What the avatar is, is asked in the present ("are you real?", "who made you?"); "What did you
+# catch?" and 你去过北京吗 ask about the life she lived.
+_ASKS_ABOUT_HER_LIFE = re.compile(r"\b(?:did|were|had) (?:you|u)\b|\bhave you ever\b|\bused to\b|你.{0,8}过|那时|以前|当年|小时候|年轻")
 # A sentence that asks what, where, when...: whatever its words, it is no hello or goodbye.
 _ASKS_WHAT = re.compile(r"^(?:what|what's|where|when|who|why|how|which)\b|什么|哪|谁|怎么|为什么|啥")
 _WORD = re.compile(r"[a-z']+")
@@ -198,9 +211,11 @@ def _allowed(act: str, said: str) -> bool:
     if act == Act.NEWS:
         return not question_shaped(said) or news_as_question(said)
     if act == Act.REQUEST:
-        return _FIRST_PERSON.search(said) is not None
+        return _FIRST_PERSON.search(said) is not None and _ASKS_FOR.search(said) is not None
     if act == Act.FOLLOWUP:
         return points_back(said)
+    if act == Act.ABOUT_AVATAR:
+        return _ASKS_ABOUT_HER_LIFE.search(said) is None
     # The neighbours alone never stop a conversation nor raise an alarm: the rules do that.
     return act not in (Act.STOP, Act.CRISIS)
 

@@ -90,11 +90,17 @@ def test_each_act_on_sentences_it_was_not_given(text: str, intent: Intent) -> No
     assert classify(text) is intent
 
 
+@pytest.mark.parametrize("text", ["Tell me about your bees", "Give us a story about the seaside", "讲讲你的蜜蜂", "What did you catch?"])
+def test_the_relative_named_in_a_question_is_no_request_and_a_past_life_no_question_about_the_avatar(text: str) -> None:
+    assert classify(text) is Intent.QUESTION_PAST
+
+
 def test_a_request_knows_what_it_asks_for() -> None:
     assert read("Could you lend me a bit of money for the bus?").kind == "money"
     assert read("Can you pick up my prescription for me?").kind == "favour"
     assert read("What do you think I should do about my landlord?").kind == "advice"
     assert read("奶奶，能给我一点钱吗？").kind == "money"
+    assert read("What do you reckon I should say to him?").kind == "advice"
 
 
 @pytest.mark.parametrize(
