@@ -99,6 +99,11 @@ _POINTS_BACK = re.compile(
 # What the avatar is, is asked in the present ("are you real?", "who made you?"); "What did you
 # catch?" and 你去过北京吗 ask about the life she lived.
 _ASKS_ABOUT_HER_LIFE = re.compile(r"\b(?:did|were|had) (?:you|u)\b|\bhave you ever\b|\bused to\b|你.{0,8}过|那时|以前|当年|小时候|年轻")
+# Money named outright: a request naming it asks for money, however it is worded around it.
+_NAMES_MONEY = re.compile(
+    r"\b(?:money|cash|pounds?|quid|dollars?|euros?|bucks|tenner|fiver|rent|bills?|loan|lend|borrow|fare|pension|"
+    r"transfer|wire)\b|\d|[$£€¥]|钱|块|元|红包|转账|借|费|工资"
+)
 # A sentence that asks what, where, when...: whatever its words, it is no hello or goodbye.
 _ASKS_WHAT = re.compile(r"^(?:what|what's|where|when|who|why|how|which)\b|什么|哪|谁|怎么|为什么|啥")
 _WORD = re.compile(r"[a-z']+")
@@ -220,8 +225,11 @@ def _allowed(act: str, said: str) -> bool:
     return act not in (Act.STOP, Act.CRISIS)
 
 
-def _request_kind(ex: _Examples, similarity: np.ndarray) -> str | None:
-    """What a request asks for: the kind whose nearest request examples are nearest on average."""
+def _request_kind(ex: _Examples, similarity: np.ndarray, said: str) -> str | None:
+    """What a request asks for: money when it names money, else the kind whose nearest
+    request examples are nearest on average (a favour or advice)."""
+    if _NAMES_MONEY.search(said):
+        return "money"
     best, best_score = None, -2.0
     for kind in ("money", "favour", "advice"):
         rows = np.array([i for i in ex.rows_of[Act.REQUEST.value] if ex.kinds[i] == kind])
@@ -251,6 +259,6 @@ def by_neighbours(said: str) -> Reading:
         if _allowed(act, said):
             kind = None
             if act == Act.REQUEST:
-                kind = _request_kind(ex, similarity)
+                kind = _request_kind(ex, similarity, said)
             return Reading(Act(act), kind=kind, score=scores[act])
     return Reading(Act.OTHER)
