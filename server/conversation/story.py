@@ -130,9 +130,9 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         # Asked for money or a favour: the persona cannot give either, and says so warmly.
         "decline": (
-            "Oh, {dear}, I wish I could, but that's not something I can do from here. Ask the family, won't you? They'd want to help.",
+            "Oh, {dear}, I wish I could, but that's not something I can do from here. The family will help you with that; they'd want to.",
             "I can't help you with that one, {dear}, much as I'd like to. Have a word with the family: they'll look after you.",
-            "That's one for the family, {dear}. Give them a ring and tell them what you need. They love you dearly.",
+            "That's one for the family, {dear}. They love you dearly, and they'll want to help.",
         ),
         # Asked for advice: a gentle word of no memory and no facts, and the family to talk it over with.
         "advice": (
@@ -176,12 +176,12 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "thanks": ("不客气，{dear}。", "跟我还客气什么，{dear}。"),
         "how_are_you": ("听到你的声音，我就好得很，{dear}。你最近怎么样？", "你来了我就高兴，{dear}。你呢，还好吗？"),
         "decline": (
-            "哎呀，{dear}，这个我帮不上忙。去跟家里人说说吧，他们会帮你的。",
-            "这件事啊，{dear}，还是找家里人商量吧。他们最疼你了。",
-            "{dear}，这个我可做不到。给家里人打个电话，跟他们说说你需要什么。",
+            "哎呀，{dear}，这个我帮不上忙。你的家人会照顾好你的。",
+            "这件事啊，{dear}，我可帮不了你。你的家人最疼你了，他们会帮你的。",
+            "{dear}，这个我做不到。打个电话给你的家人吧，他们一直都在。",
         ),
         "advice": (
-            "{dear}，别着急，慢慢想。你心里其实有数的。也跟家里人商量商量。",
+            "{dear}，别着急，慢慢想。你心里其实有数的。也可以听听家人的意见。",
             "不管怎么决定，{dear}，都要对自己好一点。睡一觉再想想，跟疼你的人聊聊。",
         ),
         "memory_next": ("后来啊，{dear}……", "后来是这样的。", "再后来呢，{dear}："),

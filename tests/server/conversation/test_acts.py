@@ -7,6 +7,7 @@ the classifier has to carry over to wordings it was not given.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections import Counter
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from server.conversation import acts, story
+from server.conversation.safety import check_outgoing
 from server.conversation.intent import Intent, classify, extract_news, normalise, read
 from server.conversation.story import PHRASES, compose, memory_excerpt
 
@@ -156,7 +158,11 @@ def test_money_and_favours_are_declined_warmly_never_with_a_memory(text: str, pe
     said = "".join(p for p in pieces if isinstance(p, str))
     assert not any(m.text[:20] in said for m in pool)
     assert any(tail in said for tail in _phrases(persona.language, "decline"))
-    assert "family" in said or "家里人" in said
+    assert "family" in said or "家" in said
+    # The words of the decline pass the outgoing safety check, or the relative would never hear them.
+    for tail in _phrases(persona.language, "decline") + _phrases(persona.language, "advice"):
+        for sentence in re.split(r"(?<=[.?!。？！])\s*", tail):
+            assert not sentence.strip() or check_outgoing(sentence, persona.language).allowed, sentence
 
 
 def test_advice_gets_a_gentle_answer_without_a_memory() -> None:
