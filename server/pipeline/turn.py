@@ -221,7 +221,8 @@ class TurnPipeline:
         ctx = ConversationContext(
             persona=profile,
             user_text=text,
-            memories=memories.retrieve(db, persona.id, text),
+            # A follow-up's story first, so generative mode's prompt holds it too.
+            memories=[m for m in (just_told, told_next) if m is not None] + memories.retrieve(db, persona.id, text),
             # Only what this tablet's relative said (and facts a caregiver shared): never another's.
             facts=memories.facts_for(db, persona.id, device_id=turn.device_id),
             history=history,
