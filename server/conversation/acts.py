@@ -61,9 +61,15 @@ KIND_K = 2
 _QUESTION_SHAPE = re.compile(
     r"[?？]\s*$|[吗呢么嘛]\s*[。.!！]?\s*$"
     r"|^(?:(?:oh|so|and|but|well|grandma|grandad|grandpa|gran|nana|nan|granny|mum|mom|dad)[, ]+)*"
-    r"(?:what|what's|where|where's|when|who|who's|whom|whose|why|how|which|do|does|did|were|was|are|is|have|has|had|can|could|would|will|should)\b"
+    r"(?:(?:what|what's|where|where's|when|who|who's|whom|whose|why|how|which)\b"
+    # An auxiliary first asks only with its subject after it: "Had a baby girl last night!" is
+    # news with its first word dropped, as speech often is; "Had you ever...?" asks.
+    r"|(?:do|does|did|were|was|are|is|can|could|would|will|should) (?:you|u|ya|i|we|he|she|they|it|there|that|this|those|these|"
+    r"your|my|our|his|her|their|the|grandad|grandpa|grandma|gran|nan|nana|mum|mom|dad)\b"
+    r"|(?:have|has|had) (?:you|u|i|we|he|she|they|it|there|your)\b)"
     r"|\b(?:do|did|can|could) you (?:still |ever )?(?:remember|recall)\b|\bremember (?:when|the|that|how|what)\b|\bwhat happened\b"
-    r"|\b(?:tell me|i (?:always |often |have always |'ve always )?wonder(?:ed)?|i was wondering|i'd (?:love|like) to (?:know|hear))\b"
+    r"|(?:^|[,.!] |\bplease |\byou |\bu )tell (?:me|us)\b"
+    r"|\b(?:i (?:always |often |have always |'ve always )?wonder(?:ed)?|i was wondering|i'd (?:love|like) to (?:know|hear))\b"
     r"|什么|哪|谁|怎么|为什么|为啥|几时|多少|啥|干嘛|是不是|有没有|记得|讲讲|说说"
 )
 # News told as a question: the relative is telling, not asking.
@@ -95,6 +101,11 @@ _ASKS_FOR = re.compile(
 _POINTS_BACK = re.compile(
     r"\b(?:he|she|him|her|his|hers|they|them|their|that|it|there|then|next|more|why|again|after that|in the end|on)\b"
     r"|后来|然后|接着|最后|结果|为什么|为啥|怎么回事|还有|继续|再讲|再说|多讲|他|她|那个|那时|当时|真的"
+)
+# Asking for a memory in so many words.
+_ASKS_ABOUT_THE_PAST = re.compile(
+    r"(?:^|[,.!] |\bplease |\byou |\bu )tell (?:me|us)\b|\b(?:do|did|can|could) you (?:still |ever )?(?:remember|recall)\b"
+    r"|\bremember (?:when|the|that|how|what)\b|讲讲|说说|记得|给我讲"
 )
 # What the avatar is, is asked in the present ("are you real?", "who made you?"); "What did you
 # catch?" and 你去过北京吗 ask about the life she lived.
@@ -194,6 +205,9 @@ def news_as_question(said: str) -> bool:
 
 def without_news_lead(text: str) -> str:
     """The news itself, without "did I tell you" / 你知道 before it and 吗 after it ("" if nothing is left)."""
+    lead = _NEWS_LEAD.search(text.strip())
+    if lead is not None and lead.group(0).strip().casefold().endswith("about"):
+        return ""  # "Did I tell you about my new job?": the news is still to come
     body = _NEWS_LEAD.sub("", text.strip(), count=1)
     body = re.sub(r"[吗嘛]?\s*[?？]\s*$", "", body) if _CJK.search(body) else re.sub(r"\s*[?？]\s*$", "", body)
     return body.strip()
@@ -211,6 +225,8 @@ def points_back(said: str) -> bool:
 
 
 def _allowed(act: str, said: str) -> bool:
+    if act in (Act.SMALL_TALK, Act.GREETING, Act.GOODBYE, Act.ABOUT_AVATAR) and _ASKS_ABOUT_THE_PAST.search(said):
+        return False  # "so, tell me about nan" asks for a memory, whatever else it is near
     if act in (Act.GREETING, Act.GOODBYE):
         return _ASKS_WHAT.search(said) is None  # "What was night duty like?" is no goodnight
     if act == Act.NEWS:

@@ -92,9 +92,24 @@ def test_each_act_on_sentences_it_was_not_given(text: str, intent: Intent) -> No
     assert classify(text) is intent
 
 
-@pytest.mark.parametrize("text", ["Tell me about your bees", "Give us a story about the seaside", "讲讲你的蜜蜂", "What did you catch?"])
+@pytest.mark.parametrize(
+    "text", ["Tell me about your bees", "Give us a story about the seaside", "讲讲你的蜜蜂", "What did you catch?", "so, tell me about nan"]
+)
 def test_the_relative_named_in_a_question_is_no_request_and_a_past_life_no_question_about_the_avatar(text: str) -> None:
     assert classify(text) is Intent.QUESTION_PAST
+
+
+@pytest.mark.parametrize(
+    ("told", "kept"),
+    [
+        ("Had a baby girl last night!", "The relative said: Had a baby girl last night"),  # the first word dropped, as speech does
+        ("My son didn't tell me he got married", "The relative said: my son didn't tell me he got married"),
+        ("Did I tell you about my new job?", None),  # news, but not told yet
+    ],
+)
+def test_statements_that_look_like_questions_at_first_glance(told: str, kept: str | None) -> None:
+    assert classify(told) is Intent.NEWS
+    assert extract_news(told) == kept
 
 
 def test_a_request_knows_what_it_asks_for() -> None:
