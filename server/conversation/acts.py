@@ -134,7 +134,7 @@ _EN_KIN = r"(?:grandma|grandad|grandpa|granddad|gran|granny|nana|nanna|nan|mum|m
 _ZH_KIN = r"(?:太奶奶|太爷爷|奶奶|爷爷|外婆|外公|姥姥|姥爷|妈妈|爸爸)"
 _ADDRESSED = re.compile(
     rf"^(?:(?:oh|hi|hey|hello)[ ,]+)?(?:{_EN_KIN}|{_ZH_KIN})\s*[,，:：!！]\s*"
-    rf"|\s*[,，]\s*(?:{_EN_KIN}|{_ZH_KIN})\s*(?=[.!?。！？]*$)"
+    rf"|[,，]\s*(?:{_EN_KIN}|{_ZH_KIN})\s*(?=[.!?。！？]*$)"
     rf"|(?<=[\u4e00-\u9fff]){_ZH_KIN}(?=[.!?。！？]*$)"
 )
 
@@ -209,7 +209,12 @@ def without_news_lead(text: str) -> str:
     if lead is not None and lead.group(0).strip().casefold().endswith("about"):
         return ""  # "Did I tell you about my new job?": the news is still to come
     body = _NEWS_LEAD.sub("", text.strip(), count=1)
-    body = re.sub(r"[吗嘛]?\s*[?？]\s*$", "", body) if _CJK.search(body) else re.sub(r"\s*[?？]\s*$", "", body)
+    # Cut from the end by hand: a pattern starting with \s* would retry at every space of a long run.
+    body = body.rstrip()
+    if body.endswith(("?", "？")):
+        body = body[:-1].rstrip()
+        if _CJK.search(body) and body.endswith(("吗", "嘛")):
+            body = body[:-1]
     return body.strip()
 
 
