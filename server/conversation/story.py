@@ -139,7 +139,8 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
             "Oh, {dear}, take your time and don't rush it. You know your own heart better than you think. And talk it over with the family.",
             "Whatever you decide, {dear}, be kind to yourself. Sleep on it, and talk it over with someone who loves you.",
         ),
-        "memory_next": ("And after that, {dear}...", "Well, what happened next was this.", "And then, {dear}:"),
+        # Whole sentences, not lead-ins ending in a colon: the next memory starts afresh after them.
+        "memory_next": ("And after that, {dear}, this is what happened.", "Well, what happened next was this.", "Let me tell you what came next, {dear}."),
         "memory_end": (
             "That's all I remember of it, {dear}. What would you like to hear about next?",
             "And that's the end of that one, {dear}. Is there something else you'd like to know?",
@@ -184,7 +185,7 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
             "{dear}，别着急，慢慢想。你心里其实有数的。也可以听听家人的意见。",
             "不管怎么决定，{dear}，都要对自己好一点。睡一觉再想想，跟疼你的人聊聊。",
         ),
-        "memory_next": ("后来啊，{dear}……", "后来是这样的。", "再后来呢，{dear}："),
+        "memory_next": ("后来啊，{dear}，是这样的。", "后来是这样的。", "再后来呢，{dear}，我接着讲。"),
         "memory_end": ("这件事我就记得这么多了，{dear}。你还想听什么？", "这个就讲到这儿了，{dear}。你还想知道什么？"),
     },
 }
