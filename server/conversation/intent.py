@@ -17,6 +17,8 @@ import re
 import unicodedata
 from enum import Enum
 
+from server.conversation import acts
+from server.conversation.acts import Act, Reading
 from server.conversation.hanzi import to_simplified
 
 
@@ -29,6 +31,8 @@ class Intent(str, Enum):
     SADNESS = "sadness"
     QUESTION_PAST = "question_past"  # asks about the persona's life and memories
     GREETING = "greeting"
+    REQUEST = "request"  # money, a favour or advice, asked of the persona
+    FOLLOWUP = "followup"  # "What happened next?": goes on with what was just told
     SMALL_TALK = "small_talk"
     OTHER = "other"
 
@@ -371,19 +375,61 @@ def declines(text: str) -> bool:
     return bool(_DECLINE.search(normalise(text)))
 
 
-def classify(text: str) -> Intent:
-    """The intent of one thing the relative said (English or Simplified Chinese)."""
+# The act a turn acts on, as the Intent callers know.
+_ACT_TO_INTENT = {
+    Act.CRISIS: Intent.CRISIS,
+    Act.STOP: Intent.STOP,
+    Act.ABOUT_AVATAR: Intent.ASK_IF_REAL,
+    Act.GOODBYE: Intent.GOODBYE,
+    Act.NEWS: Intent.NEWS,
+    Act.FEELING: Intent.SADNESS,
+    Act.QUESTION_PAST: Intent.QUESTION_PAST,
+    Act.FOLLOWUP: Intent.FOLLOWUP,
+    Act.REQUEST: Intent.REQUEST,
+    Act.GREETING: Intent.GREETING,
+    Act.SMALL_TALK: Intent.SMALL_TALK,
+    Act.OTHER: Intent.OTHER,
+}
+
+
+def read(text: str) -> Reading:
+    """The dialogue act of one thing the relative said, with a request's kind.
+
+    Safety first, by rules: a crisis, then the wish to stop. Then the rules that are
+    precise ("are you real?", goodbyes, news that is not asked, news told as a question); then the nearest
+    labelled examples (acts.py), within what the sentence's shape allows. Greetings
+    and feelings the neighbours take for small talk, or for each other ("奶奶，我来看你了"),
+    are put right by their rules.
+    """
     said = normalise(text)
     if not said:
-        return Intent.OTHER
+        return Reading(Act.OTHER)
     if crisis_kind(said) is not None:
-        return Intent.CRISIS
-    for intent, pattern in _ORDER:
-        if pattern.search(said):
-            return intent
-    if said.endswith(("?", "？")) or re.search(r"[吗呢]$", said):
-        return Intent.QUESTION_PAST if re.search(r"\byou|your\b|你", said) else Intent.SMALL_TALK
-    return Intent.OTHER
+        return Reading(Act.CRISIS)
+    if _STOP.search(said):
+        return Reading(Act.STOP)
+    if _ASK_IF_REAL.search(said):
+        return Reading(Act.ABOUT_AVATAR)
+    if _GOODBYE.search(said):
+        return Reading(Act.GOODBYE)
+    if acts.news_as_question(said) or (_NEWS.search(said) and not acts.question_shaped(said)):
+        return Reading(Act.NEWS)
+    reading = acts.by_neighbours(said)
+    if reading.act in (Act.GREETING, Act.SMALL_TALK, Act.OTHER, Act.FEELING):
+        if _SADNESS.search(said):
+            return Reading(Act.FEELING, score=reading.score)
+        if _GREETING.search(said):
+            return Reading(Act.GREETING, score=reading.score)
+    return reading
+
+
+def intent_of(reading: Reading) -> Intent:
+    return _ACT_TO_INTENT[reading.act]
+
+
+def classify(text: str) -> Intent:
+    """The intent of one thing the relative said (English or Simplified Chinese)."""
+    return intent_of(read(text))
 
 
 # --- news to remember ---------------------------------------------------------
@@ -396,11 +442,18 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _ZH_LEAD_IN = re.compile(r"^(你好|您好|告诉你|跟你说|你知道吗|猜猜看|奶奶|爷爷|外婆|外公|妈|爸|妈妈|爸爸)[，,！!：:]?")
+_TRAILING_ADDRESS = re.compile(
+    r"\s*[,，]\s*(?:gran|granny|grandma|grandad|grandpa|nana|nan|mum|mom|dad|奶奶|爷爷|外婆|外公)[.!。！]*$", re.IGNORECASE
+)
 _CJK = re.compile("[\u4e00-\u9fff]")
-_LOWER_FIRST_WORDS = {"my", "your", "our", "we", "the", "a", "an", "he", "she", "they", "it", "his", "her", "their", "this", "there", "yesterday", "today", "last"}
+_LOWER_FIRST_WORDS = {"my", "your", "our", "we", "we've", "we're", "we'd", "we'll", "the", "a", "an", "he", "she", "they", "it", "his", "her", "their", "this", "there", "yesterday", "today", "last"}
 # A question about the persona is not news even if it names an event ("When did you get married?").
 _QUESTION_ABOUT_YOU = re.compile(r"^(when|where|how|why|what|did|were|was|do|have) (did |were |was |do |have )?you\b|你们?(是)?(什么时候|怎么|在哪)")
 
+
+# Sentences read by meaning too (one sentence embedding each); later ones by the rules only,
+# so a long monologue costs no more than a few sentences.
+MEANING_SENTENCES = 8
 
 NEWS_PREFIX_EN = "The relative said: "
 NEWS_PREFIX_ZH = "亲人说："
@@ -415,16 +468,29 @@ def extract_news(text: str) -> str | None:
     Works on any turn whatever its main intent (call it unless the turn is a
     crisis or a stop): "I miss you. Your great-grandson was born" is both.
     """
-    for raw in _SENTENCE.findall(text or ""):
+    for number, raw in enumerate(_SENTENCE.findall(text or "")):
         sentence = raw.strip()
         said = normalise(sentence)
-        if not said or not _NEWS.search(said) or _QUESTION_ABOUT_YOU.search(said):
+        if not said or crisis_kind(said) or _STOP.search(said):
             continue
-        if crisis_kind(said) or _STOP.search(said):
+        by_meaning = number < MEANING_SENTENCES
+        # A question is never kept as news ("Do you remember the night Lily was born?"),
+        # unless it is news told as a question ("Did I tell you I'm moving to Bristol?").
+        told_as_question = acts.news_as_question(said)
+        if not told_as_question and (acts.question_shaped(said) or _QUESTION_ABOUT_YOU.search(said)):
             continue
+        if not told_as_question and not _NEWS.search(said):
+            # Not worded as the rules know news: kept only when it reads as news by meaning.
+            if not by_meaning or acts.by_neighbours(said).act is not Act.NEWS:
+                continue
+        elif not told_as_question and by_meaning and acts.by_neighbours(said).act in (Act.QUESTION_PAST, Act.FOLLOWUP, Act.REQUEST):
+            continue  # worded like news, but it asks ("My mum was born when?")
+        if told_as_question:
+            sentence = acts.without_news_lead(sentence)  # "Guess what?" alone is no news yet
         body = _LEAD_IN.sub("", sentence).strip()
         body = _ZH_LEAD_IN.sub("", body).strip()
         body = body.rstrip(".!。！;；").strip()
+        body = _TRAILING_ADDRESS.sub("", body).strip()  # "..., Gran": who it was said to, not the news
         if not body:
             continue
         if _CJK.search(body):

@@ -25,7 +25,7 @@ from server.conversation.greeting import (
     speech_language,
     stable_seed,
 )
-from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, normalise, to_second_person
+from server.conversation.intent import CrisisKind, Intent, crisis_kind, intent_of, normalise, read, to_second_person
 from server.memory.meaning import CONFIDENT
 from server.memory.search_text import shares_terms
 from server.services.base import Conversation, ConversationContext, MemoryHit, PersonaProfile, Recording, ServiceFailure
@@ -129,6 +129,23 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
             "Oh, I'm all the better for hearing your voice, {dear}. How are you keeping?",
             "I'm just fine now that you're here, {dear}. And how are you?",
         ),
+        # Asked for money or a favour: the persona cannot give either, and says so warmly.
+        "decline": (
+            "Oh, {dear}, I wish I could, but that's not something I can do from here. The family will help you with that; they'd want to.",
+            "I can't help you with that one, {dear}, much as I'd like to. Have a word with the family: they'll look after you.",
+            "That's one for the family, {dear}. They love you dearly, and they'll want to help.",
+        ),
+        # Asked for advice: a gentle word of no memory and no facts, and the family to talk it over with.
+        "advice": (
+            "Oh, {dear}, take your time and don't rush it. You know your own heart better than you think. And talk it over with the family.",
+            "Whatever you decide, {dear}, be kind to yourself. Sleep on it, and talk it over with someone who loves you.",
+        ),
+        # Whole sentences, not lead-ins ending in a colon: the next memory starts afresh after them.
+        "memory_next": ("And after that, {dear}, this is what happened.", "Well, what happened next was this.", "Let me tell you what came next, {dear}."),
+        "memory_end": (
+            "That's all I remember of it, {dear}. What would you like to hear about next?",
+            "And that's the end of that one, {dear}. Is there something else you'd like to know?",
+        ),
     },
     "zh": {
         "memory_open": ("哦，这个我记得。", "哎呀，说起这个，我就想起来了。", "记得，记得，{dear}。", "让我想想……对，我记得。"),
@@ -160,6 +177,17 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "love": ("我也爱你，{dear}。一直都爱。",),
         "thanks": ("不客气，{dear}。", "跟我还客气什么，{dear}。"),
         "how_are_you": ("听到你的声音，我就好得很，{dear}。你最近怎么样？", "你来了我就高兴，{dear}。你呢，还好吗？"),
+        "decline": (
+            "哎呀，{dear}，这个我帮不上忙。你的家人会照顾好你的。",
+            "这件事啊，{dear}，我可帮不了你。你的家人最疼你了，他们会帮你的。",
+            "{dear}，这个我做不到。打个电话给你的家人吧，他们一直都在。",
+        ),
+        "advice": (
+            "{dear}，别着急，慢慢想。你心里其实有数的。也可以听听家人的意见。",
+            "不管怎么决定，{dear}，都要对自己好一点。睡一觉再想想，跟疼你的人聊聊。",
+        ),
+        "memory_next": ("后来啊，{dear}，是这样的。", "后来是这样的。", "再后来呢，{dear}，我接着讲。"),
+        "memory_end": ("这件事我就记得这么多了，{dear}。你还想听什么？", "这个就讲到这儿了，{dear}。你还想知道什么？"),
     },
 }
 
@@ -283,6 +311,60 @@ def _tell_memory(speaker: _Speaker, memories: Sequence[MemoryHit], opener: str) 
     return [speaker.say("memory_again"), memory_excerpt(best.text, language)]
 
 
+def _squashed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _told_up_to(memory: MemoryHit, recent: Sequence[str]) -> int:
+    """How far into the memory the persona has told: one past the last of its sentences said lately.
+
+    Compared without whitespace: a spoken line joins sentences with spaces, Chinese has none.
+    """
+    said = [_squashed(line) for line in recent]
+    upto = 0
+    for index, sentence in enumerate(_sentences(memory.text)):
+        piece = _squashed(sentence)
+        if piece and any(piece in line for line in said):
+            upto = index + 1
+    return upto
+
+
+def continuing(ctx: ConversationContext) -> tuple[MemoryHit, int] | None:
+    """What a follow-up goes on with: the memory just told and the sentence to go on from, or the
+    next memory of its source from its start (or from where it was left, if it was begun).
+
+    None when nothing was told just before, or the story has nothing more to tell.
+    """
+    told = ctx.just_told
+    if told is None:
+        return None
+    recent = [line.text for line in ctx.history[-6:] if line.role == "persona"]
+    upto = _told_up_to(told, recent)
+    if upto and upto < len(_sentences(told.text)):
+        return told, upto
+    following = ctx.told_next
+    topics = [b for b in ctx.persona.boundaries if b.strip() and not _PERSONA_PRONOUN.search(b.lower())]
+    if following is None or not following.text.strip() or any(shares_terms(t, following.text) for t in topics):
+        return None
+    upto = _told_up_to(following, recent)
+    return (following, upto) if upto < len(_sentences(following.text)) else None
+
+
+def _go_on(speaker: _Speaker, ctx: ConversationContext) -> list[str | Recording] | None:
+    """A follow-up's answer: the rest of the memory just told, else the next one of its source.
+
+    None when nothing was told just before (the follow-up is then asked like a question).
+    """
+    if ctx.just_told is None:
+        return None
+    going_on = continuing(ctx)
+    if going_on is None:
+        return [speaker.say("memory_end")]
+    memory, start = going_on
+    opener = "memory_more" if memory is ctx.just_told else "memory_next"
+    return [speaker.say(opener), memory_excerpt(memory.text, speaker.language, start=start), speaker.say("memory_follow")]
+
+
 def _echo(said: str, language: str) -> str | None:
     """The relative's news said back to them ("You got married last month"), when that reads well."""
     sentence = re.split(r"(?<=[.!?。！？])\s*", said.strip())[0].strip().rstrip(".!?。！？")
@@ -300,7 +382,8 @@ def compose(ctx: ConversationContext) -> list[str | Recording]:
     speaker = _Speaker(ctx)
     language = speaker.language
     said = ctx.user_text or ""
-    intent = classify(said)
+    reading = read(said)
+    intent = intent_of(reading)
 
     if intent is Intent.CRISIS:
         kind = crisis_kind(said)
@@ -318,6 +401,14 @@ def compose(ctx: ConversationContext) -> list[str | Recording]:
         return _news(speaker, said)
     if intent is Intent.SADNESS:
         return [_comfort(speaker, said)]
+    if intent is Intent.REQUEST:
+        # Never a memory: "worth every penny" is no answer to "can you lend me some money?".
+        return [speaker.say("advice" if reading.kind == "advice" else "decline")]
+    if intent is Intent.FOLLOWUP:
+        went_on = _go_on(speaker, ctx)
+        if went_on is not None:
+            return went_on
+        intent = Intent.QUESTION_PAST  # nothing told just before: asked like any question
 
     # The relative may tell us anything (news of their own hospital stay is still news),
     # but the avatar does not go into topics the family asked it to leave alone.

@@ -31,7 +31,7 @@ from server.conversation import story
 from server.conversation.intent import Intent, classify, extract_news
 from server.importers import parse
 from server.services.base import ConversationContext, HistoryLine, MemoryHit, PersonaProfile
-from server.storage import accounts, memories, memory_admin, personas
+from server.storage import accounts, memories, memory_admin, memory_sequence, personas
 from server.storage.db import Database
 from shared.api import PersonaCreate
 
@@ -41,10 +41,8 @@ ACTS = ("question_past", "followup", "news", "feeling", "greeting", "goodbye", "
 QUESTION_ACTS = ("question_past", "followup")
 OTHER = "other"  # an intent that is none of the acts
 
-# Today's intents read as dialogue acts. The classifier has no request and no follow-up:
-# those can only be counted wrong. SMALL_TALK and OTHER ("I don't know what this is")
-# are no act at all; story mode tells a memory for them when one shares words, but the
-# act is still unknown, so they count as "other".
+# The intents story mode acts on, read as dialogue acts. SMALL_TALK and OTHER are no act
+# of the set ("how are you?", or "I don't know what this is"): they count as "other".
 INTENT_TO_ACT = {
     Intent.CRISIS: "crisis",
     Intent.STOP: "stop",
@@ -53,6 +51,8 @@ INTENT_TO_ACT = {
     Intent.NEWS: "news",
     Intent.SADNESS: "feeling",
     Intent.QUESTION_PAST: "question_past",
+    Intent.FOLLOWUP: "followup",
+    Intent.REQUEST: "request",
     Intent.GREETING: "greeting",
     Intent.SMALL_TALK: OTHER,
     Intent.OTHER: OTHER,
@@ -168,8 +168,17 @@ def _understand(db: Database, memoir: Memoir, text: str, history: list[HistoryLi
     intent = classify(text)
     news = extract_news(text)
     found = memories.retrieve(db, memoir.persona.id, text)
-    ctx = ConversationContext(persona=memoir.persona, user_text=text, memories=found, history=history, language=memoir.persona.language)
+    just_told = told_next = None
+    if intent is Intent.FOLLOWUP:  # as the turn does: the story just told, and what follows it
+        just_told, told_next = memory_sequence.continuation(db, memoir.persona.id, [h.text for h in history if h.role == "persona"])
+    ctx = ConversationContext(
+        persona=memoir.persona, user_text=text, memories=found, history=history, language=memoir.persona.language,
+        just_told=just_told, told_next=told_next,
+    )
     ranked = story._relevant_memories(ctx)  # noqa: SLF001 - the filter story applies before it tells one
+    going_on = story.continuing(ctx) if intent is Intent.FOLLOWUP else None
+    if going_on is not None:
+        ranked = [going_on[0], *ranked]  # a follow-up is answered from the story, not from a search
     return intent, news, ranked, ctx
 
 

@@ -28,7 +28,7 @@ from server.pipeline.speech import Speaker
 from server.services.base import Audio, Conversation, ConversationContext, Recording, ServiceError, ServiceFailure
 from server.services.registry import FallbackEvent, drain, start_collecting
 from server.state import AppState
-from server.storage import accounts, households, memories, personas, sessions
+from server.storage import accounts, households, memories, memory_sequence, personas, sessions
 from server.storage.accounts import Principal
 from server.text.sentences import SentenceSplitter, split_sentences
 
@@ -214,18 +214,25 @@ class TurnPipeline:
                 speak_ahead.request(self.state, persona.id)  # the next greeting asks after it
 
         profile = personas.profile(persona)
+        history = sessions.recent_lines(db, persona.id, device_id=turn.device_id, session_id=turn.session_id)
+        just_told = told_next = None
+        if intent is Intent.FOLLOWUP:  # "What happened next?": the story just told, and what follows it
+            just_told, told_next = memory_sequence.continuation(db, persona.id, [h.text for h in history if h.role == "persona"])
         ctx = ConversationContext(
             persona=profile,
             user_text=text,
-            memories=memories.retrieve(db, persona.id, text),
+            # A follow-up's story first, so generative mode's prompt holds it too.
+            memories=[m for m in (just_told, told_next) if m is not None] + memories.retrieve(db, persona.id, text),
             # Only what this tablet's relative said (and facts a caregiver shared): never another's.
             facts=memories.facts_for(db, persona.id, device_id=turn.device_id),
-            history=sessions.recent_lines(db, persona.id, device_id=turn.device_id, session_id=turn.session_id),
+            history=history,
             language=self.language,
+            just_told=just_told,
+            told_next=told_next,
         )
-        # Crisis, stop, "are you real?" and the family's boundaries get the fixed, careful
-        # answers of story mode whatever the persona's mode: no model improvises there.
-        careful = intent in (Intent.CRISIS, Intent.STOP, Intent.ASK_IF_REAL) or touches_boundary(text, profile)
+        # Crisis, stop, "are you real?", requests (money, favours) and the family's boundaries get
+        # the fixed, careful answers of story mode whatever the persona's mode: no model improvises there.
+        careful = intent in (Intent.CRISIS, Intent.STOP, Intent.ASK_IF_REAL, Intent.REQUEST) or touches_boundary(text, profile)
         conversation = self.state.services.story if careful else self._conversation()
         async for line in self._speak_stream(self._sentences(conversation, ctx)):
             yield line

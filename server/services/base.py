@@ -127,6 +127,10 @@ class ConversationContext:
     facts: list[RelativeFact] = field(default_factory=list)
     history: list[HistoryLine] = field(default_factory=list)
     language: str = "en"
+    # For a follow-up ("What happened next?"): the memory the persona just told, and the
+    # memory after it in the same source (server/storage/memory_sequence.py).
+    just_told: MemoryHit | None = None
+    told_next: MemoryHit | None = None
 
 
 class SpeechToText(ABC):

@@ -19,7 +19,7 @@ from itertools import count, cycle, islice
 
 import pytest
 
-from server.conversation import greeting, hanzi, intent, safety, story, unmask
+from server.conversation import acts, greeting, hanzi, intent, safety, story, unmask
 from server.memory import search_text
 from server.services.base import ConversationContext, MemoryHit, PersonaProfile, RelativeFact
 from server.text.sentences import SentenceSplitter
@@ -115,6 +115,11 @@ TEXT_FUNCTIONS = {
     "intent.declines": (intent.declines, SPOKEN),
     "intent.extract_news": (intent.extract_news, SPOKEN + SENTENCES),
     "intent.to_second_person": (intent.to_second_person, SPOKEN + WORDS),
+    # The shape checks of the dialogue acts, on the whole of what was said.
+    "acts.question_shaped": (acts.question_shaped, SPOKEN),
+    "acts.points_back": (acts.points_back, SPOKEN + WORDS),
+    "acts.unaddressed": (acts.unaddressed, SPOKEN + WORDS),
+    "acts.without_news_lead": (acts.without_news_lead, SPOKEN),
     "hanzi.to_simplified": (hanzi.to_simplified, ("spaced_cjk", "chinese_digits")),
     "unmask.readings": (unmask.readings, HIDDEN),
     "unmask.spells_out_something_sensitive": (unmask.spells_out_something_sensitive, HIDDEN),

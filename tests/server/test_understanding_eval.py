@@ -49,16 +49,19 @@ def test_scores_a_handful_and_reports_every_number(tmp_path: Path) -> None:
     result = ue.evaluate(ue.load_split(write_set(tmp_path, rows)), set_dir=tmp_path)
 
     assert result.rows == 6 and result.with_memory == 3
-    assert result.top1 == 1  # the bicycle found for the right label, not for the wrong one
+    # The bicycle found for the right label, not for the wrong one; the follow-up goes on to the garden.
+    assert result.top1 == 2
     assert result.top3 >= result.top1
     assert result.unanswerable == 1 and result.requests == 1 and result.questions == 4
     assert sum(result.confusion.values()) == 6
     assert result.confusion[("greeting", "greeting")] == 1
-    assert result.confusion[("request", "request")] == 0  # today's intents have no request act
+    assert result.confusion[("request", "request")] == 1  # a dialogue act of its own
+    assert result.confusion[("followup", "followup")] == 1
+    assert not result.requests_told  # declined, never answered with a memory
     assert len(result.ms) == 6 and all(ms > 0 for ms in result.ms)
 
     text = ue.report("small", result)
-    for needed in ("retrieval top-1: 1/3", "retrieval top-3", "dialogue acts right", "questions taken for news",
+    for needed in ("retrieval top-1: 2/3", "retrieval top-3", "dialogue acts right", "questions taken for news",
                    "unanswerable questions told a memory", "p50", "p95", "confusion"):
         assert needed in text
     assert "retrieval miss: Where did you buy your blue bicycle? (wanted newlyn:p02" in text
