@@ -153,6 +153,11 @@ _EN_MONEY_REQUEST = _any([
     r".*\b(told|promised|assured|said to) (him|her|them|the \w+) (that )?you('d| would| will|'ll)\b",
     rf"^(?=.*\b({_EN_MONEY}|bank|account|savings|pension|card)\b).*\bi need you to (send|transfer|trans|move|wire|pay|lend|give|withdraw|take out|get out|buy)\b",
     r"\b(send|transfer|move|wire|put|pay|take|get) (the|my|your|all the|that) (money|cash|savings|funds|pension) (to|over to) (the|a|my|this|that) new\b",
+    # Batch H (broad, in every register): money put in the post, sent by a named service, the
+    # pension taken out to be invested.
+    r"\b(pop|put|stick|slip|send)( \w+){0,2} (tenner|fiver|cash|money|cheque|check|notes?|a few quid|\d+ quid|twenty|fifty)( \w+){0,2} (in the post|in the mail|in an envelope|through the door)\b",
+    r"\b(send|pay|transfer|wire|move)( it| that| them| the money| the rest| me \w+)?( over| across)? (by|via|through|on|with|using|over) "
+    r"(paypal|venmo|zelle|western union|moneygram|bank transfer|wire|wechat|alipay|cash ?app|revolut|wise|remitly|worldremit)\b",
     rf"\b(send|transfer|wire|lend|loan|give|pay|post|mail|bring|get|spare) your (old |poor |dear |own |lonely |sick )+(mum|mom|dad|mother|father|grandma|grandpa|nana|gran|granny|grandad)\b( \w+){{0,3}} {_EN_MONEY}",
 ])
 _EN_CREDENTIALS = _any([
@@ -266,7 +271,10 @@ _ZH_MONEY_REQUEST = _any([
     # "你能出点钱吗", "他让你转多少你就转多少"
     r"(你|您)(能|可以|能不能|可不可以|就)?(出|拿|掏)(点|些|一点|一些|一笔)钱",
     r"(他|她|他们|对方|那人|那个人)(让|叫|要)你(转|汇|打钱|打款|付钱|付款|交钱|取钱|转账|汇款)",
-    r"(礼品卡|购物卡|充值卡|点卡|苹果卡|游戏卡|京东卡|超市卡)",
+    # A gift card in a memory ("单位发的购物卡我给了隔壁王阿姨") is no request: buying one, sending it, or
+    # reading out its numbers is.
+    r"(买|去买|帮我买|给我|寄|发我|拍|刮|念|报|充|办)[^。！？]{0,8}(礼品卡|购物卡|充值卡|点卡|苹果卡|游戏卡|京东卡|超市卡|卡密(?!码))"
+    r"|(礼品卡|购物卡|充值卡|点卡|苹果卡|游戏卡|京东卡|超市卡)[^。！？]{0,8}(卡号|卡密|密码|给我|发我|寄|拍|背面|念|报)|卡密(?!码)",
     r"(转|汇|打|存)(到|进|入)?.{0,4}(这个|我的|那个)(账户|账号|卡|银行卡)",
     r"(比特币|虚拟币|数字货币)",
     # "给我们" is often "for us" in a memory ("攒的钱给我们买了缝纫机"); asked for, it still meets the rules above.
@@ -290,6 +298,8 @@ _ZH_MONEY_REQUEST = _any([
     # fill for someone ("你先帮他垫个十万"), a stranger to be obeyed about money.
     r"(替你|帮你|给你)(报|答应|认|应承|许|捐|出)(了|下)?[^，,。！？]{0,4}(\d|[一二三四五六七八九十两几]+)(千|百|万|块|元)",
     r"(帮|替|给)(他|她|我|我们|他们|咱|你[舅叔姨姑哥姐弟妹爸妈])?(先)?垫(个|上|一下|点|些|一点)|先垫(个|一下|上|点)",
+    r"(借我|给我|转我|打我|汇我|借给我|转给我)[^，,。！？]{0,4}([一两二三四五六七八九十几]|\d)+(万|千|百)(?!年)",
+    r"(退休金|养老金|积蓄|存款|棺材本|老本|钱)[^。！？]{0,6}(拿出来|取出来|都拿|全拿)[^。！？]{0,8}(投|买|存|给|交|转)",
     r"(保证金|手续费|解冻费|赎金|公证费|罚款|违约金)[^。！？]{0,16}(你(赶紧|快|先|帮|去|想)|赶紧|马上|想想办法|想办法)",
     r"(说什么|让你干什么|让你做什么|叫你做什么|叫你干什么|怎么说)你就(照做|照办|做什么|怎么做|干什么)|钱的事(你)?(别|不要|不用)(多)?(问|管)",
 ])
@@ -312,7 +322,8 @@ _ZH_IDENTITY = _any([
     r"(身份证|银行卡号|卡号|账号|社保卡号|护照号|户口本|护照|社保卡|医保卡|驾照|银行卡).{0,6}(是多少|多少号|发给我|告诉我|拍给我|报给我)",
 ])
 _ZH_SECRECY = _any([
-    r"(别|不要|不许|千万别|不能|不准)(告诉|跟|和|让|给).{0,8}(家里|家人|你妈|你爸|儿子|女儿|孩子|别人|任何人|他们|你哥|你姐|你弟|你妹|护工|医生|保姆)",
+    r"(别|不要|不许|千万别|不能|不准)(告诉|跟|和|让|给|对).{0,8}(家里|家人|你妈|你爸|儿子|女儿|孩子|别人|任何人|他们|你哥|你姐|你弟|你妹|护工|医生|保姆|"
+    r"闺女|姑娘|媳妇|儿媳|女婿|老公|老伴|孙子|孙女|外孙|你哥哥|你姐姐|你弟弟|你妹妹|亲戚)",
     r"(保密|我们的秘密|咱们的秘密|你知我知|这是秘密|替我保守秘密|不要说出去|别说出去|别声张)",
     r"(不要|别|不用|不必)(声张|张扬|传出去)|悄悄(地)?(办|转|汇|打|取)",
     r"(就|只有|只能)(咱俩|我们俩|咱们俩|你我|咱们|我们)知道",
@@ -324,7 +335,10 @@ _ZH_SECRECY = _any([
 ])
 _ZH_PROMOTION = _any([
     r"(下单|扫码|扫一扫|加微信|加我微信|关注公众号|点击链接|优惠券|限时优惠|抢购|拼单|直播间)",
-    r"(捐款|捐钱|投票给|给.{0,6}投一票|支持.{0,4}(候选人|竞选))",
+    r"(投票给|给.{0,6}投一票|支持.{0,4}(候选人|竞选))",
+    r"(捐款|捐钱)",
+    r"(投票|选举|选的时候|选代表|换届)[^。！？]{0,10}(你|您)[^。！？]{0,4}(选|投)",
+    r"(稳赚|保本|包赚|只赚不赔|稳赚不赔|高息|翻倍)",
     r"(买|投|试试|推荐|办|参加|加入|赶紧|快|入手).{0,6}(理财|保健品|基金|股票|保险|投资|产品|会员)",
     r"(理财|保健品|基金|股票|保险|产品|会员).{0,8}(很好|划算|稳赚|保本|高回报|收益高|赶紧|快买|效果好|包治)",
     r"(推荐你|你应该|你一定要|赶紧)(买|用|订|下载|投资|购买)",
@@ -354,7 +368,10 @@ _CHINESE_RULES = {_ZH_MONEY_REQUEST, _ZH_CREDENTIALS, _ZH_IDENTITY, _ZH_SECRECY,
 # A fond family surprise ("Don't tell Dad about the party on Saturday", "别告诉妈妈，我们给她订了蛋糕") is a
 # secret kept for someone, not from them: the secrecy rules let it be unless money, codes or
 # accounts are in it too.
-_FOND_SURPRISE = re.compile(r"\b(surprise|surprises|birthday|party|present|presents|cake|anniversary)\b|惊喜|生日|蛋糕|礼物|寿宴|纪念日")
+_FOND_SURPRISE = re.compile(
+    r"\b(surprise|surprises|birthday|party|present|presents|cake|anniversary|picture|drawing|painting|till it's finished|until it's finished)\b"
+    r"|惊喜|生日|蛋糕|礼物|寿宴|纪念日|画|先不给你看"
+)
 _MONEYISH = re.compile(rf"\b{_EN_MONEY}\b|\b(bank|account|card|code|pin|password|savings|pension|money|cash)\b|钱|卡|码|账|存款|转|汇")
 
 # Long runs of digits in what the avatar says look like account or card numbers.
@@ -465,7 +482,8 @@ def _blocked_reason(text: str) -> str | None:
         if match and reason == "secrecy" and _FOND_SURPRISE.search(candidate) and not _MONEYISH.search(candidate):
             continue
         # "那年家里困难，邻居借给我们一百块" is money lent, told as a memory; "现在给我打点钱吧" is asked for now.
-        if match and pattern is _ZH_MONEY_REQUEST and safety_framing.told_as_memory(candidate):
+        # So is "那次捐款给灾区，我捐了十块" a donation remembered, not asked for.
+        if match and pattern in (_ZH_MONEY_REQUEST, _ZH_PROMOTION) and safety_framing.told_as_memory(candidate):
             continue
         if match and not (respects_negation and _is_warning(candidate, match)):
             return reason
