@@ -28,7 +28,7 @@ from server.api.routes import (
 )
 from server.api.body_limits import BodyLimit
 from server.config import Settings
-from server.conversation import safety
+from server.conversation import acts, safety
 from server.errors import documented_errors, install_error_handlers
 from server.importers import sandbox
 from server.memory import meaning
@@ -72,6 +72,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             await state.services.warm()
             # The safety check's model and examples too: every spoken sentence passes through it.
             await asyncio.to_thread(safety.warm)
+            # And what kind of thing the relative said, read against its examples.
+            await asyncio.to_thread(acts.warm)
             # And retrieval by meaning: the relative's first question is not the slow one either.
             await asyncio.to_thread(meaning.warm)
         recovery = asyncio.create_task(recovery_loop(state))

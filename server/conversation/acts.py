@@ -33,7 +33,7 @@ from importlib import resources
 
 import numpy as np
 
-from server.text import embedding
+from server.text import embedding, example_vectors
 
 
 class Act(str, Enum):
@@ -166,6 +166,12 @@ def load_examples() -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def example_texts() -> list[str]:
+    from server.conversation.intent import normalise
+
+    return [unaddressed(normalise(r["text"])) for r in load_examples()]
+
+
 def _loaded() -> _Examples:
     global _examples
     if _examples is None:
@@ -174,10 +180,11 @@ def _loaded() -> _Examples:
                 from server.conversation.intent import normalise
 
                 rows = load_examples()
-                texts = tuple(unaddressed(normalise(r["text"])) for r in rows)
+                texts = tuple(example_texts())
                 labels = np.array([r["act"] for r in rows])
                 _examples = _Examples(
-                    vectors=embedding.embed(list(texts)),
+                    # Shipped with the examples (server/text/example_vectors.py): no wait at start.
+                    vectors=example_vectors.vectors_for("acts", texts),
                     acts=labels,
                     kinds=tuple(r.get("kind") for r in rows),
                     texts=texts,

@@ -34,7 +34,7 @@ import numpy as np
 
 from server.conversation import safety_framing
 from server.conversation.intent import normalise
-from server.text import embedding
+from server.text import embedding, example_vectors
 
 # The meaning check speaks only for sentences about its subjects: money and paying, cards,
 # codes and numbers, banks and accounts, keeping things from people. Nearest neighbours also
@@ -99,16 +99,21 @@ def load_examples() -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def example_texts() -> list[str]:
+    # Read as safety.py reads a sentence: lower case, Simplified Chinese, folded widths.
+    return [normalise(r["text"]) for r in load_examples()]
+
+
 def _loaded() -> _Examples:
     global _examples
     if _examples is None:
         with _lock:
             if _examples is None:
                 rows = load_examples()
-                # Read as safety.py reads a sentence: lower case, Simplified Chinese, folded widths.
-                texts = tuple(normalise(r["text"]) for r in rows)
+                texts = tuple(example_texts())
                 _examples = _Examples(
-                    vectors=embedding.embed(list(texts)),
+                    # Shipped with the examples (server/text/example_vectors.py): no minute at start.
+                    vectors=example_vectors.vectors_for("safety", texts),
                     texts=texts,
                     is_request=np.array([r["label"] == "request" for r in rows]),
                     kinds=tuple(r["kind"] for r in rows),

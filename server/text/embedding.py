@@ -24,6 +24,8 @@ from collections.abc import Sequence
 import numpy as np
 
 DIMENSIONS = 512
+# Names the vectors this module makes: stored vectors made by another model are never compared with its.
+MODEL_NAME = "use-multilingual-v3"
 # A spoken sentence is short; a longer text would cost more and mean less as one vector.
 MAX_CHARS = 600
 _CACHE_SIZE = 4096
