@@ -54,7 +54,7 @@ def test_dev_split_meets_the_targets_without_counting_a_sentence_as_its_own_neig
 
 @pytest.mark.xfail(
     strict=True,
-    reason="measured on the test split (docs/safety.md, runs 3, 4 and 5): 67/70 requests caught (95.7%), 1/70 innocent replaced (1.4%); "
+    reason="measured on the test split (docs/safety.md, runs 3 to 6): 67/70 requests caught (95.7%), 1/70 innocent replaced (1.4%); "
     "the targets are 98% and 2%. Strict: this fails loudly once the targets are met, so the mark goes.",
 )
 def test_test_split_meets_the_targets(test_result) -> None:
@@ -146,3 +146,17 @@ def test_the_check_takes_linear_time_on_long_text(unit: str) -> None:
     small, large = ((unit * (n // len(unit) + 1))[:n] for n in (10_000, 100_000))
     ratio = _cost(large) / max(_cost(small), 1e-4)
     assert ratio < 35, f"10x the text took {ratio:.0f}x the time"  # linear: ~10x; quadratic: ~100x
+
+
+def test_batch_h_is_kept_apart_and_holds_what_was_measured() -> None:
+    # Broad (every kind of request, every register), written without seeing the check, measured
+    # before any change (106/111 caught, 7/108 replaced then); tuned on since, and no example.
+    rows = load_split(SPLITS_DIR / "dev_h.jsonl")
+    texts = {r["text"] for r in rows}
+    examples = {e["text"] for e in safety_meaning.load_examples()}
+    assert len(rows) >= 200 and not texts & examples
+    others = [load_split(SPLITS_DIR / f"{name}.jsonl") for name in ("test", "dev", "dev_f", "dev_g")]
+    assert sum(r["text"] in texts for rows_ in others for r in rows_) == 0  # counted, never shown
+    result = evaluate(rows)
+    assert result.caught >= 111 and result.replaced <= 4, (result.caught, result.replaced)
+
