@@ -43,25 +43,20 @@ class VoiceCloner(ABC):
         """Remove the voice from the service (already gone is fine). Raises ServiceError."""
 
 
-def _api_key(stage) -> str | None:
-    return stage.api_key.get_secret_value() if stage.api_key else None
-
-
 def build_cloner(settings, http: httpx.AsyncClient) -> VoiceCloner | None:
     """The cloning service the settings point at, or None: then the embedded voice speaks."""
     stage = getattr(settings, "clone", None)
     if stage is None or stage.provider.lower() in ("", "local", "none"):
         stage = settings.tts
     provider = stage.provider.lower()
-    timeout_s = max(stage.timeout_s, MIN_CLONE_TIMEOUT_S)
     if provider == "elevenlabs":
-        from server.services.tts_elevenlabs import ELEVENLABS_BASE_URL, ElevenLabsVoiceCloner
+        from server.services.tts_elevenlabs import ElevenLabsVoiceCloner
 
-        return ElevenLabsVoiceCloner(http, base_url=stage.base_url or ELEVENLABS_BASE_URL, api_key=_api_key(stage), timeout_s=timeout_s)
+        return ElevenLabsVoiceCloner.from_settings(stage, http)
     if provider == "openai" and stage.base_url and "api.openai.com" not in stage.base_url:
         # A self-hosted OpenAI-compatible speech server (Chatterbox TTS API and the like) with a voice library.
         # OpenAI's own API has no such upload (its custom voices need a spoken consent recording and approval).
         from server.services.cloning_openai import OpenAIVoiceLibrary
 
-        return OpenAIVoiceLibrary(http, base_url=stage.base_url, api_key=_api_key(stage), timeout_s=timeout_s)
+        return OpenAIVoiceLibrary.from_settings(stage, http)
     return None

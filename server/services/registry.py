@@ -46,9 +46,6 @@ from server.services.cloning import VoiceCloner, build_cloner
 
 log = logging.getLogger(__name__)
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
-
-
 # --- reporting fallbacks -----------------------------------------------------
 
 
@@ -291,21 +288,6 @@ class Services:
                 await warm()
 
 
-def _api_key(stage: StageSettings) -> str | None:
-    return stage.api_key.get_secret_value() if stage.api_key else None
-
-
-def _remote(cfg: StageSettings, default_base_url: str) -> dict:
-    """What every remote provider takes from its stage's settings."""
-    return {
-        "base_url": cfg.base_url or default_base_url,
-        "model": cfg.model,
-        "api_key": _api_key(cfg),
-        "timeout_s": cfg.timeout_s,
-        "retries": cfg.retries,
-    }
-
-
 def _unknown(stage: str, provider: str, known: tuple[str, ...]) -> ValueError:
     return ValueError(
         f"unknown provider {provider!r} for KEEPSAKE_{stage.upper()}__PROVIDER; use one of: {', '.join(known)}"
@@ -347,7 +329,7 @@ def _build_asr(
     if provider == "openai":
         from server.services.asr_openai import OpenAISpeechToText
 
-        remote = OpenAISpeechToText(http, **_remote(cfg, OPENAI_BASE_URL))
+        remote = OpenAISpeechToText.from_settings(cfg, http)
         return FallbackSpeechToText(remote, LocalSpeechToText(models_dir), on_fallback=on_fallback)
     raise _unknown("asr", provider, ("local", "openai"))
 
@@ -361,7 +343,7 @@ def _build_llm(
     if provider == "openai":
         from server.services.llm_openai import OpenAIConversation
 
-        remote = OpenAIConversation(http, **_remote(cfg, OPENAI_BASE_URL))
+        remote = OpenAIConversation.from_settings(cfg, http)
         return FallbackConversation(remote, story, on_fallback=on_fallback)
     raise _unknown("llm", provider, ("local", "openai"))
 
@@ -375,13 +357,13 @@ def _build_tts(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallb
     if provider == "openai":
         from server.services.tts_openai import OpenAITextToSpeech
 
-        remote = OpenAITextToSpeech(http, voice=cfg.voice, **_remote(cfg, OPENAI_BASE_URL))
+        remote = OpenAITextToSpeech.from_settings(cfg, http)
         return FallbackTextToSpeech(remote, LocalTextToSpeech(), on_fallback=on_fallback)
     if provider == "elevenlabs":
         # ElevenLabs-style voice cloning service (persona studio): speaks with the persona's cloned voice id.
-        from server.services.tts_elevenlabs import ELEVENLABS_BASE_URL, ElevenLabsTextToSpeech
+        from server.services.tts_elevenlabs import ElevenLabsTextToSpeech
 
-        remote = ElevenLabsTextToSpeech(http, voice=cfg.voice, **_remote(cfg, ELEVENLABS_BASE_URL))
+        remote = ElevenLabsTextToSpeech.from_settings(cfg, http)
         return FallbackTextToSpeech(remote, LocalTextToSpeech(), on_fallback=on_fallback)
     raise _unknown("tts", provider, ("local", "openai", "elevenlabs"))
 
@@ -397,14 +379,7 @@ def _build_face(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFall
 
         if not cfg.base_url:
             raise ValueError("KEEPSAKE_FACE__BASE_URL (the talking-head endpoint) is needed for provider 'http'")
-        remote = HttpTalkingHead(
-            http,
-            url=cfg.base_url,
-            model=cfg.model,
-            api_key=_api_key(cfg),
-            timeout_s=cfg.timeout_s,
-            retries=cfg.retries,
-        )
+        remote = HttpTalkingHead.from_settings(cfg, http)
         return FallbackFace(remote, LocalFace(), on_fallback=on_fallback)
     raise _unknown("face", provider, ("local", "http"))
 

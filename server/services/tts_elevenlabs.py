@@ -15,8 +15,10 @@ import httpx
 import numpy as np
 
 from server.audio import AudioDecodeError, decode_audio
+from server.config import StageSettings
 from server.services.base import Audio, ServiceError, TextToSpeech
-from server.services.cloning import VoiceCloner, VoiceSample
+from server.services.cloning import MIN_CLONE_TIMEOUT_S, VoiceCloner, VoiceSample
+from server.services.endpoint import Endpoint, EndpointDefaults, HttpProvider
 from server.services.http import request_with_retry
 from server.text.sentences import is_speakable
 
@@ -35,27 +37,18 @@ def _headers(api_key: str | None) -> dict[str, str]:
     return {"xi-api-key": api_key} if api_key else {}
 
 
-class ElevenLabsTextToSpeech(TextToSpeech):
+class ElevenLabsTextToSpeech(HttpProvider, TextToSpeech):
     name = "elevenlabs"
+    defaults = EndpointDefaults(base_url=ELEVENLABS_BASE_URL, model=DEFAULT_MODEL)
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str = ELEVENLABS_BASE_URL,
-        model: str | None = None,
-        api_key: str | None = None,
-        voice: str | None = None,
-        timeout_s: float = 30.0,
-        retries: int = 1,
-    ):
-        self.http = http
-        self.root = root_url(base_url)
-        self.model = model or DEFAULT_MODEL
-        self.api_key = api_key
+    def __init__(self, endpoint: Endpoint, *, voice: str | None = None):
+        super().__init__(endpoint)
+        self.root = root_url(self.endpoint.base_url)
         self.voice = voice
-        self.timeout_s = timeout_s
-        self.retries = retries
+
+    @classmethod
+    def from_settings(cls, stage: StageSettings, http: httpx.AsyncClient) -> ElevenLabsTextToSpeech:
+        return cls(Endpoint.from_settings(stage, http, cls.defaults), voice=stage.voice)
 
     async def synthesize(self, text: str, *, language: str = "en", voice: str | None = None) -> Audio:
         text = text.strip()
@@ -66,15 +59,15 @@ class ElevenLabsTextToSpeech(TextToSpeech):
             raise ServiceError(self.stage, self.name, "no voice id: clone the persona's voice or set KEEPSAKE_TTS__VOICE")
         # Synthesis has no side effects, so retrying a 502/503/504/429 is safe.
         response = await request_with_retry(
-            self.http,
+            self.endpoint.http,
             "POST",
             f"{self.root}/v1/text-to-speech/{voice_id}",
             stage=self.stage,
             provider=self.name,
-            retries=self.retries,
-            timeout=self.timeout_s,
-            json={"text": text, "model_id": self.model},
-            headers={**_headers(self.api_key), "Accept": "audio/mpeg, audio/wav"},
+            retries=self.endpoint.retries,
+            timeout=self.endpoint.timeout_s,
+            json={"text": text, "model_id": self.endpoint.model},
+            headers={**_headers(self.endpoint.api_key), "Accept": "audio/mpeg, audio/wav"},
         )
         try:
             # Off the loop: MP3 takes FFmpeg work. None keeps the voice's own sample rate.
@@ -86,14 +79,15 @@ class ElevenLabsTextToSpeech(TextToSpeech):
         return audio
 
 
-class ElevenLabsVoiceCloner(VoiceCloner):
-    name = "elevenlabs"
+class ElevenLabsVoiceCloner(HttpProvider, VoiceCloner):
+    """Speaks to the TTS stage's service (same URL and key); its retries are its own (see each call)."""
 
-    def __init__(self, http: httpx.AsyncClient, *, base_url: str = ELEVENLABS_BASE_URL, api_key: str | None = None, timeout_s: float = 60.0):
-        self.http = http
-        self.root = root_url(base_url)
-        self.api_key = api_key
-        self.timeout_s = timeout_s
+    name = "elevenlabs"
+    defaults = EndpointDefaults(base_url=ELEVENLABS_BASE_URL, min_timeout_s=MIN_CLONE_TIMEOUT_S)
+
+    def __init__(self, endpoint: Endpoint):
+        super().__init__(endpoint)
+        self.root = root_url(self.endpoint.base_url)
 
     async def create_voice(self, name: str, samples: list[VoiceSample], *, description: str | None = None) -> str:
         if not samples:
@@ -103,16 +97,16 @@ class ElevenLabsVoiceCloner(VoiceCloner):
             form["description"] = description
         # Not retried: a second try after a lost answer would make a second voice.
         response = await request_with_retry(
-            self.http,
+            self.endpoint.http,
             "POST",
             f"{self.root}/v1/voices/add",
             stage=self.stage,
             provider=self.name,
             retries=0,
-            timeout=self.timeout_s,
+            timeout=self.endpoint.timeout_s,
             data=form,
             files=[("files", (s.filename, s.data, s.mime)) for s in samples],
-            headers=_headers(self.api_key),
+            headers=_headers(self.endpoint.api_key),
         )
         try:
             voice_id = response.json()["voice_id"]
@@ -125,14 +119,14 @@ class ElevenLabsVoiceCloner(VoiceCloner):
     async def delete_voice(self, voice_id: str) -> None:
         try:
             await request_with_retry(
-                self.http,
+                self.endpoint.http,
                 "DELETE",
                 f"{self.root}/v1/voices/{voice_id}",
                 stage=self.stage,
                 provider=self.name,
                 retries=1,  # deleting twice does no harm
-                timeout=self.timeout_s,
-                headers=_headers(self.api_key),
+                timeout=self.endpoint.timeout_s,
+                headers=_headers(self.endpoint.api_key),
             )
         except ServiceError as err:
             if "HTTP 404" not in err.message:  # already gone is what we wanted
