@@ -20,6 +20,7 @@ import re
 import numpy as np
 
 from server.audio import AudioDecodeError, decode_audio, encode_wav, trim_silence
+from server.config import StageSettings
 from server.services.base import Audio, ServiceError
 from server.services.cloning import MIN_CLONE_TIMEOUT_S, VoiceCloner, VoiceSample
 from server.services.endpoint import EndpointDefaults, HttpProvider
@@ -58,6 +59,12 @@ class OpenAIVoiceLibrary(HttpProvider, VoiceCloner):
 
     name = "openai"
     defaults = EndpointDefaults(min_timeout_s=MIN_CLONE_TIMEOUT_S)
+
+    @classmethod
+    def serves(cls, stage: StageSettings) -> bool:
+        # A self-hosted OpenAI-compatible speech server (Chatterbox TTS API and the like) with a voice library.
+        # OpenAI's own API has no such upload (its custom voices need a spoken consent recording and approval).
+        return bool(stage.base_url) and "api.openai.com" not in (stage.base_url or "")
 
     async def create_voice(self, name: str, samples: list[VoiceSample], *, description: str | None = None) -> str:
         wav = await asyncio.to_thread(reference_wav, samples)

@@ -42,7 +42,9 @@ from server.services.base import (
     Transcript,
 )
 from server.services.breaker import CircuitBreaker
-from server.services.cloning import VoiceCloner, build_cloner
+from server.services.cloning import VoiceCloner
+from server.services.cloning_elevenlabs import ElevenLabsVoiceCloner
+from server.services.cloning_openai import OpenAIVoiceLibrary
 
 log = logging.getLogger(__name__)
 
@@ -318,6 +320,21 @@ def build_services(
     )
 
 
+# The cloner follows the TTS provider: the service that registers the voice then speaks with it.
+CLONERS: dict[str, type[ElevenLabsVoiceCloner] | type[OpenAIVoiceLibrary]] = {
+    "elevenlabs": ElevenLabsVoiceCloner,
+    "openai": OpenAIVoiceLibrary,
+}
+
+
+def build_cloner(settings: Settings, http: httpx.AsyncClient) -> VoiceCloner | None:
+    """The cloning service the TTS settings point at, or None: then the embedded voice speaks."""
+    cloner = CLONERS.get(settings.tts.provider.lower())
+    if cloner is None or not cloner.serves(settings.tts):
+        return None
+    return cloner.from_settings(settings.tts, http)
+
+
 def _build_asr(
     cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None, models_dir: Path | None = None
 ) -> SpeechToText:
@@ -391,6 +408,7 @@ __all__ = [
     "FallbackSpeechToText",
     "FallbackTextToSpeech",
     "Services",
+    "build_cloner",
     "build_services",
     "collect_fallbacks",
     "drain",

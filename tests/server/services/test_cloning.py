@@ -14,12 +14,13 @@ import pytest
 from server.audio import decode_audio
 from server.config import Settings, StageSettings
 from server.services.base import ServiceError
-from server.services.cloning import VoiceSample, build_cloner
+from server.services.cloning import VoiceSample
+from server.services.cloning_elevenlabs import ElevenLabsVoiceCloner
 from server.services.cloning_openai import OpenAIVoiceLibrary, reference_wav, voice_name
 from server.services.endpoint import Endpoint
 from server.services.http import make_http_client
-from server.services.registry import FallbackTextToSpeech, build_services
-from server.services.tts_elevenlabs import ElevenLabsTextToSpeech, ElevenLabsVoiceCloner, root_url
+from server.services.registry import FallbackTextToSpeech, build_cloner, build_services
+from server.services.tts_elevenlabs import ElevenLabsTextToSpeech, root_url
 from tests.conftest import wav_bytes
 
 
