@@ -18,7 +18,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from server.config import StageSettings
 
 # Registering a voice uploads a minute of audio and the service analyses it: give it time.
 MIN_CLONE_TIMEOUT_S = 60.0
@@ -34,11 +33,6 @@ class VoiceSample:
 class VoiceCloner(ABC):
     stage = "clone"
     name = "base"
-
-    @classmethod
-    def serves(cls, stage: StageSettings) -> bool:
-        """Whether the service these settings point at can register voices."""
-        return True
 
     @abstractmethod
     async def create_voice(self, name: str, samples: list[VoiceSample], *, description: str | None = None) -> str:

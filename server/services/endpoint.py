@@ -72,6 +72,11 @@ class HttpProvider:
         self.endpoint = endpoint.completed(self.defaults)
 
     @classmethod
+    def serves(cls, stage: StageSettings) -> bool:
+        """Whether the service these settings point at offers what this provider does."""
+        return True
+
+    @classmethod
     def from_settings(cls, stage: StageSettings, http: httpx.AsyncClient) -> HttpProvider:
         """The provider as a stage's settings describe it."""
         return cls(Endpoint.from_settings(stage, http, cls.defaults))
