@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from server.audio import encode_wav
 from server.services.base import Audio, Face, FaceResult, ServiceError
-from server.services.face_local import DEFAULT_FPS, mouth_track
 from server.services.endpoint import Endpoint, HttpProvider
+from server.services.face_local import DEFAULT_FPS, mouth_track
 from server.services.http import bearer, request_with_retry
 
 
