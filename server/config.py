@@ -8,9 +8,9 @@ network: every stage uses its embedded engine.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,8 +19,23 @@ from pydantic_settings import (
 )
 
 
+# The providers each stage can use ("local": its embedded engine). server.services.registry has
+# a class for every remote name here, and a test holds the two together.
+AsrProvider = Literal["local", "openai"]
+LlmProvider = Literal["local", "openai", "story"]  # "story": the same as "local", story mode
+TtsProvider = Literal["local", "openai", "elevenlabs"]
+FaceProvider = Literal["local", "http"]
+
+
 class StageSettings(BaseModel):
-    """How one generation stage (ASR, LLM, TTS, FACE) reaches its provider."""
+    """How one generation stage (ASR, LLM, TTS, FACE) reaches its provider.
+
+    Each stage narrows ``provider`` to its own names, so a name no provider has
+    fails when the settings load, naming the variable to fix, and not at the
+    first turn.
+    """
+
+    stage: ClassVar[str] = ""  # "ASR", ...: names the variable in errors
 
     provider: str = "local"
     base_url: str | None = None
@@ -29,6 +44,46 @@ class StageSettings(BaseModel):
     timeout_s: float = Field(default=30.0, gt=0, le=600)
     retries: int = Field(default=1, ge=0, le=5)
     voice: str | None = None  # TTS only: the voice to speak with
+
+    @field_validator("provider", mode="before")
+    @classmethod
+    def _known_provider(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        name = value.strip().lower()  # "OpenAI" has always been taken
+        known = get_args(cls.model_fields["provider"].annotation)
+        if known and name not in known:
+            raise ValueError(
+                f"unknown provider {value!r} for KEEPSAKE_{cls.stage}__PROVIDER; use one of: {', '.join(known)}"
+            )
+        return name
+
+
+class AsrSettings(StageSettings):
+    stage: ClassVar[str] = "ASR"
+    provider: AsrProvider = "local"
+
+
+class LlmSettings(StageSettings):
+    stage: ClassVar[str] = "LLM"
+    provider: LlmProvider = "local"
+
+
+class TtsSettings(StageSettings):
+    stage: ClassVar[str] = "TTS"
+    provider: TtsProvider = "local"
+
+
+class FaceSettings(StageSettings):
+    stage: ClassVar[str] = "FACE"
+    provider: FaceProvider = "local"
+
+    @model_validator(mode="after")
+    def _http_needs_its_endpoint(self) -> FaceSettings:
+        # A talking-head service has no usual address: its endpoint must be given.
+        if self.provider == "http" and not self.base_url:
+            raise ValueError("KEEPSAKE_FACE__BASE_URL (the talking-head endpoint) is needed for provider 'http'")
+        return self
 
 
 class LimitSettings(BaseModel):
@@ -63,10 +118,10 @@ class Settings(BaseSettings):
     # What the server calls itself in URLs it hands out; derived from the request when empty.
     public_url: str | None = None
 
-    asr: StageSettings = StageSettings()
-    llm: StageSettings = StageSettings()
-    tts: StageSettings = StageSettings()
-    face: StageSettings = StageSettings()
+    asr: AsrSettings = AsrSettings()
+    llm: LlmSettings = LlmSettings()
+    tts: TtsSettings = TtsSettings()
+    face: FaceSettings = FaceSettings()
 
     max_upload_mb: float = Field(default=20.0, gt=0)
     # The largest file a persona-studio import takes (a whole book, a long voice memo).
@@ -112,6 +167,15 @@ class Settings(BaseSettings):
     # A turn still unfinished after this long was cut off by a crash: recognise its words again.
     turn_stale_s: float = Field(default=180.0, gt=0)
     limits: LimitSettings = LimitSettings()
+
+    @field_validator("asr", "llm", "tts", "face", mode="before")
+    @classmethod
+    def _as_this_stage(cls, value: Any) -> Any:
+        # A plain StageSettings handed in (tests, callers) is read as this stage's settings, so its
+        # provider is checked against this stage's names like any other.
+        if isinstance(value, StageSettings):
+            return value.model_dump(exclude_unset=True)
+        return value
 
     @classmethod
     def settings_customise_sources(

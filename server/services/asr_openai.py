@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
-
 from server.audio import encode_wav, resample
 from server.services.base import Audio, ServiceError, SpeechToText, Transcript
+from server.services.endpoint import OPENAI_BASE_URL, Endpoint, EndpointDefaults, HttpProvider
 from server.services.http import api_url, bearer, request_with_retry
 
 DEFAULT_MODEL = "whisper-1"
@@ -19,45 +18,33 @@ def language_code(language: str | None) -> str | None:
     return language.replace("_", "-").split("-")[0].lower() or None
 
 
-class OpenAISpeechToText(SpeechToText):
+class OpenAISpeechToText(HttpProvider, SpeechToText):
     name = "openai"
+    defaults = EndpointDefaults(base_url=OPENAI_BASE_URL, model=DEFAULT_MODEL)
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str,
-        model: str | None = None,
-        api_key: str | None = None,
-        timeout_s: float = 30.0,
-        retries: int = 1,
-    ):
-        self.http = http
-        self.url = api_url(base_url, "audio/transcriptions")
-        self.model = model or DEFAULT_MODEL
-        self.api_key = api_key
-        self.timeout_s = timeout_s
-        self.retries = retries
+    def __init__(self, endpoint: Endpoint):
+        super().__init__(endpoint)
+        self.url = api_url(self.endpoint.base_url, "audio/transcriptions")
 
     async def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
         if audio.sample_rate != UPLOAD_RATE:
             audio = Audio(resample(audio.samples, audio.sample_rate, UPLOAD_RATE), UPLOAD_RATE)
-        form = {"model": self.model, "response_format": "json"}
+        form = {"model": self.endpoint.model, "response_format": "json"}
         code = language_code(language)
         if code:
             form["language"] = code
         # Transcription has no side effects, so retrying a 502/503/504/429 is safe.
         response = await request_with_retry(
-            self.http,
+            self.endpoint.http,
             "POST",
             self.url,
             stage=self.stage,
             provider=self.name,
-            retries=self.retries,
-            timeout=self.timeout_s,
+            retries=self.endpoint.retries,
+            timeout=self.endpoint.timeout_s,
             data=form,
             files={"file": ("speech.wav", encode_wav(audio), "audio/wav")},
-            headers=bearer(self.api_key),
+            headers=bearer(self.endpoint.api_key),
         )
         words = response.text.strip() if response.headers.get("content-type", "").startswith("text/plain") else ""
         if words and not words.startswith(("<", "{", "[")):

@@ -1,15 +1,16 @@
 """Voice cloning: register the person's voice with a remote service from their recorded samples.
 
 ``VoiceCloner`` is the interface; the providers are ElevenLabs-style
-(``server.services.tts_elevenlabs``) and an OpenAI-compatible speech server
+(``server.services.cloning_elevenlabs``) and an OpenAI-compatible speech server
 with a voice library (``server.services.cloning_openai``). The voice id a
 cloner returns is kept on the persona and handed to the TTS stage as
-``voice``, so the same service then speaks in that voice. With no cloning
-service configured, ``build_cloner`` gives None and the embedded voice speaks.
+``voice``, so the same service then speaks in that voice.
 
 Which cloner is built follows the TTS provider (the service that will speak
-with the voice), from the same ``KEEPSAKE_TTS__*`` settings; a ``clone``
-stage in the settings, if there is one, wins.
+with the voice), from the same ``KEEPSAKE_TTS__*`` settings
+(``server.services.registry.build_cloner``); with no cloning service there,
+none is built and the embedded voice speaks. This module imports no provider,
+so the providers can import it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-import httpx
 
 # Registering a voice uploads a minute of audio and the service analyses it: give it time.
 MIN_CLONE_TIMEOUT_S = 60.0
@@ -41,27 +41,3 @@ class VoiceCloner(ABC):
     @abstractmethod
     async def delete_voice(self, voice_id: str) -> None:
         """Remove the voice from the service (already gone is fine). Raises ServiceError."""
-
-
-def _api_key(stage) -> str | None:
-    return stage.api_key.get_secret_value() if stage.api_key else None
-
-
-def build_cloner(settings, http: httpx.AsyncClient) -> VoiceCloner | None:
-    """The cloning service the settings point at, or None: then the embedded voice speaks."""
-    stage = getattr(settings, "clone", None)
-    if stage is None or stage.provider.lower() in ("", "local", "none"):
-        stage = settings.tts
-    provider = stage.provider.lower()
-    timeout_s = max(stage.timeout_s, MIN_CLONE_TIMEOUT_S)
-    if provider == "elevenlabs":
-        from server.services.tts_elevenlabs import ELEVENLABS_BASE_URL, ElevenLabsVoiceCloner
-
-        return ElevenLabsVoiceCloner(http, base_url=stage.base_url or ELEVENLABS_BASE_URL, api_key=_api_key(stage), timeout_s=timeout_s)
-    if provider == "openai" and stage.base_url and "api.openai.com" not in stage.base_url:
-        # A self-hosted OpenAI-compatible speech server (Chatterbox TTS API and the like) with a voice library.
-        # OpenAI's own API has no such upload (its custom voices need a spoken consent recording and approval).
-        from server.services.cloning_openai import OpenAIVoiceLibrary
-
-        return OpenAIVoiceLibrary(http, base_url=stage.base_url, api_key=_api_key(stage), timeout_s=timeout_s)
-    return None

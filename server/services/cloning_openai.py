@@ -17,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import re
 
-import httpx
 import numpy as np
 
 from server.audio import AudioDecodeError, decode_audio, encode_wav, trim_silence
+from server.config import StageSettings
 from server.services.base import Audio, ServiceError
-from server.services.cloning import VoiceCloner, VoiceSample
+from server.services.cloning import MIN_CLONE_TIMEOUT_S, VoiceCloner, VoiceSample
+from server.services.endpoint import EndpointDefaults, HttpProvider
 from server.services.http import api_url, bearer, request_with_retry
 
 REFERENCE_RATE = 24000
@@ -53,14 +54,17 @@ def voice_name(name: str) -> str:
     return slug[:64] or "keepsake-voice"
 
 
-class OpenAIVoiceLibrary(VoiceCloner):
-    name = "openai"
+class OpenAIVoiceLibrary(HttpProvider, VoiceCloner):
+    """No default URL: only a self-hosted server keeps such a library. Retries are per call, as below."""
 
-    def __init__(self, http: httpx.AsyncClient, *, base_url: str, api_key: str | None = None, timeout_s: float = 60.0):
-        self.http = http
-        self.base_url = base_url
-        self.api_key = api_key
-        self.timeout_s = timeout_s
+    name = "openai"
+    defaults = EndpointDefaults(min_timeout_s=MIN_CLONE_TIMEOUT_S)
+
+    @classmethod
+    def serves(cls, stage: StageSettings) -> bool:
+        # A self-hosted OpenAI-compatible speech server (Chatterbox TTS API and the like) with a voice library.
+        # OpenAI's own API has no such upload (its custom voices need a spoken consent recording and approval).
+        return bool(stage.base_url) and "api.openai.com" not in (stage.base_url or "")
 
     async def create_voice(self, name: str, samples: list[VoiceSample], *, description: str | None = None) -> str:
         wav = await asyncio.to_thread(reference_wav, samples)
@@ -68,16 +72,16 @@ class OpenAIVoiceLibrary(VoiceCloner):
             raise ServiceError(self.stage, self.name, "no speech in the samples")
         chosen = voice_name(name)
         response = await request_with_retry(
-            self.http,
+            self.endpoint.http,
             "POST",
-            api_url(self.base_url, "voices"),
+            api_url(self.endpoint.base_url, "voices"),
             stage=self.stage,
             provider=self.name,
             retries=0,
-            timeout=self.timeout_s,
+            timeout=self.endpoint.timeout_s,
             data={"voice_name": chosen},
             files={"voice_file": (f"{chosen}.wav", wav, "audio/wav")},
-            headers=bearer(self.api_key),
+            headers=bearer(self.endpoint.api_key),
         )
         try:
             payload = response.json()
@@ -93,14 +97,14 @@ class OpenAIVoiceLibrary(VoiceCloner):
     async def delete_voice(self, voice_id: str) -> None:
         try:
             await request_with_retry(
-                self.http,
+                self.endpoint.http,
                 "DELETE",
-                api_url(self.base_url, f"voices/{voice_id}"),
+                api_url(self.endpoint.base_url, f"voices/{voice_id}"),
                 stage=self.stage,
                 provider=self.name,
                 retries=1,
-                timeout=self.timeout_s,
-                headers=bearer(self.api_key),
+                timeout=self.endpoint.timeout_s,
+                headers=bearer(self.endpoint.api_key),
             )
         except ServiceError as err:
             if "HTTP 404" not in err.message:

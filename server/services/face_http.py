@@ -8,10 +8,9 @@ portrait itself while the video loads or if it cannot play it.
 
 from __future__ import annotations
 
-import httpx
-
 from server.audio import encode_wav
 from server.services.base import Audio, Face, FaceResult, ServiceError
+from server.services.endpoint import Endpoint, HttpProvider
 from server.services.face_local import DEFAULT_FPS, mouth_track
 from server.services.http import bearer, request_with_retry
 
@@ -33,49 +32,37 @@ def looks_like_mp4(data: bytes) -> bool:
     return len(data) >= 12 and data[4:8] == b"ftyp"
 
 
-class HttpTalkingHead(Face):
+class HttpTalkingHead(HttpProvider, Face):
+    """No default URL: the endpoint is the service's own (``KEEPSAKE_FACE__BASE_URL``)."""
+
     name = "http"
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        url: str,
-        model: str | None = None,
-        api_key: str | None = None,
-        timeout_s: float = 60.0,
-        retries: int = 1,
-        fps: int = DEFAULT_FPS,
-    ):
-        self.http = http
-        self.url = url
-        self.model = model
-        self.api_key = api_key
-        self.timeout_s = timeout_s
-        self.retries = retries
+    def __init__(self, endpoint: Endpoint, *, fps: int = DEFAULT_FPS):
+        super().__init__(endpoint)
         self.fps = fps
 
     async def animate(self, speech: Audio, *, portrait: bytes | None = None) -> FaceResult:
         mouth = mouth_track(speech, self.fps)
         if not portrait:
             return FaceResult(mouth=mouth)  # nothing to render: the tablet animates its own picture
-        data = {"model": self.model} if self.model else None
+        model = self.endpoint.model
+        data = {"model": model} if model else None
         mime = image_mime(portrait)
         # Rendering has no side effects, so retrying a 502/503/504/429 is safe.
         response = await request_with_retry(
-            self.http,
+            self.endpoint.http,
             "POST",
-            self.url,
+            self.endpoint.base_url,
             stage=self.stage,
             provider=self.name,
-            retries=self.retries,
-            timeout=self.timeout_s,
+            retries=self.endpoint.retries,
+            timeout=self.endpoint.timeout_s,
             data=data,
             files={
                 "portrait": ("portrait" + _EXTENSIONS.get(mime, ""), portrait, mime),
                 "audio": ("speech.wav", encode_wav(speech), "audio/wav"),
             },
-            headers=bearer(self.api_key),
+            headers=bearer(self.endpoint.api_key),
         )
         video = response.content
         if not looks_like_mp4(video):

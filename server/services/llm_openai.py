@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import httpx
 
 from server.services.base import Conversation, ConversationContext, ServiceError, ServiceFailure
+from server.services.endpoint import OPENAI_BASE_URL, Endpoint, EndpointDefaults, HttpProvider
 from server.services.http import api_url, bearer, open_with_retry
 from server.services.prompt import build_messages
 from server.services.sse import iter_sse_events
@@ -27,27 +28,13 @@ DEFAULT_MODEL = "gpt-4o-mini"
 # Generous: a token is rarely more than a few characters, in any language.
 CHARS_PER_TOKEN_AT_MOST = 8
 
-class OpenAIConversation(Conversation):
+class OpenAIConversation(HttpProvider, Conversation):
     name = "openai"
+    defaults = EndpointDefaults(base_url=OPENAI_BASE_URL, model=DEFAULT_MODEL)
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str,
-        model: str | None = None,
-        api_key: str | None = None,
-        timeout_s: float = 30.0,
-        retries: int = 1,
-        temperature: float = 0.7,
-        max_tokens: int = 220,
-    ):
-        self.http = http
-        self.url = api_url(base_url, "chat/completions")
-        self.model = model or DEFAULT_MODEL
-        self.api_key = api_key
-        self.timeout_s = timeout_s
-        self.retries = retries
+    def __init__(self, endpoint: Endpoint, *, temperature: float = 0.7, max_tokens: int = 220):
+        super().__init__(endpoint)
+        self.url = api_url(self.endpoint.base_url, "chat/completions")
         self.temperature = temperature
         self.max_tokens = max_tokens
 
@@ -56,7 +43,7 @@ class OpenAIConversation(Conversation):
 
     async def reply(self, ctx: ConversationContext) -> AsyncIterator[str | ServiceFailure]:
         body = {
-            "model": self.model,
+            "model": self.endpoint.model,
             "messages": build_messages(ctx),
             "stream": True,
             "temperature": self.temperature,
@@ -74,10 +61,10 @@ class OpenAIConversation(Conversation):
                 try:
                     # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps every get in a
                     # task of its own, paid again for each streamed token.
-                    async with asyncio.timeout(self.timeout_s):
+                    async with asyncio.timeout(self.endpoint.timeout_s):
                         item = await queue.get()
                 except TimeoutError:
-                    yield self._failure(f"timed out: no answer for {self.timeout_s:g} s")
+                    yield self._failure(f"timed out: no answer for {self.endpoint.timeout_s:g} s")
                     return
                 if item is None:
                     return
@@ -96,17 +83,17 @@ class OpenAIConversation(Conversation):
 
     async def _read(self, body: dict, queue: asyncio.Queue) -> None:
         """Put each text piece on ``queue``, then None; a failure is put as a ServiceFailure."""
-        headers = {"Accept": "text/event-stream", **bearer(self.api_key)}
+        headers = {"Accept": "text/event-stream", **bearer(self.endpoint.api_key)}
         try:
             # Retrying is safe only until the first byte: open_with_retry never retries after that.
             async with open_with_retry(
-                self.http,
+                self.endpoint.http,
                 "POST",
                 self.url,
                 stage=self.stage,
                 provider=self.name,
-                retries=self.retries,
-                timeout=self.timeout_s,
+                retries=self.endpoint.retries,
+                timeout=self.endpoint.timeout_s,
                 json=body,
                 headers=headers,
             ) as response:

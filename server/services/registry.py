@@ -23,7 +23,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,13 +40,21 @@ from server.services.base import (
     TextToSpeech,
     Transcript,
 )
+from server.services.asr_local import LocalSpeechToText
+from server.services.asr_openai import OpenAISpeechToText
 from server.services.breaker import CircuitBreaker
-from server.services.cloning import VoiceCloner, build_cloner
+from server.services.cloning import VoiceCloner
+from server.services.cloning_elevenlabs import ElevenLabsVoiceCloner
+from server.services.cloning_openai import OpenAIVoiceLibrary
+from server.services.endpoint import HttpProvider
+from server.services.face_http import HttpTalkingHead
+from server.services.face_local import LocalFace
+from server.services.llm_openai import OpenAIConversation
+from server.services.tts_elevenlabs import ElevenLabsTextToSpeech
+from server.services.tts_local import LocalTextToSpeech
+from server.services.tts_openai import OpenAITextToSpeech
 
 log = logging.getLogger(__name__)
-
-OPENAI_BASE_URL = "https://api.openai.com/v1"
-
 
 # --- reporting fallbacks -----------------------------------------------------
 
@@ -291,25 +298,27 @@ class Services:
                 await warm()
 
 
-def _api_key(stage: StageSettings) -> str | None:
-    return stage.api_key.get_secret_value() if stage.api_key else None
+# (stage, provider name) -> the class that serves it, for every remote provider. "local" (and the LLM's
+# "story") is the stage's embedded engine, which also stands behind every remote one. The names are
+# the Literals of server.config, checked when the settings load.
+PROVIDERS: dict[tuple[str, str], type[HttpProvider]] = {
+    ("asr", "openai"): OpenAISpeechToText,
+    ("llm", "openai"): OpenAIConversation,
+    ("tts", "openai"): OpenAITextToSpeech,
+    ("tts", "elevenlabs"): ElevenLabsTextToSpeech,
+    ("face", "http"): HttpTalkingHead,
+    # The cloner follows the TTS provider: the service that registers the voice then speaks with it.
+    ("clone", "elevenlabs"): ElevenLabsVoiceCloner,
+    ("clone", "openai"): OpenAIVoiceLibrary,
+}
 
-
-def _remote(cfg: StageSettings, default_base_url: str) -> dict:
-    """What every remote provider takes from its stage's settings."""
-    return {
-        "base_url": cfg.base_url or default_base_url,
-        "model": cfg.model,
-        "api_key": _api_key(cfg),
-        "timeout_s": cfg.timeout_s,
-        "retries": cfg.retries,
-    }
-
-
-def _unknown(stage: str, provider: str, known: tuple[str, ...]) -> ValueError:
-    return ValueError(
-        f"unknown provider {provider!r} for KEEPSAKE_{stage.upper()}__PROVIDER; use one of: {', '.join(known)}"
-    )
+# What a remote provider is wrapped in, with the embedded engine behind it.
+FALLBACKS: dict[str, Callable[..., Any]] = {
+    "asr": FallbackSpeechToText,
+    "llm": FallbackConversation,
+    "tts": FallbackTextToSpeech,
+    "face": FallbackFace,
+}
 
 
 def build_services(
@@ -326,87 +335,29 @@ def build_services(
 
         story = StoryConversation()
 
+    def stage(name: str, cfg: StageSettings, embedded: Any) -> Any:
+        if cfg.provider in ("local", "story"):
+            return embedded
+        remote = PROVIDERS[(name, cfg.provider)].from_settings(cfg, http)
+        return FALLBACKS[name](remote, embedded, on_fallback=on_fallback)
+
     return Services(
-        asr=_build_asr(settings.asr, http, on_fallback, settings.data_dir / "models"),
-        llm=_build_llm(settings.llm, http, story, on_fallback),
-        tts=_build_tts(settings.tts, http, on_fallback),
-        face=_build_face(settings.face, http, on_fallback),
+        asr=stage("asr", settings.asr, LocalSpeechToText(settings.data_dir / "models")),
+        llm=stage("llm", settings.llm, story),
+        tts=stage("tts", settings.tts, LocalTextToSpeech()),
+        face=stage("face", settings.face, LocalFace()),
         story=story,
         cloner=build_cloner(settings, http),
     )
 
 
-def _build_asr(
-    cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None, models_dir: Path | None = None
-) -> SpeechToText:
-    from server.services.asr_local import LocalSpeechToText
-
-    provider = cfg.provider.lower()
-    if provider == "local":
-        return LocalSpeechToText(models_dir)
-    if provider == "openai":
-        from server.services.asr_openai import OpenAISpeechToText
-
-        remote = OpenAISpeechToText(http, **_remote(cfg, OPENAI_BASE_URL))
-        return FallbackSpeechToText(remote, LocalSpeechToText(models_dir), on_fallback=on_fallback)
-    raise _unknown("asr", provider, ("local", "openai"))
-
-
-def _build_llm(
-    cfg: StageSettings, http: httpx.AsyncClient, story: Conversation, on_fallback: OnFallback | None
-) -> Conversation:
-    provider = cfg.provider.lower()
-    if provider in ("local", "story"):
-        return story
-    if provider == "openai":
-        from server.services.llm_openai import OpenAIConversation
-
-        remote = OpenAIConversation(http, **_remote(cfg, OPENAI_BASE_URL))
-        return FallbackConversation(remote, story, on_fallback=on_fallback)
-    raise _unknown("llm", provider, ("local", "openai"))
-
-
-def _build_tts(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None) -> TextToSpeech:
-    from server.services.tts_local import LocalTextToSpeech
-
-    provider = cfg.provider.lower()
-    if provider == "local":
-        return LocalTextToSpeech()
-    if provider == "openai":
-        from server.services.tts_openai import OpenAITextToSpeech
-
-        remote = OpenAITextToSpeech(http, voice=cfg.voice, **_remote(cfg, OPENAI_BASE_URL))
-        return FallbackTextToSpeech(remote, LocalTextToSpeech(), on_fallback=on_fallback)
-    if provider == "elevenlabs":
-        # ElevenLabs-style voice cloning service (persona studio): speaks with the persona's cloned voice id.
-        from server.services.tts_elevenlabs import ELEVENLABS_BASE_URL, ElevenLabsTextToSpeech
-
-        remote = ElevenLabsTextToSpeech(http, voice=cfg.voice, **_remote(cfg, ELEVENLABS_BASE_URL))
-        return FallbackTextToSpeech(remote, LocalTextToSpeech(), on_fallback=on_fallback)
-    raise _unknown("tts", provider, ("local", "openai", "elevenlabs"))
-
-
-def _build_face(cfg: StageSettings, http: httpx.AsyncClient, on_fallback: OnFallback | None) -> Face:
-    from server.services.face_local import LocalFace
-
-    provider = cfg.provider.lower()
-    if provider == "local":
-        return LocalFace()
-    if provider == "http":
-        from server.services.face_http import HttpTalkingHead
-
-        if not cfg.base_url:
-            raise ValueError("KEEPSAKE_FACE__BASE_URL (the talking-head endpoint) is needed for provider 'http'")
-        remote = HttpTalkingHead(
-            http,
-            url=cfg.base_url,
-            model=cfg.model,
-            api_key=_api_key(cfg),
-            timeout_s=cfg.timeout_s,
-            retries=cfg.retries,
-        )
-        return FallbackFace(remote, LocalFace(), on_fallback=on_fallback)
-    raise _unknown("face", provider, ("local", "http"))
+def build_cloner(settings: Settings, http: httpx.AsyncClient) -> VoiceCloner | None:
+    """The cloning service the TTS settings point at, or None: then the embedded voice speaks."""
+    cloner = PROVIDERS.get(("clone", settings.tts.provider))
+    if cloner is None or not cloner.serves(settings.tts):
+        return None
+    built = cloner.from_settings(settings.tts, http)
+    return built if isinstance(built, VoiceCloner) else None
 
 
 __all__ = [
@@ -416,6 +367,7 @@ __all__ = [
     "FallbackSpeechToText",
     "FallbackTextToSpeech",
     "Services",
+    "build_cloner",
     "build_services",
     "collect_fallbacks",
     "drain",

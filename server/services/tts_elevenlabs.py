@@ -1,10 +1,8 @@
-"""ElevenLabs-style speech: create a voice from sample files, then speak with that voice id.
+"""ElevenLabs-style speech: speak with a voice id (a cloned voice, see ``cloning_elevenlabs``).
 
-The protocol: ``POST {base}/v1/voices/add`` (multipart ``name`` + one
-``files`` part per sample) answers ``{"voice_id"}``; ``POST
-{base}/v1/text-to-speech/{voice_id}`` with JSON ``{"text", "model_id"}``
-answers audio (MP3 by default, WAV accepted); ``DELETE {base}/v1/voices/{id}``
-removes the voice. Every call carries the ``xi-api-key`` header.
+The protocol: ``POST {base}/v1/text-to-speech/{voice_id}`` with JSON
+``{"text", "model_id"}`` answers audio (MP3 by default, WAV accepted). Every
+call carries the ``xi-api-key`` header.
 """
 
 from __future__ import annotations
@@ -15,8 +13,9 @@ import httpx
 import numpy as np
 
 from server.audio import AudioDecodeError, decode_audio
+from server.config import StageSettings
 from server.services.base import Audio, ServiceError, TextToSpeech
-from server.services.cloning import VoiceCloner, VoiceSample
+from server.services.endpoint import Endpoint, EndpointDefaults, HttpProvider
 from server.services.http import request_with_retry
 from server.text.sentences import is_speakable
 
@@ -31,31 +30,22 @@ def root_url(base_url: str) -> str:
     return root[: -len("/v1")] if root.endswith("/v1") else root
 
 
-def _headers(api_key: str | None) -> dict[str, str]:
+def key_header(api_key: str | None) -> dict[str, str]:
     return {"xi-api-key": api_key} if api_key else {}
 
 
-class ElevenLabsTextToSpeech(TextToSpeech):
+class ElevenLabsTextToSpeech(HttpProvider, TextToSpeech):
     name = "elevenlabs"
+    defaults = EndpointDefaults(base_url=ELEVENLABS_BASE_URL, model=DEFAULT_MODEL)
 
-    def __init__(
-        self,
-        http: httpx.AsyncClient,
-        *,
-        base_url: str = ELEVENLABS_BASE_URL,
-        model: str | None = None,
-        api_key: str | None = None,
-        voice: str | None = None,
-        timeout_s: float = 30.0,
-        retries: int = 1,
-    ):
-        self.http = http
-        self.root = root_url(base_url)
-        self.model = model or DEFAULT_MODEL
-        self.api_key = api_key
+    def __init__(self, endpoint: Endpoint, *, voice: str | None = None):
+        super().__init__(endpoint)
+        self.root = root_url(self.endpoint.base_url)
         self.voice = voice
-        self.timeout_s = timeout_s
-        self.retries = retries
+
+    @classmethod
+    def from_settings(cls, stage: StageSettings, http: httpx.AsyncClient) -> ElevenLabsTextToSpeech:
+        return cls(Endpoint.from_settings(stage, http, cls.defaults), voice=stage.voice)
 
     async def synthesize(self, text: str, *, language: str = "en", voice: str | None = None) -> Audio:
         text = text.strip()
@@ -66,15 +56,15 @@ class ElevenLabsTextToSpeech(TextToSpeech):
             raise ServiceError(self.stage, self.name, "no voice id: clone the persona's voice or set KEEPSAKE_TTS__VOICE")
         # Synthesis has no side effects, so retrying a 502/503/504/429 is safe.
         response = await request_with_retry(
-            self.http,
+            self.endpoint.http,
             "POST",
             f"{self.root}/v1/text-to-speech/{voice_id}",
             stage=self.stage,
             provider=self.name,
-            retries=self.retries,
-            timeout=self.timeout_s,
-            json={"text": text, "model_id": self.model},
-            headers={**_headers(self.api_key), "Accept": "audio/mpeg, audio/wav"},
+            retries=self.endpoint.retries,
+            timeout=self.endpoint.timeout_s,
+            json={"text": text, "model_id": self.endpoint.model},
+            headers={**key_header(self.endpoint.api_key), "Accept": "audio/mpeg, audio/wav"},
         )
         try:
             # Off the loop: MP3 takes FFmpeg work. None keeps the voice's own sample rate.
@@ -84,56 +74,3 @@ class ElevenLabsTextToSpeech(TextToSpeech):
         if audio.samples.size == 0:
             raise ServiceError(self.stage, self.name, "answer holds no audio")
         return audio
-
-
-class ElevenLabsVoiceCloner(VoiceCloner):
-    name = "elevenlabs"
-
-    def __init__(self, http: httpx.AsyncClient, *, base_url: str = ELEVENLABS_BASE_URL, api_key: str | None = None, timeout_s: float = 60.0):
-        self.http = http
-        self.root = root_url(base_url)
-        self.api_key = api_key
-        self.timeout_s = timeout_s
-
-    async def create_voice(self, name: str, samples: list[VoiceSample], *, description: str | None = None) -> str:
-        if not samples:
-            raise ServiceError(self.stage, self.name, "no samples to make a voice from")
-        form = {"name": name}
-        if description:
-            form["description"] = description
-        # Not retried: a second try after a lost answer would make a second voice.
-        response = await request_with_retry(
-            self.http,
-            "POST",
-            f"{self.root}/v1/voices/add",
-            stage=self.stage,
-            provider=self.name,
-            retries=0,
-            timeout=self.timeout_s,
-            data=form,
-            files=[("files", (s.filename, s.data, s.mime)) for s in samples],
-            headers=_headers(self.api_key),
-        )
-        try:
-            voice_id = response.json()["voice_id"]
-        except (ValueError, KeyError, TypeError):
-            raise ServiceError(self.stage, self.name, "answer has no voice_id") from None
-        if not isinstance(voice_id, str) or not voice_id:
-            raise ServiceError(self.stage, self.name, "answer has no voice_id")
-        return voice_id
-
-    async def delete_voice(self, voice_id: str) -> None:
-        try:
-            await request_with_retry(
-                self.http,
-                "DELETE",
-                f"{self.root}/v1/voices/{voice_id}",
-                stage=self.stage,
-                provider=self.name,
-                retries=1,  # deleting twice does no harm
-                timeout=self.timeout_s,
-                headers=_headers(self.api_key),
-            )
-        except ServiceError as err:
-            if "HTTP 404" not in err.message:  # already gone is what we wanted
-                raise

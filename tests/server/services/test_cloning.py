@@ -14,11 +14,13 @@ import pytest
 from server.audio import decode_audio
 from server.config import Settings, StageSettings
 from server.services.base import ServiceError
-from server.services.cloning import VoiceSample, build_cloner
+from server.services.cloning import VoiceSample
+from server.services.cloning_elevenlabs import ElevenLabsVoiceCloner
 from server.services.cloning_openai import OpenAIVoiceLibrary, reference_wav, voice_name
+from server.services.endpoint import Endpoint
 from server.services.http import make_http_client
-from server.services.registry import FallbackTextToSpeech, build_services
-from server.services.tts_elevenlabs import ElevenLabsTextToSpeech, ElevenLabsVoiceCloner, root_url
+from server.services.registry import FallbackTextToSpeech, build_cloner, build_services
+from server.services.tts_elevenlabs import ElevenLabsTextToSpeech, root_url
 from tests.conftest import wav_bytes
 
 
@@ -92,7 +94,7 @@ SAMPLES = [VoiceSample("one.wav", wav_bytes(tone(2.0), 22050), "audio/wav"), Voi
 
 async def test_elevenlabs_creates_a_voice_from_sample_files(http):
     fake = Fake({("POST", "/v1/voices/add"): httpx.Response(200, json={"voice_id": "v123", "requires_verification": False})})
-    cloner = ElevenLabsVoiceCloner(http(fake), base_url="https://el.test/v1", api_key="secret")
+    cloner = ElevenLabsVoiceCloner(Endpoint(http(fake), base_url="https://el.test/v1", api_key="secret"))
     assert await cloner.create_voice("Keepsake Rose", SAMPLES, description="family") == "v123"
     request = fake.requests[0]
     assert str(request.url) == "https://el.test/v1/voices/add" and request.headers["xi-api-key"] == "secret"
@@ -110,13 +112,13 @@ async def test_elevenlabs_creates_a_voice_from_sample_files(http):
 async def test_elevenlabs_create_failures_are_service_errors(http, answer):
     fake = Fake({("POST", "/v1/voices/add"): answer})
     with pytest.raises(ServiceError):
-        await ElevenLabsVoiceCloner(http(fake), base_url="https://el.test", api_key="k").create_voice("x", SAMPLES)
+        await ElevenLabsVoiceCloner(Endpoint(http(fake), base_url="https://el.test", api_key="k")).create_voice("x", SAMPLES)
     assert len(fake.requests) == 1  # never retried: a retry could make a second voice
 
 
 async def test_elevenlabs_delete_voice_and_already_gone(http):
     fake = Fake({("DELETE", "/v1/voices/v123"): httpx.Response(200, json={"status": "ok"})})
-    cloner = ElevenLabsVoiceCloner(http(fake), base_url="https://el.test", api_key="k")
+    cloner = ElevenLabsVoiceCloner(Endpoint(http(fake), base_url="https://el.test", api_key="k"))
     await cloner.delete_voice("v123")
     assert fake.requests[0].method == "DELETE" and fake.requests[0].headers["xi-api-key"] == "k"
     await cloner.delete_voice("gone")  # 404: already deleted, which is what was wanted
@@ -130,7 +132,7 @@ async def test_elevenlabs_speaks_with_the_voice_id(http, kind):
     body = mp3_bytes(tone(1.0, 44100)) if kind == "mp3" else wav_bytes(tone(1.0), 22050)
     mime = "audio/mpeg" if kind == "mp3" else "audio/wav"
     fake = Fake({("POST", "/v1/text-to-speech/v123"): httpx.Response(200, content=body, headers={"content-type": mime})})
-    tts = ElevenLabsTextToSpeech(http(fake), base_url="https://el.test", api_key="k", model="eleven_turbo_v2")
+    tts = ElevenLabsTextToSpeech(Endpoint(http(fake), base_url="https://el.test", api_key="k", model="eleven_turbo_v2"))
     audio = await tts.synthesize("Hello, my love.", voice="v123")
     assert 0.8 < audio.duration_s < 1.3 and float(np.abs(audio.samples).max()) > 0.1
     request = fake.requests[0]
@@ -140,7 +142,7 @@ async def test_elevenlabs_speaks_with_the_voice_id(http, kind):
 
 async def test_elevenlabs_without_a_voice_or_with_garbage(http):
     fake = Fake({("POST", "/v1/text-to-speech/"): httpx.Response(200, content=b"not audio at all")})
-    tts = ElevenLabsTextToSpeech(http(fake), base_url="https://el.test")
+    tts = ElevenLabsTextToSpeech(Endpoint(http(fake), base_url="https://el.test"))
     with pytest.raises(ServiceError, match="no voice id"):
         await tts.synthesize("Hello")
     with pytest.raises(ServiceError, match="not audio"):
@@ -160,7 +162,7 @@ async def test_openai_voice_library_uploads_one_reference_and_deletes(http):
         ("POST", "/v1/voices"): httpx.Response(201, json={"message": "ok", "voice": {"name": "keepsake-rose-whitfield"}}),
         ("DELETE", "/v1/voices/keepsake-rose-whitfield"): httpx.Response(200, json={}),
     })
-    cloner = OpenAIVoiceLibrary(http(fake), base_url="http://tts.local:4123/v1", api_key="k")
+    cloner = OpenAIVoiceLibrary(Endpoint(http(fake), base_url="http://tts.local:4123/v1", api_key="k"))
     voice = await cloner.create_voice("Keepsake Rose Whitfield", SAMPLES)
     assert voice == "keepsake-rose-whitfield"
     parts = form_parts(fake.requests[0])

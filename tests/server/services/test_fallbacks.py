@@ -30,6 +30,7 @@ from server.services.base import (
     Transcript,
 )
 from server.services.breaker import CircuitBreaker
+from server.services.endpoint import Endpoint
 from server.services.face_http import HttpTalkingHead
 from server.services.face_local import LocalFace
 from server.services.http import make_http_client
@@ -131,7 +132,7 @@ async def test_asr_falls_back_on_an_upstream_error_and_reports_it(client_for):
     upstream = Upstream(httpx.Response(500, text="down"))
     seen: list[FallbackEvent] = []
     asr = FallbackSpeechToText(
-        OpenAISpeechToText(client_for(upstream), base_url="http://asr.test/v1", retries=0),
+        OpenAISpeechToText(Endpoint(client_for(upstream), base_url="http://asr.test/v1", retries=0)),
         LocalAsrStandIn(),
         on_fallback=seen.append,
     )
@@ -146,7 +147,7 @@ async def test_asr_falls_back_on_an_upstream_error_and_reports_it(client_for):
 
 async def test_asr_uses_the_remote_when_it_works_and_reports_nothing(client_for):
     upstream = Upstream(httpx.Response(200, json={"text": "remote words"}))
-    asr = FallbackSpeechToText(OpenAISpeechToText(client_for(upstream), base_url="http://asr.test"), LocalAsrStandIn())
+    asr = FallbackSpeechToText(OpenAISpeechToText(Endpoint(client_for(upstream), base_url="http://asr.test")), LocalAsrStandIn())
     with collect_fallbacks() as events:
         assert (await asr.transcribe(SPEECH)).text == "remote words"
     assert events == []
@@ -156,7 +157,7 @@ async def test_the_breaker_skips_a_failing_remote_then_tries_it_again(client_for
     now = [0.0]
     upstream = Upstream(httpx.ConnectError("refused"))
     asr = FallbackSpeechToText(
-        OpenAISpeechToText(client_for(upstream), base_url="http://asr.test/v1", retries=0),
+        OpenAISpeechToText(Endpoint(client_for(upstream), base_url="http://asr.test/v1", retries=0)),
         LocalAsrStandIn(),
         breaker=CircuitBreaker(failure_threshold=2, cooldown_s=30, clock=lambda: now[0]),
     )
@@ -181,7 +182,7 @@ async def test_when_both_fail_the_error_reaches_the_pipeline(client_for):
             raise ServiceError("asr", "local", "engine missing")
 
     asr = FallbackSpeechToText(
-        OpenAISpeechToText(client_for(Upstream(httpx.Response(503))), base_url="http://a/v1", retries=0), Broken()
+        OpenAISpeechToText(Endpoint(client_for(Upstream(httpx.Response(503))), base_url="http://a/v1", retries=0)), Broken()
     )
     with pytest.raises(ServiceError, match="engine missing"):
         await asr.transcribe(SPEECH)
@@ -193,7 +194,7 @@ async def test_when_both_fail_the_error_reaches_the_pipeline(client_for):
 async def test_tts_falls_back_on_timeout_and_does_not_pass_the_remote_voice(client_for):
     local = LocalTtsStandIn()
     tts = FallbackTextToSpeech(
-        OpenAITextToSpeech(client_for(Upstream(httpx.ReadTimeout("slow"))), base_url="http://tts.test/v1"), local
+        OpenAITextToSpeech(Endpoint(client_for(Upstream(httpx.ReadTimeout("slow"))), base_url="http://tts.test/v1")), local
     )
     with collect_fallbacks() as events:
         audio = await tts.synthesize("Hello.", voice="cloned-grandma")
@@ -205,7 +206,7 @@ async def test_tts_falls_back_on_timeout_and_does_not_pass_the_remote_voice(clie
 async def test_tts_remote_success(client_for):
     wav = encode_wav(Audio(np.full(2400, 0.2, np.float32), 24000))
     tts = FallbackTextToSpeech(
-        OpenAITextToSpeech(client_for(Upstream(httpx.Response(200, content=wav))), base_url="http://tts.test/v1"),
+        OpenAITextToSpeech(Endpoint(client_for(Upstream(httpx.Response(200, content=wav))), base_url="http://tts.test/v1")),
         LocalTtsStandIn(),
     )
     with collect_fallbacks() as events:
@@ -217,7 +218,7 @@ async def test_tts_remote_success(client_for):
 
 
 def llm(client) -> OpenAIConversation:
-    return OpenAIConversation(client, base_url="http://llm.test/v1", model="m", retries=0, timeout_s=2)
+    return OpenAIConversation(Endpoint(client, base_url="http://llm.test/v1", model="m", retries=0, timeout_s=2))
 
 
 async def test_llm_down_before_any_text_answers_from_story_mode(client_for):
@@ -308,8 +309,7 @@ async def test_stopping_early_closes_the_upstream_stream(client_for):
 
 
 async def test_face_falls_back_to_the_local_mouth_track(client_for):
-    face = FallbackFace(HttpTalkingHead(client_for(Upstream(httpx.Response(502))), url="http://f/animate",
-                                        retries=0), LocalFace())
+    face = FallbackFace(HttpTalkingHead(Endpoint(client_for(Upstream(httpx.Response(502))), base_url="http://f/animate", retries=0)), LocalFace())
     with collect_fallbacks() as events:
         result = await face.animate(SPEECH, portrait=b"\x89PNG....")
     assert result.video is None and result.mouth.values
@@ -321,7 +321,7 @@ async def test_face_falls_back_to_the_local_mouth_track(client_for):
 
 async def test_fallbacks_in_tasks_started_inside_the_turn_are_collected(client_for):
     tts = FallbackTextToSpeech(
-        OpenAITextToSpeech(client_for(Upstream(httpx.Response(500))), base_url="http://t/v1", retries=0),
+        OpenAITextToSpeech(Endpoint(client_for(Upstream(httpx.Response(500))), base_url="http://t/v1", retries=0)),
         LocalTtsStandIn(),
         breaker=CircuitBreaker(failure_threshold=100),
     )
@@ -335,12 +335,11 @@ async def test_fallbacks_in_tasks_started_inside_the_turn_are_collected(client_f
 
 async def test_two_turns_do_not_see_each_other_s_notices(client_for):
     bad = FallbackTextToSpeech(
-        OpenAITextToSpeech(client_for(Upstream(httpx.Response(500))), base_url="http://t/v1", retries=0),
+        OpenAITextToSpeech(Endpoint(client_for(Upstream(httpx.Response(500))), base_url="http://t/v1", retries=0)),
         LocalTtsStandIn(), breaker=CircuitBreaker(failure_threshold=100),
     )
     good = FallbackTextToSpeech(
-        OpenAITextToSpeech(client_for(Upstream(httpx.Response(200, content=encode_wav(SPEECH)))),
-                           base_url="http://t/v1"),
+        OpenAITextToSpeech(Endpoint(client_for(Upstream(httpx.Response(200, content=encode_wav(SPEECH)))), base_url="http://t/v1")),
         LocalTtsStandIn(),
     )
 
@@ -411,12 +410,12 @@ async def test_story_mode_is_the_real_story_conversation_by_default():
         ({"KEEPSAKE_FACE__PROVIDER": "http"}, "KEEPSAKE_FACE__BASE_URL"),
     ],
 )
-async def test_bad_provider_settings_fail_with_a_clear_message(monkeypatch, env, message):
+def test_bad_provider_settings_fail_with_a_clear_message(monkeypatch, env, message):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    async with make_http_client() as http:
-        with pytest.raises(ValueError, match=message):
-            build_services(Settings(), http, story=StoryStandIn())
+    # The settings refuse them as they load, before any provider is built.
+    with pytest.raises(ValueError, match=message):
+        Settings()
 
 
 def test_failure_objects_never_leak_from_the_fallback_conversation():

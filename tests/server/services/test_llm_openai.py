@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.services.base import ConversationContext, HistoryLine, PersonaProfile, ServiceFailure
+from server.services.endpoint import Endpoint
 from server.services.http import make_http_client
 from server.services.llm_openai import OpenAIConversation
 from server.text import SentenceSplitter
@@ -73,8 +74,7 @@ class ChatUpstream:
 async def run(upstream, *, retries: int = 0, timeout_s: float = 5.0, base_url: str = "http://llm.test/v1",
               api_key: str | None = "sk-test") -> list[str | ServiceFailure]:
     async with make_http_client(transport=httpx.MockTransport(upstream)) as http:
-        llm = OpenAIConversation(http, base_url=base_url, model="tiny", api_key=api_key,
-                                 timeout_s=timeout_s, retries=retries)
+        llm = OpenAIConversation(Endpoint(http, base_url=base_url, model="tiny", api_key=api_key, timeout_s=timeout_s, retries=retries))
         return [piece async for piece in llm.reply(context())]
 
 
@@ -267,7 +267,7 @@ class StallingServer:
 async def test_a_stalled_upstream_times_out_into_a_failure(first):
     async with StallingServer(first) as base_url:
         async with make_http_client() as http:
-            llm = OpenAIConversation(http, base_url=base_url, model="m", timeout_s=0.3, retries=0)
+            llm = OpenAIConversation(Endpoint(http, base_url=base_url, model="m", timeout_s=0.3, retries=0))
             started = asyncio.get_running_loop().time()
             pieces = [piece async for piece in llm.reply(context())]
             elapsed = asyncio.get_running_loop().time() - started

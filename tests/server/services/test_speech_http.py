@@ -15,6 +15,7 @@ import pytest
 from server.audio import decode_audio, encode_wav
 from server.services.asr_openai import OpenAISpeechToText
 from server.services.base import Audio, ServiceError
+from server.services.endpoint import Endpoint
 from server.services.face_http import HttpTalkingHead
 from server.services.http import make_http_client
 from server.services.tts_openai import OpenAITextToSpeech
@@ -68,8 +69,7 @@ async def http_for():
 
 async def test_transcription_happy_path_uploads_a_16k_wav(http_for):
     upstream = Recorder(httpx.Response(200, json={"text": "  Hello Grandpa.  "}))
-    asr = OpenAISpeechToText(http_for(upstream), base_url="http://asr.test/v1/", model="whisper-large",
-                             api_key="k1")
+    asr = OpenAISpeechToText(Endpoint(http_for(upstream), base_url="http://asr.test/v1/", model="whisper-large", api_key="k1"))
     transcript = await asr.transcribe(tone(rate=48000), language="zh-CN")
     assert transcript.text == "Hello Grandpa."
     assert transcript.language == "zh"
@@ -90,7 +90,7 @@ async def test_transcription_happy_path_uploads_a_16k_wav(http_for):
 
 async def test_transcription_without_language_or_key(http_for):
     upstream = Recorder(httpx.Response(200, json={"text": "hi", "language": "en"}))
-    transcript = await OpenAISpeechToText(http_for(upstream), base_url="http://asr.test").transcribe(tone())
+    transcript = await OpenAISpeechToText(Endpoint(http_for(upstream), base_url="http://asr.test")).transcribe(tone())
     assert transcript.language == "en"
     assert "language" not in form_fields(upstream.requests[0])
     assert "authorization" not in upstream.requests[0].headers
@@ -99,7 +99,7 @@ async def test_transcription_without_language_or_key(http_for):
 async def test_transcription_answered_as_plain_words(http_for):
     # Some OpenAI-compatible servers send the words alone, whatever response_format asked for.
     upstream = Recorder(httpx.Response(200, text="Hello Grandpa.\n", headers={"content-type": "text/plain; charset=utf-8"}))
-    transcript = await OpenAISpeechToText(http_for(upstream), base_url="http://asr.test").transcribe(tone(), language="en")
+    transcript = await OpenAISpeechToText(Endpoint(http_for(upstream), base_url="http://asr.test")).transcribe(tone(), language="en")
     assert (transcript.text, transcript.language) == ("Hello Grandpa.", "en")
 
 
@@ -116,7 +116,7 @@ async def test_transcription_answered_as_plain_words(http_for):
 )
 async def test_transcription_errors_become_service_errors(http_for, answer, match):
     upstream = Recorder(answer)
-    asr = OpenAISpeechToText(http_for(upstream), base_url="http://asr.test/v1", retries=2)
+    asr = OpenAISpeechToText(Endpoint(http_for(upstream), base_url="http://asr.test/v1", retries=2))
     with pytest.raises(ServiceError, match=match) as info:
         await asr.transcribe(tone())
     assert info.value.stage == "asr"
@@ -125,7 +125,7 @@ async def test_transcription_errors_become_service_errors(http_for, answer, matc
 
 async def test_transcription_retries_a_bad_gateway(http_for):
     upstream = Recorder(httpx.Response(502), httpx.Response(200, json={"text": "ok"}))
-    asr = OpenAISpeechToText(http_for(upstream), base_url="http://asr.test/v1", retries=1)
+    asr = OpenAISpeechToText(Endpoint(http_for(upstream), base_url="http://asr.test/v1", retries=1))
     assert (await asr.transcribe(tone())).text == "ok"
     assert len(upstream.requests) == 2
     # the retry uploads the same audio again
@@ -134,7 +134,7 @@ async def test_transcription_retries_a_bad_gateway(http_for):
 
 async def test_transcription_timeout(http_for):
     upstream = Recorder(httpx.ReadTimeout("slow"))
-    asr = OpenAISpeechToText(http_for(upstream), base_url="http://asr.test/v1", retries=3)
+    asr = OpenAISpeechToText(Endpoint(http_for(upstream), base_url="http://asr.test/v1", retries=3))
     with pytest.raises(ServiceError, match="timed out"):
         await asr.transcribe(tone())
     assert len(upstream.requests) == 1
@@ -146,8 +146,7 @@ async def test_transcription_timeout(http_for):
 async def test_speech_happy_path(http_for):
     voice_audio = tone(seconds=0.8, rate=24000)
     upstream = Recorder(httpx.Response(200, content=encode_wav(voice_audio), headers={"content-type": "audio/wav"}))
-    tts = OpenAITextToSpeech(http_for(upstream), base_url="http://tts.test/v1", model="tts-x", voice="nova",
-                             api_key="k2")
+    tts = OpenAITextToSpeech(Endpoint(http_for(upstream), base_url="http://tts.test/v1", model="tts-x", api_key="k2"), voice="nova")
     audio = await tts.synthesize("  Hello, my dear.  ", voice="grandma-clone")
     assert audio.sample_rate == 24000
     assert audio.duration_s == pytest.approx(0.8, abs=0.01)
@@ -176,7 +175,7 @@ async def test_speech_uses_the_configured_voice_and_decodes_mp3_answers_too(http
         for packet in stream.encode(None):
             out.mux(packet)
     upstream = Recorder(httpx.Response(200, content=buf.getvalue()))
-    tts = OpenAITextToSpeech(http_for(upstream), base_url="http://tts.test/v1", voice="nova")
+    tts = OpenAITextToSpeech(Endpoint(http_for(upstream), base_url="http://tts.test/v1"), voice="nova")
     audio = await tts.synthesize("Hi.")
     assert json.loads(upstream.requests[0].read())["voice"] == "nova"
     assert audio.duration_s > 0.4
@@ -184,7 +183,7 @@ async def test_speech_uses_the_configured_voice_and_decodes_mp3_answers_too(http
 
 async def test_speech_of_nothing_speakable_needs_no_upstream(http_for):
     upstream = Recorder(httpx.Response(500))
-    tts = OpenAITextToSpeech(http_for(upstream), base_url="http://tts.test/v1")
+    tts = OpenAITextToSpeech(Endpoint(http_for(upstream), base_url="http://tts.test/v1"))
     for text in ("", "   ", "…", "。！"):
         audio = await tts.synthesize(text)
         assert audio.samples.size > 0 and not audio.samples.any()
@@ -203,7 +202,7 @@ async def test_speech_of_nothing_speakable_needs_no_upstream(http_for):
 )
 async def test_speech_errors_become_service_errors(http_for, answer, match):
     upstream = Recorder(answer)
-    tts = OpenAITextToSpeech(http_for(upstream), base_url="http://tts.test/v1", retries=2)
+    tts = OpenAITextToSpeech(Endpoint(http_for(upstream), base_url="http://tts.test/v1", retries=2))
     with pytest.raises(ServiceError, match=match) as info:
         await tts.synthesize("Hello.")
     assert info.value.stage == "tts"
@@ -212,7 +211,7 @@ async def test_speech_errors_become_service_errors(http_for, answer, match):
 
 async def test_speech_retries_503_then_gives_up(http_for):
     upstream = Recorder(httpx.Response(503))
-    tts = OpenAITextToSpeech(http_for(upstream), base_url="http://tts.test/v1", retries=1)
+    tts = OpenAITextToSpeech(Endpoint(http_for(upstream), base_url="http://tts.test/v1", retries=1))
     with pytest.raises(ServiceError, match="HTTP 503"):
         await tts.synthesize("Hello.")
     assert len(upstream.requests) == 2
@@ -226,7 +225,7 @@ MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100
 
 async def test_talking_head_posts_portrait_and_audio_and_returns_video_plus_mouth(http_for):
     upstream = Recorder(httpx.Response(200, content=MP4, headers={"content-type": "video/mp4"}))
-    face = HttpTalkingHead(http_for(upstream), url="http://face.test/animate", model="sadtalker")
+    face = HttpTalkingHead(Endpoint(http_for(upstream), base_url="http://face.test/animate", model="sadtalker"))
     speech = tone(seconds=1.0, rate=22050)
     result = await face.animate(speech, portrait=PNG)
     assert result.video == MP4 and result.video_mime == "video/mp4"
@@ -239,14 +238,14 @@ async def test_talking_head_posts_portrait_and_audio_and_returns_video_plus_mout
 
 async def test_talking_head_without_portrait_returns_the_mouth_only(http_for):
     upstream = Recorder(httpx.Response(500))
-    result = await HttpTalkingHead(http_for(upstream), url="http://face.test/animate").animate(tone())
+    result = await HttpTalkingHead(Endpoint(http_for(upstream), base_url="http://face.test/animate")).animate(tone())
     assert result.video is None and result.mouth.values
     assert upstream.requests == []
 
 
 @pytest.mark.parametrize("answer", [httpx.Response(500), httpx.Response(200, content=b"<html>")])
 async def test_talking_head_failures_are_service_errors(http_for, answer):
-    face = HttpTalkingHead(http_for(Recorder(answer)), url="http://face.test/animate")
+    face = HttpTalkingHead(Endpoint(http_for(Recorder(answer)), base_url="http://face.test/animate"))
     with pytest.raises(ServiceError) as info:
         await face.animate(tone(), portrait=PNG)
     assert info.value.stage == "face"
