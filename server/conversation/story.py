@@ -4,9 +4,10 @@ No model and no network, and no generated facts: every sentence is either a
 memory the family recorded, a fixed phrase, or the relative's own words said
 back to them. This is the offline default and the fallback when an LLM fails.
 
-The pipeline passes the memories retrieved for this turn in ``ctx.memories``
-(best first, e.g. from ``server.memory.search_text.rank``); story mode tells
-the first one that really shares something with the question.
+The turn passes its understanding of what was said in ``ctx.understanding``
+(``server/conversation/understanding.py``: the act, the memories retrieved and
+the ones confident enough to tell, a follow-up's story); ``policy.decide`` says
+what to do with it, and story mode words that decision.
 """
 
 from __future__ import annotations
@@ -25,10 +26,18 @@ from server.conversation.greeting import (
     speech_language,
     stable_seed,
 )
-from server.conversation.intent import CrisisKind, Intent, crisis_kind, intent_of, normalise, read, to_second_person
-from server.memory.meaning import CONFIDENT
-from server.memory.search_text import shares_terms
-from server.services.base import Conversation, ConversationContext, MemoryHit, PersonaProfile, Recording, ServiceFailure
+from server.conversation import policy, understanding
+from server.conversation.intent import CrisisKind, normalise, to_second_person
+from server.conversation.policy import Decision, Move
+from server.conversation.understanding import (
+    Understanding,
+    confident_memories,
+    continuation_of,
+    recent_answers,
+    sentences as _sentences,
+    touches_boundary,  # noqa: F401 - story.touches_boundary, as callers know it
+)
+from server.services.base import Conversation, ConversationContext, MemoryHit, Recording, ServiceFailure
 
 # How much of a memory to tell in one answer: the first 2-4 sentences.
 MIN_SENTENCES = 2
@@ -201,9 +210,6 @@ _SAD_NEWS = re.compile(
     re.IGNORECASE,
 )
 _CJK = re.compile("[\u4e00-\u9fff]")
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
-_PERSONA_PRONOUN = re.compile(r"\b(she|he|her|his|him|they|their)\b|她|他")
-_SECOND_PERSON = re.compile(r"\b(you|your|yourself)\b|你|您")
 
 
 class _Speaker:
@@ -213,7 +219,7 @@ class _Speaker:
         self.ctx = ctx
         self.language = speech_language(ctx.persona.language, ctx.language)
         self.seed = stable_seed(normalise(ctx.user_text), len(ctx.history))
-        self.recent = [line.text for line in ctx.history[-6:] if line.role == "persona"]
+        self.recent = recent_answers(ctx.history)
         name = ctx.persona.display_name.strip()
         short = first_name(ctx.persona)
         self.fields = {
@@ -228,10 +234,6 @@ class _Speaker:
         self._uses += 1
         options = PHRASES[self.language][key]
         return pick(options, self.seed // (self._uses + 1), self.recent).format(**self.fields, **extra)
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
 def memory_excerpt(text: str, language: str = "en", *, start: int = 0) -> str:
@@ -259,35 +261,9 @@ def _told_sentences(memory: MemoryHit, recent: Sequence[str]) -> int:
     return told
 
 
-def touches_boundary(question: str, persona: PersonaProfile) -> bool:
-    """True when the question is about a topic the family asked the avatar to steer away from.
-
-    A boundary about the person ("how she died") only counts when the question
-    is addressed to the persona ("how did you die?"), so the relative can still
-    hear the memory of how grandad passed away.
-    """
-    for boundary in persona.boundaries:
-        if not boundary.strip() or not shares_terms(question, boundary):
-            continue
-        if _PERSONA_PRONOUN.search(boundary.lower()) and not _SECOND_PERSON.search(question.lower()):
-            continue
-        return True
-    return False
-
-
 def _relevant_memories(ctx: ConversationContext) -> list[MemoryHit]:
-    """The retrieved memories confident enough to tell, staying off topic boundaries ("the
-    hospital": no memory about hospitals is told).
-
-    The confidence is each memory's ``score`` against the threshold set on the understanding
-    set's dev split. When the best one falls short, none is told: the persona says it does not
-    remember that well rather than tell the second best. A paraphrase that shares no word with
-    its memory is still told when its meaning stands out."""
-    topics = [b for b in ctx.persona.boundaries if b.strip() and not _PERSONA_PRONOUN.search(b.lower())]
-    allowed = [m for m in ctx.memories if m.text.strip() and not any(shares_terms(topic, m.text) for topic in topics)]
-    if not allowed or allowed[0].score < CONFIDENT:
-        return []
-    return [m for m in allowed if m.score >= CONFIDENT]
+    """The memories of ``ctx`` confident enough to tell (the understanding's confidence gate)."""
+    return confident_memories(ctx.memories, ctx.persona)
 
 
 def _tell_memory(speaker: _Speaker, memories: Sequence[MemoryHit], opener: str) -> list[str | Recording]:
@@ -311,57 +287,17 @@ def _tell_memory(speaker: _Speaker, memories: Sequence[MemoryHit], opener: str) 
     return [speaker.say("memory_again"), memory_excerpt(best.text, language)]
 
 
-def _squashed(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def _told_up_to(memory: MemoryHit, recent: Sequence[str]) -> int:
-    """How far into the memory the persona has told: one past the last of its sentences said lately.
-
-    Compared without whitespace: a spoken line joins sentences with spaces, Chinese has none.
-    """
-    said = [_squashed(line) for line in recent]
-    upto = 0
-    for index, sentence in enumerate(_sentences(memory.text)):
-        piece = _squashed(sentence)
-        if piece and any(piece in line for line in said):
-            upto = index + 1
-    return upto
-
-
 def continuing(ctx: ConversationContext) -> tuple[MemoryHit, int] | None:
-    """What a follow-up goes on with: the memory just told and the sentence to go on from, or the
-    next memory of its source from its start (or from where it was left, if it was begun).
-
-    None when nothing was told just before, or the story has nothing more to tell.
-    """
-    told = ctx.just_told
-    if told is None:
-        return None
-    recent = [line.text for line in ctx.history[-6:] if line.role == "persona"]
-    upto = _told_up_to(told, recent)
-    if upto and upto < len(_sentences(told.text)):
-        return told, upto
-    following = ctx.told_next
-    topics = [b for b in ctx.persona.boundaries if b.strip() and not _PERSONA_PRONOUN.search(b.lower())]
-    if following is None or not following.text.strip() or any(shares_terms(t, following.text) for t in topics):
-        return None
-    upto = _told_up_to(following, recent)
-    return (following, upto) if upto < len(_sentences(following.text)) else None
+    """What a follow-up in ``ctx`` goes on with (``understanding.continuation_of``)."""
+    return continuation_of(ctx.just_told, ctx.told_next, ctx.history, ctx.persona)
 
 
-def _go_on(speaker: _Speaker, ctx: ConversationContext) -> list[str | Recording] | None:
-    """A follow-up's answer: the rest of the memory just told, else the next one of its source.
-
-    None when nothing was told just before (the follow-up is then asked like a question).
-    """
-    if ctx.just_told is None:
-        return None
-    going_on = continuing(ctx)
-    if going_on is None:
+def _go_on(speaker: _Speaker, understood: Understanding) -> list[str | Recording]:
+    """A follow-up's answer: the rest of the memory just told, else the next one of its source."""
+    if understood.continuation is None:
         return [speaker.say("memory_end")]
-    memory, start = going_on
-    opener = "memory_more" if memory is ctx.just_told else "memory_next"
+    memory, start = understood.continuation
+    opener = "memory_more" if memory is understood.just_told else "memory_next"
     return [speaker.say(opener), memory_excerpt(memory.text, speaker.language, start=start), speaker.say("memory_follow")]
 
 
@@ -378,54 +314,56 @@ def _echo(said: str, language: str) -> str | None:
 
 
 def compose(ctx: ConversationContext) -> list[str | Recording]:
-    """The persona's answer as a few short pieces (each one or two sentences)."""
+    """The persona's answer as a few short pieces (each one or two sentences).
+
+    The turn passes its understanding in ``ctx``; a context made without one is understood here.
+    """
+    understood = ctx.understanding if ctx.understanding is not None else understanding.from_context(ctx)
+    return words_for(policy.decide(understood), understood, ctx)
+
+
+def words_for(decision: Decision, understood: Understanding, ctx: ConversationContext) -> list[str | Recording]:
+    """Story mode's words for what the policy decided: fixed phrases, memories, their own words back."""
     speaker = _Speaker(ctx)
     language = speaker.language
     said = ctx.user_text or ""
-    reading = read(said)
-    intent = intent_of(reading)
+    move = decision.move
 
-    if intent is Intent.CRISIS:
-        kind = crisis_kind(said)
-        return [speaker.say("crisis_self_harm" if kind is CrisisKind.SELF_HARM else "crisis_medical")]
-    if intent is Intent.STOP:
+    if move is Move.ALERT:
+        return [speaker.say("crisis_self_harm" if understood.crisis is CrisisKind.SELF_HARM else "crisis_medical")]
+    if move is Move.STOP:
         return [speaker.say("stop")]
-    if intent is Intent.ASK_IF_REAL:
+    if move is Move.DISCLOSE:
         return [speaker.say("real_open"), disclosure_sentence(ctx.persona, language), speaker.say("real_close")]
-    if intent is Intent.GOODBYE:
+    if move is Move.END:
         night = re.search(r"night|晚安", said, re.IGNORECASE)
         return [speaker.say("goodnight" if night else "goodbye")]
-    if intent is Intent.GREETING:
+    if move is Move.GREET:
         return [greeting_text(ctx.persona, ctx.facts, disclose=False, seed=speaker.seed)]
-    if intent is Intent.NEWS:
+    if move is Move.NEWS:
         return _news(speaker, said)
-    if intent is Intent.SADNESS:
+    if move is Move.COMFORT:
         return [_comfort(speaker, said)]
-    if intent is Intent.REQUEST:
-        # Never a memory: "worth every penny" is no answer to "can you lend me some money?".
-        return [speaker.say("advice" if reading.kind == "advice" else "decline")]
-    if intent is Intent.FOLLOWUP:
-        went_on = _go_on(speaker, ctx)
-        if went_on is not None:
-            return went_on
-        intent = Intent.QUESTION_PAST  # nothing told just before: asked like any question
-
-    # The relative may tell us anything (news of their own hospital stay is still news),
-    # but the avatar does not go into topics the family asked it to leave alone.
-    if touches_boundary(said, ctx.persona):
+    if move is Move.DECLINE:
+        return [speaker.say("decline")]
+    if move is Move.ADVISE:
+        return [speaker.say("advice")]
+    if move is Move.CONTINUE or move is Move.STORY_OVER:
+        return _go_on(speaker, understood)
+    if move is Move.STEER_AWAY:
         return [speaker.say("boundary")]
-    memories = _relevant_memories(ctx)
-    if memories:
-        opener = "memory_open" if intent is Intent.QUESTION_PAST else "memory_related"
-        return _tell_memory(speaker, memories, opener)
-    if intent is Intent.QUESTION_PAST:
+    if move is Move.ANSWER or move is Move.REMINISCE:
+        return _tell_memory(speaker, understood.confident, "memory_open" if move is Move.ANSWER else "memory_related")
+    if move is Move.NO_MEMORY:
         return [speaker.say("no_memory")]
-    if intent is Intent.SMALL_TALK:
+    if move is Move.SMALL_TALK:
         return [_small_talk(speaker, said)]
-    fact = latest_fact(ctx.facts)
-    if fact is not None and not ctx.history:
-        return [speaker.say("listening"), fact_question(fact, language, speaker.seed)]
-    return [speaker.say("listening")]
+    if move is Move.LISTEN:
+        fact = latest_fact(ctx.facts)
+        if fact is not None and not ctx.history:
+            return [speaker.say("listening"), fact_question(fact, language, speaker.seed)]
+        return [speaker.say("listening")]
+    raise ValueError(f"story mode has no words for {move.value}")  # a limit's words are the turn's own
 
 
 def _news(speaker: _Speaker, said: str) -> list[str]:

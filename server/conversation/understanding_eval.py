@@ -9,10 +9,11 @@ split once into ``dev.jsonl`` (the only split anything is tuned on) and
 
 Each memoir is imported into a fresh persona in a temporary database through
 the importer's own reading and saving (``parse.document`` and
-``memory_admin.insert_all``), and each utterance goes through what a story-mode
-turn runs today: ``intent.classify``, ``intent.extract_news`` (what the turn
-would keep as a fact), ``memories.retrieve`` and story's relevance filter, then
-``story.compose`` to see which memory it would actually tell.
+``memory_admin.insert_all``), and each utterance is understood as a story-mode
+turn understands it (``understanding.understand``: its act, the fact the turn
+would keep, the memories retrieved and those past the confidence gate, a
+follow-up's continuation); ``story.compose`` then shows which memory it would
+actually tell.
 ``keepsake eval understanding`` prints these numbers.
 """
 
@@ -28,10 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server.conversation import story
-from server.conversation.intent import Intent, classify, extract_news
+from server.conversation.acts import Act
+from server.conversation.understanding import Understanding, understand
 from server.importers import parse
 from server.services.base import ConversationContext, HistoryLine, MemoryHit, PersonaProfile
-from server.storage import accounts, memories, memory_admin, memory_sequence, personas
+from server.storage import accounts, memories, memory_admin, personas
 from server.storage.db import Database
 from shared.api import PersonaCreate
 
@@ -41,22 +43,8 @@ ACTS = ("question_past", "followup", "news", "feeling", "greeting", "goodbye", "
 QUESTION_ACTS = ("question_past", "followup")
 OTHER = "other"  # an intent that is none of the acts
 
-# The intents story mode acts on, read as dialogue acts. SMALL_TALK and OTHER are no act
-# of the set ("how are you?", or "I don't know what this is"): they count as "other".
-INTENT_TO_ACT = {
-    Intent.CRISIS: "crisis",
-    Intent.STOP: "stop",
-    Intent.ASK_IF_REAL: "about_avatar",
-    Intent.GOODBYE: "goodbye",
-    Intent.NEWS: "news",
-    Intent.SADNESS: "feeling",
-    Intent.QUESTION_PAST: "question_past",
-    Intent.FOLLOWUP: "followup",
-    Intent.REQUEST: "request",
-    Intent.GREETING: "greeting",
-    Intent.SMALL_TALK: OTHER,
-    Intent.OTHER: OTHER,
-}
+# Small talk and "other" are no act of the set ("how are you?", "I don't know what this is"):
+# both count as "other".
 
 # Who each memoir's author is to the relative, as the caregiver would set them up.
 PERSONAS = {
@@ -163,23 +151,19 @@ def _told(pieces: list, memoir: Memoir) -> MemoryHit | None:
     return None
 
 
-def _understand(db: Database, memoir: Memoir, text: str, history: list[HistoryLine]) -> tuple[Intent, str | None, list[MemoryHit], ConversationContext]:
-    """What a story-mode turn works out about the utterance before it words an answer."""
-    intent = classify(text)
-    news = extract_news(text)
-    found = memories.retrieve(db, memoir.persona.id, text)
-    just_told = told_next = None
-    if intent is Intent.FOLLOWUP:  # as the turn does: the story just told, and what follows it
-        just_told, told_next = memory_sequence.continuation(db, memoir.persona.id, [h.text for h in history if h.role == "persona"])
+def _understand(db: Database, memoir: Memoir, text: str, history: list[HistoryLine]) -> tuple[Understanding, list[MemoryHit], ConversationContext]:
+    """What a story-mode turn understands of the utterance, as the turn works it out, and the
+    memories it would tell in order: a follow-up's continuation first, then the confident ones."""
+    understood = understand(db, memoir.persona, text, history)
+    ranked = list(understood.confident)
+    if understood.continuation is not None:
+        ranked = [understood.continuation[0], *ranked]  # a follow-up is answered from the story, not from a search
     ctx = ConversationContext(
-        persona=memoir.persona, user_text=text, memories=found, history=history, language=memoir.persona.language,
-        just_told=just_told, told_next=told_next,
+        persona=memoir.persona, user_text=text, memories=list(understood.memories), history=history,
+        language=memoir.persona.language, just_told=understood.just_told, told_next=understood.told_next,
+        understanding=understood,
     )
-    ranked = story._relevant_memories(ctx)  # noqa: SLF001 - the filter story applies before it tells one
-    going_on = story.continuing(ctx) if intent is Intent.FOLLOWUP else None
-    if going_on is not None:
-        ranked = [going_on[0], *ranked]  # a follow-up is answered from the story, not from a search
-    return intent, news, ranked, ctx
+    return understood, ranked, ctx
 
 
 def evaluate(rows: list[dict], set_dir: Path | None = None) -> SplitResult:
@@ -212,12 +196,12 @@ def _score(db: Database, memoir: Memoir, row: dict, result: SplitResult) -> None
         history = [HistoryLine("persona", story.memory_excerpt(told_before.text, memoir.persona.language))]
 
     started = time.perf_counter()
-    intent, news, ranked, ctx = _understand(db, memoir, text, history)
+    understood, ranked, ctx = _understand(db, memoir, text, history)
     result.ms.append(1000 * (time.perf_counter() - started))
     told = _told(story.compose(ctx), memoir)
 
     lang = result.by_lang.setdefault(row.get("lang", "?"), Counter())
-    predicted = INTENT_TO_ACT[intent]
+    predicted = understood.act.value if understood.act.value in ACTS else OTHER
     result.confusion[(act, predicted)] += 1
     lang["rows"] += 1
     if predicted == act:
@@ -229,8 +213,8 @@ def _score(db: Database, memoir: Memoir, row: dict, result: SplitResult) -> None
     if act in QUESTION_ACTS:
         result.questions += 1
         # Taken for news: classified as news, or the turn would keep it as the relative's fact.
-        if intent is Intent.NEWS or news is not None:
-            result.questions_as_news.append({**row, "kept": news})
+        if understood.act is Act.NEWS or understood.fact is not None:
+            result.questions_as_news.append({**row, "kept": understood.fact})
     if act == "question_past" and expected is None:
         result.unanswerable += 1
         if told is not None:

@@ -17,8 +17,9 @@ from shared.api import DeviceSettings, DoneEvent, NoticeEvent, Persona, Sentence
 from server.alerts import raise_alert
 from server.audio import is_silent
 from server.conversation import safety
-from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind, declines, extract_news
-from server.conversation.story import touches_boundary
+from server.conversation.intent import CrisisKind
+from server.conversation.policy import Move, decide
+from server.conversation.understanding import understand
 from server.pipeline.early_asr import EarlyTranscriber, expected_language
 from server.pipeline.limits import limit_reached
 from server.pipeline import speak_ahead
@@ -28,7 +29,7 @@ from server.pipeline.speech import Speaker
 from server.services.base import Audio, Conversation, ConversationContext, Recording, ServiceError, ServiceFailure
 from server.services.registry import FallbackEvent, drain, start_collecting
 from server.state import AppState
-from server.storage import accounts, households, memories, memory_sequence, personas, sessions
+from server.storage import accounts, households, memories, personas, sessions
 from server.storage.accounts import Principal
 from server.text.sentences import SentenceSplitter, split_sentences
 
@@ -173,67 +174,57 @@ class TurnPipeline:
         return text
 
     async def _answer(self, text: str) -> AsyncIterator[bytes]:
+        """Understand the words once, let the policy decide, and carry the decision out."""
         db, turn, persona = self.state.db, self.turn, self.persona
-        intent = classify(text)
-        if intent is not Intent.CRISIS and turn.device_id and declines(text) and sessions.answers_first_ask(db, turn.device_id, persona.id):
-            intent = Intent.STOP  # "No, thank you" to "would you like to talk with me?" is their say too
-        # Limits never silence a crisis, nor the relative's own "stop": those always reach the caregivers.
-        limit = limit_reached(db, turn.device_id, turn.device_settings)
-        if limit is not None and intent not in (Intent.CRISIS, Intent.STOP):
-            self._end_conversation(limit)
-            self.notice(limit, "A limit the caregivers set was reached; the conversation ends for now.")
-            async for line in self._speak_all([reply(limit, self.language)]):
+        profile = personas.profile(persona)
+        history = sessions.recent_lines(db, persona.id, device_id=turn.device_id, session_id=turn.session_id)
+        # "No, thank you" to "would you like to talk with me?" is their say too.
+        first_ask = (lambda: sessions.answers_first_ask(db, turn.device_id, persona.id)) if turn.device_id else None
+        understood = understand(db, profile, text, history, answering_first_ask=first_ask)
+        decision = decide(understood, limit=limit_reached(db, turn.device_id, turn.device_settings))
+
+        if decision.move is Move.LIMIT:
+            self._end_conversation(decision.end_reason)
+            self.notice(decision.end_reason, "A limit the caregivers set was reached; the conversation ends for now.")
+            async for line in self._speak_all([reply(decision.end_reason, self.language)]):
                 yield line
             return
-
-        if intent is Intent.CRISIS:
+        if decision.alert is not None:
+            raise_alert(self.state, turn.household_id, decision.alert, text, persona_id=persona.id, session_id=turn.session_id)
+        if decision.move is Move.ALERT:
             contact = households.settings(db, turn.household_id)
-            raise_alert(self.state, turn.household_id, "crisis", text, persona_id=persona.id, session_id=turn.session_id)
             self.notice("crisis", "The caregivers have been alerted.", {
-                "kind": (crisis_kind(text) or CrisisKind.SELF_HARM).value,
+                "kind": (understood.crisis or CrisisKind.SELF_HARM).value,
                 "contact_name": contact.crisis_contact_name,
                 "contact_phone": contact.crisis_contact_phone,
                 "emergency_number": contact.emergency_number,
             })
-            if limit is not None:
-                self._end_conversation(limit)  # the careful answer first; then the tablet rests again
-        elif intent is Intent.STOP:
-            raise_alert(self.state, turn.household_id, "relative_stopped", text, persona_id=persona.id, session_id=turn.session_id)
-            if turn.device_id:
-                accounts.set_declined(db, turn.device_id, True)
-            self._end_conversation()
+        elif decision.move is Move.STOP and turn.device_id:
+            accounts.set_declined(db, turn.device_id, True)
+        if decision.ends:
+            self._end_conversation(decision.end_reason)
+        if decision.move is Move.STOP:
             self.notice("relative_declined", "The relative asked to stop; the caregivers have been told. Do not restart by yourself.")
-        elif intent is Intent.GOODBYE:
-            self._end_conversation()
-        if intent not in (Intent.CRISIS, Intent.STOP) and turn.device_id is not None:
-            # News can come inside any turn ("Bye Nana, I'm off to my new job!"): keep it, as this
-            # tablet's relative's. A caregiver trying the persona out tells it nothing to keep.
-            news = extract_news(text)
-            if news:
-                memories.add_fact(db, turn.household_id, persona.id, turn.session_id, news, device_id=turn.device_id)
-                speak_ahead.request(self.state, persona.id)  # the next greeting asks after it
+        if decision.fact and turn.device_id is not None:
+            # Kept as this tablet's relative's. A caregiver trying the persona out tells it nothing to keep.
+            memories.add_fact(db, turn.household_id, persona.id, turn.session_id, decision.fact, device_id=turn.device_id)
+            speak_ahead.request(self.state, persona.id)  # the next greeting asks after it
 
-        profile = personas.profile(persona)
-        history = sessions.recent_lines(db, persona.id, device_id=turn.device_id, session_id=turn.session_id)
-        just_told = told_next = None
-        if intent is Intent.FOLLOWUP:  # "What happened next?": the story just told, and what follows it
-            just_told, told_next = memory_sequence.continuation(db, persona.id, [h.text for h in history if h.role == "persona"])
         ctx = ConversationContext(
             persona=profile,
             user_text=text,
-            # A follow-up's story first, so generative mode's prompt holds it too.
-            memories=[m for m in (just_told, told_next) if m is not None] + memories.retrieve(db, persona.id, text),
+            memories=list(understood.memories),
             # Only what this tablet's relative said (and facts a caregiver shared): never another's.
             facts=memories.facts_for(db, persona.id, device_id=turn.device_id),
             history=history,
             language=self.language,
-            just_told=just_told,
-            told_next=told_next,
+            just_told=understood.just_told,
+            told_next=understood.told_next,
+            understanding=understood,
         )
-        # Crisis, stop, "are you real?", requests (money, favours) and the family's boundaries get
-        # the fixed, careful answers of story mode whatever the persona's mode: no model improvises there.
-        careful = intent in (Intent.CRISIS, Intent.STOP, Intent.ASK_IF_REAL, Intent.REQUEST) or touches_boundary(text, profile)
-        conversation = self.state.services.story if careful else self._conversation()
+        # The careful answers (crisis, stop, "are you real?", requests, the family's boundaries) are
+        # story mode's fixed words whatever the persona's mode: no model improvises there.
+        conversation = self.state.services.story if decision.fixed_words else self._conversation()
         async for line in self._speak_stream(self._sentences(conversation, ctx)):
             yield line
 

@@ -12,9 +12,12 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from server.conversation.understanding import Understanding
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,10 @@ class ConversationContext:
     # memory after it in the same source (server/storage/memory_sequence.py).
     just_told: MemoryHit | None = None
     told_next: MemoryHit | None = None
+    # What the turn understood of ``user_text`` (server/conversation/understanding.py). When set,
+    # both story and generative mode speak from its memories; a context made without one is
+    # understood from ``memories`` as they are.
+    understanding: Understanding | None = None
 
 
 class SpeechToText(ABC):

@@ -1,14 +1,14 @@
 """The chat messages that make an LLM speak as the persona (generative mode).
 
-The system prompt carries who the person is, what they remember (retrieved
-for this turn), what the relative told them before, and the rules that keep
-the avatar safe and honest. Recent history follows as alternating turns.
+The system prompt carries who the person is, what they remember (the memories
+this turn's understanding found confident), what the relative told them
+before, and the rules that keep the avatar safe and honest. Recent history follows as alternating turns.
 Sizes are capped so a long memoir never overflows a small model's context.
 """
 
 from __future__ import annotations
 
-from server.services.base import ConversationContext, PersonaProfile
+from server.services.base import ConversationContext, MemoryHit, PersonaProfile
 
 MAX_MEMORIES = 6
 MAX_MEMORY_CHARS = 1200
@@ -91,13 +91,22 @@ def _rules(persona: PersonaProfile) -> list[str]:
     return rules
 
 
+def _memories(ctx: ConversationContext) -> list[MemoryHit]:
+    """What the model may speak from: the memories the turn's understanding found confident (a
+    follow-up's story first), as story mode would; without an understanding, the context's own."""
+    if ctx.understanding is not None:
+        return ctx.understanding.prompt_memories
+    return ctx.memories
+
+
 def build_system_prompt(ctx: ConversationContext) -> str:
     persona = ctx.persona
     parts = ["\n".join(_who(persona)), "\n".join(_rules(persona))]
 
-    if ctx.memories:
+    memories = _memories(ctx)
+    if memories:
         lines = ["Your memories, in your own words (use them; do not go beyond them):"]
-        for number, memory in enumerate(ctx.memories[:MAX_MEMORIES], start=1):
+        for number, memory in enumerate(memories[:MAX_MEMORIES], start=1):
             title = f" ({_clip(memory.title, 120)})" if memory.title else ""
             lines.append(f"[{number}]{title} {_clip(memory.text, MAX_MEMORY_CHARS)}")
         parts.append("\n".join(lines))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from server.conversation.acts import Act
+from server.conversation.understanding import Understanding
 from server.services.base import ConversationContext, HistoryLine, MemoryHit, PersonaProfile, RelativeFact
 from server.services.prompt import MAX_HISTORY_LINES, build_messages
 
@@ -83,3 +86,26 @@ def test_sizes_are_capped():
     messages = build_messages(ctx)
     assert len(messages) <= MAX_HISTORY_LINES + 2
     assert sum(len(m["content"]) for m in messages) < 20_000
+
+
+def test_with_an_understanding_the_prompt_holds_the_memories_it_found_confident():
+    canal = MemoryHit(id="m1", text="We washed clothes in the canal every morning.", score=5.0)
+    mill = MemoryHit(id="m2", text="At fourteen I went to work at the mill.", score=0.5)
+    school = MemoryHit(id="m3", text="I taught at the primary school on Pingjiang Road.", score=0.4)
+    understood = Understanding(
+        text="Do you remember the canal?", act=Act.QUESTION_PAST, request_kind=None, language="en",
+        memories=(canal, mill), confident=(canal,), just_told=None, told_next=None, continuation=None,
+        fact=None, crisis=None, boundary=False,
+    )
+    ctx = ConversationContext(persona=persona(), user_text=understood.text, memories=[canal, mill], understanding=understood)
+    prompt = build_messages(ctx)[0]["content"]
+    assert canal.text in prompt and mill.text not in prompt
+
+    unsure = replace(understood, confident=())
+    prompt = build_messages(ConversationContext(persona=persona(), user_text="?", memories=[canal, mill], understanding=unsure))[0]["content"]
+    assert "No memory matches" in prompt and canal.text not in prompt
+
+    # A follow-up: the story just told and the one after it come first.
+    going_on = replace(understood, act=Act.FOLLOWUP, just_told=school, told_next=mill, continuation=(mill, 0))
+    prompt = build_messages(ConversationContext(persona=persona(), user_text="And then?", understanding=going_on))[0]["content"]
+    assert prompt.index(school.text) < prompt.index(mill.text) < prompt.index(canal.text)
