@@ -18,17 +18,7 @@ both find 101 first, and e5 costs 4.7 to 9 times as long per utterance (in the s
 about 5 times as long to import: a turn may add 25 ms and a 300-page book (about 7,000
 sentences) may take 30 s on these two cores. Each memory is kept as a whole (its first 600
 characters) and as its sentences two by two, and a question is scored against both, averaged
-(dev, dense only: the whole alone 81, single sentences alone 80, the two together 88; on dev
-and dev_b with the confidence below, the mean of the passages in place of the whole 138 of 163
-first against 143, so the whole stays although it is half of what an import embeds).
-
-Measured again on dev and dev_b (the second dev batch) together, 163 questions with an answer:
-e5 (passages and whole as ``passage:``, the question as ``query:``), fused by reciprocal rank
-with the lexical ranking, finds 146 first against USE's 140 (143 with the confidence below), but
-parts answerable from unanswerable questions worse (letting one of 37 through keeps 74 right
-answers with e5 + coverage, 103 with USE + coverage), takes 19.6 ms p50 per
-question on its own (USE: about 2) and 18 s to embed the three memoirs' 122 texts one memory at
-a time: the 25 ms turn and the 30 s book rule it out.
+(dev, dense only: the whole alone 81, single sentences alone 80, the two together 88).
 """
 
 from __future__ import annotations
@@ -253,64 +243,117 @@ def forget(db: Database | None = None) -> None:
 
 # --- how well each memory answers ------------------------------------------------------------------
 
+# Plain memoir sentences about nothing in particular, in both languages: how close a question comes
+# to them says how close it comes to any memory at all, so a memory's score can be read against it
+# whether the persona has three memories or three thousand.
+_BACKGROUND = (
+    "We had a little house with a garden at the back.",
+    "My mother kept the kitchen spotless and cooked every day.",
+    "On Sundays we all went to see my grandparents.",
+    "I worked hard for many years and saved what I could.",
+    "The winters were cold and we had only one fire.",
+    "We did not have much money, but we were happy.",
+    "I met a lot of good people in those years.",
+    "The children grew up quickly and left home one by one.",
+    "After I retired I spent more time with the family.",
+    "I still think about those days very often.",
+    "We used to walk along the river in the evenings.",
+    "My father worked long hours and came home tired.",
+    "There was a shop at the end of our street.",
+    "I wrote letters to my family every week.",
+    "The town has changed a great deal since then.",
+    "我们家住在一个小院子里，院子里有一棵树。",
+    "妈妈每天早上很早起来做饭。",
+    "那时候家里穷，但是一家人过得很开心。",
+    "我在工厂里干了很多年，后来退休了。",
+    "冬天很冷，我们一家人围着炉子取暖。",
+    "周末我们常常去看爷爷奶奶。",
+    "孩子们一个个长大，离开了家。",
+    "我每个星期都给家里写信。",
+    "那些年我认识了很多好人。",
+    "现在城市变化很大，我都认不出来了。",
+)
+_background: np.ndarray | None = None
+_background_lock = threading.Lock()
+
+
+def _background_vectors() -> np.ndarray:
+    global _background
+    if _background is None:
+        with _background_lock:
+            if _background is None:
+                _background = embedding.embed(list(_BACKGROUND))
+    return _background
+
 
 def warm() -> None:
-    """Load the model now (at start), not in the first turn."""
-    embedding.warm()
+    """Load the model and the ordinary sentences now (at start), not in the first turn."""
+    _background_vectors()
 
 
-def score(matrix: PersonaMatrix, question: str) -> np.ndarray:
-    """How near each of the persona's memories comes to ``question``, read as the persona would say
-    it: the cosine of the whole memory and of its best passage, averaged, one per memory."""
+@dataclass(frozen=True)
+class DenseScores:
+    similarity: np.ndarray  # (memories,): the whole memory and its best passage, averaged
+    standout: np.ndarray  # (memories,): how far the best passage stands above ordinary memoir sentences
+
+
+def score(matrix: PersonaMatrix, question: str) -> DenseScores:
+    """How near each of the persona's memories comes to ``question``, read as the persona would say it."""
     count = len(matrix.hits)
     if count == 0:
-        return np.zeros(0, dtype=np.float32)
+        return DenseScores(np.zeros(0), np.zeros(0))
     vector = embedding.embed_one(as_persona_says(question))
+    whole = matrix.whole @ vector
+    each_piece = matrix.pieces @ vector
     best_piece = np.full(count, -1.0, dtype=np.float32)
-    np.maximum.at(best_piece, matrix.owner, matrix.pieces @ vector)
-    return (matrix.whole @ vector + best_piece) / 2.0
+    np.maximum.at(best_piece, matrix.owner, each_piece)
+    # Ordinary sentences: the background set and this persona's own passages.
+    ordinary = np.concatenate([_background_vectors() @ vector, each_piece])
+    spread = max(float(ordinary.std()), 0.05)
+    standout = (best_piece - float(ordinary.mean())) / spread
+    return DenseScores(similarity=(whole + best_piece) / 2.0, standout=standout)
 
 
-# --- meaning and words together --------------------------------------------------------------------
+# --- the two rankings together ---------------------------------------------------------------------
 
-# A memory's confidence is its nearness in meaning (``score``) plus this much times the share of what
-# the question mentions that the memory holds (``search_text.coverage``): meaning alone cannot tell
-# "did you have a motorbike?" from a question its memory answers, words alone miss every paraphrase.
-# The same number ranks the memories and says whether the best is good enough to tell, so what is
-# told first is what the persona is surest of. The weight is what a logistic fit of "the first memory
-# is the right one" on these two signals gives (0.48 on dev and dev_b pooled, 200 questions), and
-# ranking is flat around it (top-1 143 of 163 from 0.4 to 0.75, against 140 for the former
-# reciprocal-rank fusion of the lexical and dense rankings).
-COVERAGE_WEIGHT = 0.5
-# Below this, no memory is told: the persona says it does not remember that well. Chosen on dev and
-# dev_b pooled (163 questions a memory answers, 37 none does) as the threshold with the fewest
-# mistakes when telling a memory that does not answer counts twice as much as saying "I don't
-# remember that well" to a question one does: 0.42 and 0.46 tie (dev 101 vs 97 of 118 first, 1 of 8
-# unanswerable told either way; dev_b 36 vs 32 of 51, 9 vs 6 of 29). The lower one is kept: 0.46
-# refused "Tell me about your wedding" over a persona of five memories. USE cannot part the two kinds
-# well: every threshold that keeps most right answers lets some unanswerable questions through
-# (at 0.56 one of the 37 is still told, and only 101 of the 163 first; see docs/understanding.md).
-CONFIDENT = 0.42
+# Reciprocal-rank fusion: each memory earns 1/(K + its place) in the lexical ranking and in the dense
+# one. A small K because a persona's memories are few and the first places are what matter
+# (dev split: K from 1 to 60 within one question of each other).
+RRF_K = 3
+# The confidence of a memory: how far its best passage stands out (``DenseScores.standout``) plus
+# this much times the share of what the question mentions that the memory contains
+# (``search_text.coverage``). Meaning alone could not tell "did you have a motorbike?" from a
+# question its memory answers; words alone miss every paraphrase. Set on the dev split.
+COVERAGE_WEIGHT = 4.0
+# Below this, no memory is told: the persona says it does not remember that well (set on the dev split).
+CONFIDENT = 3.25
 
 
-def fuse(matrix: PersonaMatrix, lexical: Sequence[MemoryHit], similarity: np.ndarray, question: str, limit: int) -> list[MemoryHit]:
-    """The persona's memories best first by confidence (nearness in meaning plus the share of the
-    question's words held), each with its confidence as ``score``. ``lexical`` are the memories
-    sharing a word with the question (the full-text candidates): the others hold none of it."""
-    from server.memory.search_text import coverages, family_names
+def fuse(matrix: PersonaMatrix, lexical: Sequence[MemoryHit], dense: DenseScores, question: str, limit: int) -> list[MemoryHit]:
+    """The persona's memories best first by both rankings, each with its confidence as ``score``."""
+    from server.memory.search_text import coverage
 
     count = len(matrix.hits)
     if count == 0:
         return []
     position = {hit.id: i for i, hit in enumerate(matrix.hits)}
-    sharing = sorted({position[hit.id] for hit in lexical if hit.id in position})  # hidden since, or not this persona's
-    confidence = np.asarray(similarity, dtype=np.float64).copy()
-    aliases = family_names(hit.text for hit in matrix.hits)
-    held = coverages(question, [f"{matrix.hits[i].title or ''} {matrix.hits[i].text}" for i in sharing], aliases)
-    for i, share in zip(sharing, held):
-        confidence[i] += COVERAGE_WEIGHT * share
-    order = sorted(range(count), key=lambda i: (-confidence[i], -similarity[i], i))[:limit]
-    return [replace(matrix.hits[i], score=round(float(confidence[i]), 4)) for i in order]
+    fused = np.zeros(count)
+    dense_order = np.argsort(-dense.similarity, kind="stable")
+    fused[dense_order] += 1.0 / (RRF_K + 1 + np.arange(count))
+    place = 0
+    for hit in lexical:
+        index = position.get(hit.id)
+        if index is None:  # hidden since, or not this persona's
+            continue
+        fused[index] += 1.0 / (RRF_K + 1 + place)
+        place += 1
+    order = sorted(range(count), key=lambda i: (-fused[i], -dense.similarity[i], i))[:limit]
+    found = []
+    for i in order:
+        hit = matrix.hits[i]
+        confidence = float(dense.standout[i]) + COVERAGE_WEIGHT * coverage(question, f"{hit.title or ''} {hit.text}")
+        found.append(replace(hit, score=round(confidence, 4)))
+    return found
 
 
 def matrix_of(hits: Sequence[MemoryHit]) -> PersonaMatrix:
@@ -329,8 +372,10 @@ def matrix_of(hits: Sequence[MemoryHit]) -> PersonaMatrix:
 
 
 def rank_pool(question: str, hits: Sequence[MemoryHit], limit: int = 3) -> list[MemoryHit]:
-    """``memories.retrieve`` over memories held in hand: the same confidences, best first."""
+    """``memories.retrieve`` over memories held in hand: the same two rankings, fused, with confidences."""
+    from server.memory import search_text
+
     if not (question or "").strip() or not hits:
         return []
     matrix = matrix_of(hits)
-    return fuse(matrix, matrix.hits, score(matrix, question), question, limit)
+    return fuse(matrix, search_text.rank(question, matrix.hits), score(matrix, question), question, limit)

@@ -40,7 +40,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
 
@@ -600,20 +600,12 @@ def coverage(question: str, text: str) -> float:
     a single Chinese character 0.3) against the most it could count. A memory that shares
     only "you" and "remember" with a question covers none of it, however near its meaning.
     """
-    return coverages(question, [text])[0]
-
-
-def coverages(question: str, texts: Sequence[str], aliases: dict[str, set[str]] | None = None) -> list[float]:
-    """``coverage`` of each of ``texts``, reading the question once. With ``aliases``
-    (``family_names`` of the persona's memories) a family name counts as its kin word:
-    "grandad" is held by a memory about Arthur."""
     slots = _slots(question)
-    possible = sum(max(slot.values()) for slot in slots)
-    if not slots or not possible:
-        return [0.0] * len(texts)
-    shares = []
-    for text in texts:
-        counts = _with_family_names(Counter(tokens(text)), aliases or {})
-        found = sum(max((weight for term, weight in slot.items() if _matches(term, counts)), default=0.0) for slot in slots)
-        shares.append(found / possible)
-    return shares
+    if not slots:
+        return 0.0
+    counts = Counter(tokens(text))
+    found = possible = 0.0
+    for slot in slots:
+        possible += max(slot.values())
+        found += max((weight for term, weight in slot.items() if _matches(term, counts)), default=0.0)
+    return found / possible if possible else 0.0

@@ -9,7 +9,7 @@ from server.memory import meaning, search_text
 from server.services.base import MemoryHit, RelativeFact
 from server.storage.db import Database, iso, new_id, parse_time
 
-# FTS candidates whose share of the question's words is read: 200 take a few ms and recall nearly all.
+# FTS candidates handed to the re-ranker: re-ranking 200 takes a few ms and recalls nearly all.
 CANDIDATES = 200
 
 
@@ -65,17 +65,17 @@ def _hit(row: sqlite3.Row) -> MemoryHit:
 def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> list[MemoryHit]:
     """The memories that best answer ``question``, best first, each with its confidence as ``score``.
 
-    Every visible memory is scored by meaning (``server.memory.meaning``), which alone finds a
-    paraphrase, a question in the other language or a misheard word; the FTS5 candidates (the
-    memories sharing a word with the question) add the share of the question's words they hold.
-    Whether the best is good enough to tell is the caller's to judge against ``meaning.CONFIDENT``.
+    Two rankings, fused: FTS5 candidates ordered by the lexical re-ranker (names, dates, rare
+    words), and every visible memory by meaning (``server.memory.meaning``), which alone finds
+    a paraphrase, a question in the other language or a misheard word. Whether the best is
+    good enough to tell is the caller's to judge against ``meaning.CONFIDENT``.
     """
     if not (question or "").strip():
         return []
     matrix = meaning.persona_matrix(db, persona_id)
     if not matrix.hits:
         return []
-    sharing: list[MemoryHit] = []
+    lexical: list[MemoryHit] = []
     query = search_text.match_query(question)
     if query is not None:
         rows = db.all(
@@ -84,8 +84,8 @@ def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> li
             " ORDER BY bm25(memory_fts) LIMIT ?",
             (query, persona_id, CANDIDATES),
         )
-        sharing = [_hit(r) for r in rows]
-    return meaning.fuse(matrix, sharing, meaning.score(matrix, question), question, limit)
+        lexical = search_text.rank(question, [_hit(r) for r in rows])
+    return meaning.fuse(matrix, lexical, meaning.score(matrix, question), question, limit)
 
 
 def add_fact(db: Database, household_id: str, persona_id: str, session_id: str | None, text: str, *, device_id: str) -> str:

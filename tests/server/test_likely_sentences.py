@@ -9,6 +9,7 @@ import pytest
 from shared.api import Persona
 from server.conversation.greeting import greeting_text, stable_seed
 from server.conversation.story import compose
+from server.memory.meaning import CONFIDENT
 from server.pipeline.likely_sentences import (
     MemoryWords,
     as_a_turn_says,
@@ -71,7 +72,7 @@ MEMORY = {
 def test_story_answers_start_with_a_sentence_made_ahead(language, name):
     p = persona(language, name)
     ahead = set(likely_sentences(p, [[]], [MemoryWords(MEMORY[language], False)], limit=10_000))
-    memory = MemoryHit(id="mem_1", text=MEMORY[language], title="seaside 海边", score=1.0)
+    memory = MemoryHit(id="mem_1", text=MEMORY[language], title="seaside 海边", score=CONFIDENT + 1.0)  # retrieval found it and is sure
     for question in QUESTIONS[language]:
         for turns_before in range(6):  # the wording varies with the question and how long the talk has gone on
             history = [HistoryLine("relative", "hi"), HistoryLine("persona", "Hello.")] * turns_before
@@ -85,7 +86,7 @@ def test_story_answers_start_with_a_sentence_made_ahead(language, name):
 def test_a_memory_asked_for_again_starts_with_a_sentence_made_ahead(language, name):
     p = persona(language, name)
     ahead = set(likely_sentences(p, [[]], [MemoryWords(MEMORY[language], False)], limit=10_000))
-    memory = MemoryHit(id="mem_1", text=MEMORY[language], title="seaside 海边", score=1.0)
+    memory = MemoryHit(id="mem_1", text=MEMORY[language], title="seaside 海边", score=CONFIDENT + 1.0)  # retrieval found it and is sure
     question = QUESTIONS[language][1]
     for turns_before in range(6):
         # The whole memory was just told: story mode tells it again, after a lead-in that runs on into it.

@@ -199,39 +199,3 @@ def test_memories_from_before_are_embedded_at_start_in_batches_until_told_to_sto
     assert meaning.embed_stale(db) == 3
     assert all(stored(db, memory_id)["embedding_model"] == meaning.MODEL_NAME for memory_id in ids)
     assert meaning.embed_stale(db) == 0  # nothing twice
-
-
-def test_memories_come_best_first_by_the_confidence_that_decides_whether_to_tell(db, persona_id):
-    """One number ranks and judges: what is told first is what the persona is surest of."""
-    add_all(db, persona_id, [WEDDING, BAKERY, DOG, GARDEN, BORN_ME])
-    for question in ("Tell me about your wedding", "What was the dog called?", "你在哪里出生的？", "Did you grow flowers?"):
-        hits = memories.retrieve(db, persona_id, question, limit=5)
-        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    wedding = memories.retrieve(db, persona_id, "Tell me about your wedding")[0]
-    assert wedding.text == WEDDING and wedding.score >= meaning.CONFIDENT
-
-
-def test_the_words_held_raise_a_memory_above_one_merely_near_in_meaning():
-    """Of two memories about the same kind of thing, the one holding what was asked comes first,
-    and a question sharing nothing with any memory is no more confident than its meaning."""
-    near = "We had a little terrier who chased the gulls along the harbour wall."
-    named = "We had a cat called Marmalade who slept in the shed all winter."
-    hits = meaning.rank_pool("Did you have a cat?", [NewMemoryHit(near), NewMemoryHit(named)])
-    assert hits[0].text == named
-    nothing = meaning.rank_pool("Quelle heure est-il à Tokyo?", [NewMemoryHit(near), NewMemoryHit(named)])
-    assert all(h.score < meaning.CONFIDENT for h in nothing)
-
-
-def test_a_family_name_holds_the_kin_word():
-    """"When did grandad die?" is held by a memory that names him: the memories call him Arthur."""
-    texts = ["Your grandad, Arthur, worked on the railway all his life.", "Arthur died in the spring of 2009."]
-    aliases = search_text.family_names(texts)
-    assert search_text.coverages("When did grandad die?", texts[1:], aliases)[0] > search_text.coverages("When did grandad die?", texts[1:])[0]
-    assert search_text.coverages("", texts) == [0.0, 0.0]
-    assert search_text.coverage("grandad", texts[0]) == 1.0
-
-
-def NewMemoryHit(text: str):  # noqa: N802 - reads like the type it stands for
-    from server.services.base import MemoryHit
-
-    return MemoryHit(id=str(abs(hash(text))), text=text)
