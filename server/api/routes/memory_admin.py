@@ -10,7 +10,7 @@ from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.pipeline import speak_ahead
 from server.state import AppState
-from server.storage import audit, memories, memory_admin
+from server.storage import audit, memories, memory_admin, speech_cache
 from server.storage.erasure import leave_nothing
 
 router = APIRouter(tags=["studio"])
@@ -107,6 +107,7 @@ def edit_memory(persona_id: str, memory_id: str, body: MemoryPatch, caregiver: E
         raise not_found("Memory")
     audit.record(state.db, caregiver, "edit_memory", memory_id, ",".join(sorted(changes)))
     if "text" in changes or "title" in changes:
+        speech_cache.forget_memory(state.db, state.media, memory_id)  # its old words must not be heard again
         leave_nothing(state.db)  # the words it had are gone from the files, not only from the row
     speak_ahead.request(state, persona_id)
     return _out(state, memory)
@@ -117,8 +118,11 @@ def delete_memory(persona_id: str, memory_id: str, caregiver: EditorDep, state: 
     owned_persona(state.db, caregiver, persona_id)
     if not memory_admin.delete(state.db, state.media, persona_id, memory_id):
         raise not_found("Memory")
+    # Its speech goes too, now: the row first, so speech being made meanwhile is refused (speech_cache.keep).
+    speech_cache.forget_memory(state.db, state.media, memory_id)
     audit.record(state.db, caregiver, "delete_memory", memory_id)
     leave_nothing(state.db)
+    speak_ahead.request(state, persona_id)  # phrases said alongside it are made again
     return Response(status_code=204)
 
 
