@@ -83,3 +83,17 @@ def test_sizes_are_capped():
     messages = build_messages(ctx)
     assert len(messages) <= MAX_HISTORY_LINES + 2
     assert sum(len(m["content"]) for m in messages) < 20_000
+
+
+def test_news_the_relative_did_not_tell_is_not_put_to_them_as_theirs():
+    ctx = ConversationContext(
+        persona=persona(),
+        user_text="Hello Nainai",
+        facts=[RelativeFact("I got married last month.", datetime(2024, 5, 1, 10, 0)),
+               RelativeFact("Tom started at the bakery.", datetime(2024, 6, 1, 10, 0), told_by_listener=False)],
+    )
+    prompt = build_messages(ctx)[0]["content"]
+    told, heard = prompt.index("What they told you"), prompt.index("What you heard from the family")
+    assert told < prompt.index("I got married") < heard < prompt.index("Tom started at the bakery")
+    only_heard = build_messages(ConversationContext(persona=persona(), user_text="Hi", facts=ctx.facts[1:]))[0]["content"]
+    assert "What they told you" not in only_heard and "Tom started at the bakery" in only_heard
