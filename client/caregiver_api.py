@@ -131,6 +131,14 @@ class CaregiverClient(KeepsakeClient):
         """What the relative has told the persona since (long-term memory), dated."""
         return self._request("GET", f"/v1/personas/{persona_id}/facts").json()
 
+    def add_fact(self, persona_id: str, text: str, shared: bool = True) -> dict[str, Any]:
+        """Tell the persona something for the tablets' greetings; ``shared`` False keeps it from every tablet for now."""
+        return self._request("POST", f"/v1/personas/{persona_id}/facts", json={"text": text, "shared": shared}).json()
+
+    def move_facts(self, old_device_id: str, new_device_id: str) -> int:
+        """A re-paired tablet takes over what its relative told the old one; how many facts moved."""
+        return self._request("POST", f"/v1/devices/{old_device_id}/facts/move-to/{new_device_id}").json()["moved"]
+
     def edit_fact(self, persona_id: str, fact_id: str, **fields: Any) -> dict[str, Any]:
         return self._request("PATCH", f"/v1/personas/{persona_id}/facts/{fact_id}", json=fields).json()
 

@@ -198,6 +198,21 @@ class FactPatch(Strict):
     shared: StrictBool | None = None
 
 
+class FactCreate(Strict):
+    """Something a caregiver tells the persona ("Tom started at the bakery"), for the tablets' greetings."""
+
+    text: str = Field(min_length=1, max_length=4_000)
+    # Shared by default: a fact no tablet hears is no use. False keeps it from every tablet until shared.
+    shared: StrictBool = True
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+
 # --- devices -------------------------------------------------------------
 
 
@@ -430,6 +445,14 @@ class DeviceOut(BaseModel):
     settings: DeviceSettings
     declined: bool = False
     created_at: datetime
+
+
+class FactsMoved(BaseModel):
+    """What a re-paired tablet took over from the tablet it replaces."""
+
+    from_device_id: str
+    to_device_id: str
+    moved: int  # how many facts (across all the household's personas) now belong to the new tablet
 
 
 class DeviceSelf(BaseModel):

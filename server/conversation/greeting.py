@@ -109,7 +109,11 @@ def latest_fact(facts: Sequence[RelativeFact]) -> RelativeFact | None:
 
 
 def fact_question(fact: RelativeFact, language: str, seed: int = 0) -> str:
-    """A caring question about something the relative told the persona before ("How is the baby?")."""
+    """A caring question about something the relative told the persona before ("How is the baby?").
+
+    Only what this relative told is said back as theirs ("Last time you told me ..."); what they
+    did not tell (``fact.told_by_listener`` false) is worded as heard ("I heard ...", "听说..."),
+    or not said back at all."""
     said = news_body(fact.text)
     address = dear(language, seed)
     for pattern, english, chinese in _FACT_TOPICS:
@@ -117,13 +121,44 @@ def fact_question(fact: RelativeFact, language: str, seed: int = 0) -> str:
             return (english if language == "en" else chinese).format(dear=address)
     same_language = bool(_CJK.search(said)) == (language == "zh")
     if same_language and len(said) <= 120:
-        echoed = to_second_person(said).strip()
-        if language == "zh":
-            return f"上次你跟我说，{echoed}。现在怎么样了？"
-        return f"Last time you told me {echoed}. How has that been?"
+        if not fact.told_by_listener:
+            heard = _as_heard(said, language)
+            if heard is not None:
+                return heard
+        else:
+            echoed = to_second_person(said).strip()
+            if language == "zh":
+                return f"上次你跟我说，{echoed}。现在怎么样了？"
+            return f"Last time you told me {echoed}. How has that been?"
     if language == "zh":
         return "最近有什么新鲜事吗？"
     return "Tell me, what's new with you?"
+
+
+# Whose words these are cannot be turned around safely when someone else told them
+# ("my son" typed by a caregiver is not the relative's son): such facts are not echoed.
+_SPEAKER_WORDS_EN = re.compile(r"\b(i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|us|our|ours|you|you're|your|yours)\b", re.IGNORECASE)
+_SPEAKER_WORDS_ZH = re.compile("[我你您咱]")
+# A sentence's first word that is not a name, so "I heard" runs on into it in lower case.
+_PLAIN_FIRST_WORDS = {"the", "a", "an", "there", "it", "he", "she", "they", "his", "her", "their", "its", "this", "that"}
+
+
+def _as_heard(said: str, language: str) -> str | None:
+    """A fact the listener did not tell (a caregiver's, or another relative's a caregiver shared),
+    worded as news the persona heard; None when it cannot be said back without guessing whose it is."""
+    said = said.strip().rstrip("。.!！?？")
+    if not said:
+        return None
+    if language == "zh":
+        if _SPEAKER_WORDS_ZH.search(said):
+            return None
+        return f"听说{said}。现在怎么样了？"
+    if _SPEAKER_WORDS_EN.search(said):
+        return None
+    first, _, rest = said.partition(" ")
+    if first.lower() in _PLAIN_FIRST_WORDS:
+        said = f"{first.lower()} {rest}".strip()
+    return f"I heard {said}. How has that been?"
 
 
 # --- the start of a session ----------------------------------------------------

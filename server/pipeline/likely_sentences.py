@@ -156,6 +156,16 @@ def retold_sentences(persona: Persona, memories: Iterable[MemoryWords]) -> list[
     return _unique(out)
 
 
+def memory_origins(persona: Persona, memories: Iterable[tuple[str, MemoryWords]]) -> dict[str, list[str]]:
+    """For each sentence ``memory_sentences`` and ``retold_sentences`` make, the ids of the memories
+    (given as ``(id, words)``) whose words it says: their speech goes when one of them is deleted or reworded."""
+    out: dict[str, list[str]] = {}
+    for memory_id, words in memories:
+        for sentence in _unique(memory_sentences(persona, [words]) + retold_sentences(persona, [words])):
+            out.setdefault(sentence, []).append(memory_id)
+    return out
+
+
 def _runs_on(phrase: str) -> bool:
     """A lead-in ending in a colon: the splitter joins it to the memory that follows."""
     return phrase.rstrip().endswith((":", "："))

@@ -27,7 +27,7 @@ import contextlib
 import logging
 
 from shared.api import Persona
-from server.pipeline.likely_sentences import MemoryWords, likely_sentences
+from server.pipeline.likely_sentences import MemoryWords, likely_sentences, memory_origins
 from server.pipeline.speech import Speaker
 from server.services.base import RelativeFact, ServiceError
 from server.state import AppState
@@ -123,11 +123,13 @@ class SpeakAhead:
         speaker = Speaker.for_persona(state, persona)
         by_key = {speaker.cache_key(text): text for text in texts}
         todo = [by_key[k] for k in await _in_thread(speech_cache.missing, state.db, list(by_key))]
+        # Which memories' words each sentence says (worked out only when there is something to make).
+        origins = await _in_thread(said_from, state.db, persona, self.max_sentences) if todo else {}
         made = 0
         for text in todo:
             await state.gate.wait_idle()
             try:
-                outcome = await speaker.make_ahead(text)
+                outcome = await speaker.make_ahead(text, origins.get(text, ()))
             except ServiceError as err:
                 log.warning("speaking ahead for persona %s stopped: %s", persona_id, err)
                 return
@@ -143,14 +145,24 @@ class SpeakAhead:
             log.info("spoke ahead %d sentences for persona %s (%d were made before)", made, persona_id, len(texts) - len(todo))
 
 
-def plan(db: Database, persona: Persona, limit: int = MAX_SENTENCES) -> list[str]:
-    """The sentences to have ahead for this persona, most worth first."""
+def _memory_words(db: Database, persona: Persona) -> list[tuple[str, MemoryWords]]:
+    """The memories story mode may tell, as (id, words), in the order they were made."""
     generated = persona.mode == "generative" and persona.consent is not None and persona.consent.scope == "generated"
     # A generative persona words its memories afresh each time: only story mode says them as written.
     rows = [] if generated else db.all(
-        "SELECT text, audio_media_id FROM memories WHERE persona_id = ? AND hidden = 0 ORDER BY created_at", (persona.id,)
+        "SELECT id, text, audio_media_id FROM memories WHERE persona_id = ? AND hidden = 0 ORDER BY created_at", (persona.id,)
     )
-    words = [MemoryWords(r["text"], r["audio_media_id"] is not None) for r in rows]
+    return [(r["id"], MemoryWords(r["text"], r["audio_media_id"] is not None)) for r in rows]
+
+
+def said_from(db: Database, persona: Persona, limit: int = MAX_SENTENCES) -> dict[str, list[str]]:
+    """For each memory sentence ``plan`` may hold, the ids of the memories it says the words of."""
+    return memory_origins(persona, _memory_words(db, persona)[:limit])
+
+
+def plan(db: Database, persona: Persona, limit: int = MAX_SENTENCES) -> list[str]:
+    """The sentences to have ahead for this persona, most worth first."""
+    words = [w for _, w in _memory_words(db, persona)]
     _, farewell = personas.retirement(db, persona.id)
     return likely_sentences(persona, listeners(db, persona), words, farewell=farewell, limit=limit)
 

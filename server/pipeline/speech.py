@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from shared.api import MouthTrack, SentenceEvent
 from server.audio import AudioDecodeError, decode_audio, encode_wav
@@ -38,8 +39,11 @@ class Speaker:
         """What this sentence is remembered by: persona, voice provider, voice, language and the exact words."""
         return speech_cache.key(self.persona_id, self.state.services.tts.name, self.voice, self.language, text)
 
-    async def speak(self, index: int, text: str) -> SentenceEvent:
-        """Synthesize and store one sentence (or find it made before). Raises ServiceError if no voice could speak it."""
+    async def speak(self, index: int, text: str, memory_ids: Sequence[str] = ()) -> SentenceEvent:
+        """Synthesize and store one sentence (or find it made before). Raises ServiceError if no voice could speak it.
+
+        ``memory_ids``: the memories whose words the sentence may say (those the answer drew on):
+        deleting or rewording one of them deletes the speech made here."""
         state = self.state
         cache_key = self.cache_key(text)
         cached = speech_cache.find(state.db, cache_key)
@@ -52,9 +56,9 @@ class Speaker:
             else:
                 audio = await state.services.tts.synthesize(text, language=self.language, voice=self.voice)
             mouth = await self._mouth(audio)
-            media_id = await asyncio.to_thread(self._store, audio, cache_key, mouth)
+            media_id = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids)
             if media_id is None:
-                raise ServiceError("tts", state.services.tts.name, "the persona was erased while this was said")
+                raise ServiceError("tts", state.services.tts.name, "the persona or its memory was deleted while this was said")
             duration_ms = round(audio.duration_s * 1000)
         return SentenceEvent(
             index=index,
@@ -84,12 +88,13 @@ class Speaker:
             task.cancel()
         self._prepared.clear()
 
-    async def make_ahead(self, text: str) -> str:
+    async def make_ahead(self, text: str, memory_ids: Sequence[str] = ()) -> str:
         """Make a sentence before anyone asks for it, exactly as ``speak`` would keep it.
 
         Returns "known" (made before), "made", "stand_in" (a fallback voice
         answered: nothing kept, since it is not the persona's voice) or "gone"
-        (the persona was erased meanwhile: nothing kept, the file removed).
+        (the persona, or one of ``memory_ids`` whose words it says, was deleted meanwhile:
+        nothing kept, the file removed).
         Raises ServiceError if no voice could speak at all.
         """
         state = self.state
@@ -102,7 +107,7 @@ class Speaker:
         mouth = await self._mouth(audio)
         # Once the file is being written it is finished and either kept or removed, even if we are
         # cancelled meanwhile: a half-done store would leave a file no row owns.
-        storing = asyncio.ensure_future(asyncio.to_thread(self._store, audio, cache_key, mouth))
+        storing = asyncio.ensure_future(asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids))
         try:
             media_id = await asyncio.shield(storing)
         except asyncio.CancelledError:
@@ -117,32 +122,37 @@ class Speaker:
         except ServiceError:
             return MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
 
-    def _store(self, audio: Audio, cache_key: str, mouth: MouthTrack) -> str | None:
+    def _store(self, audio: Audio, cache_key: str, mouth: MouthTrack, memory_ids: Sequence[str] = ()) -> str | None:
         """Write the sentence's marked WAV and remember it (one trip to a worker thread for all of it).
 
-        None when the persona was erased meanwhile: its file is removed again, so erasure stays complete.
+        None when the persona was erased, or one of ``memory_ids`` deleted, meanwhile: its file is
+        removed again, so erasure stays complete.
         """
         state = self.state
         wav = encode_wav(audio, comment=AI_COMMENT.format(name=self.persona_name))
         media = state.media.put(self.household_id, wav, "audio/wav", "speech", self.persona_id)
         if audio.stand_in:
-            return media.id  # said this once with a stand-in voice; never kept as the persona's
-        if not speech_cache.keep(state.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth):
+            # Said this once with a stand-in voice; never kept as the persona's, but its words go with the memory.
+            if not speech_cache.tag(state.db, self.persona_id, media.id, memory_ids):
+                state.media.delete(media.id)
+                return None
+            return media.id
+        if not speech_cache.keep(state.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth, memory_ids):
             state.media.delete(media.id)
             return None
         return media.id
 
-    async def play_recording(self, index: int, recording: Recording) -> SentenceEvent:
+    async def play_recording(self, index: int, recording: Recording, memory_ids: Sequence[str] = ()) -> SentenceEvent:
         """The person's own recording of these words; synthesized instead if it cannot be played."""
         state = self.state
         media = state.media.get(recording.media_id)
         if media is None or media.household_id != self.household_id or not media.path.exists():
-            return await self.speak(index, recording.text)
+            return await self.speak(index, recording.text, memory_ids)
         try:
             audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), None))
             face = await state.services.face.animate(audio)
         except (AudioDecodeError, ServiceError, OSError):
-            return await self.speak(index, recording.text)
+            return await self.speak(index, recording.text, memory_ids)
         return SentenceEvent(
             index=index,
             text=recording.text,

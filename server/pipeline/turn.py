@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from shared.api import DeviceSettings, DoneEvent, NoticeEvent, Persona, SentenceEvent, TranscriptEvent
@@ -225,7 +225,8 @@ class TurnPipeline:
         # The careful answers (crisis, stop, "are you real?", requests, the family's boundaries) are
         # story mode's fixed words whatever the persona's mode: no model improvises there.
         conversation = self.state.services.story if decision.fixed_words else self._conversation()
-        async for line in self._speak_stream(self._sentences(conversation, ctx)):
+        # Every sentence of the answer may say the words of the memories it was given: deleting one deletes that speech.
+        async for line in self._speak_stream(self._sentences(conversation, ctx), memory_ids=[m.id for m in ctx.memories]):
             yield line
 
     def _end_conversation(self, reason: str | None = None) -> None:
@@ -285,10 +286,10 @@ class TurnPipeline:
         async for line in self._speak_stream(gen()):
             yield line
 
-    async def _speak_stream(self, sentences: AsyncIterator[str | Recording]) -> AsyncIterator[bytes]:
+    async def _speak_stream(self, sentences: AsyncIterator[str | Recording], memory_ids: Sequence[str] = ()) -> AsyncIterator[bytes]:
         """Synthesize up to LOOKAHEAD sentences ahead and deliver them strictly in order."""
         if self.state.settings.pipeline == "naive":
-            async for line in self._speak_naive(sentences):
+            async for line in self._speak_naive(sentences, memory_ids):
                 yield line
             return
         queue: asyncio.Queue[asyncio.Task | None] = asyncio.Queue(maxsize=LOOKAHEAD)
@@ -302,12 +303,12 @@ class TurnPipeline:
                     if isinstance(sentence, Recording):
                         safe_line = self._recording_blocked(sentence)
                         speaking = (
-                            self.speaker.play_recording(index, sentence)
+                            self.speaker.play_recording(index, sentence, memory_ids)
                             if safe_line is None
-                            else self.speaker.speak(index, safe_line)
+                            else self.speaker.speak(index, safe_line, memory_ids)
                         )
                     else:
-                        speaking = self.speaker.speak(index, self._checked(sentence))
+                        speaking = self.speaker.speak(index, self._checked(sentence), memory_ids)
                     await queue.put(asyncio.create_task(speaking))
                     index += 1
             finally:
@@ -342,14 +343,14 @@ class TurnPipeline:
                 if task is not None:
                     task.cancel()
 
-    async def _speak_naive(self, sentences: AsyncIterator[str]) -> AsyncIterator[bytes]:
+    async def _speak_naive(self, sentences: AsyncIterator[str], memory_ids: Sequence[str] = ()) -> AsyncIterator[bytes]:
         """The benchmark's baseline only: whole answer, then speech for every sentence, then send."""
         texts = [self._checked(sentence) async for sentence in sentences]
         self.record.timings["first_text"] = self._ms()
         events: list[SentenceEvent] = []
         for index, text in enumerate(texts):
             try:
-                events.append(await self.speaker.speak(index, text))
+                events.append(await self.speaker.speak(index, text, memory_ids))
             except ServiceError as err:
                 log.warning("speech failed for a sentence: %s", err)
                 self.notice("tts_failed", "A sentence could not be spoken.")

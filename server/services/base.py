@@ -94,10 +94,13 @@ class Recording:
 
 @dataclass(frozen=True)
 class RelativeFact:
-    """Something the relative told the persona in an earlier conversation."""
+    """Something the relative told the persona in an earlier conversation, or a caregiver typed in."""
 
     text: str
     created_at: datetime
+    # False: this relative did not say it (a caregiver typed it, or another tablet's relative told it
+    # and a caregiver shared it): the persona may say it heard it, never "last time you told me".
+    told_by_listener: bool = True
 
 
 @dataclass(frozen=True)

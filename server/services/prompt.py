@@ -113,11 +113,16 @@ def build_system_prompt(ctx: ConversationContext) -> str:
     else:
         parts.append("No memory matches this question: if it asks about your past, say you don't remember it well.")
 
-    if ctx.facts:
-        lines = ["What they told you in earlier conversations (you may ask about it):"]
-        for fact in sorted(ctx.facts, key=lambda f: f.created_at)[-MAX_FACTS:]:
-            lines.append(f"- {fact.created_at.date().isoformat()}: {_clip(fact.text, 400)}")
-        parts.append("\n".join(lines))
+    recent = sorted(ctx.facts, key=lambda f: f.created_at)[-MAX_FACTS:]
+    # Only what this relative said is theirs; the rest (a caregiver's, another relative's shared news)
+    # must never be put to them as "you told me".
+    for told, heading in (
+        (True, "What they told you in earlier conversations (you may ask about it):"),
+        (False, "What you heard from the family, not from them (say you heard it; never that they told you):"),
+    ):
+        facts = [f for f in recent if f.told_by_listener is told]
+        if facts:
+            parts.append("\n".join([heading] + [f"- {f.created_at.date().isoformat()}: {_clip(f.text, 400)}" for f in facts]))
 
     return "\n\n".join(parts)
 

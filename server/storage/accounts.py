@@ -152,6 +152,11 @@ def get_device(db: Database, household_id: str, device_id: str) -> DeviceOut | N
     return _device(row) if row else None
 
 
+def device_ever_paired(db: Database, household_id: str, device_id: str) -> bool:
+    """The tablet was paired to this household, unpaired since or not."""
+    return db.one("SELECT 1 FROM devices WHERE id = ? AND household_id = ?", (device_id, household_id)) is not None
+
+
 def update_device(db: Database, household_id: str, device_id: str, settings: DeviceSettings) -> DeviceOut | None:
     db.execute(
         "UPDATE devices SET settings = ? WHERE id = ? AND household_id = ? AND revoked_at IS NULL",

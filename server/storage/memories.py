@@ -99,17 +99,52 @@ def add_fact(db: Database, household_id: str, persona_id: str, session_id: str |
     return fact_id
 
 
+def add_caregiver_fact(db: Database, household_id: str, persona_id: str, text: str, *, caregiver_id: str, shared: bool) -> Fact:
+    """Keep what a caregiver typed for the persona to know. Shared, every tablet may hear it; unshared,
+    none does until a caregiver shares it. Either way no tablet hears it as its relative's own words."""
+    fact_id = new_id("fact")
+    db.execute(
+        "INSERT INTO facts (id, household_id, persona_id, session_id, text, told_by_caregiver_id, shared, created_at)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (fact_id, household_id, persona_id, None, text, caregiver_id, int(shared), iso()),
+    )
+    fact = get_fact(db, persona_id, fact_id)
+    assert fact is not None  # just written
+    return fact
+
+
+def move_device_facts(db: Database, household_id: str, from_device_id: str, to_device_id: str) -> tuple[int, list[str]]:
+    """What the relative told at one tablet now counts as told at another (the same relative's new
+    tablet): how many facts moved, and the personas they belong to."""
+    with db.transaction() as conn:
+        personas = [r["persona_id"] for r in conn.execute(
+            "SELECT DISTINCT persona_id FROM facts WHERE household_id = ? AND told_by_device_id = ?", (household_id, from_device_id)
+        )]
+        moved = conn.execute(
+            "UPDATE facts SET told_by_device_id = ? WHERE household_id = ? AND told_by_device_id = ?",
+            (to_device_id, household_id, from_device_id),
+        ).rowcount
+    return moved, personas
+
+
 def facts_for(db: Database, persona_id: str, *, device_id: str | None, limit: int = 20) -> list[RelativeFact]:
     """The most recent things the relative at tablet ``device_id`` told, and the ones a caregiver
     shared with every tablet, oldest first. ``None`` (a caregiver's session): the shared ones only.
 
     What one relative tells stays theirs: grandma's news is not repeated to grandpa's tablet."""
     rows = db.all(
-        "SELECT text, created_at FROM facts WHERE persona_id = ? AND hidden = 0"
+        "SELECT text, created_at, told_by_device_id FROM facts WHERE persona_id = ? AND hidden = 0"
         " AND (shared = 1 OR (? IS NOT NULL AND told_by_device_id = ?)) ORDER BY created_at DESC LIMIT ?",
         (persona_id, device_id, device_id, limit),
     )
-    return [RelativeFact(text=r["text"], created_at=parse_time(r["created_at"])) for r in reversed(rows)]
+    return [
+        RelativeFact(
+            text=r["text"],
+            created_at=parse_time(r["created_at"]),
+            told_by_listener=device_id is not None and r["told_by_device_id"] == device_id,
+        )
+        for r in reversed(rows)
+    ]
 
 
 # Each fact with the name of its teller, for the caregivers' review.

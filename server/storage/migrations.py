@@ -308,4 +308,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE memories ADD COLUMN embedding_model TEXT;
     ALTER TABLE memories ADD COLUMN embedding_stamp INTEGER NOT NULL DEFAULT 0;
     """,
+    # 10: which memories' words each piece of speech may say (a turn's answer drew on them, or
+    #     speaking ahead made it from them), so that deleting or rewording a memory removes its
+    #     speech at once instead of at the persona's erasure. Speech made before stays untagged.
+    """
+    CREATE TABLE speech_memories (
+        media_id TEXT NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+        memory_id TEXT NOT NULL,
+        PRIMARY KEY (memory_id, media_id)
+    );
+    CREATE INDEX speech_memories_media ON speech_memories(media_id);
+    """,
 ]

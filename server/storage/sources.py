@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from server.storage.db import Database, dumps, iso, new_id
+from server.storage import speech_cache
 from server.storage.media import MediaFile, MediaStore
 
 
@@ -93,9 +94,10 @@ def media_ids(db: Database, source_id: str) -> list[str]:
 
 
 def delete(db: Database, media: MediaStore, source_id: str) -> None:
-    """The source, its memories (with their search rows) and its files."""
+    """The source, its memories (with their search rows and their speech) and its files."""
     files = media_ids(db, source_id)
     with db.transaction() as conn:
+        memory_ids = [r["id"] for r in conn.execute("SELECT id FROM memories WHERE source_id = ?", (source_id,))]
         conn.execute(
             "DELETE FROM memory_fts WHERE memory_id IN (SELECT id FROM memories WHERE source_id = ?)", (source_id,)
         )
@@ -103,3 +105,5 @@ def delete(db: Database, media: MediaStore, source_id: str) -> None:
         conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
     for media_id in files:
         media.delete(media_id)
+    for memory_id in memory_ids:  # after the rows: speech being made meanwhile is refused (speech_cache.keep)
+        speech_cache.forget_memory(db, media, memory_id)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 
 from shared.api import MouthTrack
 from server.storage.db import Database, iso
+from server.storage.media import MediaStore
 
 
 def key(persona_id: str, provider: str, voice: str | None, language: str, text: str) -> str:
@@ -24,20 +26,69 @@ def find(db: Database, cache_key: str) -> tuple[str, int, MouthTrack] | None:
     return row["media_id"], row["duration_ms"], MouthTrack.model_validate(json.loads(row["mouth"]))
 
 
-def keep(db: Database, cache_key: str, persona_id: str, media_id: str, duration_ms: int, mouth: MouthTrack) -> bool:
-    """Remember speech made for a persona; False (nothing kept) if the persona is gone.
+def keep(
+    db: Database, cache_key: str, persona_id: str, media_id: str, duration_ms: int, mouth: MouthTrack,
+    memory_ids: Iterable[str] = (),
+) -> bool:
+    """Remember speech made for a persona, and the memories whose words it may say; False (nothing
+    kept) if the persona is gone, or one of those memories was deleted meanwhile.
 
-    The check and the insert are one statement: an erasure deletes the persona
-    row before it sweeps the persona's media, so speech stored while a persona
-    is being erased is either swept with it or refused here (the caller then
-    deletes the file it made), never left behind.
+    The checks and the inserts are one transaction: an erasure deletes the persona
+    row before it sweeps the persona's media, and a memory's deletion removes its
+    row before its speech, so speech stored meanwhile is either swept with them or
+    refused here (the caller then deletes the file it made), never left behind.
     """
-    cursor = db.execute(
-        "INSERT OR REPLACE INTO speech_cache (key, persona_id, media_id, duration_ms, mouth, created_at)"
-        " SELECT ?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM personas WHERE id = ?)",
-        (cache_key, persona_id, media_id, duration_ms, mouth.model_dump_json(), iso(), persona_id),
-    )
-    return cursor.rowcount == 1
+    memory_ids = sorted(set(memory_ids))
+    with db.transaction() as conn:
+        if not _memories_exist(conn, persona_id, memory_ids):
+            return False
+        cursor = conn.execute(
+            "INSERT OR REPLACE INTO speech_cache (key, persona_id, media_id, duration_ms, mouth, created_at)"
+            " SELECT ?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM personas WHERE id = ?)",
+            (cache_key, persona_id, media_id, duration_ms, mouth.model_dump_json(), iso(), persona_id),
+        )
+        if cursor.rowcount != 1:
+            return False
+        _tag(conn, media_id, memory_ids)
+    return True
+
+
+def tag(db: Database, persona_id: str, media_id: str, memory_ids: Iterable[str]) -> bool:
+    """Note that speech kept outside the cache (a stand-in voice's) may say these memories' words;
+    False if one of them was deleted meanwhile (the caller then deletes the file)."""
+    memory_ids = sorted(set(memory_ids))
+    with db.transaction() as conn:
+        if not _memories_exist(conn, persona_id, memory_ids):
+            return False
+        _tag(conn, media_id, memory_ids)
+    return True
+
+
+def speech_of_memory(db: Database, memory_id: str) -> list[str]:
+    """The media ids of every piece of speech that may say this memory's words."""
+    return [r["media_id"] for r in db.all("SELECT media_id FROM speech_memories WHERE memory_id = ?", (memory_id,))]
+
+
+def forget_memory(db: Database, media: MediaStore, memory_id: str) -> int:
+    """Delete the speech that may say this memory's words: files, media rows and (by cascade)
+    cache rows. Speech some other memory also said is made again when next needed."""
+    spoken = speech_of_memory(db, memory_id)
+    for media_id in spoken:
+        media.delete(media_id)
+    db.execute("DELETE FROM speech_memories WHERE memory_id = ?", (memory_id,))
+    return len(spoken)
+
+
+def _memories_exist(conn, persona_id: str, memory_ids: list[str]) -> bool:
+    if not memory_ids:
+        return True
+    marks = ",".join("?" * len(memory_ids))
+    found = conn.execute(f"SELECT COUNT(*) FROM memories WHERE persona_id = ? AND id IN ({marks})", (persona_id, *memory_ids)).fetchone()[0]
+    return found == len(memory_ids)
+
+
+def _tag(conn, media_id: str, memory_ids: list[str]) -> None:
+    conn.executemany("INSERT OR IGNORE INTO speech_memories (media_id, memory_id) VALUES (?,?)", [(media_id, m) for m in memory_ids])
 
 
 def missing(db: Database, cache_keys: list[str]) -> list[str]:

@@ -1,10 +1,11 @@
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
 
-from shared.api import DeviceCreate, DeviceCreated, DeviceOut, DeviceSelf, DeviceSettings, PairingCodeOut
+from shared.api import DeviceCreate, DeviceCreated, DeviceOut, DeviceSelf, DeviceSettings, FactsMoved, PairingCodeOut
 from server.deps import CaregiverDep, DbDep, DeviceDep, EditorDep, StateDep, client_address
 from server.errors import ApiError, not_found
-from server.storage import accounts, audit, guard, households
+from server.pipeline import speak_ahead
+from server.storage import accounts, audit, guard, households, memories
 
 router = APIRouter(tags=["devices"])
 
@@ -82,3 +83,22 @@ def unpair_device(device_id: str, editor: EditorDep, db: DbDep) -> Response:
         raise not_found("Device")
     audit.record(db, editor, "unpair_device", device_id)
     return Response(status_code=204)
+
+
+@router.post("/v1/devices/{device_id}/facts/move-to/{new_device_id}", response_model=FactsMoved)
+def move_facts(device_id: str, new_device_id: str, editor: EditorDep, state: StateDep) -> FactsMoved:
+    """The same relative has a new tablet: what they told at the old one (paired or unpaired since)
+    belongs to the new one, so its greetings ask after it. Pairing again makes a new tablet id, and
+    only a caregiver can know that both are the same relative's, so a caregiver says so here."""
+    db = state.db
+    if not accounts.device_ever_paired(db, editor.household_id, device_id):
+        raise not_found("Device")
+    if accounts.get_device(db, editor.household_id, new_device_id) is None:
+        raise not_found("Device")  # unknown, another household's, or unpaired: nobody would hear them
+    if new_device_id == device_id:
+        raise ApiError(422, "invalid_request", "Choose the new tablet, not the same one.")
+    moved, personas = memories.move_device_facts(db, editor.household_id, device_id, new_device_id)
+    audit.record(db, editor, "move_facts", device_id, f"to={new_device_id},facts={moved}")
+    for persona_id in personas:
+        speak_ahead.request(state, persona_id)  # the new tablet's greetings may ask after them now
+    return FactsMoved(from_device_id=device_id, to_device_id=new_device_id, moved=moved)

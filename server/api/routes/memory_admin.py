@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, field_validator
 
-from shared.api import NAME_MAX, TEXT_MAX, Fact, FactPatch, Strict
+from shared.api import NAME_MAX, TEXT_MAX, Fact, FactCreate, FactPatch, Strict
 from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.pipeline import speak_ahead
 from server.state import AppState
-from server.storage import audit, memory_admin
+from server.storage import audit, memories, memory_admin, speech_cache
 from server.storage.erasure import leave_nothing
 
 router = APIRouter(tags=["studio"])
@@ -107,6 +107,7 @@ def edit_memory(persona_id: str, memory_id: str, body: MemoryPatch, caregiver: E
         raise not_found("Memory")
     audit.record(state.db, caregiver, "edit_memory", memory_id, ",".join(sorted(changes)))
     if "text" in changes or "title" in changes:
+        speech_cache.forget_memory(state.db, state.media, memory_id)  # its old words must not be heard again
         leave_nothing(state.db)  # the words it had are gone from the files, not only from the row
     speak_ahead.request(state, persona_id)
     return _out(state, memory)
@@ -117,9 +118,28 @@ def delete_memory(persona_id: str, memory_id: str, caregiver: EditorDep, state: 
     owned_persona(state.db, caregiver, persona_id)
     if not memory_admin.delete(state.db, state.media, persona_id, memory_id):
         raise not_found("Memory")
+    # Its speech goes too, now: the row first, so speech being made meanwhile is refused (speech_cache.keep).
+    speech_cache.forget_memory(state.db, state.media, memory_id)
     audit.record(state.db, caregiver, "delete_memory", memory_id)
     leave_nothing(state.db)
+    speak_ahead.request(state, persona_id)  # phrases said alongside it are made again
     return Response(status_code=204)
+
+
+@router.post("/v1/personas/{persona_id}/facts", status_code=201, response_model=Fact)
+def add_fact(persona_id: str, body: FactCreate, caregiver: EditorDep, state: StateDep) -> Fact:
+    """Tell the persona something for the tablets' greetings ("Tom started at the bakery").
+
+    It is kept as this caregiver's, never as a relative's: a greeting says it heard it, not
+    "last time you told me". ``shared`` false keeps it from every tablet until it is shared."""
+    db = state.db
+    owned_persona(db, caregiver, persona_id)
+    fact = memories.add_caregiver_fact(
+        db, caregiver.household_id, persona_id, body.text, caregiver_id=caregiver.subject_id, shared=body.shared
+    )
+    audit.record(db, caregiver, "add_fact", fact.id, f"shared={body.shared}")
+    speak_ahead.request(state, persona_id)  # the tablets' next greetings may ask after it
+    return fact
 
 
 @router.patch("/v1/personas/{persona_id}/facts/{fact_id}", response_model=Fact)

@@ -16,6 +16,7 @@ VALID_BODIES = {
     "/v1/personas/{persona_id}": {"biography": "changed"},
     "/v1/personas/{persona_id}/memories": {"text": "a memory"},
     "/v1/personas/{persona_id}/memories/{memory_id}": {"text": "changed"},
+    "/v1/personas/{persona_id}/facts": {"text": "Tom started at the bakery."},
     "/v1/personas/{persona_id}/facts/{fact_id}": {"text": "changed"},
     "/v1/personas/{persona_id}/consent": {"given_by": "x", "relation": "x", "scope": "own_words", "statement": "x"},
     "/v1/personas/{persona_id}/retire": {"then": "archive"},
@@ -39,6 +40,8 @@ def household_a(client) -> tuple[dict, dict]:
     invite = client.post("/v1/invitations", json={"role": "viewer"}, headers=hh["headers"]).json()
     viewer = client.post("/v1/invitations/accept", json={"code": invite["code"], "email": "av@example.com", "password": "viewer password"})
     caregivers = client.get("/v1/caregivers", headers=hh["headers"]).json()
+    code = client.post("/v1/pairing-codes", headers=hh["headers"]).json()["code"]
+    new_device = client.post("/v1/devices", json={"pairing_code": code, "name": "A's new tablet"}).json()
     sentence = next(e for e in evs if e["type"] == "sentence")
     ids = {
         "persona_id": persona["id"],
@@ -47,6 +50,7 @@ def household_a(client) -> tuple[dict, dict]:
         "memory_id": memories[0]["id"],
         "fact_id": facts[0]["id"],
         "device_id": device["device_id"],
+        "new_device_id": new_device["device_id"],  # the same relative's next tablet, to move facts to
         "caregiver_id": next(c["id"] for c in caregivers if c["role"] == "viewer"),
         "media_id": sentence["audio_url"].split("/v1/media/")[1].split("?")[0],
     }
@@ -118,7 +122,7 @@ def test_every_route_with_another_households_token(client):
     assert client.get(f"/v1/sessions/{ids['session_id']}/history", headers=a["headers"]).json()["items"]
     assert client.get("/v1/devices/me", headers=a["device_headers"]).status_code == 200, "A's tablet was unpaired by B"
     assert client.get("/v1/personas", headers=a["viewer_headers"]).status_code == 200, "A's viewer was signed out by B"
-    assert [d["id"] for d in client.get("/v1/devices", headers=a["headers"]).json()] == [ids["device_id"]]
+    assert [d["id"] for d in client.get("/v1/devices", headers=a["headers"]).json()] == [ids["device_id"], ids["new_device_id"]]
 
 
 def test_device_token_sees_only_its_household(client):

@@ -57,6 +57,7 @@ WHO_MAY: dict[tuple[str, str], frozenset[str] | str] = {
     ("DELETE", "/v1/devices/me"): frozenset({DEVICE}),
     ("PATCH", "/v1/devices/{device_id}"): EDITORS,
     ("DELETE", "/v1/devices/{device_id}"): EDITORS,
+    ("POST", "/v1/devices/{device_id}/facts/move-to/{new_device_id}"): EDITORS,
     ("POST", "/v1/personas"): EDITORS,
     ("GET", "/v1/personas"): ALL,
     ("GET", "/v1/personas/{persona_id}"): ALL,
@@ -74,6 +75,7 @@ WHO_MAY: dict[tuple[str, str], frozenset[str] | str] = {
     ("PATCH", "/v1/personas/{persona_id}/memories/{memory_id}"): EDITORS,
     ("DELETE", "/v1/personas/{persona_id}/memories/{memory_id}"): EDITORS,
     ("GET", "/v1/personas/{persona_id}/facts"): CAREGIVERS,
+    ("POST", "/v1/personas/{persona_id}/facts"): EDITORS,
     ("PATCH", "/v1/personas/{persona_id}/facts/{fact_id}"): EDITORS,
     ("DELETE", "/v1/personas/{persona_id}/facts/{fact_id}"): EDITORS,
     ("POST", "/v1/personas/{persona_id}/sources"): EDITORS,
@@ -228,6 +230,13 @@ class World:
         return self._owner("GET", f"/v1/personas/{self.persona_id}/facts").json()[0]["id"]
 
     @cached_property
+    def new_device_id(self) -> str:
+        """A second tablet of the household, to take over what the relative told the first."""
+        self._talk  # noqa: B018 - the first tablet's relative has told something to move
+        code = self._owner("POST", "/v1/pairing-codes").json()["code"]
+        return self.client.post("/v1/devices", json={"pairing_code": code, "name": "New tablet"}).json()["device_id"]
+
+    @cached_property
     def _import(self) -> dict:
         r = self._owner("POST", f"/v1/personas/{self.persona_id}/sources",
                         files={"file": ("letter.txt", b"Dear Anne,\nThe garden is lovely.\nLove, Mum", "text/plain")})
@@ -290,6 +299,8 @@ class World:
                 body = {"content": _png(), "headers": {"content-type": "image/png"}}
             case ("POST", "/v1/personas/{persona_id}/memories"):
                 body = {"json": {"text": "We went to the fair."}}
+            case ("POST", "/v1/personas/{persona_id}/facts"):
+                body = {"json": {"text": "Tom started at the bakery."}}
             case ("PATCH", "/v1/personas/{persona_id}/memories/{memory_id}") | ("PATCH", "/v1/personas/{persona_id}/facts/{fact_id}"):
                 body = {"json": {"text": "changed"}}
             case ("POST", "/v1/personas/{persona_id}/sources"):

@@ -109,3 +109,17 @@ def test_with_an_understanding_the_prompt_holds_the_memories_it_found_confident(
     going_on = replace(understood, act=Act.FOLLOWUP, just_told=school, told_next=mill, continuation=(mill, 0))
     prompt = build_messages(ConversationContext(persona=persona(), user_text="And then?", understanding=going_on))[0]["content"]
     assert prompt.index(school.text) < prompt.index(mill.text) < prompt.index(canal.text)
+
+
+def test_news_the_relative_did_not_tell_is_not_put_to_them_as_theirs():
+    ctx = ConversationContext(
+        persona=persona(),
+        user_text="Hello Nainai",
+        facts=[RelativeFact("I got married last month.", datetime(2024, 5, 1, 10, 0)),
+               RelativeFact("Tom started at the bakery.", datetime(2024, 6, 1, 10, 0), told_by_listener=False)],
+    )
+    prompt = build_messages(ctx)[0]["content"]
+    told, heard = prompt.index("What they told you"), prompt.index("What you heard from the family")
+    assert told < prompt.index("I got married") < heard < prompt.index("Tom started at the bakery")
+    only_heard = build_messages(ConversationContext(persona=persona(), user_text="Hi", facts=ctx.facts[1:]))[0]["content"]
+    assert "What they told you" not in only_heard and "Tom started at the bakery" in only_heard
