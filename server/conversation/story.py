@@ -27,7 +27,7 @@ from server.conversation.greeting import (
     stable_seed,
 )
 from server.conversation import policy, understanding
-from server.conversation.intent import CrisisKind, normalise, to_second_person
+from server.conversation.intent import CrisisKind, news_body, normalise, to_second_person
 from server.conversation.policy import Decision, Move
 from server.conversation.understanding import (
     Understanding,
@@ -341,7 +341,9 @@ def words_for(decision: Decision, understood: Understanding, ctx: ConversationCo
     if move is Move.GREET:
         return [greeting_text(ctx.persona, ctx.facts, disclose=False, seed=speaker.seed)]
     if move is Move.NEWS:
-        return _news(speaker, said)
+        # Said back from the fact as kept: "Did I tell you I'm moving to Bristol?" is echoed
+        # "You're moving to Bristol?", not "Did you tell me you're moving to Bristol?".
+        return _news(speaker, said, news_body(understood.fact) if understood.fact else said)
     if move is Move.COMFORT:
         return [_comfort(speaker, said)]
     if move is Move.DECLINE:
@@ -366,8 +368,8 @@ def words_for(decision: Decision, understood: Understanding, ctx: ConversationCo
     raise ValueError(f"story mode has no words for {move.value}")  # a limit's words are the turn's own
 
 
-def _news(speaker: _Speaker, said: str) -> list[str]:
-    echo = _echo(said, speaker.language)
+def _news(speaker: _Speaker, said: str, news: str) -> list[str]:
+    echo = _echo(news, speaker.language)
     if _SAD_NEWS.search(said) and not _GOOD_NEWS.search(said):
         return [speaker.say("news_sad"), speaker.say("news_sad_after")]
     if _GOOD_NEWS.search(said):

@@ -93,6 +93,12 @@ def test_news_is_acknowledged_warmly_and_remembered() -> None:
     assert "sorry" in sad.lower() or "a lot to carry" in sad
 
 
+def test_news_told_as_a_question_is_said_back_as_news() -> None:
+    text = answer(ctx("Did I tell you I'm moving to Bristol?"))
+    assert "moving to Bristol" in text and "tell me" not in text.lower(), text
+    assert re.search(r"\bYou're moving to Bristol\b", text), text
+
+
 def test_chinese_news_to_chinese_persona() -> None:
     text = answer(ctx("我搬家了", persona=WANG, memories=WANG_MEMORIES))
     assert "你搬家了" in text
