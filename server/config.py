@@ -23,7 +23,8 @@ from pydantic_settings import (
 # a class for every remote name here, and a test holds the two together.
 AsrProvider = Literal["local", "openai"]
 LlmProvider = Literal["local", "openai", "story"]  # "story": the same as "local", story mode
-TtsProvider = Literal["local", "openai", "elevenlabs"]
+# "cosyvoice" and "gpt-sovits": self-hosted servers that speak in a voice from a short reference clip.
+TtsProvider = Literal["local", "openai", "elevenlabs", "cosyvoice", "gpt-sovits"]
 FaceProvider = Literal["local", "http"]
 
 
@@ -72,6 +73,12 @@ class LlmSettings(StageSettings):
 class TtsSettings(StageSettings):
     stage: ClassVar[str] = "TTS"
     provider: TtsProvider = "local"
+    # CosyVoice and GPT-SoVITS clone from a reference clip that Keepsake keeps (server.services.reference_voice):
+    # here, or <data_dir>/reference-voices when empty.
+    reference_dir: Path | None = None
+    # GPT-SoVITS reads the clip from its own disk (api_v2 takes a path, no upload): the same folder as
+    # that server sees it (a shared volume, say); empty when both run on one machine.
+    reference_dir_on_server: str | None = None
 
 
 class FaceSettings(StageSettings):

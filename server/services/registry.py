@@ -44,12 +44,15 @@ from server.services.asr_local import LocalSpeechToText
 from server.services.asr_openai import OpenAISpeechToText
 from server.services.breaker import CircuitBreaker
 from server.services.cloning import VoiceCloner
+from server.services.cloning_cosyvoice import CosyVoiceCloner, CosyVoiceTextToSpeech
 from server.services.cloning_elevenlabs import ElevenLabsVoiceCloner
+from server.services.cloning_gptsovits import GptSovitsCloner, GptSovitsTextToSpeech
 from server.services.cloning_openai import OpenAIVoiceLibrary
 from server.services.endpoint import HttpProvider
 from server.services.face_http import HttpTalkingHead
 from server.services.face_local import LocalFace
 from server.services.llm_openai import OpenAIConversation
+from server.services.reference_voice import ReferenceVoiceProvider, ReferenceVoices
 from server.services.tts_elevenlabs import ElevenLabsTextToSpeech
 from server.services.tts_local import LocalTextToSpeech
 from server.services.tts_openai import OpenAITextToSpeech
@@ -306,10 +309,15 @@ PROVIDERS: dict[tuple[str, str], type[HttpProvider]] = {
     ("llm", "openai"): OpenAIConversation,
     ("tts", "openai"): OpenAITextToSpeech,
     ("tts", "elevenlabs"): ElevenLabsTextToSpeech,
+    ("tts", "cosyvoice"): CosyVoiceTextToSpeech,
+    ("tts", "gpt-sovits"): GptSovitsTextToSpeech,
     ("face", "http"): HttpTalkingHead,
     # The cloner follows the TTS provider: the service that registers the voice then speaks with it.
     ("clone", "elevenlabs"): ElevenLabsVoiceCloner,
     ("clone", "openai"): OpenAIVoiceLibrary,
+    # Zero-shot servers register nothing: the clip is kept here and sent (or pointed to) with each sentence.
+    ("clone", "cosyvoice"): CosyVoiceCloner,
+    ("clone", "gpt-sovits"): GptSovitsCloner,
 }
 
 # What a remote provider is wrapped in, with the embedded engine behind it.
@@ -338,25 +346,37 @@ def build_services(
     def stage(name: str, cfg: StageSettings, embedded: Any) -> Any:
         if cfg.provider in ("local", "story"):
             return embedded
-        remote = PROVIDERS[(name, cfg.provider)].from_settings(cfg, http)
+        remote = _remote(PROVIDERS[(name, cfg.provider)], cfg, settings, http)
         return FALLBACKS[name](remote, embedded, on_fallback=on_fallback)
 
+    asr = stage("asr", settings.asr, LocalSpeechToText(settings.data_dir / "models"))
     return Services(
-        asr=stage("asr", settings.asr, LocalSpeechToText(settings.data_dir / "models")),
+        asr=asr,
         llm=stage("llm", settings.llm, story),
         tts=stage("tts", settings.tts, LocalTextToSpeech()),
         face=stage("face", settings.face, LocalFace()),
         story=story,
-        cloner=build_cloner(settings, http),
+        cloner=build_cloner(settings, http, asr=asr),
     )
 
 
-def build_cloner(settings: Settings, http: httpx.AsyncClient) -> VoiceCloner | None:
-    """The cloning service the TTS settings point at, or None: then the embedded voice speaks."""
+def _remote(cls: type[HttpProvider], cfg: StageSettings, settings: Settings, http: httpx.AsyncClient, asr: SpeechToText | None = None) -> HttpProvider:
+    if issubclass(cls, ReferenceVoiceProvider):
+        # Zero-shot voices: the folder of kept clips, and (to clone) the speech recognition that writes them down.
+        return cls.from_references(cfg, http, ReferenceVoices.for_settings(settings), asr=asr)
+    return cls.from_settings(cfg, http)
+
+
+def build_cloner(settings: Settings, http: httpx.AsyncClient, *, asr: SpeechToText | None = None) -> VoiceCloner | None:
+    """The cloning service the TTS settings point at, or None: then the embedded voice speaks.
+
+    ``asr`` writes down a zero-shot voice's reference clip (the embedded recognizer when not given)."""
     cloner = PROVIDERS.get(("clone", settings.tts.provider))
     if cloner is None or not cloner.serves(settings.tts):
         return None
-    built = cloner.from_settings(settings.tts, http)
+    if asr is None and issubclass(cloner, ReferenceVoiceProvider):
+        asr = LocalSpeechToText(settings.data_dir / "models")
+    built = _remote(cloner, settings.tts, settings, http, asr)
     return built if isinstance(built, VoiceCloner) else None
 
 
