@@ -20,7 +20,11 @@ import numpy as np
 from server.services.base import Audio, ServiceError, TextToSpeech
 from server.services.endpoint import EndpointDefaults
 from server.services.http import request_with_retry
-from server.services.reference_voice import Reference, ReferenceCloner, ReferenceVoiceProvider
+from server.services.reference_voice import (
+    Reference,
+    ReferenceCloner,
+    ReferenceVoiceProvider,
+)
 from server.text.sentences import is_speakable
 
 COSYVOICE_BASE_URL = "http://127.0.0.1:50000"  # server.py's --port

@@ -28,7 +28,12 @@ from server.audio import AudioDecodeError, decode_audio
 from server.services.base import Audio, ServiceError, TextToSpeech
 from server.services.endpoint import EndpointDefaults
 from server.services.http import request_with_retry
-from server.services.reference_voice import Reference, ReferenceCloner, ReferenceVoiceProvider, language_tag
+from server.services.reference_voice import (
+    Reference,
+    ReferenceCloner,
+    ReferenceVoiceProvider,
+    language_tag,
+)
 from server.text.sentences import is_speakable
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,13 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from server.audio import AudioDecodeError, decode_audio, encode_wav, frame_dbfs, trim_silence
+from server.audio import (
+    AudioDecodeError,
+    decode_audio,
+    encode_wav,
+    frame_dbfs,
+    trim_silence,
+)
 from server.config import Settings, StageSettings
 from server.services.base import Audio, ServiceError, SpeechToText
 from server.services.cloning import MIN_CLONE_TIMEOUT_S, VoiceCloner, VoiceSample
@@ -138,6 +144,10 @@ def language_tag(language: str | None) -> str:
 
 class ReferenceVoiceProvider(HttpProvider):
     """A provider that speaks from, or makes, the kept clips: built with the folder that holds them."""
+
+    # Given by the stage's base (TextToSpeech, VoiceCloner), which comes after this class: declared, never set here.
+    stage: str
+    name: str
 
     def __init__(self, endpoint: Endpoint, voices: ReferenceVoices, *, voice: str | None = None, asr: SpeechToText | None = None):
         super().__init__(endpoint)

@@ -9,15 +9,40 @@ import pytest
 
 from server.audio import decode_audio, frame_dbfs
 from server.config import Settings, StageSettings, TtsSettings
-from server.services.base import Audio, ServiceError, SpeechToText, TextToSpeech, Transcript
+from server.services.base import (
+    Audio,
+    ServiceError,
+    SpeechToText,
+    TextToSpeech,
+    Transcript,
+)
 from server.services.cloning import VoiceSample
-from server.services.cloning_cosyvoice import CosyVoiceCloner, CosyVoiceTextToSpeech, model_rate
+from server.services.cloning_cosyvoice import (
+    CosyVoiceCloner,
+    CosyVoiceTextToSpeech,
+    model_rate,
+)
 from server.services.cloning_gptsovits import GptSovitsCloner, GptSovitsTextToSpeech
 from server.services.http import make_http_client
-from server.services.reference_voice import MAX_CLIP_S, MIN_CLIP_S, ReferenceVoices, choose_clip
-from server.services.registry import FallbackTextToSpeech, build_cloner, build_services, collect_fallbacks
+from server.services.reference_voice import (
+    MAX_CLIP_S,
+    MIN_CLIP_S,
+    ReferenceVoices,
+    choose_clip,
+)
+from server.services.registry import (
+    FallbackTextToSpeech,
+    build_cloner,
+    build_services,
+    collect_fallbacks,
+)
 from tests.conftest import wav_bytes
-from tests.server.services.zero_shot_servers import SECONDS_PER_CHAR, cosyvoice_app, gptsovits_app, serve
+from tests.server.services.zero_shot_servers import (
+    SECONDS_PER_CHAR,
+    cosyvoice_app,
+    gptsovits_app,
+    serve,
+)
 
 HEARD = "When I was a girl we lived by the sea in Whitby."
 RATE = 22050

@@ -85,7 +85,7 @@ def cosyvoice_app(*, rate: int = 24000, chunk_s: float = 0.5) -> FastAPI:
 
     @app.get("/inference_zero_shot")
     @app.post("/inference_zero_shot")
-    async def inference_zero_shot(tts_text: str = Form(), prompt_text: str = Form(), prompt_wav: UploadFile = File()):
+    async def inference_zero_shot(tts_text: str = Form(), prompt_text: str = Form(), prompt_wav: UploadFile = File()):  # noqa: B008 - server.py's own
         samples, sample_rate = read_wav(prompt_wav.file.read())  # load_wav(prompt_wav.file, 16000)
         assert sample_rate >= 16000, f"wav sample rate {sample_rate} must be greater than 16000"
         assert samples.size / sample_rate <= 30, "do not support extract speech token for audio longer than 30s"
@@ -101,7 +101,7 @@ LANGUAGES = ["auto", "auto_yue", "en", "zh", "ja", "yue", "ko", "all_zh", "all_j
 CUT_METHODS = ["cut0", "cut1", "cut2", "cut3", "cut4", "cut5"]
 
 
-class TTS_Request(BaseModel):  # noqa: N801 - api_v2.py's own name
+class TTS_Request(BaseModel):  # api_v2.py's own name and fields
     text: str = None
     text_lang: str = None
     ref_audio_path: str = None
@@ -204,14 +204,14 @@ def gptsovits_app(*, disk: dict[str, Path], rate: int = 32000) -> FastAPI:
                         yield (speech[start : start + rate // 2] * 32767).astype("<i2").tobytes()
                 return StreamingResponse(chunks(), media_type=f"audio/{req['media_type']}")
             return Response(wav_bytes_of(speech, rate), media_type=f"audio/{req['media_type']}")
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - as api_v2.py answers any failure
             return JSONResponse(status_code=400, content={"message": "tts failed", "Exception": str(e)})
 
     @app.get("/set_refer_audio")
-    async def set_refer_aduio(refer_audio_path: str = None):
+    async def set_refer_aduio(refer_audio_path: str = None):  # noqa: RUF013 - api_v2.py's own
         try:
             set_ref_audio(refer_audio_path)
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - as api_v2.py answers any failure
             return JSONResponse(status_code=400, content={"message": "set refer audio failed", "Exception": str(e)})
         return JSONResponse(status_code=200, content={"message": "success"})
 
