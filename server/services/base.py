@@ -169,6 +169,12 @@ class TextToSpeech(ABC):
     async def synthesize(self, text: str, *, language: str = "en", voice: str | None = None) -> Audio:
         """Speak ``text``. Raises ServiceError."""
 
+    def unserved(self, *, language: str, voice: str | None) -> str | None:
+        """Why this service has no voice for such a request (none cloned, a language it does not speak), or None.
+
+        Known before any call: the fallback speaks, and the service is not counted as failing."""
+        return None
+
 
 class Face(ABC):
     stage = "face"

@@ -50,9 +50,18 @@ def prompt_language(reference: Reference) -> str:
     return tag if tag in LANGUAGES else "auto"
 
 
+def unspoken(language: str) -> str:
+    return f"GPT-SoVITS does not speak the language {language!r}"
+
+
 class GptSovitsTextToSpeech(ReferenceVoiceProvider, TextToSpeech):
     name = "gpt-sovits"
     defaults = EndpointDefaults(base_url=GPT_SOVITS_BASE_URL)
+
+    def unserved(self, *, language: str, voice: str | None) -> str | None:
+        if language_tag(language) not in LANGUAGES:
+            return unspoken(language)
+        return super().unserved(language=language, voice=voice)
 
     async def synthesize(self, text: str, *, language: str = "en", voice: str | None = None) -> Audio:
         text = text.strip()
@@ -60,7 +69,7 @@ class GptSovitsTextToSpeech(ReferenceVoiceProvider, TextToSpeech):
             return _PAUSE
         text_lang = language_tag(language)
         if text_lang not in LANGUAGES:
-            raise ServiceError(self.stage, self.name, f"GPT-SoVITS does not speak the language {language!r}")
+            raise ServiceError(self.stage, self.name, unspoken(language))
         reference = self.reference(voice)
         response = await request_with_retry(
             self.endpoint.http,

@@ -44,6 +44,7 @@ MAX_CLIP_S = 9.5
 _EARLIEST_CUT_S = 5.0  # a long sample is cut at its quietest pause between 5 and 9.5 s
 _FRAME_S = 0.02
 _PAUSE_FRAMES = 7  # a pause is ~140 ms quiet, not the short dip of a "p" or "t"
+NO_REFERENCE = "no reference voice: clone the persona's voice in the studio first"
 _VOICE_ID = re.compile(r"^[a-z0-9_-]{1,80}$")
 
 
@@ -96,6 +97,9 @@ class ReferenceVoices:
         except (OSError, ValueError):
             return None
         return Reference(voice_id, wav, str(meta.get("text") or ""), meta.get("language"), self.path(voice_id))
+
+    def has(self, voice_id: str | None) -> bool:
+        return bool(voice_id and _VOICE_ID.match(voice_id) and self.path(voice_id).is_file() and (self.folder / f"{voice_id}.json").is_file())
 
     def delete(self, voice_id: str) -> None:
         if not _VOICE_ID.match(voice_id):
@@ -164,8 +168,11 @@ class ReferenceVoiceProvider(HttpProvider):
     def reference(self, voice: str | None) -> Reference:
         reference = self.voices.get(voice or self.voice)
         if reference is None:
-            raise ServiceError(self.stage, self.name, "no reference voice: clone the persona's voice in the studio first")
+            raise ServiceError(self.stage, self.name, NO_REFERENCE)
         return reference
+
+    def unserved(self, *, language: str, voice: str | None) -> str | None:
+        return None if self.voices.has(voice or self.voice) else NO_REFERENCE
 
 
 class ReferenceCloner(ReferenceVoiceProvider, VoiceCloner):

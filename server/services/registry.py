@@ -190,6 +190,11 @@ class FallbackTextToSpeech(_Reporting, TextToSpeech):
 
     async def synthesize(self, text: str, *, language: str = "en", voice: str | None = None) -> Audio:
         # ``voice`` names a voice of the remote service: the fallback speaks with its own.
+        unserved = self.primary.unserved(language=language, voice=voice)
+        if unserved is not None:
+            # A persona the service has no voice for: said, but the service did nothing wrong (no breaker).
+            self._report("tts_fallback", unserved)
+            return await self._stand_in(text, language)
         if not self.breaker.allow():
             self._report("tts_fallback", self._skip_reason())
             return await self._stand_in(text, language)

@@ -27,6 +27,7 @@ from server.services.http import make_http_client
 from server.services.reference_voice import (
     MAX_CLIP_S,
     MIN_CLIP_S,
+    NO_REFERENCE,
     ReferenceVoices,
     choose_clip,
 )
@@ -271,3 +272,24 @@ async def test_gptsovits_that_cannot_see_the_folder_refuses_the_voice_plainly(ht
     assert "could not open the reference clip" in failed.value.message and "/srv" not in failed.value.message
     assert list(refs.iterdir()) == [] and app.state.loaded == []
 
+
+
+async def test_a_persona_the_server_has_no_voice_for_gets_the_embedded_one_and_the_server_is_not_blamed(http, tmp_path):
+    refs = tmp_path / "refs"
+    app = gptsovits_app(disk={str(refs.resolve()): refs})
+    with serve(app) as url:
+        settings = Settings(data_dir=tmp_path, tts=TtsSettings(provider="gpt-sovits", base_url=url, reference_dir=refs))
+        voice = await build_cloner(settings, http, asr=Heard()).create_voice("Rose", SAMPLES)
+        tts = FallbackTextToSpeech(build_services(settings, http).tts.primary, Plain())
+        # Never cloned, or a language it does not speak: many sentences, each said by the embedded voice with a notice.
+        with collect_fallbacks() as fallbacks:
+            for _ in range(5):
+                assert (await tts.synthesize("Guten Morgen.", language="de", voice=voice)).stand_in
+                assert (await tts.synthesize("Good morning.", language="en", voice=None)).stand_in
+        assert len(fallbacks) == 10 and {f.code for f in fallbacks} == {"tts_fallback"}
+        assert {f.reason for f in fallbacks} == {"GPT-SoVITS does not speak the language 'de'", NO_REFERENCE}
+        assert app.state.calls == []
+        # The service did nothing wrong: the persona with a voice is still spoken by it.
+        assert tts.breaker.state == "closed"
+        audio = await tts.synthesize("Good morning.", language="en", voice=voice)
+        assert not audio.stand_in and audio.sample_rate == 32000
