@@ -1,10 +1,13 @@
 """Voice cloning: register the person's voice with a remote service from their recorded samples.
 
 ``VoiceCloner`` is the interface; the providers are ElevenLabs-style
-(``server.services.cloning_elevenlabs``) and an OpenAI-compatible speech server
-with a voice library (``server.services.cloning_openai``). The voice id a
-cloner returns is kept on the persona and handed to the TTS stage as
-``voice``, so the same service then speaks in that voice.
+(``server.services.cloning_elevenlabs``), an OpenAI-compatible speech server
+with a voice library (``server.services.cloning_openai``), and the zero-shot
+servers CosyVoice and GPT-SoVITS (``cloning_cosyvoice``, ``cloning_gptsovits``),
+which register nothing: their voice id names a reference clip kept by
+Keepsake (``server.services.reference_voice``). The voice id a cloner returns
+is kept on the persona and handed to the TTS stage as ``voice``, so the same
+service then speaks in that voice.
 
 Which cloner is built follows the TTS provider (the service that will speak
 with the voice), from the same ``KEEPSAKE_TTS__*`` settings
