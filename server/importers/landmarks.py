@@ -201,9 +201,8 @@ def _mesh(models: _Models, rgb: np.ndarray, centre: np.ndarray, size: float, ang
 
 
 def find(rgb: np.ndarray) -> Landmarks | None:
-    """The biggest face's landmarks on an RGB picture (H, W, 3, uint8); None when the models are not
-    installed. A picture with no face gives ``Landmarks`` with ``faces_found == 0``... never: it gives
-    None from ``find_on`` callers can tell apart with ``available()``."""
+    """The biggest face's landmarks on an RGB picture (H, W, 3, uint8). None when the models are not
+    installed (the caller falls back to the Haar box); no face gives ``faces_found == 0`` and no points."""
     models = _loaded()
     if models is None:
         return None
