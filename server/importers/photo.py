@@ -14,6 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from server.importers.errors import ImportRejected, damaged, too_large
 from server.importers import landmarks
+from shared.api import FaceLandmarks
 from server.importers.faces import GUESS, Face, find_faces
 from server.portrait import MAX_PIXELS
 
@@ -90,3 +91,12 @@ def analyse(image: Image.Image) -> dict:
     if not faces:
         return {"face": None, "faces_found": 0, "mouth": dict(GUESS), "mouth_found": False, "landmarks": None}
     return {"face": faces[0].as_dict(), "faces_found": len(faces), "mouth": faces[0].mouth(), "mouth_found": True, "landmarks": None}
+
+
+def face_on(data: bytes) -> FaceLandmarks | None:
+    """The face found on a picture sent as bytes (already checked to be one), upright as the camera
+    held it; None when no face is found or the face models are not installed."""
+    with Image.open(io.BytesIO(data)) as image:
+        upright = ImageOps.exif_transpose(image).convert("RGB")
+    found = analyse(upright).get("landmarks")
+    return FaceLandmarks(**found) if found else None
