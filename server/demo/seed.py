@@ -10,6 +10,7 @@ from pathlib import Path
 
 from shared.api import ConsentCreate, MouthPoint, PersonaCreate
 from server.demo.loader import load_demo_persona
+from server.importers import photo
 from server.state import AppState
 from server.storage import accounts, memories, personas
 
@@ -73,7 +74,7 @@ def seed_demo(state: AppState) -> DemoInfo:
         if PORTRAIT.exists():
             media = state.media.put(household_id, PORTRAIT.read_bytes(), "image/png", "portrait", persona_id=persona.id)
             mouth = MouthPoint(**data["mouth"]) if data.get("mouth") else None
-            personas.set_portrait(db, household_id, persona.id, media.id, mouth)
+            personas.set_portrait(db, household_id, persona.id, media.id, mouth, photo.face_on(PORTRAIT.read_bytes()))
 
     code, _ = accounts.create_pairing_code(db, household_id, state.settings.pairing_code_ttl_s)
     return DemoInfo(creds["email"], creds["password"], household_id, persona.id, persona.display_name, code)

@@ -13,7 +13,9 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from server.importers.errors import ImportRejected, damaged, too_large
-from server.importers.faces import GUESS, find_faces
+from server.importers import landmarks
+from shared.api import FaceLandmarks
+from server.importers.faces import GUESS, Face, find_faces
 from server.portrait import MAX_PIXELS
 
 # name -> (longest side in pixels, format). The portrait is PNG: the tablet keeps it as a .png file.
@@ -67,10 +69,34 @@ def sized(image: Image.Image, longest: int, fmt: str) -> bytes:
 
 
 def analyse(image: Image.Image) -> dict:
-    """Face box and mouth point (fractions of the picture), or a guess the caregiver should correct."""
+    """The face on the photo (fractions of the picture), or a guess the caregiver should correct.
+
+    ``landmarks``: the eyes, mouth, chin and face-mesh points MediaPipe's models found
+    (``landmarks.py``), or None. Without those models, OpenCV's Haar box and its proportions give
+    the face and the mouth, as before them.
+    """
     work = image.copy()
     work.thumbnail((800, 800))  # detection needs no more, and is much faster on fewer pixels
+    found = landmarks.find(np.asarray(work.convert("RGB")))
+    if found is not None:
+        if not found.faces_found:
+            return {"face": None, "faces_found": 0, "mouth": dict(GUESS), "mouth_found": False, "landmarks": None}
+        face = found.as_face()
+        (left, top), (right, bottom) = found.points.min(axis=0).clip(0, 1), found.points.max(axis=0).clip(0, 1)
+        box = Face(float(left), float(top), float(right - left), float(bottom - top))
+        mouth = {key: face["mouth"][key] for key in ("x", "y", "width")}
+        return {"face": box.as_dict(), "faces_found": found.faces_found, "mouth": mouth, "mouth_found": True,
+                "landmarks": {**face, "faces_found": found.faces_found}}
     faces = find_faces(np.asarray(work.convert("L")))
     if not faces:
-        return {"face": None, "faces_found": 0, "mouth": dict(GUESS), "mouth_found": False}
-    return {"face": faces[0].as_dict(), "faces_found": len(faces), "mouth": faces[0].mouth(), "mouth_found": True}
+        return {"face": None, "faces_found": 0, "mouth": dict(GUESS), "mouth_found": False, "landmarks": None}
+    return {"face": faces[0].as_dict(), "faces_found": len(faces), "mouth": faces[0].mouth(), "mouth_found": True, "landmarks": None}
+
+
+def face_on(data: bytes) -> FaceLandmarks | None:
+    """The face found on a picture sent as bytes (already checked to be one), upright as the camera
+    held it; None when no face is found or the face models are not installed."""
+    with Image.open(io.BytesIO(data)) as image:
+        upright = ImageOps.exif_transpose(image).convert("RGB")
+    found = analyse(upright).get("landmarks")
+    return FaceLandmarks(**found) if found else None

@@ -319,4 +319,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX speech_memories_media ON speech_memories(media_id);
     """,
+    # 11: the face found on the portrait (eyes, mouth, chin, the face mesh's points and which model
+    #     found them, or "caregiver" once they are corrected by hand), as the API's FaceLandmarks JSON.
+    #     Portraits set before this have none until the next is set; ``mouth`` stays for older tablets.
+    """
+    ALTER TABLE personas ADD COLUMN face TEXT;
+    """,
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from shared.api import ConsentCreate, ConsentOut, MouthPoint, Persona, PersonaCreate, PersonaUpdate
+from shared.api import ConsentCreate, ConsentOut, FaceLandmarks, MouthPoint, Persona, PersonaCreate, PersonaUpdate
 from server.services.base import PersonaProfile
 from server.storage.db import Database, dumps, iso, new_id, parse_time
 
@@ -46,6 +46,7 @@ def _persona(db: Database, row: sqlite3.Row) -> Persona:
         kind=row["kind"],
         voice_id=row["voice_id"],
         mouth=MouthPoint.model_validate_json(row["mouth"]) if row["mouth"] else None,
+        face=FaceLandmarks.model_validate_json(row["face"]) if row["face"] else None,
         disclosure=bool(row["disclosure"]),
         portrait_url=f"/v1/personas/{row['id']}/portrait" if row["portrait_media_id"] else None,
         consent=latest_consent(db, row["id"]),
@@ -106,6 +107,14 @@ def update(db: Database, household_id: str, persona_id: str, body: PersonaUpdate
             value = dumps(value or [])
         elif key == "mouth":
             value = body.mouth.model_dump_json() if body.mouth else None
+        elif key == "face":
+            if body.face is None:
+                value = None
+            else:
+                # Moved by hand: the model's mesh no longer agrees with these points, so it goes.
+                value = FaceLandmarks(**body.face.model_dump(), source="caregiver").model_dump_json()
+                if "mouth" not in changes:  # older tablets read the mouth alone
+                    columns["mouth"] = MouthPoint(**body.face.mouth.model_dump()).model_dump_json()
         elif key == "disclosure":
             value = int(bool(value))
         elif key in ("display_name", "language", "mode", "kind", "biography") and value is None:
@@ -121,10 +130,18 @@ def update(db: Database, household_id: str, persona_id: str, body: PersonaUpdate
     return get(db, household_id, persona_id)
 
 
-def set_portrait(db: Database, household_id: str, persona_id: str, media_id: str, mouth: MouthPoint | None) -> None:
+def set_portrait(
+    db: Database, household_id: str, persona_id: str, media_id: str, mouth: MouthPoint | None, face: FaceLandmarks | None = None,
+) -> None:
+    """A new portrait, with the face found on it (None: none was found) and the mouth to use
+    (None: the one found on the face, else the one the persona had)."""
+    if mouth is None and face is not None:
+        mouth = MouthPoint(**face.mouth.model_dump())
     db.execute(
-        "UPDATE personas SET portrait_media_id = ?, mouth = COALESCE(?, mouth), updated_at = ? WHERE id = ? AND household_id = ?",
-        (media_id, mouth.model_dump_json() if mouth else None, iso(), persona_id, household_id),
+        "UPDATE personas SET portrait_media_id = ?, mouth = COALESCE(?, mouth), face = ?, updated_at = ?"
+        " WHERE id = ? AND household_id = ?",
+        (media_id, mouth.model_dump_json() if mouth else None, face.model_dump_json() if face else None, iso(),
+         persona_id, household_id),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from shared.api import MouthPoint, Persona, PersonaUpdate
+from shared.api import FaceLandmarks, MouthPoint, Persona
 from server import jobs
 from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
@@ -180,8 +180,9 @@ def use_as_portrait(persona_id: str, source_id: str, caregiver: EditorDep, state
     if source["kind"] != "photo" or portrait_id is None:
         raise ApiError(409, "not_a_photo", "Only an imported photo whose import has finished can be the portrait.")
     mouth = body.mouth if body is not None and body.mouth is not None else MouthPoint(**source["details"]["mouth"])
-    personas.set_portrait(state.db, caregiver.household_id, persona_id, portrait_id, None)
-    return personas.update(state.db, caregiver.household_id, persona_id, PersonaUpdate(mouth=mouth))
+    found = source["details"].get("landmarks")  # photos imported before the face models have none
+    personas.set_portrait(state.db, caregiver.household_id, persona_id, portrait_id, mouth, FaceLandmarks(**found) if found else None)
+    return personas.get(state.db, caregiver.household_id, persona_id)
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut)

