@@ -44,11 +44,29 @@ class CrisisKind(str, Enum):
 
 def normalise(text: str) -> str:
     """Lower-case, full-width folded, Traditional Chinese as Simplified, straight apostrophes, single spaces."""
-    text = to_simplified(unicodedata.normalize("NFKC", text or "").casefold())
-    # Zero-width and other invisible format characters split words for patterns only, never for the ear.
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
-    return re.sub(r"\s+", " ", text).strip()
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    if not text.isascii():  # most of what is said is plain English: none of these apply to it
+        text = to_simplified(text).translate(_INVISIBLE_AND_QUOTES)
+    return _SPACES.sub(" ", text).strip()
+
+
+class _InvisibleAndQuotes(dict[int, int | str | None]):
+    """A ``str.translate`` table: curly apostrophes made straight, and zero-width and other invisible
+    format characters (Unicode category Cf) dropped, since they split words for patterns only, never
+    for the ear. Each character's category is looked up once, then remembered (up to a bound, so
+    text made of every character there is cannot grow it without end)."""
+
+    _MAX = 20_000
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.category(chr(code)) == "Cf" else code
+        if len(self) < self._MAX:
+            self[code] = kept
+        return kept
+
+
+_INVISIBLE_AND_QUOTES = _InvisibleAndQuotes({0x2019: "'", 0x2018: "'"})
+_SPACES = re.compile(r"\s+")
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
@@ -116,6 +134,8 @@ _SELF_HARM = _any([
     r"(我是|我就是|我成了|成了|我只是).{0,4}(累赘|负担|包袱)", r"不想(再)?(给.{1,4})?添麻烦",
     r"(我|我要是)(走了|死了|不在了).{0,6}(轻松|解脱|省心|更好|好过)",
     r"(吃|吞|喝)了?(一|整|半)?(瓶|盒|把|堆|大把).{0,2}(安眠药|药片|药)", r"(喝|吃)了?农药", r"想早点走[了吧]?[。！!]?$",
+    # Cantonese, as Hong Kong says it ("我唔想再活落去")
+    r"唔想(再)?(生存|活)", r"活(唔|不)落去",
 ])
 
 # "I'm ready to go", said as a whole to someone who has died, is how many old people say they
@@ -167,6 +187,8 @@ _MEDICAL = _any([
     r"喘不(上|过)气", r"呼吸困难", r"透不过气", r"心脏病", r"中风", r"脑梗", r"(我|在)流血", r"出了?很多血",
     r"晕倒", r"(快|要)晕了", r"头(好|很|特别)?晕", r"心脏(不舒服|难受|疼|痛)", r"我摔了(?!一)", r"吃错(了)?药", r"(撞|磕|摔)(到|破|伤)了?头", r"救护车", r"打?120", r"急救", r"救命", r"(快|帮我)叫医生",
     r"(没有?|不)(了)?呼吸", r"昏迷", r"叫不醒", r"没(有)?反应了", r"不省人事", r"抽搐", r"倒下(了|去)(?!的)",
+    # Cantonese: "我跌亲，起唔到身"; an ambulance is a "white car" in Hong Kong
+    r"跌亲", r"起唔(到)?身", r"(叫|召|打俾)白车",
 ])
 
 _STOP = _any([
@@ -185,6 +207,7 @@ _STOP = _any([
     r"别说了", r"不要说了", r"别讲了", r"不要讲了", r"别再说", r"闭嘴", r"我不想要这个", r"我不要这个", r"不想聊了",
     r"不想说了", r"不想跟你(说|聊|讲)", r"走开", r"你滚", r"滚开", r"关掉", r"关了吧", r"停下", r"停止", r"快停",
     r"够了", r"别吵", r"不要再(说|讲|来)",
+    r"唔好(再)?(讲|说|嘈)", r"收声", r"咪(再)?讲",  # Cantonese
 ])
 
 _ASK_IF_REAL = _any([
