@@ -24,9 +24,17 @@ _FOR_MATCHING = str.maketrans({"著": "着", "帳": "账"})
 # Any Han character (the unified block and extension A, compatibility ideographs, the
 # supplementary planes): text without one, most English, skips the converter.
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# A lone surrogate (JSON may carry "\\ud800") cannot be handed to OpenCC, which takes UTF-8.
+_SURROGATES = re.compile("([\ud800-\udfff]+)")
 
 
 def to_simplified(text: str) -> str:
     if not _HAN.search(text):
         return text
-    return _T2S.convert(text.translate(_FOR_MATCHING))
+    text = text.translate(_FOR_MATCHING)
+    try:
+        return _T2S.convert(text)
+    except UnicodeEncodeError:
+        # Converted around the surrogates, which are kept as they are.
+        pieces = _SURROGATES.split(text)
+        return "".join(piece if i % 2 else _T2S.convert(piece) for i, piece in enumerate(pieces))
