@@ -226,7 +226,7 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     resampler = StreamResampler(from_rate, to_rate)
     out = np.concatenate([resampler.feed(samples), resampler.flush()])
     # The resampler's own rounding can leave a sample more or less at the very end.
-    out_len = max(1, int(round(samples.size * to_rate / from_rate)))
+    out_len = max(1, round(samples.size * to_rate / from_rate))
     if out.size < out_len:
         out = np.concatenate([out, np.zeros(out_len - out.size, dtype=np.float32)])
     return np.ascontiguousarray(out[:out_len], dtype=np.float32)

@@ -17,8 +17,23 @@ from enum import Enum
 from server.conversation import acts
 from server.conversation.acts import Act, Reading
 from server.conversation.crisis import CrisisKind, crisis_kind
-from server.conversation.intent_patterns import ASK_IF_REAL, DECLINE, GOODBYE, GREETING, NEWS, SADNESS, STOP
-from server.conversation.news import MAX_NEWS_CHARS, MEANING_SENTENCES, NEWS_PREFIX_EN, NEWS_PREFIX_ZH, extract_news, news_body
+from server.conversation.intent_patterns import (
+    ASK_IF_REAL,
+    DECLINE,
+    GOODBYE,
+    GREETING,
+    NEWS,
+    SADNESS,
+    STOP,
+)
+from server.conversation.news import (
+    MAX_NEWS_CHARS,
+    MEANING_SENTENCES,
+    NEWS_PREFIX_EN,
+    NEWS_PREFIX_ZH,
+    extract_news,
+    news_body,
+)
 from server.conversation.normalise import normalise
 from server.conversation.second_person import to_second_person
 

@@ -10,7 +10,6 @@ from server.conversation.crisis import crisis_kind
 from server.conversation.intent_patterns import NEWS, STOP
 from server.conversation.normalise import normalise
 
-
 _SENTENCE = re.compile(r"[^.!?。！？；;]+[.!?。！？；;]*")
 # "Hi Nana, ..." / "Guess what, ..." / "Grandma Rose, ...": words before the news itself.
 _LEAD_IN = re.compile(

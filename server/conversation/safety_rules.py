@@ -210,7 +210,7 @@ _EN_PROMOTION = _any([
     r"\b(available|sold) (now )?(at|in|from) (all |your local |most |good |leading |selected )(shops|stores|chemists|pharmacies|supermarkets)\b",
     rf"^(please |just |do |go and |go )?(buy|get|order|pick up|grab|stock up on)\b.{{0,40}}\b(at|from|on) {_EN_SHOPS}\b",
     rf"\byou (should|could|can|must|ought to|need to) (buy|get|order|pick up|grab|stock up on)\b.{{0,40}}\b(at|from|on) {_EN_SHOPS}\b",
-    rf"\byou (should|must|ought to|need to|have to|really should)( really| definitely| just| also)? (try|drink|take|use|get) (the|this|that) new\b",
+    r"\byou (should|must|ought to|need to|have to|really should)( really| definitely| just| also)? (try|drink|take|use|get) (the|this|that) new\b",
     # A brand sold to older people, and the avatar telling the relative to have it.
     rf"^(?=.*{_EN_ELDER_BRANDS})(?=.*{_EN_RECOMMENDS})",
 ])
