@@ -183,30 +183,53 @@ def _decode_with_pyav(data: bytes, target_rate: int | None, max_duration_s: floa
 # --- resampling ------------------------------------------------------------
 
 
-def _lowpass_kernel(cutoff: float, taps: int = 63) -> np.ndarray:
-    """Windowed-sinc low-pass; ``cutoff`` as a fraction of the input sample rate (0..0.5)."""
-    n = np.arange(taps) - (taps - 1) / 2.0
-    kernel = 2.0 * cutoff * np.sinc(2.0 * cutoff * n) * np.hamming(taps)
-    return (kernel / kernel.sum()).astype(np.float32)
+class StreamResampler:
+    """Changes the sample rate of audio that arrives in pieces (an upload as it streams).
+
+    FFmpeg's resampler (libswresample, through PyAV) keeps its filter's state from one
+    piece to the next, so the seams between pieces are as clean as the middle of one;
+    ``flush`` gives the last few samples it holds back at the end.
+    """
+
+    def __init__(self, from_rate: int, to_rate: int):
+        import av  # imported here: the tablet and WAV-only paths at one rate never need FFmpeg
+
+        self.from_rate, self.to_rate = int(from_rate), int(to_rate)
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=self.to_rate)
+        self._av = av
+
+    def feed(self, samples: np.ndarray) -> np.ndarray:
+        samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+        if samples.size == 0:
+            return np.zeros(0, dtype=np.float32)
+        frame = self._av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate = self.from_rate
+        return self._joined(self._resampler.resample(frame))
+
+    def flush(self) -> np.ndarray:
+        return self._joined(self._resampler.resample(None))
+
+    @staticmethod
+    def _joined(frames: list) -> np.ndarray:
+        parts = [frame.to_ndarray().reshape(-1) for frame in frames]
+        return np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, dtype=np.float32)
 
 
 def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Change the sample rate: FIR low-pass (when going down) then linear interpolation.
-
-    Good enough for speech into ASR and for playback, and fast (a few ms for
-    seconds of audio) with numpy alone.
+    """Change the sample rate of a whole clip with FFmpeg's resampler (band-limited, so high
+    frequencies do not fold back as noise when going down). The result is exactly
+    ``len(samples) * to_rate / from_rate`` long, rounded, as a caller timing speech expects.
     """
-    samples = np.asarray(samples, dtype=np.float32)
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
     if from_rate == to_rate or samples.size == 0:
         return samples.copy()
-    if to_rate < from_rate:
-        # Keep below the new Nyquist so high frequencies do not fold back as noise.
-        kernel = _lowpass_kernel(0.5 * to_rate / from_rate * 0.9)
-        if samples.size >= kernel.size:
-            samples = np.convolve(samples, kernel, mode="same").astype(np.float32)
-    out_len = max(1, int(round(samples.size * to_rate / from_rate)))
-    positions = np.arange(out_len, dtype=np.float64) * (from_rate / to_rate)
-    return np.interp(positions, np.arange(samples.size), samples).astype(np.float32)
+    resampler = StreamResampler(from_rate, to_rate)
+    out = np.concatenate([resampler.feed(samples), resampler.flush()])
+    # The resampler's own rounding can leave a sample more or less at the very end.
+    out_len = max(1, round(samples.size * to_rate / from_rate))
+    if out.size < out_len:
+        out = np.concatenate([out, np.zeros(out_len - out.size, dtype=np.float32)])
+    return np.ascontiguousarray(out[:out_len], dtype=np.float32)
 
 
 # --- encoding --------------------------------------------------------------

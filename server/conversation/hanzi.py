@@ -1,40 +1,40 @@
 """Traditional Chinese characters folded to Simplified, before any pattern looks at the words.
 
-Speech recognition (Whisper) often writes Mandarin in Traditional characters,
-and a model may answer in them: "活著沒意思" must be heard like "活着没意思", and
-"把驗證碼告訴我" blocked like "把验证码告诉我". The table covers the characters the
-crisis, stop and safety patterns use and their common neighbours; it is only
-ever used to match, never to change what is shown or spoken.
+Speech recognition (Whisper) often writes Mandarin in Traditional characters, a
+relative in Hong Kong or Taiwan types them, and a model may answer in them:
+"活著沒意思" must be heard like "活着没意思", and "把驗證碼告訴我" blocked like
+"把验证码告诉我". OpenCC's traditional-to-simplified conversion (t2s) folds every
+Traditional character it knows (about 3,700) and the phrases that need context;
+it is only ever used to match, never to change what is shown or spoken.
 """
 
 from __future__ import annotations
 
-_TRADITIONAL = (
-    "萬業東個為爲麼麽買親產從們優會傷體倆兒關養農淨準擊劃剛別辦動勁醫單賣參發號嗎員嘍塊聲夠頭媽孫學對尋帶幫幹應開張當錄懷態掃"
-    "護報擔擬換搶攢數時暈殺來樣樓畢氣匯彙沒滾點煩愛爺獨現電著碼禮離積穩競筆緊經結給絕職臟髒腦脫捨蘋薦藥虛見訂認讓記講許證識訴"
-    "試該說讀誰謝負財賬帳貨購資贅賺趕車轉輕載過還這進遠選遞裡裏錢銀鏈門閉間悶險難風驗幣幾眾問長聽歲壞後書樂虧於僅價傳餘鬆齊話"
-    "語讚務錯無與歡鄉斷爛滅壓彈厭鐘鍾館飯飲餓覺觀視貼費偽陽陰隨雞顧類題願顯頁項順預領頻額飛馬驚魚鳥麥黃龍紙紅級細終組統練續維"
-    "網線總繼義習聖腳興舊艱莊華葉蘭處蟲術衛補裝製複規訊評詞詢詳誤請調談謀譯豐貓貝貴賀賴質趙軍輸辭邊鄰醬釋針鐵閱隊階際雖雙雜靈"
-    "響頂須餵鬧黨齒龜隻藉鬥麵髮衝週註係綫痠嚐隣啟麗崗嶺廣廳彎歸殘氫湯溫滿漢濕燈爐狀獎環畫療癢盡監盤睏矯礙禱稅窮竊範築簡籃糧糾"
-    "紀約納紐純紗紛絲綁綠緒緩編縣縮織繩罰罷羅聯聰膽膚臨艦藝蘇虜蝦蠟褲襪覽觸託訪設診詐誠誇誌諾謊變貧販貸貿賓賠賦賽贈贏蹤躍軟較"
-    "輔輛輩輪郵鄭醜鈔鈴鉛銅銷鋪錦鍋鎖鎮鏡鑰閃閑閒闆闖陳陸隱雲靜韓頓頸頰顆颱飄餅駕騙騰驅鬍魯鮮鳳鴨鵝鹽齡臺濟沖慮慣憂憐戀戰戶拋"
-    "掛揮損擁擇擠擴擾攝敗敵斃暫曆歷條楊極構槍標樹橋機檢權殼漲潔澆濃灣烏燒燙爭牆獲瑪瓊甦畝異瘋癡皺碩確磚禍種穀窩竄節縱繳臉莖葯"
-    "蔣蓋蕭薩藍蘆蟬衆襯訓詩誕課論諸譜豬貞貢責賊賭趨跡踐軌軒運達違遙適遲遷邏醞釀鋼錶鍊鍵鎊閣闊隸霧韌顏飢飽駛騎鯨鴻鷹黴龐"
-)
-_SIMPLIFIED = (
-    "万业东个为为么么买亲产从们优会伤体俩儿关养农净准击划刚别办动劲医单卖参发号吗员喽块声够头妈孙学对寻带帮干应开张当录怀态扫"
-    "护报担拟换抢攒数时晕杀来样楼毕气汇汇没滚点烦爱爷独现电着码礼离积稳竞笔紧经结给绝职脏脏脑脱舍苹荐药虚见订认让记讲许证识诉"
-    "试该说读谁谢负财账账货购资赘赚赶车转轻载过还这进远选递里里钱银链门闭间闷险难风验币几众问长听岁坏后书乐亏于仅价传余松齐话"
-    "语赞务错无与欢乡断烂灭压弹厌钟钟馆饭饮饿觉观视贴费伪阳阴随鸡顾类题愿显页项顺预领频额飞马惊鱼鸟麦黄龙纸红级细终组统练续维"
-    "网线总继义习圣脚兴旧艰庄华叶兰处虫术卫补装制复规讯评词询详误请调谈谋译丰猫贝贵贺赖质赵军输辞边邻酱释针铁阅队阶际虽双杂灵"
-    "响顶须喂闹党齿龟只借斗面发冲周注系线酸尝邻启丽岗岭广厅弯归残氢汤温满汉湿灯炉状奖环画疗痒尽监盘困矫碍祷税穷窃范筑简篮粮纠"
-    "纪约纳纽纯纱纷丝绑绿绪缓编县缩织绳罚罢罗联聪胆肤临舰艺苏虏虾蜡裤袜览触托访设诊诈诚夸志诺谎变贫贩贷贸宾赔赋赛赠赢踪跃软较"
-    "辅辆辈轮邮郑丑钞铃铅铜销铺锦锅锁镇镜钥闪闲闲板闯陈陆隐云静韩顿颈颊颗台飘饼驾骗腾驱胡鲁鲜凤鸭鹅盐龄台济冲虑惯忧怜恋战户抛"
-    "挂挥损拥择挤扩扰摄败敌毙暂历历条杨极构枪标树桥机检权壳涨洁浇浓湾乌烧烫争墙获玛琼苏亩异疯痴皱硕确砖祸种谷窝窜节纵缴脸茎药"
-    "蒋盖萧萨蓝芦蝉众衬训诗诞课论诸谱猪贞贡责贼赌趋迹践轨轩运达违遥适迟迁逻酝酿钢表炼键镑阁阔隶雾韧颜饥饱驶骑鲸鸿鹰霉庞"
-)
-_FOLD = str.maketrans(_TRADITIONAL, _SIMPLIFIED)
+import re
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+
+# Two characters OpenCC rightly leaves alone, because Simplified writes them too (著名, 蚊帐),
+# but that the patterns must read as their everyday forms: "活著" is 活着 (alive), and
+# "帳戶"/"轉帳" are 账户/转账 (a bank account, a transfer) to the money checks.
+_FOR_MATCHING = str.maketrans({"著": "着", "帳": "账"})
+
+# Any Han character (the unified block and extension A, compatibility ideographs, the
+# supplementary planes): text without one, most English, skips the converter.
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# A lone surrogate (JSON may carry "\\ud800") cannot be handed to OpenCC, which takes UTF-8.
+_SURROGATES = re.compile("([\ud800-\udfff]+)")
 
 
 def to_simplified(text: str) -> str:
-    return text.translate(_FOLD)
+    if not _HAN.search(text):
+        return text
+    text = text.translate(_FOR_MATCHING)
+    try:
+        return _T2S.convert(text)
+    except UnicodeEncodeError:
+        # Converted around the surrogates, which are kept as they are.
+        pieces = _SURROGATES.split(text)
+        return "".join(piece if i % 2 else _T2S.convert(piece) for i, piece in enumerate(pieces))

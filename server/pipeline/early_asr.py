@@ -13,7 +13,7 @@ import struct
 
 import numpy as np
 
-from server.audio import resample
+from server.audio import StreamResampler
 from server.endpointing import EndOfSpeech, EndpointConfig
 from server.services.base import Audio, ServiceError, SpeechToText, Transcript
 
@@ -40,6 +40,8 @@ class WavStream:
         self._fmt: tuple[int, int] | None = None  # (channels, rate)
         self._in_data = False
         self._carry = b""
+        # One for the whole upload, so the filter runs across the seams between pieces.
+        self._resampler: StreamResampler | None = None
         self.failed = False
 
     def feed(self, chunk: bytes) -> np.ndarray | None:
@@ -59,7 +61,17 @@ class WavStream:
         pcm = np.frombuffer(data[:usable], dtype="<i2").astype(np.float32) / 32768.0
         if channels > 1:
             pcm = pcm.reshape(-1, channels).mean(axis=1)
-        return resample(pcm, rate, RATE) if rate != RATE else pcm
+        if rate == RATE:
+            return pcm
+        if self._resampler is None:
+            self._resampler = StreamResampler(rate, RATE)
+        return self._resampler.feed(pcm)
+
+    def flush(self) -> np.ndarray:
+        """The last samples the resampler held back, once the upload has ended."""
+        if self._resampler is None or self.failed:
+            return np.zeros(0, dtype=np.float32)
+        return self._resampler.flush()
 
     def _parse_header(self) -> bytes | None:
         """The bytes after the header once it is complete; None while it is not (or is not ours)."""
@@ -139,6 +151,9 @@ class EarlyTranscriber:
             except ServiceError:
                 pass  # try once more on the whole recording
         self.cancel()
+        tail = self.wav.flush()
+        if tail.size:
+            self._chunks.append(tail)
         audio = Audio(np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32), RATE)
         return await self.asr.transcribe(audio, self.language)
 

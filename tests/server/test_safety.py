@@ -293,6 +293,55 @@ def test_requests_in_traditional_characters_are_blocked(sentence: str) -> None:
     assert not verdict.allowed and verdict.replacement == REPLACEMENTS["zh"]
 
 
+# As relatives in Taiwan and Hong Kong write and say it: Traditional characters beyond any short
+# table (憂鬱, 藥, 醒過來), the words of the place (白車 is Hong Kong's ambulance), and Cantonese.
+CRISIS_TAIWAN_HONG_KONG = [
+    ("我真的不想活了，活著好累", CrisisKind.SELF_HARM),
+    ("活著好辛苦，不如死了算了", CrisisKind.SELF_HARM),
+    ("我偷偷在存安眠藥", CrisisKind.SELF_HARM),
+    ("睡著了就不想再醒過來", CrisisKind.SELF_HARM),
+    ("我是家裡的負擔", CrisisKind.SELF_HARM),
+    ("我唔想再活落去", CrisisKind.SELF_HARM),
+    ("我跌倒了，爬不起來", CrisisKind.MEDICAL),
+    ("我胸口好悶，喘不過氣", CrisisKind.MEDICAL),
+    ("我跌親，起唔到身", CrisisKind.MEDICAL),
+    ("快啲叫白車", CrisisKind.MEDICAL),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), CRISIS_TAIWAN_HONG_KONG)
+def test_crisis_as_taiwan_and_hong_kong_say_it_is_heard(text: str, kind: CrisisKind) -> None:
+    assert check_incoming(text) is kind
+
+
+# The rules alone must catch these: the meaning check is not asked.
+REQUESTS_TAIWAN_HONG_KONG = [
+    ("幫我轉帳到這個帳戶", "money_request"),  # 帳 is 账 in a bank account, though OpenCC keeps it
+    ("請你先匯款給我，我急需用錢", "money_request"),
+    ("今晚就匯到這個戶頭", "money_request"),
+    ("去超商買遊戲點數寄給我", "money_request"),  # Taiwan's gift-card scam: game points at a convenience store
+    ("幫我去7-11買點數卡", "money_request"),
+    ("快啲過數俾我", "money_request"),
+    ("你可唔可以借啲錢俾我", "money_request"),
+    ("把提款卡密碼告訴我", "credentials"),
+    ("把簡訊裡的驗證碼唸給我聽", "credentials"),
+    ("唔好話俾你阿媽知", "secrecy"),
+]
+
+
+@pytest.mark.parametrize(("sentence", "reason"), REQUESTS_TAIWAN_HONG_KONG)
+def test_requests_as_taiwan_and_hong_kong_write_them_are_blocked_by_the_rules(sentence: str, reason: str) -> None:
+    assert safety._rules_reason(safety.normalise(sentence)) == reason
+
+
+@pytest.mark.parametrize(
+    "memory",
+    ["那年家裡困難，鄰居借給我們一百塊", "我們一起去銀行，你一定要自己按密碼", "他的著作我都讀過", "我給你織了一頂帳篷那麼大的毛衣"],
+)
+def test_memories_in_traditional_characters_pass_the_rules(memory: str) -> None:
+    assert safety._rules_reason(safety.normalise(memory)) is None
+
+
 # Sideways requests of the shapes the fresh dev batch F showed passing, in other words than the
 # batch's own: the rules alone must catch them (the meaning check is not asked here).
 SIDEWAYS_BY_RULE = [

@@ -54,6 +54,11 @@ from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind
         ("别说了", Intent.STOP),
         ("我不想要这个", Intent.STOP),
         ("走开", Intent.STOP),
+        # Traditional characters, and Cantonese as Hong Kong says it
+        ("別再說了", Intent.STOP),
+        ("夠了，關掉", Intent.STOP),
+        ("唔好再講", Intent.STOP),
+        ("收聲", Intent.STOP),
         ("How are you?", Intent.SMALL_TALK),
         ("I love you", Intent.SMALL_TALK),
         ("Thank you", Intent.SMALL_TALK),
