@@ -98,7 +98,7 @@ def text_phonemes(text: str, language: str = "en") -> list[str]:
             phonemes = _espeak_phonemes(part, language)
         else:
             phonemes = [ch for ch in part if ch in _PAUSES]
-        if out and phonemes and out[-1] not in _PAUSES:
-            out.append(" ")
+        if out and phonemes and phonemes[0] not in _PAUSES and out[-1] != " ":
+            out.append(" ")  # between words, not before the pause that ends them
         out.extend(phonemes)
     return list(unicodedata.normalize("NFD", "".join(out)))
