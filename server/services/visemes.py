@@ -13,6 +13,8 @@ E/I, open for aa). Two ways to time them:
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -124,9 +126,11 @@ def voiced_stretches(audio: Audio) -> list[tuple[int, int]]:
     quiet gaps (the hold of a p or a k) counted as speech."""
     voiced = face_local.voiced_frames(audio, _VOICED_FPS)
     frame_ms = 1000 / _VOICED_FPS
+    # Edges of each run of voiced frames, then runs closer than a pause joined.
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], voiced.astype(np.int8), [0])))).tolist()
     runs: list[list[int]] = []
-    for i in np.flatnonzero(voiced).tolist():
-        start, end = round(i * frame_ms), round((i + 1) * frame_ms)
+    for first, stop in zip(edges[::2], edges[1::2]):
+        start, end = round(first * frame_ms), round(stop * frame_ms)
         if runs and start - runs[-1][1] < _MIN_GAP_MS:
             runs[-1][1] = end
         else:
@@ -162,12 +166,12 @@ def _spread(units: list[tuple[str, float]], stretches: list[tuple[int, int]]) ->
     if not spans or total_w <= 0:
         return []
     # Voiced time (from 0 to total_ms) -> time in the clip.
-    offsets = np.cumsum([0] + [e - s for s, e in spans])
+    offsets = list(itertools.accumulate((e - s for s, e in spans), initial=0))
     track = []
     done = 0.0
     for viseme, weight in units:
         t = done / total_w * total_ms
-        k = min(int(np.searchsorted(offsets, t, side="right")) - 1, len(spans) - 1)
+        k = min(bisect.bisect_right(offsets, t) - 1, len(spans) - 1)
         track.append((round(spans[k][0] + (t - offsets[k])), viseme))
         done += weight
     return track

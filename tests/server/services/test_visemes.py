@@ -146,3 +146,18 @@ def test_the_embedded_voice_reading_chinese_moves_the_lips(embedded):
     assert audio.phonemes and track
     assert_well_formed(track, round(audio.duration_s * 1000))
     assert {"nn", "aa", "I", "CH", "sil"} <= set(sequence(track))
+
+
+def test_a_voice_without_alignments_is_timed_from_its_text():
+    """Piper leaves a chunk's alignments out when the model cannot give them (no onnx, a model it
+    cannot patch): then the clip has no phoneme timing at all, and the text's phonemes time the lips."""
+    from types import SimpleNamespace
+
+    from server.services.tts_local import _alignments
+
+    timed = SimpleNamespace(phoneme_alignments=[SimpleNamespace(phoneme="m", num_samples=100)])
+    untimed = SimpleNamespace(phoneme_alignments=None)
+    assert _alignments([timed, timed]) == (("m", 100), ("m", 100))
+    assert _alignments([timed, untimed]) is None
+    audio = bursts((0.1, 0.7), total_s=0.8)
+    assert "PP" in sequence(visemes.for_speech("My mum.", audio, "en"))
