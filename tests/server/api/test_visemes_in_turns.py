@@ -89,3 +89,18 @@ def test_older_servers_events_still_parse():
     assert event.visemes == []
     event = SentenceEvent.model_validate({**event.model_dump(), "visemes": [[0, "sil"], [40, "PP"]]})
     assert event.visemes == [(0, "sil"), (40, "PP")]
+
+
+def test_a_chinese_greeting_from_a_remote_voice_carries_visemes(client):
+    from tests.server.api.conftest import PERSONA, CONSENT
+
+    hh = new_household(client)
+    r = client.post("/v1/personas", json={**PERSONA, "display_name": "王秀英", "addressed_as": ["奶奶"], "language": "zh"}, headers=hh["headers"])
+    assert r.status_code == 201, r.text
+    persona = r.json()
+    assert client.post(f"/v1/personas/{persona['id']}/consent", json=CONSENT, headers=hh["headers"]).status_code == 201
+    sentences = start(client, hh, persona)["greeting"]["sentences"]
+    chinese = [s for s in sentences if any("\u4e00" <= ch <= "\u9fff" for ch in s["text"])]
+    assert chinese, [s["text"] for s in sentences]
+    for sentence in chinese:
+        assert_lips(sentence)
