@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.api import SentenceEvent
 from server.services.visemes import VISEMES
+from shared.api import SentenceEvent
 from tests.conftest import wav_bytes
 from tests.server.api.conftest import events, new_household, new_persona
 from tests.server.api.test_speech_cache import speech_calls
@@ -92,7 +92,7 @@ def test_older_servers_events_still_parse():
 
 
 def test_a_chinese_greeting_from_a_remote_voice_carries_visemes(client):
-    from tests.server.api.conftest import PERSONA, CONSENT
+    from tests.server.api.conftest import CONSENT, PERSONA
 
     hh = new_household(client)
     r = client.post("/v1/personas", json={**PERSONA, "display_name": "王秀英", "addressed_as": ["奶奶"], "language": "zh"}, headers=hh["headers"])

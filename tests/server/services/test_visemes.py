@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -31,7 +32,7 @@ def assert_well_formed(track: list[list], duration_ms: int) -> None:
     assert starts == sorted(starts) and len(set(starts)) == len(starts), track
     assert all(0 <= start < duration_ms for start in starts), track
     assert all(viseme in visemes.VISEMES for _, viseme in track), track
-    assert all(a[1] != b[1] for a, b in zip(track, track[1:])), track  # one entry per change
+    assert all(a[1] != b[1] for a, b in itertools.pairwise(track)), track  # one entry per change
 
 
 def sequence(track: list[list]) -> list[str]:
