@@ -294,6 +294,16 @@ class MouthTrack(BaseModel):
 
 
 class SentenceEvent(BaseModel):
+    """One sentence of the answer: its words, where to fetch its audio, and how the lips move.
+
+    ``mouth`` is how open the mouth is, one value per frame. ``visemes`` is the lip
+    shape over time: ``[start_ms, viseme]`` pairs, sorted, each lasting until the
+    next, all inside ``duration_ms``, on the 15 visemes of the Oculus/Meta set
+    (``sil``, ``PP``, ``FF``, ``TH``, ``DD``, ``kk``, ``CH``, ``SS``, ``nn``, ``RR``,
+    ``aa``, ``E``, ``I``, ``O``, ``U``). Empty when the server could not tell (and
+    from servers that predate it): the tablet then opens the mouth by ``mouth`` alone.
+    """
+
     type: Literal["sentence"] = "sentence"
     index: int
     text: str
@@ -301,6 +311,7 @@ class SentenceEvent(BaseModel):
     audio_mime: str = "audio/wav"
     duration_ms: int
     mouth: MouthTrack
+    visemes: list[tuple[int, str]] = Field(default_factory=list)
     video_url: str | None = None
     original: bool = False  # the person's own recorded voice, not a recreation
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from shared.api import MouthTrack, SentenceEvent
 from server.audio import AudioDecodeError, decode_audio, encode_wav
+from server.services import visemes as lips
 from server.services.base import Audio, Recording, ServiceError
 from server.state import AppState
 from server.storage import speech_cache
@@ -48,7 +49,9 @@ class Speaker:
         cache_key = self.cache_key(text)
         cached = speech_cache.find(state.db, cache_key)
         if cached is not None:
-            media_id, duration_ms, mouth = cached
+            media_id, duration_ms, mouth, visemes = cached
+            if visemes is None:  # kept before lip shapes were: work them out once from what it says
+                visemes = await asyncio.to_thread(self._visemes_of_kept, media_id, text, cache_key)
         else:
             prepared = self._prepared.pop(text, None)
             if prepared is not None:
@@ -56,7 +59,8 @@ class Speaker:
             else:
                 audio = await state.services.tts.synthesize(text, language=self.language, voice=self.voice)
             mouth = await self._mouth(audio)
-            media_id = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids)
+            visemes = await asyncio.to_thread(lips.for_speech, text, audio, self.language)
+            media_id = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes)
             if media_id is None:
                 raise ServiceError("tts", state.services.tts.name, "the persona or its memory was deleted while this was said")
             duration_ms = round(audio.duration_s * 1000)
@@ -67,6 +71,7 @@ class Speaker:
             audio_mime="audio/wav",
             duration_ms=duration_ms,
             mouth=mouth,
+            visemes=visemes,
         )
 
     def prepare(self, text: str) -> None:
@@ -105,9 +110,10 @@ class Speaker:
         if audio.stand_in:
             return "stand_in"
         mouth = await self._mouth(audio)
+        visemes = await asyncio.to_thread(lips.for_speech, text, audio, self.language)
         # Once the file is being written it is finished and either kept or removed, even if we are
         # cancelled meanwhile: a half-done store would leave a file no row owns.
-        storing = asyncio.ensure_future(asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids))
+        storing = asyncio.ensure_future(asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes))
         try:
             media_id = await asyncio.shield(storing)
         except asyncio.CancelledError:
@@ -122,7 +128,22 @@ class Speaker:
         except ServiceError:
             return MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
 
-    def _store(self, audio: Audio, cache_key: str, mouth: MouthTrack, memory_ids: Sequence[str] = ()) -> str | None:
+    def _visemes_of_kept(self, media_id: str, text: str, cache_key: str) -> list[list]:
+        """Lip shapes for speech kept without them: from its words spread over its audio, then kept."""
+        media = self.state.media.get(media_id)
+        try:
+            audio = decode_audio(media.path.read_bytes(), None) if media is not None else None
+        except (AudioDecodeError, OSError):
+            audio = None
+        if audio is None:
+            return []  # the file is gone or unreadable: the tablet opens the mouth by loudness alone
+        visemes = lips.for_speech(text, audio, self.language)
+        speech_cache.set_visemes(self.state.db, cache_key, visemes)
+        return visemes
+
+    def _store(
+        self, audio: Audio, cache_key: str, mouth: MouthTrack, memory_ids: Sequence[str] = (), visemes: Sequence = (),
+    ) -> str | None:
         """Write the sentence's marked WAV and remember it (one trip to a worker thread for all of it).
 
         None when the persona was erased, or one of ``memory_ids`` deleted, meanwhile: its file is
@@ -137,7 +158,9 @@ class Speaker:
                 state.media.delete(media.id)
                 return None
             return media.id
-        if not speech_cache.keep(state.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth, memory_ids):
+        if not speech_cache.keep(
+            state.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth, memory_ids, visemes=visemes,
+        ):
             state.media.delete(media.id)
             return None
         return media.id
@@ -153,6 +176,8 @@ class Speaker:
             face = await state.services.face.animate(audio)
         except (AudioDecodeError, ServiceError, OSError):
             return await self.speak(index, recording.text, memory_ids)
+        # Her own voice gives no timing: the words the recording says, spread over its voiced stretches.
+        visemes = await asyncio.to_thread(lips.for_speech, recording.said or recording.text, audio, self.language)
         return SentenceEvent(
             index=index,
             text=recording.text,
@@ -160,5 +185,6 @@ class Speaker:
             audio_mime=media.mime,
             duration_ms=round(audio.duration_s * 1000),
             mouth=MouthTrack(fps=face.mouth.fps, values=face.mouth.values),
+            visemes=visemes,
             original=True,
         )

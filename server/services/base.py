@@ -28,6 +28,9 @@ class Audio:
     sample_rate: int
     # Set when a fallback spoke instead of the voice asked for, so such audio is never kept as that voice.
     stand_in: bool = False
+    # The engine's own timing, when it gives one (the embedded Piper voice): each IPA phoneme it
+    # said and how many samples it lasted, in order. None: only the audio is known.
+    phonemes: tuple[tuple[str, int], ...] | None = None
 
     @property
     def duration_s(self) -> float:

@@ -31,20 +31,30 @@ def _frame_levels(samples: np.ndarray, rate: int, fps: int) -> np.ndarray:
     return 20.0 * np.log10(np.maximum(rms, 1e-6))
 
 
-def mouth_track(audio: Audio, fps: int = DEFAULT_FPS) -> MouthTrack:
-    """One openness value in 0..1 per frame of ``1/fps`` s, covering the whole clip."""
+def _openness(audio: Audio, fps: int) -> np.ndarray:
+    """How far each frame opens the mouth, before smoothing: 0 below the gate or the sentence's floor."""
     if audio.samples.size == 0 or audio.sample_rate <= 0:
-        return MouthTrack(fps=fps, values=[])
+        return np.zeros(0)
     levels = _frame_levels(np.asarray(audio.samples), audio.sample_rate, fps)
     voiced = levels > GATE_DBFS
     if not voiced.any():
-        return MouthTrack(fps=fps, values=[0.0] * len(levels))
-
+        return np.zeros(len(levels))
     # The sentence's own "loud": most voiced frames reach it, a click does not set it.
     loud = float(np.percentile(levels[voiced], 90))
     floor = max(GATE_DBFS, loud - DYNAMIC_RANGE_DB)
     target = np.clip((levels - floor) / max(loud - floor, 1e-6), 0.0, 1.0)
     target[~voiced] = 0.0
+    return target
+
+
+def voiced_frames(audio: Audio, fps: int = DEFAULT_FPS) -> np.ndarray:
+    """Which frames of ``1/fps`` s the mouth opens for (speech, by the same measure as the track)."""
+    return _openness(audio, fps) > 0.0
+
+
+def mouth_track(audio: Audio, fps: int = DEFAULT_FPS) -> MouthTrack:
+    """One openness value in 0..1 per frame of ``1/fps`` s, covering the whole clip."""
+    target = _openness(audio, fps)
 
     values = []
     current = 0.0

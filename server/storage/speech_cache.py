@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from shared.api import MouthTrack
 from server.storage.db import Database, iso
@@ -19,16 +20,29 @@ def key(persona_id: str, provider: str, voice: str | None, language: str, text: 
     return hashlib.sha256("\x1f".join([persona_id, provider, voice or "", language, text]).encode()).hexdigest()
 
 
-def find(db: Database, cache_key: str) -> tuple[str, int, MouthTrack] | None:
-    row = db.one("SELECT media_id, duration_ms, mouth FROM speech_cache WHERE key = ?", (cache_key,))
+class Kept(NamedTuple):
+    media_id: str
+    duration_ms: int
+    mouth: MouthTrack
+    visemes: list[list] | None  # None: kept before lip shapes were (see ``set_visemes``)
+
+
+def find(db: Database, cache_key: str) -> Kept | None:
+    row = db.one("SELECT media_id, duration_ms, mouth, visemes FROM speech_cache WHERE key = ?", (cache_key,))
     if row is None:
         return None
-    return row["media_id"], row["duration_ms"], MouthTrack.model_validate(json.loads(row["mouth"]))
+    visemes = json.loads(row["visemes"]) if row["visemes"] is not None else None
+    return Kept(row["media_id"], row["duration_ms"], MouthTrack.model_validate(json.loads(row["mouth"])), visemes)
+
+
+def set_visemes(db: Database, cache_key: str, visemes: Sequence) -> None:
+    """Keep the lip shapes worked out afterwards for speech kept without them."""
+    db.execute("UPDATE speech_cache SET visemes = ? WHERE key = ?", (json.dumps([list(v) for v in visemes]), cache_key))
 
 
 def keep(
     db: Database, cache_key: str, persona_id: str, media_id: str, duration_ms: int, mouth: MouthTrack,
-    memory_ids: Iterable[str] = (),
+    memory_ids: Iterable[str] = (), *, visemes: Sequence = (),
 ) -> bool:
     """Remember speech made for a persona, and the memories whose words it may say; False (nothing
     kept) if the persona is gone, or one of those memories was deleted meanwhile.
@@ -43,9 +57,10 @@ def keep(
         if not _memories_exist(conn, persona_id, memory_ids):
             return False
         cursor = conn.execute(
-            "INSERT OR REPLACE INTO speech_cache (key, persona_id, media_id, duration_ms, mouth, created_at)"
-            " SELECT ?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM personas WHERE id = ?)",
-            (cache_key, persona_id, media_id, duration_ms, mouth.model_dump_json(), iso(), persona_id),
+            "INSERT OR REPLACE INTO speech_cache (key, persona_id, media_id, duration_ms, mouth, visemes, created_at)"
+            " SELECT ?,?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM personas WHERE id = ?)",
+            (cache_key, persona_id, media_id, duration_ms, mouth.model_dump_json(),
+             json.dumps([list(v) for v in visemes]), iso(), persona_id),
         )
         if cursor.rowcount != 1:
             return False
