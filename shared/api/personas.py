@@ -1,0 +1,109 @@
+"""Personas: the fields a caregiver writes once (``PersonaFields``), created, changed and read back
+through the same declaration; the consent that lets a persona speak; retiring one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, create_model, field_validator
+
+from shared.api.base import (
+    LANGUAGE_PATTERN,
+    NAME_MAX,
+    TEXT_MAX,
+    ConsentScope,
+    Language,
+    Mode,
+    PersonaKind,
+    Strict,
+    _not_blank,
+)
+
+
+class MouthPoint(BaseModel):
+    """Where the mouth is on the portrait, as fractions of width and height from top-left."""
+
+    x: float = Field(ge=0, le=1)
+    y: float = Field(ge=0, le=1)
+    width: float = Field(default=0.18, gt=0, le=1)
+
+
+class PersonaFields(BaseModel):
+    """What a caregiver says about a persona, with its limits: the one declaration that
+    ``PersonaCreate`` (with defaults), ``PersonaUpdate`` (every field optional) and ``Persona`` share."""
+
+    display_name: str = Field(min_length=1, max_length=NAME_MAX)
+    addressed_as: list[str] = Field(default_factory=list, max_length=20)
+    language: Language = Field(default="en", min_length=2, max_length=16, pattern=LANGUAGE_PATTERN)
+    biography: str = Field(default="", max_length=TEXT_MAX)
+    speaking_style: str | None = Field(default=None, max_length=4_000)
+    boundaries: list[str] = Field(default_factory=list, max_length=50)
+    mode: Mode = "story"
+    kind: PersonaKind = "deceased"
+    voice_id: str | None = Field(default=None, max_length=200)
+    mouth: MouthPoint | None = None
+    disclosure: bool = True
+
+
+class PersonaCreate(Strict, PersonaFields):
+    _strip = field_validator("display_name")(_not_blank)
+
+    @field_validator("addressed_as", "boundaries")
+    @classmethod
+    def _short_items(cls, items: list[str]) -> list[str]:
+        cleaned = [i.strip() for i in items if i.strip()]
+        if any(len(i) > NAME_MAX for i in cleaned):
+            raise ValueError(f"each item must be at most {NAME_MAX} characters")
+        return cleaned
+
+
+def _every_field_optional(name: str, fields: type[BaseModel], base: type[BaseModel], doc: str) -> Any:
+    """``fields``' fields with the same limits, each optional and absent by default: a change names only what changes."""
+    optional: dict[str, Any] = {
+        field: (Annotated[info.annotation | None, *info.metadata] if info.metadata else info.annotation | None, None)
+        for field, info in fields.model_fields.items()
+    }
+    return create_model(name, __base__=base, __module__=__name__, __doc__=doc, **optional)
+
+
+PersonaUpdate = _every_field_optional(
+    "PersonaUpdate", PersonaFields, Strict, "A change to a persona: only the fields sent change."
+)
+
+
+class ConsentCreate(Strict):
+    given_by: str = Field(min_length=1, max_length=NAME_MAX)
+    relation: str = Field(min_length=1, max_length=NAME_MAX)
+    scope: ConsentScope
+    statement: str = Field(min_length=1, max_length=TEXT_MAX)
+
+    _strip = field_validator("given_by", "relation", "statement")(_not_blank)
+
+
+class ConsentOut(BaseModel):
+    id: str
+    persona_id: str
+    given_by: str
+    relation: str
+    scope: ConsentScope
+    statement: str
+    created_at: datetime
+
+
+class Persona(PersonaFields):
+    """A persona as the server keeps it: the caregiver's fields and what Keepsake adds."""
+
+    id: str
+    household_id: str
+    portrait_url: str | None = None
+    consent: ConsentOut | None = None
+    status: Literal["active", "retiring", "archived"] = "active"
+    memory_count: int = 0
+    created_at: datetime
+    updated_at: datetime
+
+
+class RetireRequest(Strict):
+    then: Literal["archive", "erase"] = "archive"
+    farewell: str | None = Field(default=None, max_length=2_000)
