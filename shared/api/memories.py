@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, StrictBool, field_validator
 
-from shared.api.base import NAME_MAX, TEXT_MAX, Strict, _not_blank
+from shared.api.base import NAME_MAX, TEXT_MAX, ReadByKey, Strict, _not_blank
 
 
 class MemoryCreate(Strict):
@@ -17,7 +17,7 @@ class MemoryCreate(Strict):
     _strip = field_validator("text")(_not_blank)
 
 
-class Memory(BaseModel):
+class Memory(ReadByKey):
     id: str
     persona_id: str
     title: str | None = None
@@ -27,14 +27,14 @@ class Memory(BaseModel):
     created_at: datetime
 
 
-class MemoryOrigin(BaseModel):
+class MemoryOrigin(ReadByKey):
     kind: str  # typed, memoir, letters, chat, voice_memo...
     source_id: str | None = None
     filename: str | None = None
     position: str | None = None  # "chapter 2, pages 12–13, paragraphs 4–7", "letter 3, dated 12 May 1944", "recording 0:58–1:50"
 
 
-class MemoryOut(BaseModel):
+class MemoryOut(ReadByKey):
     """A memory as the caregiver reviews it: with where it came from and the person's own recording, if any."""
 
     id: str
@@ -61,14 +61,14 @@ class MemoryPatch(Strict):
         return value.strip() if value is not None else None
 
 
-class Dictation(BaseModel):
+class Dictation(ReadByKey):
     """A caregiver's spoken words as text, to check and save as a memory; nothing of the recording is kept."""
 
     text: str
     language: str | None = None
 
 
-class FactTeller(BaseModel):
+class FactTeller(ReadByKey):
     """Who told the persona a fact: a tablet (its relative), or a caregiver."""
 
     kind: Literal["device", "caregiver"]
@@ -77,7 +77,7 @@ class FactTeller(BaseModel):
     name: str | None = None  # the tablet's name or the caregiver's e-mail, while they exist
 
 
-class Fact(BaseModel):
+class Fact(ReadByKey):
     """Something the relative told the persona, kept for later conversations.
 
     It is heard again only on the tablet of the relative who told it, unless a

@@ -16,6 +16,7 @@ from shared.api.base import (
     Language,
     Mode,
     PersonaKind,
+    ReadByKey,
     Strict,
     _not_blank,
 )
@@ -81,7 +82,7 @@ class ConsentCreate(Strict):
     _strip = field_validator("given_by", "relation", "statement")(_not_blank)
 
 
-class ConsentOut(BaseModel):
+class ConsentOut(ReadByKey):
     id: str
     persona_id: str
     given_by: str

@@ -6,17 +6,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.api.base import ReadByKey
+
 from shared.api.personas import MouthPoint
 
 
-class ImportStarted(BaseModel):
+class ImportStarted(ReadByKey):
     job_id: str
     source_id: str
     kind: str  # memoir, letters, chat, voice_memo, photo; "document" until the job decides memoir or letters
     job_url: str
 
 
-class JobOut(BaseModel):
+class JobOut(ReadByKey):
     id: str
     kind: str
     persona_id: str | None = None
@@ -31,7 +33,7 @@ class JobOut(BaseModel):
     finished_at: str | None = None
 
 
-class SourceOut(BaseModel):
+class SourceOut(ReadByKey):
     id: str
     persona_id: str
     kind: str

@@ -6,8 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.api.base import ReadByKey
 
-class VoiceSampleOut(BaseModel):
+
+class VoiceSampleOut(ReadByKey):
     id: str
     persona_id: str
     filename: str | None = None
@@ -21,7 +23,7 @@ class VoiceSampleOut(BaseModel):
     created_at: str
 
 
-class VoiceProgress(BaseModel):
+class VoiceProgress(ReadByKey):
     total_clean_s: float
     needed_s: float
     enough: bool
@@ -32,7 +34,7 @@ class SampleAdded(VoiceProgress):
     sample: VoiceSampleOut
 
 
-class CloningInfo(BaseModel):
+class CloningInfo(ReadByKey):
     available: bool
     provider: str | None = None
     message: str
@@ -44,7 +46,7 @@ class VoiceOverview(VoiceProgress):
     cloning: CloningInfo
 
 
-class CloneResult(BaseModel):
+class CloneResult(ReadByKey):
     voice_id: str
     provider: str
     samples_used: int
