@@ -27,11 +27,33 @@ class Memory(ReadByKey):
     created_at: datetime
 
 
-class MemoryOrigin(ReadByKey):
+class Span(ReadByKey):
+    """From one numbered thing to another, both included (paragraphs 4 to 7); one thing when they are equal."""
+
+    first: int = Field(ge=0)
+    last: int = Field(ge=0)
+
+
+class MemoryPlace(ReadByKey):
+    """Where in its file a memory is, as numbers and the source's own date: each tablet words it in its language."""
+
+    chapter: int | None = None
+    pages: Span | None = None
+    paragraphs: Span | None = None
+    letter: int | None = None  # the letter's number in the file
+    messages: Span | None = None  # a chat's message numbers
+    recording_s: Span | None = None  # seconds from the start of a recording
+    date: str | None = None  # as the source wrote it ("Whitby, 3rd June 1944", "12/31/21"): words, not a date read
+    part: int | None = None  # a long letter is kept in parts
+
+
+class MemoryOrigin(MemoryPlace):
     kind: str  # typed, memoir, letters, chat, voice_memo...
     source_id: str | None = None
     filename: str | None = None
-    position: str | None = None  # "chapter 2, pages 12–13, paragraphs 4–7", "letter 3, dated 12 May 1944", "recording 0:58–1:50"
+    # The place in English words ("chapter 2, pages 12–13, paragraphs 4–7", "letter 3, dated 12 May 1944",
+    # "recording 0:58–1:50"), for tablets that do not word the fields above themselves.
+    position: str | None = None
 
 
 class MemoryOut(ReadByKey):
