@@ -92,11 +92,16 @@ class ConsentOut(ReadByKey):
     created_at: datetime
 
 
-class Persona(PersonaFields):
-    """A persona as the server keeps it: the caregiver's fields and what Keepsake adds."""
+class PersonaKeys(BaseModel):
+    """Which persona, of which household: first in a persona's JSON, as they always were."""
 
     id: str
     household_id: str
+
+
+class Persona(PersonaFields, PersonaKeys):  # PersonaKeys last among the bases: its fields come first
+    """A persona as the server keeps it: the caregiver's fields and what Keepsake adds."""
+
     portrait_url: str | None = None
     consent: ConsentOut | None = None
     status: Literal["active", "retiring", "archived"] = "active"
