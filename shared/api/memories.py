@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, StrictBool, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from shared.api.base import NAME_MAX, TEXT_MAX, ReadByKey, Strict, _not_blank
 

@@ -61,10 +61,10 @@ class PersonaCreate(Strict, PersonaFields):
 
 def _every_field_optional(name: str, fields: type[BaseModel], base: type[BaseModel], doc: str) -> Any:
     """``fields``' fields with the same limits, each optional and absent by default: a change names only what changes."""
-    optional: dict[str, Any] = {
-        field: (Annotated[info.annotation | None, *info.metadata] if info.metadata else info.annotation | None, None)
-        for field, info in fields.model_fields.items()
-    }
+    optional: dict[str, Any] = {}
+    for field, info in fields.model_fields.items():
+        maybe: Any = info.annotation | None  # type: ignore[operator]
+        optional[field] = (Annotated[maybe, *info.metadata] if info.metadata else maybe, None)
     return create_model(name, __base__=base, __module__=__name__, __doc__=doc, **optional)
 
 

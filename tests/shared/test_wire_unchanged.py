@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import shared.api as api
+from shared import api
 from tests.shared.wire_samples import SAMPLES, written
 
 BEFORE = json.loads((Path(__file__).parent / "wire_before.json").read_text(encoding="utf-8"))
