@@ -18,7 +18,8 @@ PERSONA = {"id": "per_1", "household_id": "hh_1", "display_name": "Rose", "addre
 
 MEMORY = {"id": "mem_1", "persona_id": "per_1", "title": "The seaside", "text": "We went every summer.", "source": "memoir",
           "hidden": False, "created_at": "2026-11-28T10:00:00Z", "audio_url": None,
-          "origin": {"kind": "memoir", "source_id": "src_1", "filename": "rose.txt", "position": "chapter 2, paragraphs 4–7"}}
+          "origin": {"kind": "memoir", "source_id": "src_1", "filename": "rose.txt", "position": "chapter 2, paragraphs 4–7",
+                     "chapter": 2, "paragraphs": {"first": 4, "last": 7}}}
 JOB = {"id": "job_1", "kind": "import", "persona_id": "per_1", "source_id": "src_1", "state": "running", "percent": 40.0,
        "stage": "splitting", "counts": {"chapters": 3}, "errors": [], "created_at": "2026-11-28T10:00:00Z",
        "updated_at": "2026-11-28T10:00:01Z", "finished_at": None}
@@ -98,7 +99,8 @@ def test_answers_are_the_shared_models_and_still_read_by_key_as_the_screens_do()
     client = CaregiverClient("http://server", "tok_caregiver", transport=fake_server([]))
     [memory] = client.memories("per_1")
     assert isinstance(memory, MemoryOut) and isinstance(memory.origin, MemoryOrigin)
-    assert memory.origin.filename == "rose.txt" and memory.model_dump(mode="json") == MEMORY
+    assert memory.origin.filename == "rose.txt" and memory.origin.paragraphs.last == 7
+    assert memory.model_dump(mode="json", exclude_none=True) == {k: v for k, v in MEMORY.items() if v is not None}
     assert memory["title"] == memory.get("title") == "The seaside" and {**memory}["origin"] is memory.origin
     assert memory.get("not_a_field", "absent") == "absent" and "text" in memory and "model_config" not in memory
     with pytest.raises(KeyError):
