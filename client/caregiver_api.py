@@ -1,5 +1,8 @@
 """The caregiver's side of the server, for the tablet's caregiver area: sign-in, persona studio, alerts.
 
+Every answer is parsed into the model the server answered with (``shared.api``), so the two sides
+cannot disagree about a field; the caregiver screens read them.
+
 A ``CaregiverClient`` is a ``KeepsakeClient`` holding a caregiver's token
 instead of the tablet's device token, so the same error handling applies
 (``Offline`` to retry, ``ApiError`` with the server's plain message to show).
@@ -16,8 +19,34 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from shared.api import Persona
+from pydantic import TypeAdapter
+
+from shared.api import (
+    Alert,
+    CloneResult,
+    ConsentOut,
+    Dictation,
+    Fact,
+    FactsMoved,
+    HouseholdOut,
+    ImportStarted,
+    JobOut,
+    Memory,
+    MemoryOut,
+    Persona,
+    SampleAdded,
+    SourceOut,
+    TokenOut,
+    VoiceOverview,
+)
 from client.api import KeepsakeClient
+
+
+# Lists are read straight from the answer's bytes into the shared models, as single answers are.
+_ALERTS = TypeAdapter(list[Alert])
+_SOURCES = TypeAdapter(list[SourceOut])
+_MEMORIES = TypeAdapter(list[MemoryOut])
+_FACTS = TypeAdapter(list[Fact])
 
 
 class CaregiverClient(KeepsakeClient):
@@ -31,7 +60,7 @@ class CaregiverClient(KeepsakeClient):
         client = cls(base_url, "", email=email.strip(), transport=transport)
         try:
             body = {"email": email.strip(), "password": password}
-            client.set_token(client._request("POST", "/v1/auth/login", json=body).json()["token"])
+            client.set_token(TokenOut.model_validate_json(client._request("POST", "/v1/auth/login", json=body).content).token)
         except BaseException:
             client.close()
             raise
@@ -48,12 +77,12 @@ class CaregiverClient(KeepsakeClient):
             self.close()
 
     # ------------------------------------------------------------------ household and alerts
-    def household(self) -> dict[str, Any]:
-        return self._request("GET", "/v1/household").json()
+    def household(self) -> HouseholdOut:
+        return HouseholdOut.model_validate_json(self._request("GET", "/v1/household").content)
 
-    def alerts(self) -> list[dict[str, Any]]:
+    def alerts(self) -> list[Alert]:
         """Crisis words, blocked sentences, a relative who asked to stop: newest first."""
-        return self._request("GET", "/v1/alerts").json()
+        return _ALERTS.validate_json(self._request("GET", "/v1/alerts").content)
 
     # ------------------------------------------------------------------ personas
     def all_personas(self) -> list[Persona]:
@@ -69,9 +98,9 @@ class CaregiverClient(KeepsakeClient):
     def update_persona(self, persona_id: str, **fields: Any) -> Persona:
         return Persona.model_validate(self._request("PATCH", f"/v1/personas/{persona_id}", json=fields).json())
 
-    def give_consent(self, persona_id: str, *, given_by: str, relation: str, scope: str, statement: str) -> dict[str, Any]:
+    def give_consent(self, persona_id: str, *, given_by: str, relation: str, scope: str, statement: str) -> ConsentOut:
         body = {"given_by": given_by, "relation": relation, "scope": scope, "statement": statement}
-        return self._request("POST", f"/v1/personas/{persona_id}/consent", json=body).json()
+        return ConsentOut.model_validate_json(self._request("POST", f"/v1/personas/{persona_id}/consent", json=body).content)
 
     def put_portrait(self, persona_id: str, image: Path, mouth: tuple[float, float] | None = None) -> Persona:
         """Upload a PNG or JPEG as the portrait; ``mouth`` is (x, y) in 0..1 from the top-left, when known."""
@@ -86,7 +115,7 @@ class CaregiverClient(KeepsakeClient):
 
     # ------------------------------------------------------------------ sources and import jobs
     def upload_source(self, persona_id: str, path: Path, kind: str | None = None, self_name: str | None = None,
-                      filename: str | None = None) -> dict[str, Any]:
+                      filename: str | None = None) -> ImportStarted:
         """Start importing a file (memoir, letters, chat, voice memo, photo): returns job_id, source_id, kind.
         ``filename`` is the name the caregiver knows it by, when the file on the tablet has another."""
         data = {k: v for k, v in (("kind", kind), ("self_name", self_name)) if v}
@@ -94,14 +123,15 @@ class CaregiverClient(KeepsakeClient):
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         with open(path, "rb") as fh:
             files = {"file": (name, fh, mime)}
-            return self._request("POST", f"/v1/personas/{persona_id}/sources", files=files, data=data).json()
+            response = self._request("POST", f"/v1/personas/{persona_id}/sources", files=files, data=data)
+        return ImportStarted.model_validate_json(response.content)
 
-    def job(self, job_id: str) -> dict[str, Any]:
+    def job(self, job_id: str) -> JobOut:
         """state (queued, running, done, failed), percent, stage, counts, errors."""
-        return self._request("GET", f"/v1/jobs/{job_id}").json()
+        return JobOut.model_validate_json(self._request("GET", f"/v1/jobs/{job_id}").content)
 
-    def sources(self, persona_id: str) -> list[dict[str, Any]]:
-        return self._request("GET", f"/v1/personas/{persona_id}/sources").json()
+    def sources(self, persona_id: str) -> list[SourceOut]:
+        return _SOURCES.validate_json(self._request("GET", f"/v1/personas/{persona_id}/sources").content)
 
     def use_photo_as_portrait(self, persona_id: str, source_id: str) -> Persona:
         """An imported photo becomes the portrait, with the mouth the server found on it."""
@@ -109,65 +139,70 @@ class CaregiverClient(KeepsakeClient):
         return Persona.model_validate(response.json())
 
     # ------------------------------------------------------------------ memories and what the relative told
-    def memories(self, persona_id: str, query: str = "", limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+    def memories(self, persona_id: str, query: str = "", limit: int = 50, offset: int = 0) -> list[MemoryOut]:
         """Memories with where each came from (``origin``); ``query`` searches, empty lists them all."""
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if query.strip():
             params["q"] = query.strip()
-        return self._request("GET", f"/v1/personas/{persona_id}/memories/search", params=params).json()
+        return _MEMORIES.validate_json(self._request("GET", f"/v1/personas/{persona_id}/memories/search", params=params).content)
 
-    def add_memory(self, persona_id: str, text: str, title: str | None = None) -> dict[str, Any]:
+    def add_memory(self, persona_id: str, text: str, title: str | None = None) -> Memory:
         body = {"text": text, **({"title": title} if title else {})}
-        return self._request("POST", f"/v1/personas/{persona_id}/memories", json=body).json()
+        return Memory.model_validate_json(self._request("POST", f"/v1/personas/{persona_id}/memories", json=body).content)
 
-    def edit_memory(self, persona_id: str, memory_id: str, **fields: Any) -> dict[str, Any]:
+    def edit_memory(self, persona_id: str, memory_id: str, **fields: Any) -> MemoryOut:
         """``text``, ``title`` and/or ``hidden``."""
-        return self._request("PATCH", f"/v1/personas/{persona_id}/memories/{memory_id}", json=fields).json()
+        response = self._request("PATCH", f"/v1/personas/{persona_id}/memories/{memory_id}", json=fields)
+        return MemoryOut.model_validate_json(response.content)
 
     def delete_memory(self, persona_id: str, memory_id: str) -> None:
         self._request("DELETE", f"/v1/personas/{persona_id}/memories/{memory_id}")
 
-    def facts(self, persona_id: str) -> list[dict[str, Any]]:
+    def facts(self, persona_id: str) -> list[Fact]:
         """What the relative has told the persona since (long-term memory), dated."""
-        return self._request("GET", f"/v1/personas/{persona_id}/facts").json()
+        return _FACTS.validate_json(self._request("GET", f"/v1/personas/{persona_id}/facts").content)
 
-    def add_fact(self, persona_id: str, text: str, shared: bool = True) -> dict[str, Any]:
+    def add_fact(self, persona_id: str, text: str, shared: bool = True) -> Fact:
         """Tell the persona something for the tablets' greetings; ``shared`` False keeps it from every tablet for now."""
-        return self._request("POST", f"/v1/personas/{persona_id}/facts", json={"text": text, "shared": shared}).json()
+        response = self._request("POST", f"/v1/personas/{persona_id}/facts", json={"text": text, "shared": shared})
+        return Fact.model_validate_json(response.content)
 
     def move_facts(self, old_device_id: str, new_device_id: str) -> int:
         """A re-paired tablet takes over what its relative told the old one; how many facts moved."""
-        return self._request("POST", f"/v1/devices/{old_device_id}/facts/move-to/{new_device_id}").json()["moved"]
+        response = self._request("POST", f"/v1/devices/{old_device_id}/facts/move-to/{new_device_id}")
+        return FactsMoved.model_validate_json(response.content).moved
 
-    def edit_fact(self, persona_id: str, fact_id: str, **fields: Any) -> dict[str, Any]:
-        return self._request("PATCH", f"/v1/personas/{persona_id}/facts/{fact_id}", json=fields).json()
+    def edit_fact(self, persona_id: str, fact_id: str, **fields: Any) -> Fact:
+        return Fact.model_validate_json(self._request("PATCH", f"/v1/personas/{persona_id}/facts/{fact_id}", json=fields).content)
 
     def delete_fact(self, persona_id: str, fact_id: str) -> None:
         self._request("DELETE", f"/v1/personas/{persona_id}/facts/{fact_id}")
 
     # ------------------------------------------------------------------ voice
-    def voice(self, persona_id: str) -> dict[str, Any]:
+    def voice(self, persona_id: str) -> VoiceOverview:
         """Samples with their verdicts, clean seconds against the 30 asked for, and whether cloning is there."""
-        return self._request("GET", f"/v1/personas/{persona_id}/voice-samples").json()
+        return VoiceOverview.model_validate_json(self._request("GET", f"/v1/personas/{persona_id}/voice-samples").content)
 
-    def add_voice_sample(self, persona_id: str, path: Path) -> dict[str, Any]:
+    def add_voice_sample(self, persona_id: str, path: Path) -> SampleAdded:
         mime = mimetypes.guess_type(path.name)[0] or "audio/wav"
         with open(path, "rb") as fh:
             files = {"file": (path.name, fh, mime)}
-            return self._request("POST", f"/v1/personas/{persona_id}/voice-samples", files=files).json()
+            response = self._request("POST", f"/v1/personas/{persona_id}/voice-samples", files=files)
+        return SampleAdded.model_validate_json(response.content)
 
     def delete_voice_sample(self, persona_id: str, sample_id: str) -> None:
         self._request("DELETE", f"/v1/personas/{persona_id}/voice-samples/{sample_id}")
 
-    def clone_voice(self, persona_id: str) -> dict[str, Any]:
-        return self._request("POST", f"/v1/personas/{persona_id}/voice/clone").json()
+    def clone_voice(self, persona_id: str) -> CloneResult:
+        return CloneResult.model_validate_json(self._request("POST", f"/v1/personas/{persona_id}/voice/clone").content)
 
     # ------------------------------------------------------------------ dictation
-    def dictate(self, persona_id: str, wav_path: Path) -> dict[str, Any]:
+    def dictate(self, persona_id: str, wav_path: Path) -> Dictation:
         """The words of the caregiver's recording (``text``, ``language``), to check before saving them as a
         typed memory. The server keeps nothing: a caregiver's voice is never kept as the person's."""
         path = Path(wav_path)
         mime = mimetypes.guess_type(path.name)[0] or "audio/wav"
         with open(path, "rb") as fh:
-            return self._request("POST", f"/v1/personas/{persona_id}/dictation", content=fh.read(),
-                                 headers={"Content-Type": mime}).json()
+            response = self._request("POST", f"/v1/personas/{persona_id}/dictation", content=fh.read(),
+                                     headers={"Content-Type": mime})
+        return Dictation.model_validate_json(response.content)

@@ -1,9 +1,10 @@
 """Plain words for the caregiver's memory and alert screens: where a memory came from, when,
 how an import is going, what an alert is about. Pure functions (no Kivy), so tests need no display.
 
-The server describes places in English ("chapter 2, paragraphs 4–7", "letter 3, dated 12 May 1944",
-"recording 0:58–1:50", "messages 3–9, 4/5/21"); for a Chinese screen they are turned into
-Chinese here rather than on the server, which keeps one stored form for every tablet.
+The server gives a memory's place as fields (chapter, pages, paragraphs, letter, messages, recording,
+the source's own date, part): each language words them here ("chapter 2, paragraphs 4–7",
+"第2章，第4–7段"). An older server sends only English words (``origin.position``); for a Chinese
+screen those are turned into Chinese with the patterns below.
 """
 
 from __future__ import annotations
@@ -68,6 +69,67 @@ def place(position: str | None, language: str) -> str:
     return text
 
 
+# How each language words the fields of a place; a language not here reads the English.
+_PLACE_WORDS = {
+    "en": {
+        "chapter": "chapter {n}", "page": "page {n}", "pages": "pages {first}–{last}",
+        "paragraph": "paragraph {n}", "paragraphs": "paragraphs {first}–{last}", "letter": "letter {n}",
+        "dated": "dated {date}", "message": "message {n}", "messages": "messages {first}–{last}",
+        "recording": "recording {first}–{last}", "part": " (part {n})", "between": ", ",
+    },
+    "zh": {
+        "chapter": "第{n}章", "page": "第{n}页", "pages": "第{first}–{last}页",
+        "paragraph": "第{n}段", "paragraphs": "第{first}–{last}段", "letter": "第{n}封信",
+        "dated": "写于 {date}", "message": "第{n}条消息", "messages": "第{first}–{last}条消息",
+        "recording": "录音 {first}–{last}", "part": "（第{n}部分）", "between": "，",
+    },
+}
+_PLACE_FIELDS = ("chapter", "pages", "paragraphs", "letter", "messages", "recording_s")
+
+
+def clock(seconds: int) -> str:
+    """0:58, 1:02:03: a time into a recording."""
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def place_words(origin, language: str) -> str:
+    """Where in its file a memory is, worded in the screen's language from the server's fields
+    (``origin`` as the server sent it: the shared model, or its JSON object)."""
+    if origin is None:
+        return ""
+    if all(origin.get(key) is None for key in _PLACE_FIELDS):
+        return place(origin.get("position"), language)  # an older server: its English words
+    words = _PLACE_WORDS.get(language, _PLACE_WORDS["en"])
+
+    def span(key: str, one: str, many: str) -> str:
+        first, last = origin[key]["first"], origin[key]["last"]
+        return words[one].format(n=first) if first == last else words[many].format(first=first, last=last)
+
+    parts = []
+    if origin.get("chapter") is not None:
+        parts.append(words["chapter"].format(n=origin["chapter"]))
+    if origin.get("pages") is not None:
+        parts.append(span("pages", "page", "pages"))
+    if origin.get("paragraphs") is not None:
+        parts.append(span("paragraphs", "paragraph", "paragraphs"))
+    if origin.get("letter") is not None:
+        parts.append(words["letter"].format(n=origin["letter"]))
+        if origin.get("date"):
+            parts.append(words["dated"].format(date=origin["date"]))
+    if origin.get("messages") is not None:
+        parts.append(span("messages", "message", "messages"))
+        if origin.get("date"):
+            parts.append(origin["date"])  # as the chat wrote it
+    if origin.get("recording_s") is not None:
+        seconds = origin["recording_s"]
+        parts.append(words["recording"].format(first=clock(seconds["first"]), last=clock(seconds["last"])))
+    text = words["between"].join(parts)
+    if origin.get("part") is not None:
+        text += words["part"].format(n=origin["part"])
+    return text
+
+
 def origin_line(memory: dict, language: str, name: str = "") -> str:
     """Where a memory came from: "Memoir · rose.txt · chapter 2, paragraphs 4–7"; typed ones say so."""
     origin = memory.get("origin") or {}
@@ -75,7 +137,7 @@ def origin_line(memory: dict, language: str, name: str = "") -> str:
     parts = [translate(KIND_KEYS.get(kind, "origin_other"), language, kind=kind)]
     if origin.get("filename"):
         parts.append(str(origin["filename"]))
-    where = place(origin.get("position"), language)
+    where = place_words(origin, language)
     if where:
         parts.append(where)
     line = " · ".join(parts)

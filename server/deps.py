@@ -92,13 +92,13 @@ def owned_persona(db: Database, principal: Principal, persona_id: str) -> Person
     return persona
 
 
-def owned_session(db: Database, principal: Principal, session_id: str):
+def owned_session(db: Database, principal: Principal, session_id: str) -> sessions.SessionRow:
     """The session, if the caller may see it; 404 otherwise (never reveal that it exists).
 
     Caregivers see every conversation of their household. A tablet sees only the ones
     it opened: grandpa's tablet does not read what grandma said on hers.
     """
     row = sessions.get(db, principal.household_id, session_id)
-    if row is None or (principal.kind == "device" and row["device_id"] != principal.subject_id):
+    if row is None or (principal.kind == "device" and row.device_id != principal.subject_id):
         raise not_found("Session")
     return row

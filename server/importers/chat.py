@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import islice
 
+from shared.api import MemoryPlace, Span
 from server.importers import counts
 from server.importers.errors import ImportRejected
 from server.importers.memoir import MAX_WEIGHT, TARGET_WEIGHT, weight
@@ -219,10 +220,9 @@ def _conversations(chat: Chat) -> list[list[Message]]:
     return groups
 
 
-def _position(messages: list[Message]) -> str:
+def _place(messages: list[Message]) -> MemoryPlace:
     first, last = messages[0], messages[-1]
-    span = f"message {first.number}" if first is last else f"messages {first.number}–{last.number}"
-    return span + (f", {first.date}" if first.date else "")
+    return MemoryPlace(messages=Span(first=first.number, last=last.number), date=first.date or None)
 
 
 def _pieces(messages: list[Message]) -> list[list[Message]]:
@@ -263,7 +263,7 @@ def memories(chat: Chat, self_sender: str) -> tuple[list[NewMemory], int]:
             out.append(NewMemory(
                 text="\n".join(m.text for m in own),
                 title=title[:200],
-                position=_position(run),
+                place=_place(run),
                 source="chat_self",
             ))
             rest = [m for m in run if m.sender != self_sender]
@@ -271,7 +271,7 @@ def memories(chat: Chat, self_sender: str) -> tuple[list[NewMemory], int]:
                 out.append(NewMemory(
                     text="\n".join(f"{m.sender}: {m.text}" for m in rest),
                     title=(title + " — what the others wrote")[:200],
-                    position=_position(run),
+                    place=_place(run),
                     source="chat_context",
                     hidden=True,
                 ))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from shared.api import MemoryPlace, Span
 from server.importers.blocks import Block
 from server.storage.memory_admin import NewMemory
 
@@ -156,11 +157,11 @@ def memories(blocks: list[Block]) -> list[NewMemory]:
     for number, letter in enumerate(split_letters(blocks), start=1):
         text = "\n\n".join(letter.paragraphs)
         title = _title(letter, number)
-        position = f"letter {number}" + (f", dated {letter.dated}" if letter.dated else "")
         parts = [text[i : i + MAX_LETTER_CHARS] for i in range(0, len(text), MAX_LETTER_CHARS)] or [""]
         for index, part in enumerate(parts, start=1):
             if not part.strip():
                 continue
             suffix = f" (part {index})" if len(parts) > 1 else ""
-            out.append(NewMemory(text=part.strip(), title=title + suffix, position=position + suffix, source="letter"))
+            place = MemoryPlace(letter=number, date=letter.dated or None, part=index if len(parts) > 1 else None)
+            out.append(NewMemory(text=part.strip(), title=title + suffix, place=place, source="letter"))
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.api import MemoryPlace, Span
 from server.importers.blocks import Block
 from server.storage.memory_admin import NewMemory
 from server.text.sentences import split_sentences
@@ -24,10 +25,6 @@ MAX_WEIGHT = 1600  # a few paragraphs at most
 
 def weight(text: str) -> int:
     return len(text) + 2 * sum(1 for c in text if "\u3400" <= c <= "\u9fff")
-
-
-def _range(label: str, first: int, last: int) -> str:
-    return f"{label} {first}" if first == last else f"{label}s {first}–{last}"
 
 
 @dataclass
@@ -84,14 +81,13 @@ class _Chunker:
         self.last_in_chapter = len(self.memories) - 1
 
     def _memory(self, text: str, pieces: list[_Piece]) -> NewMemory:
-        where = []
-        if self.has_chapters and self.chapter.number:
-            where.append(f"chapter {self.chapter.number}")
         pages = [p.page for p in pieces if p.page is not None]
-        if pages:
-            where.append(_range("page", min(pages), max(pages)))
-        where.append(_range("paragraph", pieces[0].paragraph, pieces[-1].paragraph))
-        return NewMemory(text=text, title=self.chapter.title, position=", ".join(where), source=self.source)
+        place = MemoryPlace(
+            chapter=self.chapter.number if self.has_chapters and self.chapter.number else None,
+            pages=Span(first=min(pages), last=max(pages)) if pages else None,
+            paragraphs=Span(first=pieces[0].paragraph, last=pieces[-1].paragraph),
+        )
+        return NewMemory(text=text, title=self.chapter.title, place=place, source=self.source)
 
     def new_chapter(self, title: str) -> None:
         self.flush(end_of_section=True)

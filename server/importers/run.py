@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.api import MemoryPlace, Span
 from server.audio import encode_wav, is_silent
 from server.importers import parse, photo, sandbox, voice_memo
 from server.importers.errors import ImportRejected
@@ -139,11 +140,10 @@ def _voice_memo(task: ImportTask, job: Job) -> list[NewMemory]:
             task.persona_id,
         )
         task.created_media.append(clip.id)
-        span = f"{voice_memo.clock(part.start_s)}–{voice_memo.clock(part.end_s)}"
         made.append(NewMemory(
             text=text,
             title=title if len(parts) == 1 else f"{title} ({index + 1})",
-            position=f"recording {span}",
+            place=MemoryPlace(recording_s=Span(first=round(part.start_s), last=round(part.end_s))),
             source="voice_memo",
             audio_media_id=clip.id,
         ))

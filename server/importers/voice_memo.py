@@ -17,6 +17,7 @@ import numpy as np
 from server.audio import AudioDecodeError, AudioTooLong, decode_audio, frame_dbfs
 from server.importers.errors import ImportRejected, damaged, too_large
 from server.services.base import Audio
+from server.storage import memory_places
 
 MAX_MEMO_S = 30 * 60
 # Clips keep the voice clear (24 kHz is what speech models and phones use) at a sane size.
@@ -112,9 +113,7 @@ def split(audio: Audio) -> list[Part]:
 
 
 def clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+    return memory_places.clock(int(round(seconds)))
 
 
 def title_from_filename(filename: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from shared.api import DeviceSettings, DoneEvent, NoticeEvent, Persona, SentenceEvent, TranscriptEvent
+from shared.api import event_line as _line
 from server.alerts import raise_alert
 from server.audio import is_silent
 from server.conversation import safety
@@ -61,11 +62,6 @@ class TurnRecord:
     timings: dict[str, float] = field(default_factory=dict)
     status: str = "answering"
     ended: bool = False
-
-
-def _line(event) -> bytes:
-    # pydantic-core writes the JSON itself: no dict of the event, no second pass through json.
-    return (event.model_dump_json(exclude_none=True) + "\n").encode()
 
 
 class TurnPipeline:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from shared.api import Fact
+from shared.api import Fact, MemoryPlace
 from server.memory import meaning, search_text
 from server.services.base import MemoryHit
+from server.storage import memory_places
 from server.storage.db import Database, iso, new_id
 from server.storage.media import MediaStore
 from server.storage.memories import get_fact
@@ -27,10 +28,15 @@ class NewMemory:
 
     text: str
     title: str | None = None
-    position: str | None = None  # where in the source: "chapter 2, paragraphs 4-7", "page 12", "0:30-1:05"
+    place: MemoryPlace | None = None  # where in the source: chapter 2, paragraphs 4 to 7; a recording's 0:30 to 1:05
     source: str = "imported"  # the memory's own kind: memoir, letter, chat_self, chat_context, voice_memo
     hidden: bool = False
     audio_media_id: str | None = None  # the person's own recording of these words
+
+    @property
+    def position(self) -> str | None:
+        """The place in English words, as the API sends it in ``origin.position``."""
+        return memory_places.english(self.place)
 
 
 def fts_body(title: str | None, text: str) -> str:
@@ -52,7 +58,7 @@ def insert_all(db: Database, household_id: str, persona_id: str, source_id: str 
         memory_id = new_id("mem")
         rows.append((
             memory_id, persona_id, household_id, memory.title, memory.text, memory.source, int(memory.hidden),
-            memory.audio_media_id, memory.text if memory.audio_media_id else None, stamp, source_id, memory.position,
+            memory.audio_media_id, memory.text if memory.audio_media_id else None, stamp, source_id, memory_places.stored(memory.place),
             blob, meaning.MODEL_NAME,
         ))
         fts_rows.append((fts_body(memory.title, memory.text), memory_id, persona_id))
@@ -76,6 +82,8 @@ _SELECT = (
 
 
 def _memory(row: sqlite3.Row) -> dict:
+    place = memory_places.read(row["position"])
+    stored_json = bool(row["position"]) and row["position"].lstrip().startswith("{")
     return {
         "id": row["id"],
         "persona_id": row["persona_id"],
@@ -89,7 +97,9 @@ def _memory(row: sqlite3.Row) -> dict:
             "source_id": row["source_id"],
             "kind": row["source_kind"] or row["source"],
             "filename": row["source_filename"],
-            "position": row["position"],
+            # Written now: worded from the fields. Before: the phrase as it was stored.
+            "position": memory_places.english(place) if stored_json else row["position"],
+            **(place.model_dump(exclude_none=True) if place else {}),
         },
     }
 

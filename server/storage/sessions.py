@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
 
 from shared.api import HistoryItem, SessionSummary
 from server.services.base import HistoryLine
@@ -37,8 +39,35 @@ def list_for(db: Database, household_id: str, persona_id: str | None, limit: int
     ]
 
 
-def get(db: Database, household_id: str, session_id: str) -> sqlite3.Row | None:
-    return db.one("SELECT * FROM sessions WHERE id = ? AND household_id = ?", (session_id, household_id))
+@dataclass(frozen=True)
+class SessionRow:
+    """A conversation as stored: who holds it, and whether and why it ended."""
+
+    id: str
+    household_id: str
+    persona_id: str
+    device_id: str | None  # None: a caregiver's session (a test of the speaker), held by no tablet
+    created_at: datetime
+    last_activity_at: datetime | None
+    ended_at: datetime | None
+    ended_by: str | None  # "quiet_hours", "daily_limit", "test", "goodbye", ... when known
+    farewell: bool  # the last talk before the persona retires
+
+    @classmethod
+    def of(cls, row: sqlite3.Row) -> SessionRow:
+        def moment(column: str) -> datetime | None:
+            return parse_time(row[column]) if row[column] else None
+
+        return cls(
+            id=row["id"], household_id=row["household_id"], persona_id=row["persona_id"], device_id=row["device_id"],
+            created_at=parse_time(row["created_at"]), last_activity_at=moment("last_activity_at"),
+            ended_at=moment("ended_at"), ended_by=row["ended_by"], farewell=bool(row["farewell"]),
+        )
+
+
+def get(db: Database, household_id: str, session_id: str) -> SessionRow | None:
+    row = db.one("SELECT * FROM sessions WHERE id = ? AND household_id = ?", (session_id, household_id))
+    return SessionRow.of(row) if row else None
 
 
 def end(db: Database, household_id: str, session_id: str, reason: str | None = None) -> bool:

@@ -16,6 +16,7 @@ from client.caregiver_words import (
     origin_line,
     page_words,
     place,
+    place_words,
     progress_text,
     stage_words,
     when,
@@ -146,3 +147,33 @@ def test_the_microphone_level_bar():
     assert level_percent(-80) == 0 and level_percent(-60) == 0
     assert level_percent(-30) == 50 and level_percent(0) == 100 and level_percent(6) == 100
     assert level_percent(float("nan")) == 0
+
+
+# A memory's place as the server now sends it: fields, with its English words beside them.
+STRUCTURED = [
+    ({"chapter": 2, "paragraphs": {"first": 4, "last": 7}}, "chapter 2, paragraphs 4–7", "第2章，第4–7段"),
+    ({"chapter": 3, "pages": {"first": 12, "last": 13}, "paragraphs": {"first": 4, "last": 4}},
+     "chapter 3, pages 12–13, paragraph 4", "第3章，第12–13页，第4段"),
+    ({"letter": 3, "date": "12 May 1944", "part": 2}, "letter 3, dated 12 May 1944 (part 2)", "第3封信，写于 12 May 1944（第2部分）"),
+    ({"messages": {"first": 3, "last": 9}, "date": "04/05/2021"}, "messages 3–9, 04/05/2021", "第3–9条消息，04/05/2021"),
+    ({"recording_s": {"first": 58, "last": 3725}}, "recording 0:58–1:02:05", "录音 0:58–1:02:05"),
+]
+
+
+@pytest.mark.parametrize("fields, en, zh", STRUCTURED, ids=[en for _, en, _ in STRUCTURED])
+def test_each_language_words_the_places_fields_itself(fields, en, zh):
+    from shared.api import MemoryOrigin
+    from server.storage import memory_places
+
+    # The position below is deliberately not the English: the fields are what is worded.
+    origin = {"kind": "memoir", "source_id": "s1", "filename": "f", "position": "(older words)", **fields}
+    assert place_words(origin, "en") == en and place_words(origin, "zh") == zh
+    model = MemoryOrigin.model_validate(origin)  # the caregiver client's answer reads the same
+    assert place_words(model, "en") == en and place_words(model, "zh") == zh
+    assert memory_places.english(memory_places.MemoryPlace.model_validate(fields)) == en  # as the server words it
+
+
+def test_an_older_servers_english_words_are_still_turned_into_chinese():
+    origin = {"kind": "memoir", "filename": "rose.txt", "position": "chapter 2, paragraphs 4–7"}
+    assert place_words(origin, "zh") == "第2章，第4–7段" and place_words(origin, "en") == "chapter 2, paragraphs 4–7"
+    assert place_words(None, "en") == "" and place_words({"kind": "typed"}, "zh") == ""

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
+from shared.api import Dictation
 from server.audio import AudioDecodeError, AudioTooLong, decode_audio, is_silent
 from server.deps import EditorDep, StateDep, owned_persona
 from server.errors import ApiError
@@ -22,11 +22,6 @@ from server.storage import audit
 router = APIRouter(tags=["memories"])
 
 NO_WORDS = "No words were heard in the recording. Speak close to the tablet and try again."
-
-
-class Dictation(BaseModel):
-    text: str
-    language: str | None = None
 
 
 def _decode(upload: Upload, max_s: float):

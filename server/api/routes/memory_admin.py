@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field, field_validator
 
-from shared.api import NAME_MAX, TEXT_MAX, Fact, FactCreate, FactPatch, Strict
+from shared.api import Fact, FactCreate, FactPatch, MemoryOut, MemoryPatch
 from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.pipeline import speak_ahead
@@ -14,38 +13,6 @@ from server.storage import audit, memories, memory_admin, speech_cache
 from server.storage.erasure import leave_nothing
 
 router = APIRouter(tags=["studio"])
-
-
-class MemoryOrigin(BaseModel):
-    kind: str  # typed, memoir, letters, chat, voice_memo...
-    source_id: str | None = None
-    filename: str | None = None
-    position: str | None = None  # "chapter 2, pages 12–13, paragraphs 4–7", "letter 3, dated 12 May 1944", "recording 0:58–1:50"
-
-
-class MemoryOut(BaseModel):
-    id: str
-    persona_id: str
-    title: str | None = None
-    text: str
-    source: str
-    hidden: bool
-    created_at: str
-    origin: MemoryOrigin
-    audio_url: str | None = None  # the person's own recording of these words (a signed URL)
-
-
-class MemoryPatch(Strict):
-    title: str | None = Field(default=None, max_length=NAME_MAX)
-    text: str | None = Field(default=None, min_length=1, max_length=TEXT_MAX)
-    hidden: bool | None = None
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must not be empty")
-        return value.strip() if value is not None else None
 
 
 def _out(state: AppState, memory: dict) -> MemoryOut:

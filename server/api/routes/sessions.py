@@ -103,7 +103,7 @@ def list_sessions(
 @router.get("/v1/sessions/{session_id}/history", response_model=HistoryOut)
 def session_history(session_id: str, principal: PrincipalDep, state: StateDep) -> HistoryOut:
     row = owned_session(state.db, principal, session_id)
-    return HistoryOut(session_id=session_id, persona_id=row["persona_id"], items=sessions.history(state.db, session_id))
+    return HistoryOut(session_id=session_id, persona_id=row.persona_id, items=sessions.history(state.db, session_id))
 
 
 @router.delete("/v1/sessions/{session_id}", status_code=204)
@@ -111,9 +111,9 @@ async def end_session(session_id: str, principal: PrincipalDep, state: StateDep)
     """End a conversation. Ending a retiring persona's farewell conversation also archives or erases the
     persona, but only when an owner or editor ends it; a viewer or a tablet ends the conversation alone."""
     row = owned_session(state.db, principal, session_id)
-    if principal.is_caregiver and not principal.can_edit and row["device_id"] is not None:
+    if principal.is_caregiver and not principal.can_edit and row.device_id is not None:
         raise ApiError(403, "forbidden", "A viewer can read a relative's conversation but not end it.")
     sessions.end(state.db, principal.household_id, session_id)
-    if row["farewell"]:
-        await finish_farewell(state, principal, row["persona_id"], session_id)
+    if row.farewell:
+        await finish_farewell(state, principal, row.persona_id, session_id)
     return Response(status_code=204)

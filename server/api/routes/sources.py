@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
 
-from shared.api import FaceLandmarks, MouthPoint, Persona
+from shared.api import FaceLandmarks, ImportStarted, JobOut, MouthPoint, Persona, PortraitChoice, SourceOut
 from server import jobs
 from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
@@ -20,44 +18,6 @@ from server.storage import audit, personas, sources
 from server.storage.erasure import leave_nothing
 
 router = APIRouter(tags=["studio"])
-
-
-class ImportStarted(BaseModel):
-    job_id: str
-    source_id: str
-    kind: str  # memoir, letters, chat, voice_memo, photo; "document" until the job decides memoir or letters
-    job_url: str
-
-
-class JobOut(BaseModel):
-    id: str
-    kind: str
-    persona_id: str | None = None
-    source_id: str | None = None
-    state: str  # queued, running, done, failed
-    percent: float
-    stage: str | None = None
-    counts: dict[str, Any] = {}
-    errors: list[str] = []
-    created_at: str
-    updated_at: str
-    finished_at: str | None = None
-
-
-class SourceOut(BaseModel):
-    id: str
-    persona_id: str
-    kind: str
-    filename: str
-    media_id: str | None = None
-    details: dict[str, Any] = {}
-    memory_count: int = 0
-    created_at: str
-    job: JobOut | None = None
-
-
-class PortraitChoice(BaseModel):
-    mouth: MouthPoint | None = None  # where the caregiver says the mouth is; else the one found on the photo
 
 
 UPLOAD_BODY = {

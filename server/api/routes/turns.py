@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from dataclasses import asdict
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -17,6 +18,7 @@ from server.pipeline.turn import TurnInput, TurnPipeline
 from server.state import AppState
 from server.storage import accounts, sessions
 from server.storage.accounts import Principal
+from server.storage.sessions import SessionRow
 
 router = APIRouter(tags=["turns"])
 
@@ -56,20 +58,21 @@ TURN_RESPONSES = {
 }
 
 
-def _only_its_tablet(principal: Principal, session) -> None:
+def _only_its_tablet(principal: Principal, session: SessionRow) -> None:
     """A relative's conversation is theirs: caregivers read it, but no one speaks into it from the app
     (their words would become the relative's turns and facts). Caregivers talk in their own sessions."""
-    if principal.kind != "device" and session["device_id"] is not None:
+    if principal.kind != "device" and session.device_id is not None:
         raise ApiError(403, "forbidden", "Only the tablet holding this conversation can speak in it.")
 
 
-def _after_hours(db, principal: Principal, session) -> bool:
+def _after_hours(db, principal: Principal, session: SessionRow) -> bool:
     """Quiet hours or the day's minutes closed this session, and still hold: the relative's words
     are taken all the same (crisis words are answered with care, anything else with a goodnight)."""
     if principal.kind != "device":
         return False
     device = accounts.get_device(db, principal.household_id, principal.subject_id)
-    return device is not None and still_resting(db, session, device.id, device.settings)
+    # The limits read the row by column name.
+    return device is not None and still_resting(db, asdict(session), device.id, device.settings)
 
 
 @router.post("/v1/sessions/{session_id}/turns", openapi_extra={"requestBody": TURN_BODY}, responses=TURN_RESPONSES)
@@ -77,9 +80,9 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     db = state.db
     session = owned_session(db, principal, session_id)
     _only_its_tablet(principal, session)
-    if session["ended_at"] is not None and not _after_hours(db, principal, session):
+    if session.ended_at is not None and not _after_hours(db, principal, session):
         raise ApiError(409, "session_ended", "This conversation has ended. Start a new session.")
-    persona = owned_persona(db, principal, session["persona_id"])
+    persona = owned_persona(db, principal, session.persona_id)
     if persona.consent is None:
         raise ApiError(409, "consent_required", "Consent for this persona is no longer recorded.")
     if persona.status == "archived":
@@ -119,7 +122,7 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
 async def _start_turn(
     principal: Principal,
     state: AppState,
-    session,
+    session: SessionRow,
     persona: Persona,
     mime: str,
     body: str | bytes,
@@ -128,7 +131,7 @@ async def _start_turn(
     early: EarlyTranscriber | None,
 ) -> StreamingResponse:
     db = state.db
-    session_id = session["id"]
+    session_id = session.id
 
     text = audio = None
     audio_media_id = None
@@ -165,7 +168,7 @@ async def _start_turn(
             audio=audio,
             device_id=device.id if device else None,
             device_settings=device.settings if device else None,
-            farewell=bool(session["farewell"]),
+            farewell=session.farewell,
             caller=principal,
             early=early if early is not None and early.usable else None,
         ),

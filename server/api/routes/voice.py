@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
 
-from shared.api import ErrorBody
+from shared.api import CloneResult, CloningInfo, ErrorBody, SampleAdded, VoiceOverview, VoiceSampleOut
 from server.audio import AudioDecodeError, decode_audio
 from server.deps import CaregiverDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
@@ -26,52 +24,6 @@ router = APIRouter(tags=["voice"])
 MAX_SAMPLE_BYTES = 50 * 1024 * 1024
 _MIMES = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg", "flac": "audio/flac", "m4a": "audio/mp4",
           "3gp": "audio/3gpp", "webm": "audio/webm", "amr": "audio/amr", "aiff": "audio/aiff", "caf": "audio/x-caf", "aac": "audio/aac"}
-
-
-class VoiceSampleOut(BaseModel):
-    id: str
-    persona_id: str
-    filename: str | None = None
-    duration_s: float
-    speech_s: float
-    clean_s: float
-    usable: bool
-    verdict: str  # good, slightly_quiet, slightly_noisy, slightly_clipped; or too_short, mostly_silence, clipped, too_quiet, noisy, no_sound
-    message: str  # what to do about it, in plain words
-    metrics: dict[str, Any] = {}
-    created_at: str
-
-
-class VoiceProgress(BaseModel):
-    total_clean_s: float
-    needed_s: float
-    enough: bool
-    message: str
-
-
-class SampleAdded(VoiceProgress):
-    sample: VoiceSampleOut
-
-
-class CloningInfo(BaseModel):
-    available: bool
-    provider: str | None = None
-    message: str
-
-
-class VoiceOverview(VoiceProgress):
-    samples: list[VoiceSampleOut]
-    voice_id: str | None = None
-    cloning: CloningInfo
-
-
-class CloneResult(BaseModel):
-    voice_id: str
-    provider: str
-    samples_used: int
-    clean_s: float
-    message: str
-
 
 
 def _progress(db, persona_id: str) -> dict:
