@@ -28,6 +28,7 @@ from kivy.logger import Logger
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.stencilview import StencilView
 
+from client import testhooks
 from client.face_shapes import dense_lines, face_geometry, lip_target, motion_weights
 
 JAW_DROP = 0.3  # how far the chin drops at a fully open mouth, in mouth widths
@@ -245,6 +246,7 @@ class Portrait(StencilView):
             frame = clip.frame_at(self.video_seconds)  # None past its end, or once it failed (it logs why)
         if frame is None:
             if self._video_shown is not None:
+                testhooks.emit("face_video", shown=False)
                 self._video_shown = None
                 self._video_color.a = 0
                 self._mesh_color.a = 1
@@ -256,6 +258,8 @@ class Portrait(StencilView):
         if texture is None or texture.size != (w, h):
             texture = self._video_texture = Texture.create(size=(w, h), colorfmt="rgb")
             texture.flip_vertical()  # decoded frames run top to bottom; textures bottom to top
+        if self._video_shown is None:
+            testhooks.emit("face_video", shown=True, clip=clip.label)
         if self._video_shown is not frame:
             texture.blit_buffer(frame.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
             self._video_shown = frame

@@ -11,9 +11,10 @@ COLOURS = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (220, 220, 40), (40, 200
 
 
 def make_mp4(seconds: float = 1.0, fps: int = 25, size: tuple[int, int] = (256, 320), stretch_s: float = 0.2,
-             face: np.ndarray | None = None) -> bytes:
+             face: np.ndarray | None = None, band: float = 0.1) -> bytes:
     """An H.264 MP4 ``size`` (width, height): COLOURS[i] from i * stretch_s on; over ``face`` (an RGB
-    picture of that size) only a band across the bottom is coloured, so the clip still looks like a face."""
+    picture of that size) only a band across the bottom (``band`` of its height) is coloured, so the clip
+    still looks like a face."""
     import av
 
     out = io.BytesIO()
@@ -28,7 +29,7 @@ def make_mp4(seconds: float = 1.0, fps: int = 25, size: tuple[int, int] = (256, 
                 picture[:] = colour
             else:
                 picture = face.copy()
-                picture[-size[1] // 10 :] = colour
+                picture[-max(1, int(size[1] * band)) :] = colour
             for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
