@@ -78,13 +78,14 @@ class Portrait(StencilView):
         self._last_sway = 0.0
         self._video_texture = None
         self._video_shown = None
+        self._indices = []
         super().__init__(**kwargs)
         with self.canvas:
             PushMatrix()
             self._translate = Translate(0, 0)
             self._rotate = Rotate(angle=0)
             self._scale = Scale(1, 1, 1)
-            self._mesh_color = Color(1, 1, 1, 1)
+            Color(1, 1, 1, 1)
             self._mesh = Mesh(mode="triangles")
             self._mouth_color_outer = Color(0.2, 0.07, 0.07, 0)
             self._mouth_outer = Mesh(mode="triangle_fan")
@@ -187,7 +188,8 @@ class Portrait(StencilView):
                       "lip_x": lip_x + self.x, "lip_y": lip_y + self.y, "lip_jaw": lip_w.jaw[: len(lip_x)],
                       "lip_up": lip_w.upper_lip[len(lip_x):], "lip_spread": lip_w.spread[: len(lip_x)],
                       "corners": (geo.lip_xs[0] + self.x, geo.lip_xs[-1] + self.x)}
-        self._mesh.indices = indices.tolist()
+        self._indices = indices.tolist()
+        self._mesh.indices = [] if self._video_shown is not None else self._indices
         self._fade.pos = (self.right - self.fade_right * width, self.y)
         self._fade.size = (self.fade_right * width + 1, height)
         self._scale.origin = self._rotate.origin = (geo.mouth[0] + self.x, geo.mouth[1] + self.y)
@@ -197,7 +199,7 @@ class Portrait(StencilView):
 
     def _update_mesh(self, force: bool = False) -> None:
         base = self._base
-        if base is None:
+        if base is None or self._video_shown is not None:  # the clip covers the face: nothing to move
             return
         jaw_open, part, width = self._lips if self.animated else (0.0, 0.0, 1.0)
         blink = self._blink if self.animated else 0.0
@@ -249,7 +251,7 @@ class Portrait(StencilView):
                 testhooks.emit("face_video", shown=False)
                 self._video_shown = None
                 self._video_color.a = 0
-                self._mesh_color.a = 1
+                self._mesh.indices = self._indices
                 self._mouth_color.a = self._mouth_color_outer.a = 0
                 self._drawn = None
             return
@@ -268,7 +270,7 @@ class Portrait(StencilView):
         self._video_rect.pos = (self.x + left, self.y + self.height - top - dh)
         self._video_rect.size = (dw, dh)
         self._video_color.a = 1
-        self._mesh_color.a = 0
+        self._mesh.indices = []  # not drawn at all while the clip plays: every frame costs (software GL)
         self._mouth_color.a = self._mouth_color_outer.a = 0
 
     # ------------------------------------------------------------------ life
