@@ -168,3 +168,52 @@ def test_a_clip_that_cannot_be_had_leaves_the_portrait_and_a_line_in_the_log(mon
     assert fetch_clip(_Media(error=OSError("connection reset")), "/v1/media/x.mp4", "sentence 1") is None
     assert fetch_clip(_Media(b"anything"), None, "sentence 1") is None  # no video: nothing asked
     assert len(logged) == 2 and all("sentence 1" in line and "portrait" in line for line in logged)
+
+
+# ------------------------------------------------------------------------------------ the studio's marks
+def test_a_finger_takes_the_nearest_ring_within_reach():
+    from client.uix.mouth_picker import nearest_mark
+
+    marks = {"mouth": (100, 100), "left": (80, 160), "right": (120, 160)}
+    assert nearest_mark(102, 104, marks, 30) == "mouth"
+    assert nearest_mark(85, 150, marks, 30) == "left"
+    assert nearest_mark(100, 160, marks, 30) in ("left", "right")  # halfway: one of them, never the mouth
+    assert nearest_mark(300, 300, marks, 30) is None
+
+
+def test_a_ring_dragged_off_the_photo_stays_on_its_edge():
+    from client.uix.mouth_picker import clamp_to_picture
+
+    rect = (10, 20, 200, 100)
+    assert clamp_to_picture(110, 70, rect) == (0.5, 0.5)
+    assert clamp_to_picture(-50, 500, rect) == (0.0, 0.0)  # past the top-left corner
+    assert clamp_to_picture(1000, -5, rect) == (1.0, 1.0)
+
+
+def test_eyes_to_drag_are_offered_where_eyes_usually_are_when_none_was_found():
+    from client.uix.studio_portrait import guessed_eyes
+
+    lx, ly, rx, ry = guessed_eyes([0.5, 0.6, 0.2])
+    assert lx < 0.5 < rx and ly == ry < 0.6
+    assert all(0 <= v <= 1 for v in guessed_eyes([0.02, 0.05, 0.4]))  # never off the picture
+
+
+def test_the_caregiver_s_eyes_and_mouth_go_to_the_server_left_eye_first():
+    import json
+
+    import httpx
+
+    from client.caregiver_api import CaregiverClient
+
+    seen = []
+
+    def handle(request):
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, json={"id": "per_1", "household_id": "hh_1", "display_name": "Rose", "language": "en",
+                                         "addressed_as": [], "biography": "", "mode": "story",
+                                         "created_at": "2026-11-28T10:00:00Z", "updated_at": "2026-11-28T10:00:00Z"})
+
+    client = CaregiverClient("http://keepsake.test", "tok_caregiver", transport=httpx.MockTransport(handle))
+    client.set_face("per_1", [0.6, 0.4, 0.4, 0.41], (0.5, 0.6, 0.16))  # dragged past each other
+    assert seen == [{"face": {"left_eye": {"x": 0.4, "y": 0.41}, "right_eye": {"x": 0.6, "y": 0.4},
+                              "mouth": {"x": 0.5, "y": 0.6, "width": 0.16}}}]
