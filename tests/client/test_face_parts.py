@@ -217,3 +217,52 @@ def test_the_caregiver_s_eyes_and_mouth_go_to_the_server_left_eye_first():
     client.set_face("per_1", [0.6, 0.4, 0.4, 0.41], (0.5, 0.6, 0.16))  # dragged past each other
     assert seen == [{"face": {"left_eye": {"x": 0.4, "y": 0.41}, "right_eye": {"x": 0.6, "y": 0.4},
                               "mouth": {"x": 0.5, "y": 0.6, "width": 0.16}}}]
+
+
+# ------------------------------------------------------------------------------------ the studio's note
+def _step():
+    from kivy.event import EventDispatcher
+
+    from client.uix.studio_portrait import PortraitStep
+
+    class Step(PortraitStep, EventDispatcher):
+        def t(self, key, **values):
+            return key + "".join(f" {k}={v}" for k, v in sorted(values.items()))
+
+    return Step()
+
+
+def _persona(face=None, mouth=(0.5, 0.6, 0.18)):
+    from shared.api import FaceLandmarks, MouthPoint
+
+    class Persona:
+        pass
+
+    persona = Persona()
+    persona.mouth = MouthPoint(x=mouth[0], y=mouth[1], width=mouth[2])
+    persona.face = FaceLandmarks.model_validate(face) if face else None
+    return persona
+
+
+def test_the_studio_says_plainly_when_no_face_or_several_were_found():
+    step = _step()
+    step._show_portrait(_persona(), "/tmp/portrait.png", faces=0)
+    assert step.portrait_note == "face_none"
+    assert len(step.eyes) == 4 and not step._face_marked  # rings to drag, where eyes usually are
+    found = {**ASTRONAUT, "points": [(0.4, 0.2)] * 468, "source": "mediapipe-face-mesh", "faces_found": 3}
+    step._show_portrait(_persona(found), "/tmp/portrait.png", faces=None)
+    assert step.portrait_note == "face_many count=3"
+    assert step.eyes == [0.397, 0.198, 0.481, 0.202] and len(step.face_points) == 468 and step._face_marked
+    step._show_portrait(_persona({**found, "faces_found": 1}), "/tmp/portrait.png", faces=1)
+    assert step.portrait_note == "face_found"
+    step._show_portrait(None, "", faces=None)
+    assert step.portrait_note == "portrait_none"
+
+
+def test_the_notes_are_in_english_and_chinese():
+    from client.i18n import translate
+
+    for key in ("face_found", "face_none", "face_many", "face_drag_hint", "face_saving", "face_saved"):
+        english, chinese = translate(key, "en", count=2), translate(key, "zh", count=2)
+        assert english and chinese and english != chinese
+    assert "2" in translate("face_many", "zh", count=2) and "biggest" in translate("face_many", "en", count=2)
