@@ -148,6 +148,7 @@ class KeepsakeApp(App):
                 self.portrait = s.portrait_path
             if len(s.mouth_point) == 3:
                 self.mouth_point = s.mouth_point
+            self.face = s.face if isinstance(s.face, dict) else None
 
         root = ScreenManager(transition=FadeTransition(duration=0.25))
         root.add_widget(talk.TalkScreen(name="talk"))
@@ -228,7 +229,8 @@ class KeepsakeApp(App):
         face = getattr(persona, "face", None)
         self.face = face.model_dump() if face is not None else None
         self.portrait = portrait_path or PLACEHOLDER_PORTRAIT
-        self.store.update(persona_name=self.persona_name, portrait_path=portrait_path, mouth_point=list(self.mouth_point))
+        self.store.update(persona_name=self.persona_name, portrait_path=portrait_path, mouth_point=list(self.mouth_point),
+                          face=self.face)
 
     # ------------------------------------------------------------------ the talk screen
     def talk_down(self) -> None:

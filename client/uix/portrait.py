@@ -132,8 +132,10 @@ class Portrait(StencilView):
         """The point of the picture to keep in view: between the eyes and the mouth."""
         face = self.face
         if face:
-            eyes_y = (face["left_eye"]["y"] + face["right_eye"]["y"]) / 2
-            return face["mouth"]["x"], eyes_y
+            try:
+                return float(face["mouth"]["x"]), (float(face["left_eye"]["y"]) + float(face["right_eye"]["y"])) / 2
+            except (KeyError, TypeError, ValueError):
+                pass  # unreadable (an old or damaged copy): the mouth point will do
         return self.mouth_point[0], self.mouth_point[1] - 0.14
 
     def _cover(self, image_w: float, image_h: float, width: float, height: float):

@@ -266,3 +266,19 @@ def test_the_notes_are_in_english_and_chinese():
         english, chinese = translate(key, "en", count=2), translate(key, "zh", count=2)
         assert english and chinese and english != chinese
     assert "2" in translate("face_many", "zh", count=2) and "biggest" in translate("face_many", "en", count=2)
+
+
+def test_the_tablet_keeps_the_face_for_its_next_start_and_forgets_it_when_unpaired(tmp_path):
+    from client.storage import Store
+
+    Store(tmp_path).update(face=ASTRONAUT)
+    assert Store(tmp_path).settings.face == ASTRONAUT
+    Store(tmp_path).forget_pairing()
+    assert Store(tmp_path).settings.face is None
+
+
+@pytest.mark.parametrize("face", [{"mouth": {}}, {"left_eye": None}, {"mouth": {"x": "left"}, "left_eye": {"y": 1}, "right_eye": {}}])
+def test_a_damaged_face_places_the_face_from_the_mouth_point(face):
+    with pytest.raises((KeyError, TypeError, ValueError)):
+        face_geometry(face, [0.5, 0.6, 0.2], _screen())  # the portrait catches this and uses the mouth point
+    assert face_geometry(None, [0.5, 0.6, 0.2], _screen()).mouth == pytest.approx((500, 400))
