@@ -51,6 +51,10 @@ class KeepsakeApp(App):
     portrait = StringProperty(PLACEHOLDER_PORTRAIT)
     mouth_point = ListProperty(DEFAULT_MOUTH)
     mouth = NumericProperty(0.0)  # how open the mouth is now, 0..1
+    face = ObjectProperty(None, allownone=True)  # the persona's face landmarks (a dict); None from older servers
+    viseme = StringProperty("")  # the lip shape of the sound playing; "" when the sentence has no visemes
+    face_video = ObjectProperty(None, allownone=True)  # the talking-head clip of the sentence playing
+    face_seconds = NumericProperty(0.0)  # how far into that sentence's audio
     mic_level = NumericProperty(0.0)
     paired = BooleanProperty(False)
     pending_count = NumericProperty(0)
@@ -144,6 +148,7 @@ class KeepsakeApp(App):
                 self.portrait = s.portrait_path
             if len(s.mouth_point) == 3:
                 self.mouth_point = s.mouth_point
+            self.face = s.face if isinstance(s.face, dict) else None
 
         root = ScreenManager(transition=FadeTransition(duration=0.25))
         root.add_widget(talk.TalkScreen(name="talk"))
@@ -221,8 +226,11 @@ class KeepsakeApp(App):
             self.mouth_point = [persona.mouth.x, persona.mouth.y, persona.mouth.width]
         else:
             self.mouth_point = DEFAULT_MOUTH
+        face = getattr(persona, "face", None)
+        self.face = face.model_dump() if face is not None else None
         self.portrait = portrait_path or PLACEHOLDER_PORTRAIT
-        self.store.update(persona_name=self.persona_name, portrait_path=portrait_path, mouth_point=list(self.mouth_point))
+        self.store.update(persona_name=self.persona_name, portrait_path=portrait_path, mouth_point=list(self.mouth_point),
+                          face=self.face)
 
     # ------------------------------------------------------------------ the talk screen
     def talk_down(self) -> None:

@@ -113,6 +113,14 @@ class CaregiverClient(KeepsakeClient):
     def set_mouth(self, persona_id: str, x: float, y: float, width: float = 0.18) -> Persona:
         return self.update_persona(persona_id, mouth={"x": x, "y": y, "width": width})
 
+    def set_face(self, persona_id: str, eyes: list[float], mouth: tuple[float, float, float]) -> Persona:
+        """The eyes and the mouth where the caregiver put them (``eyes``: left x, y, right x, y as fractions).
+        Eyes dragged past each other are sent in the order the server wants: left is the image's left."""
+        left, right = sorted([(eyes[0], eyes[1]), (eyes[2], eyes[3])])
+        face = {"left_eye": {"x": left[0], "y": left[1]}, "right_eye": {"x": right[0], "y": right[1]},
+                "mouth": {"x": mouth[0], "y": mouth[1], "width": mouth[2]}}
+        return self.update_persona(persona_id, face=face)
+
     # ------------------------------------------------------------------ sources and import jobs
     def upload_source(self, persona_id: str, path: Path, kind: str | None = None, self_name: str | None = None,
                       filename: str | None = None) -> ImportStarted:

@@ -32,6 +32,7 @@ from kivy.logger import Logger
 from client import testhooks
 from client.api import ApiError, KeepsakeClient, Offline
 from client.audio import decode_audio
+from client.face_video import fetch_clip
 from client.live_upload import LiveUpload, UploadAborted
 from client.outbox import Outbox, Pending
 from client.platform import make_mic, make_player
@@ -474,7 +475,9 @@ class Conversation:
         except (ApiError, Offline, ValueError, OSError) as exc:
             Logger.warning(f"Keepsake: sentence {event.index} audio unavailable: {exc}")
             rate, samples, mouth = 16_000, np.zeros(int(16 * max(event.duration_ms, 1500)), np.float32), []
-        return Segment.make(samples, rate, mouth, event.mouth.fps, event.text, event.index, answer, original=event.original)
+        video = fetch_clip(self.client, event.video_url, f"sentence {event.index}")
+        return Segment.make(samples, rate, mouth, event.mouth.fps, event.text, event.index, answer, original=event.original,
+                            visemes=getattr(event, "visemes", None), video=video)
 
     def _on_transcript(self, answer: Answer, text: str) -> None:
         self.app.pending_count = len(self.outbox)
@@ -653,6 +656,7 @@ class Conversation:
         position = self.player.position()
         segment = position.segment
         app = self.app
+        app.viseme, app.face_video, app.face_seconds = position.viseme, getattr(segment, "video", None), position.seconds
         if segment is not None:
             answer = segment.answer
             if segment is not self._last_segment:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from client.audio import resample
+from client.face_shapes import viseme_at
 
 PLAYER_RATE = 22_050  # Piper's rate: the usual sentence needs no resampling
 
@@ -29,11 +30,14 @@ class Segment:
     index: int
     answer: object = None  # whatever the app uses to tell answers apart
     original: bool = False  # the person's own recorded voice, not a recreation
+    visemes: list | None = None  # [start_ms, viseme] pairs; None when the server sent none (an older one)
+    video: object = None  # the talking-head clip (client/face_video.py), when there is one that decodes
 
     @classmethod
     def make(cls, samples: np.ndarray, rate: int, mouth: list[float], fps: int, text: str, index: int, answer: object = None,
-             original: bool = False) -> Segment:
-        return cls(resample(samples, rate, PLAYER_RATE), list(mouth), max(1, fps), text, index, answer, original)
+             original: bool = False, visemes: list | None = None, video: object = None) -> Segment:
+        return cls(resample(samples, rate, PLAYER_RATE), list(mouth), max(1, fps), text, index, answer, original,
+                   list(visemes) if visemes else None, video)
 
     @property
     def duration_s(self) -> float:
@@ -61,6 +65,13 @@ class Position:
     @property
     def mouth(self) -> float:
         return self.segment.mouth_at(self.seconds) if self.segment else 0.0
+
+    @property
+    def viseme(self) -> str:
+        """The lip shape sounding now; "" when the sentence has no viseme track (the face uses loudness alone)."""
+        if self.segment is None or not self.segment.visemes:
+            return ""
+        return viseme_at(self.segment.visemes, self.seconds * 1000)
 
 
 class Player:

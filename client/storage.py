@@ -39,6 +39,7 @@ class Settings:
     persona_name: str = ""
     portrait_path: str = ""
     mouth_point: list[float] = field(default_factory=list)
+    face: dict | None = None  # the persona's face landmarks, so the face moves right before the server answers
 
 
 try:
@@ -143,4 +144,5 @@ class Store:
 
     def forget_pairing(self) -> None:
         self.set_token(None)
-        self.update(device_id="", household_id="", persona_id="", session_id="", persona_name="", portrait_path="", mouth_point=[])
+        self.update(device_id="", household_id="", persona_id="", session_id="", persona_name="", portrait_path="", mouth_point=[],
+                    face=None)

@@ -1,4 +1,6 @@
-"""The studio's step 3: the portrait from a photo, the mouth point tapped on it, its width, a look at it talking.
+"""The studio's step 3: the portrait from a photo, the face found on it (eyes and mouth dragged
+into place when they are wrong, or marked by hand when no face was found), the mouth's width, a look
+at it talking.
 
 A mixin of ``StudioScreen`` (client/uix/studio.py), which brings ``_call``,
 ``_client``, ``t``, ``message`` and the persona; the kv is in kv/studio.kv.
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 
 from client import testhooks
 from client.uix.mouth_picker import MouthPicker  # noqa: F401  studio.kv uses it
@@ -30,6 +32,9 @@ MOUTH_WIDTH_RANGE = (0.04, 0.4)  # of the picture's width: a face far away to a 
 class PortraitStep:
     portrait_path = StringProperty("")  # the portrait as the server keeps it, downloaded
     mouth_point = ListProperty([0.5, 0.6, 0.18])  # x, y, width: fractions of the picture from its top-left
+    eyes = ListProperty([])  # [left x, left y, right x, right y], fractions, once there is a portrait
+    face_points = ListProperty([])  # the points the face model placed, drawn over the photo
+    preview_face = ObjectProperty(None, allownone=True)  # the persona's face as the small talking face uses it
     portrait_note = StringProperty("")
     import_percent = NumericProperty(0)
     importing = BooleanProperty(False)
@@ -39,10 +44,12 @@ class PortraitStep:
     _mouth_sending = False  # one mouth request at a time ...
     _mouth_dirty = False  # ... and the latest point goes next
     _width_trigger = None
+    _face_marked = False  # the eyes are the persona's (found, or placed by the caregiver): save them with the mouth
 
     def reset_portrait(self) -> None:
         self.portrait_path, self.portrait_note, self.import_percent = "", "", 0
         self.mouth_point = [0.5, 0.6, 0.18]
+        self.eyes, self.face_points, self._face_marked, self.preview_face = [], [], False, None
         self.importing = self.previewing = False
 
     def choose_photo(self) -> None:
@@ -83,7 +90,7 @@ class PortraitStep:
             self.importing, self.import_percent = False, 100
             self._set_persona(persona)
             self._show_portrait(persona, portrait, faces)
-            testhooks.emit("studio_portrait", persona_id=persona_id, faces=faces, mouth=list(self.mouth_point))
+            testhooks.emit("studio_portrait", persona_id=persona_id, faces=faces, mouth=list(self.mouth_point), eyes=list(self.eyes))
 
         def failed() -> None:  # the portrait stays as it was, and the note says so again
             self.import_percent = 0
@@ -104,20 +111,42 @@ class PortraitStep:
 
     def _show_portrait(self, persona, portrait: str, faces: int | None) -> None:
         self.portrait_path = portrait
-        if persona is not None and persona.mouth is not None:
-            self.mouth_point = [persona.mouth.x, persona.mouth.y, persona.mouth.width]
+        face = getattr(persona, "face", None) if persona is not None else None
+        self.preview_face = face.model_dump() if face is not None else None
+        if face is not None:
+            self.mouth_point = [face.mouth.x, face.mouth.y, face.mouth.width]
+            self.eyes = [face.left_eye.x, face.left_eye.y, face.right_eye.x, face.right_eye.y]
+            self.face_points = [tuple(p) for p in face.points]
+            self._face_marked = True
+            if faces is None and face.source != "caregiver":
+                faces = face.faces_found
+        else:
+            if persona is not None and persona.mouth is not None:
+                self.mouth_point = [persona.mouth.x, persona.mouth.y, persona.mouth.width]
+            self.eyes, self.face_points, self._face_marked = guessed_eyes(self.mouth_point), [], False
         if not portrait:
             self.portrait_note = self.t("portrait_none")
         elif faces == 0:
-            self.portrait_note = self.t("portrait_guess")
+            self.portrait_note = self.t("face_none")
+        elif faces and faces > 1:
+            self.portrait_note = self.t("face_many", count=faces)
         elif faces:
-            self.portrait_note = self.t("portrait_found")
+            self.portrait_note = self.t("face_found")
         else:
-            self.portrait_note = self.t("portrait_tap_hint")
+            self.portrait_note = self.t("face_drag_hint")
 
     def move_mouth(self, x: float, y: float) -> None:
-        """The caregiver tapped the mouth on the photo: save it there, keeping the width."""
+        """The caregiver tapped or dragged the mouth on the photo: save it there, keeping the width."""
         self.mouth_point = [x, y, self.mouth_point[2]]
+        self._queue_mouth()
+
+    def move_eye(self, side: str, x: float, y: float) -> None:
+        """The caregiver dragged an eye's ring: the eyes and the mouth are saved together, as theirs."""
+        eyes = list(self.eyes) if len(self.eyes) == 4 else guessed_eyes(self.mouth_point)
+        i = 0 if side == "left" else 2
+        eyes[i : i + 2] = [x, y]
+        self.eyes = eyes
+        self._face_marked = True
         self._queue_mouth()
 
     def mouth_width_changed(self, width: float) -> None:
@@ -135,7 +164,7 @@ class PortraitStep:
         if not self.persona_id or not self.portrait_path:
             return
         self._mouth_dirty = True
-        self.portrait_note = self.t("mouth_saving")
+        self.portrait_note = self.t("face_saving" if self._face_marked else "mouth_saving")
         if not self._mouth_sending:
             self._send_mouth()
 
@@ -146,6 +175,7 @@ class PortraitStep:
         self._mouth_dirty, self._mouth_sending = False, True
         persona_id, generation = self.persona_id, self._generation
         x, y, width = self.mouth_point
+        eyes = list(self.eyes) if self._face_marked and len(self.eyes) == 4 else None
 
         def sent(persona) -> None:
             self._mouth_sending = False
@@ -155,9 +185,15 @@ class PortraitStep:
             if self._mouth_dirty:
                 self._send_mouth()
                 return
-            self.portrait_note = self.t("mouth_saved")
+            self.portrait_note = self.t("face_saved" if eyes else "mouth_saved")
             mouth = persona.mouth
             testhooks.emit("studio_mouth", persona_id=persona_id, x=mouth.x, y=mouth.y, width=mouth.width)
+            if eyes and persona.face is not None:
+                self.preview_face = persona.face.model_dump()
+                self.face_points = []  # moved by hand: the model's points no longer agree, the server dropped them
+                face = persona.face
+                testhooks.emit("studio_face", persona_id=persona_id, source=face.source,
+                               left_eye=[face.left_eye.x, face.left_eye.y], right_eye=[face.right_eye.x, face.right_eye.y])
 
         def failed(exc) -> None:
             self._mouth_sending = False
@@ -165,8 +201,12 @@ class PortraitStep:
                 self.portrait_note = ""
                 self.message = self.t("studio_failed", reason=plain_error(exc, App.get_running_app().t))
 
-        background(lambda: self._client().set_mouth(persona_id, x, y, width), on_result=sent, on_error=failed,
-                   name="studio-mouth")
+        def save():
+            if eyes:  # the persona's face: the server keeps the mouth in step with it for older tablets
+                return self._client().set_face(persona_id, eyes, (x, y, width))
+            return self._client().set_mouth(persona_id, x, y, width)
+
+        background(save, on_result=sent, on_error=failed, name="studio-mouth")
 
     def try_mouth(self) -> None:
         """Open and close the mouth for a few seconds, like speech: the caregiver sees whether the point is right."""
@@ -186,3 +226,10 @@ class PortraitStep:
 
         Clock.schedule_interval(step, 1 / 25)
         testhooks.emit("studio_preview", persona_id=self.persona_id)
+
+
+def guessed_eyes(mouth_point) -> list[float]:
+    """Where the eyes usually are, from the mouth: rings for the caregiver to drag onto the real ones."""
+    x, y, width = mouth_point
+    return [round(max(0.0, x - 0.64 * width), 4), round(max(0.0, y - 1.15 * width), 4),
+            round(min(1.0, x + 0.64 * width), 4), round(max(0.0, y - 1.15 * width), 4)]
