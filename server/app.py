@@ -17,6 +17,7 @@ from server.api.routes import (
     dictation,
     health,
     households,
+    live,
     media,
     memories,
     memory_admin,
@@ -103,6 +104,6 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     app.add_middleware(BodyLimit)
     app.state.keepsake = state
     install_error_handlers(app)
-    for module in (health, households, devices, personas, memories, memory_admin, sources, voice, dictation, sessions, turns, media, alerts):
+    for module in (health, households, devices, personas, memories, memory_admin, sources, voice, dictation, sessions, turns, live, media, alerts):
         app.include_router(module.router, responses=documented_errors())
     return app
