@@ -124,6 +124,9 @@ class LiveSettings(BaseModel):
     # How much longer a finished-sounding pause waits for recognition to say whether the words
     # hang: the embedded recogniser takes a few hundred ms on a short utterance.
     words_wait_ms: float = Field(default=250.0, ge=0, le=5000)
+    # A voice that sounds unfinished but words that make a whole sentence ("Tell me about your
+    # wedding day." said flatly): longer than a breath between clauses, far shorter than the long wait.
+    sentence_pause_ms: float = Field(default=1200.0, ge=200, le=20000)
     # Smart Turn's probability above which the speaker has finished (its own cut: 0.5).
     finished_threshold: float = Field(default=0.5, gt=0, lt=1)
     # Silero's probability above which a 32 ms window is speech (Silero's default).

@@ -10,8 +10,9 @@ Fed the live socket's audio (16 kHz mono float32, any chunk size):
   word, or None while no pass covers it): a sentence left hanging on "and", "the", "because",
   "然后", "那个" is unfinished whatever the sound says.
 
-Judged finished, the turn ends after ``complete_pause_ms``; unfinished, only after
-``unfinished_pause_ms``. Speech that comes back during a pause drops the judgement.
+Judged finished, the turn ends after ``complete_pause_ms`` (``words_wait_ms`` more while no words
+are there yet); unfinished, only after ``unfinished_pause_ms``, or ``sentence_pause_ms`` when the
+words make a whole sentence. Speech that comes back during a pause drops the judgement.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def left_hanging(words: str) -> bool:
     return bool(last) and last[-1] in _HANGING_EN
 
 
+def ends_sentence(words: str) -> bool:
+    """A whole sentence, as recognition writes one: a full stop or a question mark, nothing hanging."""
+    text = words.strip().rstrip("\"'”’")
+    return bool(re.search(r"[.!?。！？]$", text)) and not text.endswith("...") and not left_hanging(text)
+
+
 @dataclass(frozen=True)
 class TurnEndConfig:
     vad_threshold: float = 0.5
@@ -63,6 +70,7 @@ class TurnEndConfig:
     complete_pause_ms: float = 250.0
     unfinished_pause_ms: float = 3000.0
     words_wait_ms: float = 250.0
+    sentence_pause_ms: float = 1200.0
     finished_threshold: float = 0.5
     # Judge in the caller's thread: the decision then depends on the audio alone, never on how
     # busy the machine is (tests and offline measurement). The socket judges in the background.
@@ -89,6 +97,7 @@ class TurnEnd:
         self._last_voiced: int | None = None
         self._judgement: Future | None = None
         self._judged_window: int | None = None
+        self._pause_words: str | None = None
         self.probability: float | None = None  # the last judgement, for the record
         self.ended = False
 
@@ -107,6 +116,7 @@ class TurnEnd:
         self._run = 0
         self._started_window = self._last_voiced = self._judged_window = None
         self._judgement = None
+        self._pause_words = None
         self.probability = None
         self.ended = False
 
@@ -142,6 +152,7 @@ class TurnEnd:
         if voiced:
             self._last_voiced = index
             self._judgement = self._judged_window = None  # they went on: the pause was not the end
+            self._pause_words = None
             return None
         return self._in_pause(index)
 
@@ -164,9 +175,18 @@ class TurnEnd:
             self.probability = self._judgement.result()
         except Exception:  # a judge that fails leaves the turn to the long pause
             return None
+        # Words heard in this pause hold until the voice comes back: a pass that no longer covers
+        # the last word (the relative drew breath to go on) must not turn "and" into "finished".
+        heard = self.words()
+        if heard is not None:
+            self._pause_words = heard
+        words = self._pause_words
         if self.probability < c.finished_threshold:
+            # The voice sounds unfinished, but the words make a whole sentence: a flat voice (a tired
+            # one, a synthetic one) still gets its answer well before the long wait is over.
+            if words is not None and ends_sentence(words) and pause_ms >= c.sentence_pause_ms:
+                return self._end("words_complete")
             return None
-        words = self.words()
         if words is None:
             # Recognition is still on its way: worth a short wait, it may hear a hanging "and".
             return self._end("finished") if pause_ms >= c.complete_pause_ms + c.words_wait_ms else None

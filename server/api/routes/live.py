@@ -74,6 +74,7 @@ def turn_end_config(state: AppState) -> TurnEndConfig:
         complete_pause_ms=live.complete_pause_ms,
         unfinished_pause_ms=live.unfinished_pause_ms,
         words_wait_ms=live.words_wait_ms,
+        sentence_pause_ms=live.sentence_pause_ms,
         finished_threshold=live.finished_threshold,
     )
 
