@@ -242,3 +242,50 @@ def test_a_quiet_room_is_idle_too(client, tablet):
             ws.receive_json()
     assert closed.value.code == CLOSE_IDLE
     assert turns(client) == []
+
+
+def test_an_ended_session_opens_no_socket(client, tablet):
+    assert client.delete(f"/v1/sessions/{tablet['session']['id']}", headers=tablet["device"]["headers"]).status_code == 204
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]):
+            pass
+    assert refused.value.code == CLOSE_BAD_INPUT and refused.value.reason
+
+
+def test_when_busy_the_words_are_kept_and_the_socket_listens_again(client, tablet, spoken):
+    pcm, rate = spoken
+    state = client.app.state.keepsake
+    state.gate.wait_s = 0
+    held = [client.portal.call(state.gate.acquire) for _ in range(state.gate.capacity)]  # every place taken
+    try:
+        with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]) as ws:
+            ws.send_json({"type": "start", "sample_rate": rate, "format": "pcm_s16le"})
+            until(ws, "listening")
+            say(ws, pcm, rate)
+            until(ws, "speech_started")
+            ws.send_json({"type": "end_of_turn"})
+            heard = until(ws, "listening")
+    finally:
+        for release in held:
+            release()
+    assert [m["type"] for m in heard] == ["end_of_turn", "notice", "listening"]
+    assert heard[1]["code"] == "busy"
+    [turn] = turns(client)  # kept, to be recognised later, as after a crash
+    assert turn["status"] == "received" and turn["user_audio_media_id"]
+
+
+def test_the_longest_turn_is_cut_off_at_the_limit(client, tablet, spoken):
+    pcm, rate = spoken
+    state = client.app.state.keepsake
+    state.settings.max_audio_s = 1.0
+    with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]) as ws:
+        ws.send_json({"type": "start", "sample_rate": rate, "format": "pcm_s16le"})
+        until(ws, "listening")
+        say(ws, pcm + pcm, rate)
+        heard = until(ws, "listening")
+    end = next(m for m in heard if m["type"] == "end_of_turn")
+    assert end["by"] == "limit" and end["at_ms"] <= 1100
+    # (What came after the limit may have begun a second turn: the first is the one cut.)
+    turn = turns(client)[0]
+    kept_pcm, _ = pcm_of(state.media.get(turn["user_audio_media_id"]).path.read_bytes())
+    assert len(kept_pcm) <= 2 * rate * 1.0 and turn["status"] == "answered"
