@@ -21,6 +21,8 @@ MAX_FRAME_MS = 200
 CLOSE_BAD_INPUT = 1008
 # Nothing said for too long: the tablet opens a new socket when someone speaks again.
 CLOSE_IDLE = 4408
+# This server has no live conversation (its turn-taking models are not installed): use the POST turn.
+CLOSE_UNAVAILABLE = 1011
 
 
 class _Message(BaseModel):

@@ -21,13 +21,14 @@ from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from shared.live import (
-    CLOSE_BAD_INPUT, CLOSE_IDLE, MAX_FRAME_MS, MIN_FRAME_MS, ClientMessage, EndOfTurn, EndOfTurnTap, Listening,
+    CLOSE_BAD_INPUT, CLOSE_IDLE, CLOSE_UNAVAILABLE, MAX_FRAME_MS, MIN_FRAME_MS, ClientMessage, EndOfTurn, EndOfTurnTap, Listening,
     Playback, SpeechStarted, Start,
 )
 from shared.api import NoticeEvent
 from server.api.routes.turns import may_speak, prepare_turn
 from server.audio import resample
 from server.errors import ApiError
+from server.live import models
 from server.live.turn_end import TurnEnd, TurnEndConfig
 from server.pipeline.early_asr import EarlyTranscriber, expected_language
 from server.state import AppState
@@ -91,6 +92,10 @@ async def live_conversation(websocket: WebSocket, session_id: str) -> None:
         may_speak(state, principal, session_id)
     except ApiError as err:
         await websocket.close(CLOSE_BAD_INPUT, err.message)
+        return
+    if not await asyncio.to_thread(models.available):
+        # A server installed without the turn-taking models: the tablet keeps to the POST turn.
+        await websocket.close(CLOSE_UNAVAILABLE, "The live conversation is not available on this server.")
         return
     await websocket.accept()
     await LiveConversation(state, websocket, principal, session_id).run()

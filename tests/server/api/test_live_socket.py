@@ -289,3 +289,14 @@ def test_the_longest_turn_is_cut_off_at_the_limit(client, tablet, spoken):
     turn = turns(client)[0]
     kept_pcm, _ = pcm_of(state.media.get(turn["user_audio_media_id"]).path.read_bytes())
     assert len(kept_pcm) <= 2 * rate * 1.0 and turn["status"] == "answered"
+
+
+def test_a_server_without_the_models_says_so_and_the_tablet_keeps_the_post_turn(client, tablet, monkeypatch):
+    from server.live import models
+    from shared.live import CLOSE_UNAVAILABLE
+
+    monkeypatch.setattr(models, "available", lambda: False)
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]):
+            pass
+    assert refused.value.code == CLOSE_UNAVAILABLE and "not available" in refused.value.reason
