@@ -300,3 +300,20 @@ def test_a_server_without_the_models_says_so_and_the_tablet_keeps_the_post_turn(
         with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]):
             pass
     assert refused.value.code == CLOSE_UNAVAILABLE and "not available" in refused.value.reason
+
+
+def test_a_playback_report_for_another_sessions_turn_changes_nothing(client, tablet):
+    # A turn of the same household, in a session this tablet does not hold.
+    other = client.post("/v1/sessions", json={"persona_id": tablet["persona"]["id"]}, headers=tablet["hh"]["headers"]).json()
+    r = client.post(f"/v1/sessions/{other['id']}/turns", json={"text": "Tell me about the seaside"}, headers=tablet["hh"]["headers"])
+    theirs = r.headers["X-Turn-Id"]
+    with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]) as ws:
+        ws.send_json({"type": "start", "sample_rate": 16000, "format": "pcm_s16le"})
+        assert ws.receive_json() == {"type": "listening"}
+        ws.send_json({"type": "playback", "turn_id": theirs, "sentences_played": 0})
+        ws.send_json({"type": "end_of_turn"})  # nothing said yet: a tap changes nothing either
+        ws.send_json({"type": "start", "sample_rate": 16000, "format": "pcm_s16le"})  # the server read all of it in order
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+    [turn] = turns(client)
+    assert turn["id"] == theirs and turn["sentences_played"] is None
