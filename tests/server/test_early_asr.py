@@ -69,3 +69,17 @@ def test_wav_stream_matches_the_whole_file_whatever_the_chunks():
         parts = [parser.feed(wav[i : i + size]) for i in range(0, len(wav), size)]
         out = np.concatenate([p for p in parts if p is not None])
         assert out.size == samples.size and np.allclose(out, samples, atol=1e-4)
+
+
+async def test_heard_gives_the_words_only_once_a_pass_covers_the_last_word():
+    """What the live socket's end-of-turn judge reads: the words up to the last one, or nothing."""
+    asr = CountingASR()
+    early = EarlyTranscriber(asr, pause_s=0.15)
+    wav = wav_bytes(np.concatenate([quiet(0.3), speech(1.0), quiet(0.3)]))
+    early.feed(wav[: len(wav) - 3200])  # 0.2 s into the pause: a pass starts
+    assert early.passes == 1 and early.heard() is None  # still running
+    await early._pass
+    assert early.heard() == "1.50 s of speech"
+    early.feed(wav_bytes(speech(0.5))[44:])  # they go on: the pass no longer covers the last word
+    assert early.heard() is None
+    early.cancel()
