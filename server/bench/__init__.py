@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm-tps", type=float, default=d.llm_tokens_per_s, help=f"fake LLM: tokens per second (default {d.llm_tokens_per_s:g})")
     p.add_argument("--tts-ms", type=float, default=d.tts_ms, help=f"fake TTS: fixed ms (default {d.tts_ms:g})")
     p.add_argument("--tts-rtf", type=float, default=d.tts_rtf, help=f"fake TTS: real-time factor (default {d.tts_rtf:g})")
+    p.add_argument("--live", action="store_true", help="measure only the live socket against today's tablet path: last word to first sound, cut-offs by pause length (embedded engines, about 10 minutes)")
     p.add_argument("--json", metavar="FILE", help="also write the raw report as JSON")
     p.add_argument("--from-json", metavar="FILE", help="run nothing: print (and with --write-docs, write) the report saved by --json")
     p.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md and docs/bench_ttfa.png from this run")
@@ -82,6 +83,8 @@ def config_from_args(args: argparse.Namespace):
 def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.live:
+        return _live(args)
     try:
         cfg = config_from_args(args)
     except ValueError as err:
@@ -104,6 +107,22 @@ def main(argv: list[str]) -> int:
         print(f"\nwrote {md} and {png}")
     failed = sum(lv["errors"] for p in report["pipelines"].values() for lv in p["levels"])
     return 1 if failed else 0
+
+
+def _live(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from server.bench.live import live_table, run_live
+
+    started = time.monotonic()
+    log = lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = run_live(Path(args.workdir) if args.workdir else Path(tmp), log)
+    print()
+    print(live_table(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    return 0
 
 
 __all__ = ["main"]

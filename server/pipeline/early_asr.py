@@ -104,8 +104,9 @@ class WavStream:
 
 
 class EarlyTranscriber:
-    def __init__(self, asr: SpeechToText, language: str | None = None):
+    def __init__(self, asr: SpeechToText, language: str | None = None, pause_s: float = PAUSE_S):
         self.asr = asr
+        self.pause_s = pause_s  # the live socket asks sooner: its turn may end after 250 ms of pause
         self.language = language  # what the speech to text is told (see expected_language)
         self.wav = WavStream()
         self._chunks: list[np.ndarray] = []
@@ -129,7 +130,7 @@ class EarlyTranscriber:
         self._voice.feed(samples)
         last = self._voice.last_voiced_s
         heard_s = self._total / RATE
-        if last is None or heard_s - last < PAUSE_S or self._pass_covers_s >= last:
+        if last is None or heard_s - last < self.pause_s or self._pass_covers_s >= last:
             return
         if self._pass is None or self._pass.done():
             self._start_pass()
@@ -141,6 +142,16 @@ class EarlyTranscriber:
         # A pass nobody ends up waiting for must not log "exception never retrieved".
         self._pass.add_done_callback(lambda task: task.cancelled() or task.exception())
         self.passes += 1
+
+    def heard(self) -> str | None:
+        """The words of a finished pass that covers every word so far; None while there is none."""
+        last = self._voice.last_voiced_s
+        task = self._pass
+        if task is None or last is None or self._pass_covers_s < last or not task.done() or task.cancelled():
+            return None
+        if task.exception() is not None:
+            return None
+        return task.result().text
 
     async def finish(self) -> Transcript:
         """The transcript of everything fed. Raises ServiceError like the speech-to-text stage."""

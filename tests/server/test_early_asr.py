@@ -85,3 +85,17 @@ def test_a_wav_at_another_rate_streams_without_seams():
         assert abs(out.size - whole.size) <= 1, size
         n = min(out.size, whole.size)
         assert np.max(np.abs(out[:n] - whole[:n])) < 1e-4, size
+
+
+async def test_heard_gives_the_words_only_once_a_pass_covers_the_last_word():
+    """What the live socket's end-of-turn judge reads: the words up to the last one, or nothing."""
+    asr = CountingASR()
+    early = EarlyTranscriber(asr, pause_s=0.15)
+    wav = wav_bytes(np.concatenate([quiet(0.3), speech(1.0), quiet(0.3)]))
+    early.feed(wav[: len(wav) - 3200])  # 0.2 s into the pause: a pass starts
+    assert early.passes == 1 and early.heard() is None  # still running
+    await early._pass
+    assert early.heard() == "1.50 s of speech"
+    early.feed(wav_bytes(speech(0.5))[44:])  # they go on: the pass no longer covers the last word
+    assert early.heard() is None
+    early.cancel()

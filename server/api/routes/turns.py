@@ -75,8 +75,9 @@ def _after_hours(db, principal: Principal, session: SessionRow) -> bool:
     return device is not None and still_resting(db, asdict(session), device.id, device.settings)
 
 
-@router.post("/v1/sessions/{session_id}/turns", openapi_extra={"requestBody": TURN_BODY}, responses=TURN_RESPONSES)
-async def take_turn(session_id: str, request: Request, principal: PrincipalDep, state: StateDep) -> StreamingResponse:
+def may_speak(state: AppState, principal: Principal, session_id: str):
+    """(session, persona) if this caller may speak a turn in this session now; ApiError otherwise.
+    Asked again before every turn of a live socket: consent or a session may end while it is open."""
     db = state.db
     session = owned_session(db, principal, session_id)
     _only_its_tablet(principal, session)
@@ -87,6 +88,12 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
         raise ApiError(409, "consent_required", "Consent for this persona is no longer recorded.")
     if persona.status == "archived":
         raise ApiError(409, "persona_archived", "This persona has been retired and no longer talks.")
+    return session, persona
+
+
+@router.post("/v1/sessions/{session_id}/turns", openapi_extra={"requestBody": TURN_BODY}, responses=TURN_RESPONSES)
+async def take_turn(session_id: str, request: Request, principal: PrincipalDep, state: StateDep) -> StreamingResponse:
+    session, persona = may_speak(state, principal, session_id)
 
     mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if mime != "application/json" and mime not in AUDIO_TYPES:
@@ -130,6 +137,27 @@ async def _start_turn(
     release,
     early: EarlyTranscriber | None,
 ) -> StreamingResponse:
+    pipeline = await prepare_turn(principal, state, session, persona, mime, body, received_at, early)
+    return GatedStreamingResponse(
+        pipeline.run(),
+        release=release,
+        media_type="application/x-ndjson",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", "X-Turn-Id": pipeline.turn.turn_id},
+    )
+
+
+async def prepare_turn(
+    principal: Principal,
+    state: AppState,
+    session,
+    persona: Persona,
+    mime: str,
+    body: str | bytes,
+    received_at: float,
+    early: EarlyTranscriber | None,
+) -> TurnPipeline:
+    """Check and keep what the relative said (their recording stored before any generation
+    service sees it), record the turn, and return the pipeline that answers it."""
     db = state.db
     session_id = session.id
 
@@ -173,12 +201,7 @@ async def _start_turn(
             early=early if early is not None and early.usable else None,
         ),
     )
-    return GatedStreamingResponse(
-        pipeline.run(),
-        release=release,
-        media_type="application/x-ndjson",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", "X-Turn-Id": turn_id},
-    )
+    return pipeline
 
 
 @router.post("/v1/sessions/{session_id}/turns/{turn_id}/playback", status_code=204)

@@ -1,0 +1,200 @@
+"""Has the relative finished? Decided from how and what they said, not from a fixed silence.
+
+Fed the live socket's audio (16 kHz mono float32, any chunk size):
+
+- Silero VAD says, every 32 ms, whether this is speech; speech starts after ``min_speech_ms``
+  of it (a cough or a tap is shorter), dated back to its first window;
+- at each pause, once it has lasted ``judge_after_ms``, Smart Turn v3.2 judges in the background
+  from the sound of the utterance (its last 8 s) whether the speaker has finished;
+- the words help where early recognition has them (``words``: what was heard up to the last
+  word, or None while no pass covers it): a sentence left hanging on "and", "the", "because",
+  "然后", "那个" is unfinished whatever the sound says.
+
+Judged finished, the turn ends after ``complete_pause_ms`` (``words_wait_ms`` more while no words
+are there yet); unfinished, only after ``unfinished_pause_ms``, or ``sentence_pause_ms`` when the
+words make a whole sentence. Speech that comes back during a pause drops the judgement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from server.live import models
+
+RATE = 16_000
+_WINDOW_MS = models.VAD_WINDOW * 1000 / RATE  # 32 ms
+
+# One judge for the whole process: the inference is CPU work, and the cores are shared.
+_judges = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smart-turn")
+
+# A sentence ending on one of these is left hanging: the speaker is looking for the next word.
+_HANGING_EN = {
+    "and", "or", "but", "so", "because", "cause", "the", "a", "an", "my", "his", "her", "our", "their",
+    "your", "to", "of", "in", "on", "at", "with", "for", "from", "that", "which", "who", "when", "if",
+    "then", "than", "um", "uh", "er", "erm", "like", "is", "was", "were", "we", "i", "he", "she", "they",
+}
+_HANGING_ZH = ("然后", "那个", "这个", "因为", "所以", "但是", "就是", "还有", "而且", "可是", "和", "跟", "的", "嗯", "呃")
+_TRAILING = re.compile(r"[\s.!?。！？\"'”’]+$")
+
+
+def left_hanging(words: str) -> bool:
+    """Does this transcript stop in the middle of a sentence?"""
+    text = words.strip()
+    if not text:
+        return False
+    if re.search(r"(,|，|、|…|\.\.\.|-|—)\s*$", text):
+        return True  # recognition itself heard the voice stay up
+    text = _TRAILING.sub("", text)
+    if text.endswith(_HANGING_ZH):
+        return True
+    last = re.findall(r"[a-z']+", text.lower())
+    return bool(last) and last[-1] in _HANGING_EN
+
+
+def ends_sentence(words: str) -> bool:
+    """A whole sentence, as recognition writes one: a full stop or a question mark, nothing hanging."""
+    text = words.strip().rstrip("\"'”’")
+    return bool(re.search(r"[.!?。！？]$", text)) and not text.endswith("...") and not left_hanging(text)
+
+
+@dataclass(frozen=True)
+class TurnEndConfig:
+    vad_threshold: float = 0.5
+    min_speech_ms: float = 96.0
+    judge_after_ms: float = 64.0
+    complete_pause_ms: float = 250.0
+    unfinished_pause_ms: float = 3000.0
+    words_wait_ms: float = 250.0
+    sentence_pause_ms: float = 1200.0
+    finished_threshold: float = 0.5
+    # Judge in the caller's thread: the decision then depends on the audio alone, never on how
+    # busy the machine is (tests and offline measurement). The socket judges in the background.
+    judge_inline: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # "speech_started" or "end_of_turn"
+    at_ms: int  # audio milliseconds since the stream began
+    reason: str = ""  # for an end: "finished", "unfinished_timeout", "words_hanging_timeout"
+
+
+class TurnEnd:
+    def __init__(self, config: TurnEndConfig | None = None, words: Callable[[], str | None] | None = None):
+        self.config = config or TurnEndConfig()
+        self.words = words or (lambda: None)
+        self._vad = models.SileroVad()
+        self._pending = np.zeros(0, np.float32)
+        self._audio: list[np.ndarray] = []  # this utterance's audio, for the judge
+        self._windows = 0  # windows seen since the stream began
+        self._run = 0
+        self._started_window: int | None = None
+        self._last_voiced: int | None = None
+        self._judgement: Future | None = None
+        self._judged_window: int | None = None
+        self._pause_words: str | None = None
+        self.probability: float | None = None  # the last judgement, for the record
+        self.ended = False
+
+    @property
+    def heard_ms(self) -> int:
+        return round(self._windows * _WINDOW_MS)
+
+    @property
+    def speaking(self) -> bool:
+        return self._started_window is not None and not self.ended
+
+    def next_turn(self) -> None:
+        """Listen for a new utterance (the clock keeps running from the stream's start)."""
+        self._vad.reset()
+        self._audio.clear()
+        self._run = 0
+        self._started_window = self._last_voiced = self._judged_window = None
+        self._judgement = None
+        self._pause_words = None
+        self.probability = None
+        self.ended = False
+
+    def feed(self, samples: np.ndarray) -> list[Decision]:
+        if self.ended:
+            return []
+        data = np.concatenate([self._pending, np.asarray(samples, np.float32).reshape(-1)])
+        whole = data.size - data.size % models.VAD_WINDOW
+        self._pending = data[whole:].copy()
+        out: list[Decision] = []
+        for window in data[:whole].reshape(-1, models.VAD_WINDOW):
+            decision = self._step(window)
+            if decision is not None:
+                out.append(decision)
+                if decision.kind == "end_of_turn":
+                    break
+        return out
+
+    def _step(self, window: np.ndarray) -> Decision | None:
+        c = self.config
+        index = self._windows
+        self._windows += 1
+        voiced = self._vad(window) >= c.vad_threshold
+        self._audio.append(window)
+        if self._started_window is None:
+            self._run = self._run + 1 if voiced else 0
+            if self._run * _WINDOW_MS < c.min_speech_ms:
+                # Keep a little sound from before the speech: the judge hears its onset.
+                del self._audio[: max(0, len(self._audio) - 16)]
+                return None
+            self._started_window = self._last_voiced = index - self._run + 1
+            return Decision("speech_started", round(self._started_window * _WINDOW_MS))
+        if voiced:
+            self._last_voiced = index
+            self._judgement = self._judged_window = None  # they went on: the pause was not the end
+            self._pause_words = None
+            return None
+        return self._in_pause(index)
+
+    def _in_pause(self, index: int) -> Decision | None:
+        c = self.config
+        pause_ms = (index - self._last_voiced) * _WINDOW_MS
+        if pause_ms >= c.unfinished_pause_ms:
+            return self._end("unfinished_timeout")
+        if self._judgement is None and pause_ms >= c.judge_after_ms:
+            audio = np.concatenate(self._audio)
+            if c.judge_inline:
+                self._judgement = Future()
+                self._judgement.set_result(models.finished_probability(audio))
+            else:
+                self._judgement = _judges.submit(models.finished_probability, audio)
+            self._judged_window = index
+        if pause_ms < c.complete_pause_ms or self._judgement is None or not self._judgement.done():
+            return None
+        try:
+            self.probability = self._judgement.result()
+        except Exception:  # a judge that fails leaves the turn to the long pause
+            return None
+        # Words heard in this pause hold until the voice comes back: a pass that no longer covers
+        # the last word (the relative drew breath to go on) must not turn "and" into "finished".
+        heard = self.words()
+        if heard is not None:
+            self._pause_words = heard
+        words = self._pause_words
+        if self.probability < c.finished_threshold:
+            # The voice sounds unfinished, but the words make a whole sentence: a flat voice (a tired
+            # one, a synthetic one) still gets its answer well before the long wait is over.
+            if words is not None and ends_sentence(words) and pause_ms >= c.sentence_pause_ms:
+                return self._end("words_complete")
+            return None
+        if words is None:
+            # Recognition is still on its way: worth a short wait, it may hear a hanging "and".
+            return self._end("finished") if pause_ms >= c.complete_pause_ms + c.words_wait_ms else None
+        return None if left_hanging(words) else self._end("finished")
+
+    def _end(self, reason: str) -> Decision:
+        self.ended = True
+        return Decision("end_of_turn", self.heard_ms, reason)
+
+    def utterance(self) -> np.ndarray:
+        return np.concatenate(self._audio) if self._audio else np.zeros(0, np.float32)
