@@ -304,7 +304,7 @@ class LiveConversation:
         if not pcm:
             return None
         session = sessions.get(self.state.db, self.principal.household_id, self.session_id)
-        persona_id = session["persona_id"] if session is not None else None
+        persona_id = session.persona_id if session is not None else None
         stored = self.state.media.put(self.principal.household_id, sealed_wav(pcm, self.rate), "audio/wav", "relative_speech", persona_id)
         return sessions.start_turn(self.state.db, self.principal.household_id, self.session_id, text=None, audio_media_id=stored.id)
 
