@@ -22,7 +22,7 @@ from kivy.logger import Logger
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.screenmanager import FadeTransition, ScreenManager
 
-from client import testhooks
+from client import states, testhooks
 from client.i18n import LANGUAGES, translate
 from client.storage import CAPTION_MAX, CAPTION_MIN, Store
 
@@ -39,7 +39,7 @@ class KeepsakeApp(App):
     icon = str(ASSETS / "icon.png")
 
     # what the screens show; the kv files bind to these
-    state = OptionProperty("starting", options=["starting", "setup", "idle", "listening", "thinking", "speaking", "resting", "ended"])
+    state = OptionProperty("starting", options=list(states.STATES))  # moved by the table in client/states.py
     language = StringProperty("en")
     caption = StringProperty("")  # the answer being spoken
     heard = StringProperty("")  # what the relative said, smaller, above
@@ -92,20 +92,12 @@ class KeepsakeApp(App):
 
     def talk_words(self, state: str, mode: str, *_bindings) -> tuple[str, str]:
         """The talk control's words for each state: what is happening, and what to do next."""
-        hold = mode == "hold"
-        if state == "listening":
-            return self.t("listening"), self.t("listening_hint_hold" if hold else "listening_hint")
-        if state == "thinking":
-            return self.t("thinking"), ""
-        if state == "starting":
-            return self.t("one_moment"), ""
-        if state == "setup":
-            return self.t("not_set_up"), self.t("not_set_up_hint")
-        if state == "speaking" and not hold:
-            return self.t("tap_to_answer"), ""
-        if state == "ended":  # the talk is over; it starts again only when the relative wants
-            return self.t("hold_to_talk" if hold else "tap_to_talk"), ""
-        return self.t("hold_to_talk" if hold else "tap_to_talk"), ""
+        return tuple(self.t(key) if key else "" for key in states.talk_word_keys(state, mode))
+
+    def talk_caption(self, state: str, status: str, caption: str, *_bindings) -> str:
+        """The caption area: a calm note when something is wrong, else the answer, else a quiet hint."""
+        kind, text = states.caption_source(state, status, caption)
+        return self.t(text) if kind == "hint" else text
 
     def _rescale(self, *_args) -> None:
         from kivy.metrics import dp
@@ -207,7 +199,7 @@ class KeepsakeApp(App):
 
     def enter_setup(self, reason: str = "not_set_up") -> None:
         """Not paired (or no longer): the relative sees a calm note, the caregiver the set-up screen."""
-        self.state = "setup"
+        self.state = states.next_state(self.state, "unpaired")
         self.status = self.t(reason) if reason != "not_set_up" else ""
         if not self.store.token():
             self.paired = False
@@ -358,7 +350,7 @@ class KeepsakeApp(App):
         self.portrait = PLACEHOLDER_PORTRAIT
         self.caption = self.heard = ""
         self.crisis_open = False
-        self.state = "setup"
+        self.state = states.next_state(self.state, "unpaired")
         testhooks.emit("unpaired")
 
     def choose_persona(self, persona_id: str) -> None:

@@ -36,6 +36,7 @@ from client.live_upload import LiveUpload, UploadAborted
 from client.outbox import Outbox, Pending
 from client.platform import make_mic, make_player
 from client.player import Segment
+from client.states import next_state
 from client.worker import background, on_ui
 from shared.api import DeviceSelf, NoticeEvent, SentenceEvent
 
@@ -116,8 +117,7 @@ class Conversation:
         if self._connecting:
             return
         self._connecting = True
-        if self.app.state in ("setup", "starting"):
-            self.app.state = "starting"
+        self._go("connect")
         background(self._connect_work, self.store.settings.persona_id, on_result=self._connected, on_error=self._connect_failed, name="connect")
 
     def _connect_work(self, wanted_id: str):
@@ -232,8 +232,7 @@ class Conversation:
                 self.app.caption = session.greeting.text
             return
         self.over = False
-        if self.app.state not in ("listening", "thinking", "speaking"):
-            self.app.state = "idle"
+        self._go("connected")
         if session.greeting and session.greeting.sentences and not self.outbox.items():
             self.app.caption = session.greeting.text
             self._play_sentences(Answer("greeting"), session.greeting.sentences)
@@ -246,13 +245,13 @@ class Conversation:
             self._retry_event.cancel()
             self._retry_event = None
         self._retry_delay = RETRY_FIRST_S
-        if self.app.state not in ("listening", "speaking") and not self.player.busy():
-            self.app.state = "ended"
+        if not self.player.busy():
+            self._go("over")
         testhooks.emit("conversation_over")
 
-    def rest_state(self) -> str:
-        """Where the screen settles when nothing is happening."""
-        return "ended" if self.over else "idle"
+    def _go(self, event: str) -> None:
+        """Move the screen's state along the table in client/states.py."""
+        self.app.state = next_state(self.app.state, event, self.over)
 
     def _connect_failed(self, exc: BaseException) -> None:
         self._connecting = False
@@ -300,7 +299,7 @@ class Conversation:
         self.app.caption = ""
         self.app.own_voice = False
         self.app.mic_level = 0.0
-        self.app.state = "listening"
+        self._go("listen")
         self._max_gap = 0.0
         on_event = lambda kind, value: on_ui(self._on_mic, kind, value)
         live = self._start_live_turn()
@@ -313,7 +312,7 @@ class Conversation:
             Logger.warning(f"Keepsake: the microphone did not start: {exc!r}")
             self._drop_live_turn()
             self.app.status = self.app.t("not_heard")
-            self.app.state = self.rest_state()
+            self._go("not_heard")
 
     def _start_live_turn(self) -> LiveTurn | None:
         """Open the turn's request now, to stream the words as they are said, when that cannot
@@ -350,7 +349,7 @@ class Conversation:
             self.mic.cancel()
             self._drop_live_turn()
             self.app.status = self.app.t("not_heard")
-            self.app.state = self.rest_state()
+            self._go("not_heard")
 
     def finish_listening(self) -> None:
         recording = self.mic.stop(self.scratch)
@@ -358,12 +357,12 @@ class Conversation:
         if recording is None:
             self._drop_live_turn()
             self.app.status = self.app.t("not_heard")
-            self.app.state = self.rest_state()
+            self._go("not_heard")
             return
         item = self.outbox.add(recording.path, recording.mime, self.session_id or "")
         testhooks.emit("recorded", path=str(item.audio), seconds=round(recording.duration_s, 2), outbox=len(self.outbox))
         self.app.pending_count = len(self.outbox)
-        self.app.state = "thinking"
+        self._go("recorded")
         live, self._live = self._live, None
         if live is not None:
             # The server has heard nearly all of it already: end the body, and the answer follows.
@@ -404,8 +403,7 @@ class Conversation:
         answer = Answer("reply")
         self.answer = answer
         self._sending = True
-        if self.app.state != "speaking":
-            self.app.state = "thinking"
+        self._go("send")
         background(self._send_work, items[0], answer, self.session_id, on_result=lambda result: self._sent(*result),
                    on_error=self._send_crashed, name="turn")
 
@@ -520,8 +518,8 @@ class Conversation:
                 self.connect()  # the relative spoke again while the goodbye played: those words open a new talk
             else:
                 self._conversation_over()
-            if not self._sending and self.app.state == "thinking" and not self.player.busy() and self.answer_finished():
-                self.app.state = self.rest_state()  # the answer ended with nothing left to play
+            if not self._sending and not self.player.busy() and self.answer_finished():
+                self._go("answered")  # the answer ended with nothing left to play
         elif outcome in ("offline", "broken"):
             if self.app.state != "listening":
                 self.enter_resting(retry_after)
@@ -536,7 +534,7 @@ class Conversation:
             self.app.enter_setup("needs_setup_again")
         elif self.app.state != "listening":  # rejected: the server could not use the recording
             self.app.status = self.app.t("not_heard")
-            self.app.state = self.rest_state()
+            self._go("rejected")
 
     def answer_finished(self) -> bool:
         answer = self.answer
@@ -563,7 +561,7 @@ class Conversation:
     def enter_resting(self, retry_after: float | None = None) -> None:
         """Calm words, the recording kept on disk, and a retry: after the server's Retry-After
         when it said it was busy, else after a delay that doubles up to half a minute."""
-        self.app.state = "resting"
+        self._go("away")
         self.app.status = self.app.t("resting", name=self.app.persona_name)
         if self.outbox.items():
             self.app.status += " " + self.app.t("resting_kept")
@@ -601,7 +599,7 @@ class Conversation:
         self._retry_delay = RETRY_FIRST_S
         if self.app.state == "resting":
             self.app.status = ""
-            self.app.state = self.rest_state()
+            self._go("back")
         if self.session_id is None:
             if self.over and not self.outbox.items():
                 return  # the talk had ended: only the relative's tap starts another
@@ -662,8 +660,7 @@ class Conversation:
                     answer.heard = max(answer.heard, order + 1)
                     app.caption = " ".join(s.text for s in answer.segments[: order + 1]) if answer.kind != "test" else segment.text
                 app.own_voice = segment.original  # her own recorded voice, not a recreation: say so
-                if app.state not in ("listening",):
-                    app.state = "speaking"
+                self._go("playing")
                 testhooks.emit("caption", text=app.caption, own_voice=segment.original)
             target = position.mouth
         else:
@@ -672,13 +669,13 @@ class Conversation:
             if app.state == "speaking" and not self.player.busy():
                 answer = self.answer
                 if answer is None or answer.done or answer.cancelled:
-                    app.state = self.rest_state()
+                    self._go("played")
                     out = getattr(self.player, "output", None)
                     testhooks.emit("played", frames=getattr(out, "frames_played", None), peak=getattr(out, "peak", None),
                                    max_frame_gap_ms=round(self._max_gap * 1000))
                     self._max_gap = 0.0
                 else:
-                    app.state = "thinking"  # the next sentence is still on its way
+                    self._go("between_sentences")  # the next sentence is still on its way
         # a little smoothing: a mouth that snaps open and shut frame by frame looks mechanical
         self._mouth += (target - self._mouth) * 0.6
         if abs(self._mouth) < 0.01:
