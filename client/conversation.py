@@ -1,7 +1,7 @@
 """The conversation: listen, send, play the answer as it streams in, and keep going when the server is away.
 
 Everything here runs on the UI thread except the ``_*_work`` methods, which
-run on worker threads and only talk back through ``on_ui``. The screen shows
+run on worker threads and only talk back through the ``@mainthread`` handlers. The screen shows
 ``app.state``:
 
     starting -> idle -> listening -> thinking -> speaking -> idle
@@ -26,7 +26,7 @@ import dataclasses
 import hashlib
 from pathlib import Path
 
-from kivy.clock import Clock
+from kivy.clock import Clock, mainthread
 from kivy.logger import Logger
 
 from client import testhooks
@@ -37,7 +37,7 @@ from client.outbox import Outbox, Pending
 from client.platform import make_mic, make_player
 from client.player import Segment
 from client.states import next_state
-from client.worker import background, on_ui
+from client.worker import background
 from shared.api import DeviceSelf, NoticeEvent, SentenceEvent
 
 RETRY_FIRST_S, RETRY_MAX_S = 3.0, 30.0
@@ -270,7 +270,7 @@ class Conversation:
         def work() -> None:
             for event in sentences:
                 segment = self._fetch_segment(event, answer)
-                on_ui(self._on_segment, answer, segment)
+                self._on_segment(answer, segment)
 
         background(work, name="sentences")
 
@@ -301,13 +301,12 @@ class Conversation:
         self.app.mic_level = 0.0
         self._go("listen")
         self._max_gap = 0.0
-        on_event = lambda kind, value: on_ui(self._on_mic, kind, value)
         live = self._start_live_turn()
         try:
             if live is not None:
-                self.mic.start(on_event, on_pcm=live.upload.feed)
+                self.mic.start(self._on_mic, on_pcm=live.upload.feed)
             else:
-                self.mic.start(on_event)
+                self.mic.start(self._on_mic)
         except Exception as exc:  # no permission yet (Android asks at first start), or the device went away
             Logger.warning(f"Keepsake: the microphone did not start: {exc!r}")
             self._drop_live_turn()
@@ -334,6 +333,7 @@ class Conversation:
         if live is not None:
             live.upload.abort()
 
+    @mainthread  # the microphone calls from its own thread
     def _on_mic(self, kind: str, value: float) -> None:
         if self.app.state != "listening":
             return
@@ -434,17 +434,17 @@ class Conversation:
                 for event in events:
                     if event.type == "transcript":
                         acknowledge()
-                        on_ui(self._on_transcript, answer, event.text)
+                        self._on_transcript(answer, event.text)
                     elif event.type == "sentence":
                         acknowledge()
                         if not answer.cancelled:
-                            on_ui(self._on_segment, answer, self._fetch_segment(event, answer))
+                            self._on_segment(answer, self._fetch_segment(event, answer))
                     elif event.type == "notice":
-                        on_ui(self._on_notice, answer, event)
+                        self._on_notice(answer, event)
                     elif event.type == "done":
                         acknowledge()
                         answer.turn_id = event.turn_id
-                        on_ui(self._on_done, answer, event.ended, event.timings_ms)
+                        self._on_done(answer, event.ended, event.timings_ms)
             return "ok", None
         except Offline as exc:
             # away, failing, or busy (503 with Retry-After): the recording stays in the outbox
@@ -474,12 +474,14 @@ class Conversation:
             rate, samples, mouth = 16_000, np.zeros(int(16 * max(event.duration_ms, 1500)), np.float32), []
         return Segment.make(samples, rate, mouth, event.mouth.fps, event.text, event.index, answer, original=event.original)
 
+    @mainthread  # the turn's stream is read on a worker thread
     def _on_transcript(self, answer: Answer, text: str) -> None:
         self.app.pending_count = len(self.outbox)
         if answer is self.answer:
             self.app.heard = text
         testhooks.emit("transcript", text=text)
 
+    @mainthread
     def _on_segment(self, answer: Answer, segment: Segment) -> None:
         if answer is not self.answer or answer.cancelled:
             return
@@ -489,6 +491,7 @@ class Conversation:
         self.player.enqueue(segment)
         testhooks.emit("sentence", index=segment.index, text=segment.text, seconds=round(segment.duration_s, 2))
 
+    @mainthread
     def _on_notice(self, answer: Answer, event: NoticeEvent) -> None:
         testhooks.emit("notice", code=event.code, message=event.message, data=event.data)
         if event.code == "crisis":
@@ -497,6 +500,7 @@ class Conversation:
         elif event.code == "relative_declined" and self.device is not None:
             self.device.declined = True
 
+    @mainthread
     def _on_done(self, answer: Answer, ended: bool, timings: dict) -> None:
         answer.done = True
         testhooks.emit("done", turn_id=answer.turn_id, timings=timings, ended=ended)

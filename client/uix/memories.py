@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from kivy.app import App
-from kivy.clock import Clock
+from kivy.clock import Clock, mainthread
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.utils import platform
@@ -29,7 +29,7 @@ from client.caregiver_words import level_percent, page_words, progress_text
 from client.uix.caregiver import AreaScreen
 from client.uix.memory_rows import ItemRow
 from client.uix.studio_forms import server_words
-from client.worker import background, on_ui
+from client.worker import background
 
 PAGE_SIZE = 8
 POLL_S = 1.0
@@ -311,10 +311,11 @@ class MemoriesScreen(AreaScreen):
         self._record_started = time.monotonic()
         self._say(purpose, app.t("recording_now", seconds=0))
         # the caregiver says when it ends, pauses and all: only the loudness is shown
-        self._mic.start(lambda kind, value: on_ui(self._on_mic, kind, value))
+        self._mic.start(self._on_mic)
         self._record_clock = Clock.schedule_interval(self._recording_tick, 0.5)
         testhooks.emit("recording", started=True, mic=self._mic.name, purpose=purpose)
 
+    @mainthread  # the microphone calls from its own thread
     def _on_mic(self, kind: str, value: float) -> None:
         if kind == "level" and self.recording:
             # a peak that falls back slowly: frames between syllables would make the bar flicker to nothing
@@ -445,7 +446,7 @@ class MemoriesScreen(AreaScreen):
             try:
                 from plyer import filechooser
 
-                filechooser.open_file(on_selection=lambda paths: on_ui(self._picked, paths),
+                filechooser.open_file(on_selection=self._picked,
                                       title=app.t("chooser_title"))
                 return
             except Exception:  # plyer without a picker here: the list below always works
@@ -465,6 +466,7 @@ class MemoriesScreen(AreaScreen):
         if selection:
             self.ids.chooser_path.text = Path(selection[0]).name if Path(selection[0]).parent == Path(self.ids.chooser.path) else selection[0]
 
+    @mainthread  # the system's file picker answers from its own thread
     def _picked(self, paths) -> None:
         if paths:
             self.import_file(Path(paths[0]), kind=None if self.import_kind == "auto" else self.import_kind)
