@@ -109,8 +109,8 @@ class MemoriesScreen(AreaScreen):
         background(client.persona, self.persona_id, on_result=got,
                    on_error=lambda exc: setattr(self, "list_message", _reason(app, exc)), name="memories-persona")
 
-    def on_leave(self, *args) -> None:
-        super().on_leave(*args)
+    def on_deactivate(self) -> None:
+        super().on_deactivate()
         if self.recording:  # nobody is there to press Stop: what was recorded is thrown away
             self.cancel_recording()
         # an import is still watched while the caregiver looks elsewhere in the area (coming back
