@@ -123,7 +123,9 @@ class AppProcess:
         """Wait until screen ``name`` is shown and takes touches: the screen manager ignores touches
         while a fade runs, however slow the frames are on a busy machine; ``screen_ready`` says it is over."""
         event = self.wait_for("screen", lambda e: e["name"] == name, timeout, since_start=since_start)
+        seen = self._seen
         self.wait_for("screen_ready", lambda e: e["name"] == name, timeout)
+        self._seen = seen  # what happened during the fade is still there for the next wait_for
         return event
 
     def wait_state(self, state: str, timeout: float = 60) -> dict:
