@@ -124,7 +124,7 @@ class AppProcess:
         while a fade runs, however slow the frames are on a busy machine; ``screen_ready`` says it is over."""
         event = self.wait_for("screen", lambda e: e["name"] == name, timeout, since_start=since_start)
         seen = self._seen
-        self.wait_for("screen_ready", lambda e: e["name"] == name, timeout)
+        self.wait_for("screen_ready", lambda e: e["name"] == name, max(timeout, 20))  # a fade of many slow frames
         self._seen = seen  # what happened during the fade is still there for the next wait_for
         return event
 
