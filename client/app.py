@@ -9,8 +9,6 @@ Screens (one .kv file each in client/kv/):
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from kivy.logger import Logger
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.screenmanager import FadeTransition, ScreenManager
 
-from client import testhooks
+from client import states, testhooks
 from client.i18n import LANGUAGES, translate
 from client.storage import CAPTION_MAX, CAPTION_MIN, Store
 
@@ -39,7 +37,7 @@ class KeepsakeApp(App):
     icon = str(ASSETS / "icon.png")
 
     # what the screens show; the kv files bind to these
-    state = OptionProperty("starting", options=["starting", "setup", "idle", "listening", "thinking", "speaking", "resting", "ended"])
+    state = OptionProperty("starting", options=list(states.STATES))  # moved by the table in client/states.py
     language = StringProperty("en")
     caption = StringProperty("")  # the answer being spoken
     heard = StringProperty("")  # what the relative said, smaller, above
@@ -86,7 +84,6 @@ class KeepsakeApp(App):
         self._language_arg = language
         self.exit_code = 0
         self.store: Store | None = None
-        self.control = testhooks.Control(self)
 
     # ------------------------------------------------------------------ words
     def t(self, key: str, *_bindings, **values) -> str:
@@ -96,20 +93,12 @@ class KeepsakeApp(App):
 
     def talk_words(self, state: str, mode: str, *_bindings) -> tuple[str, str]:
         """The talk control's words for each state: what is happening, and what to do next."""
-        hold = mode == "hold"
-        if state == "listening":
-            return self.t("listening"), self.t("listening_hint_hold" if hold else "listening_hint")
-        if state == "thinking":
-            return self.t("thinking"), ""
-        if state == "starting":
-            return self.t("one_moment"), ""
-        if state == "setup":
-            return self.t("not_set_up"), self.t("not_set_up_hint")
-        if state == "speaking" and not hold:
-            return self.t("tap_to_answer"), ""
-        if state == "ended":  # the talk is over; it starts again only when the relative wants
-            return self.t("hold_to_talk" if hold else "tap_to_talk"), ""
-        return self.t("hold_to_talk" if hold else "tap_to_talk"), ""
+        return tuple(self.t(key) if key else "" for key in states.talk_word_keys(state, mode))
+
+    def talk_caption(self, state: str, status: str, caption: str, *_bindings) -> str:
+        """The caption area: a calm note when something is wrong, else the answer, else a quiet hint."""
+        kind, text = states.caption_source(state, status, caption)
+        return self.t(text) if kind == "hint" else text
 
     def _rescale(self, *_args) -> None:
         from kivy.metrics import dp
@@ -161,7 +150,6 @@ class KeepsakeApp(App):
 
         root.add_widget(memories.MemoriesScreen(name="memories"))
         root.add_widget(alerts.AlertsScreen(name="alerts"))
-        root.bind(current=lambda _sm, name: testhooks.emit("screen", name=name))
         return root
 
     def on_start(self) -> None:
@@ -172,7 +160,7 @@ class KeepsakeApp(App):
         self.conversation = Conversation(self)
         self.bind(volume=self._volume_changed, state=self._state_changed)
         self._state_changed(self, self.state)
-        self.control.start()
+        testhooks.watch(self)  # the UI tests' eyes, when they are switched on
         if self._screenshot:
             delay = 5.0 if self._screenshot_after is None else self._screenshot_after
             Clock.schedule_once(self._screenshot_and_exit, delay)
@@ -191,13 +179,11 @@ class KeepsakeApp(App):
         return True  # Android: keep the conversation when the screen turns off for a moment
 
     def on_resume(self) -> None:
-        # Coming back starts nothing by itself: no greeting, no new session (the relative may have
-        # asked the avatar to stop). The next tap on the talk control does that.
-        testhooks.emit("resumed", state=self.state)
+        """Coming back starts nothing by itself: no greeting, no new session (the relative may have
+        asked the avatar to stop). The next tap on the talk control does that."""
 
     # ------------------------------------------------------------------ state
     def _state_changed(self, _app, state: str) -> None:
-        testhooks.emit("state", state=state)
         from client.platform import android
 
         android.keep_screen_on(state in ("listening", "thinking", "speaking") or self.crisis_open)
@@ -212,7 +198,7 @@ class KeepsakeApp(App):
 
     def enter_setup(self, reason: str = "not_set_up") -> None:
         """Not paired (or no longer): the relative sees a calm note, the caregiver the set-up screen."""
-        self.state = "setup"
+        self.state = states.next_state(self.state, "unpaired")
         self.status = self.t(reason) if reason != "not_set_up" else ""
         if not self.store.token():
             self.paired = False
@@ -262,8 +248,6 @@ class KeepsakeApp(App):
         self.crisis_emergency = pick("emergency_number")
         self.crisis_open = True
         android.keep_screen_on(True)  # the number must not fade away with the screen
-        testhooks.emit("crisis", shown=True, about=self.crisis_kind, name=self.crisis_name, phone=self.crisis_phone,
-                       emergency=self.crisis_emergency)
 
     def close_crisis(self) -> None:
         from client.platform import android
@@ -272,7 +256,6 @@ class KeepsakeApp(App):
             return
         self.crisis_open = False
         android.keep_screen_on(self.state in ("listening", "thinking", "speaking"))
-        testhooks.emit("crisis", shown=False)
 
     def open_caregiver(self) -> None:
         self.root.current = "pin"
@@ -302,7 +285,6 @@ class KeepsakeApp(App):
 
         def signed_in(client) -> None:
             self.caregiver = client
-            testhooks.emit("caregiver_signed_in", email=client.email)
             on_done(True, self.t("signed_in_as", email=client.email))
 
         def failed(exc) -> None:
@@ -319,7 +301,6 @@ class KeepsakeApp(App):
         client, self.caregiver = self.caregiver, None
         if client is not None:
             background(client.sign_out, name="sign-out")
-            testhooks.emit("caregiver_signed_out")
 
     # ------------------------------------------------------------------ the caregiver's actions
     def pair(self, server_url: str, code: str, on_done) -> None:
@@ -366,7 +347,7 @@ class KeepsakeApp(App):
         self.portrait = PLACEHOLDER_PORTRAIT
         self.caption = self.heard = ""
         self.crisis_open = False
-        self.state = "setup"
+        self.state = states.next_state(self.state, "unpaired")
         testhooks.emit("unpaired")
 
     def choose_persona(self, persona_id: str) -> None:
@@ -391,44 +372,13 @@ class KeepsakeApp(App):
         self.language = language
         self.store.update(language=language)
 
-    # ------------------------------------------------------------------ screenshots and test hooks
-    def save_screenshot(self, path: str) -> str:
-        """Save exactly ``path`` (Kivy's own screenshot adds a counter to the name)."""
-        target = Path(path).resolve()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="keepsake-shot-"))
-        # draw now: the GL back buffer may still hold an older frame when nothing moved since
-        Window.dispatch("on_draw")
-        made = Window.screenshot(name=str(folder / "shot.png"))
-        if made and Path(made).exists():
-            shutil.move(made, target)
-        shutil.rmtree(folder, ignore_errors=True)
-        return str(target)
-
+    # ------------------------------------------------------------------ a picture, then exit (keepsake demo --screenshot)
     def _screenshot_and_exit(self, _dt: float) -> None:
+        from client.screenshot import save_screenshot
+
         try:
-            Logger.info(f"Keepsake: screenshot saved to {self.save_screenshot(self._screenshot)}")
+            Logger.info(f"Keepsake: screenshot saved to {save_screenshot(self._screenshot)}")
         except Exception as exc:  # the caller asked only for a picture: report, exit non-zero
             Logger.error(f"Keepsake: screenshot failed: {exc!r}")
             self.exit_code = 1
         self.stop()
-
-    def layout_report(self) -> dict:
-        """Where the controls are, in window pixels from the top-left (what xdotool needs)."""
-        from kivy.uix.label import Label
-        from kivy.uix.textinput import TextInput
-
-        found, typed, shown = {}, {}, {}
-        screen = self.root.current_screen
-        named = dict(screen.ids)
-        for widget in list(named.values()):  # and the ids inside a screen's own widgets (the crisis card's)
-            named.update({k: v for k, v in widget.ids.items() if k not in named})
-        for wid_name, widget in named.items():
-            x, y = widget.to_window(*widget.pos)
-            w, h = widget.size
-            found[wid_name] = [round(x), round(Window.height - y - h), round(w), round(h)]
-            if isinstance(widget, TextInput) and not widget.password:
-                typed[wid_name] = widget.text
-            elif isinstance(widget, Label):
-                shown[wid_name] = widget.text
-        return {"screen": screen.name, "size": list(Window.size), "widgets": found, "typed": typed, "shown": shown}

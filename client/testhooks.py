@@ -9,7 +9,9 @@ Off unless the environment asks for them:
   where the controls are, for taps), ``{"cmd": "quit"}``.
 
 Touches in the tests come through the X server (xdotool), like a real finger;
-these hooks only observe and take pictures.
+these hooks only observe and take pictures. ``watch(app)`` binds them to the app's
+properties and events from outside (the state, the screen and whether it takes touches,
+the crisis card, the caregiver's sign-in); what only the tests need lives here, not on the App.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ _lock = threading.Lock()
 _t0 = time.monotonic()
 
 enabled = bool(_events_path)
+_control: Control | None = None
 
 
 def emit(kind: str, **data: object) -> None:
@@ -36,6 +39,38 @@ def emit(kind: str, **data: object) -> None:
         fh.write(line + "\n")
 
 
+def watch(app) -> None:
+    """Report what the app shows as it changes, and take the tests' commands (nothing when hooks are off)."""
+    if not enabled:
+        return
+    from kivy.core.window import Window
+
+    app.bind(state=lambda _app, state: emit("state", state=state),
+             crisis_open=lambda _app, shown: _crisis(app, shown),
+             caregiver=lambda _app, client: emit("caregiver_signed_in", email=client.email) if client is not None
+             else emit("caregiver_signed_out"),
+             on_resume=lambda _app: emit("resumed", state=app.state))
+    emit("state", state=app.state)
+    app.root.bind(current=lambda _sm, name: emit("screen", name=name))
+    for screen in app.root.screens:
+        # the fade is over: a touch now counts (the screen manager ignores touches during a fade)
+        screen.bind(active=lambda screen, active: emit("screen_ready", name=screen.name) if active else None)
+    # every touch the window gets, so a test can tell "not delivered" from "delivered, ignored"
+    Window.bind(on_touch_down=lambda _w, t: emit("touch", phase="down", pos=[round(v) for v in t.pos]),
+                on_touch_up=lambda _w, t: emit("touch", phase="up", pos=[round(v) for v in t.pos]))
+    global _control
+    _control = Control(app)  # kept here: Kivy's clock holds its callbacks weakly
+    _control.start()
+
+
+def _crisis(app, shown: bool) -> None:
+    if shown:
+        emit("crisis", shown=True, about=app.crisis_kind, name=app.crisis_name, phone=app.crisis_phone,
+             emergency=app.crisis_emergency)
+    else:
+        emit("crisis", shown=False)
+
+
 class Control:
     """Polls the control file from the UI thread (commands must touch widgets)."""
 
@@ -44,12 +79,6 @@ class Control:
         self.offset = 0
 
     def start(self) -> None:
-        if enabled:
-            from kivy.core.window import Window
-
-            # every touch the window gets, so a test can tell "not delivered" from "delivered, ignored"
-            Window.bind(on_touch_down=lambda _w, t: emit("touch", phase="down", pos=[round(v) for v in t.pos]),
-                        on_touch_up=lambda _w, t: emit("touch", phase="up", pos=[round(v) for v in t.pos]))
         if not _control_path:
             return
         from kivy.clock import Clock
@@ -74,9 +103,31 @@ class Control:
     def _run(self, command: dict) -> None:
         cmd = command.get("cmd")
         if cmd == "screenshot":
-            path = self.app.save_screenshot(command["path"])
-            emit("screenshot", path=path)
+            from client.screenshot import save_screenshot
+
+            emit("screenshot", path=save_screenshot(command["path"]))
         elif cmd == "layout":
-            emit("layout", widgets=self.app.layout_report())
+            emit("layout", widgets=layout_report(self.app.root.current_screen))
         elif cmd == "quit":
             self.app.stop()
+
+
+def layout_report(screen) -> dict:
+    """Where the controls are, in window pixels from the top-left (what xdotool needs)."""
+    from kivy.core.window import Window
+    from kivy.uix.label import Label
+    from kivy.uix.textinput import TextInput
+
+    found, typed, shown = {}, {}, {}
+    named = dict(screen.ids)
+    for widget in list(named.values()):  # and the ids inside a screen's own widgets (the crisis card's)
+        named.update({k: v for k, v in widget.ids.items() if k not in named})
+    for wid_name, widget in named.items():
+        x, y = widget.to_window(*widget.pos)
+        w, h = widget.size
+        found[wid_name] = [round(x), round(Window.height - y - h), round(w), round(h)]
+        if isinstance(widget, TextInput) and not widget.password:
+            typed[wid_name] = widget.text
+        elif isinstance(widget, Label):
+            shown[wid_name] = widget.text
+    return {"screen": screen.name, "size": list(Window.size), "widgets": found, "typed": typed, "shown": shown}

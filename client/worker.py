@@ -2,7 +2,9 @@
 
 The rule of the app: the UI thread never waits on the network or the disk
 for long. Everything that could is called through ``background`` and its
-outcome comes back as a callback on the UI thread, where properties may be set.
+outcome comes back as a callback on the UI thread, where properties may be set
+(Kivy's ``mainthread``: the call waits for the next frame of the UI thread's Clock).
+Methods that only worker threads call carry ``@mainthread`` themselves.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from kivy.clock import Clock
+from kivy.clock import mainthread
 from kivy.logger import Logger
 
 
 def on_ui(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Call ``fn`` on the UI thread at the next frame (safe from any thread)."""
-    Clock.schedule_once(lambda _dt: fn(*args, **kwargs), 0)
+    mainthread(fn)(*args, **kwargs)
 
 
 def background(

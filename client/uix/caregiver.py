@@ -7,26 +7,26 @@ from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.metrics import dp
 from kivy.properties import StringProperty
-from kivy.uix.screenmanager import Screen
 
 from client import testhooks
 from client.storage import valid_new_pin
+from client.uix.screens import KeepsakeScreen
 from client.worker import background
 
 IDLE_BACK_S = 300  # a caregiver who walks away does not leave the relative stuck in settings
 
 
-class AreaScreen(Screen):
+class AreaScreen(KeepsakeScreen):
     """A screen of the caregiver area: after five minutes without a touch it gives the tablet back to the relative."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._idle = None
 
-    def on_enter(self, *_args) -> None:
+    def on_activate(self) -> None:
         self._arm_idle()
 
-    def on_leave(self, *_args) -> None:
+    def on_deactivate(self) -> None:
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None

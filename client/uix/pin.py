@@ -7,14 +7,14 @@ import time
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import StringProperty
-from kivy.uix.screenmanager import Screen
 
 from client import testhooks
+from client.uix.screens import KeepsakeScreen
 
 MAX_TRIES, LOCK_S = 5, 60
 
 
-class PinScreen(Screen):
+class PinScreen(KeepsakeScreen):
     entered = StringProperty("")
     message = StringProperty("")
 
@@ -29,7 +29,7 @@ class PinScreen(Screen):
         # nobody touching it for a while: back to the face, so the relative is never stranded here
         self._back_event = Clock.schedule_once(lambda _dt: self.cancel(), 45)
 
-    def on_leave(self, *_args) -> None:
+    def on_deactivate(self) -> None:
         if self._back_event is not None:
             self._back_event.cancel()
 

@@ -122,13 +122,8 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         self._fill_voice(voice)
         testhooks.emit("studio_loaded", persona_id=persona.id)
 
-    def on_enter(self, *args) -> None:
-        super().on_enter(*args)
-        # the screen manager ignores touches until its fade is over: tests wait for this before tapping
-        testhooks.emit("studio_entered", persona_id=self.persona_id)
-
-    def on_leave(self, *args) -> None:
-        super().on_leave(*args)
+    def on_deactivate(self) -> None:
+        super().on_deactivate()
         self.previewing = False
         self._stop_recording(keep=False)
         self.close_picker()

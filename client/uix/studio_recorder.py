@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from kivy.clock import mainthread
 
 from client.audio import MIC_RATE, decode_wav, resample, to_int16, write_wav
 from client.platform.mic_base import Mic, Recording
-from client.worker import on_ui
+
 
 MAX_SAMPLE_S = 90.0  # long enough for a page read aloud; the server takes up to five minutes
 PAUSE_S = 0.4  # the quiet put back between joined pieces
@@ -72,8 +73,9 @@ class SampleRecorder:
             raise
 
     def _listen(self) -> None:
-        self.mic.start(lambda kind, value: on_ui(self._on_mic, kind, value))
+        self.mic.start(self._on_mic)
 
+    @mainthread  # the microphone calls from its own thread
     def _on_mic(self, kind: str, value: float) -> None:
         if not self.recording:
             return

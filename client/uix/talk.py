@@ -13,15 +13,15 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Stri
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
-from kivy.uix.screenmanager import Screen
 from kivy.uix.widget import Widget
 
 from client.i18n import wrap_cjk
+from client.uix.screens import KeepsakeScreen
 
 LONG_PRESS_S = 1.5
 
 
-class TalkScreen(Screen):
+class TalkScreen(KeepsakeScreen):
     pass
 
 

@@ -120,9 +120,12 @@ class AppProcess:
         raise AssertionError(f"no {kind} event within {timeout}s; last events:\n" + "\n".join(json.dumps(e) for e in self.events()[-25:]))
 
     def wait_screen(self, name: str, timeout: float = 10, since_start: bool = False) -> dict:
-        """Wait until screen ``name`` is shown and its fade-in is over (touches during a fade are ignored)."""
+        """Wait until screen ``name`` is shown and takes touches: the screen manager ignores touches
+        while a fade runs, however slow the frames are on a busy machine; ``screen_ready`` says it is over."""
         event = self.wait_for("screen", lambda e: e["name"] == name, timeout, since_start=since_start)
-        time.sleep(0.5)
+        seen = self._seen
+        self.wait_for("screen_ready", lambda e: e["name"] == name, max(timeout, 20))  # a fade of many slow frames
+        self._seen = seen  # what happened during the fade is still there for the next wait_for
         return event
 
     def wait_state(self, state: str, timeout: float = 60) -> dict:

@@ -291,15 +291,20 @@ class ScriptedMic:
 
 
 @pytest.fixture
-def recorder(tmp_path, monkeypatch):
-    """A SampleRecorder on a scripted mic, its UI-thread hand-off made direct (no Kivy clock in these tests)."""
+def recorder(tmp_path):
+    """A SampleRecorder on a scripted mic; each thing the mic hears reaches the recorder on the next
+    tick of Kivy's clock, as it does on the tablet (the recorder's handler is ``@mainthread``)."""
     import client.uix.studio_recorder as module
+    from kivy.clock import Clock
 
-    monkeypatch.setattr(module, "on_ui", lambda fn, *args: fn(*args))
     done: list[list[Path]] = []
 
+    class TickingMic(ScriptedMic):
+        def start(self, on_event) -> None:
+            super().start(lambda kind, value: (on_event(kind, value), Clock.tick()))
+
     def make(pieces):
-        mic = ScriptedMic(tmp_path, pieces)
+        mic = TickingMic(tmp_path, pieces)
         return module.SampleRecorder(mic, tmp_path, on_level=lambda level: None, on_done=done.append), mic, done
 
     return make

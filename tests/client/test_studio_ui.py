@@ -87,7 +87,6 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     scroll_into_view(app, "studio_new_persona")
     app.tap("studio_new_persona")
     app.wait_screen("studio")
-    app.wait_for("studio_entered", timeout=20)  # the fade is over: taps count from now on
 
     # 1. who they were: saving without a name says so, and creates nothing; Done too, before losing what was typed
     app.tap("next_button")
@@ -256,7 +255,6 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     scroll_into_view(app, "studio_new_persona")
     app.tap("studio_new_persona")
     app.wait_screen("studio")
-    app.wait_for("studio_entered", timeout=20)
     app.screenshot("zh-studio-new.png")
     app.tap("done")
     app.wait_screen("caregiver")
@@ -265,7 +263,6 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     scroll_into_view(app, f"studio_edit_persona_{persona_id}")
     app.tap(f"studio_edit_persona_{persona_id}")
     app.wait_screen("studio")
-    app.wait_for("studio_entered", timeout=20)  # the fade is over: taps count from now on
     app.wait_for("studio_loaded", lambda e: e["persona_id"] == persona_id, timeout=30, since_start=True)
     time.sleep(0.5)
     typed = app.layout()["typed"]
@@ -420,7 +417,6 @@ def test_make_the_voice_once_there_is_enough_clean_speech(start_app, cloning_ser
     scroll_into_view(app, f"studio_edit_persona_{persona_id}")
     app.tap(f"studio_edit_persona_{persona_id}")
     app.wait_screen("studio")
-    app.wait_for("studio_entered", timeout=20)  # the fade is over: taps count from now on
     app.wait_for("studio_loaded", lambda e: e["persona_id"] == persona_id, timeout=30, since_start=True)
     app.tap("step_voice")
     app.wait_for("studio_step", lambda e: e["step"] == "voice", timeout=10)
@@ -454,7 +450,6 @@ def test_a_recording_that_cannot_be_sent_is_kept_and_sent_again(start_app, speak
         scroll_into_view(app, "studio_new_persona")
         app.tap("studio_new_persona")
         app.wait_screen("studio")
-        app.wait_for("studio_entered", timeout=20)
         type_in_step(app, "name_field", "Joe Whitfield", "who_scroll")
         app.tap("next_button")
         persona_id = app.wait_for("studio_saved", timeout=30)["persona_id"]
