@@ -79,7 +79,6 @@ def test_the_face_found_is_shown_and_an_eye_is_dragged_into_place(start_app, liv
     scroll_into_view(app, f"studio_edit_persona_{persona_id}")
     app.tap(f"studio_edit_persona_{persona_id}")
     app.wait_screen("studio")
-    app.wait_for("studio_entered", timeout=20)
     app.wait_for("studio_loaded", lambda e: e["persona_id"] == persona_id, timeout=30, since_start=True)
     app.tap("step_portrait")
     app.wait_for("studio_step", lambda e: e["step"] == "portrait", timeout=10)
