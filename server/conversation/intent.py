@@ -14,12 +14,11 @@ look; a missed one can cost much more, so crisis patterns lean towards alerting.
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import Enum
 
 from server.conversation import acts
 from server.conversation.acts import Act, Reading
-from server.conversation.hanzi import to_simplified
+from server.conversation.normalise import normalise
 
 
 class Intent(str, Enum):
@@ -40,15 +39,6 @@ class Intent(str, Enum):
 class CrisisKind(str, Enum):
     SELF_HARM = "self_harm"
     MEDICAL = "medical"
-
-
-def normalise(text: str) -> str:
-    """Lower-case, full-width folded, Traditional Chinese as Simplified, straight apostrophes, single spaces."""
-    text = to_simplified(unicodedata.normalize("NFKC", text or "").casefold())
-    # Zero-width and other invisible format characters split words for patterns only, never for the ear.
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
-    return re.sub(r"\s+", " ", text).strip()
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:

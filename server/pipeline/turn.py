@@ -22,10 +22,8 @@ from server.conversation.policy import Move, decide
 from server.conversation.understanding import understand
 from server.pipeline.early_asr import EarlyTranscriber, expected_language
 from server.pipeline.limits import limit_reached
-from server.pipeline import speak_ahead
 from server.pipeline.replies import reply
 from server.retire import finish_farewell
-from server.pipeline.speech import Speaker
 from server.services.base import Audio, Conversation, ConversationContext, Recording, ServiceError, ServiceFailure
 from server.services.registry import FallbackEvent, drain, start_collecting
 from server.state import AppState
@@ -75,7 +73,7 @@ class TurnPipeline:
         self.persona = turn.persona
         self.language = turn.persona.language
         self.record = TurnRecord()
-        self.speaker = Speaker.for_persona(state, turn.persona)
+        self.speaker = state.speaker(turn.persona)
         self._notices: list[NoticeEvent] = []
         self._fallbacks: list[FallbackEvent] = []
 
@@ -208,7 +206,7 @@ class TurnPipeline:
         if decision.fact and turn.device_id is not None:
             # Kept as this tablet's relative's. A caregiver trying the persona out tells it nothing to keep.
             memories.add_fact(db, turn.household_id, persona.id, turn.session_id, decision.fact, device_id=turn.device_id)
-            speak_ahead.request(self.state, persona.id)  # the next greeting asks after it
+            self.state.ask_ahead(persona.id)  # the next greeting asks after it
 
         ctx = ConversationContext(
             persona=profile,

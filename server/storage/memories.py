@@ -6,8 +6,8 @@ import sqlite3
 
 from shared.api import Fact, FactTeller, Memory
 from server.memory import meaning, search_text
-from server.services.base import MemoryHit, RelativeFact
 from server.storage.db import Database, iso, new_id, parse_time
+from server.storage.records import MemoryHit, RelativeFact
 
 # FTS candidates handed to the re-ranker: re-ranking 200 takes a few ms and recalls nearly all.
 CANDIDATES = 200

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from shared.api import Fact
 from server.memory import meaning, search_text
-from server.services.base import MemoryHit
 from server.storage.db import Database, iso, new_id
 from server.storage.media import MediaStore
 from server.storage.memories import get_fact
+from server.storage.records import MemoryHit
 
 # How many FTS candidates the caregiver's search re-ranks.
 SEARCH_CANDIDATES = 300

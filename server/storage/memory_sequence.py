@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from server.services.base import MemoryHit
 from server.storage.db import Database
+from server.storage.records import MemoryHit
 
 # A piece of what was said long enough to name one memory, not a stock phrase.
 _MIN_PIECE = 12

@@ -6,8 +6,8 @@ import json
 import sqlite3
 
 from shared.api import ConsentCreate, ConsentOut, MouthPoint, Persona, PersonaCreate, PersonaUpdate
-from server.services.base import PersonaProfile
 from server.storage.db import Database, dumps, iso, new_id, parse_time
+from server.storage.records import PersonaProfile
 
 _JSON_FIELDS = {"addressed_as", "boundaries"}
 

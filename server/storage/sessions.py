@@ -6,8 +6,8 @@ import json
 import sqlite3
 
 from shared.api import HistoryItem, SessionSummary
-from server.services.base import HistoryLine
 from server.storage.db import Database, dumps, iso, new_id, parse_time
+from server.storage.records import HistoryLine
 
 
 def create(db: Database, household_id: str, persona_id: str, device_id: str | None, *, farewell: bool = False) -> dict:
