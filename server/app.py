@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import asyncio
+import logging
 import threading
 from contextlib import asynccontextmanager
 
@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from shared import PROTOCOL_VERSION
+from server.api.body_limits import BodyLimit
 from server.api.routes import (
     alerts,
     devices,
@@ -26,7 +27,6 @@ from server.api.routes import (
     turns,
     voice,
 )
-from server.api.body_limits import BodyLimit
 from server.config import Settings
 from server.conversation import acts, safety
 from server.errors import documented_errors, install_error_handlers

@@ -40,9 +40,8 @@ def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[d
 
 def write_archive(state: AppState, household_id: str, persona_ids: list[str]) -> Path:
     """A zip in a temporary file: data.json, and media/<id>.<ext> for every file."""
-    handle = tempfile.NamedTemporaryFile(prefix="keepsake-export-", suffix=".zip", delete=False)
-    handle.close()
-    path = Path(handle.name)
+    with tempfile.NamedTemporaryFile(prefix="keepsake-export-", suffix=".zip", delete=False) as handle:
+        path = Path(handle.name)
     household = households.get(state.db, household_id)
     everything = {
         "format": "keepsake-export/1",

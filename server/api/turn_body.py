@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from starlette.requests import Request
 
+from shared.api import TextTurn
 from server.config import Settings
 from server.errors import ApiError
-from shared.api import TextTurn
 
 TEXT_TURN_MAX = 64 * 1024
 

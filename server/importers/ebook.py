@@ -12,7 +12,6 @@ from server.importers.blocks import BREAK, Block, heading, html_blocks, merge_ch
 from server.importers.errors import damaged
 from server.importers.textfile import decode
 
-
 # A long book has a few hundred chapter files and a few megabytes of text in markup.
 MAX_SPINE_ITEMS = 10_000
 MAX_MARKUP_BYTES = 64 * 1024 * 1024

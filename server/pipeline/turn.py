@@ -118,9 +118,8 @@ class TurnPipeline:
                 reply=self.record.sentences,
                 timings=self.record.timings,
             )
-        if self.record.ended and self.turn.farewell:
-            if self.turn.caller is not None:
-                await finish_farewell(self.state, self.turn.caller, self.persona.id, self.turn.session_id)
+        if self.record.ended and self.turn.farewell and self.turn.caller is not None:
+            await finish_farewell(self.state, self.turn.caller, self.persona.id, self.turn.session_id)
         yield _line(DoneEvent(turn_id=self.turn.turn_id, timings_ms=self.record.timings, ended=self.record.ended))
 
     async def _run(self) -> AsyncIterator[bytes]:

@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 
 from server.config import Settings, StageSettings
+from server.services.asr_local import LocalSpeechToText
+from server.services.asr_openai import OpenAISpeechToText
 from server.services.base import (
     Audio,
     Conversation,
@@ -40,8 +42,6 @@ from server.services.base import (
     TextToSpeech,
     Transcript,
 )
-from server.services.asr_local import LocalSpeechToText
-from server.services.asr_openai import OpenAISpeechToText
 from server.services.breaker import CircuitBreaker
 from server.services.cloning import VoiceCloner
 from server.services.cloning_elevenlabs import ElevenLabsVoiceCloner

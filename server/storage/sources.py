@@ -12,8 +12,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from server.storage.db import Database, dumps, iso, new_id
 from server.storage import speech_cache
+from server.storage.db import Database, dumps, iso, new_id
 from server.storage.media import MediaFile, MediaStore
 
 

@@ -36,11 +36,13 @@ def fingerprint(texts: Sequence[str]) -> str:
 
 def _shipped(name: str, texts: Sequence[str]) -> np.ndarray | None:
     try:
-        with resources.as_file(resources.files("server.text").joinpath(f"vectors/{name}.npz")) as path:
-            with np.load(path, allow_pickle=False) as stored:
-                if str(stored["fingerprint"]) != fingerprint(texts) or stored["vectors"].shape[0] != len(texts):
-                    return None
-                return stored["vectors"].astype(np.float32)
+        with (
+            resources.as_file(resources.files("server.text").joinpath(f"vectors/{name}.npz")) as path,
+            np.load(path, allow_pickle=False) as stored,
+        ):
+            if str(stored["fingerprint"]) != fingerprint(texts) or stored["vectors"].shape[0] != len(texts):
+                return None
+            return stored["vectors"].astype(np.float32)
     except (FileNotFoundError, KeyError, ValueError, OSError):
         return None
 
