@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +17,7 @@ log = logging.getLogger("keepsake")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, details: object | None = None, headers: dict | None = None):
+    def __init__(self, status: int, code: str, message: str, *, details: object | None = None, headers: dict[str, Any] | None = None):
         super().__init__(message)
         self.headers = headers
         self.status = status
@@ -25,7 +26,7 @@ class ApiError(Exception):
         self.details = details
 
 
-def documented_errors() -> dict:
+def documented_errors() -> dict[str, Any]:
     """The error statuses any route may answer, for the OpenAPI document."""
     from shared.api import ErrorBody
 
@@ -39,8 +40,8 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
-def error_body(code: str, message: str, details: object | None = None) -> dict:
-    error: dict = {"code": code, "message": message}
+def error_body(code: str, message: str, details: object | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
     return {"error": error}
@@ -60,7 +61,7 @@ _STATUS_CODES = {
 }
 
 
-def _readable(errors: list[dict]) -> str:
+def _readable(errors: list[dict[str, Any]]) -> str:
     parts = []
     for err in errors[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")

@@ -6,16 +6,17 @@ import json
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from server.state import AppState
 from server.storage import households, memories, personas
 
 
-def _rows(state: AppState, sql: str, params: tuple) -> list[dict]:
+def _rows(state: AppState, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
     return [dict(r) for r in state.db.all(sql, params)]
 
 
-def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[dict, list[str]]:
+def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[dict[str, Any], list[str]]:
     """Everything kept about one persona, and the ids of its media files."""
     persona = personas.get(state.db, household_id, persona_id)
     data = {

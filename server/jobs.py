@@ -69,7 +69,7 @@ class Job:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout_s)
 
 
-Work = Callable[[Job], dict | None]
+Work = Callable[[Job], dict[str, Any] | None]
 OnFailure = Callable[[], None]
 
 

@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shared.api import ConsentCreate, MouthPoint, PersonaCreate
 from server.demo.loader import load_demo_persona
@@ -27,7 +28,7 @@ class DemoInfo:
     pairing_code: str
 
 
-def _credentials(data_dir: Path) -> dict:
+def _credentials(data_dir: Path) -> dict[str, Any]:
     """The demo caregiver's password is made once per data folder and kept private there."""
     path = data_dir / "demo-credentials.json"
     if path.exists():

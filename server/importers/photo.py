@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -66,7 +67,7 @@ def sized(image: Image.Image, longest: int, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def analyse(image: Image.Image) -> dict:
+def analyse(image: Image.Image) -> dict[str, Any]:
     """Face box and mouth point (fractions of the picture), or a guess the caregiver should correct."""
     work = image.copy()
     work.thumbnail((800, 800))  # detection needs no more, and is much faster on fewer pixels

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared.api import DeviceSettings, DoneEvent, NoticeEvent, Persona, SentenceEvent, TranscriptEvent
 from server.alerts import raise_alert
@@ -55,7 +56,7 @@ class TurnInput:
 
 @dataclass
 class TurnRecord:
-    sentences: list[dict] = field(default_factory=list)
+    sentences: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     status: str = "answering"
     ended: bool = False
@@ -80,7 +81,7 @@ class TurnPipeline:
     def _ms(self) -> float:
         return round((time.perf_counter() - self.turn.received_at) * 1000, 1)
 
-    def notice(self, code: str, message: str, data: dict | None = None) -> None:
+    def notice(self, code: str, message: str, data: dict[str, Any] | None = None) -> None:
         self._notices.append(NoticeEvent(code=code, message=message, data=data))
 
     def _drain_notices(self) -> list[bytes]:

@@ -17,6 +17,7 @@ cannot all pass the check), and the count is cleared when the password was right
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from server.config import LimitSettings
 from server.storage.db import Database, iso, now, parse_time
@@ -72,7 +73,7 @@ def _pair_wait(conn, limits: LimitSettings, address: str, email: str, moment: da
     return max(0.0, (parse_time(last) + timedelta(seconds=delay) - moment).total_seconds())
 
 
-def _window_wait(conn, where: str, params: tuple, limit: int, moment: datetime) -> float:
+def _window_wait(conn, where: str, params: tuple[Any, ...], limit: int, moment: datetime) -> float:
     """Seconds until fewer than ``limit`` failures matching ``where`` are left in the last hour."""
     row = conn.execute(
         f"SELECT created_at FROM login_failures WHERE {where} AND created_at > ? ORDER BY created_at DESC LIMIT 1 OFFSET ?",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from shared.api import Fact
 from server.memory import meaning, search_text
@@ -75,7 +76,7 @@ _SELECT = (
 )
 
 
-def _memory(row: sqlite3.Row) -> dict:
+def _memory(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "persona_id": row["persona_id"],
@@ -94,14 +95,14 @@ def _memory(row: sqlite3.Row) -> dict:
     }
 
 
-def get(db: Database, persona_id: str, memory_id: str) -> dict | None:
+def get(db: Database, persona_id: str, memory_id: str) -> dict[str, Any] | None:
     row = db.one(_SELECT + " WHERE m.id = ? AND m.persona_id = ?", (memory_id, persona_id))
     return _memory(row) if row else None
 
 
 def list_for(
     db: Database, persona_id: str, *, source_id: str | None = None, limit: int = 200, offset: int = 0
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """In reading order: each source's memories in the order they were made."""
     where, params = "m.persona_id = ?", [persona_id]
     if source_id is not None:
@@ -114,7 +115,7 @@ def list_for(
     return [_memory(r) for r in rows]
 
 
-def search(db: Database, persona_id: str, query: str, *, limit: int = 50) -> list[dict]:
+def search(db: Database, persona_id: str, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
     """The caregiver's search: the words as typed first, then what retrieval would find, hidden memories included."""
     query = query.strip()
     if not query:
@@ -150,7 +151,7 @@ def search(db: Database, persona_id: str, query: str, *, limit: int = 50) -> lis
 def update(
     db: Database, persona_id: str, memory_id: str, *, title: str | None = None, text: str | None = None,
     hidden: bool | None = None, title_set: bool = False,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Change what was given; the search row is rebuilt when the words change. ``title_set`` allows clearing the title."""
     current = db.one("SELECT * FROM memories WHERE id = ? AND persona_id = ?", (memory_id, persona_id))
     if current is None:

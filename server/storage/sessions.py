@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from shared.api import HistoryItem, SessionSummary
 from server.storage.db import Database, dumps, iso, new_id, parse_time
 from server.storage.records import HistoryLine
 
 
-def create(db: Database, household_id: str, persona_id: str, device_id: str | None, *, farewell: bool = False) -> dict:
+def create(db: Database, household_id: str, persona_id: str, device_id: str | None, *, farewell: bool = False) -> dict[str, Any]:
     session_id = new_id("ses")
     stamp = iso()
     db.execute(
@@ -91,7 +92,7 @@ def set_transcript(db: Database, turn_id: str, text: str) -> None:
     db.execute("UPDATE turns SET user_text = ?, status = 'transcribed' WHERE id = ?", (text, turn_id))
 
 
-def finish_turn(db: Database, turn_id: str, *, status: str, reply: list[dict], timings: dict) -> None:
+def finish_turn(db: Database, turn_id: str, *, status: str, reply: list[dict[str, Any]], timings: dict) -> None:
     db.execute(
         "UPDATE turns SET status = ?, reply = ?, timings = ? WHERE id = ?",
         (status, dumps(reply), dumps(timings), turn_id),
@@ -108,7 +109,7 @@ def set_played(db: Database, turn_id: str, sentences_played: int) -> None:
     db.execute("UPDATE turns SET sentences_played = ? WHERE id = ?", (sentences_played, turn_id))
 
 
-def _spoken(row: sqlite3.Row) -> list[dict]:
+def _spoken(row: sqlite3.Row) -> list[dict[str, Any]]:
     """The sentences of a reply that the relative actually heard."""
     reply = json.loads(row["reply"] or "[]")
     played = row["sentences_played"]
@@ -155,6 +156,6 @@ def add_alert(db: Database, household_id: str, persona_id: str | None, session_i
     return alert_id
 
 
-def list_alerts(db: Database, household_id: str) -> list[dict]:
+def list_alerts(db: Database, household_id: str) -> list[dict[str, Any]]:
     rows = db.all("SELECT * FROM alerts WHERE household_id = ? ORDER BY created_at DESC LIMIT 200", (household_id,))
     return [dict(r) for r in rows]

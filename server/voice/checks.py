@@ -9,6 +9,7 @@ speech. Verdicts: ``good``; ``usable`` (counted, with advice); or
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class SampleCheck:
     def clean_s(self) -> float:
         return self.speech_s if self.usable else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"clean_s": round(self.clean_s, 1)}
 
 
