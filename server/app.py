@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -67,7 +68,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     state.speak_ahead = ahead
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.preload_engines:
             # Load the embedded models now, off the event loop, so the first turn is not the slow one.
             await state.services.warm()

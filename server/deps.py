@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -92,7 +93,7 @@ def owned_persona(db: Database, principal: Principal, persona_id: str) -> Person
     return persona
 
 
-def owned_session(db: Database, principal: Principal, session_id: str):
+def owned_session(db: Database, principal: Principal, session_id: str) -> sqlite3.Row:
     """The session, if the caller may see it; 404 otherwise (never reveal that it exists).
 
     Caregivers see every conversation of their household. A tablet sees only the ones

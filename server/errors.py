@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,7 +27,7 @@ class ApiError(Exception):
         self.details = details
 
 
-def documented_errors() -> dict[str, Any]:
+def documented_errors() -> dict[int | str, dict[str, Any]]:
     """The error statuses any route may answer, for the OpenAPI document."""
     from shared.api import ErrorBody
 
@@ -61,7 +62,7 @@ _STATUS_CODES = {
 }
 
 
-def _readable(errors: list[dict[str, Any]]) -> str:
+def _readable(errors: Sequence[Any]) -> str:
     parts = []
     for err in errors[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")

@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.api import Persona
 from server.pipeline.gate import TurnGate
@@ -64,7 +64,7 @@ class SpeakAhead:
         self._pending: dict[str, None] = {}  # persona ids, oldest request first, each once
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._working = False
         self.made = 0  # sentences made since start
 
@@ -194,7 +194,10 @@ def still_to_make(db: Database, persona: Persona, *, tts_name: str, voice: str |
     return len(speech_cache.missing(db, keys))
 
 
-async def _in_thread(func, *args):
+T = TypeVar("T")
+
+
+async def _in_thread(func: Callable[..., T], *args: Any) -> T:
     """Run ``func`` on a worker thread and, if cancelled meanwhile, still wait for it to end:
     the server closes the database right after stopping this worker."""
     running = asyncio.ensure_future(asyncio.to_thread(func, *args))

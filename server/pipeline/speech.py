@@ -59,9 +59,10 @@ class Speaker:
             else:
                 audio = await self.tts.synthesize(text, language=self.language, voice=self.voice)
             mouth = await self._mouth(audio)
-            media_id = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids)
-            if media_id is None:
+            stored = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids)
+            if stored is None:
                 raise ServiceError("tts", self.tts.name, "the persona or its memory was deleted while this was said")
+            media_id = stored
             duration_ms = round(audio.duration_s * 1000)
         return SentenceEvent(
             index=index,

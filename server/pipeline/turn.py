@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from shared.api import DeviceSettings, DoneEvent, NoticeEvent, Persona, SentenceEvent, TranscriptEvent
 from server.alerts import raise_alert
 from server.audio import is_silent
@@ -62,7 +64,7 @@ class TurnRecord:
     ended: bool = False
 
 
-def _line(event) -> bytes:
+def _line(event: BaseModel) -> bytes:
     # pydantic-core writes the JSON itself: no dict of the event, no second pass through json.
     return (event.model_dump_json(exclude_none=True) + "\n").encode()
 
@@ -231,7 +233,7 @@ class TurnPipeline:
         self.record.ended = True
         sessions.end(self.state.db, self.turn.household_id, self.turn.session_id, reason)
 
-    def _conversation(self):
+    def _conversation(self) -> Conversation:
         """Generative mode only with consent for generated answers; otherwise the person's own words."""
         persona = self.persona
         generated_ok = persona.consent is not None and persona.consent.scope == "generated"
@@ -277,7 +279,7 @@ class TurnPipeline:
             yield reply("trouble", self.language)
 
     async def _speak_all(self, texts: list[str]) -> AsyncIterator[bytes]:
-        async def gen():
+        async def gen() -> AsyncIterator[str]:
             for t in texts:
                 yield t
 
@@ -290,7 +292,7 @@ class TurnPipeline:
             async for line in self._speak_naive(sentences, memory_ids):
                 yield line
             return
-        queue: asyncio.Queue[asyncio.Task | None] = asyncio.Queue(maxsize=LOOKAHEAD)
+        queue: asyncio.Queue[asyncio.Task[SentenceEvent] | None] = asyncio.Queue(maxsize=LOOKAHEAD)
 
         async def produce() -> None:
             index = 0
