@@ -15,7 +15,7 @@ from server.webhook_address import resolves_publicly
 log = logging.getLogger("keepsake.alerts")
 
 WEBHOOK_TIMEOUT_S = 10
-_pending: set[asyncio.Task] = set()  # keeps webhook tasks alive until they finish
+_pending: set[asyncio.Task[None]] = set()  # keeps webhook tasks alive until they finish
 
 
 def raise_alert(state: AppState, household_id: str, kind: str, message: str, *, persona_id: str | None = None, session_id: str | None = None) -> str:

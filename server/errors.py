@@ -31,7 +31,10 @@ def documented_errors() -> dict[int | str, dict[str, Any]]:
     """The error statuses any route may answer, for the OpenAPI document."""
     from shared.api import ErrorBody
 
-    return {status: {"model": ErrorBody, "description": code.replace("_", " ")} for status, code in _STATUS_CODES.items()} | {
+    documented: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorBody, "description": code.replace("_", " ")} for status, code in _STATUS_CODES.items()
+    }
+    return documented | {
         500: {"model": ErrorBody, "description": "internal"},
         503: {"model": ErrorBody, "description": "busy"},
     }

@@ -19,7 +19,7 @@ def _rows(state: AppState, sql: str, params: tuple[Any, ...]) -> list[dict[str, 
 def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[dict[str, Any], list[str]]:
     """Everything kept about one persona, and the ids of its media files."""
     persona = personas.get(state.db, household_id, persona_id)
-    data = {
+    data: dict[str, Any] = {
         "persona": persona.model_dump(mode="json"),
         "consents": _rows(state, "SELECT * FROM consents WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
         "memories": [m.model_dump(mode="json") for m in memories.list_for(state.db, persona_id)],
@@ -44,7 +44,7 @@ def write_archive(state: AppState, household_id: str, persona_ids: list[str]) ->
     with tempfile.NamedTemporaryFile(prefix="keepsake-export-", suffix=".zip", delete=False) as handle:
         path = Path(handle.name)
     household = households.get(state.db, household_id)
-    everything = {
+    everything: dict[str, Any] = {
         "format": "keepsake-export/1",
         "household": household.model_dump(mode="json"),
         "caregivers": [c.model_dump(mode="json") for c in households.caregivers(state.db, household_id)],

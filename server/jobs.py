@@ -73,7 +73,7 @@ Work = Callable[[Job], dict[str, Any] | None]
 OnFailure = Callable[[], None]
 
 
-def submit(db: Database, job_id: str, work: Work, *, on_failure: OnFailure | None = None) -> Future:
+def submit(db: Database, job_id: str, work: Work, *, on_failure: OnFailure | None = None) -> Future[None]:
     """Run ``work(job)`` in the background. It returns the final counts (or None) or raises.
 
     ``JobFailed`` messages reach the caregiver as they are; any other error is

@@ -99,6 +99,13 @@ class Database:
         row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
         return row
 
+    def first(self, sql: str, params: Params = ()) -> sqlite3.Row:
+        """The row of a query that always has one: an aggregate (COUNT, MAX), or a row known to exist."""
+        row = self.one(sql, params)
+        if row is None:
+            raise LookupError("the query found no row")
+        return row
+
     def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
 

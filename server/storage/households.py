@@ -15,7 +15,7 @@ INVITATION_TTL = timedelta(days=7)
 
 
 def get(db: Database, household_id: str) -> HouseholdOut:
-    row = db.one("SELECT * FROM households WHERE id = ?", (household_id,))
+    row = db.first("SELECT * FROM households WHERE id = ?", (household_id,))
     return HouseholdOut(
         id=row["id"],
         name=row["name"],

@@ -48,7 +48,7 @@ def add(
             "INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)",
             (search_text.index_terms(text, title=title), memory_id, persona_id),
         )
-    return _memory(db.one("SELECT * FROM memories WHERE id = ?", (memory_id,)))
+    return _memory(db.first("SELECT * FROM memories WHERE id = ?", (memory_id,)))
 
 
 def list_for(db: Database, persona_id: str, *, include_hidden: bool = True) -> list[Memory]:

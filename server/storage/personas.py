@@ -32,7 +32,7 @@ def latest_consent(db: Database, persona_id: str) -> ConsentOut | None:
 
 
 def _persona(db: Database, row: sqlite3.Row) -> Persona:
-    count = db.one("SELECT COUNT(*) FROM memories WHERE persona_id = ? AND hidden = 0", (row["id"],))[0]
+    count = db.first("SELECT COUNT(*) FROM memories WHERE persona_id = ? AND hidden = 0", (row["id"],))[0]
     return Persona(
         id=row["id"],
         household_id=row["household_id"],

@@ -70,11 +70,11 @@ def device_has_talked(db: Database, device_id: str, persona_id: str) -> bool:
 def answers_first_ask(db: Database, device_id: str, persona_id: str) -> bool:
     """Is the turn just stored this tablet's very first with this persona, the answer to the
     greeting's "would you like to talk with me?" (see device_has_talked)."""
-    row = db.one(
+    row = db.first(
         "SELECT COUNT(*) FROM sessions s JOIN turns t ON t.session_id = s.id WHERE s.device_id = ? AND s.persona_id = ?",
         (device_id, persona_id),
     )
-    return row[0] == 1
+    return bool(row[0] == 1)
 
 
 def start_turn(db: Database, household_id: str, session_id: str, *, text: str | None, audio_media_id: str | None) -> str:
@@ -92,7 +92,7 @@ def set_transcript(db: Database, turn_id: str, text: str) -> None:
     db.execute("UPDATE turns SET user_text = ?, status = 'transcribed' WHERE id = ?", (text, turn_id))
 
 
-def finish_turn(db: Database, turn_id: str, *, status: str, reply: list[dict[str, Any]], timings: dict) -> None:
+def finish_turn(db: Database, turn_id: str, *, status: str, reply: list[dict[str, Any]], timings: dict[str, float]) -> None:
     db.execute(
         "UPDATE turns SET status = ?, reply = ?, timings = ? WHERE id = ?",
         (status, dumps(reply), dumps(timings), turn_id),
@@ -111,7 +111,7 @@ def set_played(db: Database, turn_id: str, sentences_played: int) -> None:
 
 def _spoken(row: sqlite3.Row) -> list[dict[str, Any]]:
     """The sentences of a reply that the relative actually heard."""
-    reply = json.loads(row["reply"] or "[]")
+    reply: list[dict[str, Any]] = json.loads(row["reply"] or "[]")
     played = row["sentences_played"]
     return reply if played is None else reply[:played]
 

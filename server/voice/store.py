@@ -36,7 +36,7 @@ def add(db: Database, household_id: str, persona_id: str, media_id: str, filenam
         (sample_id, persona_id, household_id, media_id, filename, result.duration_s, result.speech_s, int(result.usable),
          result.verdict, result.message, dumps(metrics), iso()),
     )
-    return _sample(db.one("SELECT * FROM voice_samples WHERE id = ?", (sample_id,)))
+    return _sample(db.first("SELECT * FROM voice_samples WHERE id = ?", (sample_id,)))
 
 
 def list_for(db: Database, persona_id: str) -> list[dict[str, Any]]:
@@ -58,7 +58,7 @@ def delete(db: Database, persona_id: str, sample_id: str) -> str | None:
 
 
 def total_clean_s(db: Database, persona_id: str) -> float:
-    row = db.one("SELECT COALESCE(SUM(speech_s), 0) FROM voice_samples WHERE persona_id = ? AND usable = 1", (persona_id,))
+    row = db.first("SELECT COALESCE(SUM(speech_s), 0) FROM voice_samples WHERE persona_id = ? AND usable = 1", (persona_id,))
     return round(float(row[0]), 1)
 
 
