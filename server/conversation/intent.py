@@ -18,7 +18,7 @@ from enum import Enum
 
 from server.conversation import acts
 from server.conversation.acts import Act, Reading
-from server.conversation.normalise import normalise
+from server.conversation.normalise import normalise as normalise  # also named from here, as before
 
 
 class Intent(str, Enum):
