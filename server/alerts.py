@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 import httpx
 
@@ -14,7 +15,7 @@ from server.webhook_address import resolves_publicly
 log = logging.getLogger("keepsake.alerts")
 
 WEBHOOK_TIMEOUT_S = 10
-_pending: set[asyncio.Task] = set()  # keeps webhook tasks alive until they finish
+_pending: set[asyncio.Task[None]] = set()  # keeps webhook tasks alive until they finish
 
 
 def raise_alert(state: AppState, household_id: str, kind: str, message: str, *, persona_id: str | None = None, session_id: str | None = None) -> str:
@@ -34,7 +35,7 @@ def raise_alert(state: AppState, household_id: str, kind: str, message: str, *, 
     return alert_id
 
 
-async def _post(http: httpx.AsyncClient, url: str, payload: dict, private_ok: bool = False) -> None:
+async def _post(http: httpx.AsyncClient, url: str, payload: dict[str, Any], private_ok: bool = False) -> None:
     if not await resolves_publicly(url, private_ok=private_ok):
         # The name now leads into the server's own network: never knock there (the alert is still listed).
         log.warning("alert %s not sent: the webhook's address is not public", payload["alert_id"])

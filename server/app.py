@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import asyncio
+import logging
 import threading
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 
 from shared import PROTOCOL_VERSION
+from server.api.body_limits import BodyLimit
 from server.api.routes import (
     alerts,
     devices,
@@ -27,7 +29,6 @@ from server.api.routes import (
     turns,
     voice,
 )
-from server.api.body_limits import BodyLimit
 from server.config import Settings
 from server.conversation import acts, safety
 from server.errors import documented_errors, install_error_handlers
@@ -64,11 +65,12 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         gate=TurnGate(capacity_for(settings), settings.turn_wait_s),
         webhook_http=webhook_http,
     )
-    if settings.speak_ahead:
-        state.speak_ahead = SpeakAhead(state)
+    # The worker is kept here as itself (start, stop); the rest of the server sees only its requests.
+    ahead = SpeakAhead(db, state.gate, state.speaker) if settings.speak_ahead else None
+    state.speak_ahead = ahead
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.preload_engines:
             # Load the embedded models now, off the event loop, so the first turn is not the slow one.
             await state.services.warm()
@@ -84,16 +86,16 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         # Memories kept before they carried their meaning get it now, in the background, not in a turn.
         stop_embedding = threading.Event()
         embedding_old = asyncio.create_task(asyncio.to_thread(meaning.embed_stale, db, stop_embedding))
-        if state.speak_ahead is not None:
-            state.speak_ahead.start()
-            state.speak_ahead.request_all()  # only what is missing from the cache gets made
+        if ahead is not None:
+            ahead.start()
+            ahead.request_all()  # only what is missing from the cache gets made
         yield
         recovery.cancel()
         stop_embedding.set()
         await embedding_old  # ends after the batch in hand: the database closes below
         sandbox.stop_reading()
-        if state.speak_ahead is not None:
-            await state.speak_ahead.stop()  # lets a sentence being stored finish: no half-made files
+        if ahead is not None:
+            await ahead.stop()  # lets a sentence being stored finish: no half-made files
         await http.aclose()
         await webhook_http.aclose()
         db.close()

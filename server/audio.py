@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import struct
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def decode_audio(
     return audio
 
 
-def _riff_chunks(data: bytes):
+def _riff_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
     """(chunk id, payload offset, payload size) for each chunk of a RIFF/WAVE file."""
     pos = 12
     end = len(data)

@@ -9,11 +9,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the commands import what they use when they run: the command line starts at once
+    from server.config import Settings
 
 DEFAULT_PORT = 8750
 
 
-def _settings(args: argparse.Namespace):
+def _settings(args: argparse.Namespace) -> Settings:
     from server.config import load_settings
 
     overrides = {}
@@ -49,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 120) -> bool:
+def _wait_healthy(url: str, proc: subprocess.Popen[str], timeout_s: float = 120) -> bool:
     import httpx
 
     deadline = time.monotonic() + timeout_s

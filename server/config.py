@@ -18,7 +18,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-
 # The providers each stage can use ("local": its embedded engine). server.services.registry has
 # a class for every remote name here, and a test holds the two together.
 AsrProvider = Literal["local", "openai"]

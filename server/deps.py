@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,7 +21,8 @@ _bearer = HTTPBearer(auto_error=False, description="A caregiver token or a paire
 # ``def`` dependency on a worker thread, and that hop costs far more than the indexed
 # SQLite read behind a token (WAL: readers never wait for a writer).
 async def get_state(request: Request) -> AppState:
-    return request.app.state.keepsake
+    state: AppState = request.app.state.keepsake
+    return state
 
 
 async def get_db(state: Annotated[AppState, Depends(get_state)]) -> Database:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +18,7 @@ log = logging.getLogger("keepsake")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, details: object | None = None, headers: dict | None = None):
+    def __init__(self, status: int, code: str, message: str, *, details: object | None = None, headers: dict[str, Any] | None = None):
         super().__init__(message)
         self.headers = headers
         self.status = status
@@ -25,11 +27,14 @@ class ApiError(Exception):
         self.details = details
 
 
-def documented_errors() -> dict:
+def documented_errors() -> dict[int | str, dict[str, Any]]:
     """The error statuses any route may answer, for the OpenAPI document."""
     from shared.api import ErrorBody
 
-    return {status: {"model": ErrorBody, "description": code.replace("_", " ")} for status, code in _STATUS_CODES.items()} | {
+    documented: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorBody, "description": code.replace("_", " ")} for status, code in _STATUS_CODES.items()
+    }
+    return documented | {
         500: {"model": ErrorBody, "description": "internal"},
         503: {"model": ErrorBody, "description": "busy"},
     }
@@ -39,8 +44,8 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
-def error_body(code: str, message: str, details: object | None = None) -> dict:
-    error: dict = {"code": code, "message": message}
+def error_body(code: str, message: str, details: object | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
     return {"error": error}
@@ -60,7 +65,7 @@ _STATUS_CODES = {
 }
 
 
-def _readable(errors: list[dict]) -> str:
+def _readable(errors: Sequence[Any]) -> str:
     parts = []
     for err in errors[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")

@@ -6,19 +6,20 @@ import json
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from server.state import AppState
 from server.storage import households, memories, personas
 
 
-def _rows(state: AppState, sql: str, params: tuple) -> list[dict]:
+def _rows(state: AppState, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
     return [dict(r) for r in state.db.all(sql, params)]
 
 
-def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[dict, list[str]]:
+def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[dict[str, Any], list[str]]:
     """Everything kept about one persona, and the ids of its media files."""
     persona = personas.get(state.db, household_id, persona_id)
-    data = {
+    data: dict[str, Any] = {
         "persona": persona.model_dump(mode="json"),
         "consents": _rows(state, "SELECT * FROM consents WHERE persona_id = ? ORDER BY created_at", (persona_id,)),
         "memories": [m.model_dump(mode="json") for m in memories.list_for(state.db, persona_id)],
@@ -40,11 +41,10 @@ def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[d
 
 def write_archive(state: AppState, household_id: str, persona_ids: list[str]) -> Path:
     """A zip in a temporary file: data.json, and media/<id>.<ext> for every file."""
-    handle = tempfile.NamedTemporaryFile(prefix="keepsake-export-", suffix=".zip", delete=False)
-    handle.close()
-    path = Path(handle.name)
+    with tempfile.NamedTemporaryFile(prefix="keepsake-export-", suffix=".zip", delete=False) as handle:
+        path = Path(handle.name)
     household = households.get(state.db, household_id)
-    everything = {
+    everything: dict[str, Any] = {
         "format": "keepsake-export/1",
         "household": household.model_dump(mode="json"),
         "caregivers": [c.model_dump(mode="json") for c in households.caregivers(state.db, household_id)],

@@ -69,11 +69,11 @@ class Job:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout_s)
 
 
-Work = Callable[[Job], dict | None]
+Work = Callable[[Job], dict[str, Any] | None]
 OnFailure = Callable[[], None]
 
 
-def submit(db: Database, job_id: str, work: Work, *, on_failure: OnFailure | None = None) -> Future:
+def submit(db: Database, job_id: str, work: Work, *, on_failure: OnFailure | None = None) -> Future[None]:
     """Run ``work(job)`` in the background. It returns the final counts (or None) or raises.
 
     ``JobFailed`` messages reach the caregiver as they are; any other error is

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from datetime import timedelta
 
 from server.alerts import raise_alert
@@ -74,7 +75,7 @@ async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
     return len(rows)
 
 
-def _alert_if_crisis(state: AppState, turn, text: str) -> None:
+def _alert_if_crisis(state: AppState, turn: sqlite3.Row, text: str) -> None:
     """Crisis words in a turn the crash cut off still reach the caregivers (once: the turn may
     have raised its alert just before the server went down)."""
     if crisis_kind(text) is None:

@@ -7,18 +7,25 @@ server process on the same data folder sees everything this one does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import httpx
 
+from shared.api import Persona
 from server.config import Settings
 from server.pipeline.gate import TurnGate
+from server.pipeline.speech import Speaker
 from server.services.registry import Services
 from server.storage.db import Database
 from server.storage.media import MediaStore
 
-if TYPE_CHECKING:  # the worker imports this module
-    from server.pipeline.speak_ahead import SpeakAhead
+
+class SpeakAheadRequests(Protocol):
+    """All a turn or a route needs of the speak-ahead worker (``server.pipeline.speak_ahead``):
+    to ask it to look at a persona again. Seen through this, the worker's module (which builds
+    speakers from this state) and this one do not import each other."""
+
+    def request(self, persona_id: str) -> None: ...
 
 
 @dataclass
@@ -30,4 +37,14 @@ class AppState:
     services: Services
     gate: TurnGate
     webhook_http: httpx.AsyncClient  # connects only to addresses a household's alerts may go to
-    speak_ahead: SpeakAhead | None = None  # None when KEEPSAKE_SPEAK_AHEAD is off
+    speak_ahead: SpeakAheadRequests | None = None  # None when KEEPSAKE_SPEAK_AHEAD is off
+
+    def speaker(self, persona: Persona) -> Speaker:
+        """The speaker of ``persona``: turns, greetings and speaking ahead all build it here, so their cache keys agree."""
+        return Speaker(self.db, self.media, self.services.tts, self.settings.tts.voice, self.settings.media_url_ttl_s,
+                       face=self.services.face, persona=persona)
+
+    def ask_ahead(self, persona_id: str) -> None:
+        """Ask the speak-ahead worker to look at this persona again; nothing if it is turned off. Any thread."""
+        if self.speak_ahead is not None:
+            self.speak_ahead.request(persona_id)

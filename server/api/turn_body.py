@@ -23,14 +23,15 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import ValidationError
 from starlette.requests import Request
 
+from shared.api import TextTurn
 from server.config import Settings
 from server.errors import ApiError
-from shared.api import TextTurn
 
 TEXT_TURN_MAX = 64 * 1024
 
@@ -68,7 +69,7 @@ class TurnBody:
             raise ApiError(413, "too_large", self._too_large)  # refused before a byte is read
         return await self._next(asyncio.get_running_loop().time() + self._pace.start_s)
 
-    async def rest(self, on_part=None) -> bytes:
+    async def rest(self, on_part: Callable[[bytes], None] | None = None) -> bytes:
         """Everything after the first part; the pace is counted from now."""
         pace = self._pace
         loop = asyncio.get_running_loop()

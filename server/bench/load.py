@@ -150,7 +150,7 @@ async def drive(
                 await asyncio.sleep(think_s)
             try:
                 result = await asyncio.wait_for(spoken_turn("127.0.0.1", port, sessions[i], hh.token, pcm, realtime=realtime), timeout_s)
-            except (OSError, asyncio.TimeoutError, ValueError) as exc:
+            except (TimeoutError, OSError, ValueError) as exc:
                 result = TurnResult(error=f"{type(exc).__name__}: {exc}")
             results.append(result)
 

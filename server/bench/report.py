@@ -202,7 +202,7 @@ def plot(report: dict, path: Path) -> None:
     for name, pipe in report["pipelines"].items():
         levels = [lv for lv in pipe["levels"] if lv["ttfa_ms"]["p50"] is not None]
         ns = [lv["tablets"] for lv in levels]
-        color = colors.get(name, None)
+        color = colors.get(name)
         ax.plot(ns, [lv["ttfa_ms"]["p50"] for lv in levels], "o-", color=color, label=f"{name} p50")
         ax.plot(ns, [lv["ttfa_ms"]["p95"] for lv in levels], "s--", color=color, alpha=0.7, label=f"{name} p95")
     ax.axhline(report["floor_ms"], color="tab:blue", lw=0.8, ls=":", label=f"streamed floor {report['floor_ms']:.0f} ms")
@@ -367,7 +367,7 @@ def markdown(report: dict, plot_name: str) -> str:
     else:
         lines.append("Not measured in this run.")
     lines += ["", "## Targets (issue 6)", "", targets_table(report), "", "## Run it", "",
-              "```", "python -m server.bench                # full run (~10-15 minutes), prints the table", 
+              "```", "python -m server.bench                # full run (~10-15 minutes), prints the table",
               "python -m server.bench --write-docs   # and rewrites this page and its plot",
               "python -m server.bench --quick        # N = 1 and 10, a few turns (~1 minute)",
               "python -m server.bench --wait-quiet 30 --write-docs   # on a shared machine: wait for others' work before each level",

@@ -33,6 +33,7 @@ from importlib import resources
 
 import numpy as np
 
+from server.conversation.normalise import normalise
 from server.text import embedding, example_vectors
 
 
@@ -167,8 +168,6 @@ def load_examples() -> list[dict]:
 
 
 def example_texts() -> list[str]:
-    from server.conversation.intent import normalise
-
     return [unaddressed(normalise(r["text"])) for r in load_examples()]
 
 
@@ -177,8 +176,6 @@ def _loaded() -> _Examples:
     if _examples is None:
         with _lock:
             if _examples is None:
-                from server.conversation.intent import normalise
-
                 rows = load_examples()
                 texts = tuple(example_texts())
                 labels = np.array([r["act"] for r in rows])

@@ -33,7 +33,7 @@ from importlib import resources
 import numpy as np
 
 from server.conversation import safety_framing
-from server.conversation.intent import normalise
+from server.conversation.normalise import normalise
 from server.text import embedding, example_vectors
 
 # The meaning check speaks only for sentences about its subjects: money and paying, cards,

@@ -21,7 +21,8 @@ PERSONA_FIELDS = (
 def load_demo_persona() -> dict[str, Any]:
     """persona.json as a dict: persona fields, "consent", "memories" [{title, text}], "portrait" (file name)."""
     with PERSONA_PATH.open(encoding="utf-8") as handle:
-        return json.load(handle)
+        persona: dict[str, Any] = json.load(handle)
+    return persona
 
 
 def persona_fields(persona: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -66,7 +67,7 @@ def _background(size: int) -> Image.Image:
     return image
 
 
-def _soft(image: Image.Image, shape: list[tuple], color: tuple[int, int, int], blur: float) -> None:
+def _soft(image: Image.Image, shape: list[tuple[Any, ...]], color: tuple[int, int, int], blur: float) -> None:
     """Paint blurred ellipses (blush, shadows) onto ``image``."""
     mask = Image.new("L", image.size, 0)
     draw = ImageDraw.Draw(mask)

@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from shared.api import ConsentCreate, MouthPoint, PersonaCreate
 from server.demo.loader import load_demo_persona
@@ -28,11 +29,12 @@ class DemoInfo:
     pairing_code: str
 
 
-def _credentials(data_dir: Path) -> dict:
+def _credentials(data_dir: Path) -> dict[str, Any]:
     """The demo caregiver's password is made once per data folder and kept private there."""
     path = data_dir / "demo-credentials.json"
     if path.exists():
-        return json.loads(path.read_text())
+        kept: dict[str, Any] = json.loads(path.read_text())
+        return kept
     creds = {"email": DEMO_EMAIL, "password": secrets.token_urlsafe(9)}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

@@ -6,12 +6,12 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 from posixpath import normpath
+from typing import Any
 
 from server.importers import counts, safezip
 from server.importers.blocks import BREAK, Block, heading, html_blocks, merge_chapter_labels
 from server.importers.errors import damaged
 from server.importers.textfile import decode
-
 
 # A long book has a few hundred chapter files and a few megabytes of text in markup.
 MAX_SPINE_ITEMS = 10_000
@@ -76,7 +76,7 @@ def _open(path: Path):
         raise damaged("This e-book could not be read; it may be damaged. Try another copy of it.", detail=exc) from None
 
 
-def _chapters(book) -> list:
+def _chapters(book) -> list[Any]:
     import ebooklib
 
     chapters = []
@@ -87,7 +87,7 @@ def _chapters(book) -> list:
     return chapters
 
 
-def _nav_types() -> tuple:
+def _nav_types() -> tuple[Any, ...]:
     from ebooklib import epub
 
     return (epub.EpubNav,)

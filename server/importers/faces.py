@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,14 +32,14 @@ class Face:
     w: float
     h: float
 
-    def mouth(self) -> dict:
+    def mouth(self) -> dict[str, Any]:
         return {
             "x": round(self.x + self.w / 2, 4),
             "y": round(min(1.0, self.y + self.h * MOUTH_DOWN), 4),
             "width": round(min(1.0, max(0.01, self.w * MOUTH_WIDTH)), 4),
         }
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"x": round(self.x, 4), "y": round(self.y, 4), "w": round(self.w, 4), "h": round(self.h, 4)}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from server.audio import AudioDecodeError, AudioTooLong
 from server.audio import _decode_with_pyav as decode_with_ffmpeg
@@ -44,7 +45,7 @@ class PhotoRead:
     width: int
     height: int
     sizes: dict[str, bytes]  # name in photo.SIZES -> the encoded picture
-    found: dict  # face, faces_found, mouth, mouth_found
+    found: dict[str, Any]  # face, faces_found, mouth, mouth_found
 
 
 def read_blocks(path: Path, fmt: str, progress=None) -> list[Block]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -68,7 +69,7 @@ def sized(image: Image.Image, longest: int, fmt: str) -> bytes:
     return out.getvalue()
 
 
-def analyse(image: Image.Image) -> dict:
+def analyse(image: Image.Image) -> dict[str, Any]:
     """The face on the photo (fractions of the picture), or a guess the caregiver should correct.
 
     ``landmarks``: the eyes, mouth, chin and face-mesh points MediaPipe's models found

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shared.api import MemoryPlace, Span
 from server.audio import encode_wav, is_silent
@@ -57,7 +58,7 @@ def read_in_sandbox(task: ImportTask, fn, *args, progress=None):
         raise JobFailed(exc.message) from None
 
 
-def run(task: ImportTask, job: Job) -> dict:
+def run(task: ImportTask, job: Job) -> dict[str, Any]:
     if task.plan.kind == "photo":
         return _photo(task, job)
     if task.plan.kind == "voice_memo":
@@ -157,7 +158,7 @@ def _voice_memo(task: ImportTask, job: Job) -> list[NewMemory]:
 # --- photos ----------------------------------------------------------------------------
 
 
-def _photo(task: ImportTask, job: Job) -> dict:
+def _photo(task: ImportTask, job: Job) -> dict[str, Any]:
     job.progress(5, "reading", force=True)
     read = read_in_sandbox(task, parse.picture, task.path, progress=lambda f: job.progress(5 + 85 * f, "reading"))
     job.progress(90, "saving", force=True)

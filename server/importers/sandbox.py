@@ -112,7 +112,7 @@ def _child_setup(memory_bytes: int, shared) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _in_child(fn: Callable[..., Any], args: tuple, kwargs: dict) -> tuple:
+def _in_child(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple:
     """Run the reading; answer with plain tuples only (an ApiError cannot cross a process boundary whole)."""
     if _shared is not None:
         _shared[1] = 0.0
@@ -275,7 +275,7 @@ class Sandbox:
                 raise ParseCrashed("the reading's answer could not be received") from None
         return self._unwrap(outcome)
 
-    def _unwrap(self, outcome: tuple) -> Any:
+    def _unwrap(self, outcome: tuple[Any, ...]) -> Any:
         tag = outcome[0]
         if tag == "ok":
             return outcome[1]

@@ -14,6 +14,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -106,7 +107,7 @@ class _FormReader:
         self._is_file = False
         self._value = bytearray()
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> dict[str, Any]:
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._add("_header_name", data[start:end]),

@@ -31,8 +31,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from server.services.base import MemoryHit
 from server.storage.db import Database
+from server.storage.records import MemoryHit
 from server.text import embedding
 
 # Stored with each memory's vectors: a different model means they are made again.

@@ -44,7 +44,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
 
-from server.services.base import MemoryHit
+from server.storage.records import MemoryHit
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"([{_CJK}]+)")

@@ -113,7 +113,7 @@ class EarlyTranscriber:
         self._total = 0
         # Never "ends": it is asked only where the last voiced frame was.
         self._voice = EndOfSpeech(EndpointConfig(sample_rate=RATE, hang_ms=1e12, max_utterance_s=1e12))
-        self._pass: asyncio.Task | None = None
+        self._pass: asyncio.Task[Transcript] | None = None
         self._pass_covers_s = 0.0
         self.passes = 0
 

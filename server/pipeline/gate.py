@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
+from collections.abc import Callable
 
 from server.config import Settings
 from server.errors import ApiError
@@ -68,7 +69,7 @@ class TurnGate:
             and (device is None or self._by_device[device] < self.device_share)
         )
 
-    async def acquire(self, household: str | None = None, device: str | None = None):
+    async def acquire(self, household: str | None = None, device: str | None = None) -> Callable[[], None]:
         """Wait for a place within the household's and the device's shares; returns the function
         that gives it back (safe to call twice; call it on the event loop's thread)."""
         try:

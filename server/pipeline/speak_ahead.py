@@ -25,14 +25,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from shared.api import Persona
+from server.pipeline.gate import TurnGate
 from server.pipeline.likely_sentences import MemoryWords, likely_sentences, memory_origins
 from server.pipeline.speech import Speaker
 from server.services.base import RelativeFact, ServiceError
-from server.state import AppState
 from server.storage import memories, personas, speech_cache
 from server.storage.db import Database
+
+if TYPE_CHECKING:  # only for ``request``'s signature: the state builds speakers, it does not know this worker
+    from server.state import AppState
 
 log = logging.getLogger("keepsake.speak_ahead")
 
@@ -44,15 +49,22 @@ MAX_SENTENCES = 500
 
 
 class SpeakAhead:
-    """The background worker; ``request`` may be called from any thread."""
+    """The background worker; ``request`` may be called from any thread.
 
-    def __init__(self, state: AppState, *, max_sentences: int = MAX_SENTENCES):
-        self.state = state
+    ``speaker_for`` builds a persona's speaker exactly as a turn does (``AppState.speaker``), so the
+    sentences made here are found by the turn's cache keys.
+    """
+
+    def __init__(self, db: Database, gate: TurnGate, speaker_for: Callable[[Persona], Speaker], *,
+                 max_sentences: int = MAX_SENTENCES):
+        self.db = db
+        self.gate = gate
+        self.speaker_for = speaker_for
         self.max_sentences = max_sentences
         self._pending: dict[str, None] = {}  # persona ids, oldest request first, each once
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._working = False
         self.made = 0  # sentences made since start
 
@@ -85,7 +97,7 @@ class SpeakAhead:
 
     def request_all(self) -> None:
         """Every persona that can talk: consent recorded and not archived."""
-        rows = self.state.db.all(
+        rows = self.db.all(
             "SELECT p.id FROM personas p WHERE p.status != 'archived'"
             " AND EXISTS (SELECT 1 FROM consents c WHERE c.persona_id = p.id) ORDER BY p.created_at"
         )
@@ -115,19 +127,18 @@ class SpeakAhead:
                 self._working = False
 
     async def _speak_for(self, persona_id: str) -> None:
-        state = self.state
-        persona = await _in_thread(_talking_persona, state, persona_id)
+        persona = await _in_thread(_talking_persona, self.db, persona_id)
         if persona is None:
             return
-        texts = await _in_thread(plan, state.db, persona, self.max_sentences)
-        speaker = Speaker.for_persona(state, persona)
+        texts = await _in_thread(plan, self.db, persona, self.max_sentences)
+        speaker = self.speaker_for(persona)
         by_key = {speaker.cache_key(text): text for text in texts}
-        todo = [by_key[k] for k in await _in_thread(speech_cache.missing, state.db, list(by_key))]
+        todo = [by_key[k] for k in await _in_thread(speech_cache.missing, self.db, list(by_key))]
         # Which memories' words each sentence says (worked out only when there is something to make).
-        origins = await _in_thread(said_from, state.db, persona, self.max_sentences) if todo else {}
+        origins = await _in_thread(said_from, self.db, persona, self.max_sentences) if todo else {}
         made = 0
         for text in todo:
-            await state.gate.wait_idle()
+            await self.gate.wait_idle()
             try:
                 outcome = await speaker.make_ahead(text, origins.get(text, ()))
             except ServiceError as err:
@@ -183,7 +194,10 @@ def still_to_make(db: Database, persona: Persona, *, tts_name: str, voice: str |
     return len(speech_cache.missing(db, keys))
 
 
-async def _in_thread(func, *args):
+T = TypeVar("T")
+
+
+async def _in_thread(func: Callable[..., T], *args: Any) -> T:
     """Run ``func`` on a worker thread and, if cancelled meanwhile, still wait for it to end:
     the server closes the database right after stopping this worker."""
     running = asyncio.ensure_future(asyncio.to_thread(func, *args))
@@ -194,10 +208,10 @@ async def _in_thread(func, *args):
         raise
 
 
-def _talking_persona(state: AppState, persona_id: str) -> Persona | None:
+def _talking_persona(db: Database, persona_id: str) -> Persona | None:
     """The persona, if it still exists and can be talked with."""
-    row = state.db.one("SELECT household_id FROM personas WHERE id = ?", (persona_id,))
-    persona = personas.get(state.db, row["household_id"], persona_id) if row else None
+    row = db.one("SELECT household_id FROM personas WHERE id = ?", (persona_id,))
+    persona = personas.get(db, row["household_id"], persona_id) if row else None
     if persona is None or persona.consent is None or persona.status == "archived":
         return None
     return persona
@@ -205,6 +219,4 @@ def _talking_persona(state: AppState, persona_id: str) -> Persona | None:
 
 def request(state: AppState, persona_id: str) -> None:
     """Ask the server's speak-ahead worker to look at this persona; nothing if it is turned off. Any thread."""
-    worker = state.speak_ahead
-    if worker is not None:
-        worker.request(persona_id)
+    state.ask_ahead(persona_id)

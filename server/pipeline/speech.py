@@ -5,49 +5,52 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from shared.api import MouthTrack, SentenceEvent
+from shared.api import MouthTrack, Persona, SentenceEvent
 from server.audio import AudioDecodeError, decode_audio, encode_wav
 from server.services import visemes as lips
-from server.services.base import Audio, Recording, ServiceError
-from server.state import AppState
+from server.services.base import Audio, Face, Recording, ServiceError, TextToSpeech
 from server.storage import speech_cache
+from server.storage.db import Database
+from server.storage.media import MediaStore
 
 # Written into every generated file, so the recording always says what it is.
 AI_COMMENT = "AI-generated: a Keepsake recreation of {name}'s voice, not a real recording."
 
 
 class Speaker:
-    """Speaks sentences for one persona in one household."""
+    """Speaks sentences for one persona in one household, in its own voice (``default_voice`` where it has none).
 
-    def __init__(self, state: AppState, *, household_id: str, persona_id: str, persona_name: str, language: str, voice: str | None):
-        self.state = state
-        self.household_id = household_id
-        self.persona_id = persona_id
-        self.persona_name = persona_name
-        self.language = language
-        self.voice = voice
+    It is handed only what speaking needs: where speech is kept (``db``, ``media``), who makes it
+    (``tts``, and ``face`` for the mouth) and how long a link to it lasts. Turns, greetings and
+    speaking ahead all build it the same way (``AppState.speaker``), so their cache keys agree.
+    """
+
+    def __init__(self, db: Database, media: MediaStore, tts: TextToSpeech, default_voice: str | None, url_ttl_s: int,
+                 *, face: Face, persona: Persona):
+        self.db = db
+        self.media = media
+        self.tts = tts
+        self.face = face
+        self.url_ttl_s = url_ttl_s
+        self.household_id = persona.household_id
+        self.persona_id = persona.id
+        self.persona_name = persona.display_name
+        self.language = persona.language
+        self.voice = persona.voice_id or default_voice
         # Sentences whose synthesis started before they were certain (see ``prepare``).
         self._prepared: dict[str, asyncio.Task[Audio]] = {}
 
-    @classmethod
-    def for_persona(cls, state: AppState, persona) -> Speaker:
-        """The speaker of ``persona`` in its own voice (the server's default where it has none): turns,
-        greetings and speaking ahead all build it here, so their cache keys are the same."""
-        return cls(state, household_id=persona.household_id, persona_id=persona.id, persona_name=persona.display_name,
-                   language=persona.language, voice=persona.voice_id or state.settings.tts.voice)
-
     def cache_key(self, text: str) -> str:
         """What this sentence is remembered by: persona, voice provider, voice, language and the exact words."""
-        return speech_cache.key(self.persona_id, self.state.services.tts.name, self.voice, self.language, text)
+        return speech_cache.key(self.persona_id, self.tts.name, self.voice, self.language, text)
 
     async def speak(self, index: int, text: str, memory_ids: Sequence[str] = ()) -> SentenceEvent:
         """Synthesize and store one sentence (or find it made before). Raises ServiceError if no voice could speak it.
 
         ``memory_ids``: the memories whose words the sentence may say (those the answer drew on):
         deleting or rewording one of them deletes the speech made here."""
-        state = self.state
         cache_key = self.cache_key(text)
-        cached = speech_cache.find(state.db, cache_key)
+        cached = speech_cache.find(self.db, cache_key)
         if cached is not None:
             media_id, duration_ms, mouth, visemes = cached
             if visemes is None:  # kept before lip shapes were: work them out once from what it says
@@ -57,17 +60,18 @@ class Speaker:
             if prepared is not None:
                 audio: Audio = await prepared
             else:
-                audio = await state.services.tts.synthesize(text, language=self.language, voice=self.voice)
+                audio = await self.tts.synthesize(text, language=self.language, voice=self.voice)
             mouth = await self._mouth(audio)
             visemes = await asyncio.to_thread(lips.for_speech, text, audio, self.language)
-            media_id = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes)
-            if media_id is None:
-                raise ServiceError("tts", state.services.tts.name, "the persona or its memory was deleted while this was said")
+            stored = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes)
+            if stored is None:
+                raise ServiceError("tts", self.tts.name, "the persona or its memory was deleted while this was said")
+            media_id = stored
             duration_ms = round(audio.duration_s * 1000)
         return SentenceEvent(
             index=index,
             text=text,
-            audio_url=state.media.signed_path(media_id, state.settings.media_url_ttl_s),
+            audio_url=self.media.signed_path(media_id, self.url_ttl_s),
             audio_mime="audio/wav",
             duration_ms=duration_ms,
             mouth=mouth,
@@ -80,9 +84,9 @@ class Speaker:
         For the first sentence of an answer the splitter can only be sure
         once the next token arrives; starting at the full stop saves that wait.
         """
-        if text in self._prepared or speech_cache.find(self.state.db, self.cache_key(text)) is not None:
+        if text in self._prepared or speech_cache.find(self.db, self.cache_key(text)) is not None:
             return
-        task = asyncio.ensure_future(self.state.services.tts.synthesize(text, language=self.language, voice=self.voice))
+        task = asyncio.ensure_future(self.tts.synthesize(text, language=self.language, voice=self.voice))
         # A guess nobody ends up using must not log "exception never retrieved".
         task.add_done_callback(lambda done: done.cancelled() or done.exception())
         self._prepared[text] = task
@@ -102,11 +106,10 @@ class Speaker:
         nothing kept, the file removed).
         Raises ServiceError if no voice could speak at all.
         """
-        state = self.state
         cache_key = self.cache_key(text)
-        if speech_cache.find(state.db, cache_key) is not None:
+        if speech_cache.find(self.db, cache_key) is not None:
             return "known"
-        audio: Audio = await state.services.tts.synthesize(text, language=self.language, voice=self.voice)
+        audio: Audio = await self.tts.synthesize(text, language=self.language, voice=self.voice)
         if audio.stand_in:
             return "stand_in"
         mouth = await self._mouth(audio)
@@ -123,14 +126,14 @@ class Speaker:
 
     async def _mouth(self, audio: Audio) -> MouthTrack:
         try:
-            face = await self.state.services.face.animate(audio)
+            face = await self.face.animate(audio)
             return MouthTrack(fps=face.mouth.fps, values=face.mouth.values)
         except ServiceError:
             return MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
 
     def _visemes_of_kept(self, media_id: str, text: str, cache_key: str) -> list[list]:
         """Lip shapes for speech kept without them: from its words spread over its audio, then kept."""
-        media = self.state.media.get(media_id)
+        media = self.media.get(media_id)
         try:
             audio = decode_audio(media.path.read_bytes(), None) if media is not None else None
         except (AudioDecodeError, OSError):
@@ -138,7 +141,7 @@ class Speaker:
         if audio is None:
             return []  # the file is gone or unreadable: the tablet opens the mouth by loudness alone
         visemes = lips.for_speech(text, audio, self.language)
-        speech_cache.set_visemes(self.state.db, cache_key, visemes)
+        speech_cache.set_visemes(self.db, cache_key, visemes)
         return visemes
 
     def _store(
@@ -149,31 +152,29 @@ class Speaker:
         None when the persona was erased, or one of ``memory_ids`` deleted, meanwhile: its file is
         removed again, so erasure stays complete.
         """
-        state = self.state
         wav = encode_wav(audio, comment=AI_COMMENT.format(name=self.persona_name))
-        media = state.media.put(self.household_id, wav, "audio/wav", "speech", self.persona_id)
+        media = self.media.put(self.household_id, wav, "audio/wav", "speech", self.persona_id)
         if audio.stand_in:
             # Said this once with a stand-in voice; never kept as the persona's, but its words go with the memory.
-            if not speech_cache.tag(state.db, self.persona_id, media.id, memory_ids):
-                state.media.delete(media.id)
+            if not speech_cache.tag(self.db, self.persona_id, media.id, memory_ids):
+                self.media.delete(media.id)
                 return None
             return media.id
         if not speech_cache.keep(
-            state.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth, memory_ids, visemes=visemes,
+            self.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth, memory_ids, visemes=visemes,
         ):
-            state.media.delete(media.id)
+            self.media.delete(media.id)
             return None
         return media.id
 
     async def play_recording(self, index: int, recording: Recording, memory_ids: Sequence[str] = ()) -> SentenceEvent:
         """The person's own recording of these words; synthesized instead if it cannot be played."""
-        state = self.state
-        media = state.media.get(recording.media_id)
+        media = self.media.get(recording.media_id)
         if media is None or media.household_id != self.household_id or not media.path.exists():
             return await self.speak(index, recording.text, memory_ids)
         try:
             audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), None))
-            face = await state.services.face.animate(audio)
+            face = await self.face.animate(audio)
         except (AudioDecodeError, ServiceError, OSError):
             return await self.speak(index, recording.text, memory_ids)
         # Her own voice gives no timing: the words the recording says, spread over its voiced stretches.
@@ -181,7 +182,7 @@ class Speaker:
         return SentenceEvent(
             index=index,
             text=recording.text,
-            audio_url=state.media.signed_path(media.id, state.settings.media_url_ttl_s),
+            audio_url=self.media.signed_path(media.id, self.url_ttl_s),
             audio_mime=media.mime,
             duration_ms=round(audio.duration_s * 1000),
             mouth=MouthTrack(fps=face.mouth.fps, values=face.mouth.values),

@@ -12,6 +12,9 @@ import logging
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
 
 from shared.api import DeviceSettings, DoneEvent, NoticeEvent, Persona, SentenceEvent, TranscriptEvent
 from shared.api import event_line as _line
@@ -23,10 +26,8 @@ from server.conversation.policy import Move, decide
 from server.conversation.understanding import understand
 from server.pipeline.early_asr import EarlyTranscriber, expected_language
 from server.pipeline.limits import limit_reached
-from server.pipeline import speak_ahead
 from server.pipeline.replies import reply
 from server.retire import finish_farewell
-from server.pipeline.speech import Speaker
 from server.services.base import Audio, Conversation, ConversationContext, Recording, ServiceError, ServiceFailure
 from server.services.registry import FallbackEvent, drain, start_collecting
 from server.state import AppState
@@ -58,7 +59,7 @@ class TurnInput:
 
 @dataclass
 class TurnRecord:
-    sentences: list[dict] = field(default_factory=list)
+    sentences: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     status: str = "answering"
     ended: bool = False
@@ -71,14 +72,14 @@ class TurnPipeline:
         self.persona = turn.persona
         self.language = turn.persona.language
         self.record = TurnRecord()
-        self.speaker = Speaker.for_persona(state, turn.persona)
+        self.speaker = state.speaker(turn.persona)
         self._notices: list[NoticeEvent] = []
         self._fallbacks: list[FallbackEvent] = []
 
     def _ms(self) -> float:
         return round((time.perf_counter() - self.turn.received_at) * 1000, 1)
 
-    def notice(self, code: str, message: str, data: dict | None = None) -> None:
+    def notice(self, code: str, message: str, data: dict[str, Any] | None = None) -> None:
         self._notices.append(NoticeEvent(code=code, message=message, data=data))
 
     def _drain_notices(self) -> list[bytes]:
@@ -116,9 +117,8 @@ class TurnPipeline:
                 reply=self.record.sentences,
                 timings=self.record.timings,
             )
-        if self.record.ended and self.turn.farewell:
-            if self.turn.caller is not None:
-                await finish_farewell(self.state, self.turn.caller, self.persona.id, self.turn.session_id)
+        if self.record.ended and self.turn.farewell and self.turn.caller is not None:
+            await finish_farewell(self.state, self.turn.caller, self.persona.id, self.turn.session_id)
         yield _line(DoneEvent(turn_id=self.turn.turn_id, timings_ms=self.record.timings, ended=self.record.ended))
 
     async def _run(self) -> AsyncIterator[bytes]:
@@ -204,7 +204,7 @@ class TurnPipeline:
         if decision.fact and turn.device_id is not None:
             # Kept as this tablet's relative's. A caregiver trying the persona out tells it nothing to keep.
             memories.add_fact(db, turn.household_id, persona.id, turn.session_id, decision.fact, device_id=turn.device_id)
-            speak_ahead.request(self.state, persona.id)  # the next greeting asks after it
+            self.state.ask_ahead(persona.id)  # the next greeting asks after it
 
         ctx = ConversationContext(
             persona=profile,
@@ -229,7 +229,7 @@ class TurnPipeline:
         self.record.ended = True
         sessions.end(self.state.db, self.turn.household_id, self.turn.session_id, reason)
 
-    def _conversation(self):
+    def _conversation(self) -> Conversation:
         """Generative mode only with consent for generated answers; otherwise the person's own words."""
         persona = self.persona
         generated_ok = persona.consent is not None and persona.consent.scope == "generated"
@@ -275,7 +275,7 @@ class TurnPipeline:
             yield reply("trouble", self.language)
 
     async def _speak_all(self, texts: list[str]) -> AsyncIterator[bytes]:
-        async def gen():
+        async def gen() -> AsyncIterator[str]:
             for t in texts:
                 yield t
 
@@ -288,7 +288,7 @@ class TurnPipeline:
             async for line in self._speak_naive(sentences, memory_ids):
                 yield line
             return
-        queue: asyncio.Queue[asyncio.Task | None] = asyncio.Queue(maxsize=LOOKAHEAD)
+        queue: asyncio.Queue[asyncio.Task[SentenceEvent] | None] = asyncio.Queue(maxsize=LOOKAHEAD)
 
         async def produce() -> None:
             index = 0

@@ -11,10 +11,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+# Made by storage; named here too, since every stage's interface passes them on.
+from server.storage.records import HistoryLine as HistoryLine
+from server.storage.records import MemoryHit as MemoryHit
+from server.storage.records import PersonaProfile as PersonaProfile
+from server.storage.records import RelativeFact as RelativeFact
 
 if TYPE_CHECKING:
     from server.conversation.understanding import Understanding
@@ -77,53 +82,12 @@ class ServiceFailure:
 
 
 @dataclass(frozen=True)
-class MemoryHit:
-    id: str
-    text: str
-    title: str | None = None
-    score: float = 0.0
-    audio_media_id: str | None = None  # the person's own recording of these words, if any
-    recording_text: str | None = None  # what that recording says, as transcribed at import (edits do not change it)
-
-
-@dataclass(frozen=True)
 class Recording:
     """The person's own recorded words, which a conversation may answer with instead of text to speak."""
 
     media_id: str
     text: str  # the memory's text, as the family may have edited it (the captions)
     said: str | None = None  # what the recording itself says; None: the same as ``text``
-
-
-@dataclass(frozen=True)
-class RelativeFact:
-    """Something the relative told the persona in an earlier conversation, or a caregiver typed in."""
-
-    text: str
-    created_at: datetime
-    # False: this relative did not say it (a caregiver typed it, or another tablet's relative told it
-    # and a caregiver shared it): the persona may say it heard it, never "last time you told me".
-    told_by_listener: bool = True
-
-
-@dataclass(frozen=True)
-class PersonaProfile:
-    id: str
-    display_name: str
-    addressed_as: list[str]
-    language: str
-    biography: str
-    speaking_style: str | None = None
-    boundaries: list[str] = field(default_factory=list)
-    kind: str = "deceased"
-    mode: Literal["story", "generative"] = "story"
-    voice_id: str | None = None
-
-
-@dataclass(frozen=True)
-class HistoryLine:
-    role: Literal["relative", "persona"]
-    text: str
 
 
 @dataclass

@@ -21,7 +21,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-
 # Registering a voice uploads a minute of audio and the service analyses it: give it time.
 MIN_CLONE_TIMEOUT_S = 60.0
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
@@ -81,7 +82,7 @@ class OpenAIConversation(HttpProvider, Conversation):
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
 
-    async def _read(self, body: dict, queue: asyncio.Queue) -> None:
+    async def _read(self, body: dict[str, Any], queue: asyncio.Queue[str | ServiceFailure | None]) -> None:
         """Put each text piece on ``queue``, then None; a failure is put as a ServiceFailure."""
         headers = {"Accept": "text/event-stream", **bearer(self.endpoint.api_key)}
         try:

@@ -28,6 +28,8 @@ from typing import Any
 import httpx
 
 from server.config import Settings, StageSettings
+from server.services.asr_local import LocalSpeechToText
+from server.services.asr_openai import OpenAISpeechToText
 from server.services.base import (
     Audio,
     Conversation,
@@ -40,8 +42,6 @@ from server.services.base import (
     TextToSpeech,
     Transcript,
 )
-from server.services.asr_local import LocalSpeechToText
-from server.services.asr_openai import OpenAISpeechToText
 from server.services.breaker import CircuitBreaker
 from server.services.cloning import VoiceCloner
 from server.services.cloning_cosyvoice import CosyVoiceCloner, CosyVoiceTextToSpeech
@@ -165,7 +165,12 @@ def _reason(exc: BaseException) -> str:
 class FallbackSpeechToText(_Reporting, SpeechToText):
     stage = "asr"
 
-    def __init__(self, primary: SpeechToText, fallback: SpeechToText, *, breaker=None, on_fallback=None):
+    primary: SpeechToText
+    fallback: SpeechToText
+
+    def __init__(
+        self, primary: SpeechToText, fallback: SpeechToText, *, breaker: CircuitBreaker | None = None, on_fallback: OnFallback | None = None
+    ):
         super().__init__(primary, fallback, breaker, on_fallback)
 
     async def transcribe(self, audio: Audio, language: str | None = None) -> Transcript:
@@ -185,7 +190,12 @@ class FallbackSpeechToText(_Reporting, SpeechToText):
 class FallbackTextToSpeech(_Reporting, TextToSpeech):
     stage = "tts"
 
-    def __init__(self, primary: TextToSpeech, fallback: TextToSpeech, *, breaker=None, on_fallback=None):
+    primary: TextToSpeech
+    fallback: TextToSpeech
+
+    def __init__(
+        self, primary: TextToSpeech, fallback: TextToSpeech, *, breaker: CircuitBreaker | None = None, on_fallback: OnFallback | None = None
+    ):
         super().__init__(primary, fallback, breaker, on_fallback)
 
     async def synthesize(self, text: str, *, language: str = "en", voice: str | None = None) -> Audio:
@@ -215,7 +225,12 @@ class FallbackTextToSpeech(_Reporting, TextToSpeech):
 class FallbackFace(_Reporting, Face):
     stage = "face"
 
-    def __init__(self, primary: Face, fallback: Face, *, breaker=None, on_fallback=None):
+    primary: Face
+    fallback: Face
+
+    def __init__(
+        self, primary: Face, fallback: Face, *, breaker: CircuitBreaker | None = None, on_fallback: OnFallback | None = None
+    ):
         super().__init__(primary, fallback, breaker, on_fallback)
 
     async def animate(self, speech: Audio, *, portrait: bytes | None = None) -> FaceResult:
@@ -243,7 +258,9 @@ class FallbackConversation(_Reporting, Conversation):
 
     stage = "llm"
 
-    def __init__(self, primary: Conversation, fallback: Conversation, *, breaker=None, on_fallback=None):
+    def __init__(
+        self, primary: Conversation, fallback: Conversation, *, breaker: CircuitBreaker | None = None, on_fallback: OnFallback | None = None
+    ):
         super().__init__(primary, fallback, breaker, on_fallback)
 
     async def reply(self, ctx: ConversationContext) -> AsyncIterator[str | ServiceFailure]:

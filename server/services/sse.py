@@ -81,7 +81,7 @@ class SSEParser:
         elif field == "id":
             if "\x00" not in value:
                 self._id = value
-        elif field == "retry":
+        elif field == "retry":  # noqa: SIM102 (one branch per field name, as the spec lists them)
             if value.isascii() and value.isdigit():
                 self._retry = int(value)
         # Any other field name is malformed: ignored, as the spec says.

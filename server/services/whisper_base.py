@@ -25,6 +25,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CHUNK = 1 << 20
 ABANDONED_AFTER_S = 3600  # a join takes seconds; a temporary file this old was left by a crash
@@ -173,4 +174,4 @@ def to_simplified(text: str) -> str:
     return _t2s.convert(text)
 
 
-_t2s = None
+_t2s: Any = None  # opencc.OpenCC, made on first use (opencc ships no types)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -128,7 +129,7 @@ def redeem_pairing_code(db: Database, code: str, device_name: str) -> tuple[str,
     return device_id, token, row["household_id"]
 
 
-def _device(row) -> DeviceOut:
+def _device(row: sqlite3.Row) -> DeviceOut:
     return DeviceOut(
         id=row["id"],
         name=row["name"],

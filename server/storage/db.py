@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from server.storage.migrations import MIGRATIONS
 
@@ -32,8 +32,16 @@ def iso(moment: datetime | None = None) -> str:
     return (moment or now()).isoformat(timespec="microseconds")
 
 
+@overload
+def parse_time(text: str) -> datetime: ...
+@overload
+def parse_time(text: str | None) -> datetime | None: ...
 def parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
+
+
+# What a query's placeholders are filled from: by position or by name.
+Params = tuple[Any, ...] | dict[str, Any]
 
 
 def dumps(value: Any) -> str:
@@ -84,13 +92,21 @@ class Database:
             raise
         conn.execute("COMMIT")
 
-    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
-    def one(self, sql: str, params: tuple | dict = ()) -> sqlite3.Row | None:
-        return self.conn.execute(sql, params).fetchone()
+    def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+        return row
 
-    def all(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+    def first(self, sql: str, params: Params = ()) -> sqlite3.Row:
+        """The row of a query that always has one: an aggregate (COUNT, MAX), or a row known to exist."""
+        row = self.one(sql, params)
+        if row is None:
+            raise LookupError("the query found no row")
+        return row
+
+    def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, params).fetchall()
 
     def migrate(self) -> None:

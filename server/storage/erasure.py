@@ -34,7 +34,7 @@ def leave_nothing(db: Database) -> bool:
         for table in full_text_tables(db):
             conn.execute(f'INSERT INTO "{table}"("{table}") VALUES (\'optimize\')')
     # Outside any transaction: waits (busy_timeout) for readers of older pages to finish.
-    busy, _, _ = db.one("PRAGMA wal_checkpoint(TRUNCATE)")
+    busy, _, _ = db.first("PRAGMA wal_checkpoint(TRUNCATE)")
     if busy:
         # The pages are zeroed in the database; the log's old copies go at the next checkpoint.
         log.warning("the write-ahead log could not be emptied after an erasure; it will be at the next checkpoint")

@@ -23,7 +23,7 @@ LIMITS = {
 
 def locked(db: Database, scope: str, key: str) -> bool:
     since = iso(now() - WINDOW)
-    count = db.one("SELECT COUNT(*) FROM auth_failures WHERE scope = ? AND key = ? AND created_at > ?", (scope, key, since))[0]
+    count: int = db.first("SELECT COUNT(*) FROM auth_failures WHERE scope = ? AND key = ? AND created_at > ?", (scope, key, since))[0]
     return count >= LIMITS[scope]
 
 

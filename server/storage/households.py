@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 from shared.api import CaregiverOut, HouseholdOut, HouseholdSettings
 from server import security
@@ -14,7 +15,7 @@ INVITATION_TTL = timedelta(days=7)
 
 
 def get(db: Database, household_id: str) -> HouseholdOut:
-    row = db.one("SELECT * FROM households WHERE id = ?", (household_id,))
+    row = db.first("SELECT * FROM households WHERE id = ?", (household_id,))
     return HouseholdOut(
         id=row["id"],
         name=row["name"],
@@ -27,7 +28,7 @@ def settings(db: Database, household_id: str) -> HouseholdSettings:
     return get(db, household_id).settings
 
 
-def update_settings(db: Database, household_id: str, changes: dict) -> HouseholdOut:
+def update_settings(db: Database, household_id: str, changes: dict[str, Any]) -> HouseholdOut:
     merged = settings(db, household_id).model_dump() | changes
     valid = HouseholdSettings.model_validate(merged)
     db.execute("UPDATE households SET settings = ? WHERE id = ?", (valid.model_dump_json(), household_id))

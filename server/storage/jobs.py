@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from server.storage.db import Database, dumps, iso, new_id, now, parse_time
 
@@ -21,7 +21,7 @@ JobState = Literal["queued", "running", "done", "failed"]
 STALE_AFTER_S = 900
 
 
-def _job(row: sqlite3.Row) -> dict:
+def _job(row: sqlite3.Row) -> dict[str, Any]:
     job = {
         "id": row["id"],
         "kind": row["kind"],
@@ -54,17 +54,17 @@ def create(db: Database, household_id: str, kind: str, *, persona_id: str | None
     return job_id
 
 
-def get(db: Database, household_id: str, job_id: str) -> dict | None:
+def get(db: Database, household_id: str, job_id: str) -> dict[str, Any] | None:
     row = db.one("SELECT * FROM jobs WHERE id = ? AND household_id = ?", (job_id, household_id))
     return _job(row) if row else None
 
 
-def for_source(db: Database, source_id: str) -> dict | None:
+def for_source(db: Database, source_id: str) -> dict[str, Any] | None:
     row = db.one("SELECT * FROM jobs WHERE source_id = ? ORDER BY created_at DESC LIMIT 1", (source_id,))
     return _job(row) if row else None
 
 
-def progress(db: Database, job_id: str, percent: float, stage: str | None = None, counts: dict | None = None) -> None:
+def progress(db: Database, job_id: str, percent: float, stage: str | None = None, counts: dict[str, Any] | None = None) -> None:
     """Running, ``percent`` done (0-100); also the heartbeat that says the job is alive."""
     db.execute(
         "UPDATE jobs SET state = 'running', percent = ?, stage = COALESCE(?, stage), counts = COALESCE(?, counts),"
@@ -73,7 +73,7 @@ def progress(db: Database, job_id: str, percent: float, stage: str | None = None
     )
 
 
-def finish(db: Database, job_id: str, counts: dict, warnings: list[str] | None = None) -> None:
+def finish(db: Database, job_id: str, counts: dict[str, Any], warnings: list[str] | None = None) -> None:
     stamp = iso()
     db.execute(
         "UPDATE jobs SET state = 'done', percent = 100, stage = 'done', counts = ?, errors = ?, updated_at = ?, finished_at = ?"
@@ -82,7 +82,7 @@ def finish(db: Database, job_id: str, counts: dict, warnings: list[str] | None =
     )
 
 
-def fail(db: Database, job_id: str, errors: list[str], counts: dict | None = None) -> None:
+def fail(db: Database, job_id: str, errors: list[str], counts: dict[str, Any] | None = None) -> None:
     stamp = iso()
     db.execute(
         "UPDATE jobs SET state = 'failed', stage = 'failed', errors = ?, counts = COALESCE(?, counts), updated_at = ?,"

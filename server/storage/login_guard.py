@@ -16,7 +16,9 @@ cannot all pass the check), and the count is cleared when the password was right
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta
+from typing import Any
 
 from server.config import LimitSettings
 from server.storage.db import Database, iso, now, parse_time
@@ -61,7 +63,7 @@ def succeeded(db: Database, limits: LimitSettings, address: str, email: str) -> 
         conn.execute("DELETE FROM login_addresses WHERE last_success_at <= ?", (iso(moment - timedelta(days=limits.login_known_address_days)),))
 
 
-def _pair_wait(conn, limits: LimitSettings, address: str, email: str, moment: datetime) -> float:
+def _pair_wait(conn: sqlite3.Connection, limits: LimitSettings, address: str, email: str, moment: datetime) -> float:
     count, last = conn.execute(
         "SELECT COUNT(*), MAX(created_at) FROM login_failures WHERE email = ? AND address = ?", (email, address)
     ).fetchone()
@@ -72,7 +74,7 @@ def _pair_wait(conn, limits: LimitSettings, address: str, email: str, moment: da
     return max(0.0, (parse_time(last) + timedelta(seconds=delay) - moment).total_seconds())
 
 
-def _window_wait(conn, where: str, params: tuple, limit: int, moment: datetime) -> float:
+def _window_wait(conn: sqlite3.Connection, where: str, params: tuple[Any, ...], limit: int, moment: datetime) -> float:
     """Seconds until fewer than ``limit`` failures matching ``where`` are left in the last hour."""
     row = conn.execute(
         f"SELECT created_at FROM login_failures WHERE {where} AND created_at > ? ORDER BY created_at DESC LIMIT 1 OFFSET ?",
@@ -81,7 +83,7 @@ def _window_wait(conn, where: str, params: tuple, limit: int, moment: datetime) 
     return max(0.0, (parse_time(row[0]) + HOUR - moment).total_seconds()) if row else 0.0
 
 
-def _known(conn, limits: LimitSettings, address: str, email: str, moment: datetime) -> bool:
+def _known(conn: sqlite3.Connection, limits: LimitSettings, address: str, email: str, moment: datetime) -> bool:
     since = iso(moment - timedelta(days=limits.login_known_address_days))
     return conn.execute(
         "SELECT 1 FROM login_addresses WHERE email = ? AND address = ? AND last_success_at > ?", (email, address, since)

@@ -6,8 +6,8 @@ import sqlite3
 
 from shared.api import Fact, FactTeller, Memory
 from server.memory import meaning, search_text
-from server.services.base import MemoryHit, RelativeFact
 from server.storage.db import Database, iso, new_id, parse_time
+from server.storage.records import MemoryHit, RelativeFact
 
 # FTS candidates handed to the re-ranker: re-ranking 200 takes a few ms and recalls nearly all.
 CANDIDATES = 200
@@ -48,7 +48,7 @@ def add(
             "INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)",
             (search_text.index_terms(text, title=title), memory_id, persona_id),
         )
-    return _memory(db.one("SELECT * FROM memories WHERE id = ?", (memory_id,)))
+    return _memory(db.first("SELECT * FROM memories WHERE id = ?", (memory_id,)))
 
 
 def list_for(db: Database, persona_id: str, *, include_hidden: bool = True) -> list[Memory]:

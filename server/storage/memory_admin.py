@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from shared.api import Fact, MemoryPlace
 from server.memory import meaning, search_text
-from server.services.base import MemoryHit
 from server.storage import memory_places
 from server.storage.db import Database, iso, new_id
 from server.storage.media import MediaStore
 from server.storage.memories import get_fact
+from server.storage.records import MemoryHit
 
 # How many FTS candidates the caregiver's search re-ranks.
 SEARCH_CANDIDATES = 300
@@ -81,7 +82,7 @@ _SELECT = (
 )
 
 
-def _memory(row: sqlite3.Row) -> dict:
+def _memory(row: sqlite3.Row) -> dict[str, Any]:
     place = memory_places.read(row["position"])
     stored_json = bool(row["position"]) and row["position"].lstrip().startswith("{")
     return {
@@ -104,14 +105,14 @@ def _memory(row: sqlite3.Row) -> dict:
     }
 
 
-def get(db: Database, persona_id: str, memory_id: str) -> dict | None:
+def get(db: Database, persona_id: str, memory_id: str) -> dict[str, Any] | None:
     row = db.one(_SELECT + " WHERE m.id = ? AND m.persona_id = ?", (memory_id, persona_id))
     return _memory(row) if row else None
 
 
 def list_for(
     db: Database, persona_id: str, *, source_id: str | None = None, limit: int = 200, offset: int = 0
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """In reading order: each source's memories in the order they were made."""
     where, params = "m.persona_id = ?", [persona_id]
     if source_id is not None:
@@ -124,7 +125,7 @@ def list_for(
     return [_memory(r) for r in rows]
 
 
-def search(db: Database, persona_id: str, query: str, *, limit: int = 50) -> list[dict]:
+def search(db: Database, persona_id: str, query: str, *, limit: int = 50) -> list[dict[str, Any]]:
     """The caregiver's search: the words as typed first, then what retrieval would find, hidden memories included."""
     query = query.strip()
     if not query:
@@ -160,7 +161,7 @@ def search(db: Database, persona_id: str, query: str, *, limit: int = 50) -> lis
 def update(
     db: Database, persona_id: str, memory_id: str, *, title: str | None = None, text: str | None = None,
     hidden: bool | None = None, title_set: bool = False,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Change what was given; the search row is rebuilt when the words change. ``title_set`` allows clearing the title."""
     current = db.one("SELECT * FROM memories WHERE id = ? AND persona_id = ?", (memory_id, persona_id))
     if current is None:

@@ -6,8 +6,8 @@ import json
 import sqlite3
 
 from shared.api import ConsentCreate, ConsentOut, FaceLandmarks, MouthPoint, Persona, PersonaCreate, PersonaUpdate
-from server.services.base import PersonaProfile
 from server.storage.db import Database, dumps, iso, new_id, parse_time
+from server.storage.records import PersonaProfile
 
 _JSON_FIELDS = {"addressed_as", "boundaries"}
 
@@ -32,7 +32,7 @@ def latest_consent(db: Database, persona_id: str) -> ConsentOut | None:
 
 
 def _persona(db: Database, row: sqlite3.Row) -> Persona:
-    count = db.one("SELECT COUNT(*) FROM memories WHERE persona_id = ? AND hidden = 0", (row["id"],))[0]
+    count = db.first("SELECT COUNT(*) FROM memories WHERE persona_id = ? AND hidden = 0", (row["id"],))[0]
     return Persona(
         id=row["id"],
         household_id=row["household_id"],

@@ -6,13 +6,14 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from shared.api import HistoryItem, SessionSummary
-from server.services.base import HistoryLine
 from server.storage.db import Database, dumps, iso, new_id, parse_time
+from server.storage.records import HistoryLine
 
 
-def create(db: Database, household_id: str, persona_id: str, device_id: str | None, *, farewell: bool = False) -> dict:
+def create(db: Database, household_id: str, persona_id: str, device_id: str | None, *, farewell: bool = False) -> dict[str, Any]:
     session_id = new_id("ses")
     stamp = iso()
     db.execute(
@@ -98,11 +99,11 @@ def device_has_talked(db: Database, device_id: str, persona_id: str) -> bool:
 def answers_first_ask(db: Database, device_id: str, persona_id: str) -> bool:
     """Is the turn just stored this tablet's very first with this persona, the answer to the
     greeting's "would you like to talk with me?" (see device_has_talked)."""
-    row = db.one(
+    row = db.first(
         "SELECT COUNT(*) FROM sessions s JOIN turns t ON t.session_id = s.id WHERE s.device_id = ? AND s.persona_id = ?",
         (device_id, persona_id),
     )
-    return row[0] == 1
+    return bool(row[0] == 1)
 
 
 def start_turn(db: Database, household_id: str, session_id: str, *, text: str | None, audio_media_id: str | None) -> str:
@@ -120,7 +121,7 @@ def set_transcript(db: Database, turn_id: str, text: str) -> None:
     db.execute("UPDATE turns SET user_text = ?, status = 'transcribed' WHERE id = ?", (text, turn_id))
 
 
-def finish_turn(db: Database, turn_id: str, *, status: str, reply: list[dict], timings: dict) -> None:
+def finish_turn(db: Database, turn_id: str, *, status: str, reply: list[dict[str, Any]], timings: dict[str, float]) -> None:
     db.execute(
         "UPDATE turns SET status = ?, reply = ?, timings = ? WHERE id = ?",
         (status, dumps(reply), dumps(timings), turn_id),
@@ -137,9 +138,9 @@ def set_played(db: Database, turn_id: str, sentences_played: int) -> None:
     db.execute("UPDATE turns SET sentences_played = ? WHERE id = ?", (sentences_played, turn_id))
 
 
-def _spoken(row: sqlite3.Row) -> list[dict]:
+def _spoken(row: sqlite3.Row) -> list[dict[str, Any]]:
     """The sentences of a reply that the relative actually heard."""
-    reply = json.loads(row["reply"] or "[]")
+    reply: list[dict[str, Any]] = json.loads(row["reply"] or "[]")
     played = row["sentences_played"]
     return reply if played is None else reply[:played]
 
@@ -184,6 +185,6 @@ def add_alert(db: Database, household_id: str, persona_id: str | None, session_i
     return alert_id
 
 
-def list_alerts(db: Database, household_id: str) -> list[dict]:
+def list_alerts(db: Database, household_id: str) -> list[dict[str, Any]]:
     rows = db.all("SELECT * FROM alerts WHERE household_id = ? ORDER BY created_at DESC LIMIT 200", (household_id,))
     return [dict(r) for r in rows]

@@ -6,7 +6,7 @@ neither a burst of simultaneous requests nor several server processes slip past 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from server.storage.db import Database, iso, now, parse_time
 
@@ -34,5 +34,5 @@ def admit(db: Database, address: str, *, per_address: int, overall: int) -> floa
     return wait
 
 
-def _until_out_of_window(created_at: str, moment) -> float:
+def _until_out_of_window(created_at: str, moment: datetime) -> float:
     return max(0.0, (parse_time(created_at) + WINDOW - moment).total_seconds())

@@ -11,13 +11,14 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
-from server.storage.db import Database, dumps, iso, new_id
 from server.storage import speech_cache
+from server.storage.db import Database, dumps, iso, new_id
 from server.storage.media import MediaFile, MediaStore
 
 
-def _source(row: sqlite3.Row) -> dict:
+def _source(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "persona_id": row["persona_id"],
@@ -50,8 +51,8 @@ def store_file(
 
 
 def create(
-    db: Database, household_id: str, persona_id: str, kind: str, filename: str, media_id: str | None, details: dict | None = None
-) -> dict:
+    db: Database, household_id: str, persona_id: str, kind: str, filename: str, media_id: str | None, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
     source_id = new_id("src")
     db.execute(
         "INSERT INTO sources (id, persona_id, household_id, kind, filename, media_id, details, created_at) VALUES (?,?,?,?,?,?,?,?)",
@@ -60,14 +61,14 @@ def create(
     return get(db, household_id, persona_id, source_id)
 
 
-def get(db: Database, household_id: str, persona_id: str, source_id: str) -> dict | None:
+def get(db: Database, household_id: str, persona_id: str, source_id: str) -> dict[str, Any] | None:
     row = db.one(
         "SELECT * FROM sources WHERE id = ? AND persona_id = ? AND household_id = ?", (source_id, persona_id, household_id)
     )
     return _source(row) if row else None
 
 
-def list_for(db: Database, household_id: str, persona_id: str) -> list[dict]:
+def list_for(db: Database, household_id: str, persona_id: str) -> list[dict[str, Any]]:
     rows = db.all(
         "SELECT s.*, (SELECT COUNT(*) FROM memories m WHERE m.source_id = s.id) AS memory_count"
         " FROM sources s WHERE s.persona_id = ? AND s.household_id = ? ORDER BY s.created_at",
@@ -76,7 +77,7 @@ def list_for(db: Database, household_id: str, persona_id: str) -> list[dict]:
     return [_source(r) | {"memory_count": r["memory_count"]} for r in rows]
 
 
-def update_details(db: Database, source_id: str, details: dict) -> None:
+def update_details(db: Database, source_id: str, details: dict[str, Any]) -> None:
     db.execute("UPDATE sources SET details = ? WHERE id = ?", (dumps(details), source_id))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -94,15 +95,15 @@ def forget_memory(db: Database, media: MediaStore, memory_id: str) -> int:
     return len(spoken)
 
 
-def _memories_exist(conn, persona_id: str, memory_ids: list[str]) -> bool:
+def _memories_exist(conn: sqlite3.Connection, persona_id: str, memory_ids: list[str]) -> bool:
     if not memory_ids:
         return True
     marks = ",".join("?" * len(memory_ids))
-    found = conn.execute(f"SELECT COUNT(*) FROM memories WHERE persona_id = ? AND id IN ({marks})", (persona_id, *memory_ids)).fetchone()[0]
+    found: int = conn.execute(f"SELECT COUNT(*) FROM memories WHERE persona_id = ? AND id IN ({marks})", (persona_id, *memory_ids)).fetchone()[0]
     return found == len(memory_ids)
 
 
-def _tag(conn, media_id: str, memory_ids: list[str]) -> None:
+def _tag(conn: sqlite3.Connection, media_id: str, memory_ids: list[str]) -> None:
     conn.executemany("INSERT OR IGNORE INTO speech_memories (media_id, memory_id) VALUES (?,?)", [(media_id, m) for m in memory_ids])
 
 

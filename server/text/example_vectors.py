@@ -7,7 +7,7 @@ one, at every start, before the server answers anything. So their vectors are ke
 ``server/text/vectors/<name>.npz`` with a fingerprint of the model and of the very texts they were
 made from. A set whose texts changed since (an example added, a normalisation changed) does not
 match its fingerprint and is embedded afresh at start, as before: stale vectors are never used.
-``python -m server.text.example_vectors`` writes them again; a test says when that is due.
+``python -m server.conversation.example_sets`` writes them again; a test says when that is due.
 
 Stored as float16: a similarity between two unit vectors moves by about 1e-4, far below any
 threshold's precision (the safety check's is 0.0125).
@@ -16,7 +16,7 @@ threshold's precision (the safety check's is 0.0125).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -36,11 +36,13 @@ def fingerprint(texts: Sequence[str]) -> str:
 
 def _shipped(name: str, texts: Sequence[str]) -> np.ndarray | None:
     try:
-        with resources.as_file(resources.files("server.text").joinpath(f"vectors/{name}.npz")) as path:
-            with np.load(path, allow_pickle=False) as stored:
-                if str(stored["fingerprint"]) != fingerprint(texts) or stored["vectors"].shape[0] != len(texts):
-                    return None
-                return stored["vectors"].astype(np.float32)
+        with (
+            resources.as_file(resources.files("server.text").joinpath(f"vectors/{name}.npz")) as path,
+            np.load(path, allow_pickle=False) as stored,
+        ):
+            if str(stored["fingerprint"]) != fingerprint(texts) or stored["vectors"].shape[0] != len(texts):
+                return None
+            return stored["vectors"].astype(np.float32)
     except (FileNotFoundError, KeyError, ValueError, OSError):
         return None
 
@@ -61,20 +63,3 @@ def write(name: str, texts: Sequence[str], folder: Path = FOLDER) -> Path:
     vectors = embedding.embed(list(texts)).astype(np.float16)
     np.savez_compressed(path, vectors=vectors, fingerprint=np.array(fingerprint(texts)))
     return path
-
-
-def example_sets() -> dict[str, Callable[[], list[str]]]:
-    """Each shipped set and how its module reads its examples' texts (imported here, not at the
-    top: those modules use this one)."""
-    from server.conversation import acts, safety_meaning
-
-    return {"safety": safety_meaning.example_texts, "acts": acts.example_texts}
-
-
-def main() -> None:
-    for name, texts in example_sets().items():
-        print(write(name, texts()))
-
-
-if __name__ == "__main__":
-    main()

@@ -18,7 +18,6 @@ the same sentences. Rules, in the order they are checked:
 
 from __future__ import annotations
 
-
 # Terminators that need white space after them (English text).
 _ASCII_STOPS = ".!?"
 # Terminators that end a sentence even when text follows at once (Chinese text).

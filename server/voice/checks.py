@@ -9,6 +9,7 @@ speech. Verdicts: ``good``; ``usable`` (counted, with advice); or
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class SampleCheck:
     def clean_s(self) -> float:
         return self.speech_s if self.usable else 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self) | {"clean_s": round(self.clean_s, 1)}
 
 
@@ -65,7 +66,7 @@ def check(audio: Audio) -> SampleCheck:
     levels = frame_dbfs(samples, frame)
     clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL) * 100) if samples.size else 0.0
 
-    def verdict(name: str, usable: bool, message: str, speech_s=0.0, speech_db=-120.0, noise_db=-120.0) -> SampleCheck:
+    def verdict(name: str, usable: bool, message: str, speech_s: float = 0.0, speech_db: float = -120.0, noise_db: float = -120.0) -> SampleCheck:
         return SampleCheck(
             round(duration, 2), round(speech_s, 2), round(speech_db, 1), round(noise_db, 1), round(clipped, 3), name, usable, message
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from shared.api import Persona, PersonaUpdate
 from server.errors import ApiError
@@ -27,7 +28,7 @@ def cloner_for(state: AppState) -> VoiceCloner | None:
     return state.services.cloner
 
 
-def _read(state: AppState, samples: list[dict]) -> list[VoiceSample]:
+def _read(state: AppState, samples: list[dict[str, Any]]) -> list[VoiceSample]:
     out = []
     for sample in samples:
         media = state.media.get(sample["media_id"]) if sample["media_id"] else None
@@ -36,7 +37,7 @@ def _read(state: AppState, samples: list[dict]) -> list[VoiceSample]:
     return out
 
 
-async def clone_voice(state: AppState, household_id: str, persona: Persona) -> dict:
+async def clone_voice(state: AppState, household_id: str, persona: Persona) -> dict[str, Any]:
     """Make the voice from the usable samples and keep its id on the persona. 409/502 say what to do."""
     cloner = cloner_for(state)
     if cloner is None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from server.storage.db import Database, dumps, iso, new_id
 from server.voice.checks import SampleCheck
 
 
-def _sample(row: sqlite3.Row) -> dict:
+def _sample(row: sqlite3.Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "persona_id": row["persona_id"],
@@ -26,7 +27,7 @@ def _sample(row: sqlite3.Row) -> dict:
     }
 
 
-def add(db: Database, household_id: str, persona_id: str, media_id: str, filename: str | None, result: SampleCheck) -> dict:
+def add(db: Database, household_id: str, persona_id: str, media_id: str, filename: str | None, result: SampleCheck) -> dict[str, Any]:
     sample_id = new_id("vs")
     metrics = {"speech_dbfs": result.speech_dbfs, "noise_dbfs": result.noise_dbfs, "clipped_percent": result.clipped_percent}
     db.execute(
@@ -35,14 +36,14 @@ def add(db: Database, household_id: str, persona_id: str, media_id: str, filenam
         (sample_id, persona_id, household_id, media_id, filename, result.duration_s, result.speech_s, int(result.usable),
          result.verdict, result.message, dumps(metrics), iso()),
     )
-    return _sample(db.one("SELECT * FROM voice_samples WHERE id = ?", (sample_id,)))
+    return _sample(db.first("SELECT * FROM voice_samples WHERE id = ?", (sample_id,)))
 
 
-def list_for(db: Database, persona_id: str) -> list[dict]:
+def list_for(db: Database, persona_id: str) -> list[dict[str, Any]]:
     return [_sample(r) for r in db.all("SELECT * FROM voice_samples WHERE persona_id = ? ORDER BY created_at", (persona_id,))]
 
 
-def get(db: Database, persona_id: str, sample_id: str) -> dict | None:
+def get(db: Database, persona_id: str, sample_id: str) -> dict[str, Any] | None:
     row = db.one("SELECT * FROM voice_samples WHERE id = ? AND persona_id = ?", (sample_id, persona_id))
     return _sample(row) if row else None
 
@@ -57,7 +58,7 @@ def delete(db: Database, persona_id: str, sample_id: str) -> str | None:
 
 
 def total_clean_s(db: Database, persona_id: str) -> float:
-    row = db.one("SELECT COALESCE(SUM(speech_s), 0) FROM voice_samples WHERE persona_id = ? AND usable = 1", (persona_id,))
+    row = db.first("SELECT COALESCE(SUM(speech_s), 0) FROM voice_samples WHERE persona_id = ? AND usable = 1", (persona_id,))
     return round(float(row[0]), 1)
 
 
@@ -68,7 +69,7 @@ def remember_voice(db: Database, household_id: str, persona_id: str, provider: s
     )
 
 
-def cloned_voices(db: Database, persona_id: str) -> list[dict]:
+def cloned_voices(db: Database, persona_id: str) -> list[dict[str, Any]]:
     return [dict(r) for r in db.all("SELECT * FROM cloned_voices WHERE persona_id = ? ORDER BY created_at", (persona_id,))]
 
 

@@ -2,17 +2,18 @@
 
 import numpy as np
 
+from server.conversation.example_sets import example_sets
 from server.text import embedding, example_vectors
 
 
 def test_every_shipped_set_was_made_from_todays_examples() -> None:
-    # Fails after an example is added or changed: run `python -m server.text.example_vectors`.
-    for name, texts in example_vectors.example_sets().items():
-        assert example_vectors.is_fresh(name, texts()), f"{name}: python -m server.text.example_vectors"
+    # Fails after an example is added or changed: run `python -m server.conversation.example_sets`.
+    for name, texts in example_sets().items():
+        assert example_vectors.is_fresh(name, texts()), f"{name}: python -m server.conversation.example_sets"
 
 
 def test_shipped_vectors_are_the_models_own(tmp_path, monkeypatch) -> None:
-    texts = example_vectors.example_sets()["acts"]()[:20]
+    texts = example_sets()["acts"]()[:20]
     monkeypatch.setattr(example_vectors, "FOLDER", tmp_path)
     example_vectors.write("sample", texts, tmp_path)
     with np.load(tmp_path / "sample.npz") as stored:
@@ -22,7 +23,7 @@ def test_shipped_vectors_are_the_models_own(tmp_path, monkeypatch) -> None:
 
 
 def test_a_set_whose_texts_changed_is_embedded_afresh() -> None:
-    texts = example_vectors.example_sets()["safety"]()
+    texts = example_sets()["safety"]()
     changed = [*texts[:-1], texts[-1] + " (changed)"]
     assert not example_vectors.is_fresh("safety", changed)
     vectors = example_vectors.vectors_for("safety", changed)

@@ -8,7 +8,6 @@ from server.deps import CaregiverDep, PrincipalDep, StateDep, owned_persona, own
 from server.errors import ApiError
 from server.pipeline.limits import limit_reached
 from server.pipeline.replies import reply
-from server.pipeline.speech import Speaker
 from server.retire import finish_farewell
 from server.services.base import ServiceError
 from server.state import AppState
@@ -71,7 +70,7 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
         sessions.end(state.db, principal.household_id, session["id"], ended_by)
     elif device_id is not None:
         accounts.set_declined(state.db, device_id, False)  # the relative chose to start this talk
-    speaker = Speaker.for_persona(state, persona)
+    speaker = state.speaker(persona)
     # The greeting is spoken too, so it passes the same check as every answer: it may echo what the
     # relative told the persona last time, or carry a farewell someone typed.
     written = split_sentences(text)

@@ -117,7 +117,6 @@ def test_rewording_a_memory_deletes_the_speech_of_its_old_words(data_dir):
 
 def test_speech_of_a_memory_deleted_while_it_was_being_made_is_not_kept(client, data_dir):
     """The race: a sentence finished after its memory's deletion is refused and its file removed."""
-    from server.pipeline.speech import Speaker
     from server.storage import personas
 
     hh = new_household(client)
@@ -125,7 +124,7 @@ def test_speech_of_a_memory_deleted_while_it_was_being_made_is_not_kept(client, 
     state = client.app.state.keepsake
     wedding = memory_id(client, hh, persona, "Our wedding")
     assert client.delete(f"/v1/personas/{persona['id']}/memories/{wedding}", headers=hh["headers"]).status_code == 204
-    speaker = Speaker.for_persona(state, personas.get(state.db, hh["id"], persona["id"]))
+    speaker = state.speaker(personas.get(state.db, hh["id"], persona["id"]))
     before = {p for p in (data_dir / "media").rglob("*") if p.is_file()}
     assert client.portal.call(speaker.make_ahead, WEDDING, [wedding]) == "gone"  # on the app's own event loop
     assert {p for p in (data_dir / "media").rglob("*") if p.is_file()} == before
