@@ -9,7 +9,7 @@ from shared.api import MouthTrack, Persona, SentenceEvent
 from server.audio import AudioDecodeError, decode_audio, encode_wav
 from server.services import visemes as lips
 from server.services.base import Audio, Face, Recording, ServiceError, TextToSpeech
-from server.storage import speech_cache
+from server.storage import personas, speech_cache
 from server.storage.db import Database
 from server.storage.media import MediaStore
 
@@ -39,6 +39,7 @@ class Speaker:
         self.voice = persona.voice_id or default_voice
         # Sentences whose synthesis started before they were certain (see ``prepare``).
         self._prepared: dict[str, asyncio.Task[Audio]] = {}
+        self._portrait: tuple[str, bytes] | None = None  # read once, for a face service that renders video
 
     def cache_key(self, text: str) -> str:
         """What this sentence is remembered by: persona, voice provider, voice, language and the exact words."""
@@ -52,7 +53,7 @@ class Speaker:
         cache_key = self.cache_key(text)
         cached = speech_cache.find(self.db, cache_key)
         if cached is not None:
-            media_id, duration_ms, mouth, visemes = cached
+            media_id, duration_ms, mouth, visemes = cached.media_id, cached.duration_ms, cached.mouth, cached.visemes
             if visemes is None:  # kept before lip shapes were: work them out once from what it says
                 visemes = await asyncio.to_thread(self._visemes_of_kept, media_id, text, cache_key)
         else:
@@ -61,13 +62,15 @@ class Speaker:
                 audio: Audio = await prepared
             else:
                 audio = await self.tts.synthesize(text, language=self.language, voice=self.voice)
-            mouth = await self._mouth(audio)
+            mouth, video = await self._animate(audio)
             visemes = await asyncio.to_thread(lips.for_speech, text, audio, self.language)
-            stored = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes)
+            stored = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes, video)
             if stored is None:
                 raise ServiceError("tts", self.tts.name, "the persona or its memory was deleted while this was said")
-            media_id = stored
+            media_id, video_id = stored
             duration_ms = round(audio.duration_s * 1000)
+        if cached is not None:
+            video_id = await self._video_of_kept(cached, cache_key, memory_ids)
         return SentenceEvent(
             index=index,
             text=text,
@@ -76,6 +79,7 @@ class Speaker:
             duration_ms=duration_ms,
             mouth=mouth,
             visemes=visemes,
+            video_url=self.media.signed_path(video_id, self.url_ttl_s) if video_id else None,
         )
 
     def prepare(self, text: str) -> None:
@@ -112,24 +116,61 @@ class Speaker:
         audio: Audio = await self.tts.synthesize(text, language=self.language, voice=self.voice)
         if audio.stand_in:
             return "stand_in"
-        mouth = await self._mouth(audio)
+        mouth, video = await self._animate(audio)
         visemes = await asyncio.to_thread(lips.for_speech, text, audio, self.language)
         # Once the file is being written it is finished and either kept or removed, even if we are
         # cancelled meanwhile: a half-done store would leave a file no row owns.
-        storing = asyncio.ensure_future(asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes))
+        storing = asyncio.ensure_future(asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes, video))
         try:
-            media_id = await asyncio.shield(storing)
+            stored = await asyncio.shield(storing)
         except asyncio.CancelledError:
             await storing
             raise
-        return "made" if media_id is not None else "gone"
+        return "made" if stored is not None else "gone"
 
-    async def _mouth(self, audio: Audio) -> MouthTrack:
+    def _read_portrait(self) -> tuple[str, bytes] | None:
+        """The persona's portrait (its media id and bytes), for a face service that renders video."""
+        if self._portrait is None:
+            media_id = personas.portrait_media_id(self.db, self.household_id, self.persona_id)
+            media = self.media.get(media_id) if media_id else None
+            try:
+                self._portrait = (media.id, media.path.read_bytes()) if media is not None else ("", b"")
+            except OSError:
+                self._portrait = ("", b"")
+        return self._portrait if self._portrait[1] else None
+
+    async def _animate(self, audio: Audio) -> tuple[MouthTrack, bytes | None]:
+        """The mouth track, and the talking-head video when the face service renders one from the portrait."""
+        portrait = await asyncio.to_thread(self._read_portrait) if self.face.renders_video else None
         try:
-            face = await self.face.animate(audio)
-            return MouthTrack(fps=face.mouth.fps, values=face.mouth.values)
+            face = await self.face.animate(audio, portrait=portrait[1] if portrait else None)
         except ServiceError:
-            return MouthTrack(fps=25, values=[])  # the tablet falls back to its own idle mouth
+            return MouthTrack(fps=25, values=[]), None  # the tablet falls back to its own idle mouth
+        return MouthTrack(fps=face.mouth.fps, values=face.mouth.values), face.video
+
+    async def _video_of_kept(self, kept: speech_cache.Kept, cache_key: str, memory_ids: Sequence[str]) -> str | None:
+        """The video of speech kept: the one rendered from this portrait, else rendered now from the kept
+        audio (a new portrait, or speech kept before the face service rendered video); None without one."""
+        if not self.face.renders_video:
+            return None
+        portrait = await asyncio.to_thread(self._read_portrait)
+        if portrait is None:
+            return None
+        if kept.video_media_id and kept.video_portrait_id == portrait[0]:
+            return kept.video_media_id
+        media = self.media.get(kept.media_id)
+        try:
+            audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), None)) if media else None
+            face = await self.face.animate(audio, portrait=portrait[1]) if audio is not None else None
+        except (AudioDecodeError, ServiceError, OSError):
+            return None  # the tablet animates the portrait itself
+        if face is None or not face.video:
+            return None
+        video = await asyncio.to_thread(self.media.put, self.household_id, face.video, face.video_mime or "video/mp4", "video", self.persona_id)
+        replaced = await asyncio.to_thread(speech_cache.set_video, self.db, cache_key, self.persona_id, video.id, portrait[0], memory_ids)
+        if replaced:
+            await asyncio.to_thread(self.media.delete, replaced)
+        return video.id if replaced != video.id else None
 
     def _visemes_of_kept(self, media_id: str, text: str, cache_key: str) -> list[list]:
         """Lip shapes for speech kept without them: from its words spread over its audio, then kept."""
@@ -146,26 +187,34 @@ class Speaker:
 
     def _store(
         self, audio: Audio, cache_key: str, mouth: MouthTrack, memory_ids: Sequence[str] = (), visemes: Sequence = (),
-    ) -> str | None:
-        """Write the sentence's marked WAV and remember it (one trip to a worker thread for all of it).
+        video: bytes | None = None,
+    ) -> tuple[str, str | None] | None:
+        """Write the sentence's marked WAV (and its video) and remember them (one trip to a worker
+        thread for all of it): the media ids of the audio and the video.
 
-        None when the persona was erased, or one of ``memory_ids`` deleted, meanwhile: its file is
+        None when the persona was erased, or one of ``memory_ids`` deleted, meanwhile: its files are
         removed again, so erasure stays complete.
         """
         wav = encode_wav(audio, comment=AI_COMMENT.format(name=self.persona_name))
         media = self.media.put(self.household_id, wav, "audio/wav", "speech", self.persona_id)
+        clip = self.media.put(self.household_id, video, "video/mp4", "video", self.persona_id) if video else None
+        made = [m.id for m in (media, clip) if m is not None]
         if audio.stand_in:
             # Said this once with a stand-in voice; never kept as the persona's, but its words go with the memory.
-            if not speech_cache.tag(self.db, self.persona_id, media.id, memory_ids):
-                self.media.delete(media.id)
+            if not all(speech_cache.tag(self.db, self.persona_id, m, memory_ids) for m in made):
+                for m in made:
+                    self.media.delete(m)
                 return None
-            return media.id
+            return media.id, clip.id if clip else None
+        portrait = self._portrait[0] if clip is not None and self._portrait else None
         if not speech_cache.keep(
             self.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth, memory_ids, visemes=visemes,
+            video_media_id=clip.id if clip else None, video_portrait_id=portrait,
         ):
-            self.media.delete(media.id)
+            for m in made:
+                self.media.delete(m)
             return None
-        return media.id
+        return media.id, clip.id if clip else None
 
     async def play_recording(self, index: int, recording: Recording, memory_ids: Sequence[str] = ()) -> SentenceEvent:
         """The person's own recording of these words; synthesized instead if it cannot be played."""

@@ -146,6 +146,9 @@ class TextToSpeech(ABC):
 class Face(ABC):
     stage = "face"
     name = "base"
+    # True for a service that renders a talking-head video from the portrait: only then is the
+    # portrait read and sent.
+    renders_video = False
 
     @abstractmethod
     async def animate(self, speech: Audio, *, portrait: bytes | None = None) -> FaceResult:

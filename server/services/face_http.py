@@ -36,6 +36,7 @@ class HttpTalkingHead(HttpProvider, Face):
     """No default URL: the endpoint is the service's own (``KEEPSAKE_FACE__BASE_URL``)."""
 
     name = "http"
+    renders_video = True
 
     def __init__(self, endpoint: Endpoint, *, fps: int = DEFAULT_FPS):
         super().__init__(endpoint)

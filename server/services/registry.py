@@ -232,6 +232,7 @@ class FallbackFace(_Reporting, Face):
         self, primary: Face, fallback: Face, *, breaker: CircuitBreaker | None = None, on_fallback: OnFallback | None = None
     ):
         super().__init__(primary, fallback, breaker, on_fallback)
+        self.renders_video = primary.renders_video
 
     async def animate(self, speech: Audio, *, portrait: bytes | None = None) -> FaceResult:
         if not self.breaker.allow():

@@ -331,4 +331,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE speech_cache ADD COLUMN visemes TEXT;
     """,
+    # 13: the talking-head video of speech kept (when the face service renders one), and the portrait
+    #     it was rendered from: a new portrait renders it again from the kept audio.
+    """
+    ALTER TABLE speech_cache ADD COLUMN video_media_id TEXT;
+    ALTER TABLE speech_cache ADD COLUMN video_portrait_id TEXT;
+    """,
 ]
