@@ -41,7 +41,6 @@ from shared.api import (
 )
 from client.api import KeepsakeClient
 
-
 # Lists are read straight from the answer's bytes into the shared models, as single answers are.
 _ALERTS = TypeAdapter(list[Alert])
 _SOURCES = TypeAdapter(list[SourceOut])

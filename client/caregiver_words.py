@@ -10,7 +10,7 @@ screen those are turned into Chinese with the patterns below.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from client.i18n import translate
 
@@ -155,7 +155,7 @@ def when(stamp: str | datetime | None, language: str, now: datetime | None = Non
     except ValueError:
         return str(stamp)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)  # the server writes UTC
+        moment = moment.replace(tzinfo=UTC)  # the server writes UTC
     local = moment.astimezone(now.tzinfo if now is not None and now.tzinfo else None)
     if language == "zh":
         return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"

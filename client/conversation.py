@@ -28,6 +28,7 @@ from pathlib import Path
 from kivy.clock import Clock, mainthread
 from kivy.logger import Logger
 
+from shared.api import DeviceSelf, SentenceEvent
 from client import testhooks
 from client.answer import Answer, LiveTurn
 from client.api import KeepsakeClient, Offline
@@ -38,7 +39,6 @@ from client.platform import make_mic, make_player
 from client.player import Segment
 from client.states import next_state
 from client.worker import background
-from shared.api import DeviceSelf, SentenceEvent
 
 
 class Conversation(Connecting, Sending):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from kivy.clock import mainthread
 from kivy.logger import Logger
 
+from shared.api import NoticeEvent, SentenceEvent
 from client import testhooks
 from client.answer import Answer, LiveTurn
 from client.api import ApiError, Offline
@@ -19,7 +20,6 @@ from client.live_upload import UploadAborted
 from client.outbox import Pending
 from client.player import Segment
 from client.worker import background
-from shared.api import NoticeEvent, SentenceEvent
 
 
 class Sending:

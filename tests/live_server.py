@@ -46,7 +46,7 @@ def start_server(data_dir: Path, port: int | None = None, env: dict | None = Non
     # Speaking ahead would keep Piper busy for minutes per server while the UI and e2e tests run
     # (tests/server/api/test_speak_ahead.py is about it); a test may still turn it on with ``env``.
     full_env = {"KEEPSAKE_SPEAK_AHEAD": "false", **os.environ, "KEEPSAKE_DATA_DIR": str(data_dir), **(env or {})}
-    log = open(log_path, "a")
+    log = open(log_path, "a")  # noqa: SIM115 - the server writes to it until it is stopped
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--demo", "--port", str(port)],
         stdout=log,

@@ -21,7 +21,6 @@ from kivy.clock import mainthread
 from client.audio import MIC_RATE, decode_wav, resample, to_int16, write_wav
 from client.platform.mic_base import Mic, Recording
 
-
 MAX_SAMPLE_S = 90.0  # long enough for a page read aloud; the server takes up to five minutes
 PAUSE_S = 0.4  # the quiet put back between joined pieces
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Sequence
 
+from server.conversation import policy, understanding
 from server.conversation.greeting import (
     dear,
     disclosure_sentence,
@@ -26,7 +27,6 @@ from server.conversation.greeting import (
     speech_language,
     stable_seed,
 )
-from server.conversation import policy, understanding
 from server.conversation.intent import CrisisKind, news_body, normalise, to_second_person
 from server.conversation.policy import Decision, Move
 from server.conversation.understanding import (
@@ -34,8 +34,10 @@ from server.conversation.understanding import (
     confident_memories,
     continuation_of,
     recent_answers,
-    sentences as _sentences,
     touches_boundary,  # noqa: F401 - story.touches_boundary, as callers know it
+)
+from server.conversation.understanding import (
+    sentences as _sentences,
 )
 from server.services.base import Conversation, ConversationContext, MemoryHit, Recording, ServiceFailure
 

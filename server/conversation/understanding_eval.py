@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.api import PersonaCreate
 from server.conversation import story
 from server.conversation.acts import Act
 from server.conversation.understanding import Understanding, understand
@@ -35,7 +36,6 @@ from server.importers import parse
 from server.services.base import ConversationContext, HistoryLine, MemoryHit, PersonaProfile
 from server.storage import accounts, memories, memory_admin, personas
 from server.storage.db import Database
-from shared.api import PersonaCreate
 
 SET_DIR = Path(__file__).resolve().parents[2] / "tests" / "eval" / "understanding"
 ACTS = ("question_past", "followup", "news", "feeling", "greeting", "goodbye", "request", "about_avatar", "stop", "crisis")

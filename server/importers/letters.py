@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from shared.api import MemoryPlace, Span
+from shared.api import MemoryPlace
 from server.importers.blocks import Block
 from server.storage.memory_admin import NewMemory
 

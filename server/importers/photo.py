@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from server.importers.errors import ImportRejected, damaged, too_large
-from server.importers import landmarks
 from shared.api import FaceLandmarks
+from server.importers import landmarks
+from server.importers.errors import ImportRejected, damaged, too_large
 from server.importers.faces import GUESS, Face, find_faces
 from server.portrait import MAX_PIXELS
 

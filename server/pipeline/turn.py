@@ -14,8 +14,6 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from shared.api import DeviceSettings, DoneEvent, NoticeEvent, Persona, SentenceEvent, TranscriptEvent
 from shared.api import event_line as _line
 from server.alerts import raise_alert

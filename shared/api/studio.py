@@ -7,7 +7,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.api.base import ReadByKey
-
 from shared.api.personas import MouthPoint
 
 

@@ -86,7 +86,7 @@ class AppProcess:
             args += ["--pairing-code", pairing_code]
         if language:
             args += ["--language", language]
-        self.log = open(self.log_path, "w")
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - the app writes to it until it is stopped
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     # ------------------------------------------------------------------ events

@@ -75,9 +75,8 @@ def test_a_recording_thrown_away_ends_the_request_without_a_turn():
     client = KeepsakeClient("http://server.test", token="t", transport=httpx.MockTransport(handler))
     upload = LiveUpload()
     feed_later(upload, tone(0.3).tobytes(), end="abort")
-    with pytest.raises(UploadAborted):
-        with client.turn("ses_1", body=upload.chunks()):
-            pass
+    with pytest.raises(UploadAborted), client.turn("ses_1", body=upload.chunks()):
+        pass
     assert calls == []  # the server never saw a whole request
 
 

@@ -10,7 +10,6 @@ import asyncio
 import difflib
 import re
 import threading
-import time
 
 import pytest
 

@@ -3,7 +3,8 @@ when, how an import is going, what an alert is about (client/caregiver_words.py)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,7 @@ def memory(kind: str, filename: str | None = None, position: str | None = None, 
 
 def test_every_memory_string_has_both_languages_and_none_overrides_an_older_key():
     # the block is merged with setdefault: a clash would silently show someone else's words
-    source = open(i18n.__file__, encoding="utf-8").read()
+    source = Path(i18n.__file__).read_text(encoding="utf-8")
     head = source.split("_MEMORY_STRINGS: dict")[0]
     for key, words in i18n._MEMORY_STRINGS.items():
         assert f'"{key}":' not in head, f"{key} is defined twice in client/i18n.py"
@@ -71,7 +72,7 @@ def test_the_persons_own_recording_is_said_so():
 
 def test_when_is_local_time_in_each_language():
     stamp = "2026-11-28T17:49:03.123456+00:00"
-    utc = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    utc = datetime(2026, 1, 1, tzinfo=UTC)
     assert when(stamp, "en", now=utc) == "28 Nov 2026, 17:49"
     assert when(stamp, "zh", now=utc) == "2026年11月28日 17:49"
     plus8 = datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=8)))

@@ -12,7 +12,6 @@ Screenshots (looked at by a person): test-output/screenshots/{en,zh}-memories-*.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -328,7 +327,7 @@ def test_chinese_screens(start_app, live_server, rose, tmp_path):
     app.screenshot("zh-memories-import.png")
     finished = app.wait_for("import_finished", lambda e: e["job_id"] == started["job_id"], timeout=180, since_start=True)
     assert finished["state"] == "done", finished
-    status = app.wait_shown("import_status", lambda text: "回忆录.txt 已导入" in text and "条回忆" in text).replace("\n", "")
+    app.wait_shown("import_status", lambda text: "回忆录.txt 已导入" in text and "条回忆" in text).replace("\n", "")
     app.screenshot("zh-memories-import-done.png")
 
     # found again by its words, with its place in Chinese (xdotool drops Chinese keys: the words are Latin)

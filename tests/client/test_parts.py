@@ -155,9 +155,8 @@ def test_a_busy_server_says_when_to_come_back_and_the_tablet_learns_about_itself
     assert (me.declined, me.crisis_contact_phone, me.emergency_number) == (True, "+1 555 0142", "911")
     waits = []
     for _ in range(3):
-        with pytest.raises(Offline) as info:
-            with client.turn("ses_1", text="hello") as events:
-                list(events)
+        with pytest.raises(Offline) as info, client.turn("ses_1", text="hello") as events:
+            list(events)
         waits.append(info.value.retry_after)
     assert waits == [5.0, None, 600.0]  # as asked; not understood; never more than ten minutes
 
@@ -168,9 +167,8 @@ def test_an_upload_that_did_not_arrive_is_sent_again_not_given_up():
         return httpx.Response(408, json={"error": {"code": "request_timeout", "message": "again"}})
 
     client = KeepsakeClient("http://server.test", token="t", transport=httpx.MockTransport(handler))
-    with pytest.raises(Offline):
-        with client.turn("ses_1", text="hello") as events:
-            list(events)
+    with pytest.raises(Offline), client.turn("ses_1", text="hello") as events:
+        list(events)
 
 
 def test_the_crisis_card_and_the_own_voice_line_have_calm_words_in_both_languages():

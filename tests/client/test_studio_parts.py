@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from shared.api import PersonaCreate, PersonaKind, PersonaUpdate
 from client.api import ApiError, Offline
 from client.audio import MIC_RATE, decode_wav, to_int16, write_wav
-from client.i18n import STRINGS, _STUDIO_STRINGS, translate
+from client.i18n import _STUDIO_STRINGS, STRINGS, translate
 from client.uix.studio_forms import (
     KINDS,
     StudioProblem,
@@ -28,7 +29,6 @@ from client.uix.studio_forms import (
     split_biography,
     voice_fraction,
 )
-from shared.api import PersonaCreate, PersonaKind, PersonaUpdate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -294,8 +294,9 @@ class ScriptedMic:
 def recorder(tmp_path):
     """A SampleRecorder on a scripted mic; each thing the mic hears reaches the recorder on the next
     tick of Kivy's clock, as it does on the tablet (the recorder's handler is ``@mainthread``)."""
-    import client.uix.studio_recorder as module
     from kivy.clock import Clock
+
+    import client.uix.studio_recorder as module
 
     done: list[list[Path]] = []
 

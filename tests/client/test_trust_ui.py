@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,12 +29,12 @@ from PIL import Image
 from tests.client.harness import (
     BusyProxy,
     box_fraction,
-    xdotool,
     caregiver_client,
     has_xdotool,
     new_pairing_code,
     paired_app,
     region_is_not_flat,
+    xdotool,
 )
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.skipif(not has_xdotool(), reason="xdotool is not installed")]
@@ -223,7 +223,7 @@ def test_her_own_recorded_voice_is_marked_under_the_caption(start_app, live_serv
 def test_quiet_hours_say_a_warm_goodbye_and_nothing_is_retried_by_itself(start_app, live_server, speak):
     app = paired_app(start_app, live_server, mic_file=speak(HELLO))
     device_id = json.loads((app.tablet_dir / "settings.json").read_text())["device_id"]
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     quiet = {"quiet_hours_start": (now - timedelta(hours=1)).strftime("%H:%M"),
              "quiet_hours_end": (now + timedelta(hours=1)).strftime("%H:%M"), "timezone": "UTC"}
     with caregiver_client(live_server.url, live_server.data_dir) as http:
@@ -288,7 +288,7 @@ def test_the_caregivers_test_keeps_the_relatives_stop(start_app, live_server, sp
     for _ in range(10):  # the test button may sit lower on a screen that scrolls
         layout = app.layout()
         x, y, w, h = layout["widgets"]["test_button"]
-        if 0 <= y and y + h < layout["size"][1] or "scroll" not in layout["widgets"]:
+        if y >= 0 and y + h < layout["size"][1] or "scroll" not in layout["widgets"]:
             break
         sx, sy = app._center("scroll")
         xdotool("mousemove", str(sx), str(sy), "click", "--repeat", "2", "5" if y + h >= layout["size"][1] else "4")

@@ -114,7 +114,7 @@ def test_phrases_come_in_every_form_of_address_and_never_echo_news():
     said = phrase_sentences(persona())
     for address in ("my dear", "dear", "sweetheart"):
         assert f"Oh yes, I remember, {address}." in said
-    assert "Oh, I remember that." == said[0]  # what most story answers start with comes first
+    assert said[0] == "Oh, I remember that."  # what most story answers start with comes first
     assert not [s for s in said if "{" in s or s.endswith(":")]
     assert reply("unclear", "en") in said  # spoken whole when the relative could not be heard
 

@@ -9,13 +9,13 @@ import time
 import numpy as np
 import pytest
 
+from shared.api import PersonaCreate
 from server.conversation import story
 from server.memory import meaning, search_text
 from server.services.base import ConversationContext, PersonaProfile
 from server.storage import accounts, memories, memory_admin, personas
 from server.storage.db import Database
 from server.storage.memory_admin import NewMemory
-from shared.api import PersonaCreate
 
 WEDDING = "We were married in June 1962 at the chapel in Whitby. It rained all day and your grandad lost his hat."
 BAKERY = "My first job was at the bakery on Church Street. I was up at five every morning to light the ovens."

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from server.conversation import safety
 from server.conversation.intent import CrisisKind
 from server.conversation.safety import REPLACEMENTS, SafetyVerdict, check_incoming, check_outgoing
-from server.conversation import safety
 from server.demo import load_demo_persona
 
 BLOCKED_EN = [

@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from server.cli import main
 from server.conversation import safety, safety_meaning
 from server.conversation.safety_eval import (
     SPLITS_DIR,
@@ -20,7 +21,6 @@ from server.conversation.safety_eval import (
     evaluate,
     load_split,
 )
-from server.cli import main
 
 
 @pytest.fixture(scope="module")

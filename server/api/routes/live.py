@@ -20,11 +20,21 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from shared.live import (
-    CLOSE_BAD_INPUT, CLOSE_IDLE, CLOSE_UNAVAILABLE, MAX_FRAME_MS, MIN_FRAME_MS, ClientMessage, EndOfTurn, EndOfTurnTap, Listening,
-    Playback, SpeechStarted, Start,
-)
 from shared.api import NoticeEvent
+from shared.live import (
+    CLOSE_BAD_INPUT,
+    CLOSE_IDLE,
+    CLOSE_UNAVAILABLE,
+    MAX_FRAME_MS,
+    MIN_FRAME_MS,
+    ClientMessage,
+    EndOfTurn,
+    EndOfTurnTap,
+    Listening,
+    Playback,
+    SpeechStarted,
+    Start,
+)
 from server.api.routes.turns import may_speak, prepare_turn
 from server.audio import resample
 from server.errors import ApiError

@@ -5,14 +5,13 @@ from fastapi.responses import FileResponse
 
 from shared.api import ConsentCreate, ConsentOut, MouthPoint, Persona, PersonaCreate, PersonaUpdate, RetireRequest
 from server.deps import DbDep, EditorDep, PrincipalDep, StateDep, owned_persona
-from server.errors import ApiError, not_found
 from server.erase import erase_persona
+from server.errors import ApiError, not_found
 from server.export import write_archive
-from server.pipeline import speak_ahead
 from server.importers import photo
+from server.pipeline import speak_ahead
 from server.portrait import check_image
 from server.storage import audit, personas
-
 
 router = APIRouter(tags=["personas"])
 

@@ -13,8 +13,8 @@ from server.errors import ApiError, not_found
 from server.importers import parse, sandbox
 from server.importers.run import ImportTask, run
 from server.importers.upload import receive_form, source_limit_bytes
-from server.storage import jobs as job_store
 from server.storage import audit, personas, sources
+from server.storage import jobs as job_store
 from server.storage.erasure import leave_nothing
 
 router = APIRouter(tags=["studio"])

@@ -283,7 +283,7 @@ def test_a_huge_json_turn_is_refused_at_once_and_stalls_no_one(server):
         for chunked in (False, True):
             probes: list[float] = []
             stop = threading.Event()
-            prober = threading.Thread(target=lambda: probes.extend(probe_until(server, a.headers, stop)), daemon=True)
+            prober = threading.Thread(target=lambda probes=probes, stop=stop: probes.extend(probe_until(server, a.headers, stop)), daemon=True)
             prober.start()
             try:
                 started = time.perf_counter()

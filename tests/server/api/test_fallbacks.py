@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings, StageSettings
-from tests.server.api.conftest import FAKE, CONSENT, events, new_household, new_persona
+from tests.server.api.conftest import CONSENT, FAKE, events, new_household, new_persona
 
 
 def chat_stream(*pieces: str) -> bytes:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import io
 import wave
 
-import numpy as np
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from server.config import Settings
 from shared.live import CLOSE_BAD_INPUT, CLOSE_IDLE
+from server.config import Settings
 from tests.server.api.conftest import new_household, new_persona
 from tests.server.api.test_facts_stay_theirs import pair
 
@@ -161,17 +160,14 @@ def test_only_its_tablet_opens_the_session(client, tablet):
     stranger = pair(client, other, "Their tablet")
     second = pair(client, tablet["hh"], "Bedroom tablet")
     for headers in ({}, {"Authorization": "Bearer nonsense"}, other["headers"], stranger["headers"], second["headers"], tablet["hh"]["headers"]):
-        with pytest.raises(WebSocketDisconnect) as refused:
-            with client.websocket_connect(url(tablet), headers=headers):
-                pass
+        with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(url(tablet), headers=headers):
+            pass
         assert refused.value.code == CLOSE_BAD_INPUT and refused.value.reason
     # Another household's refusal says no more than a session that does not exist.
-    with pytest.raises(WebSocketDisconnect) as missing:
-        with client.websocket_connect("/v1/sessions/sess_nope/live", headers=stranger["headers"]):
-            pass
-    with pytest.raises(WebSocketDisconnect) as theirs:
-        with client.websocket_connect(url(tablet), headers=stranger["headers"]):
-            pass
+    with pytest.raises(WebSocketDisconnect) as missing, client.websocket_connect("/v1/sessions/sess_nope/live", headers=stranger["headers"]):
+        pass
+    with pytest.raises(WebSocketDisconnect) as theirs, client.websocket_connect(url(tablet), headers=stranger["headers"]):
+        pass
     assert missing.value.reason == theirs.value.reason
 
 
@@ -190,9 +186,8 @@ def test_consent_is_asked_again_before_every_turn(client, tablet, spoken):
             ws.receive_json()
     assert closed.value.code == CLOSE_BAD_INPUT and "onsent" in closed.value.reason
     assert turns(client) == []  # as the POST turn: refused before anything is kept
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]):
-            pass
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]):
+        pass
     assert refused.value.code == CLOSE_BAD_INPUT and "onsent" in refused.value.reason
 
 
@@ -217,8 +212,8 @@ def test_a_dropped_socket_loses_none_of_what_was_said(client, tablet, spoken, up
 
 @pytest.fixture
 def settings(data_dir) -> Settings:
-    from tests.server.api.conftest import FAKE
     from server.config import StageSettings
+    from tests.server.api.conftest import FAKE
 
     remote = StageSettings(provider="openai", base_url=FAKE, model="fake", api_key="k", timeout_s=2, retries=0)
     return Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, max_upload_mb=1, live={"idle_s": 1.0})
@@ -246,9 +241,8 @@ def test_a_quiet_room_is_idle_too(client, tablet):
 
 def test_an_ended_session_opens_no_socket(client, tablet):
     assert client.delete(f"/v1/sessions/{tablet['session']['id']}", headers=tablet["device"]["headers"]).status_code == 204
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]):
-            pass
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]):
+        pass
     assert refused.value.code == CLOSE_BAD_INPUT and refused.value.reason
 
 
@@ -292,13 +286,12 @@ def test_the_longest_turn_is_cut_off_at_the_limit(client, tablet, spoken):
 
 
 def test_a_server_without_the_models_says_so_and_the_tablet_keeps_the_post_turn(client, tablet, monkeypatch):
-    from server.live import models
     from shared.live import CLOSE_UNAVAILABLE
+    from server.live import models
 
     monkeypatch.setattr(models, "available", lambda: False)
-    with pytest.raises(WebSocketDisconnect) as refused:
-        with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]):
-            pass
+    with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]):
+        pass
     assert refused.value.code == CLOSE_UNAVAILABLE and "not available" in refused.value.reason
 
 

@@ -1,5 +1,3 @@
-import io
-import wave
 
 import numpy as np
 

@@ -167,8 +167,9 @@ def test_photo_sizes_face_and_portrait_choice(client, hh, persona):
 
 
 def test_photo_without_a_face_gets_a_guess_to_correct(client, hh, persona):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     out = io.BytesIO()
     Image.new("RGB", (300, 200), (120, 160, 200)).save(out, "JPEG")
@@ -351,8 +352,9 @@ def test_voice_memo_parts_keep_their_recordings(client, hh, persona, upstream):
 
 
 def test_failed_import_leaves_nothing_behind(client, hh, persona):
-    from tests.conftest import wav_bytes
     import numpy as np
+
+    from tests.conftest import wav_bytes
 
     r = upload(client, hh, persona["id"], "pocket.wav", wav_bytes(np.zeros(16000 * 5)))
     assert r.status_code == 202  # a valid recording; only listening finds it silent

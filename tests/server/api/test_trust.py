@@ -5,6 +5,7 @@ import json
 import time
 import zipfile
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -12,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings, StageSettings
-from tests.server.api.conftest import FAKE, CONSENT, auth, events, new_household, new_persona
+from tests.server.api.conftest import CONSENT, FAKE, auth, events, new_household, new_persona
 
 
 def pair(client, hh) -> dict:
@@ -204,7 +205,7 @@ def test_erasing_a_persona_leaves_no_file_or_row(client, data_dir):
     hh = new_household(client)
     persona = new_persona(client, hh)
     s = session(client, hh["headers"], persona["id"])
-    client.post(f"/v1/sessions/{s['id']}/turns", content=open(__file__, "rb").read()[:10], headers={**hh["headers"], "content-type": "audio/wav"})
+    client.post(f"/v1/sessions/{s['id']}/turns", content=Path(__file__).read_bytes()[:10], headers={**hh["headers"], "content-type": "audio/wav"})
     talk(client, hh["headers"], s["id"], "My grandson was born yesterday")
     media_dir = data_dir / "media"
     assert any(media_dir.rglob("*.wav"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from server.services.visemes import VISEMES
 from shared.api import SentenceEvent
+from server.services.visemes import VISEMES
 from tests.conftest import wav_bytes
 from tests.server.api.conftest import events, new_household, new_persona
 from tests.server.api.test_speech_cache import speech_calls

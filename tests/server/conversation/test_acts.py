@@ -15,17 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from shared.api import PersonaCreate
 from server.conversation import acts, story
-from server.conversation.safety import check_outgoing
 from server.conversation.intent import Intent, classify, extract_news, normalise, read
+from server.conversation.safety import check_outgoing
 from server.conversation.story import PHRASES, compose, memory_excerpt
-
 from server.services.base import ConversationContext, HistoryLine, MemoryHit, PersonaProfile
 from server.storage import accounts, memories, memory_admin, memory_sequence, personas
 from server.storage.db import Database
 from server.storage.memory_admin import NewMemory
 from server.text import embedding
-from shared.api import PersonaCreate
 from tests.server.conversation.test_story_mode import MEMORIES, ROSE, WANG, WANG_MEMORIES, ctx
 
 EXAMPLES = acts.load_examples()
@@ -274,7 +273,7 @@ def test_the_classifier_costs_little_more_than_the_sentence_model() -> None:
     classify("warm up")
     sentences = [f"Tell me about the summer of 19{n:02d}, when you were {n} years younger" for n in range(40)]
     spent_reading, spent_embedding = [], []
-    for n, sentence in enumerate(sentences):
+    for sentence in sentences:
         started = time.thread_time()
         embedding.embed([sentence + " (a)"])
         spent_embedding.append(time.thread_time() - started)

@@ -8,10 +8,10 @@ import re
 import numpy as np
 from PIL import Image
 
+from shared.api import ConsentCreate, MemoryCreate, PersonaCreate
 from server.demo import demo_portrait_bytes, load_demo_persona, persona_fields
 from server.demo.loader import PORTRAIT_PATH
 from server.demo.portrait import MOUTH, SIZE, draw_portrait
-from shared.api import ConsentCreate, MemoryCreate, PersonaCreate
 
 DEMO = load_demo_persona()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.api import PersonaCreate
 from server.conversation.acts import Act
 from server.conversation.intent import CrisisKind, Intent
 from server.conversation.story import memory_excerpt
@@ -16,7 +17,6 @@ from server.services.base import ConversationContext, HistoryLine, PersonaProfil
 from server.storage import accounts, memory_admin, personas
 from server.storage.db import Database
 from server.storage.memory_admin import NewMemory
-from shared.api import PersonaCreate
 
 WEDDING = "We were married in June 1962 at the chapel in Whitby. It rained all day and your grandad lost his hat."
 BAKERY = "My first job was at the bakery on Church Street. I was up at five every morning to light the ovens."

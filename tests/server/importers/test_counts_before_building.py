@@ -14,7 +14,6 @@ import re
 import time
 import tracemalloc
 import zipfile
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient

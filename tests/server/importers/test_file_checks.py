@@ -34,7 +34,7 @@ def jpeg() -> bytes:
     ("name", "make", "family", "fmt"),
     [
         ("a.txt", lambda: b"Hello, this is a memory.", "document", "txt"),
-        ("noext", lambda: "Plain words, no name.".encode(), "document", "txt"),
+        ("noext", lambda: b"Plain words, no name.", "document", "txt"),
         ("a.md", lambda: b"# Title\n\ntext", "document", "md"),
         ("page.html", lambda: b"<!DOCTYPE html><html><body><p>Hi</p></body></html>", "document", "html"),
         ("book.docx", makers.docx_bytes, "document", "docx"),

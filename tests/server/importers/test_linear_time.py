@@ -197,7 +197,7 @@ def growth(prepare, parse, make) -> float | None:
         gc.collect()
         gc.disable()
         try:
-            took.append(_cpu_time(lambda _variant: parse(prepared), "", least_runs=2))
+            took.append(_cpu_time(lambda _variant, prepared=prepared: parse(prepared), "", least_runs=2))
         finally:
             gc.enable()
         if took[0] > SMALL_BUDGET_S:

@@ -22,11 +22,11 @@ from server.importers import parse, sandbox
 from tests.server.api.conftest import new_household, new_persona
 
 MEMOIR_MD = (
-    "# My Life\n\n## The seaside\n\nWhen I was a girl we lived by the sea in Whitby. "
-    "I collected shells every morning with my brother, and we sold the best ones to the visitors.\n\n"
-    "## The bakery\n\nYour grandfather and I opened the bakery in 1955. The first winter we baked "
-    "bread at four in the morning and sold it warm from the window.\n"
-).encode()
+    b"# My Life\n\n## The seaside\n\nWhen I was a girl we lived by the sea in Whitby. "
+    b"I collected shells every morning with my brother, and we sold the best ones to the visitors.\n\n"
+    b"## The bakery\n\nYour grandfather and I opened the bakery in 1955. The first winter we baked "
+    b"bread at four in the morning and sold it warm from the window.\n"
+)
 TIME_LIMIT_S = 3.0
 MEMORY_LIMIT_MB = 128
 

@@ -14,7 +14,6 @@ from server.config import Settings
 from server.importers import voice_memo
 from server.services.base import Audio
 from tests.server.api.conftest import new_household, new_persona
-from tests.server.importers import makers
 
 
 def speech_like(seconds: float, rate: int = 24000) -> np.ndarray:

@@ -265,12 +265,11 @@ class StallingServer:
 
 @pytest.mark.parametrize("first", [b"", b'data: {"choices": [{"delta": {"content": "I was "}}]}\n\n'])
 async def test_a_stalled_upstream_times_out_into_a_failure(first):
-    async with StallingServer(first) as base_url:
-        async with make_http_client() as http:
-            llm = OpenAIConversation(Endpoint(http, base_url=base_url, model="m", timeout_s=0.3, retries=0))
-            started = asyncio.get_running_loop().time()
-            pieces = [piece async for piece in llm.reply(context())]
-            elapsed = asyncio.get_running_loop().time() - started
+    async with StallingServer(first) as base_url, make_http_client() as http:
+        llm = OpenAIConversation(Endpoint(http, base_url=base_url, model="m", timeout_s=0.3, retries=0))
+        started = asyncio.get_running_loop().time()
+        pieces = [piece async for piece in llm.reply(context())]
+        elapsed = asyncio.get_running_loop().time() - started
     assert elapsed < 2.0
     assert texts(pieces) == ("I was " if first else "")
     assert "timed out" in str(pieces[-1].error)

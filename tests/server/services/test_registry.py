@@ -127,9 +127,6 @@ def test_services_import_one_another_without_a_cycle():
             graph[name] |= (targets & modules.keys()) - {name}
 
     def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        for nxt in graph[start] - seen:
-            if nxt == goal or reaches(nxt, goal, seen | {nxt}):
-                return True
-        return False
+        return any(nxt == goal or reaches(nxt, goal, seen | {nxt}) for nxt in graph[start] - seen)
 
     assert [name for name in sorted(graph) if reaches(name, name, set())] == []

@@ -82,9 +82,8 @@ async def test_iter_sse_events_over_a_streaming_httpx_response():
             yield piece
 
     transport = httpx.MockTransport(lambda request: httpx.Response(200, content=body()))
-    async with httpx.AsyncClient(transport=transport) as client:
-        async with client.stream("GET", "http://upstream.test/events") as response:
-            events = [event.data async for event in iter_sse_events(response)]
+    async with httpx.AsyncClient(transport=transport) as client, client.stream("GET", "http://upstream.test/events") as response:
+        events = [event.data async for event in iter_sse_events(response)]
     assert events == ["hello", "world", "tail"]
 
 

@@ -10,9 +10,8 @@ import pytest
 from piper import SynthesisConfig
 
 from server.audio import resample, trim_silence
-from server.services import asr_local
+from server.services import asr_local, tts_local
 from server.services.base import Audio
-from server.services import tts_local
 from server.services.whisper_short import RATE, ShortWindow, _repeats_itself, window_frames
 
 
