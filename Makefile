@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   the server with the embedded engines and a demo persona, plus the tablet window
-#   make test   every test
-#   make lint   style, types, the layers and import cycles (not yet part of make test)
+#   make test   the checks below, then every test
+#   make lint   the checks, and mypy (not yet part of make test: it still finds errors, see docs/layers.md)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo serve test lint bench clean
+.PHONY: demo serve test check lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,18 +26,21 @@ demo: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(VENV)/bin/keepsake serve --demo
 
-test: $(VENV)/.installed
+test: check
 	$(PY) -m pytest
 
-# Every check runs even when one before it fails, and the target fails if any did.
-lint: $(VENV)/.installed
+# Style, the import layers and no import cycles: seconds, before the tests. Every check runs even
+# when one before it fails, and the target fails if any did.
+check: $(VENV)/.installed
 	@status=0; \
 	echo "== ruff check"; $(VENV)/bin/ruff check --output-format concise . || status=1; \
 	echo "== ruff format --check"; $(VENV)/bin/ruff format --check . || status=1; \
 	echo "== lint-imports"; $(VENV)/bin/lint-imports || status=1; \
 	echo "== import cycles"; $(PY) tools/import_cycles.py server shared client || status=1; \
-	echo "== mypy"; $(VENV)/bin/mypy || status=1; \
 	exit $$status
+
+lint: check
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) keepsake-data

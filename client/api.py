@@ -138,7 +138,12 @@ class KeepsakeClient:
 
     @contextmanager
     def turn(
-        self, session_id: str, *, audio: Path | None = None, mime: str = "audio/wav", text: str | None = None,
+        self,
+        session_id: str,
+        *,
+        audio: Path | None = None,
+        mime: str = "audio/wav",
+        text: str | None = None,
         body: Iterable[bytes] | None = None,
     ) -> Iterator[Iterator[TurnEvent]]:
         """Send one turn and yield its events as they arrive.

@@ -74,8 +74,15 @@ class KeepsakeApp(App):
     crisis_phone = StringProperty("")
     crisis_emergency = StringProperty("")
 
-    def __init__(self, server: str | None = None, pairing_code: str | None = None, screenshot: str | None = None,
-                 screenshot_after: float | None = None, language: str | None = None, **kwargs) -> None:
+    def __init__(
+        self,
+        server: str | None = None,
+        pairing_code: str | None = None,
+        screenshot: str | None = None,
+        screenshot_after: float | None = None,
+        language: str | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         self._server_arg = server
         self._pairing_code = pairing_code
@@ -215,8 +222,7 @@ class KeepsakeApp(App):
         face = getattr(persona, "face", None)
         self.face = face.model_dump() if face is not None else None
         self.portrait = portrait_path or PLACEHOLDER_PORTRAIT
-        self.store.update(persona_name=self.persona_name, portrait_path=portrait_path, mouth_point=list(self.mouth_point),
-                          face=self.face)
+        self.store.update(persona_name=self.persona_name, portrait_path=portrait_path, mouth_point=list(self.mouth_point), face=self.face)
 
     # ------------------------------------------------------------------ the talk screen
     def talk_down(self) -> None:
@@ -292,8 +298,7 @@ class KeepsakeApp(App):
             testhooks.emit("caregiver_sign_in_failed", reason=reason)
             on_done(False, self.t("sign_in_failed", reason=reason))
 
-        background(CaregiverClient.sign_in, self.server_url, email, password, on_result=signed_in, on_error=failed,
-                   name="sign-in")
+        background(CaregiverClient.sign_in, self.server_url, email, password, on_result=signed_in, on_error=failed, name="sign-in")
 
     def sign_out_caregiver(self) -> None:
         from client.worker import background

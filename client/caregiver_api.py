@@ -105,8 +105,9 @@ class CaregiverClient(KeepsakeClient):
         """Upload a PNG or JPEG as the portrait; ``mouth`` is (x, y) in 0..1 from the top-left, when known."""
         mime = "image/png" if image.suffix.lower() == ".png" else "image/jpeg"
         params = {"mouth_x": mouth[0], "mouth_y": mouth[1]} if mouth else None
-        response = self._request("PUT", f"/v1/personas/{persona_id}/portrait", content=image.read_bytes(),
-                                 params=params, headers={"Content-Type": mime})
+        response = self._request(
+            "PUT", f"/v1/personas/{persona_id}/portrait", content=image.read_bytes(), params=params, headers={"Content-Type": mime}
+        )
         return Persona.model_validate(response.json())
 
     def set_mouth(self, persona_id: str, x: float, y: float, width: float = 0.18) -> Persona:
@@ -116,13 +117,17 @@ class CaregiverClient(KeepsakeClient):
         """The eyes and the mouth where the caregiver put them (``eyes``: left x, y, right x, y as fractions).
         Eyes dragged past each other are sent in the order the server wants: left is the image's left."""
         left, right = sorted([(eyes[0], eyes[1]), (eyes[2], eyes[3])])
-        face = {"left_eye": {"x": left[0], "y": left[1]}, "right_eye": {"x": right[0], "y": right[1]},
-                "mouth": {"x": mouth[0], "y": mouth[1], "width": mouth[2]}}
+        face = {
+            "left_eye": {"x": left[0], "y": left[1]},
+            "right_eye": {"x": right[0], "y": right[1]},
+            "mouth": {"x": mouth[0], "y": mouth[1], "width": mouth[2]},
+        }
         return self.update_persona(persona_id, face=face)
 
     # ------------------------------------------------------------------ sources and import jobs
-    def upload_source(self, persona_id: str, path: Path, kind: str | None = None, self_name: str | None = None,
-                      filename: str | None = None) -> ImportStarted:
+    def upload_source(
+        self, persona_id: str, path: Path, kind: str | None = None, self_name: str | None = None, filename: str | None = None
+    ) -> ImportStarted:
         """Start importing a file (memoir, letters, chat, voice memo, photo): returns job_id, source_id, kind.
         ``filename`` is the name the caregiver knows it by, when the file on the tablet has another."""
         data = {k: v for k, v in (("kind", kind), ("self_name", self_name)) if v}
@@ -210,6 +215,5 @@ class CaregiverClient(KeepsakeClient):
         path = Path(wav_path)
         mime = mimetypes.guess_type(path.name)[0] or "audio/wav"
         with open(path, "rb") as fh:
-            response = self._request("POST", f"/v1/personas/{persona_id}/dictation", content=fh.read(),
-                                     headers={"Content-Type": mime})
+            response = self._request("POST", f"/v1/personas/{persona_id}/dictation", content=fh.read(), headers={"Content-Type": mime})
         return Dictation.model_validate_json(response.content)

@@ -72,16 +72,32 @@ def place(position: str | None, language: str) -> str:
 # How each language words the fields of a place; a language not here reads the English.
 _PLACE_WORDS = {
     "en": {
-        "chapter": "chapter {n}", "page": "page {n}", "pages": "pages {first}–{last}",
-        "paragraph": "paragraph {n}", "paragraphs": "paragraphs {first}–{last}", "letter": "letter {n}",
-        "dated": "dated {date}", "message": "message {n}", "messages": "messages {first}–{last}",
-        "recording": "recording {first}–{last}", "part": " (part {n})", "between": ", ",
+        "chapter": "chapter {n}",
+        "page": "page {n}",
+        "pages": "pages {first}–{last}",
+        "paragraph": "paragraph {n}",
+        "paragraphs": "paragraphs {first}–{last}",
+        "letter": "letter {n}",
+        "dated": "dated {date}",
+        "message": "message {n}",
+        "messages": "messages {first}–{last}",
+        "recording": "recording {first}–{last}",
+        "part": " (part {n})",
+        "between": ", ",
     },
     "zh": {
-        "chapter": "第{n}章", "page": "第{n}页", "pages": "第{first}–{last}页",
-        "paragraph": "第{n}段", "paragraphs": "第{first}–{last}段", "letter": "第{n}封信",
-        "dated": "写于 {date}", "message": "第{n}条消息", "messages": "第{first}–{last}条消息",
-        "recording": "录音 {first}–{last}", "part": "（第{n}部分）", "between": "，",
+        "chapter": "第{n}章",
+        "page": "第{n}页",
+        "pages": "第{first}–{last}页",
+        "paragraph": "第{n}段",
+        "paragraphs": "第{first}–{last}段",
+        "letter": "第{n}封信",
+        "dated": "写于 {date}",
+        "message": "第{n}条消息",
+        "messages": "第{first}–{last}条消息",
+        "recording": "录音 {first}–{last}",
+        "part": "（第{n}部分）",
+        "between": "，",
     },
 }
 _PLACE_FIELDS = ("chapter", "pages", "paragraphs", "letter", "messages", "recording_s")
@@ -173,7 +189,7 @@ def stage_words(stage: str | None, language: str) -> str:
 
 
 def counts_words(counts: dict | None, language: str) -> str:
-    """"14 memories, 3 chapters" from a job's counts (only the ones a caregiver cares about)."""
+    """ "14 memories, 3 chapters" from a job's counts (only the ones a caregiver cares about)."""
     counts = counts or {}
     shown = [translate(f"count_{key}", language, n=counts[key]) for key in COUNT_KEYS if counts.get(key)]
     return ("，" if language == "zh" else ", ").join(shown)
@@ -211,7 +227,7 @@ def is_urgent(alert: dict) -> bool:
 
 
 def page_words(offset: int, shown: int, language: str) -> str:
-    """"Memories 9–16" for the page on screen (the total is not known without counting them all)."""
+    """ "Memories 9–16" for the page on screen (the total is not known without counting them all)."""
     if shown <= 0:
         return translate("page_empty", language)
     return translate("page_range", language, first=offset + 1, last=offset + shown)
@@ -245,7 +261,7 @@ def fact_body(text: str) -> str:
     """A fact in the relative's own words (the server keeps them as "The relative said: ...")."""
     for prefix in ("The relative said: ", "亲人说："):
         if text.startswith(prefix):
-            return text[len(prefix):]
+            return text[len(prefix) :]
     return text
 
 

@@ -134,8 +134,14 @@ class Conversation(Connecting, Sending):
             return None
         live = self._live = LiveTurn(Answer("reply"))
         self._sending = True
-        background(self._live_send_work, live, self.session_id, on_result=lambda result: self._live_sent(live, *result),
-                   on_error=lambda exc: self._live_crashed(live, exc), name="live-turn")
+        background(
+            self._live_send_work,
+            live,
+            self.session_id,
+            on_result=lambda result: self._live_sent(live, *result),
+            on_error=lambda exc: self._live_crashed(live, exc),
+            name="live-turn",
+        )
         testhooks.emit("live_turn_started")
         return live
 
@@ -270,8 +276,12 @@ class Conversation(Connecting, Sending):
                 if answer is None or answer.done or answer.cancelled:
                     self._go("played")
                     out = getattr(self.player, "output", None)
-                    testhooks.emit("played", frames=getattr(out, "frames_played", None), peak=getattr(out, "peak", None),
-                                   max_frame_gap_ms=round(self._max_gap * 1000))
+                    testhooks.emit(
+                        "played",
+                        frames=getattr(out, "frames_played", None),
+                        peak=getattr(out, "peak", None),
+                        max_frame_gap_ms=round(self._max_gap * 1000),
+                    )
                     self._max_gap = 0.0
                 else:
                     self._go("between_sentences")  # the next sentence is still on its way

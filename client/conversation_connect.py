@@ -41,7 +41,9 @@ class Connecting:
             return
         self._connecting = True
         self._go("connect")
-        background(self._connect_work, self.store.settings.persona_id, on_result=self._connected, on_error=self._connect_failed, name="connect")
+        background(
+            self._connect_work, self.store.settings.persona_id, on_result=self._connected, on_error=self._connect_failed, name="connect"
+        )
 
     def _connect_work(self, wanted_id: str):
         me = None
@@ -115,8 +117,9 @@ class Connecting:
             self.app.set_persona(persona, str(portrait) if portrait else "", personas)
             testhooks.emit("face_refreshed", portrait=str(portrait or ""), mouth=list(self.app.mouth_point))
 
-        background(work, on_result=refreshed, on_error=lambda exc: Logger.info(f"Keepsake: the face stays as it was ({exc})"),
-                   name="refresh-face")
+        background(
+            work, on_result=refreshed, on_error=lambda exc: Logger.info(f"Keepsake: the face stays as it was ({exc})"), name="refresh-face"
+        )
 
     def _connected(self, result) -> None:
         self._connecting = False

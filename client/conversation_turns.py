@@ -36,8 +36,15 @@ class Sending:
         self.answer = answer
         self._sending = True
         self._go("send")
-        background(self._send_work, items[0], answer, self.session_id, on_result=lambda result: self._sent(*result),
-                   on_error=self._send_crashed, name="turn")
+        background(
+            self._send_work,
+            items[0],
+            answer,
+            self.session_id,
+            on_result=lambda result: self._sent(*result),
+            on_error=self._send_crashed,
+            name="turn",
+        )
 
     def _send_work(self, item: Pending, answer: Answer, session_id: str) -> tuple[str, float | None]:
         return self._turn_work(answer, lambda: item, lambda: self.client.turn(session_id, audio=item.audio, mime=item.mime))
@@ -105,8 +112,18 @@ class Sending:
             Logger.warning(f"Keepsake: sentence {event.index} audio unavailable: {exc}")
             rate, samples, mouth = 16_000, np.zeros(int(16 * max(event.duration_ms, 1500)), np.float32), []
         video = fetch_clip(self.client, event.video_url, f"sentence {event.index}")
-        return Segment.make(samples, rate, mouth, event.mouth.fps, event.text, event.index, answer, original=event.original,
-                            visemes=event.visemes, video=video)
+        return Segment.make(
+            samples,
+            rate,
+            mouth,
+            event.mouth.fps,
+            event.text,
+            event.index,
+            answer,
+            original=event.original,
+            visemes=event.visemes,
+            video=video,
+        )
 
     @mainthread  # the turn's stream is read on a worker thread
     def _on_transcript(self, answer: Answer, text: str) -> None:

@@ -31,21 +31,21 @@ class LipShape:
 
 # one line per viseme: the shape a speaker's mouth makes for it, at full voice
 SHAPES: dict[str, LipShape] = {
-    "sil": LipShape(0.0, 0.0, 1.0),   # at rest
+    "sil": LipShape(0.0, 0.0, 1.0),  # at rest
     "PP": LipShape(0.04, 0.0, 0.96),  # p, b, m: lips pressed shut
     "FF": LipShape(0.12, 0.18, 1.0),  # f, v: lower lip to the upper teeth
     "TH": LipShape(0.22, 0.32, 1.0),  # th: tongue between the teeth
-    "DD": LipShape(0.3, 0.4, 1.03),   # t, d
+    "DD": LipShape(0.3, 0.4, 1.03),  # t, d
     "kk": LipShape(0.36, 0.45, 1.0),  # k, g
-    "CH": LipShape(0.28, 0.38, 0.84), # ch, j, sh: lips pushed forward
+    "CH": LipShape(0.28, 0.38, 0.84),  # ch, j, sh: lips pushed forward
     "SS": LipShape(0.12, 0.26, 1.1),  # s, z: teeth together, lips a little spread
-    "nn": LipShape(0.24, 0.3, 1.0),   # n, l
-    "RR": LipShape(0.28, 0.36, 0.84), # r: lips rounded a little
-    "aa": LipShape(1.0, 1.0, 1.05),   # "ah": wide open
+    "nn": LipShape(0.24, 0.3, 1.0),  # n, l
+    "RR": LipShape(0.28, 0.36, 0.84),  # r: lips rounded a little
+    "aa": LipShape(1.0, 1.0, 1.05),  # "ah": wide open
     "E": LipShape(0.55, 0.62, 1.16),  # "eh": open, spread
-    "I": LipShape(0.3, 0.42, 1.22),   # "ee": spread, nearly closed
+    "I": LipShape(0.3, 0.42, 1.22),  # "ee": spread, nearly closed
     "O": LipShape(0.72, 0.78, 0.74),  # "oh": open and round
-    "U": LipShape(0.32, 0.4, 0.64),   # "oo": small and round
+    "U": LipShape(0.32, 0.4, 0.64),  # "oo": small and round
 }
 
 

@@ -57,7 +57,6 @@ def run(
     from client.uix.theme import BACKGROUND
 
     Window.clearcolor = BACKGROUND
-    app = KeepsakeApp(server=server, pairing_code=pairing_code, screenshot=screenshot,
-                      screenshot_after=screenshot_after, language=language)
+    app = KeepsakeApp(server=server, pairing_code=pairing_code, screenshot=screenshot, screenshot_after=screenshot_after, language=language)
     app.run()
     return app.exit_code

@@ -34,10 +34,30 @@ class Segment:
     video: object = None  # the talking-head clip (client/face_video.py), when there is one that decodes
 
     @classmethod
-    def make(cls, samples: np.ndarray, rate: int, mouth: list[float], fps: int, text: str, index: int, answer: object = None,
-             original: bool = False, visemes: list | None = None, video: object = None) -> Segment:
-        return cls(resample(samples, rate, PLAYER_RATE), list(mouth), max(1, fps), text, index, answer, original,
-                   list(visemes) if visemes else None, video)
+    def make(
+        cls,
+        samples: np.ndarray,
+        rate: int,
+        mouth: list[float],
+        fps: int,
+        text: str,
+        index: int,
+        answer: object = None,
+        original: bool = False,
+        visemes: list | None = None,
+        video: object = None,
+    ) -> Segment:
+        return cls(
+            resample(samples, rate, PLAYER_RATE),
+            list(mouth),
+            max(1, fps),
+            text,
+            index,
+            answer,
+            original,
+            list(visemes) if visemes else None,
+            video,
+        )
 
     @property
     def duration_s(self) -> float:
@@ -155,4 +175,3 @@ class PcmPlayer(Player):
 
     def close(self) -> None:
         self.output.close()
-

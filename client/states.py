@@ -47,9 +47,7 @@ _MOVES: dict[str, dict[str, str]] = {
     "unpaired": _from(_ALL, "setup"),  # not paired, or the server no longer knows this tablet
 }
 EVENTS = tuple(_MOVES)
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (before, event): after for event, moves in _MOVES.items() for before, after in moves.items()
-}
+TRANSITIONS: dict[tuple[str, str], str] = {(before, event): after for event, moves in _MOVES.items() for before, after in moves.items()}
 
 
 def next_state(state: str, event: str, over: bool = False) -> str:

@@ -144,5 +144,6 @@ class Store:
 
     def forget_pairing(self) -> None:
         self.set_token(None)
-        self.update(device_id="", household_id="", persona_id="", session_id="", persona_name="", portrait_path="", mouth_point=[],
-                    face=None)
+        self.update(
+            device_id="", household_id="", persona_id="", session_id="", persona_name="", portrait_path="", mouth_point=[], face=None
+        )

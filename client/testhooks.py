@@ -34,7 +34,9 @@ _control: Control | None = None
 def emit(kind: str, **data: object) -> None:
     if not _events_path:
         return
-    line = json.dumps({"t": round(time.monotonic() - _t0, 3), "wall": round(time.time(), 3), "kind": kind, **data}, ensure_ascii=False, default=str)
+    line = json.dumps(
+        {"t": round(time.monotonic() - _t0, 3), "wall": round(time.time(), 3), "kind": kind, **data}, ensure_ascii=False, default=str
+    )
     with _lock, open(_events_path, "a", encoding="utf-8") as fh:
         fh.write(line + "\n")
 
@@ -45,19 +47,24 @@ def watch(app) -> None:
         return
     from kivy.core.window import Window
 
-    app.bind(state=lambda _app, state: emit("state", state=state),
-             crisis_open=lambda _app, shown: _crisis(app, shown),
-             caregiver=lambda _app, client: emit("caregiver_signed_in", email=client.email) if client is not None
-             else emit("caregiver_signed_out"),
-             on_resume=lambda _app: emit("resumed", state=app.state))
+    app.bind(
+        state=lambda _app, state: emit("state", state=state),
+        crisis_open=lambda _app, shown: _crisis(app, shown),
+        caregiver=lambda _app, client: (
+            emit("caregiver_signed_in", email=client.email) if client is not None else emit("caregiver_signed_out")
+        ),
+        on_resume=lambda _app: emit("resumed", state=app.state),
+    )
     emit("state", state=app.state)
     app.root.bind(current=lambda _sm, name: emit("screen", name=name))
     for screen in app.root.screens:
         # the fade is over: a touch now counts (the screen manager ignores touches during a fade)
         screen.bind(active=lambda screen, active: emit("screen_ready", name=screen.name) if active else None)
     # every touch the window gets, so a test can tell "not delivered" from "delivered, ignored"
-    Window.bind(on_touch_down=lambda _w, t: emit("touch", phase="down", pos=[round(v) for v in t.pos]),
-                on_touch_up=lambda _w, t: emit("touch", phase="up", pos=[round(v) for v in t.pos]))
+    Window.bind(
+        on_touch_down=lambda _w, t: emit("touch", phase="down", pos=[round(v) for v in t.pos]),
+        on_touch_up=lambda _w, t: emit("touch", phase="up", pos=[round(v) for v in t.pos]),
+    )
     global _control
     _control = Control(app)  # kept here: Kivy's clock holds its callbacks weakly
     _control.start()
@@ -65,8 +72,7 @@ def watch(app) -> None:
 
 def _crisis(app, shown: bool) -> None:
     if shown:
-        emit("crisis", shown=True, about=app.crisis_kind, name=app.crisis_name, phone=app.crisis_phone,
-             emergency=app.crisis_emergency)
+        emit("crisis", shown=True, about=app.crisis_kind, name=app.crisis_name, phone=app.crisis_phone, emergency=app.crisis_emergency)
     else:
         emit("crisis", shown=False)
 

@@ -18,12 +18,20 @@ WEBHOOK_TIMEOUT_S = 10
 _pending: set[asyncio.Task[None]] = set()  # keeps webhook tasks alive until they finish
 
 
-def raise_alert(state: AppState, household_id: str, kind: str, message: str, *, persona_id: str | None = None, session_id: str | None = None) -> str:
+def raise_alert(
+    state: AppState, household_id: str, kind: str, message: str, *, persona_id: str | None = None, session_id: str | None = None
+) -> str:
     alert_id = sessions.add_alert(state.db, household_id, persona_id, session_id, kind, message)
     url = households.settings(state.db, household_id).webhook_url
     if url:
-        payload = {"alert_id": alert_id, "household_id": household_id, "kind": kind, "message": message,
-                   "persona_id": persona_id, "session_id": session_id}
+        payload = {
+            "alert_id": alert_id,
+            "household_id": household_id,
+            "kind": kind,
+            "message": message,
+            "persona_id": persona_id,
+            "session_id": session_id,
+        }
         try:
             private_ok = state.settings.allow_private_webhooks
             task = asyncio.get_running_loop().create_task(_post(state.webhook_http, url, payload, private_ok))

@@ -109,6 +109,21 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     app.add_middleware(BodyLimit)
     app.state.keepsake = state
     install_error_handlers(app)
-    for module in (health, households, devices, personas, memories, memory_admin, sources, voice, dictation, sessions, turns, live, media, alerts):
+    for module in (
+        health,
+        households,
+        devices,
+        personas,
+        memories,
+        memory_admin,
+        sources,
+        voice,
+        dictation,
+        sessions,
+        turns,
+        live,
+        media,
+        alerts,
+    ):
         app.include_router(module.router, responses=documented_errors())
     return app

@@ -132,7 +132,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         # As for understanding: the test split's sentences are never shown, or it gets tuned on.
         print(safety_eval.report(path.stem, result, show_errors=not args.quiet and path.stem != "test"))
         ok = result.caught_pct >= safety_eval.TARGET_CAUGHT_PCT and result.replaced_pct <= safety_eval.TARGET_REPLACED_PCT
-        print(f"  targets (>= {safety_eval.TARGET_CAUGHT_PCT:.0f}% caught, <= {safety_eval.TARGET_REPLACED_PCT:.0f}% replaced): {'met' if ok else 'NOT met'}")
+        print(
+            f"  targets (>= {safety_eval.TARGET_CAUGHT_PCT:.0f}% caught, <= {safety_eval.TARGET_REPLACED_PCT:.0f}% replaced): {'met' if ok else 'NOT met'}"
+        )
         met = met and ok
     return 0 if met else 1
 
@@ -157,12 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", help="address to listen on (default 127.0.0.1, or KEEPSAKE_HOST)")
         p.add_argument("--port", type=int, help=f"port to listen on (default {DEFAULT_PORT}, or KEEPSAKE_PORT)")
         p.add_argument("--config", metavar="FILE", help="a TOML settings file; KEEPSAKE_* environment variables override it")
-        p.add_argument("--data-dir", metavar="DIR", help="where the database and media live (default ./keepsake-data, or KEEPSAKE_DATA_DIR)")
+        p.add_argument(
+            "--data-dir", metavar="DIR", help="where the database and media live (default ./keepsake-data, or KEEPSAKE_DATA_DIR)"
+        )
 
     serve = sub.add_parser("serve", help="run the server", description="Run the Keepsake server.")
     server_options(serve)
-    serve.add_argument("--demo", action="store_true", help="load the demo persona (with consent) and print a fresh pairing code for a tablet")
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="how much the server logs (default info)")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo persona (with consent) and print a fresh pairing code for a tablet"
+    )
+    serve.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="how much the server logs (default info)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="run the server with the demo persona and the tablet paired to it")
@@ -175,15 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
     # Listed for --help only: main() hands "bench" and its options to server.bench.
     sub.add_parser("bench", help="measure time to first audio (see docs/benchmarks.md; keepsake bench --help)")
 
-    evaluate = sub.add_parser("eval", help="measure the safety check or story mode's understanding on their labelled sets",
-                              description="safety: how many requests for money, codes or secrecy the outgoing check catches, "
-                              "and how many innocent memories it replaces, on the safety set in tests/eval/safety/. "
-                              "understanding: retrieval top-1/top-3, dialogue acts, questions taken for news, unanswerable "
-                              "questions told a memory and the time it takes, on the set in tests/eval/understanding/.")
+    evaluate = sub.add_parser(
+        "eval",
+        help="measure the safety check or story mode's understanding on their labelled sets",
+        description="safety: how many requests for money, codes or secrecy the outgoing check catches, "
+        "and how many innocent memories it replaces, on the safety set in tests/eval/safety/. "
+        "understanding: retrieval top-1/top-3, dialogue acts, questions taken for news, unanswerable "
+        "questions told a memory and the time it takes, on the set in tests/eval/understanding/.",
+    )
     evaluate.add_argument("what", choices=["safety", "understanding"], help="what to measure")
     evaluate.add_argument("--split", nargs="+", choices=["dev", "test"], default=["dev", "test"], help="which splits (default both)")
-    evaluate.add_argument("--file", metavar="JSONL", help="another labelled file: for safety one {text, label: request|innocent, lang} "
-                          "a line; for understanding one {text, lang, persona, act, expected} a line over the set's memoirs")
+    evaluate.add_argument(
+        "--file",
+        metavar="JSONL",
+        help="another labelled file: for safety one {text, label: request|innocent, lang} "
+        "a line; for understanding one {text, lang, persona, act, expected} a line over the set's memoirs",
+    )
     evaluate.add_argument("--quiet", action="store_true", help="numbers only, not the sentences it got wrong")
     evaluate.set_defaults(func=cmd_eval)
 

@@ -53,9 +53,7 @@ class StageSettings(BaseModel):
         name = value.strip().lower()  # "OpenAI" has always been taken
         known = get_args(cls.model_fields["provider"].annotation)
         if known and name not in known:
-            raise ValueError(
-                f"unknown provider {value!r} for KEEPSAKE_{cls.stage}__PROVIDER; use one of: {', '.join(known)}"
-            )
+            raise ValueError(f"unknown provider {value!r} for KEEPSAKE_{cls.stage}__PROVIDER; use one of: {', '.join(known)}")
         return name
 
 

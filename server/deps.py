@@ -16,6 +16,7 @@ from server.storage.db import Database
 
 _bearer = HTTPBearer(auto_error=False, description="A caregiver token or a paired tablet's device token.")
 
+
 # The dependencies are ``async def`` although none of them awaits: FastAPI runs a plain
 # ``def`` dependency on a worker thread, and that hop costs far more than the indexed
 # SQLite read behind a token (WAL: readers never wait for a writer).
@@ -32,9 +33,7 @@ StateDep = Annotated[AppState, Depends(get_state)]
 DbDep = Annotated[Database, Depends(get_db)]
 
 
-async def optional_principal(
-    db: DbDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal | None:
+async def optional_principal(db: DbDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal | None:
     if credentials is None or not credentials.credentials:
         return None
     return accounts.principal_for(db, credentials.credentials)

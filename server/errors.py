@@ -81,10 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")), "type": str(e.get("type"))}
-            for e in exc.errors()
-        ]
+        details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")), "type": str(e.get("type"))} for e in exc.errors()]
         return JSONResponse(error_body("invalid_request", _readable(exc.errors()), details), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -49,8 +49,11 @@ def write_archive(state: AppState, household_id: str, persona_ids: list[str]) ->
         "household": household.model_dump(mode="json"),
         "caregivers": [c.model_dump(mode="json") for c in households.caregivers(state.db, household_id)],
         # Tablets by name and limits (never a token), and who did what: the family's record too.
-        "tablets": _rows(state, "SELECT id, name, settings, declined_at, created_at, revoked_at FROM devices"
-                                " WHERE household_id = ? ORDER BY created_at", (household_id,)),
+        "tablets": _rows(
+            state,
+            "SELECT id, name, settings, declined_at, created_at, revoked_at FROM devices WHERE household_id = ? ORDER BY created_at",
+            (household_id,),
+        ),
         "audit_log": _rows(state, "SELECT * FROM audit_log WHERE household_id = ? ORDER BY created_at", (household_id,)),
         "personas": [],
     }

@@ -80,8 +80,6 @@ def _alert_if_crisis(state: AppState, turn: sqlite3.Row, text: str) -> None:
     have raised its alert just before the server went down)."""
     if crisis_kind(text) is None:
         return
-    already = state.db.one(
-        "SELECT 1 FROM alerts WHERE session_id = ? AND kind = 'crisis' AND message = ?", (turn["session_id"], text)
-    )
+    already = state.db.one("SELECT 1 FROM alerts WHERE session_id = ? AND kind = 'crisis' AND message = ?", (turn["session_id"], text))
     if already is None:
         raise_alert(state, turn["household_id"], "crisis", text, persona_id=turn["persona_id"], session_id=turn["session_id"])

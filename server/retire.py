@@ -26,10 +26,13 @@ async def finish_farewell(state: AppState, who: Principal, persona_id: str, sess
     if not who.can_edit:
         if who.kind == "device":
             raise_alert(
-                state, who.household_id, "farewell_held",
+                state,
+                who.household_id,
+                "farewell_held",
                 f"The farewell with {persona.display_name} has taken place. End that conversation in the caregiver app "
                 f"to {'erase' if then == 'erase' else 'archive'} {persona.display_name}.",
-                persona_id=persona_id, session_id=session_id,
+                persona_id=persona_id,
+                session_id=session_id,
             )
         return
     if then == "erase":

@@ -38,6 +38,7 @@ def _hash_slot() -> Iterator[None]:
     finally:
         _hashing.release()
 
+
 # Letters and digits a person reads and types without confusing (no 0/O, 1/I/L).
 PAIRING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 PAIRING_CODE_LENGTH = 8

@@ -41,8 +41,15 @@ class AppState:
 
     def speaker(self, persona: Persona) -> Speaker:
         """The speaker of ``persona``: turns, greetings and speaking ahead all build it here, so their cache keys agree."""
-        return Speaker(self.db, self.media, self.services.tts, self.settings.tts.voice, self.settings.media_url_ttl_s,
-                       face=self.services.face, persona=persona)
+        return Speaker(
+            self.db,
+            self.media,
+            self.services.tts,
+            self.settings.tts.voice,
+            self.settings.media_url_ttl_s,
+            face=self.services.face,
+            persona=persona,
+        )
 
     def ask_ahead(self, persona_id: str) -> None:
         """Ask the speak-ahead worker to look at this persona again; nothing if it is turned off. Any thread."""

@@ -73,8 +73,10 @@ def check_url(url: str, *, private_ok: bool = False) -> str:
 
 
 NOT_VALID = "The webhook is not a valid web address. Copy it again, e.g. https://example.com/alerts."
-NOT_PUBLIC = ("The webhook must be a public address: this server's operator does not allow "
-              "addresses on its own network (KEEPSAKE_ALLOW_PRIVATE_WEBHOOKS).")
+NOT_PUBLIC = (
+    "The webhook must be a public address: this server's operator does not allow "
+    "addresses on its own network (KEEPSAKE_ALLOW_PRIVATE_WEBHOOKS)."
+)
 
 
 def allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address, *, private_ok: bool = False) -> bool:

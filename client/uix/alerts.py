@@ -64,7 +64,7 @@ class AlertsScreen(AreaScreen):
     def show_more(self) -> None:
         app = App.get_running_app()
         box = self.ids.alert_box
-        page = self._alerts[self._shown:self._shown + PAGE_SIZE]
+        page = self._alerts[self._shown : self._shown + PAGE_SIZE]
         for offset, alert in enumerate(page):
             index = self._shown + offset
             row = AlertRow()
@@ -76,8 +76,9 @@ class AlertsScreen(AreaScreen):
         self._shown += len(page)
         self.has_more = self._shown < len(self._alerts)
         self.message = "" if self._alerts else app.t("no_alerts")
-        testhooks.emit("alerts_shown", count=self._shown, total=len(self._alerts),
-                       kinds=[a.get("kind") for a in self._alerts[:self._shown]])
+        testhooks.emit(
+            "alerts_shown", count=self._shown, total=len(self._alerts), kinds=[a.get("kind") for a in self._alerts[: self._shown]]
+        )
 
     def _clear(self) -> None:
         self.ids.alert_box.clear_widgets()

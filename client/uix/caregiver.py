@@ -160,9 +160,11 @@ class CaregiverScreen(AreaScreen):
         box.clear_widgets()
         height = dp(56) * app.ui_scale
         top = Factory.BoxLayout(size_hint_y=None, height=height, spacing=dp(8))
-        for key, action in (("new_persona", lambda *_: app.open_screen("studio", persona_id=None)),
-                            ("alerts", lambda *_: app.open_screen("alerts")),
-                            ("sign_out", lambda *_: self.sign_out())):
+        for key, action in (
+            ("new_persona", lambda *_: app.open_screen("studio", persona_id=None)),
+            ("alerts", lambda *_: app.open_screen("alerts")),
+            ("sign_out", lambda *_: self.sign_out()),
+        ):
             button = Factory.SoftButton(text=app.t(key), font_size=dp(20) * app.ui_scale)
             button.bind(on_press=action)
             top.add_widget(button)
@@ -182,7 +184,7 @@ class CaregiverScreen(AreaScreen):
         testhooks.emit("studio_personas", count=len(personas))
 
     def _count_alerts(self, button) -> None:
-        """"Alerts (3)" on the button: one small request, off the UI thread."""
+        """ "Alerts (3)" on the button: one small request, off the UI thread."""
         app = App.get_running_app()
         client = app.caregiver
         if client is None:
@@ -227,8 +229,12 @@ class CaregiverScreen(AreaScreen):
                     lines.append("")
             return "\n".join(lines).strip()
 
-        background(work, on_result=lambda text: setattr(self, "history_text", text or app.t("no_history")),
-                   on_error=lambda exc: setattr(self, "history_text", app.t("err_offline")), name="history")
+        background(
+            work,
+            on_result=lambda text: setattr(self, "history_text", text or app.t("no_history")),
+            on_error=lambda exc: setattr(self, "history_text", app.t("err_offline")),
+            name="history",
+        )
 
     # ------------------------------------------------------------------ PIN
     def change_pin(self) -> None:

@@ -83,8 +83,13 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
             self.load_page()
             self.load_facts()
 
-        background(client.persona, self.persona_id, on_result=got,
-                   on_error=lambda exc: setattr(self, "list_message", reason_words(app, exc)), name="memories-persona")
+        background(
+            client.persona,
+            self.persona_id,
+            on_result=got,
+            on_error=lambda exc: setattr(self, "list_message", reason_words(app, exc)),
+            name="memories-persona",
+        )
 
     def on_deactivate(self) -> None:
         super().on_deactivate()
@@ -141,8 +146,16 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
             self.has_next = len(memories) > PAGE_SIZE
             self.fill_memories(memories[:PAGE_SIZE])
 
-        background(client.memories, self.persona_id, query, PAGE_SIZE + 1, offset, on_result=got,
-                   on_error=lambda exc: setattr(self, "list_message", reason_words(app, exc)), name="memories-page")
+        background(
+            client.memories,
+            self.persona_id,
+            query,
+            PAGE_SIZE + 1,
+            offset,
+            on_result=got,
+            on_error=lambda exc: setattr(self, "list_message", reason_words(app, exc)),
+            name="memories-page",
+        )
 
     def fill_memories(self, memories: list[dict]) -> None:
         app = App.get_running_app()
@@ -154,15 +167,24 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
             box.add_widget(row)
             self._register(row, f"memory_{index}", self._row_ids)
         if self.query:
-            self.list_message = (app.t("found_for", query=self.query, count=len(memories) + (int(self.offset))) if memories
-                                 else app.t("nothing_found", query=self.query))
+            self.list_message = (
+                app.t("found_for", query=self.query, count=len(memories) + (int(self.offset)))
+                if memories
+                else app.t("nothing_found", query=self.query)
+            )
             if memories and (self.offset or self.has_next):
                 self.list_message += " · " + page_words(int(self.offset), len(memories), app.language)
         else:
             self.list_message = page_words(int(self.offset), len(memories), app.language)
         self.ids.list_scroll.scroll_y = 1
-        testhooks.emit("memories_shown", query=self.query, offset=int(self.offset), count=len(memories),
-                       ids=[m["id"] for m in memories], titles=[m.get("title") for m in memories])
+        testhooks.emit(
+            "memories_shown",
+            query=self.query,
+            offset=int(self.offset),
+            count=len(memories),
+            ids=[m["id"] for m in memories],
+            titles=[m.get("title") for m in memories],
+        )
 
     # ------------------------------------------------------------------ facts
     def load_facts(self) -> None:
@@ -171,8 +193,13 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
         if client is None:
             return
         self.facts_message = app.t("loading")
-        background(client.facts, self.persona_id, on_result=self.fill_facts,
-                   on_error=lambda exc: setattr(self, "facts_message", reason_words(app, exc)), name="facts")
+        background(
+            client.facts,
+            self.persona_id,
+            on_result=self.fill_facts,
+            on_error=lambda exc: setattr(self, "facts_message", reason_words(app, exc)),
+            name="facts",
+        )
 
     def fill_facts(self, facts: list[dict]) -> None:
         app = App.get_running_app()
@@ -205,8 +232,9 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
                 item = {**row.item, **item}
             row.show(item, app.language, self.name_for_words, self.query)
             row.message = app.t("saved")
-            testhooks.emit(f"{row.kind}_saved", id=item_id, fields=sorted(fields), hidden=bool(item.get("hidden")),
-                           shared=bool(item.get("shared")))
+            testhooks.emit(
+                f"{row.kind}_saved", id=item_id, fields=sorted(fields), hidden=bool(item.get("hidden")), shared=bool(item.get("shared"))
+            )
 
         def failed(exc) -> None:
             row.message = app.t("not_saved", reason=reason_words(app, exc))
@@ -259,8 +287,7 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
             self.add_message = app.t("not_saved", reason=reason_words(app, exc))
             testhooks.emit("memory_add_failed", reason=self.add_message)
 
-        background(client.add_memory, self.persona_id, text, title or None, on_result=saved, on_error=failed,
-                   name="add-memory")
+        background(client.add_memory, self.persona_id, text, title or None, on_result=saved, on_error=failed, name="add-memory")
 
     def show_row(self, row: ItemRow) -> None:
         """Scroll the list so all of ``row`` shows, when it does not (a row that shows is left still)."""

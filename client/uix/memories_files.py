@@ -44,8 +44,7 @@ class FilePart:
             try:
                 from plyer import filechooser
 
-                filechooser.open_file(on_selection=self._picked,
-                                      title=app.t("chooser_title"))
+                filechooser.open_file(on_selection=self._picked, title=app.t("chooser_title"))
                 return
             except Exception:  # plyer without a picker here: the list below always works
                 pass
@@ -62,7 +61,9 @@ class FilePart:
 
     def chooser_selected(self, selection: list) -> None:
         if selection:
-            self.ids.chooser_path.text = Path(selection[0]).name if Path(selection[0]).parent == Path(self.ids.chooser.path) else selection[0]
+            self.ids.chooser_path.text = (
+                Path(selection[0]).name if Path(selection[0]).parent == Path(self.ids.chooser.path) else selection[0]
+            )
 
     @mainthread  # the system's file picker answers from its own thread
     def _picked(self, paths) -> None:
@@ -144,13 +145,21 @@ class FilePart:
                 return
             self.import_percent = float(state.get("percent") or 0)
             self.import_message = progress_text(state, app.language, job["file"])
-            testhooks.emit("import_progress", job_id=job["id"], state=state.get("state"), percent=state.get("percent"),
-                           stage=state.get("stage"), counts=state.get("counts"), text=self.import_message)
+            testhooks.emit(
+                "import_progress",
+                job_id=job["id"],
+                state=state.get("state"),
+                percent=state.get("percent"),
+                stage=state.get("stage"),
+                counts=state.get("counts"),
+                text=self.import_message,
+            )
             if state.get("state") in ("done", "failed"):
                 self._stop_polling()
                 self.import_percent = 100 if state.get("state") == "done" else self.import_percent
-                testhooks.emit("import_finished", job_id=job["id"], state=state.get("state"), counts=state.get("counts"),
-                               errors=state.get("errors"))
+                testhooks.emit(
+                    "import_finished", job_id=job["id"], state=state.get("state"), counts=state.get("counts"), errors=state.get("errors")
+                )
                 if state.get("state") == "done" and job["persona_id"] == self.persona_id:
                     self.load_page()
 

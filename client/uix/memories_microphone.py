@@ -104,8 +104,9 @@ class MicrophonePart:
             name = f"{self.name_for_words} {time.strftime('%Y-%m-%d %H.%M')}.wav"
             self.import_file(recording.path, kind="voice_memo", filename=name, remove_after=True)
 
-        background(mic.stop, folder, on_result=made,
-                   on_error=lambda exc: self._say(purpose, str(exc) or app.t("err_unknown")), name="mic-stop")
+        background(
+            mic.stop, folder, on_result=made, on_error=lambda exc: self._say(purpose, str(exc) or app.t("err_unknown")), name="mic-stop"
+        )
 
     def cancel_recording(self) -> None:
         if not self.recording:

@@ -87,8 +87,7 @@ class MouthPicker(Widget):
             self._ring_color = Color(1.0, 0.85, 0.2, 0)
             self._ring = Line(width=dp(2.5))
             self._dot = Ellipse(size=(0, 0))
-        self.bind(pos=self._redraw, size=self._redraw, mouth_point=self._redraw, eyes=self._redraw, points=self._redraw,
-                  source=self._load)
+        self.bind(pos=self._redraw, size=self._redraw, mouth_point=self._redraw, eyes=self._redraw, points=self._redraw, source=self._load)
 
     def _load(self, *_args) -> None:
         self._image_size = (0, 0)

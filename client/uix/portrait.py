@@ -96,8 +96,16 @@ class Portrait(StencilView):
             self._video_rect = Rectangle(size=(0, 0))
             Color(1, 1, 1, 1)
             self._fade = Rectangle(size=(0, 0))
-        self.bind(pos=self._relayout, size=self._relayout, mouth_point=self._relayout, face=self._relayout,
-                  source=self._load, background=self._make_fade, video=self._show_video, video_seconds=self._show_video)
+        self.bind(
+            pos=self._relayout,
+            size=self._relayout,
+            mouth_point=self._relayout,
+            face=self._relayout,
+            source=self._load,
+            background=self._make_fade,
+            video=self._show_video,
+            video_seconds=self._show_video,
+        )
         self._make_fade()
         Clock.schedule_once(lambda _dt: self._load(), 0)
         Clock.schedule_interval(self._animate, 1 / 25)  # the server's mouth tracks are 25 frames a second
@@ -183,13 +191,24 @@ class Portrait(StencilView):
         # the opening between the lips: a fan over the line where they meet, from corner to corner
         lip_x = np.linspace(geo.lip_xs[0], geo.lip_xs[-1], 15)[1:-1]
         lip_y = geo.lip_y(lip_x)
-        lip_w = motion_weights(geo, np.concatenate([lip_x, lip_x]),
-                               np.concatenate([lip_y - 0.06 * geo.mouth_width, lip_y + 0.03 * geo.mouth_width]))
-        self._base = {"x": bx + self.x, "y": by + self.y, "u": u, "v": v, "w": weights,
-                      "mouth": (geo.mouth[0] + self.x, geo.mouth[1] + self.y), "mw": geo.mouth_width,
-                      "lip_x": lip_x + self.x, "lip_y": lip_y + self.y, "lip_jaw": lip_w.jaw[: len(lip_x)],
-                      "lip_up": lip_w.upper_lip[len(lip_x):], "lip_spread": lip_w.spread[: len(lip_x)],
-                      "corners": (geo.lip_xs[0] + self.x, geo.lip_xs[-1] + self.x)}
+        lip_w = motion_weights(
+            geo, np.concatenate([lip_x, lip_x]), np.concatenate([lip_y - 0.06 * geo.mouth_width, lip_y + 0.03 * geo.mouth_width])
+        )
+        self._base = {
+            "x": bx + self.x,
+            "y": by + self.y,
+            "u": u,
+            "v": v,
+            "w": weights,
+            "mouth": (geo.mouth[0] + self.x, geo.mouth[1] + self.y),
+            "mw": geo.mouth_width,
+            "lip_x": lip_x + self.x,
+            "lip_y": lip_y + self.y,
+            "lip_jaw": lip_w.jaw[: len(lip_x)],
+            "lip_up": lip_w.upper_lip[len(lip_x) :],
+            "lip_spread": lip_w.spread[: len(lip_x)],
+            "corners": (geo.lip_xs[0] + self.x, geo.lip_xs[-1] + self.x),
+        }
         self._indices = indices.tolist()
         self._mesh.indices = [] if self._video_shown is not None else self._indices
         self._fade.pos = (self.right - self.fade_right * width, self.y)

@@ -176,8 +176,9 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
             raise StudioProblem(App.get_running_app().t("sign_in_missing"))
         return client
 
-    def _call(self, fn: Callable, *args, on_result: Callable, name: str, quiet: bool = False,
-              on_error: Callable[[], None] | None = None) -> None:
+    def _call(
+        self, fn: Callable, *args, on_result: Callable, name: str, quiet: bool = False, on_error: Callable[[], None] | None = None
+    ) -> None:
         """Run ``fn(*args)`` on a worker; its result or its error comes back here unless the caregiver moved on."""
         generation = self._generation
         if not quiet:
@@ -208,8 +209,9 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         if persona.consent:
             c = persona.consent
             scope = self.t("scope_own_words" if c.scope == "own_words" else "scope_generated")
-            self.consent_status = self.t("consent_recorded", date=c.created_at.date().isoformat(), given_by=c.given_by,
-                                         relation=c.relation, scope=scope)
+            self.consent_status = self.t(
+                "consent_recorded", date=c.created_at.date().isoformat(), given_by=c.given_by, relation=c.relation, scope=scope
+            )
         else:
             self.consent_status = self.t("consent_missing")
 
@@ -234,15 +236,23 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
 
     def _form_fields(self) -> tuple[dict, str | None]:
         ids = self.ids
-        return persona_fields(display_name=ids.name_field.text, addressed_as=ids.addressed_field.text, kind=self.kind,
-                              age=ids.age_field.text, language=self.speaks, biography=ids.bio_field.text,
-                              speaking_style=ids.style_field.text, boundaries=ids.boundaries_field.text,
-                              disclosure=self.disclosure)
+        return persona_fields(
+            display_name=ids.name_field.text,
+            addressed_as=ids.addressed_field.text,
+            kind=self.kind,
+            age=ids.age_field.text,
+            language=self.speaks,
+            biography=ids.bio_field.text,
+            speaking_style=ids.style_field.text,
+            boundaries=ids.boundaries_field.text,
+            disclosure=self.disclosure,
+        )
 
     def _form_typed(self) -> bool:
         ids = self.ids
-        return any(ids[f].text.strip() for f in ("name_field", "addressed_field", "age_field", "bio_field", "style_field",
-                                                  "boundaries_field"))
+        return any(
+            ids[f].text.strip() for f in ("name_field", "addressed_field", "age_field", "bio_field", "style_field", "boundaries_field")
+        )
 
     def form_edited(self) -> None:
         """The caregiver typed: a "please type their name" from before no longer applies."""
@@ -306,8 +316,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
 
     def record_consent(self) -> None:
         ids = self.ids
-        given_by, relation, statement = (ids.given_by_field.text.strip(), ids.relation_field.text.strip(),
-                                         ids.statement_field.text.strip())
+        given_by, relation, statement = (ids.given_by_field.text.strip(), ids.relation_field.text.strip(), ids.statement_field.text.strip())
         if not (given_by and relation and statement):
             self.message = self.t("consent_need_all")
             self._problem_shown = True
@@ -331,8 +340,9 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
     # ------------------------------------------------------------------ the built-in file chooser
     def open_picker(self, title_key: str, extensions: tuple[str, ...], on_pick: Callable[[Path], None]) -> None:
         self.close_picker()
-        picker = StudioPicker(extensions, on_pick=on_pick, on_close=self.close_picker, title=self.t(title_key),
-                              preview=extensions == IMAGE_EXTENSIONS)
+        picker = StudioPicker(
+            extensions, on_pick=on_pick, on_close=self.close_picker, title=self.t(title_key), preview=extensions == IMAGE_EXTENSIONS
+        )
         self._picker = picker
         self.add_widget(picker)
         self.ids["picker"] = picker  # so the layout report (and the tests' taps) find its rows

@@ -29,7 +29,7 @@ AUDIO_EXTENSIONS = (".wav", ".mp3", ".m4a", ".ogg", ".flac", ".aac", ".3gp", ".w
 
 
 def parse_list(text: str, limit: int = MAX_NAMES) -> list[str]:
-    """"Nainai, Grandma Rose" -> ["Nainai", "Grandma Rose"]: trimmed, no empties, no repeats, at most ``limit``."""
+    """ "Nainai, Grandma Rose" -> ["Nainai", "Grandma Rose"]: trimmed, no empties, no repeats, at most ``limit``."""
     seen: set[str] = set()
     out: list[str] = []
     for part in _SEPARATORS.split(text or ""):
@@ -65,11 +65,21 @@ def split_biography(text: str) -> tuple[int | None, str]:
     match = _AGE_LINE.match(text or "")
     if not match:
         return None, (text or "").strip()
-    return int(match.group(1)), text[match.end():].strip()
+    return int(match.group(1)), text[match.end() :].strip()
 
 
-def persona_fields(*, display_name: str, addressed_as: str, kind: str, age: str, language: str, biography: str,
-                   speaking_style: str, boundaries: str, disclosure: bool) -> tuple[dict, str | None]:
+def persona_fields(
+    *,
+    display_name: str,
+    addressed_as: str,
+    kind: str,
+    age: str,
+    language: str,
+    biography: str,
+    speaking_style: str,
+    boundaries: str,
+    disclosure: bool,
+) -> tuple[dict, str | None]:
     """The body of POST/PATCH /v1/personas from the form, or an i18n key saying what is missing."""
     name = " ".join((display_name or "").split())
     if not name:
@@ -102,6 +112,7 @@ def consent_role(kind: str) -> str:
 
 
 # --- the portrait import and the voice -----------------------------------------------------------
+
 
 def job_finished(job: dict) -> bool:
     return job.get("state") in ("done", "failed")
@@ -146,6 +157,7 @@ def image_suffix(data: bytes) -> str:
 
 # --- picking files on the tablet --------------------------------------------------------------------
 
+
 def list_folder(folder: Path, extensions: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
     """(folders, files with one of ``extensions``) in ``folder``, by name, hidden ones left out."""
     folders: list[Path] = []
@@ -168,6 +180,7 @@ def list_folder(folder: Path, extensions: tuple[str, ...]) -> tuple[list[Path], 
 
 
 # --- errors, in plain words ------------------------------------------------------------------------
+
 
 class StudioProblem(Exception):
     """A plain sentence to show as it is (e.g. the server's words for a failed import)."""
@@ -207,7 +220,7 @@ def plain_error(exc: BaseException, t) -> str:
         # a 5xx carries the server's words after "502 code: "; a refused connection carries none worth showing
         text = str(exc)
         said = _STATUS_PREFIX.match(text)
-        return sentence(server_words(said.group(1), text[said.end():], t) if said else t("err_offline"))
+        return sentence(server_words(said.group(1), text[said.end() :], t) if said else t("err_offline"))
     if isinstance(exc, OSError):
         return sentence(t("studio_file_unreadable"))
     return sentence(t("studio_unexpected"))

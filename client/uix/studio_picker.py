@@ -72,8 +72,9 @@ class StudioPicker(BoxLayout):
     def on_preview(self, _picker, path: str) -> None:
         self.preview_name = Path(path).name if path else ""
 
-    def __init__(self, extensions: tuple[str, ...], on_pick: Callable[[Path], None], on_close: Callable[[], None],
-                 preview: bool = False, **kwargs) -> None:
+    def __init__(
+        self, extensions: tuple[str, ...], on_pick: Callable[[Path], None], on_close: Callable[[], None], preview: bool = False, **kwargs
+    ) -> None:
         self.extensions = extensions
         self.previews = preview  # photos: see it big first (a file name says little about a photo)
         self._row_ids: list[str] = []
@@ -94,15 +95,22 @@ class StudioPicker(BoxLayout):
         folders, files = list_folder(folder, self.extensions)
         height = dp(64) * app.ui_scale
         for path in folders:
-            row = Factory.SoftButton(text=app.t("picker_folder", name=path.name), size_hint_y=None, height=height,
-                                     halign="left", bg=theme.PANEL, font_size=dp(22) * app.ui_scale)
+            row = Factory.SoftButton(
+                text=app.t("picker_folder", name=path.name),
+                size_hint_y=None,
+                height=height,
+                halign="left",
+                bg=theme.PANEL,
+                font_size=dp(22) * app.ui_scale,
+            )
             row.bind(on_press=lambda _b, p=path: self.open_folder(p))
             rows.add_widget(row)
             self._row_ids.append(f"pick_dir_{path.name}")
             self.ids[f"pick_dir_{path.name}"] = row
         for path in files:
-            row = Factory.SoftButton(text=path.name, size_hint_y=None, height=height, halign="left", bold=False,
-                                     font_size=dp(22) * app.ui_scale)
+            row = Factory.SoftButton(
+                text=path.name, size_hint_y=None, height=height, halign="left", bold=False, font_size=dp(22) * app.ui_scale
+            )
             row.bind(on_press=lambda _b, p=path: self.tapped(p))
             rows.add_widget(row)
             self._row_ids.append(f"pick_{path.name}")

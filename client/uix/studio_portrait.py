@@ -192,8 +192,13 @@ class PortraitStep:
                 self.preview_face = persona.face.model_dump()
                 self.face_points = []  # moved by hand: the model's points no longer agree, the server dropped them
                 face = persona.face
-                testhooks.emit("studio_face", persona_id=persona_id, source=face.source,
-                               left_eye=[face.left_eye.x, face.left_eye.y], right_eye=[face.right_eye.x, face.right_eye.y])
+                testhooks.emit(
+                    "studio_face",
+                    persona_id=persona_id,
+                    source=face.source,
+                    left_eye=[face.left_eye.x, face.left_eye.y],
+                    right_eye=[face.right_eye.x, face.right_eye.y],
+                )
 
         def failed(exc) -> None:
             self._mouth_sending = False
@@ -231,5 +236,9 @@ class PortraitStep:
 def guessed_eyes(mouth_point) -> list[float]:
     """Where the eyes usually are, from the mouth: rings for the caregiver to drag onto the real ones."""
     x, y, width = mouth_point
-    return [round(max(0.0, x - 0.64 * width), 4), round(max(0.0, y - 1.15 * width), 4),
-            round(min(1.0, x + 0.64 * width), 4), round(max(0.0, y - 1.15 * width), 4)]
+    return [
+        round(max(0.0, x - 0.64 * width), 4),
+        round(max(0.0, y - 1.15 * width), 4),
+        round(min(1.0, x + 0.64 * width), 4),
+        round(max(0.0, y - 1.15 * width), 4),
+    ]

@@ -45,8 +45,7 @@ class SampleRecorder:
     Every callback of the microphone arrives on its own thread and is passed to the UI thread first.
     """
 
-    def __init__(self, mic: Mic, folder: Path, on_level: Callable[[float], None],
-                 on_done: Callable[[list[Path]], None]) -> None:
+    def __init__(self, mic: Mic, folder: Path, on_level: Callable[[float], None], on_done: Callable[[list[Path]], None]) -> None:
         self.mic = mic
         self.folder = folder
         self.on_level = on_level

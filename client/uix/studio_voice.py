@@ -38,8 +38,7 @@ class VoiceStep:
 
     def refresh_voice(self) -> None:
         if self.persona_id:
-            self._call(lambda pid: self._client().voice(pid), self.persona_id, on_result=self._fill_voice,
-                       name="studio-voice", quiet=True)
+            self._call(lambda pid: self._client().voice(pid), self.persona_id, on_result=self._fill_voice, name="studio-voice", quiet=True)
 
     def _fill_voice(self, overview: dict | None) -> None:
         self._voice = overview
@@ -177,8 +176,14 @@ class VoiceStep:
             last = added[-1]["sample"]
             self.message = ""
             self._fill_voice(overview)
-            testhooks.emit("studio_sample", persona_id=persona_id, verdict=last["verdict"], usable=last["usable"],
-                           clean_s=last["clean_s"], total_clean_s=overview["total_clean_s"])
+            testhooks.emit(
+                "studio_sample",
+                persona_id=persona_id,
+                verdict=last["verdict"],
+                usable=last["usable"],
+                clean_s=last["clean_s"],
+                total_clean_s=overview["total_clean_s"],
+            )
 
         self._call(work, on_result=uploaded, name="studio-sample", on_error=failed)
 

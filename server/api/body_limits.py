@@ -65,6 +65,11 @@ def _content_length(scope: Scope) -> int | None:
 
 async def _refuse(send: Send) -> None:
     body = json.dumps(error_body("too_large", TOO_LARGE)).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -24,26 +24,66 @@ def build_parser() -> argparse.ArgumentParser:
         prog="keepsake bench",
         description="Benchmark time to first audio: the real server, fake generation services on loopback, N simulated tablets.",
     )
-    p.add_argument("--quick", action="store_true", help="N = 1 and 10, one turn per tablet, 20 idle sessions a batch, no embedded engines (about a minute)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="N = 1 and 10, one turn per tablet, 20 idle sessions a batch, no embedded engines (about a minute)",
+    )
     p.add_argument("--levels", metavar="N,N,...", help="numbers of tablets to run (default 1,10,50,100,200)")
     p.add_argument("--turns", type=int, metavar="K", help="turns per tablet at every level (default: about 30 turns a level, 12 for N=1)")
-    p.add_argument("--think", type=float, default=None, metavar="S", help="pause between an answer's end and the next question (default 1.0 s)")
+    p.add_argument(
+        "--think", type=float, default=None, metavar="S", help="pause between an answer's end and the next question (default 1.0 s)"
+    )
     p.add_argument("--pipelines", default="streamed,naive", metavar="P,P", help="pipelines to run: streamed, naive or both (default both)")
-    p.add_argument("--idle-sessions", type=int, default=None, metavar="K", help="sessions per batch for the idle-memory measurement (default 150; 0 skips)")
-    p.add_argument("--embedded-turns", type=int, default=None, metavar="K", help="turns for the embedded-engines measurement (default 20, 0 with --quick; 0 skips)")
+    p.add_argument(
+        "--idle-sessions",
+        type=int,
+        default=None,
+        metavar="K",
+        help="sessions per batch for the idle-memory measurement (default 150; 0 skips)",
+    )
+    p.add_argument(
+        "--embedded-turns",
+        type=int,
+        default=None,
+        metavar="K",
+        help="turns for the embedded-engines measurement (default 20, 0 with --quick; 0 skips)",
+    )
     p.add_argument("--embedded-only", action="store_true", help="measure only the embedded engines (no fakes, no levels; about 5 minutes)")
-    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="S", help="before each level, wait up to S seconds for other processes to leave the CPU (default 0)")
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="before each level, wait up to S seconds for other processes to leave the CPU (default 0)",
+    )
     p.add_argument("--asr-ms", type=float, default=d.asr_ms, help=f"fake speech to text: fixed ms (default {d.asr_ms:g})")
-    p.add_argument("--asr-ms-per-s", type=float, default=d.asr_ms_per_audio_s, help=f"fake speech to text: ms per audio second (default {d.asr_ms_per_audio_s:g})")
+    p.add_argument(
+        "--asr-ms-per-s",
+        type=float,
+        default=d.asr_ms_per_audio_s,
+        help=f"fake speech to text: ms per audio second (default {d.asr_ms_per_audio_s:g})",
+    )
     p.add_argument("--llm-ttft-ms", type=float, default=d.llm_ttft_ms, help=f"fake LLM: time to first token (default {d.llm_ttft_ms:g})")
-    p.add_argument("--llm-tps", type=float, default=d.llm_tokens_per_s, help=f"fake LLM: tokens per second (default {d.llm_tokens_per_s:g})")
+    p.add_argument(
+        "--llm-tps", type=float, default=d.llm_tokens_per_s, help=f"fake LLM: tokens per second (default {d.llm_tokens_per_s:g})"
+    )
     p.add_argument("--tts-ms", type=float, default=d.tts_ms, help=f"fake TTS: fixed ms (default {d.tts_ms:g})")
     p.add_argument("--tts-rtf", type=float, default=d.tts_rtf, help=f"fake TTS: real-time factor (default {d.tts_rtf:g})")
-    p.add_argument("--live", action="store_true", help="measure only the live socket against today's tablet path: last word to first sound, cut-offs by pause length (embedded engines, about 10 minutes)")
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="measure only the live socket against today's tablet path: last word to first sound, cut-offs by pause length (embedded engines, about 10 minutes)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the raw report as JSON")
     p.add_argument("--from-json", metavar="FILE", help="run nothing: print (and with --write-docs, write) the report saved by --json")
     p.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md and docs/bench_ttfa.png from this run")
-    p.add_argument("--docs-dir", default=str(Path(__file__).resolve().parents[2] / "docs"), metavar="DIR", help="where --write-docs writes (default: the repository's docs/)")
+    p.add_argument(
+        "--docs-dir",
+        default=str(Path(__file__).resolve().parents[2] / "docs"),
+        metavar="DIR",
+        help="where --write-docs writes (default: the repository's docs/)",
+    )
     p.add_argument("--workdir", metavar="DIR", help="keep data and logs here (default: a temporary folder, removed afterwards)")
     return p
 
@@ -53,8 +93,12 @@ def config_from_args(args: argparse.Namespace):
     from server.bench.runner import BenchConfig
 
     profile = Profile(
-        asr_ms=args.asr_ms, asr_ms_per_audio_s=args.asr_ms_per_s, llm_ttft_ms=args.llm_ttft_ms,
-        llm_tokens_per_s=args.llm_tps, tts_ms=args.tts_ms, tts_rtf=args.tts_rtf,
+        asr_ms=args.asr_ms,
+        asr_ms_per_audio_s=args.asr_ms_per_s,
+        llm_ttft_ms=args.llm_ttft_ms,
+        llm_tokens_per_s=args.llm_tps,
+        tts_ms=args.tts_ms,
+        tts_rtf=args.tts_rtf,
     )
     started = time.monotonic()
     cfg = BenchConfig(profile=profile, log=lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True))

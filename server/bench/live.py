@@ -129,7 +129,9 @@ async def _run(server, code: str, log) -> dict:
         pcm, waited_s = vad_ended_upload(speech, seed=k)
         result = await asyncio.wait_for(spoken_turn("127.0.0.1", server.port, sid, token, pcm), 180)
         tablet.append(round(1000 * waited_s + result.ttfa_ms, 1) if result.ok else None)
-        log(f"  {text!r}: live {live[-1]['first_sound_ms']} ms ({live[-1]['by']} after {live[-1]['decided_after_ms']} ms of audio), tablet {tablet[-1]} ms")
+        log(
+            f"  {text!r}: live {live[-1]['first_sound_ms']} ms ({live[-1]['by']} after {live[-1]['decided_after_ms']} ms of audio), tablet {tablet[-1]} ms"
+        )
     cutoffs: dict[str, dict] = {}
     for pause in PAUSES_S:
         live_cut = tablet_cut = 0

@@ -53,15 +53,22 @@ async def make_household(url: str) -> Household:
     """A caregiver, a generative persona with memories and consent: ready to talk."""
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         hh = _check(
-            await http.post("/v1/households", json={"name": "Bench", "caregiver_email": "bench@example.com", "password": "bench horse battery staple"}),
+            await http.post(
+                "/v1/households", json={"name": "Bench", "caregiver_email": "bench@example.com", "password": "bench horse battery staple"}
+            ),
             "creating the household",
         )
         headers = {"Authorization": f"Bearer {hh['token']}"}
         persona = _check(await http.post("/v1/personas", json=PERSONA, headers=headers), "creating the persona")
         for title, text in MEMORIES:
-            _check(await http.post(f"/v1/personas/{persona['id']}/memories", json={"title": title, "text": text}, headers=headers), "adding a memory")
+            _check(
+                await http.post(f"/v1/personas/{persona['id']}/memories", json={"title": title, "text": text}, headers=headers),
+                "adding a memory",
+            )
         _check(await http.post(f"/v1/personas/{persona['id']}/consent", json=CONSENT, headers=headers), "recording consent")
-        _check(await http.patch(f"/v1/personas/{persona['id']}", json={"mode": "generative"}, headers=headers), "switching to generative mode")
+        _check(
+            await http.patch(f"/v1/personas/{persona['id']}", json={"mode": "generative"}, headers=headers), "switching to generative mode"
+        )
     return Household(url, hh["token"], persona["id"])
 
 

@@ -59,9 +59,7 @@ class Proc:
 
 def _spawn(args: list[str], log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     with open(log_path, "ab") as log:  # closed here: the child has its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, *args], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})}
-        )
+        return subprocess.Popen([sys.executable, *args], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, **(env or {})})
 
 
 def start_fakes(profile: Profile, workdir: Path) -> Proc:

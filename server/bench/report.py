@@ -58,20 +58,31 @@ def targets(report: dict) -> list[dict]:
         cores = 100 * (report["machine"].get("cpus") or 1)
         server_cpu = level["cpu_ms_per_turn"] * level["turns_per_s"] / 10  # % of one core
         low = next((lv for lv in reversed(report["pipelines"]["streamed"]["levels"]) if lv["tablets"] <= 10), None)
-        why = (f"the turns wait for the CPU: at N={OVERHEAD_AT} the server used {server_cpu:.0f}% of a core, the load generator"
-               f" {_fmt(level.get('load_cpu_percent'))}% and other processes {_fmt(level.get('other_cpu_percent'))}% of the {cores}%"
-               " the machine has (see the CPU table)")
+        why = (
+            f"the turns wait for the CPU: at N={OVERHEAD_AT} the server used {server_cpu:.0f}% of a core, the load generator"
+            f" {_fmt(level.get('load_cpu_percent'))}% and other processes {_fmt(level.get('other_cpu_percent'))}% of the {cores}%"
+            " the machine has (see the CPU table)"
+        )
         if low and low["ttfa_ms"]["p95"] is not None:
             why += f"; with N={low['tablets']} the same server stays at p95 {low['ttfa_ms']['p95']:.0f} ms ({low['p95_over_floor']:.2f}x the floor)"
-        add("server's addition over the floor", f"p95 <= floor x {OVERHEAD_FACTOR} + {OVERHEAD_MS:.0f} ms = {limit:.0f} ms at N={OVERHEAD_AT}",
-            f"p95 {level['ttfa_ms']['p95']:.0f} ms", level["ttfa_ms"]["p95"] <= limit and level["errors"] == 0, why)
+        add(
+            "server's addition over the floor",
+            f"p95 <= floor x {OVERHEAD_FACTOR} + {OVERHEAD_MS:.0f} ms = {limit:.0f} ms at N={OVERHEAD_AT}",
+            f"p95 {level['ttfa_ms']['p95']:.0f} ms",
+            level["ttfa_ms"]["p95"] <= limit and level["errors"] == 0,
+            why,
+        )
     else:
         add("server's addition over the floor", f"p95 <= floor x {OVERHEAD_FACTOR} + {OVERHEAD_MS:.0f} ms at N={OVERHEAD_AT}", None, None)
 
     level = _level(report, "streamed", 200)
-    add("200 tablets without errors", "0 errors at N=200",
-        f"{level['errors']} errors in {level['turns']} turns" if level else None, level["errors"] == 0 if level else None,
-        "; ".join(level["error_samples"]) if level else "")
+    add(
+        "200 tablets without errors",
+        "0 errors at N=200",
+        f"{level['errors']} errors in {level['turns']} turns" if level else None,
+        level["errors"] == 0 if level else None,
+        "; ".join(level["error_samples"]) if level else "",
+    )
 
     # Judged on both ways a tablet ends the upload: its VAD after the quiet (what the issue
     # counts from), and a tap at the last word (where no recognition could start early).
@@ -79,22 +90,38 @@ def targets(report: dict) -> list[dict]:
     p50s = {ending: r["ttfa_ms"]["p50"] for ending, r in emb["endings"].items()} if emb else {}
     measured = "; ".join(f"p50 {_fmt(v)} ms ({ENDING_NAMES[e]})" for e, v in p50s.items())
     met = all(v is not None and v <= EMBEDDED_P50_MS for v in p50s.values()) if p50s else None
-    slow = [f"{ending}: speech to text p50 {_fmt(r['server_asr_ms']['p50'])} ms, sentence 1's audio p50 {_fmt(r['server_first_audio_ms']['p50'])} ms"
-            for ending, r in (emb["endings"].items() if emb else ()) if r["ttfa_ms"]["p50"] is None or r["ttfa_ms"]["p50"] > EMBEDDED_P50_MS]
+    slow = [
+        f"{ending}: speech to text p50 {_fmt(r['server_asr_ms']['p50'])} ms, sentence 1's audio p50 {_fmt(r['server_first_audio_ms']['p50'])} ms"
+        for ending, r in (emb["endings"].items() if emb else ())
+        if r["ttfa_ms"]["p50"] is None or r["ttfa_ms"]["p50"] > EMBEDDED_P50_MS
+    ]
     add("embedded engines, story mode, 5 s question", f"p50 <= {EMBEDDED_P50_MS:.0f} ms", measured or None, met, "; ".join(slow))
 
     idle = report["pipelines"].get("streamed", {}).get("idle_session")
-    add("idle session resident memory", f"<= {IDLE_SESSION_KB:.0f} kB",
-        f"{idle['kb_per_session']:.1f} kB" if idle else None, idle["kb_per_session"] <= IDLE_SESSION_KB if idle else None)
+    add(
+        "idle session resident memory",
+        f"<= {IDLE_SESSION_KB:.0f} kB",
+        f"{idle['kb_per_session']:.1f} kB" if idle else None,
+        idle["kb_per_session"] <= IDLE_SESSION_KB if idle else None,
+    )
 
     levels = report["pipelines"].get("streamed", {}).get("levels", [])
     cpu = [lv["cpu_ms_per_turn"] for lv in levels]
-    add("server CPU per turn (engines excluded)", f"<= {CPU_PER_TURN_MS:.0f} ms at every N",
-        f"{min(cpu):.0f}-{max(cpu):.0f} ms" if cpu else None, max(cpu) <= CPU_PER_TURN_MS if cpu else None, CPU_WHY)
+    add(
+        "server CPU per turn (engines excluded)",
+        f"<= {CPU_PER_TURN_MS:.0f} ms at every N",
+        f"{min(cpu):.0f}-{max(cpu):.0f} ms" if cpu else None,
+        max(cpu) <= CPU_PER_TURN_MS if cpu else None,
+        CPU_WHY,
+    )
 
     speed = next((s for s in report.get("speedup", []) if s["tablets"] == 1), None)
-    add("streamed vs naive at N=1 (3-sentence answer)", f">= {SPEEDUP_AT_1:.0f}x faster to first audio (p50)",
-        f"{speed['p50']:.2f}x" if speed and speed["p50"] else None, speed["p50"] >= SPEEDUP_AT_1 if speed and speed["p50"] else None)
+    add(
+        "streamed vs naive at N=1 (3-sentence answer)",
+        f">= {SPEEDUP_AT_1:.0f}x faster to first audio (p50)",
+        f"{speed['p50']:.2f}x" if speed and speed["p50"] else None,
+        speed["p50"] >= SPEEDUP_AT_1 if speed and speed["p50"] else None,
+    )
     return out
 
 
@@ -274,8 +301,8 @@ def markdown(report: dict, plot_name: str) -> str:
         speedup_table(report),
         "",
         "Where the streamed server's time above the floor goes (medians from the server's own `done` timings;",
-        "\"until sentence 1's text\" includes waiting for the token after the full stop, which the splitter needs to",
-        "know the sentence has ended; its speech was already asked for at the full stop, so \"until sentence 1's audio\"",
+        '"until sentence 1\'s text" includes waiting for the token after the full stop, which the splitter needs to',
+        'know the sentence has ended; its speech was already asked for at the full stop, so "until sentence 1\'s audio"',
         "can be below the floor by about that token's time):",
         "",
         extra_table(report),
@@ -305,7 +332,8 @@ def markdown(report: dict, plot_name: str) -> str:
     if any(v is not None for v in starts.values()):
         lines += [
             "Opening a session (`POST /v1/sessions`, which speaks the greeting) took p50 "
-            + ", ".join(f"{_fmt(v)} ms ({name})" for name, v in starts.items() if v is not None) + ".",
+            + ", ".join(f"{_fmt(v)} ms ({name})" for name, v in starts.items() if v is not None)
+            + ".",
             "",
         ]
     lines += [
@@ -315,7 +343,7 @@ def markdown(report: dict, plot_name: str) -> str:
     if emb:
         lines += [
             f"`serve --demo` with every stage local (faster-whisper tiny.en, story mode, Piper), a paired tablet, the demo persona,"
-            f" the {emb['clip_s']} s question \"{emb['question']}\" streamed at real-time pace, after one warm-up each, the two ways"
+            f' the {emb["clip_s"]} s question "{emb["question"]}" streamed at real-time pace, after one warm-up each, the two ways'
             " a tablet ends its upload taking turns:",
             "",
             f"- **the tablet's VAD** (`client/vad.py`, same code and settings): the question, then the quiet room until the detector"
@@ -329,20 +357,34 @@ def markdown(report: dict, plot_name: str) -> str:
             " cache: the server speaks ahead (`server/pipeline/speak_ahead.py`) every greeting, story mode's phrases and each"
             " memory's first sentence while no one is talking, so sentence 1's audio is only synthesized when a sentence was"
             " never foreseen."
-            + (f" Before the first turn the server spent {emb['speak_ahead_s']:.0f} s speaking ahead"
-               f" ({emb.get('speak_ahead_missing', 0)} sentences still missing)." if emb.get("speak_ahead_s") is not None else "")
-            + (f" Measured in its own run (`keepsake bench --embedded-only`), started {emb['measured_at']}."
-               if emb.get("measured_at") else ""),
+            + (
+                f" Before the first turn the server spent {emb['speak_ahead_s']:.0f} s speaking ahead"
+                f" ({emb.get('speak_ahead_missing', 0)} sentences still missing)."
+                if emb.get("speak_ahead_s") is not None
+                else ""
+            )
+            + (
+                f" Measured in its own run (`keepsake bench --embedded-only`), started {emb['measured_at']}."
+                if emb.get("measured_at")
+                else ""
+            ),
             "",
             "| | upload ended by | p50 | p95 | max |",
             "|---|---|---:|---:|---:|",
         ]
         for ending, r in emb["endings"].items():
-            for label, key in (("time to first audio (tablet)", "ttfa_ms"), ("server: speech to text done", "server_asr_ms"),
-                               ("server: sentence 1's text", "server_first_text_ms"), ("server: sentence 1's audio", "server_first_audio_ms")):
-                lines.append(f"| {label} | {'VAD' if ending == 'vad' else 'tap'} | {_fmt(r[key]['p50'])} ms | {_fmt(r[key]['p95'])} ms | {_fmt(r[key]['max'])} ms |")
-        synthesized = [e for e, r in emb["endings"].items()
-                       if (r["server_first_audio_ms"]["p95"] or 0) > (r["server_first_text_ms"]["p95"] or 0) + 200]
+            for label, key in (
+                ("time to first audio (tablet)", "ttfa_ms"),
+                ("server: speech to text done", "server_asr_ms"),
+                ("server: sentence 1's text", "server_first_text_ms"),
+                ("server: sentence 1's audio", "server_first_audio_ms"),
+            ):
+                lines.append(
+                    f"| {label} | {'VAD' if ending == 'vad' else 'tap'} | {_fmt(r[key]['p50'])} ms | {_fmt(r[key]['p95'])} ms | {_fmt(r[key]['max'])} ms |"
+                )
+        synthesized = [
+            e for e, r in emb["endings"].items() if (r["server_first_audio_ms"]["p95"] or 0) > (r["server_first_text_ms"]["p95"] or 0) + 200
+        ]
         if synthesized:
             lines += [
                 "",
@@ -351,7 +393,8 @@ def markdown(report: dict, plot_name: str) -> str:
             ]
         lines += [
             "",
-            "errors: " + ", ".join(f"{r['errors']} of {r['turns']} ({'VAD' if e == 'vad' else 'tap'})" for e, r in emb["endings"].items())
+            "errors: "
+            + ", ".join(f"{r['errors']} of {r['turns']} ({'VAD' if e == 'vad' else 'tap'})" for e, r in emb["endings"].items())
             + f"; other processes on the machine used {_fmt(emb.get('other_cpu_percent'))}% of a core meanwhile.",
         ]
     else:
@@ -366,15 +409,33 @@ def markdown(report: dict, plot_name: str) -> str:
         )
     else:
         lines.append("Not measured in this run.")
-    lines += ["", "## Targets (issue 6)", "", targets_table(report), "", "## Run it", "",
-              "```", "python -m server.bench                # full run (~10-15 minutes), prints the table",
-              "python -m server.bench --write-docs   # and rewrites this page and its plot",
-              "python -m server.bench --quick        # N = 1 and 10, a few turns (~1 minute)",
-              "python -m server.bench --wait-quiet 30 --write-docs   # on a shared machine: wait for others' work before each level",
-              "python -m server.bench --embedded-only  # only the embedded engines (~5 minutes)",
-              "python -m server.bench --from-json r.json --write-docs  # rewrite this page from a report saved with --json r.json",
-              "python -m server.bench --help         # levels, turns, fake latencies...", "```", "",
-              "<details><summary>Raw report (JSON)</summary>", "", "```json", json.dumps(report, indent=1), "```", "", "</details>", ""]
+    lines += [
+        "",
+        "## Targets (issue 6)",
+        "",
+        targets_table(report),
+        "",
+        "## Run it",
+        "",
+        "```",
+        "python -m server.bench                # full run (~10-15 minutes), prints the table",
+        "python -m server.bench --write-docs   # and rewrites this page and its plot",
+        "python -m server.bench --quick        # N = 1 and 10, a few turns (~1 minute)",
+        "python -m server.bench --wait-quiet 30 --write-docs   # on a shared machine: wait for others' work before each level",
+        "python -m server.bench --embedded-only  # only the embedded engines (~5 minutes)",
+        "python -m server.bench --from-json r.json --write-docs  # rewrite this page from a report saved with --json r.json",
+        "python -m server.bench --help         # levels, turns, fake latencies...",
+        "```",
+        "",
+        "<details><summary>Raw report (JSON)</summary>",
+        "",
+        "```json",
+        json.dumps(report, indent=1),
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
     return "\n".join(lines)
 
 

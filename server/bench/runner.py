@@ -57,12 +57,10 @@ def level_report(run: LevelRun, floor_ms: float, profile: Profile, clip_s: float
     stage_extra = {
         "asr": summary(r.server_timings.get("asr", 0) - profile.asr_latency_ms(clip_s) for r in ok)["p50"],
         "to_first_sentence_text": summary(
-            r.server_timings.get("first_text", 0) - r.server_timings.get("asr", 0) - profile.token_at_ms(len(tokens(first)) - 1)
-            for r in ok
+            r.server_timings.get("first_text", 0) - r.server_timings.get("asr", 0) - profile.token_at_ms(len(tokens(first)) - 1) for r in ok
         )["p50"],
         "to_first_audio": summary(
-            r.server_timings.get("first_audio", 0) - r.server_timings.get("first_text", 0) - profile.tts_latency_ms(first)
-            for r in ok
+            r.server_timings.get("first_audio", 0) - r.server_timings.get("first_text", 0) - profile.tts_latency_ms(first) for r in ok
         )["p50"],
         "transport": summary(r.ttfa_ms - r.server_timings.get("first_audio", 0) for r in ok)["p50"],
     }
@@ -88,7 +86,9 @@ def level_report(run: LevelRun, floor_ms: float, profile: Profile, clip_s: float
     }
 
 
-async def _run_pipeline(cfg: BenchConfig, name: str, fakes: processes.Proc, workdir: Path, pcm: bytes, clip_s: float, measure_memory: bool) -> dict:
+async def _run_pipeline(
+    cfg: BenchConfig, name: str, fakes: processes.Proc, workdir: Path, pcm: bytes, clip_s: float, measure_memory: bool
+) -> dict:
     env = {**processes.remote_env(fakes), "KEEPSAKE_PIPELINE": name}
     server = await asyncio.to_thread(processes.start_server, workdir / f"data-{name}", env)
     floor = cfg.profile.floor_ms(clip_s)
@@ -108,8 +108,17 @@ async def _run_pipeline(cfg: BenchConfig, name: str, fakes: processes.Proc, work
         for n in cfg.levels:
             await asyncio.to_thread(_wait_for_quiet, cfg, (meter, *load_meters))
             run = await load.drive(
-                hh, server.port, sessions, pcm, tablets=n, turns_each=cfg.turns_for(n), think_s=cfg.think_s,
-                stagger_s=clip_s + cfg.think_s if n > 1 else 0.0, timeout_s=cfg.timeout_s, meter=meter, idle_cpu_rate=idle_rate,
+                hh,
+                server.port,
+                sessions,
+                pcm,
+                tablets=n,
+                turns_each=cfg.turns_for(n),
+                think_s=cfg.think_s,
+                stagger_s=clip_s + cfg.think_s if n > 1 else 0.0,
+                timeout_s=cfg.timeout_s,
+                meter=meter,
+                idle_cpu_rate=idle_rate,
                 load_meters=load_meters,
             )
             level = level_report(run, floor, cfg.profile, clip_s)
@@ -223,8 +232,10 @@ def run_bench(cfg: BenchConfig) -> dict:
         cfg.log(f"embedded engines, demo persona, story mode: {cfg.embedded_turns} turns for each way of ending the upload")
         report["embedded"] = run_embedded(workdir, cfg.embedded_turns)
         for ending, r in report["embedded"]["endings"].items():
-            cfg.log(f"  upload ended by {ending}: TTFA p50 {r['ttfa_ms']['p50']} ms, p95 {r['ttfa_ms']['p95']} ms; "
-                    f"server speech to text p50 {r['server_asr_ms']['p50']} ms; errors {r['errors']}")
+            cfg.log(
+                f"  upload ended by {ending}: TTFA p50 {r['ttfa_ms']['p50']} ms, p95 {r['ttfa_ms']['p95']} ms; "
+                f"server speech to text p50 {r['server_asr_ms']['p50']} ms; errors {r['errors']}"
+            )
     else:
         report["embedded"] = None
     report["duration_s"] = round(time.time() - started, 1)

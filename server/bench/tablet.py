@@ -45,7 +45,14 @@ class TurnResult:
 
 
 async def spoken_turn(
-    host: str, port: int, session_id: str, token: str, pcm: bytes, *, chunk_s: float = 0.1, rate: int = RATE,
+    host: str,
+    port: int,
+    session_id: str,
+    token: str,
+    pcm: bytes,
+    *,
+    chunk_s: float = 0.1,
+    rate: int = RATE,
     realtime: bool = True,
 ) -> TurnResult:
     """Send one recording as a streamed turn and read the NDJSON answer to its end.

@@ -205,7 +205,7 @@ def question_shaped(said: str) -> bool:
 
 
 def news_as_question(said: str) -> bool:
-    """"Did I tell you I'm moving to Bristol?": news, though shaped as a question."""
+    """ "Did I tell you I'm moving to Bristol?": news, though shaped as a question."""
     return _NEWS_AS_QUESTION.search(said) is not None
 
 

@@ -19,7 +19,7 @@ _CJK = re.compile("[\u4e00-\u9fff]")
 
 
 def speech_language(persona_language: str | None, relative_language: str | None = None) -> str:
-    """"en" or "zh": the persona speaks its own language; other languages fall back sensibly."""
+    """ "en" or "zh": the persona speaks its own language; other languages fall back sensibly."""
     for code in (persona_language, relative_language):
         code = (code or "").lower()
         if code.startswith("zh"):
@@ -88,7 +88,11 @@ def disclosure_sentence(persona: PersonaProfile, language: str) -> str:
 # (words in the fact, English question, Chinese question); first match wins.
 _FACT_TOPICS: list[tuple[str, str, str]] = [
     (r"died|passed away|funeral|去世|过世|走了|葬礼", "How are you holding up, {dear}?", "你还好吗，{dear}？心里好受些了吗？"),
-    (r"hospital|doctor|operation|surgery|sick|\bill\b|poorly|医院|住院|医生|手术|生病|病了", "How are you feeling now, {dear}?", "{dear}，身体好些了吗？"),
+    (
+        r"hospital|doctor|operation|surgery|sick|\bill\b|poorly|医院|住院|医生|手术|生病|病了",
+        "How are you feeling now, {dear}?",
+        "{dear}，身体好些了吗？",
+    ),
     (r"born|baby|pregnant|expecting|出生|宝宝|婴儿|怀孕|生了", "How is the baby?", "小宝宝还好吗？"),
     (r"engaged|订婚", "How are the wedding plans coming along?", "婚礼准备得怎么样了？"),
     (r"married|wedding|结婚|婚礼", "How is married life treating you?", "结婚以后过得好吗？"),
@@ -137,7 +141,9 @@ def fact_question(fact: RelativeFact, language: str, seed: int = 0) -> str:
 
 # Whose words these are cannot be turned around safely when someone else told them
 # ("my son" typed by a caregiver is not the relative's son): such facts are not echoed.
-_SPEAKER_WORDS_EN = re.compile(r"\b(i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|us|our|ours|you|you're|your|yours)\b", re.IGNORECASE)
+_SPEAKER_WORDS_EN = re.compile(
+    r"\b(i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|us|our|ours|you|you're|your|yours)\b", re.IGNORECASE
+)
 _SPEAKER_WORDS_ZH = re.compile("[我你您咱]")
 # A sentence's first word that is not a name, so "I heard" runs on into it in lower case.
 _PLAIN_FIRST_WORDS = {"the", "a", "an", "there", "it", "he", "she", "they", "his", "her", "their", "its", "this", "that"}

@@ -38,8 +38,21 @@ from server.conversation.normalise import normalise
 from server.conversation.second_person import to_second_person
 
 __all__ = [
-    "MAX_NEWS_CHARS", "MEANING_SENTENCES", "NEWS_PREFIX_EN", "NEWS_PREFIX_ZH", "CrisisKind", "Intent", "classify",
-    "crisis_kind", "declines", "extract_news", "intent_of", "news_body", "normalise", "read", "to_second_person",
+    "MAX_NEWS_CHARS",
+    "MEANING_SENTENCES",
+    "NEWS_PREFIX_EN",
+    "NEWS_PREFIX_ZH",
+    "CrisisKind",
+    "Intent",
+    "classify",
+    "crisis_kind",
+    "declines",
+    "extract_news",
+    "intent_of",
+    "news_body",
+    "normalise",
+    "read",
+    "to_second_person",
 ]
 
 

@@ -22,9 +22,35 @@ _TRAILING_ADDRESS = re.compile(
     r"\s*[,，]\s*(?:gran|granny|grandma|grandad|grandpa|nana|nan|mum|mom|dad|奶奶|爷爷|外婆|外公)[.!。！]*$", re.IGNORECASE
 )
 _CJK = re.compile("[\u4e00-\u9fff]")
-_LOWER_FIRST_WORDS = {"my", "your", "our", "we", "we've", "we're", "we'd", "we'll", "the", "a", "an", "he", "she", "they", "it", "his", "her", "their", "this", "there", "yesterday", "today", "last"}
+_LOWER_FIRST_WORDS = {
+    "my",
+    "your",
+    "our",
+    "we",
+    "we've",
+    "we're",
+    "we'd",
+    "we'll",
+    "the",
+    "a",
+    "an",
+    "he",
+    "she",
+    "they",
+    "it",
+    "his",
+    "her",
+    "their",
+    "this",
+    "there",
+    "yesterday",
+    "today",
+    "last",
+}
 # A question about the persona is not news even if it names an event ("When did you get married?").
-_QUESTION_ABOUT_YOU = re.compile(r"^(when|where|how|why|what|did|were|was|do|have) (did |were |was |do |have )?you\b|你们?(是)?(什么时候|怎么|在哪)")
+_QUESTION_ABOUT_YOU = re.compile(
+    r"^(when|where|how|why|what|did|were|was|do|have) (did |were |was |do |have )?you\b|你们?(是)?(什么时候|怎么|在哪)"
+)
 
 
 # Sentences read by meaning too (one sentence embedding each); later ones by the rules only,

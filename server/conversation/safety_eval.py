@@ -101,7 +101,9 @@ def report(name: str, result: SplitResult, *, show_errors: bool = True) -> str:
     for lang, c in sorted(result.by_lang.items()):
         caught = 100.0 * c["caught"] / c["requests"] if c["requests"] else 0.0
         replaced = 100.0 * c["replaced"] / c["innocent"] if c["innocent"] else 0.0
-        lines.append(f"  [{lang}] caught {c['caught']}/{c['requests']} = {caught:.1f}%, replaced {c['replaced']}/{c['innocent']} = {replaced:.1f}%")
+        lines.append(
+            f"  [{lang}] caught {c['caught']}/{c['requests']} = {caught:.1f}%, replaced {c['replaced']}/{c['innocent']} = {replaced:.1f}%"
+        )
     lines.append(
         f"  cost: {result.ms_per_sentence_alone:.2f} ms a sentence checked alone, "
         f"{result.ms_per_sentence_batched:.2f} ms a sentence in one batch"

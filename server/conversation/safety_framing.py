@@ -81,7 +81,7 @@ _WARNS = re.compile(
 
 
 def except_me(text: str) -> bool:
-    """"...except me", "只告诉我": what turns any warning back into a request."""
+    """ "...except me", "只告诉我": what turns any warning back into a request."""
     return bool(_EN_EXCEPT_ME.search(text) or _ZH_EXCEPT_ME.search(text))
 
 
@@ -89,11 +89,13 @@ def names_a_scam(text: str) -> bool:
     return bool(NAMES_A_SCAM.search(text)) and not DENIES_A_SCAM.search(text) and not except_me(text)
 
 
-_EVEN_AGAINST_ME = re.compile(r"(哪怕|就算|即使)(说)?是我(打来的)?(也不行|也别给|也不能给|也别说)|\beven if (it's|it is|they say it's|they say they're) (me|us|grandma|grandpa|nana|mum|dad)\b")
+_EVEN_AGAINST_ME = re.compile(
+    r"(哪怕|就算|即使)(说)?是我(打来的)?(也不行|也别给|也不能给|也别说)|\beven if (it's|it is|they say it's|they say they're) (me|us|grandma|grandpa|nana|mum|dad)\b"
+)
 
 
 def warns_even_against_me(text: str) -> bool:
-    """"Give the code to no one, not even if they say it's me": the strongest warning there is."""
+    """ "Give the code to no one, not even if they say it's me": the strongest warning there is."""
     return bool(_EVEN_AGAINST_ME.search(text))
 
 

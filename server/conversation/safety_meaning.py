@@ -153,12 +153,14 @@ def meanings(sentences: list[str], *, leave_out_self: bool = False) -> list[Mean
         score = float(requests[row, nearest].mean() + near_innocent[row].mean())
         best = int(nearest[np.argmax(requests[row, nearest])])
         text = sentences[row]
-        out.append(Meaning(
-            score=score,
-            kind=request_kinds[best],
-            about_subjects=about_its_subjects(text),
-            framed_innocently=safety_framing.told_as_memory(text) or safety_framing.said_as_warning(text),
-        ))
+        out.append(
+            Meaning(
+                score=score,
+                kind=request_kinds[best],
+                about_subjects=about_its_subjects(text),
+                framed_innocently=safety_framing.told_as_memory(text) or safety_framing.said_as_warning(text),
+            )
+        )
     return out
 
 

@@ -7,12 +7,32 @@ import re
 _CJK = re.compile("[\u4e00-\u9fff]")
 
 _EN_SWAPS = {
-    "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself",
-    "we": "you", "us": "you", "our": "your", "ours": "yours", "ourselves": "yourselves",
-    "i'm": "you're", "i've": "you've", "i'll": "you'll", "i'd": "you'd",
-    "we're": "you're", "we've": "you've", "we'll": "you'll", "we'd": "you'd",
-    "am": "are", "your": "my", "yours": "mine", "yourself": "myself",
-    "you're": "I'm", "you've": "I've", "you'll": "I'll", "you'd": "I'd",
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
+    "we": "you",
+    "us": "you",
+    "our": "your",
+    "ours": "yours",
+    "ourselves": "yourselves",
+    "i'm": "you're",
+    "i've": "you've",
+    "i'll": "you'll",
+    "i'd": "you'd",
+    "we're": "you're",
+    "we've": "you've",
+    "we'll": "you'll",
+    "we'd": "you'd",
+    "am": "are",
+    "your": "my",
+    "yours": "mine",
+    "yourself": "myself",
+    "you're": "I'm",
+    "you've": "I've",
+    "you'll": "I'll",
+    "you'd": "I'd",
 }
 _EN_WORD = re.compile(r"[A-Za-z']+|[^A-Za-z']+")
 
@@ -35,7 +55,26 @@ def to_second_person(text: str) -> str:
             word = "were"
         elif low == "you":
             # Subject "you" becomes "I", object "you" becomes "me".
-            subject_before = ("", "and", "but", "so", "that", "when", "if", "because", "did", "do", "are", "were", "will", "can", "could", "would", "have", "had")
+            subject_before = (
+                "",
+                "and",
+                "but",
+                "so",
+                "that",
+                "when",
+                "if",
+                "because",
+                "did",
+                "do",
+                "are",
+                "were",
+                "will",
+                "can",
+                "could",
+                "would",
+                "have",
+                "had",
+            )
             word = "I" if previous in subject_before else "me"
         elif low == "are" and previous == "you":
             word = "am"

@@ -152,7 +152,11 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
             "Whatever you decide, {dear}, be kind to yourself. Sleep on it, and talk it over with someone who loves you.",
         ),
         # Whole sentences, not lead-ins ending in a colon: the next memory starts afresh after them.
-        "memory_next": ("And after that, {dear}, this is what happened.", "Well, what happened next was this.", "Let me tell you what came next, {dear}."),
+        "memory_next": (
+            "And after that, {dear}, this is what happened.",
+            "Well, what happened next was this.",
+            "Let me tell you what came next, {dear}.",
+        ),
         "memory_end": (
             "That's all I remember of it, {dear}. What would you like to hear about next?",
             "And that's the end of that one, {dear}. Is there something else you'd like to know?",
@@ -165,7 +169,11 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "memory_also": ("我还想起另一件事。", "说到这儿，我又想起一件事。"),
         "memory_again": ("就像我刚才说的，{dear}：", "我再给你讲一遍，{dear}："),
         "memory_follow": ("你还记得吗，{dear}？", "怎么突然想起这个了？", "我以前跟你讲过吗？", "你还想听什么？"),
-        "no_memory": ("这个我记不太清了，{dear}。你给我讲讲？", "哎，我的记性不如从前了。你跟我说说好吗？", "这件事我想不起来了。你还记得些什么？"),
+        "no_memory": (
+            "这个我记不太清了，{dear}。你给我讲讲？",
+            "哎，我的记性不如从前了。你跟我说说好吗？",
+            "这件事我想不起来了。你还记得些什么？",
+        ),
         "listening": ("嗯，再跟我多说说，{dear}。我听着呢。", "是吗？接着说，{dear}。"),
         "news_good": ("哎呀，{dear}！{echo}！真是太好了。", "太好了！{echo}！我真替你高兴。"),
         "news_good_plain": ("哎呀，{dear}，真是太好了！", "太好了！我真替你高兴。"),
@@ -182,7 +190,9 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "real_open": ("问得好，{dear}。", "你应该听到实话，{dear}。"),
         "real_close": ("我不是真的{short}，但我可以和你分享{short}的回忆。",),
         "stop": ("好的，{dear}，我们不说了。你什么时候想说话，我都在。", "没关系，{dear}，我们就到这儿。好好照顾自己。"),
-        "crisis_self_harm": ("{dear}，谢谢你告诉我。你对我、对全家人都太重要了。请现在就给家里人打个电话，或者拨打屏幕上的号码。你不用一个人扛着。",),
+        "crisis_self_harm": (
+            "{dear}，谢谢你告诉我。你对我、对全家人都太重要了。请现在就给家里人打个电话，或者拨打屏幕上的号码。你不用一个人扛着。",
+        ),
         "crisis_medical": ("{dear}，这听起来很严重。请马上打电话求助，拨打屏幕上的急救号码。如果旁边有人，大声叫他们来帮忙。",),
         "boundary": ("这个我们今天就不说了吧，{dear}。跟我说说你最近怎么样？", "这件事就先不提了，{dear}。说说你吧，最近在忙什么？"),
         "love": ("我也爱你，{dear}。一直都爱。",),
@@ -306,7 +316,9 @@ def _go_on(speaker: _Speaker, understood: Understanding) -> list[str | Recording
 def _echo(said: str, language: str) -> str | None:
     """The relative's news said back to them ("You got married last month"), when that reads well."""
     sentence = re.split(r"(?<=[.!?。！？])\s*", said.strip())[0].strip().rstrip(".!?。！？")
-    sentence = re.sub(r"^(oh|well|so|hi|hello|hey|guess what|you know what|nana|grandma|grandpa|mum|mom|dad)[,!]\s*", "", sentence, flags=re.I)
+    sentence = re.sub(
+        r"^(oh|well|so|hi|hello|hey|guess what|you know what|nana|grandma|grandpa|mum|mom|dad)[,!]\s*", "", sentence, flags=re.I
+    )
     if not sentence or bool(_CJK.search(sentence)) != (language == "zh"):
         return None
     if len(sentence) > (60 if language == "zh" else 120):

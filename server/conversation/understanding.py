@@ -69,7 +69,7 @@ class Understanding:
 
 
 def language_of(text: str) -> str:
-    """"zh" when Chinese characters carry more of it than English words, "en" for English, else "und"."""
+    """ "zh" when Chinese characters carry more of it than English words, "en" for English, else "und"."""
     han, words = len(_HAN.findall(text or "")), len(_LATIN_WORD.findall(text or ""))
     if not han and not words:
         return "und"

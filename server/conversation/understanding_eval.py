@@ -118,10 +118,14 @@ def load_split(path: Path) -> list[dict]:
             continue
         row = json.loads(line)
         if not isinstance(row.get("text"), str) or row.get("act") not in ACTS or row.get("persona") not in PERSONAS:
-            raise ValueError(f"line {number} of {path.name} needs a text, an act of {', '.join(ACTS)} and a persona of {', '.join(PERSONAS)}")
+            raise ValueError(
+                f"line {number} of {path.name} needs a text, an act of {', '.join(ACTS)} and a persona of {', '.join(PERSONAS)}"
+            )
         for key in ("expected", "after"):
             if row.get(key) is not None and not re.fullmatch(rf"{row['persona']}:p\d\d", str(row[key])):
-                raise ValueError(f"line {number} of {path.name}: {key} must be null or a paragraph of its own memoir, like {row['persona']}:p07")
+                raise ValueError(
+                    f"line {number} of {path.name}: {key} must be null or a paragraph of its own memoir, like {row['persona']}:p07"
+                )
         rows.append(row)
     return rows
 
@@ -154,7 +158,9 @@ def _told(pieces: list, memoir: Memoir) -> MemoryHit | None:
     return None
 
 
-def _understand(db: Database, memoir: Memoir, text: str, history: list[HistoryLine]) -> tuple[Understanding, list[MemoryHit], ConversationContext]:
+def _understand(
+    db: Database, memoir: Memoir, text: str, history: list[HistoryLine]
+) -> tuple[Understanding, list[MemoryHit], ConversationContext]:
     """What a story-mode turn understands of the utterance, as the turn works it out, and the
     memories it would tell in order: a follow-up's continuation first, then the confident ones."""
     understood = understand(db, memoir.persona, text, history)
@@ -162,8 +168,13 @@ def _understand(db: Database, memoir: Memoir, text: str, history: list[HistoryLi
     if understood.continuation is not None:
         ranked = [understood.continuation[0], *ranked]  # a follow-up is answered from the story, not from a search
     ctx = ConversationContext(
-        persona=memoir.persona, user_text=text, memories=list(understood.memories), history=history,
-        language=memoir.persona.language, just_told=understood.just_told, told_next=understood.told_next,
+        persona=memoir.persona,
+        user_text=text,
+        memories=list(understood.memories),
+        history=history,
+        language=memoir.persona.language,
+        just_told=understood.just_told,
+        told_next=understood.told_next,
         understanding=understood,
     )
     return understood, ranked, ctx

@@ -13,10 +13,28 @@ import re
 import unicodedata
 
 # Letters from other scripts that look like Latin ones (the common confusables).
-_LOOKALIKES = str.maketrans({
-    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-    "ο": "o", "α": "a", "ν": "v", "ρ": "p", "τ": "t", "ι": "i", "κ": "k",
-})
+_LOOKALIKES = str.maketrans(
+    {
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ο": "o",
+        "α": "a",
+        "ν": "v",
+        "ρ": "p",
+        "τ": "t",
+        "ι": "i",
+        "κ": "k",
+    }
+)
 # Digits and symbols standing in for letters inside a word ("m0ney", "p@ssword", "ca$h").
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 _MIXED_WORD = re.compile(r"\b(?=[\w@$]*[a-z])(?=[\w@$]*[0-9@$])[\w@$]+\b")
@@ -24,10 +42,22 @@ _MIXED_WORD = re.compile(r"\b(?=[\w@$]*[a-z])(?=[\w@$]*[0-9@$])[\w@$]+\b")
 _SPELLED = re.compile(r"(?<![a-z])(?:[a-z][\s.\-_*·•/|]+){2,}[a-z](?![a-z])")
 _BETWEEN_CJK = re.compile(r"(?<=[\u4e00-\u9fff])[\s.\-_*·•/|,，、]+(?=[\u4e00-\u9fff])")
 _DIGIT_WORDS = {
-    "zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "zero": "0",
+    "oh": "0",
+    "o": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
 }
-_DIGIT_WORD_RUN = re.compile(r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)[\s,\-]+){5,}(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b")
+_DIGIT_WORD_RUN = re.compile(
+    r"\b(?:(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)[\s,\-]+){5,}(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b"
+)
 _ZH_DIGITS = str.maketrans("零〇一二三四五六七八九幺两", "0012345678912")
 _ZH_DIGIT_RUN = re.compile("[零〇一二三四五六七八九幺]{7,}")
 

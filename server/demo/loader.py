@@ -13,8 +13,16 @@ PORTRAIT_PATH = DEMO_DIR / "portrait.png"
 # The keys of persona.json that are PersonaCreate fields (shared.api), so a
 # caller can do PersonaCreate(**persona_fields(load_demo_persona())).
 PERSONA_FIELDS = (
-    "display_name", "addressed_as", "language", "biography", "speaking_style",
-    "boundaries", "mode", "kind", "mouth", "disclosure",
+    "display_name",
+    "addressed_as",
+    "language",
+    "biography",
+    "speaking_style",
+    "boundaries",
+    "mode",
+    "kind",
+    "mouth",
+    "disclosure",
 )
 
 

@@ -93,8 +93,15 @@ def _hair_front(draw: ImageDraw.ImageDraw) -> None:
     draw.ellipse(_box(FACE_CX - 4, 194, 150, 112), fill=HAIR)
     _arc(draw, FACE_CX, 214, 110, 60, 200, 340, HAIR_DARK, 3)
     _arc(draw, FACE_CX - 10, 196, 80, 40, 210, 330, HAIR_DARK, 3)
-    waves = [(-150, 345, 140, 150), (-70, 300, 170, 130), (20, 292, 180, 126), (110, 310, 170, 136), (168, 370, 130, 150),
-             (-185, 440, 100, 150), (190, 445, 100, 150)]
+    waves = [
+        (-150, 345, 140, 150),
+        (-70, 300, 170, 130),
+        (20, 292, 180, 126),
+        (110, 310, 170, 136),
+        (168, 370, 130, 150),
+        (-185, 440, 100, 150),
+        (190, 445, 100, 150),
+    ]
     for dx, y, w, h in waves:
         draw.ellipse(_box(FACE_CX + dx, y, w, h), fill=HAIR_SHADE)
     for dx, y, w, h in waves:
@@ -138,8 +145,7 @@ def _face(image: Image.Image) -> None:
     draw.ellipse(_box(FACE_CX, FACE_CY, FACE_W, FACE_H), fill=SKIN)
     # Jaw shadow, rosy cheeks, a little warmth on the nose.
     _soft(image, [(FACE_CX, FACE_CY + 190, 240, 50, 60)], SKIN_SHADOW, 18)
-    _soft(image, [(FACE_CX - 100, 565, 100, 62, 120), (FACE_CX + 100, 565, 100, 62, 120), (FACE_CX, 548, 36, 26, 70)],
-          (236, 150, 140), 18)
+    _soft(image, [(FACE_CX - 100, 565, 100, 62, 120), (FACE_CX + 100, 565, 100, 62, 120), (FACE_CX, 548, 36, 26, 70)], (236, 150, 140), 18)
     draw = ImageDraw.Draw(image)
 
     for side in (-1, 1):

@@ -58,7 +58,7 @@ _CHAPTER_WORD = re.compile(
 _NUMBERED = re.compile(r"^(\d{1,3}|[IVXLC]{1,7})([.):]\s*\S.*|[.):]?)$")
 _NUMBER_ONLY = re.compile(r"^(\d{1,3}|[IVXLC]{1,7})[.):]?$")
 _SCENE_BREAK = re.compile(r"^\s*([*#~=_\-–—•·]\s*){3,}$|^\s*[*#~•]\s*$")
-_END_PUNCTUATION = tuple(".!?;,:。！？；，：…\"”’)")
+_END_PUNCTUATION = tuple('.!?;,:。！？；，：…"”’)')
 _SENTENCE_ENDS = tuple(".!?。！？…")
 
 
@@ -284,7 +284,7 @@ def text_blocks(text: str, *, markdown: bool = False) -> list[Block]:
 
 
 def is_chapter_label(text: str) -> bool:
-    """"Chapter 3", "PART TWO", "7.", "第三章": a heading that may be followed by the chapter's name."""
+    """ "Chapter 3", "PART TWO", "7.", "第三章": a heading that may be followed by the chapter's name."""
     text = text.strip().rstrip(".:")
     match = _CHAPTER_WORD.match(text)
     return bool((match and match.end() == len(text)) or _NUMBER_ONLY.match(text))
@@ -302,15 +302,10 @@ def names_labelled_chapter(blocks: list[Block], line: str) -> bool:
 
 
 def merge_chapter_labels(blocks: list[Block]) -> list[Block]:
-    """"Chapter 3" followed by the heading "The War Years" is one title: "Chapter 3: The War Years"."""
+    """ "Chapter 3" followed by the heading "The War Years" is one title: "Chapter 3: The War Years"."""
     out: list[Block] = []
     for block in blocks:
-        if (
-            block.kind == "heading"
-            and out
-            and out[-1].kind == "heading"
-            and is_chapter_label(out[-1].text)
-        ):
+        if block.kind == "heading" and out and out[-1].kind == "heading" and is_chapter_label(out[-1].text):
             out[-1] = heading(f"{out[-1].text}: {block.text}", out[-1].level, out[-1].page)
             continue
         out.append(block)

@@ -24,9 +24,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\
 _DATE = r"\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}"
 _TIME = r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?(?:[\s\u202f\u00a0]?(?:[AaPp]\.?\s?[Mm]\.?))?"
 # Android: "12/31/21, 9:41 PM - Rose: text"   iPhone: "[31/12/2021, 21:41:05] Rose: text"
-_WHATSAPP = re.compile(
-    rf"^(?:\[(?P<d1>{_DATE}),?\s+(?P<t1>{_TIME})\]\s*|(?P<d2>{_DATE}),?\s+(?P<t2>{_TIME})\s+[-–]\s+)(?P<rest>.*)$"
-)
+_WHATSAPP = re.compile(rf"^(?:\[(?P<d1>{_DATE}),?\s+(?P<t1>{_TIME})\]\s*|(?P<d2>{_DATE}),?\s+(?P<t2>{_TIME})\s+[-–]\s+)(?P<rest>.*)$")
 _SENDER = re.compile(r"^(?P<name>[^:]{1,60}?):\s?(?P<text>.*)$")
 _PLAIN = re.compile(r"^(?P<name>[^\s:][^:\n]{0,39}?)\s*[:：]\s+(?P<text>\S.*)$")
 _NOT_NAMES = re.compile(r"^(https?|www|note|ps|p\.s|re|fwd|subject|date|time|tel|phone|email)$", re.IGNORECASE)
@@ -125,13 +123,15 @@ def _whatsapp(lines: list[str]) -> Chat:
         sender = _SENDER.match(match.group("rest"))
         if sender is None:
             continue  # "Messages and calls are end-to-end encrypted", "Anne added Tom", ...
-        chat.messages.append(Message(
-            sender=sender.group("name").strip(),
-            text=sender.group("text").strip(),
-            number=len(chat.messages) + 1,
-            date=match.group("d1") or match.group("d2"),
-            time=match.group("t1") or match.group("t2"),
-        ))
+        chat.messages.append(
+            Message(
+                sender=sender.group("name").strip(),
+                text=sender.group("text").strip(),
+                number=len(chat.messages) + 1,
+                date=match.group("d1") or match.group("d2"),
+                time=match.group("t1") or match.group("t2"),
+            )
+        )
     return _join_continued(chat, more)
 
 
@@ -145,12 +145,14 @@ def _plain(lines: list[str]) -> Chat:
             continue
         match = _PLAIN.match(line.strip())
         if match and not _NOT_NAMES.match(match.group("name").strip()):
-            chat.messages.append(Message(
-                sender=match.group("name").strip(),
-                text=match.group("text").strip(),
-                number=len(chat.messages) + 1,
-                conversation_break=blank_before,
-            ))
+            chat.messages.append(
+                Message(
+                    sender=match.group("name").strip(),
+                    text=match.group("text").strip(),
+                    number=len(chat.messages) + 1,
+                    conversation_break=blank_before,
+                )
+            )
         elif chat.messages:
             more.setdefault(len(chat.messages) - 1, []).append(line.strip())
         blank_before = False
@@ -210,8 +212,10 @@ def _conversations(chat: Chat) -> list[list[Message]]:
     previous: float | None = None
     for message in chat.messages:
         moment = message.moment
-        starts = not groups or message.conversation_break or (
-            moment is not None and previous is not None and abs(moment - previous) > CONVERSATION_GAP_S
+        starts = (
+            not groups
+            or message.conversation_break
+            or (moment is not None and previous is not None and abs(moment - previous) > CONVERSATION_GAP_S)
         )
         if starts:
             groups.append([])
@@ -260,19 +264,23 @@ def memories(chat: Chat, self_sender: str) -> tuple[list[NewMemory], int]:
             if sum(len(m.text.split()) for m in own) < MIN_SELF_WORDS:
                 skipped += 1
                 continue
-            out.append(NewMemory(
-                text="\n".join(m.text for m in own),
-                title=title[:200],
-                place=_place(run),
-                source="chat_self",
-            ))
+            out.append(
+                NewMemory(
+                    text="\n".join(m.text for m in own),
+                    title=title[:200],
+                    place=_place(run),
+                    source="chat_self",
+                )
+            )
             rest = [m for m in run if m.sender != self_sender]
             if rest:
-                out.append(NewMemory(
-                    text="\n".join(f"{m.sender}: {m.text}" for m in rest),
-                    title=(title + " — what the others wrote")[:200],
-                    place=_place(run),
-                    source="chat_context",
-                    hidden=True,
-                ))
+                out.append(
+                    NewMemory(
+                        text="\n".join(f"{m.sender}: {m.text}" for m in rest),
+                        title=(title + " — what the others wrote")[:200],
+                        place=_place(run),
+                        source="chat_context",
+                        hidden=True,
+                    )
+                )
     return out, skipped

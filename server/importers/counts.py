@@ -25,8 +25,7 @@ MAX_LINES = 2_000_000
 
 def too_many(what: str, limit: int) -> ImportRejected:
     return too_large(
-        f"This document holds more than {limit:,} {what}, far more than any memoir, so it was not opened. "
-        "Split it into smaller files."
+        f"This document holds more than {limit:,} {what}, far more than any memoir, so it was not opened. Split it into smaller files."
     )
 
 

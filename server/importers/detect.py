@@ -58,10 +58,25 @@ HTML_EXTENSIONS = {".html", ".htm", ".xhtml"}
 TEXT_EXTENSIONS = {"", ".txt", ".text", ".log", ".csv"} | MARKDOWN_EXTENSIONS | HTML_EXTENSIONS
 # Names that promise a format: the content must agree.
 _PROMISES = {
-    ".pdf": "pdf", ".docx": "docx", ".epub": "epub",
-    ".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".webp": "webp",
-    ".wav": "wav", ".mp3": "mp3", ".flac": "flac", ".ogg": "ogg", ".opus": "ogg", ".oga": "ogg",
-    ".m4a": "m4a", ".aac": "aac", ".amr": "amr", ".webm": "webm", ".3gp": "3gp",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".epub": "epub",
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".gif": "gif",
+    ".webp": "webp",
+    ".wav": "wav",
+    ".mp3": "mp3",
+    ".flac": "flac",
+    ".ogg": "ogg",
+    ".opus": "ogg",
+    ".oga": "ogg",
+    ".m4a": "m4a",
+    ".aac": "aac",
+    ".amr": "amr",
+    ".webm": "webm",
+    ".3gp": "3gp",
 }
 _KNOWN_OTHERS = {
     ".doc": "Old Word .doc files cannot be read. Open it in Word and save it as .docx or PDF.",
@@ -206,4 +221,3 @@ def detect(path: Path, filename: str) -> FileType:
     if family == "document":
         return {"pdf": PDF, "docx": DOCX, "epub": EPUB}[fmt]
     return _media(family, fmt)
-

@@ -68,8 +68,7 @@ class Landmarks:
         return {
             "left_eye": {"x": _fraction(left_x), "y": _fraction(left_y)},
             "right_eye": {"x": _fraction(right_x), "y": _fraction(right_y)},
-            "mouth": {"x": _fraction(mouth_x), "y": _fraction(mouth_y),
-                      "width": _fraction(float(np.hypot(*(corner_b - corner_a))))},
+            "mouth": {"x": _fraction(mouth_x), "y": _fraction(mouth_y), "width": _fraction(float(np.hypot(*(corner_b - corner_a))))},
             "chin": {"x": _fraction(float(chin_x)), "y": _fraction(float(chin_y))},
             "points": [[_fraction(float(x)), _fraction(float(y))] for x, y in self.points],
             "source": SOURCE,
@@ -184,12 +183,16 @@ def _mesh(models: _Models, rgb: np.ndarray, centre: np.ndarray, size: float, ang
     scale = size / _MESH_SIZE
     # Crop pixel (u, v) -> picture: centre + R(angle) . ((u, v) - half) * scale.
     half = _MESH_SIZE / 2
-    to_picture = np.array([
-        [cos * scale, -sin * scale, centre[0] - (cos * half - sin * half) * scale],
-        [sin * scale, cos * scale, centre[1] - (sin * half + cos * half) * scale],
-    ], dtype=np.float64)
-    crop = cv2.warpAffine(rgb, to_picture, (_MESH_SIZE, _MESH_SIZE),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    to_picture = np.array(
+        [
+            [cos * scale, -sin * scale, centre[0] - (cos * half - sin * half) * scale],
+            [sin * scale, cos * scale, centre[1] - (sin * half + cos * half) * scale],
+        ],
+        dtype=np.float64,
+    )
+    crop = cv2.warpAffine(
+        rgb, to_picture, (_MESH_SIZE, _MESH_SIZE), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
     mesh = models.mesh
     mesh.set_tensor(mesh.get_input_details()[0]["index"], (crop.astype(np.float32) / 255.0)[None])
     mesh.invoke()

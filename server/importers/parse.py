@@ -113,8 +113,10 @@ def recording(path: Path) -> Audio:
         try:
             return decode_with_ffmpeg(data, voice_memo.CLIP_RATE, voice_memo.MAX_MEMO_S)
         except AudioTooLong:
-            raise too_large(f"This recording is longer than {voice_memo.MAX_MEMO_S // 60} minutes, "
-                            "the most that can be imported at once. Split it into parts.") from None
+            raise too_large(
+                f"This recording is longer than {voice_memo.MAX_MEMO_S // 60} minutes, "
+                "the most that can be imported at once. Split it into parts."
+            ) from None
         except AudioDecodeError:
             pass  # a WAV FFmpeg will not read (rare): the usual way, which says what is wrong
     del data

@@ -40,7 +40,7 @@ SAMPLE_PAGES = 12
 # line that starts with thousands of spaces, which pypdf's layout mode makes of an indented line).
 _PAGE_NUMBER = re.compile(r"(?:page\s+)?(?:[-–]\s*)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*[-–])?(?:\s*of\s+\d+)?", re.IGNORECASE)
 _DAMAGED = "This PDF could not be read; it may be damaged. Save or print it to PDF again and try once more."
-_SENTENCE_END = tuple(".!?:;\"”’)。！？；…")
+_SENTENCE_END = tuple('.!?:;"”’)。！？；…')
 
 log = logging.getLogger("keepsake.importers")
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every small flaw of real-world files

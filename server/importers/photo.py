@@ -86,8 +86,13 @@ def analyse(image: Image.Image) -> dict[str, Any]:
         (left, top), (right, bottom) = found.points.min(axis=0).clip(0, 1), found.points.max(axis=0).clip(0, 1)
         box = Face(float(left), float(top), float(right - left), float(bottom - top))
         mouth = {key: face["mouth"][key] for key in ("x", "y", "width")}
-        return {"face": box.as_dict(), "faces_found": found.faces_found, "mouth": mouth, "mouth_found": True,
-                "landmarks": {**face, "faces_found": found.faces_found}}
+        return {
+            "face": box.as_dict(),
+            "faces_found": found.faces_found,
+            "mouth": mouth,
+            "mouth_found": True,
+            "landmarks": {**face, "faces_found": found.faces_found},
+        }
     faces = find_faces(np.asarray(work.convert("L")))
     if not faces:
         return {"face": None, "faces_found": 0, "mouth": dict(GUESS), "mouth_found": False, "landmarks": None}

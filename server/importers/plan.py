@@ -17,8 +17,19 @@ from server.importers.detect import FileType, detect
 from server.importers.errors import ImportRejected, empty, unsupported
 
 KINDS = ("memoir", "letters", "chat", "voice_memo", "photo")
-_KIND_ALIASES = {"": None, "auto": None, "letter": "letters", "book": "memoir", "text": "memoir", "voice": "voice_memo",
-                 "audio": "voice_memo", "memo": "voice_memo", "image": "photo", "picture": "photo", "whatsapp": "chat"}
+_KIND_ALIASES = {
+    "": None,
+    "auto": None,
+    "letter": "letters",
+    "book": "memoir",
+    "text": "memoir",
+    "voice": "voice_memo",
+    "audio": "voice_memo",
+    "memo": "voice_memo",
+    "image": "photo",
+    "picture": "photo",
+    "whatsapp": "chat",
+}
 
 
 @dataclass(frozen=True)

@@ -88,18 +88,21 @@ def run(task: ImportTask, job: Job) -> dict[str, Any]:
 
 def _reading_progress(job: Job, first: float, last: float):
     """The child's progress (0..1, its reading share then the splitting) as the job's percent and stage."""
+
     def progress(fraction: float) -> None:
         if fraction >= parse.READING_SHARE:
             job.progress(last, "splitting")
         else:
             job.progress(first + (last - first) * fraction / parse.READING_SHARE, "reading")
+
     return progress
 
 
 def _document(task: ImportTask, job: Job) -> tuple[str, list[NewMemory]]:
     job.progress(1, "reading", force=True)
-    read = read_in_sandbox(task, parse.document, task.path, task.plan.file_type.format, task.plan.kind,
-                           progress=_reading_progress(job, 1, 70))
+    read = read_in_sandbox(
+        task, parse.document, task.path, task.plan.file_type.format, task.plan.kind, progress=_reading_progress(job, 1, 70)
+    )
     job.counts.update(read.counts)
     return read.kind, read.memories
 
@@ -141,13 +144,15 @@ def _voice_memo(task: ImportTask, job: Job) -> list[NewMemory]:
             task.persona_id,
         )
         task.created_media.append(clip.id)
-        made.append(NewMemory(
-            text=text,
-            title=title if len(parts) == 1 else f"{title} ({index + 1})",
-            place=MemoryPlace(recording_s=Span(first=round(part.start_s), last=round(part.end_s))),
-            source="voice_memo",
-            audio_media_id=clip.id,
-        ))
+        made.append(
+            NewMemory(
+                text=text,
+                title=title if len(parts) == 1 else f"{title} ({index + 1})",
+                place=MemoryPlace(recording_s=Span(first=round(part.start_s), last=round(part.end_s))),
+                source="voice_memo",
+                audio_media_id=clip.id,
+            )
+        )
     job.counts["parts"] = len(parts)
     job.counts["seconds"] = round(audio.duration_s)
     if not made:

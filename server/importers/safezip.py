@@ -34,9 +34,7 @@ def _bomb(detail: str, *, inside: str | None = None) -> ImportRejected:
     """413. ``detail`` is for the caregiver (sizes only); the name of the part ``inside`` only goes to the log."""
     if inside is not None:
         log.warning("zip refused: %s (%r)", detail, inside)
-    return ImportRejected(
-        413, "zip_bomb", f"This file would unpack to far more than it holds ({detail}), so it was not opened."
-    )
+    return ImportRejected(413, "zip_bomb", f"This file would unpack to far more than it holds ({detail}), so it was not opened.")
 
 
 def open_checked(path: Path) -> zipfile.ZipFile:
@@ -44,9 +42,7 @@ def open_checked(path: Path) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise damaged(
-            "The file is damaged: it is not a complete archive (it may have been cut short while copying).", detail=exc
-        ) from None
+        raise damaged("The file is damaged: it is not a complete archive (it may have been cut short while copying).", detail=exc) from None
     try:
         check(archive)
     except BaseException:

@@ -70,8 +70,9 @@ class SandboxBusy(ApiError):
     """Another file is being read in this sandbox and did not finish in time for this one to start."""
 
     def __init__(self) -> None:
-        super().__init__(503, "busy", "Other files are being checked just now. Please try again in a minute.",
-                         headers={"Retry-After": "30"})
+        super().__init__(
+            503, "busy", "Other files are being checked just now. Please try again in a minute.", headers={"Retry-After": "30"}
+        )
 
 
 def report(fraction: float) -> None:

@@ -221,5 +221,8 @@ async def receive_recording(request: Request, folder: Path, limit: int, filename
         return await receive_form(request, folder, limit)
     if content_type.startswith(("audio/", "video/")) or content_type == "application/ogg":
         return await receive_body(request, folder, limit, filename=filename)
-    raise ApiError(415, "unsupported_media_type",
-                   "Send the recording as audio (e.g. audio/wav, audio/mp4) or multipart/form-data with the field 'file'.")
+    raise ApiError(
+        415,
+        "unsupported_media_type",
+        "Send the recording as audio (e.g. audio/wav, audio/mp4) or multipart/form-data with the field 'file'.",
+    )

@@ -107,9 +107,7 @@ def split(audio: Audio) -> list[Part]:
         cuts.pop()  # a few seconds at the end belong to the part before
     cuts.append(total_s)
     rate = audio.sample_rate
-    return [
-        Part(a, b, Audio(audio.samples[int(a * rate) : int(b * rate)], rate)) for a, b in zip(cuts, cuts[1:]) if b - a > 0.3
-    ]
+    return [Part(a, b, Audio(audio.samples[int(a * rate) : int(b * rate)], rate)) for a, b in zip(cuts, cuts[1:]) if b - a > 0.3]
 
 
 def clock(seconds: float) -> str:
@@ -117,7 +115,6 @@ def clock(seconds: float) -> str:
 
 
 def title_from_filename(filename: str) -> str:
-    """"grandma_about-the_war.m4a" -> "grandma about the war"."""
+    """ "grandma_about-the_war.m4a" -> "grandma about the war"."""
     stem = Path(filename).stem
     return re.sub(r"[_\-]+", " ", stem).strip()[:200] or "Voice memo"
-

@@ -11,7 +11,9 @@ from server.importers.errors import damaged
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # xmlns:w="...wordprocessingml/2006/main" on the part's root element (or xmlns="..." for no prefix).
-_W_PREFIX = re.compile(rb"""xmlns(?::([A-Za-z_][\w.\-]{0,40}))?\s{0,20}=\s{0,20}["']http://schemas\.openxmlformats\.org/wordprocessingml/2006/main["']""")
+_W_PREFIX = re.compile(
+    rb"""xmlns(?::([A-Za-z_][\w.\-]{0,40}))?\s{0,20}=\s{0,20}["']http://schemas\.openxmlformats\.org/wordprocessingml/2006/main["']"""
+)
 _PREFIX_WITHIN = 64 * 1024
 # python-docx's own message names the file's path on the server: it goes to the log, not here.
 _DAMAGED = "This Word document could not be read; it may be damaged. Open it in Word, save it again and try once more."
@@ -119,10 +121,7 @@ def blocks(path: Path) -> list[Block]:
                     out.append(para(" | ".join(dict.fromkeys(cells))))  # merged cells repeat their text
     # Documents typed without heading styles: short title lines still start chapters.
     if not any(b.kind == "heading" for b in out):
-        out = [
-            heading(b.text) if b.kind == "para" and looks_like_heading(b.text, _next_text(out, i)) else b
-            for i, b in enumerate(out)
-        ]
+        out = [heading(b.text) if b.kind == "para" and looks_like_heading(b.text, _next_text(out, i)) else b for i, b in enumerate(out)]
     return merge_chapter_labels(out)
 
 

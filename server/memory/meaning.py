@@ -102,15 +102,33 @@ def next_stamp(conn: sqlite3.Connection) -> int:
 # only faintly, so the question is turned around before it is compared with the memories.
 
 _EN_SWAPS = {
-    "you were": "I was", "were you": "was I", "you are": "I am", "are you": "am I", "you're": "I'm",
-    "you've": "I've", "you'd": "I'd", "you'll": "I'll", "you": "I", "your": "my", "yours": "mine",
-    "yourself": "myself", "i was": "you were", "was i": "were you", "i am": "you are", "am i": "are you",
-    "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll", "i": "you", "me": "you",
-    "my": "your", "mine": "yours", "myself": "yourself",
+    "you were": "I was",
+    "were you": "was I",
+    "you are": "I am",
+    "are you": "am I",
+    "you're": "I'm",
+    "you've": "I've",
+    "you'd": "I'd",
+    "you'll": "I'll",
+    "you": "I",
+    "your": "my",
+    "yours": "mine",
+    "yourself": "myself",
+    "i was": "you were",
+    "was i": "were you",
+    "i am": "you are",
+    "am i": "are you",
+    "i'm": "you're",
+    "i've": "you've",
+    "i'd": "you'd",
+    "i'll": "you'll",
+    "i": "you",
+    "me": "you",
+    "my": "your",
+    "mine": "yours",
+    "myself": "yourself",
 }
-_EN_PRONOUNS = re.compile(
-    r"\b(" + "|".join(sorted((re.escape(k) for k in _EN_SWAPS), key=len, reverse=True)) + r")\b", re.IGNORECASE
-)
+_EN_PRONOUNS = re.compile(r"\b(" + "|".join(sorted((re.escape(k) for k in _EN_SWAPS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
 # "Grandma, where were you born?": calling her by name says nothing of what is asked, but its
 # meaning ("your grandmother") pulls the question towards memories about the family.
 _CALLED = (
@@ -132,9 +150,31 @@ def as_persona_says(question: str) -> str:
         # "you" after a verb is "me", not "I": "did he tell you" -> "did he tell me".
         if said.lower() == "you" and match.start() > 0:
             before = match.string[: match.start()].rstrip().split()
-            if before and before[-1].lower() in {"tell", "told", "give", "gave", "show", "showed", "teach", "taught",
-                                                  "love", "loved", "miss", "missed", "call", "called", "meet", "met",
-                                                  "see", "saw", "to", "for", "with", "about", "at"}:
+            if before and before[-1].lower() in {
+                "tell",
+                "told",
+                "give",
+                "gave",
+                "show",
+                "showed",
+                "teach",
+                "taught",
+                "love",
+                "loved",
+                "miss",
+                "missed",
+                "call",
+                "called",
+                "meet",
+                "met",
+                "see",
+                "saw",
+                "to",
+                "for",
+                "with",
+                "about",
+                "at",
+            }:
                 swapped = "me"
         return swapped
 
@@ -157,10 +197,7 @@ class PersonaMatrix:
 
 _cache: dict[tuple[str, str], PersonaMatrix] = {}
 _cache_lock = threading.Lock()
-_SIGNATURE = (
-    "SELECT COUNT(*), COALESCE(MAX(embedding_stamp), 0), COALESCE(SUM(rowid), 0) FROM memories"
-    " WHERE persona_id = ? AND hidden = 0"
-)
+_SIGNATURE = "SELECT COUNT(*), COALESCE(MAX(embedding_stamp), 0), COALESCE(SUM(rowid), 0) FROM memories WHERE persona_id = ? AND hidden = 0"
 
 
 def _embed_missing(db: Database, rows: list[sqlite3.Row]) -> dict[str, bytes]:
@@ -173,8 +210,7 @@ def _embed_missing(db: Database, rows: list[sqlite3.Row]) -> dict[str, bytes]:
         stamp = next_stamp(conn)
         # Only if the words are still those embedded: an edit meanwhile brought its own vectors.
         conn.executemany(
-            "UPDATE memories SET embedding = ?, embedding_model = ?, embedding_stamp = ?"
-            " WHERE id = ? AND text = ? AND title IS ?",
+            "UPDATE memories SET embedding = ?, embedding_model = ?, embedding_stamp = ? WHERE id = ? AND text = ? AND title IS ?",
             [(blob, MODEL_NAME, stamp, r["id"], r["text"], r["title"]) for r, blob in zip(stale, blobs)],
         )
     return {r["id"]: blob for r, blob in zip(stale, blobs)}
@@ -216,8 +252,15 @@ def persona_matrix(db: Database, persona_id: str) -> PersonaMatrix:
     hits, wholes, pieces, owner = [], [], [], []
     for index, row in enumerate(rows):
         vectors = unpack(fresh.get(row["id"]) or row["embedding"])
-        hits.append(MemoryHit(id=row["id"], text=row["text"], title=row["title"], audio_media_id=row["audio_media_id"],
-                              recording_text=row["recording_text"]))
+        hits.append(
+            MemoryHit(
+                id=row["id"],
+                text=row["text"],
+                title=row["title"],
+                audio_media_id=row["audio_media_id"],
+                recording_text=row["recording_text"],
+            )
+        )
         wholes.append(vectors[0])
         rest = vectors[1:] if len(vectors) > 1 else vectors[:1]
         pieces.append(rest)

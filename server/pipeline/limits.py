@@ -31,8 +31,7 @@ def minutes_today(db: Database, device_id: str, settings: DeviceSettings, moment
     zone = ZoneInfo(settings.timezone)
     midnight = datetime.combine(moment.astimezone(zone).date(), time(0), tzinfo=zone)
     rows = db.all(
-        "SELECT created_at, COALESCE(ended_at, last_activity_at, created_at) AS last FROM sessions"
-        " WHERE device_id = ? AND created_at >= ?",
+        "SELECT created_at, COALESCE(ended_at, last_activity_at, created_at) AS last FROM sessions WHERE device_id = ? AND created_at >= ?",
         (device_id, (midnight - timedelta(days=1)).isoformat()),
     )
     total = 0.0
@@ -44,7 +43,7 @@ def minutes_today(db: Database, device_id: str, settings: DeviceSettings, moment
 
 
 def limit_reached(db: Database, device_id: str | None, settings: DeviceSettings | None) -> str | None:
-    """"quiet_hours", "daily_limit" or None."""
+    """ "quiet_hours", "daily_limit" or None."""
     if device_id is None or settings is None:
         return None
     if in_quiet_hours(settings):

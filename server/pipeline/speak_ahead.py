@@ -55,8 +55,7 @@ class SpeakAhead:
     sentences made here are found by the turn's cache keys.
     """
 
-    def __init__(self, db: Database, gate: TurnGate, speaker_for: Callable[[Persona], Speaker], *,
-                 max_sentences: int = MAX_SENTENCES):
+    def __init__(self, db: Database, gate: TurnGate, speaker_for: Callable[[Persona], Speaker], *, max_sentences: int = MAX_SENTENCES):
         self.db = db
         self.gate = gate
         self.speaker_for = speaker_for
@@ -160,8 +159,10 @@ def _memory_words(db: Database, persona: Persona) -> list[tuple[str, MemoryWords
     """The memories story mode may tell, as (id, words), in the order they were made."""
     generated = persona.mode == "generative" and persona.consent is not None and persona.consent.scope == "generated"
     # A generative persona words its memories afresh each time: only story mode says them as written.
-    rows = [] if generated else db.all(
-        "SELECT id, text, audio_media_id FROM memories WHERE persona_id = ? AND hidden = 0 ORDER BY created_at", (persona.id,)
+    rows = (
+        []
+        if generated
+        else db.all("SELECT id, text, audio_media_id FROM memories WHERE persona_id = ? AND hidden = 0 ORDER BY created_at", (persona.id,))
     )
     return [(r["id"], MemoryWords(r["text"], r["audio_media_id"] is not None)) for r in rows]
 
@@ -182,9 +183,7 @@ def listeners(db: Database, persona: Persona) -> list[list[RelativeFact]]:
     """What each greeting may ask after: each tablet's relative's own facts (with the shared ones),
     then the shared ones alone (a newly paired tablet, a caregiver's test). One tablet's news is
     never made into speech for another's greeting."""
-    devices = db.all(
-        "SELECT id FROM devices WHERE household_id = ? AND revoked_at IS NULL ORDER BY created_at", (persona.household_id,)
-    )
+    devices = db.all("SELECT id FROM devices WHERE household_id = ? AND revoked_at IS NULL ORDER BY created_at", (persona.household_id,))
     return [memories.facts_for(db, persona.id, device_id=d["id"]) for d in devices] + [memories.facts_for(db, persona.id, device_id=None)]
 
 

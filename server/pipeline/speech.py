@@ -25,8 +25,9 @@ class Speaker:
     speaking ahead all build it the same way (``AppState.speaker``), so their cache keys agree.
     """
 
-    def __init__(self, db: Database, media: MediaStore, tts: TextToSpeech, default_voice: str | None, url_ttl_s: int,
-                 *, face: Face, persona: Persona):
+    def __init__(
+        self, db: Database, media: MediaStore, tts: TextToSpeech, default_voice: str | None, url_ttl_s: int, *, face: Face, persona: Persona
+    ):
         self.db = db
         self.media = media
         self.tts = tts
@@ -166,7 +167,9 @@ class Speaker:
             return None  # the tablet animates the portrait itself
         if face is None or not face.video:
             return None
-        video = await asyncio.to_thread(self.media.put, self.household_id, face.video, face.video_mime or "video/mp4", "video", self.persona_id)
+        video = await asyncio.to_thread(
+            self.media.put, self.household_id, face.video, face.video_mime or "video/mp4", "video", self.persona_id
+        )
         replaced = await asyncio.to_thread(speech_cache.set_video, self.db, cache_key, self.persona_id, video.id, portrait[0], memory_ids)
         if replaced:
             await asyncio.to_thread(self.media.delete, replaced)
@@ -186,7 +189,12 @@ class Speaker:
         return visemes
 
     def _store(
-        self, audio: Audio, cache_key: str, mouth: MouthTrack, memory_ids: Sequence[str] = (), visemes: Sequence = (),
+        self,
+        audio: Audio,
+        cache_key: str,
+        mouth: MouthTrack,
+        memory_ids: Sequence[str] = (),
+        visemes: Sequence = (),
         video: bytes | None = None,
     ) -> tuple[str, str | None] | None:
         """Write the sentence's marked WAV (and its video) and remember them (one trip to a worker
@@ -208,8 +216,16 @@ class Speaker:
             return media.id, clip.id if clip else None
         portrait = self._portrait[0] if clip is not None and self._portrait else None
         if not speech_cache.keep(
-            self.db, cache_key, self.persona_id, media.id, round(audio.duration_s * 1000), mouth, memory_ids, visemes=visemes,
-            video_media_id=clip.id if clip else None, video_portrait_id=portrait,
+            self.db,
+            cache_key,
+            self.persona_id,
+            media.id,
+            round(audio.duration_s * 1000),
+            mouth,
+            memory_ids,
+            visemes=visemes,
+            video_media_id=clip.id if clip else None,
+            video_portrait_id=portrait,
         ):
             for m in made:
                 self.media.delete(m)

@@ -187,12 +187,16 @@ class TurnPipeline:
             raise_alert(self.state, turn.household_id, decision.alert, text, persona_id=persona.id, session_id=turn.session_id)
         if decision.move is Move.ALERT:
             contact = households.settings(db, turn.household_id)
-            self.notice("crisis", "The caregivers have been alerted.", {
-                "kind": (understood.crisis or CrisisKind.SELF_HARM).value,
-                "contact_name": contact.crisis_contact_name,
-                "contact_phone": contact.crisis_contact_phone,
-                "emergency_number": contact.emergency_number,
-            })
+            self.notice(
+                "crisis",
+                "The caregivers have been alerted.",
+                {
+                    "kind": (understood.crisis or CrisisKind.SELF_HARM).value,
+                    "contact_name": contact.crisis_contact_name,
+                    "contact_phone": contact.crisis_contact_phone,
+                    "emergency_number": contact.emergency_number,
+                },
+            )
         elif decision.move is Move.STOP and turn.device_id:
             accounts.set_declined(db, turn.device_id, True)
         if decision.ends:
@@ -373,8 +377,12 @@ class TurnPipeline:
 
     def _report_blocked(self, sentence: str, verdict: safety.SafetyVerdict) -> None:
         raise_alert(
-            self.state, self.turn.household_id, "blocked_sentence", f"{verdict.reason}: {sentence}",
-            persona_id=self.persona.id, session_id=self.turn.session_id,
+            self.state,
+            self.turn.household_id,
+            "blocked_sentence",
+            f"{verdict.reason}: {sentence}",
+            persona_id=self.persona.id,
+            session_id=self.turn.session_id,
         )
         self.notice("sentence_blocked", "A sentence was replaced by a safe one and reported to the caregivers.")
 

@@ -228,9 +228,7 @@ class LocalSpeechToText(SpeechToText):
             return Transcript(text="", language=language_code(language) or "en")
         loop = asyncio.get_running_loop()
         try:
-            heard = await loop.run_in_executor(
-                _executor, _transcribe_blocking, samples.astype(np.float32), language, self.models_dir
-            )
+            heard = await loop.run_in_executor(_executor, _transcribe_blocking, samples.astype(np.float32), language, self.models_dir)
         except ServiceError:
             raise
         except Exception as exc:  # a crash in the engine must not become a stack trace for the relative

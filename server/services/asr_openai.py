@@ -12,7 +12,7 @@ UPLOAD_RATE = 16000  # what Whisper-family models work at; keeps the upload smal
 
 
 def language_code(language: str | None) -> str | None:
-    """"zh-CN" -> "zh": transcription APIs take ISO-639-1 codes."""
+    """ "zh-CN" -> "zh": transcription APIs take ISO-639-1 codes."""
     if not language:
         return None
     return language.replace("_", "-").split("-")[0].lower() or None

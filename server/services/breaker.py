@@ -32,7 +32,7 @@ class CircuitBreaker:
 
     @property
     def state(self) -> str:
-        """"closed" (calls go through), "open" (skipped) or "half-open" (a trial is allowed)."""
+        """ "closed" (calls go through), "open" (skipped) or "half-open" (a trial is allowed)."""
         with self._lock:
             return self._state_locked()
 

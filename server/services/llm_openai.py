@@ -29,6 +29,7 @@ DEFAULT_MODEL = "gpt-4o-mini"
 # Generous: a token is rarely more than a few characters, in any language.
 CHARS_PER_TOKEN_AT_MOST = 8
 
+
 class OpenAIConversation(HttpProvider, Conversation):
     name = "openai"
     defaults = EndpointDefaults(base_url=OPENAI_BASE_URL, model=DEFAULT_MODEL)

@@ -20,13 +20,40 @@ _ESPEAK_VOICES = {"en": "en-us", "zh": "en-us"}  # Chinese text's Latin words ar
 
 # Pinyin initials (pypinyin's strict ones) and final letters, in IPA.
 PINYIN_INITIALS = {
-    "b": "p", "p": "p", "m": "m", "f": "f", "d": "t", "t": "t", "n": "n", "l": "l",
-    "g": "k", "k": "k", "h": "x", "j": "tɕ", "q": "tɕ", "x": "ɕ",
-    "zh": "ʈʂ", "ch": "ʈʂ", "sh": "ʂ", "r": "ʐ", "z": "ts", "c": "ts", "s": "s",
+    "b": "p",
+    "p": "p",
+    "m": "m",
+    "f": "f",
+    "d": "t",
+    "t": "t",
+    "n": "n",
+    "l": "l",
+    "g": "k",
+    "k": "k",
+    "h": "x",
+    "j": "tɕ",
+    "q": "tɕ",
+    "x": "ɕ",
+    "zh": "ʈʂ",
+    "ch": "ʈʂ",
+    "sh": "ʂ",
+    "r": "ʐ",
+    "z": "ts",
+    "c": "ts",
+    "s": "s",
 }
 _PINYIN_FINAL_PARTS = [  # longest first: "ng" before "n"
-    ("ng", "ŋ"), ("er", "ɚ"), ("a", "a"), ("o", "o"), ("e", "ə"), ("ê", "ɛ"),
-    ("i", "i"), ("u", "u"), ("v", "y"), ("ü", "y"), ("n", "n"),
+    ("ng", "ŋ"),
+    ("er", "ɚ"),
+    ("a", "a"),
+    ("o", "o"),
+    ("e", "ə"),
+    ("ê", "ɛ"),
+    ("i", "i"),
+    ("u", "u"),
+    ("v", "y"),
+    ("ü", "y"),
+    ("n", "n"),
 ]
 
 _fallback_lock = threading.Lock()

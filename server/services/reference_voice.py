@@ -99,7 +99,9 @@ class ReferenceVoices:
         return Reference(voice_id, wav, str(meta.get("text") or ""), meta.get("language"), self.path(voice_id))
 
     def has(self, voice_id: str | None) -> bool:
-        return bool(voice_id and _VOICE_ID.match(voice_id) and self.path(voice_id).is_file() and (self.folder / f"{voice_id}.json").is_file())
+        return bool(
+            voice_id and _VOICE_ID.match(voice_id) and self.path(voice_id).is_file() and (self.folder / f"{voice_id}.json").is_file()
+        )
 
     def delete(self, voice_id: str) -> None:
         if not _VOICE_ID.match(voice_id):

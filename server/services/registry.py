@@ -228,9 +228,7 @@ class FallbackFace(_Reporting, Face):
     primary: Face
     fallback: Face
 
-    def __init__(
-        self, primary: Face, fallback: Face, *, breaker: CircuitBreaker | None = None, on_fallback: OnFallback | None = None
-    ):
+    def __init__(self, primary: Face, fallback: Face, *, breaker: CircuitBreaker | None = None, on_fallback: OnFallback | None = None):
         super().__init__(primary, fallback, breaker, on_fallback)
         self.renders_video = primary.renders_video
 
@@ -383,7 +381,9 @@ def build_services(
     )
 
 
-def _remote(cls: type[HttpProvider], cfg: StageSettings, settings: Settings, http: httpx.AsyncClient, asr: SpeechToText | None = None) -> HttpProvider:
+def _remote(
+    cls: type[HttpProvider], cfg: StageSettings, settings: Settings, http: httpx.AsyncClient, asr: SpeechToText | None = None
+) -> HttpProvider:
     if issubclass(cls, ReferenceVoiceProvider):
         # Zero-shot voices: the folder of kept clips, and (to clone) the speech recognition that writes them down.
         return cls.from_references(cfg, http, ReferenceVoices.for_settings(settings), asr=asr)

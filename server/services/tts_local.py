@@ -23,9 +23,7 @@ from server.text.sentences import is_speakable
 
 _PAUSE_S = 0.2  # what "nothing to say" sounds like
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_FULLWIDTH_PUNCT = str.maketrans(
-    {"，": ", ", "、": ", ", "。": ". ", "！": "! ", "？": "? ", "；": "; ", "：": ": ", "…": "... "}
-)
+_FULLWIDTH_PUNCT = str.maketrans({"，": ", ", "、": ", ", "。": ". ", "！": "! ", "？": "? ", "；": "; ", "：": ": ", "…": "... "})
 
 _voice: Any = None
 _voice_lock = threading.Lock()

@@ -81,7 +81,9 @@ class ShortWindow:
         self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
         tok = self.tokenizer
         # The tokens faster-whisper suppresses by default (suppress_tokens=[-1]).
-        self.suppress = sorted(set(tok.non_speech_tokens) | {tok.transcribe, tok.translate, tok.sot, tok.sot_prev, tok.sot_lm, tok.no_speech})
+        self.suppress = sorted(
+            set(tok.non_speech_tokens) | {tok.transcribe, tok.translate, tok.sot, tok.sot_prev, tok.sot_lm, tok.no_speech}
+        )
         self.prompt = list(tok.sot_sequence)  # with timestamps: they tell where the text sits in the window
 
     def transcribe(self, samples: np.ndarray) -> str | None:

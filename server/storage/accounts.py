@@ -115,9 +115,7 @@ def redeem_pairing_code(db: Database, code: str, device_name: str) -> tuple[str,
         if row is None or row["used_at"] is not None or parse_time(row["expires_at"]) < now():
             return None
         # The UPDATE's WHERE makes "used once" hold even with two processes racing.
-        used = conn.execute(
-            "UPDATE pairing_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", (iso(), code_hash)
-        ).rowcount
+        used = conn.execute("UPDATE pairing_codes SET used_at = ? WHERE code_hash = ? AND used_at IS NULL", (iso(), code_hash)).rowcount
         if used != 1:
             return None
         device_id = new_id("dev")
@@ -140,16 +138,12 @@ def _device(row: sqlite3.Row) -> DeviceOut:
 
 
 def list_devices(db: Database, household_id: str) -> list[DeviceOut]:
-    rows = db.all(
-        "SELECT * FROM devices WHERE household_id = ? AND revoked_at IS NULL ORDER BY created_at", (household_id,)
-    )
+    rows = db.all("SELECT * FROM devices WHERE household_id = ? AND revoked_at IS NULL ORDER BY created_at", (household_id,))
     return [_device(r) for r in rows]
 
 
 def get_device(db: Database, household_id: str, device_id: str) -> DeviceOut | None:
-    row = db.one(
-        "SELECT * FROM devices WHERE id = ? AND household_id = ? AND revoked_at IS NULL", (device_id, household_id)
-    )
+    row = db.one("SELECT * FROM devices WHERE id = ? AND household_id = ? AND revoked_at IS NULL", (device_id, household_id))
     return _device(row) if row else None
 
 

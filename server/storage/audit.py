@@ -18,8 +18,13 @@ def entries(db: Database, household_id: str, limit: int = 500) -> list[AuditEntr
     rows = db.all("SELECT * FROM audit_log WHERE household_id = ? ORDER BY created_at DESC LIMIT ?", (household_id, limit))
     return [
         AuditEntry(
-            id=r["id"], actor_kind=r["actor_kind"], actor_id=r["actor_id"], action=r["action"],
-            target=r["target"], detail=r["detail"], created_at=parse_time(r["created_at"]),
+            id=r["id"],
+            actor_kind=r["actor_kind"],
+            actor_id=r["actor_id"],
+            action=r["action"],
+            target=r["target"],
+            detail=r["detail"],
+            created_at=parse_time(r["created_at"]),
         )
         for r in rows
     ]

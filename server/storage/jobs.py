@@ -47,8 +47,7 @@ def create(db: Database, household_id: str, kind: str, *, persona_id: str | None
     job_id = new_id("job")
     stamp = iso()
     db.execute(
-        "INSERT INTO jobs (id, household_id, persona_id, source_id, kind, state, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,'queued',?,?)",
+        "INSERT INTO jobs (id, household_id, persona_id, source_id, kind, state, created_at, updated_at) VALUES (?,?,?,?,?,'queued',?,?)",
         (job_id, household_id, persona_id, source_id, kind, stamp, stamp),
     )
     return job_id

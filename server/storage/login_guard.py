@@ -36,7 +36,8 @@ def admit(db: Database, limits: LimitSettings, address: str, email: str) -> tupl
         wait = max(
             _pair_wait(conn, limits, address, email, moment),
             _window_wait(conn, "address = ?", (address,), limits.login_failures_per_address_per_hour, moment),
-            0.0 if _known(conn, limits, address, email, moment)
+            0.0
+            if _known(conn, limits, address, email, moment)
             else _window_wait(conn, "email = ?", (email,), limits.login_failures_per_account_per_hour, moment),
         )
         if wait > 0:
@@ -60,7 +61,9 @@ def succeeded(db: Database, limits: LimitSettings, address: str, email: str) -> 
             "ON CONFLICT (email, address) DO UPDATE SET last_success_at = excluded.last_success_at",
             (email, address, iso(moment)),
         )
-        conn.execute("DELETE FROM login_addresses WHERE last_success_at <= ?", (iso(moment - timedelta(days=limits.login_known_address_days)),))
+        conn.execute(
+            "DELETE FROM login_addresses WHERE last_success_at <= ?", (iso(moment - timedelta(days=limits.login_known_address_days)),)
+        )
 
 
 def _pair_wait(conn: sqlite3.Connection, limits: LimitSettings, address: str, email: str, moment: datetime) -> float:
@@ -85,6 +88,9 @@ def _window_wait(conn: sqlite3.Connection, where: str, params: tuple[Any, ...], 
 
 def _known(conn: sqlite3.Connection, limits: LimitSettings, address: str, email: str, moment: datetime) -> bool:
     since = iso(moment - timedelta(days=limits.login_known_address_days))
-    return conn.execute(
-        "SELECT 1 FROM login_addresses WHERE email = ? AND address = ? AND last_success_at > ?", (email, address, since)
-    ).fetchone() is not None
+    return (
+        conn.execute(
+            "SELECT 1 FROM login_addresses WHERE email = ? AND address = ? AND last_success_at > ?", (email, address, since)
+        ).fetchone()
+        is not None
+    )

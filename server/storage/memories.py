@@ -41,8 +41,20 @@ def add(
             "INSERT INTO memories (id, persona_id, household_id, title, text, source, audio_media_id, recording_text, created_at,"
             " embedding, embedding_model, embedding_stamp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             # What the recording says stays as it was, whatever later edits do to the text.
-            (memory_id, persona_id, household_id, title, text, source, audio_media_id, text if audio_media_id else None, iso(),
-             vectors, meaning.MODEL_NAME, meaning.next_stamp(conn)),
+            (
+                memory_id,
+                persona_id,
+                household_id,
+                title,
+                text,
+                source,
+                audio_media_id,
+                text if audio_media_id else None,
+                iso(),
+                vectors,
+                meaning.MODEL_NAME,
+                meaning.next_stamp(conn),
+            ),
         )
         conn.execute(
             "INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)",
@@ -117,9 +129,12 @@ def move_device_facts(db: Database, household_id: str, from_device_id: str, to_d
     """What the relative told at one tablet now counts as told at another (the same relative's new
     tablet): how many facts moved, and the personas they belong to."""
     with db.transaction() as conn:
-        personas = [r["persona_id"] for r in conn.execute(
-            "SELECT DISTINCT persona_id FROM facts WHERE household_id = ? AND told_by_device_id = ?", (household_id, from_device_id)
-        )]
+        personas = [
+            r["persona_id"]
+            for r in conn.execute(
+                "SELECT DISTINCT persona_id FROM facts WHERE household_id = ? AND told_by_device_id = ?", (household_id, from_device_id)
+            )
+        ]
         moved = conn.execute(
             "UPDATE facts SET told_by_device_id = ? WHERE household_id = ? AND told_by_device_id = ?",
             (to_device_id, household_id, from_device_id),

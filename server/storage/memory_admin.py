@@ -57,11 +57,24 @@ def insert_all(db: Database, household_id: str, persona_id: str, source_id: str 
     vectors = meaning.vectors_blobs([(memory.title, memory.text) for memory in memories])
     for memory, blob in zip(memories, vectors):
         memory_id = new_id("mem")
-        rows.append((
-            memory_id, persona_id, household_id, memory.title, memory.text, memory.source, int(memory.hidden),
-            memory.audio_media_id, memory.text if memory.audio_media_id else None, stamp, source_id, memory_places.stored(memory.place),
-            blob, meaning.MODEL_NAME,
-        ))
+        rows.append(
+            (
+                memory_id,
+                persona_id,
+                household_id,
+                memory.title,
+                memory.text,
+                memory.source,
+                int(memory.hidden),
+                memory.audio_media_id,
+                memory.text if memory.audio_media_id else None,
+                stamp,
+                source_id,
+                memory_places.stored(memory.place),
+                blob,
+                meaning.MODEL_NAME,
+            )
+        )
         fts_rows.append((fts_body(memory.title, memory.text), memory_id, persona_id))
     with db.transaction() as conn:
         written = meaning.next_stamp(conn)
@@ -76,10 +89,7 @@ def insert_all(db: Database, household_id: str, persona_id: str, source_id: str 
 
 # --- reading, with where each memory came from ---------------------------------
 
-_SELECT = (
-    "SELECT m.*, s.kind AS source_kind, s.filename AS source_filename FROM memories m"
-    " LEFT JOIN sources s ON s.id = m.source_id"
-)
+_SELECT = "SELECT m.*, s.kind AS source_kind, s.filename AS source_filename FROM memories m LEFT JOIN sources s ON s.id = m.source_id"
 
 
 def _memory(row: sqlite3.Row) -> dict[str, Any]:
@@ -110,9 +120,7 @@ def get(db: Database, persona_id: str, memory_id: str) -> dict[str, Any] | None:
     return _memory(row) if row else None
 
 
-def list_for(
-    db: Database, persona_id: str, *, source_id: str | None = None, limit: int = 200, offset: int = 0
-) -> list[dict[str, Any]]:
+def list_for(db: Database, persona_id: str, *, source_id: str | None = None, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
     """In reading order: each source's memories in the order they were made."""
     where, params = "m.persona_id = ?", [persona_id]
     if source_id is not None:
@@ -159,8 +167,14 @@ def search(db: Database, persona_id: str, query: str, *, limit: int = 50) -> lis
 
 
 def update(
-    db: Database, persona_id: str, memory_id: str, *, title: str | None = None, text: str | None = None,
-    hidden: bool | None = None, title_set: bool = False,
+    db: Database,
+    persona_id: str,
+    memory_id: str,
+    *,
+    title: str | None = None,
+    text: str | None = None,
+    hidden: bool | None = None,
+    title_set: bool = False,
 ) -> dict[str, Any] | None:
     """Change what was given; the search row is rebuilt when the words change. ``title_set`` allows clearing the title."""
     current = db.one("SELECT * FROM memories WHERE id = ? AND persona_id = ?", (memory_id, persona_id))
@@ -174,9 +188,7 @@ def update(
     # New words, new meaning: embedded before the write lock is taken.
     vectors = meaning.vectors_blob(new_title, new_text) if words_changed else None
     with db.transaction() as conn:
-        conn.execute(
-            "UPDATE memories SET title = ?, text = ?, hidden = ? WHERE id = ?", (new_title, new_text, new_hidden, memory_id)
-        )
+        conn.execute("UPDATE memories SET title = ?, text = ?, hidden = ? WHERE id = ?", (new_title, new_text, new_hidden, memory_id))
         if vectors is not None:
             conn.execute(
                 "UPDATE memories SET embedding = ?, embedding_model = ?, embedding_stamp = ? WHERE id = ?",
@@ -197,8 +209,10 @@ def delete(db: Database, media: MediaStore, persona_id: str, memory_id: str) -> 
         conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
     # A recording clip cut for this memory alone goes with it; a source's original file stays with the source.
     clip = row["audio_media_id"]
-    if clip and not db.one("SELECT 1 FROM memories WHERE audio_media_id = ?", (clip,)) and not db.one(
-        "SELECT 1 FROM sources WHERE media_id = ?", (clip,)
+    if (
+        clip
+        and not db.one("SELECT 1 FROM memories WHERE audio_media_id = ?", (clip,))
+        and not db.one("SELECT 1 FROM sources WHERE media_id = ?", (clip,))
     ):
         media.delete(clip)
     return True

@@ -28,7 +28,9 @@ _COLUMNS = "m.rowid AS seq, m.id, m.title, m.text, m.audio_media_id, m.recording
 
 
 def _hit(row: sqlite3.Row) -> MemoryHit:
-    return MemoryHit(id=row["id"], text=row["text"], title=row["title"], audio_media_id=row["audio_media_id"], recording_text=row["recording_text"])
+    return MemoryHit(
+        id=row["id"], text=row["text"], title=row["title"], audio_media_id=row["audio_media_id"], recording_text=row["recording_text"]
+    )
 
 
 def told_in(db: Database, persona_id: str, line: str) -> MemoryHit | None:

@@ -131,17 +131,20 @@ def update(db: Database, household_id: str, persona_id: str, body: PersonaUpdate
 
 
 def set_portrait(
-    db: Database, household_id: str, persona_id: str, media_id: str, mouth: MouthPoint | None, face: FaceLandmarks | None = None,
+    db: Database,
+    household_id: str,
+    persona_id: str,
+    media_id: str,
+    mouth: MouthPoint | None,
+    face: FaceLandmarks | None = None,
 ) -> None:
     """A new portrait, with the face found on it (None: none was found) and the mouth to use
     (None: the one found on the face, else the one the persona had)."""
     if mouth is None and face is not None:
         mouth = MouthPoint(**face.mouth.model_dump())
     db.execute(
-        "UPDATE personas SET portrait_media_id = ?, mouth = COALESCE(?, mouth), face = ?, updated_at = ?"
-        " WHERE id = ? AND household_id = ?",
-        (media_id, mouth.model_dump_json() if mouth else None, face.model_dump_json() if face else None, iso(),
-         persona_id, household_id),
+        "UPDATE personas SET portrait_media_id = ?, mouth = COALESCE(?, mouth), face = ?, updated_at = ? WHERE id = ? AND household_id = ?",
+        (media_id, mouth.model_dump_json() if mouth else None, face.model_dump_json() if face else None, iso(), persona_id, household_id),
     )
 
 
@@ -150,7 +153,9 @@ def portrait_media_id(db: Database, household_id: str, persona_id: str) -> str |
     return row["portrait_media_id"] if row else None
 
 
-def set_status(db: Database, household_id: str, persona_id: str, status: str, *, retire_to: str | None = None, farewell: str | None = None) -> None:
+def set_status(
+    db: Database, household_id: str, persona_id: str, status: str, *, retire_to: str | None = None, farewell: str | None = None
+) -> None:
     db.execute(
         "UPDATE personas SET status = ?, retire_to = COALESCE(?, retire_to), farewell = COALESCE(?, farewell), updated_at = ?"
         " WHERE id = ? AND household_id = ?",
@@ -173,8 +178,7 @@ def delete(db: Database, household_id: str, persona_id: str) -> bool:
 def add_consent(db: Database, household_id: str, persona_id: str, body: ConsentCreate) -> ConsentOut:
     consent_id = new_id("con")
     db.execute(
-        "INSERT INTO consents (id, persona_id, household_id, given_by, relation, scope, statement, created_at)"
-        " VALUES (?,?,?,?,?,?,?,?)",
+        "INSERT INTO consents (id, persona_id, household_id, given_by, relation, scope, statement, created_at) VALUES (?,?,?,?,?,?,?,?)",
         (consent_id, persona_id, household_id, body.given_by, body.relation, body.scope, body.statement, iso()),
     )
     return _consent(db.one("SELECT * FROM consents WHERE id = ?", (consent_id,)))

@@ -17,8 +17,7 @@ def create(db: Database, household_id: str, persona_id: str, device_id: str | No
     session_id = new_id("ses")
     stamp = iso()
     db.execute(
-        "INSERT INTO sessions (id, household_id, persona_id, device_id, created_at, last_activity_at, farewell)"
-        " VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO sessions (id, household_id, persona_id, device_id, created_at, last_activity_at, farewell) VALUES (?,?,?,?,?,?,?)",
         (session_id, household_id, persona_id, device_id, stamp, stamp, int(farewell)),
     )
     return {"id": session_id, "persona_id": persona_id, "created_at": parse_time(stamp)}
@@ -33,8 +32,13 @@ def list_for(db: Database, household_id: str, persona_id: str | None, limit: int
     )
     return [
         SessionSummary(
-            id=r["id"], persona_id=r["persona_id"], device_id=r["device_id"], created_at=parse_time(r["created_at"]),
-            ended_at=parse_time(r["ended_at"]) if r["ended_at"] else None, ended_by=r["ended_by"], turns=r["turn_count"],
+            id=r["id"],
+            persona_id=r["persona_id"],
+            device_id=r["device_id"],
+            created_at=parse_time(r["created_at"]),
+            ended_at=parse_time(r["ended_at"]) if r["ended_at"] else None,
+            ended_by=r["ended_by"],
+            turns=r["turn_count"],
         )
         for r in rows
     ]
@@ -60,9 +64,15 @@ class SessionRow:
             return parse_time(row[column]) if row[column] else None
 
         return cls(
-            id=row["id"], household_id=row["household_id"], persona_id=row["persona_id"], device_id=row["device_id"],
-            created_at=parse_time(row["created_at"]), last_activity_at=moment("last_activity_at"),
-            ended_at=moment("ended_at"), ended_by=row["ended_by"], farewell=bool(row["farewell"]),
+            id=row["id"],
+            household_id=row["household_id"],
+            persona_id=row["persona_id"],
+            device_id=row["device_id"],
+            created_at=parse_time(row["created_at"]),
+            last_activity_at=moment("last_activity_at"),
+            ended_at=moment("ended_at"),
+            ended_by=row["ended_by"],
+            farewell=bool(row["farewell"]),
         )
 
 
@@ -90,10 +100,13 @@ def touch(db: Database, session_id: str) -> None:
 
 def device_has_talked(db: Database, device_id: str, persona_id: str) -> bool:
     """Has this tablet had a conversation with this persona before (one with at least one turn)?"""
-    return db.one(
-        "SELECT 1 FROM sessions s JOIN turns t ON t.session_id = s.id WHERE s.device_id = ? AND s.persona_id = ? LIMIT 1",
-        (device_id, persona_id),
-    ) is not None
+    return (
+        db.one(
+            "SELECT 1 FROM sessions s JOIN turns t ON t.session_id = s.id WHERE s.device_id = ? AND s.persona_id = ? LIMIT 1",
+            (device_id, persona_id),
+        )
+        is not None
+    )
 
 
 def answers_first_ask(db: Database, device_id: str, persona_id: str) -> bool:
@@ -110,8 +123,7 @@ def start_turn(db: Database, household_id: str, session_id: str, *, text: str | 
     """Record what the relative said before any generation service is asked about it."""
     turn_id = new_id("turn")
     db.execute(
-        "INSERT INTO turns (id, session_id, household_id, user_text, user_audio_media_id, status, created_at)"
-        " VALUES (?,?,?,?,?,?,?)",
+        "INSERT INTO turns (id, session_id, household_id, user_text, user_audio_media_id, status, created_at) VALUES (?,?,?,?,?,?,?)",
         (turn_id, session_id, household_id, text, audio_media_id, "received", iso()),
     )
     return turn_id
@@ -129,9 +141,7 @@ def finish_turn(db: Database, turn_id: str, *, status: str, reply: list[dict[str
 
 
 def get_turn(db: Database, household_id: str, session_id: str, turn_id: str) -> sqlite3.Row | None:
-    return db.one(
-        "SELECT * FROM turns WHERE id = ? AND session_id = ? AND household_id = ?", (turn_id, session_id, household_id)
-    )
+    return db.one("SELECT * FROM turns WHERE id = ? AND session_id = ? AND household_id = ?", (turn_id, session_id, household_id))
 
 
 def set_played(db: Database, turn_id: str, sentences_played: int) -> None:

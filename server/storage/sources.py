@@ -30,9 +30,7 @@ def _source(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def store_file(
-    media: MediaStore, household_id: str, persona_id: str, path: Path, *, mime: str, kind: str, extension: str
-) -> MediaFile:
+def store_file(media: MediaStore, household_id: str, persona_id: str, path: Path, *, mime: str, kind: str, extension: str) -> MediaFile:
     """Move an uploaded file (already on disk, maybe large) into the media folder without reading it into memory.
 
     Same layout and row as ``MediaStore.put``; ``path`` must be on the same file system (the data folder).
@@ -62,9 +60,7 @@ def create(
 
 
 def get(db: Database, household_id: str, persona_id: str, source_id: str) -> dict[str, Any] | None:
-    row = db.one(
-        "SELECT * FROM sources WHERE id = ? AND persona_id = ? AND household_id = ?", (source_id, persona_id, household_id)
-    )
+    row = db.one("SELECT * FROM sources WHERE id = ? AND persona_id = ? AND household_id = ?", (source_id, persona_id, household_id))
     return _source(row) if row else None
 
 
@@ -88,9 +84,10 @@ def media_ids(db: Database, source_id: str) -> list[str]:
         return []
     ids = [row["media_id"]] if row["media_id"] else []
     ids += list(json.loads(row["details"]).get("sizes", {}).values())
-    ids += [r["audio_media_id"] for r in db.all(
-        "SELECT audio_media_id FROM memories WHERE source_id = ? AND audio_media_id IS NOT NULL", (source_id,)
-    )]
+    ids += [
+        r["audio_media_id"]
+        for r in db.all("SELECT audio_media_id FROM memories WHERE source_id = ? AND audio_media_id IS NOT NULL", (source_id,))
+    ]
     return ids
 
 
@@ -99,9 +96,7 @@ def delete(db: Database, media: MediaStore, source_id: str) -> None:
     files = media_ids(db, source_id)
     with db.transaction() as conn:
         memory_ids = [r["id"] for r in conn.execute("SELECT id FROM memories WHERE source_id = ?", (source_id,))]
-        conn.execute(
-            "DELETE FROM memory_fts WHERE memory_id IN (SELECT id FROM memories WHERE source_id = ?)", (source_id,)
-        )
+        conn.execute("DELETE FROM memory_fts WHERE memory_id IN (SELECT id FROM memories WHERE source_id = ?)", (source_id,))
         conn.execute("DELETE FROM memories WHERE source_id = ?", (source_id,))
         conn.execute("DELETE FROM sources WHERE id = ?", (source_id,))
     for media_id in files:

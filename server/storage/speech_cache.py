@@ -38,11 +38,19 @@ def find(db: Database, cache_key: str) -> Kept | None:
     if row is None:
         return None
     visemes = json.loads(row["visemes"]) if row["visemes"] is not None else None
-    return Kept(row["media_id"], row["duration_ms"], MouthTrack.model_validate(json.loads(row["mouth"])), visemes,
-                row["video_media_id"], row["video_portrait_id"])
+    return Kept(
+        row["media_id"],
+        row["duration_ms"],
+        MouthTrack.model_validate(json.loads(row["mouth"])),
+        visemes,
+        row["video_media_id"],
+        row["video_portrait_id"],
+    )
 
 
-def set_video(db: Database, cache_key: str, persona_id: str, video_media_id: str, portrait_id: str, memory_ids: Iterable[str] = ()) -> str | None:
+def set_video(
+    db: Database, cache_key: str, persona_id: str, video_media_id: str, portrait_id: str, memory_ids: Iterable[str] = ()
+) -> str | None:
     """Keep a video rendered afterwards (for a new portrait) with speech kept; the video it replaces,
     to delete, or None. False-y and nothing kept when the speech is gone meanwhile: the caller deletes the file."""
     memory_ids = sorted(set(memory_ids))
@@ -50,8 +58,9 @@ def set_video(db: Database, cache_key: str, persona_id: str, video_media_id: str
         row = conn.execute("SELECT video_media_id FROM speech_cache WHERE key = ? AND persona_id = ?", (cache_key, persona_id)).fetchone()
         if row is None or not _memories_exist(conn, persona_id, memory_ids):
             return video_media_id  # nothing kept: the new file goes
-        conn.execute("UPDATE speech_cache SET video_media_id = ?, video_portrait_id = ? WHERE key = ?",
-                     (video_media_id, portrait_id, cache_key))
+        conn.execute(
+            "UPDATE speech_cache SET video_media_id = ?, video_portrait_id = ? WHERE key = ?", (video_media_id, portrait_id, cache_key)
+        )
         _tag(conn, video_media_id, memory_ids)
         return row["video_media_id"]
 
@@ -62,8 +71,17 @@ def set_visemes(db: Database, cache_key: str, visemes: Sequence) -> None:
 
 
 def keep(
-    db: Database, cache_key: str, persona_id: str, media_id: str, duration_ms: int, mouth: MouthTrack,
-    memory_ids: Iterable[str] = (), *, visemes: Sequence = (), video_media_id: str | None = None, video_portrait_id: str | None = None,
+    db: Database,
+    cache_key: str,
+    persona_id: str,
+    media_id: str,
+    duration_ms: int,
+    mouth: MouthTrack,
+    memory_ids: Iterable[str] = (),
+    *,
+    visemes: Sequence = (),
+    video_media_id: str | None = None,
+    video_portrait_id: str | None = None,
 ) -> bool:
     """Remember speech made for a persona, and the memories whose words it may say; False (nothing
     kept) if the persona is gone, or one of those memories was deleted meanwhile.
@@ -81,8 +99,18 @@ def keep(
             "INSERT OR REPLACE INTO speech_cache"
             " (key, persona_id, media_id, duration_ms, mouth, visemes, video_media_id, video_portrait_id, created_at)"
             " SELECT ?,?,?,?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM personas WHERE id = ?)",
-            (cache_key, persona_id, media_id, duration_ms, mouth.model_dump_json(),
-             json.dumps([list(v) for v in visemes]), video_media_id, video_portrait_id, iso(), persona_id),
+            (
+                cache_key,
+                persona_id,
+                media_id,
+                duration_ms,
+                mouth.model_dump_json(),
+                json.dumps([list(v) for v in visemes]),
+                video_media_id,
+                video_portrait_id,
+                iso(),
+                persona_id,
+            ),
         )
         if cursor.rowcount != 1:
             return False
@@ -122,7 +150,9 @@ def _memories_exist(conn: sqlite3.Connection, persona_id: str, memory_ids: list[
     if not memory_ids:
         return True
     marks = ",".join("?" * len(memory_ids))
-    found: int = conn.execute(f"SELECT COUNT(*) FROM memories WHERE persona_id = ? AND id IN ({marks})", (persona_id, *memory_ids)).fetchone()[0]
+    found: int = conn.execute(
+        f"SELECT COUNT(*) FROM memories WHERE persona_id = ? AND id IN ({marks})", (persona_id, *memory_ids)
+    ).fetchone()[0]
     return found == len(memory_ids)
 
 

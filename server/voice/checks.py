@@ -66,7 +66,9 @@ def check(audio: Audio) -> SampleCheck:
     levels = frame_dbfs(samples, frame)
     clipped = float(np.mean(np.abs(samples) >= CLIP_LEVEL) * 100) if samples.size else 0.0
 
-    def verdict(name: str, usable: bool, message: str, speech_s: float = 0.0, speech_db: float = -120.0, noise_db: float = -120.0) -> SampleCheck:
+    def verdict(
+        name: str, usable: bool, message: str, speech_s: float = 0.0, speech_db: float = -120.0, noise_db: float = -120.0
+    ) -> SampleCheck:
         return SampleCheck(
             round(duration, 2), round(speech_s, 2), round(speech_db, 1), round(noise_db, 1), round(clipped, 3), name, usable, message
         )
@@ -83,32 +85,53 @@ def check(audio: Audio) -> SampleCheck:
     args = dict(speech_s=speech_s, speech_db=voice, noise_db=noise)
 
     if duration < MIN_SAMPLE_S:
-        return verdict("too_short", False, f"This recording is only {duration:.1f} seconds. Talk for at least 10 seconds at a time.", **args)
+        return verdict(
+            "too_short", False, f"This recording is only {duration:.1f} seconds. Talk for at least 10 seconds at a time.", **args
+        )
     if clipped > 1.0:
         return verdict(
-            "clipped", False,
+            "clipped",
+            False,
             "The voice is distorted: too loud for the microphone. Hold the tablet a little further away, or speak more softly, and record again.",
             **args,
         )
     if float(levels.max()) < SPEECH_FLOOR_DBFS or voice < -45.0:
-        return verdict("too_quiet", False, "The voice is too quiet. Hold the tablet closer (about a hand's width away) and record again.", **args)
+        return verdict(
+            "too_quiet", False, "The voice is too quiet. Hold the tablet closer (about a hand's width away) and record again.", **args
+        )
     if snr < 12.0 or (little_speech and noise > LOUD_ROOM_DBFS):
         # Speech drowned in noise looks like "little speech" too; a loud room says which it is.
         return verdict(
-            "noisy", False,
-            "There is too much background noise (a television, traffic, a fan?). Find a quiet room and record again.", **args,
+            "noisy",
+            False,
+            "There is too much background noise (a television, traffic, a fan?). Find a quiet room and record again.",
+            **args,
         )
     if little_speech:
         return verdict(
-            "mostly_silence", False,
-            f"This recording is mostly silence ({speech_s:.0f} s of talking in {duration:.0f} s). Record again and keep talking.", **args,
+            "mostly_silence",
+            False,
+            f"This recording is mostly silence ({speech_s:.0f} s of talking in {duration:.0f} s). Record again and keep talking.",
+            **args,
         )
     if clipped > 0.1:
-        return verdict("slightly_clipped", True, f"Usable: {speech_s:.0f} s of speech, but a little distorted in places. Next time hold the tablet a bit further away.", **args)
+        return verdict(
+            "slightly_clipped",
+            True,
+            f"Usable: {speech_s:.0f} s of speech, but a little distorted in places. Next time hold the tablet a bit further away.",
+            **args,
+        )
     if voice < -35.0:
-        return verdict("slightly_quiet", True, f"Usable: {speech_s:.0f} s of speech, but quiet. Next time hold the tablet a little closer.", **args)
+        return verdict(
+            "slightly_quiet", True, f"Usable: {speech_s:.0f} s of speech, but quiet. Next time hold the tablet a little closer.", **args
+        )
     if snr < 20.0:
-        return verdict("slightly_noisy", True, f"Usable: {speech_s:.0f} s of speech, with some background noise. A quieter room would be better.", **args)
+        return verdict(
+            "slightly_noisy",
+            True,
+            f"Usable: {speech_s:.0f} s of speech, with some background noise. A quieter room would be better.",
+            **args,
+        )
     return verdict("good", True, f"Good recording: {speech_s:.0f} seconds of clear speech.", **args)
 
 
@@ -116,4 +139,6 @@ def progress_message(total_clean_s: float) -> str:
     if total_clean_s >= NEEDED_CLEAN_S:
         return f"You have {total_clean_s:.0f} seconds of clean speech: enough to make the voice."
     missing = NEEDED_CLEAN_S - total_clean_s
-    return f"You have {total_clean_s:.0f} of the {NEEDED_CLEAN_S:.0f} seconds of clean speech needed. Record about {missing:.0f} seconds more."
+    return (
+        f"You have {total_clean_s:.0f} of the {NEEDED_CLEAN_S:.0f} seconds of clean speech needed. Record about {missing:.0f} seconds more."
+    )

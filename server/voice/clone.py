@@ -58,7 +58,9 @@ async def clone_voice(state: AppState, household_id: str, persona: Persona) -> d
             description=f"Keepsake persona {persona.id}; consent recorded by the family.",
         )
     except ServiceError as err:
-        raise ApiError(502, "voice_service_failed", f"The voice service could not make the voice ({err.message}). Try again later.") from None
+        raise ApiError(
+            502, "voice_service_failed", f"The voice service could not make the voice ({err.message}). Try again later."
+        ) from None
     previous = persona.voice_id
     store.remember_voice(state.db, household_id, persona.id, cloner.name, voice_id)
     personas.update(state.db, household_id, persona.id, PersonaUpdate(voice_id=voice_id))

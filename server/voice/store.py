@@ -33,8 +33,20 @@ def add(db: Database, household_id: str, persona_id: str, media_id: str, filenam
     db.execute(
         "INSERT INTO voice_samples (id, persona_id, household_id, media_id, filename, duration_s, speech_s, usable, verdict,"
         " message, metrics, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-        (sample_id, persona_id, household_id, media_id, filename, result.duration_s, result.speech_s, int(result.usable),
-         result.verdict, result.message, dumps(metrics), iso()),
+        (
+            sample_id,
+            persona_id,
+            household_id,
+            media_id,
+            filename,
+            result.duration_s,
+            result.speech_s,
+            int(result.usable),
+            result.verdict,
+            result.message,
+            dumps(metrics),
+            iso(),
+        ),
     )
     return _sample(db.first("SELECT * FROM voice_samples WHERE id = ?", (sample_id,)))
 

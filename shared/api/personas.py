@@ -118,9 +118,7 @@ class _PersonaChange(Strict):
     face: FaceCorrection | None = None
 
 
-PersonaUpdate = _every_field_optional(
-    "PersonaUpdate", PersonaFields, _PersonaChange, "A change to a persona: only the fields sent change."
-)
+PersonaUpdate = _every_field_optional("PersonaUpdate", PersonaFields, _PersonaChange, "A change to a persona: only the fields sent change.")
 
 
 class ConsentCreate(Strict):

@@ -15,7 +15,9 @@ class VoiceSampleOut(ReadByKey):
     speech_s: float
     clean_s: float
     usable: bool
-    verdict: str  # good, slightly_quiet, slightly_noisy, slightly_clipped; or too_short, mostly_silence, clipped, too_quiet, noisy, no_sound
+    verdict: (
+        str  # good, slightly_quiet, slightly_noisy, slightly_clipped; or too_short, mostly_silence, clipped, too_quiet, noisy, no_sound
+    )
     message: str  # what to do about it, in plain words
     metrics: dict[str, Any] = {}
     created_at: str

@@ -44,7 +44,7 @@ def test_fake_speech_lasts_as_long_as_the_text_takes_to_say():
 
 def test_fake_recognizer_reads_the_duration_inside_a_multipart_body():
     clip = encode_wav(Audio(np.zeros(16000 * 3, np.float32), 16000))
-    body = b"--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" + clip + b"\r\n--x--\r\n"
+    body = b'--x\r\nContent-Disposition: form-data; name="file"\r\n\r\n' + clip + b"\r\n--x--\r\n"
     assert wav_seconds(body) == pytest.approx(3.0)
     assert wav_seconds(b"no audio here") == 0.0
 
@@ -76,9 +76,23 @@ def test_the_vad_ended_upload_stops_when_the_tablets_detector_would():
 def _embedded(vad_p50: float, tap_p50: float) -> dict:
     def ending(p50: float) -> dict:
         s = summary([p50])
-        return {"turns": 1, "errors": 0, "ttfa_ms": s, "server_asr_ms": s, "server_first_text_ms": s, "server_first_audio_ms": s, "notices": []}
+        return {
+            "turns": 1,
+            "errors": 0,
+            "ttfa_ms": s,
+            "server_asr_ms": s,
+            "server_first_text_ms": s,
+            "server_first_audio_ms": s,
+            "notices": [],
+        }
 
-    return {"question": "q", "clip_s": 5.0, "vad_waited_ms": 1000, "endings": {"vad": ending(vad_p50), "tap": ending(tap_p50)}, "other_cpu_percent": 0}
+    return {
+        "question": "q",
+        "clip_s": 5.0,
+        "vad_waited_ms": 1000,
+        "endings": {"vad": ending(vad_p50), "tap": ending(tap_p50)},
+        "other_cpu_percent": 0,
+    }
 
 
 def test_the_embedded_target_needs_both_ways_of_ending_the_upload():
@@ -91,8 +105,20 @@ def test_the_embedded_target_needs_both_ways_of_ending_the_upload():
     row = next(t for t in targets(report) if t["target"].startswith("embedded"))
     assert row["met"] is True and row["why"] == ""
     assert all(t["met"] is None for t in targets(report) if not t["target"].startswith("embedded"))  # nothing else was run
-    page = markdown({**report, "started_at": "now", "duration_s": 60, "profile": _profile(), "clip_s": 2.0, "floor_ms": 1.0,
-                     "naive_floor_ms": 2.0, "think_s": 1.0, "endpointing": None}, "p.png")
+    page = markdown(
+        {
+            **report,
+            "started_at": "now",
+            "duration_s": 60,
+            "profile": _profile(),
+            "clip_s": 2.0,
+            "floor_ms": 1.0,
+            "naive_floor_ms": 2.0,
+            "think_s": 1.0,
+            "endpointing": None,
+        },
+        "p.png",
+    )
     assert "1000 ms after the last word" in page and "| time to first audio (tablet) | tap | 300 ms |" in page
 
 

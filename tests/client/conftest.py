@@ -31,8 +31,9 @@ def display():
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
     name = f":{_free_display()}"
-    xvfb = subprocess.Popen(["Xvfb", name, "-screen", "0", "1920x1200x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        ["Xvfb", name, "-screen", "0", "1920x1200x24", "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 10
     while not Path(f"/tmp/.X11-unix/X{name[1:]}").exists():
         if xvfb.poll() is not None or time.monotonic() > deadline:

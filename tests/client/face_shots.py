@@ -109,9 +109,11 @@ def main() -> None:
 
     from server.demo import portrait as demo_portrait
 
-    pictures = [("astronaut", Path(skimage.__file__).parent / "data" / "astronaut.png"),
-                ("demo", Path(demo_portrait.__file__).with_name("portrait.png")),
-                ("drawn", drawn_face(out / "drawn-face.png"))]
+    pictures = [
+        ("astronaut", Path(skimage.__file__).parent / "data" / "astronaut.png"),
+        ("demo", Path(demo_portrait.__file__).with_name("portrait.png")),
+        ("drawn", drawn_face(out / "drawn-face.png")),
+    ]
     portraits = []
     for name, path in pictures:
         face = find_face(path)

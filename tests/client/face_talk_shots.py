@@ -23,9 +23,11 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="keepsake-talk-shots-"))
     SHOTS.mkdir(parents=True, exist_ok=True)
-    pictures = [("demo", Path(demo_portrait.__file__).with_name("portrait.png")),
-                ("astronaut", Path(skimage.__file__).parent / "data" / "astronaut.png"),
-                ("drawn", drawn_face(work / "drawn-face.png"))]
+    pictures = [
+        ("demo", Path(demo_portrait.__file__).with_name("portrait.png")),
+        ("astronaut", Path(skimage.__file__).parent / "data" / "astronaut.png"),
+        ("drawn", drawn_face(work / "drawn-face.png")),
+    ]
     runs = [("en", "1280x800"), ("zh", "1920x1200")]
     server = start_server(work / "server")
     try:
@@ -33,13 +35,17 @@ def main() -> None:
             persona_id = http.get("/v1/personas").json()[0]["id"]
         for name, picture in pictures:
             with caregiver_client(server.url, server.data_dir) as http:
-                put = http.put(f"/v1/personas/{persona_id}/portrait", content=picture.read_bytes(),
-                               headers={"Content-Type": "image/png"})
+                put = http.put(f"/v1/personas/{persona_id}/portrait", content=picture.read_bytes(), headers={"Content-Type": "image/png"})
                 face = put.json().get("face")
                 print(name, put.status_code, "face:", bool(face), flush=True)
             for language, size in runs:
-                app = AppProcess(work / f"app-{name}-{language}", server.url, new_pairing_code(server.url, server.data_dir),
-                                 language=language, window=size)
+                app = AppProcess(
+                    work / f"app-{name}-{language}",
+                    server.url,
+                    new_pairing_code(server.url, server.data_dir),
+                    language=language,
+                    window=size,
+                )
                 try:
                     app.wait_for("caption", timeout=120)
                     app.wait_for("mouth", lambda e: e["value"] > 0.45, timeout=30)

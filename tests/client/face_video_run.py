@@ -36,8 +36,13 @@ from client.uix.portrait import Portrait  # noqa: E402
 from server.demo import portrait as demo_portrait  # noqa: E402
 
 SECONDS = 1.6
-DEMO_FACE = {"left_eye": {"x": 0.4, "y": 0.43}, "right_eye": {"x": 0.6, "y": 0.43},
-             "mouth": {"x": 0.5, "y": 0.6, "width": 0.16}, "chin": {"x": 0.5, "y": 0.7}, "points": []}
+DEMO_FACE = {
+    "left_eye": {"x": 0.4, "y": 0.43},
+    "right_eye": {"x": 0.6, "y": 0.43},
+    "mouth": {"x": 0.5, "y": 0.6, "width": 0.16},
+    "chin": {"x": 0.5, "y": 0.7},
+    "points": [],
+}
 
 
 def say(**data) -> None:
@@ -56,17 +61,28 @@ class Media:
 class Run(App):
     def build(self):
         root = FloatLayout()
-        self.face = Portrait(size_hint=(0.57, 1), pos_hint={"x": 0, "y": 0},
-                             source=str(Path(demo_portrait.__file__).with_name("portrait.png")), face=DEMO_FACE)
+        self.face = Portrait(
+            size_hint=(0.57, 1),
+            pos_hint={"x": 0, "y": 0},
+            source=str(Path(demo_portrait.__file__).with_name("portrait.png")),
+            face=DEMO_FACE,
+        )
         root.add_widget(self.face)
         Window.clearcolor = (0.07, 0.066, 0.06, 1)
         clip = fetch_clip(Media(), URL, "sentence 0")
         say(kind="fetched", ok=clip is not None)
         rate = 22_050
         t = np.arange(int(SECONDS * rate)) / rate
-        self.segment = Segment.make((0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32), rate, [0.6] * int(SECONDS * 25), 25,
-                                    "Hello, sweetheart!", 0, visemes=[[0, "sil"], [100, "aa"], [400, "O"], [700, "PP"], [800, "E"]],
-                                    video=clip)
+        self.segment = Segment.make(
+            (0.3 * np.sin(2 * np.pi * 180 * t)).astype(np.float32),
+            rate,
+            [0.6] * int(SECONDS * 25),
+            25,
+            "Hello, sweetheart!",
+            0,
+            visemes=[[0, "sil"], [100, "aa"], [400, "O"], [700, "PP"], [800, "E"]],
+            video=clip,
+        )
         self.player = PcmPlayer(NullOutput)
         Clock.schedule_once(lambda _dt: self.player.enqueue(self.segment), 1.0)
         Clock.schedule_interval(self.tick, 1 / 25)

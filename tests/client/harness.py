@@ -54,9 +54,18 @@ def paired_app(start_app, live_server, **kwargs) -> AppProcess:
 
 
 class AppProcess:
-    def __init__(self, workdir: Path, server: str | None = None, pairing_code: str | None = None, *,
-                 mic_file: Path | str | None = None, language: str | None = None, window: str = "1280x800",
-                 tablet_dir: Path | None = None, extra_env: dict | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        server: str | None = None,
+        pairing_code: str | None = None,
+        *,
+        mic_file: Path | str | None = None,
+        language: str | None = None,
+        window: str = "1280x800",
+        tablet_dir: Path | None = None,
+        extra_env: dict | None = None,
+    ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
         self.tablet_dir = tablet_dir or workdir / "tablet"
@@ -103,8 +112,9 @@ class AppProcess:
                 pass  # the last line is being written
         return out
 
-    def wait_for(self, kind: str, predicate: Callable[[dict], bool] = lambda e: True, timeout: float = 60,
-                 since_start: bool = False) -> dict:
+    def wait_for(
+        self, kind: str, predicate: Callable[[dict], bool] = lambda e: True, timeout: float = 60, since_start: bool = False
+    ) -> dict:
         """The next event of ``kind`` matching ``predicate`` after the last one waited for."""
         deadline = time.monotonic() + timeout
         start = 0 if since_start else self._seen
@@ -321,8 +331,11 @@ class BusyProxy:
                 busy = sum(1 for _, status in self.turns if status == 503) < busy_turns
                 self.turns.append((time.monotonic(), 503 if busy else 200))
                 if busy:
-                    return JSONResponse({"error": {"code": "busy", "message": "Many people are talking right now."}},
-                                        status_code=503, headers={"Retry-After": str(retry_after)})
+                    return JSONResponse(
+                        {"error": {"code": "busy", "message": "Many people are talking right now."}},
+                        status_code=503,
+                        headers={"Retry-After": str(retry_after)},
+                    )
             client = httpx.AsyncClient(base_url=upstream, timeout=180)
             headers = {k: v for k, v in request.headers.items() if k.lower() not in hop}
             outgoing = client.build_request(request.method, request.url.path, params=request.query_params, headers=headers, content=body)
@@ -336,8 +349,9 @@ class BusyProxy:
                     await answer.aclose()
                     await client.aclose()
 
-            return StreamingResponse(relay(), status_code=answer.status_code,
-                                     headers={k: v for k, v in answer.headers.items() if k.lower() not in hop})
+            return StreamingResponse(
+                relay(), status_code=answer.status_code, headers={k: v for k, v in answer.headers.items() if k.lower() not in hop}
+            )
 
         methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
         app = Starlette(routes=[Route("/{path:path}", handle, methods=methods)])

@@ -67,8 +67,12 @@ def test_a_new_photo_is_on_the_face_as_soon_as_the_caregiver_area_closes(start_a
     picture.save(png, "PNG")
     with caregiver_client(live_server.url, live_server.data_dir) as http:
         rose = http.get("/v1/personas").json()[0]
-        put = http.put(f"/v1/personas/{rose['id']}/portrait", params={"mouth_x": 0.47, "mouth_y": 0.63},
-                       content=png.getvalue(), headers={"content-type": "image/png"})
+        put = http.put(
+            f"/v1/personas/{rose['id']}/portrait",
+            params={"mouth_x": 0.47, "mouth_y": 0.63},
+            content=png.getvalue(),
+            headers={"content-type": "image/png"},
+        )
         assert put.status_code == 200, put.text
 
     open_caregiver_area(app)

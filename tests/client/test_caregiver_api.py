@@ -12,25 +12,76 @@ from client.api import ApiError, Offline
 from client.caregiver_api import CaregiverClient
 from tests.client.harness import ROOT
 
-PERSONA = {"id": "per_1", "household_id": "hh_1", "display_name": "Rose", "addressed_as": ["Grandma"], "language": "en",
-           "biography": "", "mode": "story", "created_at": "2026-11-28T10:00:00Z", "updated_at": "2026-11-28T10:00:00Z"}
+PERSONA = {
+    "id": "per_1",
+    "household_id": "hh_1",
+    "display_name": "Rose",
+    "addressed_as": ["Grandma"],
+    "language": "en",
+    "biography": "",
+    "mode": "story",
+    "created_at": "2026-11-28T10:00:00Z",
+    "updated_at": "2026-11-28T10:00:00Z",
+}
 
 
-MEMORY = {"id": "mem_1", "persona_id": "per_1", "title": "The seaside", "text": "We went every summer.", "source": "memoir",
-          "hidden": False, "created_at": "2026-11-28T10:00:00Z", "audio_url": None,
-          "origin": {"kind": "memoir", "source_id": "src_1", "filename": "rose.txt", "position": "chapter 2, paragraphs 4–7",
-                     "chapter": 2, "paragraphs": {"first": 4, "last": 7}}}
-JOB = {"id": "job_1", "kind": "import", "persona_id": "per_1", "source_id": "src_1", "state": "running", "percent": 40.0,
-       "stage": "splitting", "counts": {"chapters": 3}, "errors": [], "created_at": "2026-11-28T10:00:00Z",
-       "updated_at": "2026-11-28T10:00:01Z", "finished_at": None}
-SAMPLE = {"id": "vs_1", "persona_id": "per_1", "filename": "hello.wav", "duration_s": 12.0, "speech_s": 10.0, "clean_s": 9.5,
-          "usable": True, "verdict": "good", "message": "Good.", "metrics": {}, "created_at": "2026-11-28T10:00:00Z"}
+MEMORY = {
+    "id": "mem_1",
+    "persona_id": "per_1",
+    "title": "The seaside",
+    "text": "We went every summer.",
+    "source": "memoir",
+    "hidden": False,
+    "created_at": "2026-11-28T10:00:00Z",
+    "audio_url": None,
+    "origin": {
+        "kind": "memoir",
+        "source_id": "src_1",
+        "filename": "rose.txt",
+        "position": "chapter 2, paragraphs 4–7",
+        "chapter": 2,
+        "paragraphs": {"first": 4, "last": 7},
+    },
+}
+JOB = {
+    "id": "job_1",
+    "kind": "import",
+    "persona_id": "per_1",
+    "source_id": "src_1",
+    "state": "running",
+    "percent": 40.0,
+    "stage": "splitting",
+    "counts": {"chapters": 3},
+    "errors": [],
+    "created_at": "2026-11-28T10:00:00Z",
+    "updated_at": "2026-11-28T10:00:01Z",
+    "finished_at": None,
+}
+SAMPLE = {
+    "id": "vs_1",
+    "persona_id": "per_1",
+    "filename": "hello.wav",
+    "duration_s": 12.0,
+    "speech_s": 10.0,
+    "clean_s": 9.5,
+    "usable": True,
+    "verdict": "good",
+    "message": "Good.",
+    "metrics": {},
+    "created_at": "2026-11-28T10:00:00Z",
+}
 ANSWERS = {
     "/v1/personas/per_1/memories/search": [MEMORY],
     "/v1/jobs/job_1": JOB,
-    "/v1/personas/per_1/voice-samples": {"total_clean_s": 9.5, "needed_s": 30.0, "enough": False, "message": "20 more seconds.",
-                                         "samples": [SAMPLE], "voice_id": None,
-                                         "cloning": {"available": False, "provider": None, "message": "No service."}},
+    "/v1/personas/per_1/voice-samples": {
+        "total_clean_s": 9.5,
+        "needed_s": 30.0,
+        "enough": False,
+        "message": "20 more seconds.",
+        "samples": [SAMPLE],
+        "voice_id": None,
+        "cloning": {"available": False, "provider": None, "message": "No service."},
+    },
 }
 
 
@@ -45,8 +96,11 @@ def fake_server(seen: list[httpx.Request]):
         if request.url.path == "/v1/personas/per_1/portrait" and request.method == "PUT":
             return httpx.Response(200, json=PERSONA)
         if request.url.path == "/v1/personas/per_1/facts" and request.method == "POST":
-            told = {"persona_id": "per_1", "told_by": {"kind": "caregiver", "id": "cg_1", "name": "anne@example.com"},
-                    "created_at": "2026-12-06T16:07:00Z"}
+            told = {
+                "persona_id": "per_1",
+                "told_by": {"kind": "caregiver", "id": "cg_1", "name": "anne@example.com"},
+                "created_at": "2026-12-06T16:07:00Z",
+            }
             return httpx.Response(201, json={"id": "fact_1", **told, **json.loads(request.content)})
         if request.url.path in ANSWERS and request.method == "GET":
             return httpx.Response(200, json=ANSWERS[request.url.path])

@@ -10,8 +10,13 @@ from client.face_shapes import SHAPES, VISEMES, face_geometry, lip_target, motio
 from client.player import Position, Segment
 
 # the astronaut's face as the server finds it (docs/face.md), without the mesh: eyes, mouth, chin
-ASTRONAUT = {"left_eye": {"x": 0.397, "y": 0.198}, "right_eye": {"x": 0.481, "y": 0.202},
-             "mouth": {"x": 0.436, "y": 0.285, "width": 0.093}, "chin": {"x": 0.433, "y": 0.340}, "points": []}
+ASTRONAUT = {
+    "left_eye": {"x": 0.397, "y": 0.198},
+    "right_eye": {"x": 0.481, "y": 0.202},
+    "mouth": {"x": 0.436, "y": 0.285, "width": 0.093},
+    "chin": {"x": 0.433, "y": 0.340},
+    "points": [],
+}
 
 
 def _screen(size: float = 1000.0):
@@ -97,8 +102,15 @@ def test_the_lips_open_into_an_oval_the_corners_stay_together():
 
 
 def test_the_face_shows_the_viseme_playing_at_the_audio_s_position():
-    segment = Segment.make(np.zeros(22_050, np.float32), 22_050, [0.5] * 25, 25, "Mama", 0,
-                           visemes=[[0, "sil"], [100, "PP"], [180, "aa"], [420, "PP"], [500, "aa"]])
+    segment = Segment.make(
+        np.zeros(22_050, np.float32),
+        22_050,
+        [0.5] * 25,
+        25,
+        "Mama",
+        0,
+        visemes=[[0, "sil"], [100, "PP"], [180, "aa"], [420, "PP"], [500, "aa"]],
+    )
     assert [Position(segment, s).viseme for s in (0.05, 0.15, 0.3, 0.45, 0.6)] == ["sil", "PP", "aa", "PP", "aa"]
     older = Segment.make(np.zeros(22_050, np.float32), 22_050, [0.5] * 25, 25, "Mama", 0)
     assert Position(older, 0.3).viseme == "" and Position(None).viseme == ""
@@ -209,14 +221,26 @@ def test_the_caregiver_s_eyes_and_mouth_go_to_the_server_left_eye_first():
 
     def handle(request):
         seen.append(json.loads(request.content))
-        return httpx.Response(200, json={"id": "per_1", "household_id": "hh_1", "display_name": "Rose", "language": "en",
-                                         "addressed_as": [], "biography": "", "mode": "story",
-                                         "created_at": "2026-11-28T10:00:00Z", "updated_at": "2026-11-28T10:00:00Z"})
+        return httpx.Response(
+            200,
+            json={
+                "id": "per_1",
+                "household_id": "hh_1",
+                "display_name": "Rose",
+                "language": "en",
+                "addressed_as": [],
+                "biography": "",
+                "mode": "story",
+                "created_at": "2026-11-28T10:00:00Z",
+                "updated_at": "2026-11-28T10:00:00Z",
+            },
+        )
 
     client = CaregiverClient("http://keepsake.test", "tok_caregiver", transport=httpx.MockTransport(handle))
     client.set_face("per_1", [0.6, 0.4, 0.4, 0.41], (0.5, 0.6, 0.16))  # dragged past each other
-    assert seen == [{"face": {"left_eye": {"x": 0.4, "y": 0.41}, "right_eye": {"x": 0.6, "y": 0.4},
-                              "mouth": {"x": 0.5, "y": 0.6, "width": 0.16}}}]
+    assert seen == [
+        {"face": {"left_eye": {"x": 0.4, "y": 0.41}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.16}}}
+    ]
 
 
 # ------------------------------------------------------------------------------------ the studio's note

@@ -31,8 +31,10 @@ def clips():
     with Image.open(ROOT / "server" / "demo" / "portrait.png") as picture:
         face = np.asarray(picture.convert("RGB").resize((320, 320)))
     assert demo_portrait  # the picture is the demo's own
-    made = {"good.mp4": make_mp4(2.0, 25, (320, 320), face=face, band=0.25),
-            "broken.mp4": b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40}
+    made = {
+        "good.mp4": make_mp4(2.0, 25, (320, 320), face=face, band=0.25),
+        "broken.mp4": b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40,
+    }
     app = FastAPI()
 
     @app.get("/media/{name}")
@@ -51,8 +53,14 @@ def run_face(display, url: str, shot: str, size: str) -> list[dict]:
     for old in SHOTS.glob(shot.replace(".png", "*.png")):
         old.unlink()  # Kivy numbers screenshots rather than overwrite them
     env = {**os.environ, "DISPLAY": display, "KIVY_NO_CONSOLELOG": "1", "KIVY_HOME": str(SHOTS.parent / "kivy-home-face")}
-    done = subprocess.run([sys.executable, "-m", "tests.client.face_video_run", url, str(SHOTS / shot), size],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.client.face_video_run", url, str(SHOTS / shot), size],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
     return lines

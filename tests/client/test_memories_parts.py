@@ -25,9 +25,15 @@ from client.caregiver_words import (
 
 
 def memory(kind: str, filename: str | None = None, position: str | None = None, audio: bool = False) -> dict:
-    return {"id": "m1", "title": "t", "text": "x", "source": kind, "hidden": False,
-            "origin": {"kind": kind, "source_id": "s1" if filename else None, "filename": filename, "position": position},
-            "audio_url": "/v1/media/abc?sig=1" if audio else None}
+    return {
+        "id": "m1",
+        "title": "t",
+        "text": "x",
+        "source": kind,
+        "hidden": False,
+        "origin": {"kind": kind, "source_id": "s1" if filename else None, "filename": filename, "position": position},
+        "audio_url": "/v1/media/abc?sig=1" if audio else None,
+    }
 
 
 def test_every_memory_string_has_both_languages_and_none_overrides_an_older_key():
@@ -40,16 +46,19 @@ def test_every_memory_string_has_both_languages_and_none_overrides_an_older_key(
         assert i18n.STRINGS[key] is words
 
 
-@pytest.mark.parametrize("position, zh", [
-    ("chapter 2, paragraphs 4–7", "第2章，第4–7段"),
-    ("chapter 3, pages 12–13, paragraphs 4–7", "第3章，第12–13页，第4–7段"),
-    ("page 12, paragraph 1", "第12页，第1段"),
-    ("letter 3, dated 12 May 1944", "第3封信，写于 12 May 1944"),
-    ("letter 3, dated 12 May 1944 (part 2)", "第3封信，写于 12 May 1944（第2部分）"),
-    ("recording 0:58–1:50", "录音 0:58–1:50"),
-    ("messages 3–9, 04/05/2021", "第3–9条消息，04/05/2021"),
-    ("message 12", "第12条消息"),
-])
+@pytest.mark.parametrize(
+    "position, zh",
+    [
+        ("chapter 2, paragraphs 4–7", "第2章，第4–7段"),
+        ("chapter 3, pages 12–13, paragraphs 4–7", "第3章，第12–13页，第4–7段"),
+        ("page 12, paragraph 1", "第12页，第1段"),
+        ("letter 3, dated 12 May 1944", "第3封信，写于 12 May 1944"),
+        ("letter 3, dated 12 May 1944 (part 2)", "第3封信，写于 12 May 1944（第2部分）"),
+        ("recording 0:58–1:50", "录音 0:58–1:50"),
+        ("messages 3–9, 04/05/2021", "第3–9条消息，04/05/2021"),
+        ("message 12", "第12条消息"),
+    ],
+)
 def test_places_read_in_chinese_and_stay_as_they_are_in_english(position, zh):
     assert place(position, "zh") == zh
     assert place(position, "en") == position
@@ -58,7 +67,10 @@ def test_places_read_in_chinese_and_stay_as_they_are_in_english(position, zh):
 def test_origin_names_the_kind_the_file_and_the_place():
     line = origin_line(memory("memoir", "rose.txt", "chapter 2, paragraphs 4–7"), "en")
     assert line == "Memoir · rose.txt · chapter 2, paragraphs 4–7"
-    assert origin_line(memory("letters", "letters.docx", "letter 3, dated 12 May 1944"), "zh") == "书信 · letters.docx · 第3封信，写于 12 May 1944"
+    assert (
+        origin_line(memory("letters", "letters.docx", "letter 3, dated 12 May 1944"), "zh")
+        == "书信 · letters.docx · 第3封信，写于 12 May 1944"
+    )
     assert origin_line(memory("typed"), "en") == "Typed in by the family"
     assert origin_line(memory("demo"), "zh") == "示例故事"
     assert origin_line(memory("photo_caption"), "en") == "From photo_caption"  # a kind this tablet does not know yet
@@ -90,7 +102,10 @@ def test_progress_says_what_is_happening_at_each_state():
     assert progress_text(done, "en", "book.epub") == "book.epub is in: 14 memories, 4 chapters."
     assert progress_text(done, "zh", "book.epub") == "book.epub 已导入：14 条回忆，4 章。"
     failed = {"state": "failed", "percent": 30, "errors": ["This recording is silent: no voice could be heard in it."]}
-    assert progress_text(failed, "en", "memo.wav") == "memo.wav could not be brought in: This recording is silent: no voice could be heard in it."
+    assert (
+        progress_text(failed, "en", "memo.wav")
+        == "memo.wav could not be brought in: This recording is silent: no voice could be heard in it."
+    )
     assert progress_text({"state": "failed", "errors": []}, "en", "x.pdf") == "x.pdf could not be brought in: something went wrong"
     assert progress_text({"state": "running", "percent": 250}, "en", "x") == "x: …, 100%"
 
@@ -120,8 +135,11 @@ def test_page_words():
 def test_alerts_are_newest_first():
     from client.uix.alerts import newest_first
 
-    alerts = [{"id": "a", "created_at": "2026-11-28T10:00:00+00:00"}, {"id": "b", "created_at": "2026-11-28T12:00:00+00:00"},
-              {"id": "c", "created_at": "2026-11-27T23:00:00+00:00"}]
+    alerts = [
+        {"id": "a", "created_at": "2026-11-28T10:00:00+00:00"},
+        {"id": "b", "created_at": "2026-11-28T12:00:00+00:00"},
+        {"id": "c", "created_at": "2026-11-27T23:00:00+00:00"},
+    ]
     assert [a["id"] for a in newest_first(alerts)] == ["b", "a", "c"]
 
 
@@ -153,8 +171,11 @@ def test_the_microphone_level_bar():
 # A memory's place as the server now sends it: fields, with its English words beside them.
 STRUCTURED = [
     ({"chapter": 2, "paragraphs": {"first": 4, "last": 7}}, "chapter 2, paragraphs 4–7", "第2章，第4–7段"),
-    ({"chapter": 3, "pages": {"first": 12, "last": 13}, "paragraphs": {"first": 4, "last": 4}},
-     "chapter 3, pages 12–13, paragraph 4", "第3章，第12–13页，第4段"),
+    (
+        {"chapter": 3, "pages": {"first": 12, "last": 13}, "paragraphs": {"first": 4, "last": 4}},
+        "chapter 3, pages 12–13, paragraph 4",
+        "第3章，第12–13页，第4段",
+    ),
     ({"letter": 3, "date": "12 May 1944", "part": 2}, "letter 3, dated 12 May 1944 (part 2)", "第3封信，写于 12 May 1944（第2部分）"),
     ({"messages": {"first": 3, "last": 9}, "date": "04/05/2021"}, "messages 3–9, 04/05/2021", "第3–9条消息，04/05/2021"),
     ({"recording_s": {"first": 58, "last": 3725}}, "recording 0:58–1:02:05", "录音 0:58–1:02:05"),

@@ -44,8 +44,10 @@ def memoir_text(word: str, chapters: int = 12, paragraphs: int = 24, place: str 
     for chapter in range(1, chapters + 1):
         parts.append(f"Chapter {chapter}: The years by the sea, part {chapter}")
         for paragraph in range(1, paragraphs + 1):
-            sentence = (f"In the spring of {1940 + chapter} we walked along the harbour wall to watch the boats come in, "
-                        f"and mother counted the gulls on the roofs of the fish market, paragraph {paragraph}.")
+            sentence = (
+                f"In the spring of {1940 + chapter} we walked along the harbour wall to watch the boats come in, "
+                f"and mother counted the gulls on the roofs of the fish market, paragraph {paragraph}."
+            )
             if chapter == 2 and paragraph == 3:
                 sentence = f"Father took me up the old {word} at {place}, and we saw the whole bay shining below us."
             parts.append(sentence + " " + sentence.replace("we ", "they ", 1))
@@ -158,7 +160,11 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     assert memo_done["state"] == "done", memo_done
     assert running["state"] != "done" or memo_done["counts"]["parts"] >= 1
     with caregiver_client(live_server.url, live_server.data_dir) as http:
-        source = next(s for s in http.get(f"/v1/personas/{pid}/sources").json() if s["id"] == http.get(f"/v1/jobs/{memo['job_id']}").json()["source_id"])
+        source = next(
+            s
+            for s in http.get(f"/v1/personas/{pid}/sources").json()
+            if s["id"] == http.get(f"/v1/jobs/{memo['job_id']}").json()["source_id"]
+        )
         recorded = http.get(f"/v1/personas/{pid}/memories/search", params={"source_id": source["id"]}).json()
     assert source["kind"] == "voice_memo" and source["filename"].startswith("Grandma Rose ")
     assert recorded and all(m["audio_url"] for m in recorded)  # kept as her own recording

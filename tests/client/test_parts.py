@@ -92,8 +92,15 @@ def ndjson(*events: dict) -> bytes:
     return b"".join(json.dumps(e).encode() + b"\n" for e in events)
 
 
-SENTENCE = {"type": "sentence", "index": 0, "text": "Hello, dear.", "audio_url": "/v1/media/m1?sig=x", "audio_mime": "audio/wav",
-            "duration_ms": 500, "mouth": {"fps": 25, "values": [0.1, 0.8, 0.3]}}
+SENTENCE = {
+    "type": "sentence",
+    "index": 0,
+    "text": "Hello, dear.",
+    "audio_url": "/v1/media/m1?sig=x",
+    "audio_mime": "audio/wav",
+    "duration_ms": 500,
+    "mouth": {"fps": 25, "values": [0.1, 0.8, 0.3]},
+}
 
 
 def test_turn_stream_is_read_event_by_event(tmp_path):
@@ -103,8 +110,12 @@ def test_turn_stream_is_read_event_by_event(tmp_path):
         seen["type"] = request.headers["content-type"]
         seen["auth"] = request.headers["authorization"]
         seen["body"] = request.read()
-        body = ndjson({"type": "transcript", "text": "hello"}, SENTENCE, {"type": "notice", "code": "fallback", "message": "m"},
-                      {"type": "done", "turn_id": "t1", "timings_ms": {"total": 5.0}})
+        body = ndjson(
+            {"type": "transcript", "text": "hello"},
+            SENTENCE,
+            {"type": "notice", "code": "fallback", "message": "m"},
+            {"type": "done", "turn_id": "t1", "timings_ms": {"total": 5.0}},
+        )
         return httpx.Response(200, content=body, headers={"content-type": "application/x-ndjson"})
 
     wav = tmp_path / "speech.wav"
@@ -140,9 +151,19 @@ def test_a_busy_server_says_when_to_come_back_and_the_tablet_learns_about_itself
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v1/devices/me":
-            return httpx.Response(200, json={"id": "dev_1", "name": "Tablet", "household_id": "hh_1", "settings": {},
-                                             "crisis_contact_name": "Anna", "crisis_contact_phone": "+1 555 0142",
-                                             "emergency_number": "911", "declined": True})
+            return httpx.Response(
+                200,
+                json={
+                    "id": "dev_1",
+                    "name": "Tablet",
+                    "household_id": "hh_1",
+                    "settings": {},
+                    "crisis_contact_name": "Anna",
+                    "crisis_contact_phone": "+1 555 0142",
+                    "emergency_number": "911",
+                    "declined": True,
+                },
+            )
         turns.append(request.read())
         if len(turns) == 1:
             return httpx.Response(503, json={"error": {"code": "busy", "message": "later"}}, headers={"Retry-After": "5"})

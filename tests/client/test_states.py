@@ -16,10 +16,20 @@ def walk(state: str, *events: str, over: bool = False) -> list[str]:
 
 
 def test_a_talk_goes_round_the_table_and_settles_idle():
-    assert walk("starting", "connect", "connected", "playing", "played", "listen", "recorded", "send", "playing",
-                "between_sentences", "playing", "played") == [
-        "starting", "idle", "speaking", "idle", "listening", "thinking", "thinking", "speaking",
-        "thinking", "speaking", "idle"]
+    assert walk(
+        "starting",
+        "connect",
+        "connected",
+        "playing",
+        "played",
+        "listen",
+        "recorded",
+        "send",
+        "playing",
+        "between_sentences",
+        "playing",
+        "played",
+    ) == ["starting", "idle", "speaking", "idle", "listening", "thinking", "thinking", "speaking", "thinking", "speaking", "idle"]
 
 
 def test_once_the_talk_is_over_the_screen_settles_on_ended_not_idle():

@@ -49,8 +49,10 @@ def test_names_are_kept_within_what_the_server_accepts():
 
 
 # ---------------------------------------------------------------- a child is kept at an age
-@pytest.mark.parametrize("text, age", [("12", 12), (" 7 ", 7), ("1", 1), ("17", 17), ("0", None), ("18", None),
-                                       ("twelve", None), ("", None), ("-3", None), ("4.5", None)])
+@pytest.mark.parametrize(
+    "text, age",
+    [("12", 12), (" 7 ", 7), ("1", 1), ("17", 17), ("0", None), ("18", None), ("twelve", None), ("", None), ("-3", None), ("4.5", None)],
+)
 def test_the_age_kept_is_a_whole_number_from_1_to_17(text, age):
     assert parse_age(text) == age
 
@@ -66,9 +68,17 @@ def test_the_age_goes_into_the_biography_and_comes_back_out_when_editing():
 
 # ---------------------------------------------------------------- the form becomes the server's body
 def form(**overrides):
-    values = dict(display_name="  Rose   Whitfield ", addressed_as="Nainai, Grandma Rose", kind="deceased", age="",
-                  language="en", biography=" Born in Leeds. ", speaking_style="", boundaries="politics, the divorce",
-                  disclosure=True)
+    values = dict(
+        display_name="  Rose   Whitfield ",
+        addressed_as="Nainai, Grandma Rose",
+        kind="deceased",
+        age="",
+        language="en",
+        biography=" Born in Leeds. ",
+        speaking_style="",
+        boundaries="politics, the divorce",
+        disclosure=True,
+    )
     values.update(overrides)
     return persona_fields(**values)
 
@@ -76,9 +86,16 @@ def form(**overrides):
 def test_the_form_gives_a_body_the_server_accepts_for_create_and_update():
     fields, problem = form()
     assert problem is None
-    assert fields == {"display_name": "Rose Whitfield", "addressed_as": ["Nainai", "Grandma Rose"], "kind": "deceased",
-                      "language": "en", "biography": "Born in Leeds.", "speaking_style": None,
-                      "boundaries": ["politics", "the divorce"], "disclosure": True}
+    assert fields == {
+        "display_name": "Rose Whitfield",
+        "addressed_as": ["Nainai", "Grandma Rose"],
+        "kind": "deceased",
+        "language": "en",
+        "biography": "Born in Leeds.",
+        "speaking_style": None,
+        "boundaries": ["politics", "the divorce"],
+        "disclosure": True,
+    }
     PersonaCreate(**fields)
     PersonaUpdate(**fields)
 
@@ -118,8 +135,7 @@ def test_the_photo_job_and_the_voice_overview_read_plainly():
 
 
 def test_errors_become_one_plain_sentence():
-    words = {"err_offline": "the server cannot be reached", "studio_file_unreadable": "unreadable",
-             "studio_unexpected": "unexpected"}
+    words = {"err_offline": "the server cannot be reached", "studio_file_unreadable": "unreadable", "studio_unexpected": "unexpected"}
     t = lambda key, **_values: words.get(key)  # noqa: E731  (the app's t takes values too)
     assert plain_error(ApiError(409, "consent_scope", "The consent covers own words only."), t) == "The consent covers own words only."
     assert plain_error(Offline("502 voice_service_failed: The voice service did not answer."), t) == "The voice service did not answer."
@@ -127,7 +143,9 @@ def test_errors_become_one_plain_sentence():
     assert plain_error(StudioProblem("No face."), t) == "No face."
     assert plain_error(FileNotFoundError("/x"), t) == "unreadable."
     assert plain_error(KeyError("job_id"), t) == "unexpected."
-    assert plain_error(Offline("x"), lambda key, **_values: {"err_offline": "连不上服务器"}.get(key)) == "连不上服务器。"  # a Chinese sentence ends with 。
+    assert (
+        plain_error(Offline("x"), lambda key, **_values: {"err_offline": "连不上服务器"}.get(key)) == "连不上服务器。"
+    )  # a Chinese sentence ends with 。
 
 
 def test_in_chinese_the_servers_errors_are_said_in_chinese():
@@ -152,8 +170,19 @@ def test_every_error_code_the_server_sends_has_a_chinese_sentence():
     codes = set()
     for path in (ROOT / "server").rglob("*.py"):
         codes |= set(re.findall(r'(?:ApiError|ImportRejected)\(\s*\d{3},\s*"([a-z_]+)"', path.read_text()))
-    codes |= {"not_found", "busy", "bad_request", "unauthorized", "forbidden", "conflict", "too_large",
-              "unsupported_media_type", "invalid_request", "too_many_requests", "internal"}  # server/errors.py
+    codes |= {
+        "not_found",
+        "busy",
+        "bad_request",
+        "unauthorized",
+        "forbidden",
+        "conflict",
+        "too_large",
+        "unsupported_media_type",
+        "invalid_request",
+        "too_many_requests",
+        "internal",
+    }  # server/errors.py
     assert len(codes) > 20
     missing = sorted(code for code in codes if not translate(f"api_{code}", "zh") or translate(f"api_{code}", "zh") == f"api_{code}")
     assert not missing
@@ -247,7 +276,7 @@ def test_pieces_of_a_recording_are_joined_with_a_short_pause(tmp_path):
     samples, rate = decode_wav(target.read_bytes())
     assert rate == MIC_RATE and len(samples) / rate == pytest.approx(seconds, abs=0.01)
     gap = samples[MIC_RATE + 10 : MIC_RATE + int(PAUSE_S * MIC_RATE) - 10]
-    assert np.abs(gap).max() == 0.0 and np.abs(samples[: MIC_RATE]).max() > 0.2
+    assert np.abs(gap).max() == 0.0 and np.abs(samples[:MIC_RATE]).max() > 0.2
     with wave.open(str(target)) as w:
         assert w.getnchannels() == 1 and w.getsampwidth() == 2
 
@@ -255,8 +284,10 @@ def test_pieces_of_a_recording_are_joined_with_a_short_pause(tmp_path):
 def test_server_settings_are_left_out_of_what_the_caregiver_reads():
     from client.uix.studio_forms import caregiver_sentences
 
-    message = ("No voice-cloning service is set up on this server, so Rose will speak with the built-in voice. "
-               "The samples are kept: once a service is set up (KEEPSAKE_TTS__PROVIDER=elevenlabs, for one), ask again.")
+    message = (
+        "No voice-cloning service is set up on this server, so Rose will speak with the built-in voice. "
+        "The samples are kept: once a service is set up (KEEPSAKE_TTS__PROVIDER=elevenlabs, for one), ask again."
+    )
     assert caregiver_sentences(message) == "No voice-cloning service is set up on this server, so Rose will speak with the built-in voice."
     assert caregiver_sentences("A voice can be made from the samples.") == "A voice can be made from the samples."
     assert caregiver_sentences("") == ""

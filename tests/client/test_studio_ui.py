@@ -32,8 +32,10 @@ from tests.client.harness import (
 pytestmark = [pytest.mark.ui, pytest.mark.skipif(not has_xdotool(), reason="xdotool is not installed")]
 
 DEMO_PORTRAIT = ROOT / "server" / "demo" / "portrait.png"
-SPEECH = ("My name is Joe Whitfield. I was born in a small town by the sea, and every summer we walked along "
-          "the harbour to watch the fishing boats come home. I worked as a carpenter for forty years.")
+SPEECH = (
+    "My name is Joe Whitfield. I was born in a small town by the sea, and every summer we walked along "
+    "the harbour to watch the fishing boats come home. I worked as a carpenter for forty years."
+)
 
 
 def wav_seconds(path: Path) -> float:
@@ -234,15 +236,27 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     speech = speak(SPEECH)
     shutil.copy(speech, pick_dir / "奶奶说话.wav")  # a Chinese family names its files in Chinese: the name stays
     with caregiver_client(live_server.url, live_server.data_dir) as http:
-        created = http.post("/v1/personas", json={
-            "display_name": "王秀英", "addressed_as": ["奶奶", "外婆"], "kind": "living", "language": "zh",
-            "biography": "1938年生于台州。当了四十年老师。", "speaking_style": "说话温和，常说“慢慢来”。",
-            "boundaries": ["政治"], "disclosure": True,
-        })
+        created = http.post(
+            "/v1/personas",
+            json={
+                "display_name": "王秀英",
+                "addressed_as": ["奶奶", "外婆"],
+                "kind": "living",
+                "language": "zh",
+                "biography": "1938年生于台州。当了四十年老师。",
+                "speaking_style": "说话温和，常说“慢慢来”。",
+                "boundaries": ["政治"],
+                "disclosure": True,
+            },
+        )
         assert created.status_code == 201, created.text
         persona_id = created.json()["id"]
-        put = http.put(f"/v1/personas/{persona_id}/portrait", content=DEMO_PORTRAIT.read_bytes(),
-                       params={"mouth_x": 0.5, "mouth_y": 0.59}, headers={"Content-Type": "image/png"})
+        put = http.put(
+            f"/v1/personas/{persona_id}/portrait",
+            content=DEMO_PORTRAIT.read_bytes(),
+            params={"mouth_x": 0.5, "mouth_y": 0.59},
+            headers={"Content-Type": "image/png"},
+        )
         assert put.status_code == 200, put.text
         with open(speech, "rb") as fh:
             sample = http.post(f"/v1/personas/{persona_id}/voice-samples", files={"file": ("nainai.wav", fh, "audio/wav")})
@@ -376,8 +390,9 @@ class FakeVoiceService:
         async def other(_request):
             return JSONResponse({"detail": "not here"}, status_code=404)
 
-        app = Starlette(routes=[Route("/v1/voices/add", add, methods=["POST"]),
-                                Route("/{path:path}", other, methods=["GET", "POST", "DELETE"])])
+        app = Starlette(
+            routes=[Route("/v1/voices/add", add, methods=["POST"]), Route("/{path:path}", other, methods=["GET", "POST", "DELETE"])]
+        )
         self.url, self.server, self.thread = serve_on_loopback(app, "fake-voice-service")
 
     def stop(self) -> None:
@@ -391,10 +406,16 @@ def cloning_server(tmp_path_factory):
     from tests.live_server import start_server
 
     service = FakeVoiceService()
-    server = start_server(tmp_path_factory.mktemp("cloning-server"), env={
-        "KEEPSAKE_TTS__PROVIDER": "elevenlabs", "KEEPSAKE_TTS__BASE_URL": service.url, "KEEPSAKE_TTS__API_KEY": "test-key",
-        "KEEPSAKE_TTS__TIMEOUT_S": "3", "KEEPSAKE_TTS__RETRIES": "0",
-    })
+    server = start_server(
+        tmp_path_factory.mktemp("cloning-server"),
+        env={
+            "KEEPSAKE_TTS__PROVIDER": "elevenlabs",
+            "KEEPSAKE_TTS__BASE_URL": service.url,
+            "KEEPSAKE_TTS__API_KEY": "test-key",
+            "KEEPSAKE_TTS__TIMEOUT_S": "3",
+            "KEEPSAKE_TTS__RETRIES": "0",
+        },
+    )
     yield server, service
     server.stop()
     service.stop()
@@ -463,8 +484,9 @@ def test_a_recording_that_cannot_be_sent_is_kept_and_sent_again(start_app, speak
         time.sleep(wav_seconds(speech) + 1.8)
         app.tap("record_sample")
         error = app.wait_for("studio_error", timeout=60)
-        assert error["message"] == ("That did not work: the server cannot be reached. The recording is kept on the "
-                                    "tablet: send it again when the server is back.")
+        assert error["message"] == (
+            "That did not work: the server cannot be reached. The recording is kept on the tablet: send it again when the server is back."
+        )
         time.sleep(0.4)
         assert app.layout()["widgets"]["send_again"][3] > 40
         app.screenshot("en-studio-voice-unsent.png")

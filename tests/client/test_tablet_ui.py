@@ -99,8 +99,13 @@ def test_screenshot_when_the_server_cannot_be_reached(start_app, tmp_path, langu
     tablet.mkdir()
     portrait = tablet / "portrait.png"
     portrait.write_bytes((ROOT / "server" / "demo" / "portrait.png").read_bytes())
-    settings = {"server_url": f"http://127.0.0.1:{free_port()}", "persona_id": "x", "persona_name": "Grandma Rose",
-                "portrait_path": str(portrait), "mouth_point": [0.5, 0.5977, 0.109]}
+    settings = {
+        "server_url": f"http://127.0.0.1:{free_port()}",
+        "persona_id": "x",
+        "persona_name": "Grandma Rose",
+        "portrait_path": str(portrait),
+        "mouth_point": [0.5, 0.5977, 0.109],
+    }
     (tablet / "settings.json").write_text(json.dumps(settings))
     (tablet / "device_token").write_text("a-token-from-before")
     app = start_app(language=language, tablet_dir=tablet)
@@ -120,11 +125,35 @@ def test_large_tablet_screenshot_from_the_command_line(display, live_server, tmp
     path = SHOTS / f"{language}-idle-1920x1200.png"
     path.unlink(missing_ok=True)
     code = new_pairing_code(live_server.url, live_server.data_dir)
-    env = {**__import__("os").environ, "KEEPSAKE_TABLET_DIR": str(tmp_path / "tablet"), "KEEPSAKE_AUDIO": "null",
-           "KEEPSAKE_WINDOW": "1920x1200", "KIVY_HOME": str(tmp_path / "kivy")}
-    done = subprocess.run([sys.executable, "-m", "client", "--server", live_server.url, "--pairing-code", code,
-                           "--language", language, "--screenshot", str(path), "--screenshot-after", "9"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+    env = {
+        **__import__("os").environ,
+        "KEEPSAKE_TABLET_DIR": str(tmp_path / "tablet"),
+        "KEEPSAKE_AUDIO": "null",
+        "KEEPSAKE_WINDOW": "1920x1200",
+        "KIVY_HOME": str(tmp_path / "kivy"),
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "client",
+            "--server",
+            live_server.url,
+            "--pairing-code",
+            code,
+            "--language",
+            language,
+            "--screenshot",
+            str(path),
+            "--screenshot-after",
+            "9",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     from PIL import Image
 

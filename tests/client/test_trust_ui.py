@@ -46,10 +46,16 @@ QUESTION = "Tell me about the bakery."
 # one voice memo per language of the screen: the persona does not tell the same recording twice
 MEMOS = {
     # Two words to find the memo by, so one misheard word ("bees" as "beast") cannot lose it.
-    "en": ("My father kept bees behind the chapel. Every summer his bees made enough honey for the whole street.",
-           "Tell me about the bees and the honey.", "bees"),
-    "zh": ("My brother played the violin at every wedding in town. He learned it from an old sailor.",
-           "Tell me about the violin.", "violin"),
+    "en": (
+        "My father kept bees behind the chapel. Every summer his bees made enough honey for the whole street.",
+        "Tell me about the bees and the honey.",
+        "bees",
+    ),
+    "zh": (
+        "My brother played the violin at every wedding in town. He learned it from an old sailor.",
+        "Tell me about the violin.",
+        "violin",
+    ),
 }
 CAPTION_REGION = (0.56, 0.22, 0.98, 0.56)
 
@@ -79,7 +85,8 @@ def test_a_crisis_shows_whom_to_call_until_it_is_touched(start_app, live_server,
     assert notice["data"]["kind"] == "self_harm"
     shown = app.wait_for("crisis", lambda e: e["shown"], timeout=10)
     assert (shown["name"], shown["phone"], shown["emergency"]) == tuple(
-        contact[k] or "" for k in ("crisis_contact_name", "crisis_contact_phone", "emergency_number"))
+        contact[k] or "" for k in ("crisis_contact_name", "crisis_contact_phone", "emergency_number")
+    )
 
     # the persona answers with care while the card stays up; the card outlives the answer
     app.wait_for("played", timeout=120)
@@ -192,8 +199,11 @@ def test_her_own_recorded_voice_is_marked_under_the_caption(start_app, live_serv
     memo, question, word = MEMOS[language]
     with caregiver_client(live_server.url, live_server.data_dir) as http:  # the family imports a voice memo
         persona = next(p for p in http.get("/v1/personas").json() if p["consent"])
-        started = http.post(f"/v1/personas/{persona['id']}/sources", data={"kind": "voice_memo"},
-                            files={"file": (f"{word}.wav", speak(memo).read_bytes(), "audio/wav")})
+        started = http.post(
+            f"/v1/personas/{persona['id']}/sources",
+            data={"kind": "voice_memo"},
+            files={"file": (f"{word}.wav", speak(memo).read_bytes(), "audio/wav")},
+        )
         started.raise_for_status()
         deadline = time.monotonic() + 120
         while (job := http.get(started.json()["job_url"]).json())["state"] in ("queued", "running"):
@@ -224,8 +234,11 @@ def test_quiet_hours_say_a_warm_goodbye_and_nothing_is_retried_by_itself(start_a
     app = paired_app(start_app, live_server, mic_file=speak(HELLO))
     device_id = json.loads((app.tablet_dir / "settings.json").read_text())["device_id"]
     now = datetime.now(UTC)
-    quiet = {"quiet_hours_start": (now - timedelta(hours=1)).strftime("%H:%M"),
-             "quiet_hours_end": (now + timedelta(hours=1)).strftime("%H:%M"), "timezone": "UTC"}
+    quiet = {
+        "quiet_hours_start": (now - timedelta(hours=1)).strftime("%H:%M"),
+        "quiet_hours_end": (now + timedelta(hours=1)).strftime("%H:%M"),
+        "timezone": "UTC",
+    }
     with caregiver_client(live_server.url, live_server.data_dir) as http:
         http.patch(f"/v1/devices/{device_id}", json=quiet).raise_for_status()
     app.quit()

@@ -10,8 +10,14 @@ import numpy as np
 COLOURS = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (220, 220, 40), (40, 200, 200)]
 
 
-def make_mp4(seconds: float = 1.0, fps: int = 25, size: tuple[int, int] = (256, 320), stretch_s: float = 0.2,
-             face: np.ndarray | None = None, band: float = 0.1) -> bytes:
+def make_mp4(
+    seconds: float = 1.0,
+    fps: int = 25,
+    size: tuple[int, int] = (256, 320),
+    stretch_s: float = 0.2,
+    face: np.ndarray | None = None,
+    band: float = 0.1,
+) -> bytes:
     """An H.264 MP4 ``size`` (width, height): COLOURS[i] from i * stretch_s on; over ``face`` (an RGB
     picture of that size) only a band across the bottom (``band`` of its height) is coloured, so the clip
     still looks like a face."""

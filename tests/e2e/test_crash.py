@@ -33,8 +33,12 @@ def test_kill_mid_turn_then_restart(tmp_path, spoken_wav):
             # The spoken turn: kill the server as soon as the upload is in, while it is still listening.
             def send() -> None:
                 try:
-                    http.post(f"/v1/sessions/{session['id']}/turns", content=spoken_wav(QUESTION),
-                              headers={**headers, "content-type": "audio/wav"}, timeout=30)
+                    http.post(
+                        f"/v1/sessions/{session['id']}/turns",
+                        content=spoken_wav(QUESTION),
+                        headers={**headers, "content-type": "audio/wav"},
+                        timeout=30,
+                    )
                 except httpx.HTTPError:
                     pass  # the server died under it, as intended
 

@@ -25,8 +25,9 @@ def server(tmp_path_factory):
 
 async def one_tablet(http: httpx.AsyncClient, headers: dict, session_id: str, wav: bytes) -> str:
     """'done', 'busy', or what went wrong."""
-    async with http.stream("POST", f"/v1/sessions/{session_id}/turns", content=wav,
-                           headers={**headers, "content-type": "audio/wav"}) as response:
+    async with http.stream(
+        "POST", f"/v1/sessions/{session_id}/turns", content=wav, headers={**headers, "content-type": "audio/wav"}
+    ) as response:
         if response.status_code == 503:
             body = json.loads(await response.aread())
             return "busy" if body["error"]["code"] == "busy" and response.headers.get("retry-after") else f"bad 503 {body}"
@@ -54,9 +55,7 @@ def test_hundred_tablets_at_once(server, spoken_wav):
                 r = await http.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=headers)
                 sessions.append(r.json()["id"])
             started = time.monotonic()
-            results = await asyncio.wait_for(
-                asyncio.gather(*(one_tablet(http, headers, s, wav) for s in sessions)), timeout=180
-            )
+            results = await asyncio.wait_for(asyncio.gather(*(one_tablet(http, headers, s, wav) for s in sessions)), timeout=180)
             return results, time.monotonic() - started
 
     results, elapsed = asyncio.run(run())

@@ -40,8 +40,9 @@ def test_spoken_turn_to_the_demo_persona(server, spoken_wav):
 
         wav = spoken_wav(QUESTION)
         events = []
-        with http.stream("POST", f"/v1/sessions/{session['id']}/turns", content=wav,
-                         headers={**headers, "content-type": "audio/wav"}) as response:
+        with http.stream(
+            "POST", f"/v1/sessions/{session['id']}/turns", content=wav, headers={**headers, "content-type": "audio/wav"}
+        ) as response:
             assert response.status_code == 200
             for line in response.iter_lines():
                 if line.strip():

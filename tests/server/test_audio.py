@@ -37,8 +37,9 @@ def dominant_hz(audio: Audio) -> float:
     return float(np.argmax(spectrum) * audio.sample_rate / len(audio.samples))
 
 
-def raw_wav(payload: bytes, *, fmt_code: int, channels: int, rate: int, bits: int, data_size: int | None = None,
-            extensible: bool = False) -> bytes:
+def raw_wav(
+    payload: bytes, *, fmt_code: int, channels: int, rate: int, bits: int, data_size: int | None = None, extensible: bool = False
+) -> bytes:
     """A WAV built by hand, for the formats the wave module cannot write."""
     block = channels * bits // 8
     if extensible:
@@ -52,15 +53,16 @@ def raw_wav(payload: bytes, *, fmt_code: int, channels: int, rate: int, bits: in
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-def encode_with_pyav(samples: np.ndarray, rate: int, container: str, codec: str, codec_rate: int,
-                     layout: str = "mono") -> bytes:
+def encode_with_pyav(samples: np.ndarray, rate: int, container: str, codec: str, codec_rate: int, layout: str = "mono") -> bytes:
     buf = io.BytesIO()
     with av.open(buf, "w", format=container) as out:
         stream = out.add_stream(codec, rate=codec_rate, layout=layout)
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
         frame.sample_rate = rate
         resampler = av.AudioResampler(
-            format=stream.codec_context.format.name, layout=layout, rate=codec_rate,
+            format=stream.codec_context.format.name,
+            layout=layout,
+            rate=codec_rate,
             frame_size=stream.codec_context.frame_size or None,
         )
         for converted in resampler.resample(frame) + resampler.resample(None):
@@ -174,8 +176,14 @@ def test_target_rate_none_keeps_the_source_rate():
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"", b"hello, this is not audio at all" * 20, bytes(range(256)) * 40, b"RIFF\x00\x00\x00\x00WAVEjunk",
-     b"\x89PNG\r\n\x1a\n" + b"\x00" * 500, b'{"text": "hi"}'],
+    [
+        b"",
+        b"hello, this is not audio at all" * 20,
+        bytes(range(256)) * 40,
+        b"RIFF\x00\x00\x00\x00WAVEjunk",
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 500,
+        b'{"text": "hi"}',
+    ],
 )
 def test_garbage_raises_a_clear_decode_error(garbage):
     with pytest.raises(AudioDecodeError):

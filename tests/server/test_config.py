@@ -16,7 +16,9 @@ def test_defaults_need_no_network(monkeypatch):
 
 def test_environment_overrides_toml(tmp_path, monkeypatch):
     config = tmp_path / "keepsake.toml"
-    config.write_text('port = 9001\ndata_dir = "/srv/keepsake"\n[llm]\nprovider = "openai"\nbase_url = "http://127.0.0.1:11434/v1"\nmodel = "qwen"\ntimeout_s = 12\n[tts]\nvoice = "nova"\n')
+    config.write_text(
+        'port = 9001\ndata_dir = "/srv/keepsake"\n[llm]\nprovider = "openai"\nbase_url = "http://127.0.0.1:11434/v1"\nmodel = "qwen"\ntimeout_s = 12\n[tts]\nvoice = "nova"\n'
+    )
     monkeypatch.setenv("KEEPSAKE_LLM__MODEL", "llama")
     monkeypatch.setenv("KEEPSAKE_TTS__API_KEY", "secret-key")
     settings = load_settings(config)

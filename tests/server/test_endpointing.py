@@ -164,7 +164,7 @@ def test_frame_levels_are_each_frames_rms_without_its_dc_offset():
     rng = np.random.default_rng(3)
     samples = (0.05 + 0.1 * rng.standard_normal(RATE + 100)).astype(np.float32)
     samples[:640] = 0.0  # digital silence sits on the -120 dBFS floor
-    frames = samples[: RATE].reshape(-1, 320).astype(np.float64)
+    frames = samples[:RATE].reshape(-1, 320).astype(np.float64)
     frames -= frames.mean(axis=1, keepdims=True)
     expected = 20 * np.log10(np.maximum(np.sqrt(np.mean(frames * frames, axis=1)), 1e-6))
     assert np.array_equal(frame_levels(samples, 320), expected)

@@ -29,9 +29,21 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 def persona(language: str = "en", name: str = "Rose Whitfield", **more) -> Persona:
     return Persona(
-        id="per_test", household_id="hh_test", display_name=name, addressed_as=["Nana"], language=language,
-        biography="", boundaries=[], mode="story", kind="deceased", disclosure=True, status="active",
-        memory_count=0, created_at=NOW, updated_at=NOW, **more,
+        id="per_test",
+        household_id="hh_test",
+        display_name=name,
+        addressed_as=["Nana"],
+        language=language,
+        biography="",
+        boundaries=[],
+        mode="story",
+        kind="deceased",
+        disclosure=True,
+        status="active",
+        memory_count=0,
+        created_at=NOW,
+        updated_at=NOW,
+        **more,
     )
 
 
@@ -56,11 +68,36 @@ def test_every_days_greeting_was_made_ahead(language, name, told):
 
 
 QUESTIONS = {
-    "en": ["Hello Nana!", "Tell me about the seaside.", "Do you remember the war?", "How are you?", "I love you.",
-           "Thank you.", "I miss you.", "I feel so lonely.", "I'm sad today.", "Are you real?", "Goodbye.",
-           "Good night.", "The weather is nice.", "I want to stop."],
-    "zh": ["你好！", "给我讲讲海边的事。", "你还记得打仗的时候吗？", "你好吗？", "我爱你。", "谢谢你。", "我想你。",
-           "我一个人好孤单。", "你是真的吗？", "再见。", "晚安。", "今天天气不错。"],
+    "en": [
+        "Hello Nana!",
+        "Tell me about the seaside.",
+        "Do you remember the war?",
+        "How are you?",
+        "I love you.",
+        "Thank you.",
+        "I miss you.",
+        "I feel so lonely.",
+        "I'm sad today.",
+        "Are you real?",
+        "Goodbye.",
+        "Good night.",
+        "The weather is nice.",
+        "I want to stop.",
+    ],
+    "zh": [
+        "你好！",
+        "给我讲讲海边的事。",
+        "你还记得打仗的时候吗？",
+        "你好吗？",
+        "我爱你。",
+        "谢谢你。",
+        "我想你。",
+        "我一个人好孤单。",
+        "你是真的吗？",
+        "再见。",
+        "晚安。",
+        "今天天气不错。",
+    ],
 }
 MEMORY = {
     "en": "When I was a girl we lived by the sea in Whitby. I collected shells every morning with my brother. We sold them to visitors.",
@@ -90,10 +127,14 @@ def test_a_memory_asked_for_again_starts_with_a_sentence_made_ahead(language, na
     question = QUESTIONS[language][1]
     for turns_before in range(6):
         # The whole memory was just told: story mode tells it again, after a lead-in that runs on into it.
-        history = [HistoryLine("relative", question), HistoryLine("persona", MEMORY[language])] + [HistoryLine("relative", "hi")] * turns_before
+        history = [HistoryLine("relative", question), HistoryLine("persona", MEMORY[language])] + [
+            HistoryLine("relative", "hi")
+        ] * turns_before
         ctx = ConversationContext(personas.profile(p), question, memories=[memory], history=history, language=language)
         said = as_a_turn_says([piece for piece in compose(ctx) if isinstance(piece, str)], p)
-        assert said[0].endswith(MEMORY[language].split("。" if language == "zh" else ". ")[0] + ("。" if language == "zh" else ".")), said[0]
+        assert said[0].endswith(MEMORY[language].split("。" if language == "zh" else ". ")[0] + ("。" if language == "zh" else ".")), said[
+            0
+        ]
         assert said[0] in ahead, f"after {turns_before} turns: {said[0]!r}"
 
 

@@ -138,7 +138,11 @@ def test_meaning_finds_what_words_cannot(db, persona_id, question, wanted):
 
 
 def test_english_question_over_chinese_memories(db, persona_id):
-    add_all(db, persona_id, ["我们一九七二年国庆节结的婚，我穿了一件借来的红棉袄。", "我七岁进了街道小学，老师姓陈。", "退休以后，我每天晚上去公园跳舞。"])
+    add_all(
+        db,
+        persona_id,
+        ["我们一九七二年国庆节结的婚，我穿了一件借来的红棉袄。", "我七岁进了街道小学，老师姓陈。", "退休以后，我每天晚上去公园跳舞。"],
+    )
     assert not search_text.rank("When did you get married?", meaning.persona_matrix(db, persona_id).hits)  # no shared word
     assert "结的婚" in memories.retrieve(db, persona_id, "When did you get married?")[0].text
 
@@ -172,9 +176,15 @@ def test_empty_question_and_empty_persona(db, persona_id):
 
 def test_import_time_grows_with_the_book_not_faster(db, persona_id):
     """Embedding at import stays linear: twice the memories take about twice as long, not four times."""
+
     def paragraphs(count: int, offset: int) -> list[NewMemory]:
-        return [NewMemory(text=f"In the year {1900 + (offset + i) % 120} we went to place number {offset + i}. "
-                               f"It was a long day and we came home late, number {offset + i}.") for i in range(count)]
+        return [
+            NewMemory(
+                text=f"In the year {1900 + (offset + i) % 120} we went to place number {offset + i}. "
+                f"It was a long day and we came home late, number {offset + i}."
+            )
+            for i in range(count)
+        ]
 
     add_all(db, persona_id, ["warm the model"])
 

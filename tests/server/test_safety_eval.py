@@ -159,4 +159,3 @@ def test_batch_h_is_kept_apart_and_holds_what_was_measured() -> None:
     assert sum(r["text"] in texts for rows_ in others for r in rows_) == 0  # counted, never shown
     result = evaluate(rows)
     assert result.caught >= 111 and result.replaced <= 4, (result.caught, result.replaced)
-

@@ -16,9 +16,7 @@ from server.services.base import MemoryHit
 
 QUESTIONS = Path(__file__).with_name("retrieval_questions.json")
 SCHEMA = "CREATE VIRTUAL TABLE memory_fts USING fts5(body, memory_id UNINDEXED, persona_id UNINDEXED)"
-CANDIDATES_SQL = (
-    "SELECT memory_id FROM memory_fts WHERE memory_fts MATCH ? AND persona_id = ? ORDER BY bm25(memory_fts) LIMIT 200"
-)
+CANDIDATES_SQL = "SELECT memory_id FROM memory_fts WHERE memory_fts MATCH ? AND persona_id = ? ORDER BY bm25(memory_fts) LIMIT 200"
 
 
 def demo_memories() -> list[MemoryHit]:
@@ -158,7 +156,9 @@ def test_retrieval_accuracy(fts: sqlite3.Connection) -> None:
 
 # --- properties ---------------------------------------------------------------------
 
-_EVIL = st.sampled_from(['"', "'", "*", "^", ":", "(", ")", "NEAR", "AND", "OR", "NOT", "-", "+", "{", "}", "\0", "台州", "é", "_", "²", "\u200b"])
+_EVIL = st.sampled_from(
+    ['"', "'", "*", "^", ":", "(", ")", "NEAR", "AND", "OR", "NOT", "-", "+", "{", "}", "\0", "台州", "é", "_", "²", "\u200b"]
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -22,30 +22,22 @@ def feed_in_pieces(text: str, cuts: list[int], **options) -> list[str]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Hello Mr. Smith. How are you today? I am fine!",
-         ["Hello Mr. Smith.", "How are you today?", "I am fine!"]),
-        ("Dr. Chen lives on Baker St. near the park. We visit often.",
-         ["Dr. Chen lives on Baker St. near the park.", "We visit often."]),
-        ("Fruit, e.g. apples and pears, is good. I like it.",
-         ["Fruit, e.g. apples and pears, is good.", "I like it."]),
-        ("It cost 3.5 dollars back then. That was a lot of money.",
-         ["It cost 3.5 dollars back then.", "That was a lot of money."]),
-        ("Well... maybe not that day. Wait... Really? Yes, really.",
-         ["Well... maybe not that day.", "Wait... Really?", "Yes, really."]),
-        ("I remember it well… It was snowing. And you laughed.",
-         ["I remember it well…", "It was snowing.", "And you laughed."]),
-        ('"Come here, my dear," she said. "Now!" And he came running.',
-         ['"Come here, my dear," she said.', '"Now!" And he came running.']),
-        ("We married in June (it rained all day.) Your father cried.",
-         ["We married in June (it rained all day.)", "Your father cried."]),
-        ("你好！我是奶奶。今天天气很好；我们去公园散步吧……好不好呀？",
-         ["你好！我是奶奶。", "今天天气很好；", "我们去公园散步吧……", "好不好呀？"]),
+        ("Hello Mr. Smith. How are you today? I am fine!", ["Hello Mr. Smith.", "How are you today?", "I am fine!"]),
+        ("Dr. Chen lives on Baker St. near the park. We visit often.", ["Dr. Chen lives on Baker St. near the park.", "We visit often."]),
+        ("Fruit, e.g. apples and pears, is good. I like it.", ["Fruit, e.g. apples and pears, is good.", "I like it."]),
+        ("It cost 3.5 dollars back then. That was a lot of money.", ["It cost 3.5 dollars back then.", "That was a lot of money."]),
+        ("Well... maybe not that day. Wait... Really? Yes, really.", ["Well... maybe not that day.", "Wait... Really?", "Yes, really."]),
+        ("I remember it well… It was snowing. And you laughed.", ["I remember it well…", "It was snowing.", "And you laughed."]),
+        ('"Come here, my dear," she said. "Now!" And he came running.', ['"Come here, my dear," she said.', '"Now!" And he came running.']),
+        ("We married in June (it rained all day.) Your father cried.", ["We married in June (it rained all day.)", "Your father cried."]),
+        (
+            "你好！我是奶奶。今天天气很好；我们去公园散步吧……好不好呀？",
+            ["你好！我是奶奶。", "今天天气很好；", "我们去公园散步吧……", "好不好呀？"],
+        ),
         ("他说：“我们走吧。”然后就走了。", ["他说：“我们走吧。”", "然后就走了。"]),
-        ("First line without a stop\nSecond line, also plain",
-         ["First line without a stop", "Second line, also plain"]),
+        ("First line without a stop\nSecond line, also plain", ["First line without a stop", "Second line, also plain"]),
         ("We met in 1990. It was spring!", ["We met in 1990.", "It was spring!"]),
-        ("J. R. R. Tolkien wrote that book. I read it to you.",
-         ["J. R. R. Tolkien wrote that book.", "I read it to you."]),
+        ("J. R. R. Tolkien wrote that book. I read it to you.", ["J. R. R. Tolkien wrote that book.", "I read it to you."]),
     ],
 )
 def test_whole_text(text, expected):
@@ -53,9 +45,7 @@ def test_whole_text(text, expected):
 
 
 def test_very_short_fragments_merge_into_the_next_sentence():
-    assert split_sentences("Oh. Yes. I remember that summer very well.") == [
-        "Oh. Yes. I remember that summer very well."
-    ]
+    assert split_sentences("Oh. Yes. I remember that summer very well.") == ["Oh. Yes. I remember that summer very well."]
     assert split_sentences("好。我记得那年夏天。") == ["好。我记得那年夏天。"]
     # a short fragment at the very end is still spoken
     assert split_sentences("I love you very much, my dear. Bye.") == ["I love you very much, my dear.", "Bye."]
@@ -116,19 +106,71 @@ def test_is_speakable():
 # --- properties ---------------------------------------------------------------------
 
 _WORDS = st.sampled_from(
-    ["Hello", "world", "mr", "Mr", "Dr", "St", "e.g", "i.e", "3.5", "J", "I", "and", "well", "好", "你好", "奶奶",
-     "the", "A", "x", "remember", "grandfather", "我记得那年夏天"]
+    [
+        "Hello",
+        "world",
+        "mr",
+        "Mr",
+        "Dr",
+        "St",
+        "e.g",
+        "i.e",
+        "3.5",
+        "J",
+        "I",
+        "and",
+        "well",
+        "好",
+        "你好",
+        "奶奶",
+        "the",
+        "A",
+        "x",
+        "remember",
+        "grandfather",
+        "我记得那年夏天",
+    ]
 )
 _PUNCT = st.sampled_from(
-    [".", "!", "?", "...", "…", "……", "。", "！", "？", "；", ",", "，", '"', "”", ")", "」", "\n", " ", "  ", ". ",
-     "! ", "? ", '." ', ".) ", ". ", "\t"]
+    [
+        ".",
+        "!",
+        "?",
+        "...",
+        "…",
+        "……",
+        "。",
+        "！",
+        "？",
+        "；",
+        ",",
+        "，",
+        '"',
+        "”",
+        ")",
+        "」",
+        "\n",
+        " ",
+        "  ",
+        ". ",
+        "! ",
+        "? ",
+        '." ',
+        ".) ",
+        ". ",
+        "\t",
+    ]
 )
 _TEXT = st.lists(st.one_of(_WORDS, _PUNCT), max_size=80).map("".join)
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=_TEXT, cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=60),
-       max_chars=st.sampled_from([20, 60, 200]), min_weight=st.sampled_from([0, 10]))
+@given(
+    text=_TEXT,
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=60),
+    max_chars=st.sampled_from([20, 60, 200]),
+    min_weight=st.sampled_from([0, 10]),
+)
 def test_any_chunking_gives_the_same_sentences(text, cuts, max_chars, min_weight):
     cuts = [c for c in cuts if c <= len(text)]
     options = {"max_chars": max_chars, "min_weight": min_weight}

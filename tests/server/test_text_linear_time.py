@@ -67,7 +67,11 @@ PATHOLOGICAL = {
 }
 
 PERSONA = PersonaProfile(
-    id="p_1", display_name="Rose Whitfield", addressed_as=["Nana"], language="en", biography="A baker.",
+    id="p_1",
+    display_name="Rose Whitfield",
+    addressed_as=["Nana"],
+    language="en",
+    biography="A baker.",
     boundaries=["how she died", "the hospital"],
 )
 

@@ -120,6 +120,7 @@ HANGING = [
 @pytest.mark.parametrize("language, first, second", HANGING)
 def test_a_sentence_left_hanging_waits_for_the_rest(voice, language, first, second, pause_s):
     samples, [first_end, last_word] = utterance(voice(first, language), voice(second, language), pause_s=pause_s)
+
     # Early recognition has the words up to the pause; while the rest is spoken, none yet; then all.
     def words(ms):
         if ms < first_end + pause_s * 1000:
@@ -150,8 +151,18 @@ def test_speech_that_comes_back_drops_the_judgement(voice):
 
 
 def test_the_words_left_hanging():
-    for text in ["We went to the market and", "I was thinking about the", "because", "Because...", "my sister, um",
-                 "I went to the,", "然后", "我想起了那个", "我们去了市场然后。", "我想说，"]:
+    for text in [
+        "We went to the market and",
+        "I was thinking about the",
+        "because",
+        "Because...",
+        "my sister, um",
+        "I went to the,",
+        "然后",
+        "我想起了那个",
+        "我们去了市场然后。",
+        "我想说，",
+    ]:
         assert left_hanging(text), text
     for text in ["I miss you.", "What did you cook?", "我很想你。", "That was the end", ""]:
         assert not left_hanging(text), text

@@ -61,8 +61,16 @@ def test_scores_a_handful_and_reports_every_number(tmp_path: Path) -> None:
     assert len(result.ms) == 6 and all(ms > 0 for ms in result.ms)
 
     text = ue.report("small", result)
-    for needed in ("retrieval top-1: 2/3", "retrieval top-3", "dialogue acts right", "questions taken for news",
-                   "unanswerable questions told a memory", "p50", "p95", "confusion"):
+    for needed in (
+        "retrieval top-1: 2/3",
+        "retrieval top-3",
+        "dialogue acts right",
+        "questions taken for news",
+        "unanswerable questions told a memory",
+        "p50",
+        "p95",
+        "confusion",
+    ):
         assert needed in text
     assert "retrieval miss: Where did you buy your blue bicycle? (wanted newlyn:p02" in text
 

@@ -19,8 +19,14 @@ def test_an_update_names_only_what_changes_with_the_same_limits_as_a_create():
     change = PersonaUpdate(voice_id=None, mode="generative")
     assert change.model_fields_set == {"voice_id", "mode"} and change.display_name is None
     assert change.model_dump(exclude_unset=True) == {"voice_id": None, "mode": "generative"}
-    for bad in ({"display_name": ""}, {"language": "english!"}, {"biography": "x" * 20_001}, {"addressed_as": ["a"] * 21},
-                {"mode": "chatty"}, {"nickname": "Nan"}):
+    for bad in (
+        {"display_name": ""},
+        {"language": "english!"},
+        {"biography": "x" * 20_001},
+        {"addressed_as": ["a"] * 21},
+        {"mode": "chatty"},
+        {"nickname": "Nan"},
+    ):
         with pytest.raises(ValidationError):
             PersonaUpdate(**bad)
         with pytest.raises(ValidationError):

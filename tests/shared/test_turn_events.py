@@ -11,10 +11,22 @@ from shared.api import DoneEvent, MouthTrack, NoticeEvent, SentenceEvent, Transc
 EVENTS = [
     TranscriptEvent(text="Tell me about the seaside.", language="en"),
     TranscriptEvent(text="你好"),
-    SentenceEvent(index=0, text="We went every summer.", audio_url="/v1/media/a?sig=x", duration_ms=1200,
-                  mouth=MouthTrack(fps=25, values=[0.0, 0.5, 1.0])),
-    SentenceEvent(index=1, text="In my own words.", audio_url="/v1/media/b", duration_ms=900, original=True,
-                  video_url="/v1/media/v", mouth=MouthTrack(fps=25, values=[])),
+    SentenceEvent(
+        index=0,
+        text="We went every summer.",
+        audio_url="/v1/media/a?sig=x",
+        duration_ms=1200,
+        mouth=MouthTrack(fps=25, values=[0.0, 0.5, 1.0]),
+    ),
+    SentenceEvent(
+        index=1,
+        text="In my own words.",
+        audio_url="/v1/media/b",
+        duration_ms=900,
+        original=True,
+        video_url="/v1/media/v",
+        mouth=MouthTrack(fps=25, values=[]),
+    ),
     NoticeEvent(code="fallback", message="The built-in voice speaks.", data={"stage": "tts"}),
     NoticeEvent(code="turn_failed", message="Something went wrong."),
     DoneEvent(turn_id="turn_1", timings_ms={"total": 812.5}, ended=True),
@@ -44,6 +56,7 @@ def test_a_line_of_no_known_type_or_no_type_is_refused():
 
 def test_the_type_decides_the_model_not_the_fields():
     # A transcript carrying a sentence's fields is still a transcript (the extra fields are ignored).
-    line = json.dumps({"type": "transcript", "text": "hi", "index": 3, "audio_url": "/x", "duration_ms": 1,
-                       "mouth": {"fps": 1, "values": []}})
+    line = json.dumps(
+        {"type": "transcript", "text": "hi", "index": 3, "audio_url": "/x", "duration_ms": 1, "mouth": {"fps": 1, "values": []}}
+    )
     assert isinstance(parse_event(line), TranscriptEvent)

@@ -67,9 +67,13 @@ def _principal(state: AppState, websocket: WebSocket) -> Principal | None:
 def wav_header(rate: int) -> bytes:
     """A mono 16-bit WAV header whose length is still unknown (as a streamed upload's)."""
     return (
-        b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVE"
-        + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-        + b"data" + struct.pack("<I", 0xFFFFFFFF)
+        b"RIFF"
+        + struct.pack("<I", 0xFFFFFFFF)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", 0xFFFFFFFF)
     )
 
 
@@ -338,7 +342,9 @@ class LiveConversation:
             return True
         try:
             try:
-                pipeline = await prepare_turn(self.principal, state, session, persona, "audio/wav", sealed_wav(pcm, self.rate), received_at, early)
+                pipeline = await prepare_turn(
+                    self.principal, state, session, persona, "audio/wav", sealed_wav(pcm, self.rate), received_at, early
+                )
             except ApiError as err:
                 early.cancel()
                 await self._send(NoticeEvent(code=err.code, message=err.message).model_dump_json(exclude_none=True))

@@ -12,7 +12,9 @@ NEVER_A_PAGE = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": 
 
 
 @router.get("/v1/media/{media_id}", responses={200: {"content": {"audio/wav": {}, "image/png": {}}}})
-def get_media(media_id: str, state: StateDep, principal: OptionalPrincipalDep, exp: int | None = None, sig: str | None = None) -> FileResponse:
+def get_media(
+    media_id: str, state: StateDep, principal: OptionalPrincipalDep, exp: int | None = None, sig: str | None = None
+) -> FileResponse:
     """A file, for its own household's token, or for a valid signed URL sent with no token
     (audio players send none); 404 for anyone else, even another household holding a signed URL."""
     media = state.media.get(media_id)

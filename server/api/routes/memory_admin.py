@@ -64,7 +64,9 @@ def edit_memory(persona_id: str, memory_id: str, body: MemoryPatch, caregiver: E
         raise ApiError(422, "invalid_request", "hidden must be true or false.")
     title = changes.get("title")
     memory = memory_admin.update(
-        state.db, persona_id, memory_id,
+        state.db,
+        persona_id,
+        memory_id,
         title=title.strip() or None if title is not None else None,
         title_set="title" in changes,
         text=changes.get("text"),

@@ -84,7 +84,11 @@ async def start_session(body: SessionCreate, principal: PrincipalDep, state: Sta
         except ServiceError:
             break  # the greeting's words still show as captions
     return SessionOut(
-        id=session["id"], persona=persona, greeting=Greeting(text=text, sentences=spoken), ended=ended_by is not None, created_at=session["created_at"]
+        id=session["id"],
+        persona=persona,
+        greeting=Greeting(text=text, sentences=spoken),
+        ended=ended_by is not None,
+        created_at=session["created_at"],
     )
 
 

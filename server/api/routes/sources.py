@@ -29,8 +29,11 @@ UPLOAD_BODY = {
                 "required": ["file"],
                 "properties": {
                     "file": {"type": "string", "format": "binary", "description": "The memoir, letters, chat export, voice memo or photo."},
-                    "kind": {"type": "string", "enum": ["memoir", "letters", "chat", "voice_memo", "photo"],
-                             "description": "Force what the file is read as; detected from its content when left out."},
+                    "kind": {
+                        "type": "string",
+                        "enum": ["memoir", "letters", "chat", "voice_memo", "photo"],
+                        "description": "Force what the file is read as; detected from its content when left out.",
+                    },
                     "self_name": {"type": "string", "description": "Chats: the persona's name as it appears in the chat."},
                 },
             }
@@ -72,8 +75,14 @@ async def add_source(persona_id: str, request: Request, caregiver: EditorDep, st
         )
         file_type = plan.file_type
         stored = await asyncio.to_thread(
-            sources.store_file, state.media, caregiver.household_id, persona_id, upload.path,
-            mime=file_type.mime, kind="source", extension=file_type.extension,
+            sources.store_file,
+            state.media,
+            caregiver.household_id,
+            persona_id,
+            upload.path,
+            mime=file_type.mime,
+            kind="source",
+            extension=file_type.extension,
         )
     except BaseException:
         upload.discard()

@@ -36,19 +36,41 @@ class GatedStreamingResponse(StreamingResponse):
         finally:
             self._release()
 
+
 WAV_TYPES = {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"}
 # Containers PyAV decodes that phones and browsers record into.
 AUDIO_TYPES = {
-    "audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave", "audio/mpeg", "audio/mp3", "audio/ogg",
-    "audio/opus", "audio/webm", "audio/3gpp", "audio/amr", "audio/mp4", "audio/m4a", "audio/x-m4a", "audio/aac",
-    "audio/flac", "audio/x-flac", "video/webm", "video/mp4", "video/3gpp", "application/ogg",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/wave",
+    "audio/vnd.wave",
+    "audio/mpeg",
+    "audio/mp3",
+    "audio/ogg",
+    "audio/opus",
+    "audio/webm",
+    "audio/3gpp",
+    "audio/amr",
+    "audio/mp4",
+    "audio/m4a",
+    "audio/x-m4a",
+    "audio/aac",
+    "audio/flac",
+    "audio/x-flac",
+    "video/webm",
+    "video/mp4",
+    "video/3gpp",
+    "application/ogg",
 }
 
 TURN_BODY = {
     "required": True,
     "content": {
         "application/json": {"schema": TextTurn.model_json_schema()},
-        **{mime: {"schema": {"type": "string", "format": "binary"}} for mime in ("audio/wav", "audio/mpeg", "audio/ogg", "audio/webm", "audio/3gpp", "audio/mp4")},
+        **{
+            mime: {"schema": {"type": "string", "format": "binary"}}
+            for mime in ("audio/wav", "audio/mpeg", "audio/ogg", "audio/webm", "audio/3gpp", "audio/mp4")
+        },
     },
 }
 
@@ -97,7 +119,9 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
 
     mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if mime != "application/json" and mime not in AUDIO_TYPES:
-        raise ApiError(415, "unsupported_media_type", "Send the relative's speech as audio (e.g. audio/wav) or application/json {\"text\": ...}.")
+        raise ApiError(
+            415, "unsupported_media_type", 'Send the relative\'s speech as audio (e.g. audio/wav) or application/json {"text": ...}.'
+        )
     pace = Pace.of(state.settings)
     # A place in the gate only once the body starts to arrive, so a connection that sends nothing
     # holds none. "busy" is still answered before anything is stored: the tablet keeps the

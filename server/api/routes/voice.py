@@ -22,8 +22,19 @@ from server.voice.clone import NO_CLONING, clone_voice, cloner_for, remove_voice
 router = APIRouter(tags=["voice"])
 
 MAX_SAMPLE_BYTES = 50 * 1024 * 1024
-_MIMES = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg", "flac": "audio/flac", "m4a": "audio/mp4",
-          "3gp": "audio/3gpp", "webm": "audio/webm", "amr": "audio/amr", "aiff": "audio/aiff", "caf": "audio/x-caf", "aac": "audio/aac"}
+_MIMES = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "m4a": "audio/mp4",
+    "3gp": "audio/3gpp",
+    "webm": "audio/webm",
+    "amr": "audio/amr",
+    "aiff": "audio/aiff",
+    "caf": "audio/x-caf",
+    "aac": "audio/aac",
+}
 
 
 def _progress(db, persona_id: str) -> dict:
@@ -46,7 +57,9 @@ def _examine(path: Path) -> tuple[str, str, checks.SampleCheck]:
         audio = decode_audio(path.read_bytes(), 16000, max_duration_s=checks.MAX_SAMPLE_S)
     except AudioDecodeError as err:
         if "longer than" in str(err):
-            raise ApiError(413, "audio_too_long", f"A sample can be at most {checks.MAX_SAMPLE_S / 60:.0f} minutes long; record shorter pieces.") from None
+            raise ApiError(
+                413, "audio_too_long", f"A sample can be at most {checks.MAX_SAMPLE_S / 60:.0f} minutes long; record shorter pieces."
+            ) from None
         raise ApiError(422, "invalid_audio", f"This recording cannot be played: {err}") from None
     return _MIMES.get(sniffed[1], "application/octet-stream"), sniffed[1], checks.check(audio)
 
@@ -63,13 +76,20 @@ async def add_voice_sample(persona_id: str, request: Request, caregiver: EditorD
     Unusable recordings are kept too, so they can be listened to, but do not count toward the 30 seconds.
     """
     owned_persona(state.db, caregiver, persona_id)
-    upload = await receive_recording(request, state.settings.data_dir / "uploads", MAX_SAMPLE_BYTES,
-                                     request.query_params.get("filename") or "sample")
+    upload = await receive_recording(
+        request, state.settings.data_dir / "uploads", MAX_SAMPLE_BYTES, request.query_params.get("filename") or "sample"
+    )
     try:
         mime, extension, result = await asyncio.to_thread(_examine, upload.path)
         stored = await asyncio.to_thread(
-            sources.store_file, state.media, caregiver.household_id, persona_id, upload.path,
-            mime=mime, kind="voice_sample", extension=extension,
+            sources.store_file,
+            state.media,
+            caregiver.household_id,
+            persona_id,
+            upload.path,
+            mime=mime,
+            kind="voice_sample",
+            extension=extension,
         )
     except BaseException:
         upload.discard()

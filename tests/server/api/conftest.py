@@ -95,7 +95,12 @@ def new_persona(client: TestClient, hh: dict, *, consent: bool = True, memories:
             ("The seaside", "When I was a girl we lived by the sea in Whitby. I collected shells every morning with my brother."),
             ("Our wedding", "Your grandfather and I married in June 1952. It rained all day and we danced anyway."),
         ]:
-            assert client.post(f"/v1/personas/{persona['id']}/memories", json={"title": title, "text": text}, headers=hh["headers"]).status_code == 201
+            assert (
+                client.post(
+                    f"/v1/personas/{persona['id']}/memories", json={"title": title, "text": text}, headers=hh["headers"]
+                ).status_code
+                == 201
+            )
     if consent:
         assert client.post(f"/v1/personas/{persona['id']}/consent", json=CONSENT, headers=hh["headers"]).status_code == 201
     return persona

@@ -33,7 +33,7 @@ def test_an_oversized_json_body_is_refused_before_it_is_read(client):
     huge = b'{"display_name": "' + b"a" * (3 * 1024 * 1024) + b'"}'
     assert_error(client.post("/v1/personas", content=huge, headers={**hh["headers"], **JSON}), 413, "too_large")
     # Chunked, with no Content-Length to trust: counted while it arrives.
-    chunks = (huge[i:i + 65536] for i in range(0, len(huge), 65536))
+    chunks = (huge[i : i + 65536] for i in range(0, len(huge), 65536))
     assert_error(client.post("/v1/personas", content=chunks, headers={**hh["headers"], **JSON}), 413, "too_large")
     assert count(client, "personas") == 0
 
@@ -42,8 +42,11 @@ def test_file_routes_keep_their_own_larger_limits(client):
     hh = new_household(client)
     persona = new_persona(client, hh)
     # 2 MB is over the JSON limit but under the portrait's 10 MB: the portrait check answers, not the body limit.
-    r = client.put(f"/v1/personas/{persona['id']}/portrait", content=b"\x89PNG" + b"\0" * (2 * 1024 * 1024),
-                   headers={**hh["headers"], "content-type": "image/png"})
+    r = client.put(
+        f"/v1/personas/{persona['id']}/portrait",
+        content=b"\x89PNG" + b"\0" * (2 * 1024 * 1024),
+        headers={**hh["headers"], "content-type": "image/png"},
+    )
     assert r.status_code in (400, 422) and r.json()["error"]["code"] != "too_large", r.text[:200]
 
 
@@ -80,8 +83,11 @@ def test_an_upload_with_no_file_and_a_name_that_climbs_out(client, data_dir):
     r = client.post(url, content=body, headers={**hh["headers"], "content-type": "multipart/form-data; boundary=xyz"})
     assert_error(r, 400)
     assert count(client, "sources") == 0
-    r = client.post(url, files={"file": ("../../../../../tmp/evil.txt", b"Dear Anne,\nThe roses are out.\nLove, Mum", "text/plain")},
-                    headers=hh["headers"])
+    r = client.post(
+        url,
+        files={"file": ("../../../../../tmp/evil.txt", b"Dear Anne,\nThe roses are out.\nLove, Mum", "text/plain")},
+        headers=hh["headers"],
+    )
     assert r.status_code == 202, r.text
     source = client.get(f"{url}/{r.json()['source_id']}", headers=hh["headers"]).json()
     assert "/" not in source["filename"] and ".." not in source["filename"].split("evil")[0]
@@ -94,9 +100,19 @@ def test_an_upload_with_no_file_and_a_name_that_climbs_out(client, data_dir):
 # --- the alert webhook ----------------------------------------------------------
 
 INTERNAL = [
-    "http://127.0.0.1:8750/v1/households", "http://localhost/admin", "http://169.254.169.254/latest/meta-data/",
-    "http://10.0.0.5/", "http://192.168.1.1/", "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://2130706433/",
-    "http://0x7f.0.0.1/", "http://127.1/", "http://0.0.0.0/", "http://db.internal/", "http://router/",
+    "http://127.0.0.1:8750/v1/households",
+    "http://localhost/admin",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.5/",
+    "http://192.168.1.1/",
+    "http://[::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://2130706433/",
+    "http://0x7f.0.0.1/",
+    "http://127.1/",
+    "http://0.0.0.0/",
+    "http://db.internal/",
+    "http://router/",
 ]
 
 
@@ -207,8 +223,11 @@ def test_media_urls_need_their_signature_and_expire(client):
     hh = new_household(client)
     persona = new_persona(client, hh)
     s = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
-    url = next(e for e in events(client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Tell me about the seaside"},
-                                             headers=hh["headers"])) if e["type"] == "sentence")["audio_url"]
+    url = next(
+        e
+        for e in events(client.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Tell me about the seaside"}, headers=hh["headers"]))
+        if e["type"] == "sentence"
+    )["audio_url"]
     path, _, query = url.partition("?")
     params = dict(p.split("=") for p in query.split("&"))
     assert client.get(url).status_code == 200  # the signed URL plays without a token (audio players send none)

@@ -94,16 +94,19 @@ def test_a_caregivers_fact_passes_the_safety_check_before_it_is_spoken(client):
     assert any(a["kind"] == "blocked_sentence" for a in alerts)
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"text": ""},
-    {"text": "   \n "},
-    {"text": "x" * 4001},
-    {"text": NEWS, "shared": "yes"},
-    {"text": NEWS, "shared": 1},
-    {"text": NEWS, "told_by": "someone"},
-    {"text": 5},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"text": ""},
+        {"text": "   \n "},
+        {"text": "x" * 4001},
+        {"text": NEWS, "shared": "yes"},
+        {"text": NEWS, "shared": 1},
+        {"text": NEWS, "told_by": "someone"},
+        {"text": 5},
+    ],
+)
 def test_a_bad_fact_is_refused_and_changes_nothing(client, data_dir, body):
     hh = new_household(client)
     persona = new_persona(client, hh)
@@ -154,8 +157,9 @@ def test_a_new_tablet_takes_over_what_the_relative_told_the_old_one(client):
     assert "baby" not in greeting(client, grandpa["headers"], persona).lower()  # still not another's to hear
     [fact] = facts(client, hh, persona)
     assert fact["told_by"] == {"kind": "device", "id": new["id"], "name": "Grandma's new tablet"}
-    assert any(e["action"] == "move_facts" and e["target"] == old["id"] and f"to={new['id']}" in e["detail"]
-               for e in audit_actions(client, hh))
+    assert any(
+        e["action"] == "move_facts" and e["target"] == old["id"] and f"to={new['id']}" in e["detail"] for e in audit_actions(client, hh)
+    )
     # Nothing left to move: a second call moves none.
     assert move(client, hh["headers"], old["id"], new["id"]).json()["moved"] == 0
 

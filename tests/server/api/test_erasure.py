@@ -18,9 +18,11 @@ def files_holding(data_dir: Path, word: str) -> list[str]:
 
 def memory_with_the_word(client, hh) -> tuple[dict, str]:
     persona = new_persona(client, hh)
-    r = client.post(f"/v1/personas/{persona['id']}/memories",
-                    json={"title": f"The {WORD} summer", "text": f"We sailed the {WORD} every summer, and your grandfather sang."},
-                    headers=hh["headers"])
+    r = client.post(
+        f"/v1/personas/{persona['id']}/memories",
+        json={"title": f"The {WORD} summer", "text": f"We sailed the {WORD} every summer, and your grandfather sang."},
+        headers=hh["headers"],
+    )
     assert r.status_code == 201
     # Searched once, so the search index has surely been written and read.
     found = client.get(f"/v1/personas/{persona['id']}/memories/search", params={"q": WORD}, headers=hh["headers"]).json()
@@ -33,7 +35,9 @@ def test_an_erased_persona_leaves_its_words_nowhere(client, data_dir):
     persona, _ = memory_with_the_word(client, hh)
     # More rows after it, so its words sit in older pages and index segments, as in a household in use.
     for n in range(30):
-        client.post(f"/v1/personas/{persona['id']}/memories", json={"text": f"Another day at the shore, number {n}."}, headers=hh["headers"])
+        client.post(
+            f"/v1/personas/{persona['id']}/memories", json={"text": f"Another day at the shore, number {n}."}, headers=hh["headers"]
+        )
     assert files_holding(data_dir, WORD), "the word should be on disk before the erasure"
     assert client.delete(f"/v1/personas/{persona['id']}", headers=hh["headers"]).status_code == 204
     assert files_holding(data_dir, WORD) == []
@@ -45,7 +49,9 @@ def test_an_erased_memory_leaves_its_words_nowhere_and_the_rest_stays(client, da
     hh = new_household(client)
     persona, memory_id = memory_with_the_word(client, hh)
     for n in range(30):
-        client.post(f"/v1/personas/{persona['id']}/memories", json={"text": f"Another day at the shore, number {n}."}, headers=hh["headers"])
+        client.post(
+            f"/v1/personas/{persona['id']}/memories", json={"text": f"Another day at the shore, number {n}."}, headers=hh["headers"]
+        )
     assert files_holding(data_dir, WORD)
     assert client.delete(f"/v1/personas/{persona['id']}/memories/{memory_id}", headers=hh["headers"]).status_code == 204
     assert files_holding(data_dir, WORD) == []

@@ -72,15 +72,22 @@ def test_eyes_moved_by_hand_replace_the_model_s_and_its_mesh(client):
     assert face["source"] == "caregiver" and face["points"] == []
 
 
-@pytest.mark.parametrize("bad", [
-    {"left_eye": {"x": 1.2, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1}},
-    {"left_eye": {"x": 0.4, "y": -0.1}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1}},
-    {"left_eye": {"x": 0.6, "y": 0.4}, "right_eye": {"x": 0.4, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1}},
-    {"left_eye": {"x": 0.4, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0}},
-    {"left_eye": {"x": 0.4, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}},
-    {"left_eye": {"x": 0.4, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1},
-     "points": [[0.1, 0.1]]},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"left_eye": {"x": 1.2, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1}},
+        {"left_eye": {"x": 0.4, "y": -0.1}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1}},
+        {"left_eye": {"x": 0.6, "y": 0.4}, "right_eye": {"x": 0.4, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0.1}},
+        {"left_eye": {"x": 0.4, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}, "mouth": {"x": 0.5, "y": 0.6, "width": 0}},
+        {"left_eye": {"x": 0.4, "y": 0.4}, "right_eye": {"x": 0.6, "y": 0.4}},
+        {
+            "left_eye": {"x": 0.4, "y": 0.4},
+            "right_eye": {"x": 0.6, "y": 0.4},
+            "mouth": {"x": 0.5, "y": 0.6, "width": 0.1},
+            "points": [[0.1, 0.1]],
+        },
+    ],
+)
 def test_landmarks_outside_the_picture_or_out_of_order_are_refused_and_change_nothing(client, bad):
     hh = new_household(client)
     persona = new_persona(client, hh)

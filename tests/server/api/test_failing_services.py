@@ -35,8 +35,11 @@ class Upstream:
         if self.behaviour == "garbage":
             return httpx.Response(200, text="<html>not a stream</html>", headers={"content-type": "text/html"})
         if self.behaviour == "cut":
-            return httpx.Response(200, content=sse("Oh my dear, the roses were lovely that year. ", "And then we wal", done=False),
-                                  headers={"content-type": "text/event-stream"})
+            return httpx.Response(
+                200,
+                content=sse("Oh my dear, the roses were lovely that year. ", "And then we wal", done=False),
+                headers={"content-type": "text/event-stream"},
+            )
         return httpx.Response(200, content=sse("Hello dear."), headers={"content-type": "text/event-stream"})
 
 

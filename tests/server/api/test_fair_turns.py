@@ -119,9 +119,13 @@ def wait_until_busy(http: httpx.Client, headers: dict, session_id: str, tries: i
 def open_turn(server: LiveServer, session_id: str, headers: dict, mime: str, first: bytes, length: int = 1000) -> socket.socket:
     """A turn's request line and headers (Content-Length ``length``) and ``first`` bytes of its body."""
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
-    lines = [f"POST /v1/sessions/{session_id}/turns HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
-             f"Content-Type: {mime}", f"Content-Length: {length}",
-             *(f"{k}: {v}" for k, v in headers.items())]
+    lines = [
+        f"POST /v1/sessions/{session_id}/turns HTTP/1.1",
+        f"Host: 127.0.0.1:{server.port}",
+        f"Content-Type: {mime}",
+        f"Content-Length: {length}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
     sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + first)
     return sock
 
@@ -229,8 +233,9 @@ def test_a_household_flooding_the_server_cannot_silence_another(server):
             wait_until_busy(http, b.headers, session)  # B holds all it may
             # A's relative is heard all the same, typed and spoken.
             assert answered(text_turn(http, a.headers, a.session()))
-            with http.stream("POST", f"/v1/sessions/{a.session()}/turns", content=TONE,
-                             headers={**a.headers, "content-type": "audio/wav"}) as r:
+            with http.stream(
+                "POST", f"/v1/sessions/{a.session()}/turns", content=TONE, headers={**a.headers, "content-type": "audio/wav"}
+            ) as r:
                 assert r.status_code == 200
                 assert json.loads(list(r.iter_lines())[-1])["type"] == "done"
             # B's trickles past its share waited, then heard "busy"; the others still hold theirs.
@@ -283,7 +288,9 @@ def test_a_huge_json_turn_is_refused_at_once_and_stalls_no_one(server):
         for chunked in (False, True):
             probes: list[float] = []
             stop = threading.Event()
-            prober = threading.Thread(target=lambda probes=probes, stop=stop: probes.extend(probe_until(server, a.headers, stop)), daemon=True)
+            prober = threading.Thread(
+                target=lambda probes=probes, stop=stop: probes.extend(probe_until(server, a.headers, stop)), daemon=True
+            )
             prober.start()
             try:
                 started = time.perf_counter()
@@ -292,9 +299,11 @@ def test_a_huge_json_turn_is_refused_at_once_and_stalls_no_one(server):
             finally:
                 stop.set()
                 prober.join()
-            print(f"\n{'chunked' if chunked else 'Content-Length'}: parsing it takes {parse_s * 1000:.0f} ms; refused in "
-                  f"{refused_s * 1000:.0f} ms; another household's request {normal * 1000:.1f} ms before, at most "
-                  f"{max(probes) * 1000:.1f} ms during ({len(probes)} requests)")
+            print(
+                f"\n{'chunked' if chunked else 'Content-Length'}: parsing it takes {parse_s * 1000:.0f} ms; refused in "
+                f"{refused_s * 1000:.0f} ms; another household's request {normal * 1000:.1f} ms before, at most "
+                f"{max(probes) * 1000:.1f} ms during ({len(probes)} requests)"
+            )
             assert status == 413 and body["error"]["code"] == "too_large" and "64 KB" in body["error"]["message"], body
             assert refused_s < parse_s / 4
             assert probes and max(probes) < parse_s / 4
@@ -320,11 +329,18 @@ def send_huge(server: LiveServer, session_id: str, headers: dict, body: bytes, c
     """Send ``body`` as a text turn from another thread (the server may answer before taking it all)."""
     if chunked:
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
-        lines = [f"POST /v1/sessions/{session_id}/turns HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
-                 "Content-Type: application/json", "Transfer-Encoding: chunked", *(f"{k}: {v}" for k, v in headers.items())]
+        lines = [
+            f"POST /v1/sessions/{session_id}/turns HTTP/1.1",
+            f"Host: 127.0.0.1:{server.port}",
+            "Content-Type: application/json",
+            "Transfer-Encoding: chunked",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         step = 65536
-        payload = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + step]), body[i:i + step]) for i in range(0, len(body), step)) + b"0\r\n\r\n"
+        payload = (
+            b"".join(b"%x\r\n%s\r\n" % (len(body[i : i + step]), body[i : i + step]) for i in range(0, len(body), step)) + b"0\r\n\r\n"
+        )
     else:
         sock = open_turn(server, session_id, headers, "application/json", b"", length=len(body))
         payload = body
@@ -354,10 +370,13 @@ def test_a_text_turn_has_its_own_small_limit(client):
     # The largest text a turn takes, written the longest way (4,000 emoji as \\ud83d\\ude00): it fits.
     longest = json.dumps({"text": "\U0001f600" * 4000}).encode()
     assert len(longest) > 40_000
-    assert answered((lambda r: (r.status_code, [json.loads(x) for x in r.text.splitlines() if x.strip()]))(
-        client.post(url, content=longest, headers=headers)))
+    assert answered(
+        (lambda r: (r.status_code, [json.loads(x) for x in r.text.splitlines() if x.strip()]))(
+            client.post(url, content=longest, headers=headers)
+        )
+    )
     too_big = b'{"text": "' + b"a" * (64 * 1024) + b'"}'
-    for content in (too_big, (too_big[i:i + 8192] for i in range(0, len(too_big), 8192))):  # declared, and chunked
+    for content in (too_big, (too_big[i : i + 8192] for i in range(0, len(too_big), 8192))):  # declared, and chunked
         r = client.post(url, content=content, headers=headers)
         assert r.status_code == 413 and r.json() == {"error": {"code": "too_large", "message": "A text turn can be at most 64 KB."}}
     assert client.app.state.keepsake.db.one("SELECT COUNT(*) FROM turns")[0] == 1
@@ -390,10 +409,18 @@ def _paced(client, path: str, headers: dict, parts: list[tuple[float, bytes]], w
             sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
         "headers": [(k.lower().encode(), v.encode()) for k, v in {**headers, "transfer-encoding": "chunked"}.items()],
-        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
     }
     started = 0.0
 
@@ -419,7 +446,7 @@ def test_a_slow_real_tablet_is_heard_and_a_trickle_is_cut(settings, upstream):
         # The tablet's live upload: the header at once, then 0.1 s of 16 kHz speech every 0.1 s, with
         # a half-second stall on poor Wi-Fi in the middle (then what waited comes at once).
         pcm = wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 220 * 2, 32000)))[44:]
-        chunks = [pcm[i:i + 3200] for i in range(0, len(pcm), 3200)]
+        chunks = [pcm[i : i + 3200] for i in range(0, len(pcm), 3200)]
         parts = [(0.0, WAV_HEADER)] + [(0.1, c) for c in chunks[:10]] + [(0.5, chunks[10])] + [(0.0, c) for c in chunks[11:15]]
         parts += [(0.1, c) for c in chunks[15:]]
         status, body, _ = _paced(client, path, headers, parts, within_s=30)

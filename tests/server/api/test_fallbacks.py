@@ -27,8 +27,11 @@ class FakeLLM:
             if self.mode == "down":
                 return httpx.Response(500, json={"error": "overloaded"})
             # Split mid-word and mid-sentence, as real streams do.
-            return httpx.Response(200, content=chat_stream("Oh, my de", "ar. We danced in the r", "ain! Do you remem", "ber?"),
-                                  headers={"content-type": "text/event-stream"})
+            return httpx.Response(
+                200,
+                content=chat_stream("Oh, my de", "ar. We danced in the r", "ain! Do you remem", "ber?"),
+                headers={"content-type": "text/event-stream"},
+            )
         return httpx.Response(404)
 
 
@@ -52,7 +55,9 @@ def test_generative_answer_streams_sentence_by_sentence(data_dir):
         hh = new_household(client)
         persona = generative_persona(client, hh)
         session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
-        evs = events(client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Do you remember our wedding?"}, headers=hh["headers"]))
+        evs = events(
+            client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Do you remember our wedding?"}, headers=hh["headers"])
+        )
     texts = [e["text"] for e in evs if e["type"] == "sentence"]
     assert " ".join(texts) == "Oh, my dear. We danced in the rain! Do you remember?"
     system = fake.bodies[0]["messages"][0]["content"]

@@ -86,7 +86,9 @@ def _turn(data_dir, upstream: Upstream) -> list[dict]:
 
 def test_speech_for_the_first_sentence_is_asked_for_before_the_next_token(data_dir):
     first = "Oh, my dear, we married in June 1952."
-    upstream = Upstream(["Oh,", " my", " dear,", " we", " married", " in", " June", " 1952.", " It", " rained", " all", " day."], hold_after=" 1952.")
+    upstream = Upstream(
+        ["Oh,", " my", " dear,", " we", " married", " in", " June", " 1952.", " It", " rained", " all", " day."], hold_after=" 1952."
+    )
     evs = _turn(data_dir, upstream)
 
     sentences = [e for e in evs if e["type"] == "sentence"]
@@ -101,8 +103,10 @@ def test_speech_for_the_first_sentence_is_asked_for_before_the_next_token(data_d
 def test_a_wrong_guess_is_dropped_and_the_whole_sentence_is_spoken(data_dir):
     # "cried..." looks like an end until " but" goes on in lower case.
     whole = "It rained all day, and I think I cried... but we danced anyway."
-    upstream = Upstream(["It", " rained", " all", " day,", " and", " I", " think", " I", " cried...", " but", " we", " danced", " anyway."],
-                        hold_after=" cried...")
+    upstream = Upstream(
+        ["It", " rained", " all", " day,", " and", " I", " think", " I", " cried...", " but", " we", " danced", " anyway."],
+        hold_after=" cried...",
+    )
     evs = _turn(data_dir, upstream)
 
     sentences = [e for e in evs if e["type"] == "sentence"]

@@ -22,10 +22,16 @@ def test_what_happened_next_goes_on_with_the_memoir(client):
     hh = new_household(client)
     persona = new_persona(client, hh, memories=False)
     state = client.app.state.keepsake
-    memory_admin.insert_all(state.db, hh["id"], persona["id"], None, [
-        NewMemory(text=CANAL, title="Childhood", source="memoir"),
-        NewMemory(text=MILL, title="Work", source="memoir"),
-    ])
+    memory_admin.insert_all(
+        state.db,
+        hh["id"],
+        persona["id"],
+        None,
+        [
+            NewMemory(text=CANAL, title="Childhood", source="memoir"),
+            NewMemory(text=MILL, title="Work", source="memoir"),
+        ],
+    )
     session = start(client, hh, persona)
     first = _said(client, session, hh, "Tell me about the canal")
     assert "narrow house by the canal" in first and "skated" not in first

@@ -40,14 +40,21 @@ def test_a_webhook_address_that_does_not_parse_is_a_422_and_keeps_the_old_one(cl
     assert client.patch("/v1/household/settings", json={"webhook_url": good}, headers=hh["headers"]).status_code == 200
     # Unbalanced brackets were a 500 (the URL parser's ValueError). Control characters and a name
     # IDNA cannot write were stored, and then no alert could ever be sent there.
-    for url in ("http://[x/", "http://[::1", "http://a]b/", "http://a\x00b.example.com/", "http://\x1b[31m.example.com/",
-                "http://" + "é" * 70 + ".com/"):
+    for url in (
+        "http://[x/",
+        "http://[::1",
+        "http://a]b/",
+        "http://a\x00b.example.com/",
+        "http://\x1b[31m.example.com/",
+        "http://" + "é" * 70 + ".com/",
+    ):
         assert_error(client.patch("/v1/household/settings", json={"webhook_url": url}, headers=hh["headers"]), 422, "webhook_not_allowed")
     assert client.get("/v1/household", headers=hh["headers"]).json()["settings"]["webhook_url"] == good
 
 
-def _partial_body(client, method: str, path: str, headers: dict, first_part: bytes, *, then: str = "hang up",
-                  within_s: float = 10.0) -> list[dict]:
+def _partial_body(
+    client, method: str, path: str, headers: dict, first_part: bytes, *, then: str = "hang up", within_s: float = 10.0
+) -> list[dict]:
     """Send part of a body, then hang up (a tablet losing Wi-Fi mid-upload) or send nothing more
     and keep the connection open ("stall"); what the app sent back within ``within_s``."""
     sent: list[dict] = []
@@ -68,10 +75,18 @@ def _partial_body(client, method: str, path: str, headers: dict, first_part: byt
 
     raw_path, _, query = path.partition("?")
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": raw_path, "raw_path": raw_path.encode(), "query_string": query.encode(), "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": raw_path,
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
         "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
     }
 
     async def call() -> None:

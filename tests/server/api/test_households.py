@@ -5,9 +5,20 @@ def test_healthz_and_openapi(client):
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json()["status"] == "ok"
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ["/v1/households", "/v1/auth/login", "/v1/personas", "/v1/personas/{persona_id}", "/v1/personas/{persona_id}/memories",
-                 "/v1/personas/{persona_id}/consent", "/v1/pairing-codes", "/v1/devices", "/v1/sessions",
-                 "/v1/sessions/{session_id}/history", "/v1/sessions/{session_id}", "/v1/sessions/{session_id}/turns"]:
+    for path in [
+        "/v1/households",
+        "/v1/auth/login",
+        "/v1/personas",
+        "/v1/personas/{persona_id}",
+        "/v1/personas/{persona_id}/memories",
+        "/v1/personas/{persona_id}/consent",
+        "/v1/pairing-codes",
+        "/v1/devices",
+        "/v1/sessions",
+        "/v1/sessions/{session_id}/history",
+        "/v1/sessions/{session_id}",
+        "/v1/sessions/{session_id}/turns",
+    ]:
         assert path in paths, path
 
 
@@ -35,10 +46,13 @@ def test_duplicate_email_is_409(client):
 
 
 def test_bad_household_bodies_are_422_and_change_nothing(client):
-    for body in [{}, {"name": "", "caregiver_email": "a@b.c", "password": "longenough"},
-                 {"name": "x", "caregiver_email": "not-an-email", "password": "longenough"},
-                 {"name": "x", "caregiver_email": "a@b.c", "password": "short"},
-                 {"name": "x", "caregiver_email": "a@b.c", "password": "longenough", "extra": 1}]:
+    for body in [
+        {},
+        {"name": "", "caregiver_email": "a@b.c", "password": "longenough"},
+        {"name": "x", "caregiver_email": "not-an-email", "password": "longenough"},
+        {"name": "x", "caregiver_email": "a@b.c", "password": "short"},
+        {"name": "x", "caregiver_email": "a@b.c", "password": "longenough", "extra": 1},
+    ]:
         r = client.post("/v1/households", json=body)
         assert r.status_code == 422, body
         assert set(r.json()["error"]) >= {"code", "message"}

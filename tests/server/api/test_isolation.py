@@ -8,8 +8,16 @@ from tests.conftest import wav_bytes
 from tests.server.api.conftest import auth, events, new_household, new_persona
 
 # Routes anyone may call, or that act only on the caller's own household.
-PUBLIC = {("POST", "/v1/households"), ("POST", "/v1/auth/login"), ("POST", "/v1/devices"), ("POST", "/v1/invitations/accept"),
-          ("GET", "/healthz"), ("POST", "/v1/auth/logout"), ("POST", "/v1/auth/logout-all"), ("DELETE", "/v1/devices/me")}
+PUBLIC = {
+    ("POST", "/v1/households"),
+    ("POST", "/v1/auth/login"),
+    ("POST", "/v1/devices"),
+    ("POST", "/v1/invitations/accept"),
+    ("GET", "/healthz"),
+    ("POST", "/v1/auth/logout"),
+    ("POST", "/v1/auth/logout-all"),
+    ("DELETE", "/v1/devices/me"),
+}
 
 # A valid body for each route that takes one, so a 404 cannot hide behind a 422.
 VALID_BODIES = {
@@ -67,7 +75,11 @@ def extra_ids(client, hh, persona_id) -> dict:
     found = {}
     paths = client.get("/openapi.json").json()["paths"]
     if "/v1/personas/{persona_id}/sources" in paths:
-        r = client.post(f"/v1/personas/{persona_id}/sources", files={"file": ("letter.txt", b"Dear Anne,\nThe garden is lovely.\nLove, Mum", "text/plain")}, headers=hh["headers"])
+        r = client.post(
+            f"/v1/personas/{persona_id}/sources",
+            files={"file": ("letter.txt", b"Dear Anne,\nThe garden is lovely.\nLove, Mum", "text/plain")},
+            headers=hh["headers"],
+        )
         if r.status_code in (200, 201, 202):
             found["job_id"] = r.json().get("job_id")
             found["source_id"] = r.json().get("source_id")
@@ -153,7 +165,10 @@ def test_a_tablet_sees_only_the_conversations_it_opened(client):
     history = f"/v1/sessions/{session['id']}/history"
     assert client.get(history, headers=grandpa).status_code == 404
     assert client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Hello?"}, headers=grandpa).status_code == 404
-    assert client.post(f"/v1/sessions/{session['id']}/turns/{turn_id}/playback", json={"sentences_played": 0}, headers=grandpa).status_code == 404
+    assert (
+        client.post(f"/v1/sessions/{session['id']}/turns/{turn_id}/playback", json={"sentences_played": 0}, headers=grandpa).status_code
+        == 404
+    )
     assert client.delete(f"/v1/sessions/{session['id']}", headers=grandpa).status_code == 404
     # Nothing changed: her tablet and the caregivers still read every word of it.
     assert "I miss the garden." in [item["text"] for item in client.get(history, headers=grandma).json()["items"]]
@@ -168,7 +183,9 @@ VIEWER_ALLOWED = {("POST", "/v1/auth/logout"), ("POST", "/v1/auth/logout-all")}
 def test_a_viewer_can_change_nothing(client):
     a, ids = household_a(client)
     invite = client.post("/v1/invitations", json={"role": "viewer"}, headers=a["headers"]).json()
-    joined = client.post("/v1/invitations/accept", json={"code": invite["code"], "email": "viewer2@example.com", "password": "viewer password"})
+    joined = client.post(
+        "/v1/invitations/accept", json={"code": invite["code"], "email": "viewer2@example.com", "password": "viewer password"}
+    )
     viewer = auth(joined.json()["token"])
     paths = client.get("/openapi.json").json()["paths"]
     checked = 0

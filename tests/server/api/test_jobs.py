@@ -61,7 +61,9 @@ def test_job_reports_progress_then_done(db):
 def test_failures_are_reported_plainly_and_undone(db):
     undone = []
     plain = job_store.create(db, "hh", "import", persona_id=None, source_id=None)
-    jobs.submit(db, plain, lambda job: (_ for _ in ()).throw(jobs.JobFailed("No words could be made out.")), on_failure=lambda: undone.append(1)).result(5)
+    jobs.submit(
+        db, plain, lambda job: (_ for _ in ()).throw(jobs.JobFailed("No words could be made out.")), on_failure=lambda: undone.append(1)
+    ).result(5)
     failed = job_store.get(db, "hh", plain)
     assert failed["state"] == "failed" and failed["errors"] == ["No words could be made out."] and undone == [1]
 

@@ -130,7 +130,11 @@ def test_a_tap_ends_the_turn_and_playback_reports_count(client, tablet, spoken):
         ({"json": {"type": "start", "sample_rate": 16000, "format": "pcm_s16le"}}, {"bytes": b"\0\0" * 80}, "200 ms"),
         ({"json": {"type": "start", "sample_rate": 16000, "format": "pcm_s16le"}}, {"bytes": b"\0" * 321}, "PCM"),
         ({"json": {"type": "start", "sample_rate": 16000, "format": "pcm_s16le"}}, {"json": {"type": "jump"}}, "type"),
-        ({"json": {"type": "start", "sample_rate": 16000, "format": "pcm_s16le"}}, {"json": {"type": "start", "sample_rate": 16000, "format": "pcm_s16le"}}, "already"),
+        (
+            {"json": {"type": "start", "sample_rate": 16000, "format": "pcm_s16le"}},
+            {"json": {"type": "start", "sample_rate": 16000, "format": "pcm_s16le"}},
+            "already",
+        ),
     ],
 )
 def test_bad_input_closes_with_policy_violation_and_changes_nothing(client, tablet, first, then, reason):
@@ -159,12 +163,22 @@ def test_only_its_tablet_opens_the_session(client, tablet):
     new_persona(client, other)
     stranger = pair(client, other, "Their tablet")
     second = pair(client, tablet["hh"], "Bedroom tablet")
-    for headers in ({}, {"Authorization": "Bearer nonsense"}, other["headers"], stranger["headers"], second["headers"], tablet["hh"]["headers"]):
+    for headers in (
+        {},
+        {"Authorization": "Bearer nonsense"},
+        other["headers"],
+        stranger["headers"],
+        second["headers"],
+        tablet["hh"]["headers"],
+    ):
         with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect(url(tablet), headers=headers):
             pass
         assert refused.value.code == CLOSE_BAD_INPUT and refused.value.reason
     # Another household's refusal says no more than a session that does not exist.
-    with pytest.raises(WebSocketDisconnect) as missing, client.websocket_connect("/v1/sessions/sess_nope/live", headers=stranger["headers"]):
+    with (
+        pytest.raises(WebSocketDisconnect) as missing,
+        client.websocket_connect("/v1/sessions/sess_nope/live", headers=stranger["headers"]),
+    ):
         pass
     with pytest.raises(WebSocketDisconnect) as theirs, client.websocket_connect(url(tablet), headers=stranger["headers"]):
         pass

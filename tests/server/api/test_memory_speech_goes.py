@@ -30,9 +30,7 @@ def spoken(client, tablet: dict, persona: dict, question: str) -> list[dict]:
 def cached_media(client, persona_id: str) -> dict[str, str]:
     """media id -> relative path of every piece of cached speech of the persona."""
     db = client.app.state.keepsake.db
-    rows = db.all(
-        "SELECT c.media_id, m.path FROM speech_cache c JOIN media m ON m.id = c.media_id WHERE c.persona_id = ?", (persona_id,)
-    )
+    rows = db.all("SELECT c.media_id, m.path FROM speech_cache c JOIN media m ON m.id = c.media_id WHERE c.persona_id = ?", (persona_id,))
     return {r["media_id"]: r["path"] for r in rows}
 
 
@@ -106,8 +104,11 @@ def test_rewording_a_memory_deletes_the_speech_of_its_old_words(data_dir):
             assert client.patch(url, json={"hidden": hidden}, headers=hh["headers"]).status_code == 200
         assert old <= set(cached_media(client, persona["id"]))
 
-        r = client.patch(f"/v1/personas/{persona['id']}/memories/{wedding}",
-                         json={"text": "Your grandfather and I married in May 1953. The sun shone all day."}, headers=hh["headers"])
+        r = client.patch(
+            f"/v1/personas/{persona['id']}/memories/{wedding}",
+            json={"text": "Your grandfather and I married in May 1953. The sun shone all day."},
+            headers=hh["headers"],
+        )
         assert r.status_code == 200
         no_trace(client, data_dir, old, paths)
         wait_until_settled(client)

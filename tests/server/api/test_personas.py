@@ -17,8 +17,14 @@ def test_persona_crud(client):
 
 def test_persona_validation(client):
     hh = new_household(client)
-    for body in [{}, {**PERSONA, "display_name": "  "}, {**PERSONA, "mode": "magic"}, {**PERSONA, "language": "english please"},
-                 {**PERSONA, "addressed_as": "Nana"}, {**PERSONA, "biography": "x" * 20_001}]:
+    for body in [
+        {},
+        {**PERSONA, "display_name": "  "},
+        {**PERSONA, "mode": "magic"},
+        {**PERSONA, "language": "english please"},
+        {**PERSONA, "addressed_as": "Nana"},
+        {**PERSONA, "biography": "x" * 20_001},
+    ]:
         assert client.post("/v1/personas", json=body, headers=hh["headers"]).status_code == 422, body
     assert client.get("/v1/personas", headers=hh["headers"]).json() == []
     persona = new_persona(client, hh, consent=False, memories=False)

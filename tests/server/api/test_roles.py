@@ -207,7 +207,9 @@ class World:
         session = self.client.post("/v1/sessions", json={"persona_id": self.persona_id}, headers=self.headers[DEVICE])
         assert session.status_code == 201, session.text
         session_id = session.json()["id"]
-        r = self.client.post(f"/v1/sessions/{session_id}/turns", json={"text": "My grandson was born yesterday!"}, headers=self.headers[DEVICE])
+        r = self.client.post(
+            f"/v1/sessions/{session_id}/turns", json={"text": "My grandson was born yesterday!"}, headers=self.headers[DEVICE]
+        )
         assert r.status_code == 200, r.text
         return session_id, events(r)
 
@@ -238,8 +240,11 @@ class World:
 
     @cached_property
     def _import(self) -> dict:
-        r = self._owner("POST", f"/v1/personas/{self.persona_id}/sources",
-                        files={"file": ("letter.txt", b"Dear Anne,\nThe garden is lovely.\nLove, Mum", "text/plain")})
+        r = self._owner(
+            "POST",
+            f"/v1/personas/{self.persona_id}/sources",
+            files={"file": ("letter.txt", b"Dear Anne,\nThe garden is lovely.\nLove, Mum", "text/plain")},
+        )
         started = r.json()
         # Wait for the import to end, so that nothing changes behind a refused call's back.
         deadline = time.monotonic() + 60
@@ -330,8 +335,11 @@ def everything(client, data_dir) -> tuple[dict, list]:
     db = client.app.state.keepsake.db
     tables = [r[0] for r in db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
     rows = {t: sorted((tuple(r) for r in db.all(f'SELECT * FROM "{t}"')), key=repr) for t in tables}
-    files = sorted((str(p.relative_to(data_dir)), p.stat().st_size) for p in data_dir.rglob("*")
-                   if p.is_file() and not p.name.startswith("keepsake.db"))
+    files = sorted(
+        (str(p.relative_to(data_dir)), p.stat().st_size)
+        for p in data_dir.rglob("*")
+        if p.is_file() and not p.name.startswith("keepsake.db")
+    )
     return rows, files
 
 

@@ -28,7 +28,9 @@ def _alerts(client, hh) -> list[dict]:
 def test_a_money_request_inside_a_memory_is_not_told_in_story_mode(client):
     hh = new_household(client)
     persona = new_persona(client, hh, memories=False)
-    r = client.post(f"/v1/personas/{persona['id']}/memories", json={"title": "The trouble with Mr. Jones", "text": SCAM}, headers=hh["headers"])
+    r = client.post(
+        f"/v1/personas/{persona['id']}/memories", json={"title": "The trouble with Mr. Jones", "text": SCAM}, headers=hh["headers"]
+    )
     assert r.status_code == 201
     session = _session(client, hh, persona)
     evs = _turn(client, hh, session["id"], "Tell me about Mr. Jones and the trouble")
@@ -55,7 +57,8 @@ def test_an_edited_transcript_does_not_let_her_recording_of_a_request_play(clien
     # Someone makes the words under the recording look harmless; the recording still says them.
     r = client.patch(
         f"/v1/personas/{persona['id']}/memories/{memory_id}",
-        json={"text": "I kept bees behind the orchard. The honey was the best in Saltmere."}, headers=hh["headers"],
+        json={"text": "I kept bees behind the orchard. The honey was the best in Saltmere."},
+        headers=hh["headers"],
     )
     assert r.status_code == 200, r.text
     session = _session(client, hh, persona)
@@ -83,7 +86,9 @@ def test_a_request_no_rule_names_is_kept_out_of_the_greeting(client):
     from server.conversation import safety
 
     assert safety._rules_reason(safety.normalise(request)) is None  # only its meaning gives it away
-    client.post(f"/v1/personas/{persona['id']}/retire", json={"then": "archive", "farewell": f"Goodbye, my love. {request}"}, headers=hh["headers"])
+    client.post(
+        f"/v1/personas/{persona['id']}/retire", json={"then": "archive", "farewell": f"Goodbye, my love. {request}"}, headers=hh["headers"]
+    )
     session = _session(client, hh, persona)
     assert "phone bill" not in session["greeting"]["text"] and session["greeting"]["text"].startswith("Goodbye, my love.")
     alerts = _alerts(client, hh)

@@ -1,4 +1,3 @@
-
 import numpy as np
 
 from server.audio import read_wav_comment
@@ -84,7 +83,9 @@ def test_chunked_streamed_upload(client, upstream):
 def test_silence_gets_a_gentle_request_to_repeat(client, upstream):
     hh = new_household(client)
     session = start(client, hh, new_persona(client, hh))
-    r = client.post(f"/v1/sessions/{session['id']}/turns", content=wav_bytes(np.zeros(16000)), headers={**hh["headers"], "content-type": "audio/wav"})
+    r = client.post(
+        f"/v1/sessions/{session['id']}/turns", content=wav_bytes(np.zeros(16000)), headers={**hh["headers"], "content-type": "audio/wav"}
+    )
     evs = events(r)
     assert r.status_code == 200 and evs[0] == {"type": "transcript", "text": ""}
     spoken = " ".join(e["text"] for e in evs if e["type"] == "sentence")
@@ -151,7 +152,10 @@ def test_interrupted_answer_keeps_only_what_was_played(client):
     items = client.get(f"/v1/sessions/{session['id']}/history", headers=hh["headers"]).json()["items"]
     assert [i["role"] for i in items] == ["relative"]
     assert client.post(url, json={"sentences_played": -1}, headers=hh["headers"]).status_code == 422
-    assert client.post(f"/v1/sessions/{session['id']}/turns/turn_x/playback", json={"sentences_played": 1}, headers=hh["headers"]).status_code == 404
+    assert (
+        client.post(f"/v1/sessions/{session['id']}/turns/turn_x/playback", json={"sentences_played": 1}, headers=hh["headers"]).status_code
+        == 404
+    )
 
 
 def test_news_is_remembered_in_the_next_session(client):
@@ -159,7 +163,9 @@ def test_news_is_remembered_in_the_next_session(client):
     persona = new_persona(client, hh)
     tablet = pair(client, hh, "Kitchen")  # the relative's news is kept; a caregiver's test keeps none
     session = start(client, tablet, persona)
-    client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Nana, your great-grandson was born last week!"}, headers=tablet["headers"])
+    client.post(
+        f"/v1/sessions/{session['id']}/turns", json={"text": "Nana, your great-grandson was born last week!"}, headers=tablet["headers"]
+    )
     facts = client.get(f"/v1/personas/{persona['id']}/facts", headers=hh["headers"]).json()
     assert facts and "born" in facts[0]["text"]
     later = start(client, tablet, persona)
@@ -171,10 +177,24 @@ def test_story_mode_plays_her_own_recording(client):
     persona = new_persona(client, hh, memories=False)
     state = client.app.state.keepsake
     t = np.linspace(0, 2, 32000, endpoint=False)
-    clip = state.media.put(hh["id"], wav_bytes(0.3 * np.sin(2 * np.pi * 200 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))), "audio/wav", "memory_audio", persona["id"])
+    clip = state.media.put(
+        hh["id"],
+        wav_bytes(0.3 * np.sin(2 * np.pi * 200 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))),
+        "audio/wav",
+        "memory_audio",
+        persona["id"],
+    )
     from server.storage import memories
 
-    memories.add(state.db, hh["id"], persona["id"], "I kept bees behind the orchard for thirty years.", title="The bees", source="voice_memo", audio_media_id=clip.id)
+    memories.add(
+        state.db,
+        hh["id"],
+        persona["id"],
+        "I kept bees behind the orchard for thirty years.",
+        title="The bees",
+        source="voice_memo",
+        audio_media_id=clip.id,
+    )
     session = start(client, hh, persona)
     evs = events(client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Tell me about your bees"}, headers=hh["headers"]))
     original = [e for e in evs if e["type"] == "sentence" and e.get("original")]

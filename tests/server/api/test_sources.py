@@ -217,11 +217,14 @@ def test_upload_over_the_limit(client, hh, persona):
     client.app.state.keepsake.settings.max_source_mb = 1
     url = f"/v1/personas/{persona['id']}/sources"
     # Declared too big (a 2 GB upload): refused before a byte is read.
-    r = client.post(url, content=b"x" * 100, headers={**hh["headers"], "content-type": "multipart/form-data; boundary=b",
-                                                         "content-length": str(2 * 1024**3)})
+    r = client.post(
+        url,
+        content=b"x" * 100,
+        headers={**hh["headers"], "content-type": "multipart/form-data; boundary=b", "content-length": str(2 * 1024**3)},
+    )
     assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
     # Streamed without a length: stopped as soon as it passes the limit.
-    body = b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.txt\"\r\n\r\n" + b"words " * 400_000 + b"\r\n--b--\r\n"
+    body = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.txt"\r\n\r\n' + b"words " * 400_000 + b"\r\n--b--\r\n"
 
     def chunks():
         for i in range(0, len(body), 65536):
@@ -265,7 +268,11 @@ def test_search_edit_hide_delete_memories(client, hh, persona):
     assert partial and "Arthur" in partial[0]["text"]
     memory = found[0]
 
-    r = client.patch(f"{base}/{memory['id']}", json={"text": "Mr Hudson's secret: cold butter and a light hand with the treacle tart."}, headers=hh["headers"])
+    r = client.patch(
+        f"{base}/{memory['id']}",
+        json={"text": "Mr Hudson's secret: cold butter and a light hand with the treacle tart."},
+        headers=hh["headers"],
+    )
     assert r.status_code == 200 and "treacle" in r.json()["text"]
     assert client.get(f"{base}/search", params={"q": "treacle tart"}, headers=hh["headers"]).json()[0]["id"] == memory["id"]
     # Retrieval follows the edit at once: story mode finds the new words.
@@ -306,7 +313,9 @@ def test_facts_are_reviewed_edited_and_removed(client, hh):
     persona = new_persona(client, hh)
     tablet = pair(client, hh, "Kitchen")
     session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=tablet["headers"]).json()
-    client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Nana, your great-grandson was born last week!"}, headers=tablet["headers"])
+    client.post(
+        f"/v1/sessions/{session['id']}/turns", json={"text": "Nana, your great-grandson was born last week!"}, headers=tablet["headers"]
+    )
     fact = client.get(f"/v1/personas/{persona['id']}/facts", headers=hh["headers"]).json()[0]
     url = f"/v1/personas/{persona['id']}/facts/{fact['id']}"
     r = client.patch(url, json={"text": "Your great-grandson Leo was born last week."}, headers=hh["headers"])

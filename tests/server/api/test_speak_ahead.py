@@ -101,10 +101,12 @@ def test_a_memory_added_later_is_spoken_ahead_too(data_dir):
         wait_until_settled(client)
         before = speech_calls(upstream)
         text = "My father kept bees behind the bakery. Every summer we sold the honey at the market."
-        assert client.post(f"/v1/personas/{persona['id']}/memories", json={"title": "Bees", "text": text},
-                           headers=hh["headers"]).status_code == 201
+        assert (
+            client.post(f"/v1/personas/{persona['id']}/memories", json={"title": "Bees", "text": text}, headers=hh["headers"]).status_code
+            == 201
+        )
         wait_until_settled(client)
-        spoken = [r.read().decode() for r in upstream.requests[-(speech_calls(upstream) - before):]]
+        spoken = [r.read().decode() for r in upstream.requests[-(speech_calls(upstream) - before) :]]
         # Only its first sentence, told and told again ("Like I was saying, my dear: ..."); the rest was made already.
         assert len(spoken) == 7 and all("My father kept bees behind the bakery." in body for body in spoken)
 

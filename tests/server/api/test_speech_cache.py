@@ -19,7 +19,8 @@ def test_the_same_words_are_synthesized_once(client, upstream):
     assert second["greeting"]["text"] == first["greeting"]["text"]
     assert speech_calls(upstream) == made
     assert [s["audio_url"].split("?")[0] for s in second["greeting"]["sentences"]] == [
-        s["audio_url"].split("?")[0] for s in first["greeting"]["sentences"]]
+        s["audio_url"].split("?")[0] for s in first["greeting"]["sentences"]
+    ]
     assert client.get(second["greeting"]["sentences"][0]["audio_url"]).status_code == 200
 
 

@@ -59,8 +59,7 @@ def service() -> TalkingHead:
 def client(data_dir, service):
     remote = StageSettings(provider="openai", base_url=FAKE, model="fake", api_key="k", timeout_s=2, retries=0)
     face = StageSettings(provider="http", base_url=FACE_URL, timeout_s=5, retries=0)
-    settings = Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, face=face, max_upload_mb=1,
-                        speak_ahead=False)
+    settings = Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, face=face, max_upload_mb=1, speak_ahead=False)
     with TestClient(create_app(settings, http_transport=httpx.MockTransport(service))) as c:
         yield c
 

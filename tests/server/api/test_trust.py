@@ -39,7 +39,9 @@ def test_roles_owner_invites_viewer_reads_only(client):
     persona = new_persona(client, owner)
     invite = client.post("/v1/invitations", json={"role": "viewer"}, headers=owner["headers"])
     assert invite.status_code == 201
-    joined = client.post("/v1/invitations/accept", json={"code": invite.json()["code"], "email": "v@example.com", "password": "viewer password"})
+    joined = client.post(
+        "/v1/invitations/accept", json={"code": invite.json()["code"], "email": "v@example.com", "password": "viewer password"}
+    )
     assert joined.status_code == 201 and joined.json()["role"] == "viewer"
     viewer = auth(joined.json()["token"])
     assert client.get(f"/v1/personas/{persona['id']}/memories", headers=viewer).status_code == 200
@@ -47,7 +49,9 @@ def test_roles_owner_invites_viewer_reads_only(client):
     assert client.post("/v1/invitations", json={"role": "caregiver"}, headers=viewer).status_code == 403
     assert client.post("/v1/pairing-codes", headers=viewer).status_code == 403
     # An invitation works once.
-    again = client.post("/v1/invitations/accept", json={"code": invite.json()["code"], "email": "w@example.com", "password": "viewer password"})
+    again = client.post(
+        "/v1/invitations/accept", json={"code": invite.json()["code"], "email": "w@example.com", "password": "viewer password"}
+    )
     assert again.status_code == 400
     emails = {c["email"]: c["role"] for c in client.get("/v1/caregivers", headers=owner["headers"]).json()}
     assert emails == {"ada@example.com": "owner", "v@example.com": "viewer"}
@@ -81,8 +85,16 @@ def test_guessing_passwords_is_stopped(client):
 
 def test_crisis_alerts_caregivers_and_shows_the_contact(client, upstream):
     hh = new_household(client)
-    client.patch("/v1/household/settings", json={"crisis_contact_name": "Anne", "crisis_contact_phone": "+44 7700 900123",
-                                                 "emergency_number": "999", "webhook_url": "http://fake-upstream.test/hook"}, headers=hh["headers"])
+    client.patch(
+        "/v1/household/settings",
+        json={
+            "crisis_contact_name": "Anne",
+            "crisis_contact_phone": "+44 7700 900123",
+            "emergency_number": "999",
+            "webhook_url": "http://fake-upstream.test/hook",
+        },
+        headers=hh["headers"],
+    )
     persona = new_persona(client, hh)
     tablet = pair(client, hh)
     s = session(client, tablet["headers"], persona["id"])
@@ -144,10 +156,10 @@ def test_daily_limit_reached_mid_conversation(client):
     client.patch(f"/v1/devices/{tablet['id']}", json={"daily_minutes": 5, "timezone": zone}, headers=hh["headers"])
     s = session(client, tablet["headers"], persona["id"])
     # Ten minutes of talking already today.
+    client.app.state.keepsake.db.execute("UPDATE sessions SET created_at = datetime(created_at, '-10 minutes') WHERE id = ?", (s["id"],))
     client.app.state.keepsake.db.execute(
-        "UPDATE sessions SET created_at = datetime(created_at, '-10 minutes') WHERE id = ?", (s["id"],))
-    client.app.state.keepsake.db.execute(
-        "UPDATE sessions SET created_at = replace(created_at, ' ', 'T') || '+00:00' WHERE id = ?", (s["id"],))
+        "UPDATE sessions SET created_at = replace(created_at, ' ', 'T') || '+00:00' WHERE id = ?", (s["id"],)
+    )
     evs = talk(client, tablet["headers"], s["id"], "Tell me about the seaside")
     assert evs[-1]["ended"] is True and any(e.get("code") == "daily_limit" for e in evs)
     assert "tomorrow" in " ".join(e["text"] for e in evs if e["type"] == "sentence")
@@ -156,7 +168,11 @@ def test_daily_limit_reached_mid_conversation(client):
 def test_retire_with_a_farewell_then_archive(client):
     hh = new_household(client)
     persona = new_persona(client, hh)
-    r = client.post(f"/v1/personas/{persona['id']}/retire", json={"then": "archive", "farewell": "My darling, it is time for me to rest. Goodbye."}, headers=hh["headers"])
+    r = client.post(
+        f"/v1/personas/{persona['id']}/retire",
+        json={"then": "archive", "farewell": "My darling, it is time for me to rest. Goodbye."},
+        headers=hh["headers"],
+    )
     assert r.status_code == 200 and r.json()["status"] == "retiring"
     s = session(client, hh["headers"], persona["id"])
     assert s["greeting"]["text"].startswith("My darling")
@@ -198,22 +214,37 @@ def test_household_export_holds_every_persona(client):
     assert {p["persona"]["id"] for p in data["personas"]} == {first["id"], second["id"]}
     assert data["caregivers"][0]["email"] == "ada@example.com"
     other = new_household(client, "other@example.com")
-    assert json.loads(zipfile.ZipFile(io.BytesIO(client.get("/v1/household/export", headers=other["headers"]).content)).read("data.json"))["personas"] == []
+    assert (
+        json.loads(zipfile.ZipFile(io.BytesIO(client.get("/v1/household/export", headers=other["headers"]).content)).read("data.json"))[
+            "personas"
+        ]
+        == []
+    )
 
 
 def test_erasing_a_persona_leaves_no_file_or_row(client, data_dir):
     hh = new_household(client)
     persona = new_persona(client, hh)
     s = session(client, hh["headers"], persona["id"])
-    client.post(f"/v1/sessions/{s['id']}/turns", content=Path(__file__).read_bytes()[:10], headers={**hh["headers"], "content-type": "audio/wav"})
+    client.post(
+        f"/v1/sessions/{s['id']}/turns", content=Path(__file__).read_bytes()[:10], headers={**hh["headers"], "content-type": "audio/wav"}
+    )
     talk(client, hh["headers"], s["id"], "My grandson was born yesterday")
     media_dir = data_dir / "media"
     assert any(media_dir.rglob("*.wav"))
     assert client.delete(f"/v1/personas/{persona['id']}", headers=hh["headers"]).status_code == 204
     db = client.app.state.keepsake.db
     pid = persona["id"]
-    for table, column in [("personas", "id"), ("memories", "persona_id"), ("memory_fts", "persona_id"), ("facts", "persona_id"),
-                          ("sessions", "persona_id"), ("consents", "persona_id"), ("media", "persona_id"), ("alerts", "persona_id")]:
+    for table, column in [
+        ("personas", "id"),
+        ("memories", "persona_id"),
+        ("memory_fts", "persona_id"),
+        ("facts", "persona_id"),
+        ("sessions", "persona_id"),
+        ("consents", "persona_id"),
+        ("media", "persona_id"),
+        ("alerts", "persona_id"),
+    ]:
         assert db.one(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (pid,))[0] == 0, table
     assert db.one("SELECT COUNT(*) FROM turns")[0] == 0
     assert not [p for p in media_dir.rglob("*") if p.is_file()]
@@ -229,7 +260,9 @@ class ScamLLM:
 
 def test_a_scam_sentence_from_the_model_is_never_spoken(data_dir):
     llm = StageSettings(provider="openai", base_url=FAKE, model="m", timeout_s=5, retries=0)
-    with TestClient(create_app(Settings(data_dir=data_dir, preload_engines=False, llm=llm), http_transport=httpx.MockTransport(ScamLLM()))) as client:
+    with TestClient(
+        create_app(Settings(data_dir=data_dir, preload_engines=False, llm=llm), http_transport=httpx.MockTransport(ScamLLM()))
+    ) as client:
         hh = new_household(client)
         persona = new_persona(client, hh, consent=False)
         client.post(f"/v1/personas/{persona['id']}/consent", json={**CONSENT, "scope": "generated"}, headers=hh["headers"])
@@ -276,7 +309,9 @@ def quiet_all_day(client, hh, tablet) -> None:
 
 def test_crisis_words_in_quiet_hours_reach_the_caregivers_at_once(client, upstream):
     hh = new_household(client)
-    client.patch("/v1/household/settings", json={"emergency_number": "112", "webhook_url": "http://fake-upstream.test/hook"}, headers=hh["headers"])
+    client.patch(
+        "/v1/household/settings", json={"emergency_number": "112", "webhook_url": "http://fake-upstream.test/hook"}, headers=hh["headers"]
+    )
     persona = new_persona(client, hh)
     tablet = pair(client, hh)
     quiet_all_day(client, hh, tablet)
@@ -295,7 +330,9 @@ def test_crisis_words_in_quiet_hours_reach_the_caregivers_at_once(client, upstre
     evs = talk(client, tablet["headers"], s["id"], "I miss you so much")
     spoken = " ".join(e["text"] for e in evs if e["type"] == "sentence")
     assert "tomorrow" in spoken and evs[-1]["ended"] is True and any(e.get("code") == "quiet_hours" for e in evs)
-    said = [i["text"] for i in client.get(f"/v1/sessions/{s['id']}/history", headers=hh["headers"]).json()["items"] if i["role"] == "relative"]
+    said = [
+        i["text"] for i in client.get(f"/v1/sessions/{s['id']}/history", headers=hh["headers"]).json()["items"] if i["role"] == "relative"
+    ]
     assert said == ["I'm tired of living, I just want to go to sleep and not wake up", "I miss you so much"]
     # Words said after the end never stretch the day's minutes.
     assert client.app.state.keepsake.db.one("SELECT ended_at FROM sessions WHERE id = ?", (s["id"],))[0] == ended_at
@@ -376,10 +413,16 @@ class CountingLLM:
 def test_boundaries_are_steered_away_from_in_both_modes(data_dir):
     llm = CountingLLM()
     remote = StageSettings(provider="openai", base_url=FAKE, model="m", timeout_s=5, retries=0)
-    with TestClient(create_app(Settings(data_dir=data_dir, preload_engines=False, llm=remote), http_transport=httpx.MockTransport(llm))) as client:
+    with TestClient(
+        create_app(Settings(data_dir=data_dir, preload_engines=False, llm=remote), http_transport=httpx.MockTransport(llm))
+    ) as client:
         hh = new_household(client)
         persona = new_persona(client, hh, consent=False)  # boundaries: "how she died"
-        client.post(f"/v1/personas/{persona['id']}/memories", json={"title": "The end", "text": "I died in the hospital in March, with Anne beside me."}, headers=hh["headers"])
+        client.post(
+            f"/v1/personas/{persona['id']}/memories",
+            json={"title": "The end", "text": "I died in the hospital in March, with Anne beside me."},
+            headers=hh["headers"],
+        )
         client.post(f"/v1/personas/{persona['id']}/consent", json={**CONSENT, "scope": "generated"}, headers=hh["headers"])
         for mode in ("story", "generative"):
             client.patch(f"/v1/personas/{persona['id']}", json={"mode": mode}, headers=hh["headers"])
@@ -432,8 +475,11 @@ def test_the_greeting_is_checked_like_every_answer(client):
     hh = new_household(client)
     persona = new_persona(client, hh)
     # A farewell someone typed carries a request: it is never spoken, and the caregivers hear of it.
-    client.post(f"/v1/personas/{persona['id']}/retire",
-                json={"then": "archive", "farewell": "Goodbye, my love. Send me the code the bank texts you."}, headers=hh["headers"])
+    client.post(
+        f"/v1/personas/{persona['id']}/retire",
+        json={"then": "archive", "farewell": "Goodbye, my love. Send me the code the bank texts you."},
+        headers=hh["headers"],
+    )
     s = session(client, hh["headers"], persona["id"])
     assert "code" not in s["greeting"]["text"] and s["greeting"]["text"].startswith("Goodbye, my love.")
     assert "code" not in " ".join(x["text"] for x in s["greeting"]["sentences"])
@@ -479,8 +525,11 @@ def test_erasing_a_persona_leaves_nothing_anywhere(client, data_dir):
     persona = new_persona(client, hh)
     pid = persona["id"]
     keep = new_persona(client, hh)  # another persona of the same household stays whole
-    r = client.post(f"/v1/personas/{pid}/sources", files={"file": ("letter.txt", b"Dear Anne,\nThe garden is lovely.\nLove, Mum", "text/plain")},
-                    headers=hh["headers"])
+    r = client.post(
+        f"/v1/personas/{pid}/sources",
+        files={"file": ("letter.txt", b"Dear Anne,\nThe garden is lovely.\nLove, Mum", "text/plain")},
+        headers=hh["headers"],
+    )
     assert r.status_code == 202
     job_url = r.json()["job_url"]
     for _ in range(100):
@@ -488,7 +537,10 @@ def test_erasing_a_persona_leaves_nothing_anywhere(client, data_dir):
             break
         time.sleep(0.1)
     tone = wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 220 * 3, 16000 * 3)))
-    assert client.post(f"/v1/personas/{pid}/voice-samples", content=tone, headers={**hh["headers"], "content-type": "audio/wav"}).status_code == 201
+    assert (
+        client.post(f"/v1/personas/{pid}/voice-samples", content=tone, headers={**hh["headers"], "content-type": "audio/wav"}).status_code
+        == 201
+    )
     tablet = pair(client, hh)
     s = session(client, tablet["headers"], pid)
     talk(client, tablet["headers"], s["id"], "I don't want to wake up tomorrow")  # an alert about this persona
@@ -576,7 +628,9 @@ def test_words_speech_to_text_could_not_hear_are_recognised_later_and_crisis_rea
     s = session(client, hh["headers"], persona["id"])
     state = client.app.state.keepsake
     # Speech to text was down when the relative spoke: the recording was kept, the turn marked so.
-    media = state.media.put(hh["id"], wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 200, 16000))), "audio/wav", "relative_speech", persona["id"])
+    media = state.media.put(
+        hh["id"], wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 200, 16000))), "audio/wav", "relative_speech", persona["id"]
+    )
     turn_id = session_store.start_turn(state.db, hh["id"], s["id"], text=None, audio_media_id=media.id)
     state.db.execute("UPDATE turns SET status = 'asr_failed' WHERE id = ?", (turn_id,))
     upstream.transcript = "I don't want to live any more"  # it is back

@@ -70,7 +70,9 @@ def generative(data_dir, prompts):
 
 def test_generative_mode_speaks_from_the_memories_story_mode_would_tell(generative, prompts):
     hh, s = generative_session(generative)
-    said = _spoken(events(generative.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Tell me about your wedding"}, headers=hh["headers"])))
+    said = _spoken(
+        events(generative.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Tell me about your wedding"}, headers=hh["headers"]))
+    )
     assert said == "Oh, I remember."
     assert WEDDING in prompts[-1] and SEASIDE not in prompts[-1]  # the confident memory only, not the runner-up
 
@@ -84,5 +86,7 @@ def test_generative_mode_is_told_no_memory_matches_when_none_is_confident(genera
 
 def test_a_request_gets_the_fixed_decline_in_generative_mode_too(generative, prompts):
     hh, s = generative_session(generative)
-    said = _spoken(events(generative.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Can you lend me some money?"}, headers=hh["headers"])))
+    said = _spoken(
+        events(generative.post(f"/v1/sessions/{s['id']}/turns", json={"text": "Can you lend me some money?"}, headers=hh["headers"]))
+    )
     assert "family" in said.lower() and prompts == []  # no model was asked

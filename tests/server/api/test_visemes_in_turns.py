@@ -72,10 +72,24 @@ def test_her_own_recording_moves_the_lips_to_its_words(client):
     persona = new_persona(client, hh, memories=False)
     state = client.app.state.keepsake
     t = np.linspace(0, 2, 32000, endpoint=False)
-    clip = state.media.put(hh["id"], wav_bytes(0.3 * np.sin(2 * np.pi * 200 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))), "audio/wav", "memory_audio", persona["id"])
+    clip = state.media.put(
+        hh["id"],
+        wav_bytes(0.3 * np.sin(2 * np.pi * 200 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))),
+        "audio/wav",
+        "memory_audio",
+        persona["id"],
+    )
     from server.storage import memories
 
-    memories.add(state.db, hh["id"], persona["id"], "I kept bees behind the orchard for thirty years.", title="The bees", source="voice_memo", audio_media_id=clip.id)
+    memories.add(
+        state.db,
+        hh["id"],
+        persona["id"],
+        "I kept bees behind the orchard for thirty years.",
+        title="The bees",
+        source="voice_memo",
+        audio_media_id=clip.id,
+    )
     session = start(client, hh, persona)
     evs = events(client.post(f"/v1/sessions/{session['id']}/turns", json={"text": "Tell me about your bees"}, headers=hh["headers"]))
     original = next(e for e in evs if e["type"] == "sentence" and e.get("original"))
@@ -84,8 +98,9 @@ def test_her_own_recording_moves_the_lips_to_its_words(client):
 
 
 def test_older_servers_events_still_parse():
-    event = SentenceEvent.model_validate({"index": 0, "text": "Hello.", "audio_url": "/v1/media/x", "duration_ms": 500,
-                                          "mouth": {"fps": 25, "values": [0.0, 0.5]}})
+    event = SentenceEvent.model_validate(
+        {"index": 0, "text": "Hello.", "audio_url": "/v1/media/x", "duration_ms": 500, "mouth": {"fps": 25, "values": [0.0, 0.5]}}
+    )
     assert event.visemes == []
     event = SentenceEvent.model_validate({**event.model_dump(), "visemes": [[0, "sil"], [40, "PP"]]})
     assert event.visemes == [(0, "sil"), (40, "PP")]
@@ -95,7 +110,9 @@ def test_a_chinese_greeting_from_a_remote_voice_carries_visemes(client):
     from tests.server.api.conftest import CONSENT, PERSONA
 
     hh = new_household(client)
-    r = client.post("/v1/personas", json={**PERSONA, "display_name": "王秀英", "addressed_as": ["奶奶"], "language": "zh"}, headers=hh["headers"])
+    r = client.post(
+        "/v1/personas", json={**PERSONA, "display_name": "王秀英", "addressed_as": ["奶奶"], "language": "zh"}, headers=hh["headers"]
+    )
     assert r.status_code == 201, r.text
     persona = r.json()
     assert client.post(f"/v1/personas/{persona['id']}/consent", json=CONSENT, headers=hh["headers"]).status_code == 201

@@ -57,7 +57,7 @@ def test_clone_with_cosyvoice_then_speak_then_remove(data_dir, spoken_wav):
             recording = words(STORY) if heard[0] == words(STORY)[0] else words(MORE)
             assert heard[0] == recording[0] and len(heard) >= 10
             assert sum(w in recording for w in heard) >= 0.75 * len(heard)
-            (_tried, prompt, clip, rate), = fake.state.calls  # tried once when made
+            ((_tried, prompt, clip, rate),) = fake.state.calls  # tried once when made
             assert prompt == kept.text and MIN_CLIP_S <= clip.size / rate <= MAX_CLIP_S
 
             # The persona speaks in it: every sentence sent with the clip and its words.

@@ -201,11 +201,17 @@ def memoir(tmp_path: Path):
     db = Database(tmp_path / "followup.db")
     household_id, _, _ = accounts.create_household(db, "Follow-ups", "followups@keepsake.invalid", "not a real password 1")
     persona = personas.create(db, household_id, PersonaCreate(display_name="Edna Platt", addressed_as=["Nana"], language="en"))
-    ids = memory_admin.insert_all(db, household_id, persona.id, None, [
-        NewMemory(text=CANAL, title="Childhood", source="memoir"),
-        NewMemory(text=MILL, title="Work", source="memoir"),
-        NewMemory(text=DANCE, title="Grandad", source="memoir"),
-    ])
+    ids = memory_admin.insert_all(
+        db,
+        household_id,
+        persona.id,
+        None,
+        [
+            NewMemory(text=CANAL, title="Childhood", source="memoir"),
+            NewMemory(text=MILL, title="Work", source="memoir"),
+            NewMemory(text=DANCE, title="Grandad", source="memoir"),
+        ],
+    )
     memories.add(db, household_id, persona.id, "I kept a tortoise called Lightning for forty years.", title="Pets")
     yield db, personas.profile(persona), ids
     db.close()
@@ -215,8 +221,13 @@ def _follow_up(db: Database, profile: PersonaProfile, text: str, said_before: li
     history = [HistoryLine("persona", line) for line in said_before]
     just_told, told_next = memory_sequence.continuation(db, profile.id, said_before)
     context = ConversationContext(
-        persona=profile, user_text=text, memories=memories.retrieve(db, profile.id, text), history=history,
-        language="en", just_told=just_told, told_next=told_next,
+        persona=profile,
+        user_text=text,
+        memories=memories.retrieve(db, profile.id, text),
+        history=history,
+        language="en",
+        just_told=just_told,
+        told_next=told_next,
     )
     return " ".join(p for p in compose(context) if isinstance(p, str))
 
@@ -259,7 +270,10 @@ def test_a_follow_up_with_nothing_told_before_is_asked_like_a_question(memoir) -
 def test_a_chinese_follow_up_goes_on_with_a_chinese_memory() -> None:
     long = MemoryHit("z9", "我十六岁进了纱厂。车间里很吵。我们说话都靠喊。后来我当了组长。再后来厂里送我去学技术。", "纱厂")
     context = ConversationContext(
-        persona=WANG, user_text="那后来呢？", memories=[], language="zh",
+        persona=WANG,
+        user_text="那后来呢？",
+        memories=[],
+        language="zh",
         history=[HistoryLine("persona", "哦，这个我记得。 我十六岁进了纱厂。 车间里很吵。 我们说话都靠喊。")],
         just_told=long,
     )

@@ -21,8 +21,33 @@ def spelled_out(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-PIECES = ["I", "don't", "Want", " ", "\t", "\n", "\u3000", "\u200b", "\u200d", "\u00ad", "\ufeff", "\u2019", "\u2018",
-          "ＡＢ１", "活著", "沒意思", "驗證碼", "帳戶", "轉帳", "é", "\U000e0001", "我", "!", "\ud800", "\udfff"]
+PIECES = [
+    "I",
+    "don't",
+    "Want",
+    " ",
+    "\t",
+    "\n",
+    "\u3000",
+    "\u200b",
+    "\u200d",
+    "\u00ad",
+    "\ufeff",
+    "\u2019",
+    "\u2018",
+    "ＡＢ１",
+    "活著",
+    "沒意思",
+    "驗證碼",
+    "帳戶",
+    "轉帳",
+    "é",
+    "\U000e0001",
+    "我",
+    "!",
+    "\ud800",
+    "\udfff",
+]
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,8 +18,18 @@ MILL = MemoryHit(id="m2", text="At fourteen I went to the mill.", score=1.0)
 
 def understood(act: Act, **fields) -> Understanding:
     base = Understanding(
-        text="...", act=act, request_kind=None, language="en", memories=(), confident=(), just_told=None,
-        told_next=None, continuation=None, fact=None, crisis=None, boundary=False,
+        text="...",
+        act=act,
+        request_kind=None,
+        language="en",
+        memories=(),
+        confident=(),
+        just_told=None,
+        told_next=None,
+        continuation=None,
+        fact=None,
+        crisis=None,
+        boundary=False,
     )
     return replace(base, **fields)
 
@@ -97,7 +107,10 @@ def test_goodbye_ends_the_conversation_and_keeps_news_said_with_it():
 
 
 def test_news_is_kept():
-    assert decide(understood(Act.NEWS, fact="The relative said: my granddaughter was born")).fact == "The relative said: my granddaughter was born"
+    assert (
+        decide(understood(Act.NEWS, fact="The relative said: my granddaughter was born")).fact
+        == "The relative said: my granddaughter was born"
+    )
 
 
 def test_the_family_boundary_steers_away_with_fixed_words():

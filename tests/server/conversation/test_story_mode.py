@@ -133,7 +133,10 @@ def test_goodbye_stop_and_crisis() -> None:
 
 
 def test_boundaries_are_steered_away_from() -> None:
-    assert "let's not talk about that" in answer(ctx("How did you die?")).lower() or "leave that one be" in answer(ctx("How did you die?")).lower()
+    assert (
+        "let's not talk about that" in answer(ctx("How did you die?")).lower()
+        or "leave that one be" in answer(ctx("How did you die?")).lower()
+    )
     assert "Biscuit" not in answer(ctx("Tell me about the hospital"))
     # A boundary about the persona herself does not hide her memory of grandad's passing.
     assert "Arthur passed away" in answer(ctx("When did grandad pass away?"))

@@ -1,5 +1,4 @@
-"""Small files for import tests, made here: Word documents, PDFs, e-books, chat exports, zip bombs, photos.
-"""
+"""Small files for import tests, made here: Word documents, PDFs, e-books, chat exports, zip bombs, photos."""
 
 from __future__ import annotations
 
@@ -12,24 +11,33 @@ from pathlib import Path
 Chapters = list[tuple[str, list[str]]]
 
 CHAPTERS: Chapters = [
-    ("The Seaside", [
-        "When I was a girl we lived by the sea in Whitby. Every morning before school I walked along the beach with my "
-        "brother Tom and we filled our pockets with shells and bits of sea glass.",
-        "Mother said the sea glass was the sea's way of saying sorry for the storms. I kept mine in a jam jar on the "
-        "windowsill, and when the sun came through it the whole kitchen went green and blue.",
-    ]),
-    ("The Bakery", [
-        "At fourteen I started at Hudson's bakery on Flowergate. I was up at four to light the ovens, and by six the "
-        "whole street smelled of bread.",
-        "Mr Hudson taught me the secret of a good scone: cold butter, a light hand, and never twist the cutter. "
-        "I have made them that way ever since, and I taught your mother the same.",
-    ]),
-    ("Our Wedding", [
-        "Your grandfather Arthur and I married in June 1952 at St Mary's, up the hundred and ninety-nine steps. It "
-        "rained all day, and we danced anyway in the church hall until the band went home.",
-        "We had no money for a honeymoon, so we took the bus to Scarborough for the day and ate chips on the pier. "
-        "It was the happiest day of my life.",
-    ]),
+    (
+        "The Seaside",
+        [
+            "When I was a girl we lived by the sea in Whitby. Every morning before school I walked along the beach with my "
+            "brother Tom and we filled our pockets with shells and bits of sea glass.",
+            "Mother said the sea glass was the sea's way of saying sorry for the storms. I kept mine in a jam jar on the "
+            "windowsill, and when the sun came through it the whole kitchen went green and blue.",
+        ],
+    ),
+    (
+        "The Bakery",
+        [
+            "At fourteen I started at Hudson's bakery on Flowergate. I was up at four to light the ovens, and by six the "
+            "whole street smelled of bread.",
+            "Mr Hudson taught me the secret of a good scone: cold butter, a light hand, and never twist the cutter. "
+            "I have made them that way ever since, and I taught your mother the same.",
+        ],
+    ),
+    (
+        "Our Wedding",
+        [
+            "Your grandfather Arthur and I married in June 1952 at St Mary's, up the hundred and ninety-nine steps. It "
+            "rained all day, and we danced anyway in the church hall until the band went home.",
+            "We had no money for a honeymoon, so we took the bus to Scarborough for the day and ate chips on the pier. "
+            "It was the happiest day of my life.",
+        ],
+    ),
 ]
 
 
@@ -79,10 +87,15 @@ def pdf_bytes(pages: list[list[str]]) -> bytes:
         content_id, page_id = next_id, next_id + 1
         next_id += 2
         objects.append((content_id, b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream"))
-        objects.append((page_id, (
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents {content_id} 0 R "
-            f"/Resources << /Font << /F1 {font_id} 0 R >> >> >>"
-        ).encode()))
+        objects.append(
+            (
+                page_id,
+                (
+                    f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents {content_id} 0 R "
+                    f"/Resources << /Font << /F1 {font_id} 0 R >> >> >>"
+                ).encode(),
+            )
+        )
         page_ids.append(page_id)
     kids = " ".join(f"{i} 0 R" for i in page_ids)
     head = [
@@ -187,10 +200,13 @@ def zip_bytes(members: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) ->
 
 def zip_bomb_docx() -> bytes:
     """Looks like a Word document; its document.xml unpacks from ~100 KB to 150 MB of zeros."""
-    return zip_bytes({
-        "[Content_Types].xml": b"<Types/>",
-        "word/document.xml": b"\0" * (150 * 1024 * 1024),
-    }, compression=zipfile.ZIP_DEFLATED)
+    return zip_bytes(
+        {
+            "[Content_Types].xml": b"<Types/>",
+            "word/document.xml": b"\0" * (150 * 1024 * 1024),
+        },
+        compression=zipfile.ZIP_DEFLATED,
+    )
 
 
 def face_png(size: int = 400) -> bytes:

@@ -70,8 +70,10 @@ def test_300_page_book_imports_in_under_a_minute(data_dir, fmt):
         elapsed = time.perf_counter() - started
         assert job["state"] == "done", job
         count = job["counts"]["memories"]
-        print(f"\n300-page book as .{fmt} ({len(text.split())} words, {len(data) // 1024} KB): "
-              f"accepted in {accepted:.2f} s, imported in {elapsed:.2f} s, {count} memories, {job['counts']['chapters']} chapters")
+        print(
+            f"\n300-page book as .{fmt} ({len(text.split())} words, {len(data) // 1024} KB): "
+            f"accepted in {accepted:.2f} s, imported in {elapsed:.2f} s, {count} memories, {job['counts']['chapters']} chapters"
+        )
         assert elapsed < 60
         assert percents == sorted(percents)  # progress only goes forward
         assert job["counts"]["chapters"] == 30 and 400 <= count <= 900

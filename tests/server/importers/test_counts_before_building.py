@@ -94,8 +94,10 @@ def test_empty_paragraph_docx_is_refused_before_it_is_built(tmp_path):
     bomb_s, bomb_peak, refused = _cost(lambda: word.check(bomb))
     assert_plain_refusal(refused, "paragraphs")
     # Refusing streams the file a chunk at a time: far less than reading an ordinary document of the same size.
-    print(f"\nrefused {bomb.stat().st_size // 1024} KB of empty paragraphs: {bomb_s * 1000:.0f} ms, peak {bomb_peak // 1024} KB; "
-          f"read {normal.stat().st_size // 1024} KB of text: {normal_s * 1000:.0f} ms, peak {normal_peak // 1024} KB")
+    print(
+        f"\nrefused {bomb.stat().st_size // 1024} KB of empty paragraphs: {bomb_s * 1000:.0f} ms, peak {bomb_peak // 1024} KB; "
+        f"read {normal.stat().st_size // 1024} KB of text: {normal_s * 1000:.0f} ms, peak {normal_peak // 1024} KB"
+    )
     assert bomb_peak < normal_peak / 3
     assert bomb_s < normal_s / 5
     # The job checks again before reading (it may be handed a file no upload check saw).
@@ -188,8 +190,12 @@ def _flat(count: int) -> bytes:
     [
         ("too_many_pages", lambda: _flat(pdf.MAX_PAGES + 1)),
         # The page count it declares is a lie: the tree itself is counted.
-        ("count_that_lies", lambda: pdf_page_tree(list(range(10, 10 + pdf.MAX_PAGES + 5)),
-                                                  {n: None for n in range(10, 10 + pdf.MAX_PAGES + 5)}, declared=1)),
+        (
+            "count_that_lies",
+            lambda: pdf_page_tree(
+                list(range(10, 10 + pdf.MAX_PAGES + 5)), {n: None for n in range(10, 10 + pdf.MAX_PAGES + 5)}, declared=1
+            ),
+        ),
         # One branch of 100 pages named 100 times: 10,000 pages from a file of 101 page objects.
         ("branch_repeated", lambda: pdf_page_tree([10] * 100, {10: list(range(11, 111)), **{n: None for n in range(11, 111)}}, declared=1)),
         # A branch that holds itself: a walk that never ends.

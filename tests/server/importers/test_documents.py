@@ -33,7 +33,10 @@ def test_plain_text_chapters_are_found_and_named():
 def test_markdown_headings_emphasis_and_links():
     blocks = text_blocks("# My Life\n\nSome *very* **dear** [memories](http://x).\n\nSecond\n======\n\nText here.", markdown=True)
     assert [(b.kind, b.text) for b in blocks] == [
-        ("heading", "My Life"), ("para", "Some very dear memories."), ("heading", "Second"), ("para", "Text here."),
+        ("heading", "My Life"),
+        ("para", "Some very dear memories."),
+        ("heading", "Second"),
+        ("para", "Text here."),
     ]
 
 
@@ -65,7 +68,12 @@ def test_memories_are_a_few_sentences_to_a_few_paragraphs():
 
 
 def test_chinese_memoir():
-    text = "第一章 台州\n\n" + "我小时候住在台州，城墙很高，我们每天傍晚都去城墙上散步。" * 8 + "\n\n第二章 上海\n\n" + "后来我们搬到了上海。" * 5
+    text = (
+        "第一章 台州\n\n"
+        + "我小时候住在台州，城墙很高，我们每天傍晚都去城墙上散步。" * 8
+        + "\n\n第二章 上海\n\n"
+        + "后来我们搬到了上海。" * 5
+    )
     made = memoir.memories(text_blocks(text))
     assert [m.title for m in made] == ["第一章 台州", "第二章 上海"]
 
@@ -92,12 +100,18 @@ def test_docx_headings_tables_and_page_breaks(tmp_path):
     document.save(path)
     blocks = word.blocks(path)
     assert [(b.kind, b.text) for b in blocks] == [
-        ("heading", "The War"), ("para", "We slept in the shelter most nights that winter."), ("break", ""), ("para", "Ration book | 1941"),
+        ("heading", "The War"),
+        ("para", "We slept in the shelter most nights that winter."),
+        ("break", ""),
+        ("para", "Ration book | 1941"),
     ]
 
 
 def test_pdf_pages_paragraphs_and_running_headers(tmp_path):
-    pages = [[f"My Life · {n}", f"Chapter {n}: Part {n}", *[f"Paragraph {n}.{i} " + "words " * 40 + "end." for i in range(2)]] for n in range(1, 6)]
+    pages = [
+        [f"My Life · {n}", f"Chapter {n}: Part {n}", *[f"Paragraph {n}.{i} " + "words " * 40 + "end." for i in range(2)]]
+        for n in range(1, 6)
+    ]
     blocks = pdf.blocks(write(tmp_path, "life.pdf", makers.pdf_bytes(pages)))
     assert titles(blocks) == [f"Chapter {n}: Part {n}" for n in range(1, 6)]
     paragraphs = [b for b in blocks if b.kind == "para"]
@@ -119,7 +133,9 @@ def test_epub_chapters_in_reading_order(tmp_path):
 
 
 def test_html_blocks_skip_scripts_and_keep_headings():
-    blocks = html_blocks("<html><head><title>x</title><script>var a=1</script></head><body><h2>Home</h2><p>One &amp; two.</p><hr><p>Three</p></body></html>")
+    blocks = html_blocks(
+        "<html><head><title>x</title><script>var a=1</script></head><body><h2>Home</h2><p>One &amp; two.</p><hr><p>Three</p></body></html>"
+    )
     assert [(b.kind, b.text) for b in blocks] == [("heading", "Home"), ("para", "One & two."), ("break", ""), ("para", "Three")]
 
 

@@ -64,8 +64,11 @@ def test_eyes_mouth_and_chin_keep_their_order_on_a_face_turned_on_its_side():
 
 def test_a_picture_without_a_face_says_so():
     rng = np.random.default_rng(1)
-    for picture in (np.full((300, 300, 3), 200, np.uint8), (rng.random((400, 300, 3)) * 255).astype(np.uint8),
-                    _astronaut()[0:300, 350:512].copy()):  # the shuttle beside her
+    for picture in (
+        np.full((300, 300, 3), 200, np.uint8),
+        (rng.random((400, 300, 3)) * 255).astype(np.uint8),
+        _astronaut()[0:300, 350:512].copy(),
+    ):  # the shuttle beside her
         found = landmarks.find(picture)
         assert found is not None and found.faces_found == 0 and len(found.points) == 0
 

@@ -164,15 +164,45 @@ IMPORTERS = {
 COMMON = ("spaces", "hashes", "stars", "brackets", "tags", "digits", "cjk", "mixed")
 LINES = ("lines", "blank_lines", "leading_blank_lines")
 EXTRA = {
-    "memoir.txt": LINES + ("paragraphs", "indented_lines", "spaces_then_text", "chapter_lines", "scene_breaks", "page_numbers",
-                           "repeated_sentences", "stops", "dots_then_word", "one_long_word", "spaced_cjk"),
-    "memoir.md": LINES + ("heading_lines", "spaced_heading", "setext", "quotes", "spaces_after_a_word", "letters_and_symbols",
-                          "apostrophes", "single_letters"),
+    "memoir.txt": LINES
+    + (
+        "paragraphs",
+        "indented_lines",
+        "spaces_then_text",
+        "chapter_lines",
+        "scene_breaks",
+        "page_numbers",
+        "repeated_sentences",
+        "stops",
+        "dots_then_word",
+        "one_long_word",
+        "spaced_cjk",
+    ),
+    "memoir.md": LINES
+    + (
+        "heading_lines",
+        "spaced_heading",
+        "setext",
+        "quotes",
+        "spaces_after_a_word",
+        "letters_and_symbols",
+        "apostrophes",
+        "single_letters",
+    ),
     "letters": LINES + ("letter_marks", "paragraphs", "spaced_digits", "chapter_lines", "repeated_words"),
     "chat": LINES + ("chat_lines", "chat_continuations", "plain_chat_lines", "edited_marks", "spaced_digits"),
     "chat.one_message": LINES + ("spaces_after_a_word", "stops", "edited_marks", "letters_and_hyphens"),
-    "pdf.lines": LINES + ("indented_lines", "spaces_then_text", "page_numbers", "chapter_lines", "scene_breaks", "paragraphs",
-                          "spaced_digits", "repeated_sentences"),
+    "pdf.lines": LINES
+    + (
+        "indented_lines",
+        "spaces_then_text",
+        "page_numbers",
+        "chapter_lines",
+        "scene_breaks",
+        "paragraphs",
+        "spaced_digits",
+        "repeated_sentences",
+    ),
     "pdf.one_page": LINES + ("indented_lines", "spaces_then_text", "page_numbers"),
     "html": (),  # the markup in the shapes as markup; html.escaped takes the lines
     "html.escaped": LINES + ("paragraphs",),
@@ -205,11 +235,7 @@ def growth(prepare, parse, make) -> float | None:
     return took[1] / took[0]
 
 
-CASES = [
-    pytest.param(name, shape, id=f"{name}-{shape}")
-    for name in IMPORTERS
-    for shape in dict.fromkeys(COMMON + EXTRA[name])
-]
+CASES = [pytest.param(name, shape, id=f"{name}-{shape}") for name in IMPORTERS for shape in dict.fromkeys(COMMON + EXTRA[name])]
 
 
 @pytest.mark.parametrize(("name", "shape"), CASES)

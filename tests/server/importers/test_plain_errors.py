@@ -45,9 +45,17 @@ BROKEN = {
     "docx_cut_short": ("memoir.docx", lambda: _cut(makers.docx_bytes()), {}, "refused"),
     # python-docx's message for this one holds a schema address (and, for a missing package, the upload's path)
     "docx_without_a_document": (
-        "memoir.docx", lambda: makers.zip_bytes({"[Content_Types].xml": _CONTENT_TYPES, "word/document.xml": b"<x/>"}), {}, "refused",
+        "memoir.docx",
+        lambda: makers.zip_bytes({"[Content_Types].xml": _CONTENT_TYPES, "word/document.xml": b"<x/>"}),
+        {},
+        "refused",
     ),
-    "docx_broken_xml": ("memoir.docx", lambda: makers.zip_bytes({"[Content_Types].xml": b"<Types", "word/document.xml": b"<x/>"}), {}, "refused"),
+    "docx_broken_xml": (
+        "memoir.docx",
+        lambda: makers.zip_bytes({"[Content_Types].xml": b"<Types", "word/document.xml": b"<x/>"}),
+        {},
+        "refused",
+    ),
     "epub_cut_short": ("book.epub", lambda: _cut(makers.epub_bytes()), {}, "refused"),
     "epub_broken_inside": (
         "book.epub",

@@ -144,8 +144,10 @@ def test_a_reading_that_never_ends_fails_plainly_and_others_are_answered_meanwhi
     assert job["errors"][0].startswith("This file took too long to read.")
     assert sandbox.jobs.restarts == restarts + 1  # the child was stopped, and will be a new one
     assert sources_of(client, ada, rose) == []  # undone: the persona is as it was
-    print(f"\nanother household answered {len(answered)} times while the reading ran, "
-          f"slowest {max(answered) * 1000:.0f} ms, median {statistics.median(answered) * 1000:.0f} ms")
+    print(
+        f"\nanother household answered {len(answered)} times while the reading ran, "
+        f"slowest {max(answered) * 1000:.0f} ms, median {statistics.median(answered) * 1000:.0f} ms"
+    )
 
     monkeypatch.undo()
     imports_normally(client, ada, rose)
@@ -197,8 +199,9 @@ def test_a_file_refused_in_the_child_reads_as_before(client, data_dir):
     r = upload(client, hh, persona["id"], "memoir.pdf", b"%PDF-1.4\n this is not really a pdf \n%%EOF")
     assert r.status_code == 422 and r.json()["error"]["code"] == "damaged_file", r.text
     assert str(data_dir) not in r.text, r.text
-    r = client.post(f"/v1/personas/{persona['id']}/sources", files={"file": ("memoir.md", MEMOIR_MD)},
-                    data={"kind": "chat"}, headers=hh["headers"])
+    r = client.post(
+        f"/v1/personas/{persona['id']}/sources", files={"file": ("memoir.md", MEMOIR_MD)}, data={"kind": "chat"}, headers=hh["headers"]
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "not_a_chat", r.text
     assert sources_of(client, hh, persona) == []
 
@@ -219,8 +222,10 @@ def test_the_child_costs_a_small_import_little(client, monkeypatch):
     monkeypatch.setattr(sandbox.Sandbox, "call", in_thread_call)
     in_thread = [timed() for _ in range(7)]
     ratio = statistics.median(in_child) / statistics.median(in_thread)
-    print(f"\nsmall memoir import: {statistics.median(in_thread) * 1000:.0f} ms read in the server's thread, "
-          f"{statistics.median(in_child) * 1000:.0f} ms read in the child (ratio {ratio:.2f})")
+    print(
+        f"\nsmall memoir import: {statistics.median(in_thread) * 1000:.0f} ms read in the server's thread, "
+        f"{statistics.median(in_child) * 1000:.0f} ms read in the child (ratio {ratio:.2f})"
+    )
     assert ratio < 2.5
 
 

@@ -86,7 +86,10 @@ async def http():
         await client.aclose()
 
 
-SAMPLES = [VoiceSample("one.wav", wav_bytes(tone(2.0), 22050), "audio/wav"), VoiceSample("two.wav", wav_bytes(tone(3.0), 22050), "audio/wav")]
+SAMPLES = [
+    VoiceSample("one.wav", wav_bytes(tone(2.0), 22050), "audio/wav"),
+    VoiceSample("two.wav", wav_bytes(tone(3.0), 22050), "audio/wav"),
+]
 
 
 # --- ElevenLabs-style --------------------------------------------------------------------
@@ -106,8 +109,12 @@ async def test_elevenlabs_creates_a_voice_from_sample_files(http):
 
 @pytest.mark.parametrize(
     "answer",
-    [httpx.Response(401, json={"detail": "bad key"}), httpx.Response(200, json={"nope": 1}), httpx.Response(200, text="<html>"),
-     httpx.ConnectError("refused")],
+    [
+        httpx.Response(401, json={"detail": "bad key"}),
+        httpx.Response(200, json={"nope": 1}),
+        httpx.Response(200, text="<html>"),
+        httpx.ConnectError("refused"),
+    ],
 )
 async def test_elevenlabs_create_failures_are_service_errors(http, answer):
     fake = Fake({("POST", "/v1/voices/add"): answer})
@@ -158,16 +165,18 @@ def test_root_url():
 
 
 async def test_openai_voice_library_uploads_one_reference_and_deletes(http):
-    fake = Fake({
-        ("POST", "/v1/voices"): httpx.Response(201, json={"message": "ok", "voice": {"name": "keepsake-rose-whitfield"}}),
-        ("DELETE", "/v1/voices/keepsake-rose-whitfield"): httpx.Response(200, json={}),
-    })
+    fake = Fake(
+        {
+            ("POST", "/v1/voices"): httpx.Response(201, json={"message": "ok", "voice": {"name": "keepsake-rose-whitfield"}}),
+            ("DELETE", "/v1/voices/keepsake-rose-whitfield"): httpx.Response(200, json={}),
+        }
+    )
     cloner = OpenAIVoiceLibrary(Endpoint(http(fake), base_url="http://tts.local:4123/v1", api_key="k"))
     voice = await cloner.create_voice("Keepsake Rose Whitfield", SAMPLES)
     assert voice == "keepsake-rose-whitfield"
     parts = form_parts(fake.requests[0])
     assert ("voice_name", None, b"keepsake-rose-whitfield") in parts
-    (name, filename, data), = [p for p in parts if p[0] == "voice_file"]
+    ((name, filename, data),) = [p for p in parts if p[0] == "voice_file"]
     reference = decode_audio(data, None)
     assert filename.endswith(".wav") and 4.5 < reference.duration_s < 6.5  # both samples, joined
     assert fake.requests[0].headers["authorization"] == "Bearer k"

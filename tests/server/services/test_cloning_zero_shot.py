@@ -143,7 +143,7 @@ async def test_cosyvoice_clones_from_the_clip_and_its_words_then_speaks_in_it(ht
         assert kept.text == HEARD and kept.language == "en"
         # What was written down is the clip that was kept, and the server tried it once with its own first words.
         assert asr.clips[0].duration_s == pytest.approx(decode_audio(kept.wav, None).duration_s, abs=0.01)
-        (tried, prompt, clip, clip_rate), = app.state.calls
+        ((tried, prompt, clip, clip_rate),) = app.state.calls
         assert tried == "When I was a girl we lived by" and prompt == HEARD and clip_rate == 24000
         assert MIN_CLIP_S <= clip.size / clip_rate <= MAX_CLIP_S
 
@@ -204,7 +204,9 @@ async def test_cloning_with_cosyvoice_down_keeps_nothing(http, tmp_path):
     with pytest.raises(ServiceError, match="3 to 10 seconds"):
         await cloner.create_voice("Rose", [sample("tiny.wav", spoken(1)[: 2 * RATE])])
     with pytest.raises(ServiceError, match="no words"):
-        await CosyVoiceCloner.from_references(StageSettings(provider="cosyvoice"), http, voices, asr=Heard("  ")).create_voice("Rose", SAMPLES)
+        await CosyVoiceCloner.from_references(StageSettings(provider="cosyvoice"), http, voices, asr=Heard("  ")).create_voice(
+            "Rose", SAMPLES
+        )
 
 
 # --- GPT-SoVITS ----------------------------------------------------------------------------------
@@ -271,7 +273,6 @@ async def test_gptsovits_that_cannot_see_the_folder_refuses_the_voice_plainly(ht
             await cloner.create_voice("Rose", SAMPLES)
     assert "could not open the reference clip" in failed.value.message and "/srv" not in failed.value.message
     assert list(refs.iterdir()) == [] and app.state.loaded == []
-
 
 
 async def test_a_persona_the_server_has_no_voice_for_gets_the_embedded_one_and_the_server_is_not_blamed(http, tmp_path):

@@ -16,11 +16,16 @@ from server.services.tts_elevenlabs import ELEVENLABS_BASE_URL, ElevenLabsTextTo
 
 def test_an_endpoint_from_settings_carries_all_six_and_keeps_the_key_out_of_its_repr():
     http = httpx.AsyncClient()
-    stage = StageSettings(provider="openai", base_url="http://llm.test/v1", model="m", api_key="sk-secret",
-                          timeout_s=7, retries=3)
+    stage = StageSettings(provider="openai", base_url="http://llm.test/v1", model="m", api_key="sk-secret", timeout_s=7, retries=3)
     endpoint = Endpoint.from_settings(stage, http, OpenAIConversation.defaults)
     assert (endpoint.http, endpoint.base_url, endpoint.model, endpoint.api_key, endpoint.timeout_s, endpoint.retries) == (
-        http, "http://llm.test/v1", "m", "sk-secret", 7, 3)
+        http,
+        "http://llm.test/v1",
+        "m",
+        "sk-secret",
+        7,
+        3,
+    )
     assert "sk-secret" not in repr(endpoint)
     with pytest.raises(dataclasses.FrozenInstanceError):
         endpoint.retries = 5  # type: ignore[misc]

@@ -273,8 +273,9 @@ async def test_a_provider_that_raises_is_treated_as_a_failure():
 
 async def test_llm_breaker_skips_the_remote_after_repeated_failures(client_for):
     upstream = Upstream(httpx.Response(503))
-    conversation = FallbackConversation(llm(client_for(upstream)), StoryStandIn(),
-                                        breaker=CircuitBreaker(failure_threshold=2, cooldown_s=60))
+    conversation = FallbackConversation(
+        llm(client_for(upstream)), StoryStandIn(), breaker=CircuitBreaker(failure_threshold=2, cooldown_s=60)
+    )
     for _ in range(4):
         assert "".join(await collect(conversation)) == "I remember the lake."
     assert upstream.calls == 2
@@ -295,9 +296,7 @@ async def test_stopping_early_closes_the_upstream_stream(client_for):
         async def aclose(self):
             TrackedStream.closed = True
 
-    conversation = FallbackConversation(
-        llm(client_for(Upstream(lambda: httpx.Response(200, stream=TrackedStream())))), StoryStandIn()
-    )
+    conversation = FallbackConversation(llm(client_for(Upstream(lambda: httpx.Response(200, stream=TrackedStream())))), StoryStandIn())
     pieces = conversation.reply(CTX)
     assert await anext(pieces) == "One. "
     assert not TrackedStream.closed
@@ -309,7 +308,9 @@ async def test_stopping_early_closes_the_upstream_stream(client_for):
 
 
 async def test_face_falls_back_to_the_local_mouth_track(client_for):
-    face = FallbackFace(HttpTalkingHead(Endpoint(client_for(Upstream(httpx.Response(502))), base_url="http://f/animate", retries=0)), LocalFace())
+    face = FallbackFace(
+        HttpTalkingHead(Endpoint(client_for(Upstream(httpx.Response(502))), base_url="http://f/animate", retries=0)), LocalFace()
+    )
     with collect_fallbacks() as events:
         result = await face.animate(SPEECH, portrait=b"\x89PNG....")
     assert result.video is None and result.mouth.values
@@ -336,7 +337,8 @@ async def test_fallbacks_in_tasks_started_inside_the_turn_are_collected(client_f
 async def test_two_turns_do_not_see_each_other_s_notices(client_for):
     bad = FallbackTextToSpeech(
         OpenAITextToSpeech(Endpoint(client_for(Upstream(httpx.Response(500))), base_url="http://t/v1", retries=0)),
-        LocalTtsStandIn(), breaker=CircuitBreaker(failure_threshold=100),
+        LocalTtsStandIn(),
+        breaker=CircuitBreaker(failure_threshold=100),
     )
     good = FallbackTextToSpeech(
         OpenAITextToSpeech(Endpoint(client_for(Upstream(httpx.Response(200, content=encode_wav(SPEECH)))), base_url="http://t/v1")),

@@ -34,8 +34,15 @@ class Upstream:
 async def call(upstream: Upstream, retries: int = 2, **options) -> httpx.Response:
     async with upstream.client() as client:
         return await request_with_retry(
-            client, "POST", "http://upstream.test/v1/x", stage="tts", provider="openai",
-            retries=retries, timeout=2.0, json={"input": "hi"}, **{"backoff_s": 0.01, **options},
+            client,
+            "POST",
+            "http://upstream.test/v1/x",
+            stage="tts",
+            provider="openai",
+            retries=retries,
+            timeout=2.0,
+            json={"input": "hi"},
+            **{"backoff_s": 0.01, **options},
         )
 
 
@@ -114,8 +121,9 @@ async def test_open_with_retry_streams_and_closes_the_response():
 
     upstream = Upstream(503, httpx.Response(200, content=body()))
     async with upstream.client() as client:
-        async with open_with_retry(client, "POST", "http://upstream.test/s", stage="llm", provider="openai",
-                                   retries=1, timeout=2.0, backoff_s=0.01) as response:
+        async with open_with_retry(
+            client, "POST", "http://upstream.test/s", stage="llm", provider="openai", retries=1, timeout=2.0, backoff_s=0.01
+        ) as response:
             chunks = [chunk async for chunk in response.aiter_bytes()]
         assert response.is_closed
     assert b"".join(chunks) == b"one two"
@@ -130,8 +138,9 @@ async def test_real_connection_refused_on_loopback_becomes_a_service_error():
         port = sock.getsockname()[1]
     async with make_http_client() as client:
         with pytest.raises(ServiceError) as info:
-            await request_with_retry(client, "GET", f"http://127.0.0.1:{port}/", stage="asr", provider="openai",
-                                     retries=1, timeout=1.0, backoff_s=0.01)
+            await request_with_retry(
+                client, "GET", f"http://127.0.0.1:{port}/", stage="asr", provider="openai", retries=1, timeout=1.0, backoff_s=0.01
+            )
     assert info.value.retryable
 
 
@@ -168,8 +177,9 @@ class LoopbackUpstream:
 async def test_real_connection_dropped_after_the_request_is_not_retried_and_says_so():
     async with LoopbackUpstream("hang_up") as url, make_http_client() as client:
         with pytest.raises(ServiceError) as info:
-            await request_with_retry(client, "POST", url, stage="llm", provider="openai", retries=2, timeout=2.0,
-                                     backoff_s=0.01, json={"input": "hi"})
+            await request_with_retry(
+                client, "POST", url, stage="llm", provider="openai", retries=2, timeout=2.0, backoff_s=0.01, json={"input": "hi"}
+            )
     assert "timed out" not in str(info.value)  # it did not: the upstream hung up
 
 
@@ -177,8 +187,9 @@ async def test_real_connection_dropped_after_the_request_is_tried_once():
     server = LoopbackUpstream("hang_up")
     async with server as url, make_http_client() as client:
         with pytest.raises(ServiceError):
-            await request_with_retry(client, "POST", url, stage="llm", provider="openai", retries=2, timeout=2.0,
-                                     backoff_s=0.01, json={"input": "hi"})
+            await request_with_retry(
+                client, "POST", url, stage="llm", provider="openai", retries=2, timeout=2.0, backoff_s=0.01, json={"input": "hi"}
+            )
     # The upstream may have acted on it (an LLM bills, a voice is cloned): never sent twice.
     assert server.connections == 1
 
@@ -187,8 +198,9 @@ async def test_real_upstream_that_does_not_answer_in_time_is_not_asked_again():
     server = LoopbackUpstream("silent")
     async with server as url, make_http_client() as client:
         with pytest.raises(ServiceError) as info:
-            await request_with_retry(client, "POST", url, stage="llm", provider="openai", retries=2, timeout=0.3,
-                                     backoff_s=0.01, json={"input": "hi"})
+            await request_with_retry(
+                client, "POST", url, stage="llm", provider="openai", retries=2, timeout=0.3, backoff_s=0.01, json={"input": "hi"}
+            )
     assert "timed out" in str(info.value)
     assert server.connections == 1  # it may still be working on it: a read timeout is never retried
 
@@ -225,6 +237,7 @@ async def test_a_proxy_in_the_environment_is_used_as_before(monkeypatch):
         monkeypatch.delenv("no_proxy", raising=False)
         async with make_http_client() as client:
             with pytest.raises(ServiceError):
-                await request_with_retry(client, "GET", "http://llm.example.invalid/v1/models", stage="llm",
-                                         provider="openai", retries=0, timeout=2.0)
+                await request_with_retry(
+                    client, "GET", "http://llm.example.invalid/v1/models", stage="llm", provider="openai", retries=0, timeout=2.0
+                )
     assert proxy.connections >= 1  # the request went to the proxy (aiohttp tries a GET twice), not to the upstream

@@ -20,10 +20,12 @@ ANSWER = "I remember the lake, Mr. Lin. We swam there every summer! It was 3.5 m
 
 
 def context(text: str = "Do you remember the lake?") -> ConversationContext:
-    persona = PersonaProfile(id="p1", display_name="Grandpa Joe", addressed_as=["Grandpa"], language="en",
-                             biography="A carpenter from Ohio.", mode="generative")
-    return ConversationContext(persona=persona, user_text=text,
-                               history=[HistoryLine("relative", "Hi Grandpa"), HistoryLine("persona", "Hello, dear.")])
+    persona = PersonaProfile(
+        id="p1", display_name="Grandpa Joe", addressed_as=["Grandpa"], language="en", biography="A carpenter from Ohio.", mode="generative"
+    )
+    return ConversationContext(
+        persona=persona, user_text=text, history=[HistoryLine("relative", "Hi Grandpa"), HistoryLine("persona", "Hello, dear.")]
+    )
 
 
 def chunk(content: str | None, **extra) -> str:
@@ -71,8 +73,9 @@ class ChatUpstream:
         return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body())
 
 
-async def run(upstream, *, retries: int = 0, timeout_s: float = 5.0, base_url: str = "http://llm.test/v1",
-              api_key: str | None = "sk-test") -> list[str | ServiceFailure]:
+async def run(
+    upstream, *, retries: int = 0, timeout_s: float = 5.0, base_url: str = "http://llm.test/v1", api_key: str | None = "sk-test"
+) -> list[str | ServiceFailure]:
     async with make_http_client(transport=httpx.MockTransport(upstream)) as http:
         llm = OpenAIConversation(Endpoint(http, base_url=base_url, model="tiny", api_key=api_key, timeout_s=timeout_s, retries=retries))
         return [piece async for piece in llm.reply(context())]
@@ -97,8 +100,7 @@ async def test_streamed_answer_split_mid_word_mid_sentence_and_mid_sse_line(step
 
     splitter = SentenceSplitter()
     sentences = [s for piece in pieces for s in splitter.feed(piece)] + splitter.flush()
-    assert sentences == ["I remember the lake, Mr. Lin.", "We swam there every summer!",
-                         "It was 3.5 miles away…", "你还记得吗？"]
+    assert sentences == ["I remember the lake, Mr. Lin.", "We swam there every summer!", "It was 3.5 miles away…", "你还记得吗？"]
 
 
 async def test_the_request_is_an_openai_streaming_chat_request():
@@ -249,8 +251,7 @@ class StallingServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         try:
             head = await reader.readuntil(b"\r\n\r\n")
-            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length")), 0)
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0)
             await reader.readexactly(length)
             writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
             if self.first_bytes:
@@ -273,4 +274,3 @@ async def test_a_stalled_upstream_times_out_into_a_failure(first):
     assert elapsed < 2.0
     assert texts(pieces) == ("I was " if first else "")
     assert "timed out" in str(pieces[-1].error)
-

@@ -48,9 +48,7 @@ async def test_whisper_hears_the_same_words(spoken):
 
 async def test_odd_text_never_crashes_the_voice():
     tts = LocalTextToSpeech()
-    chinese, empty, punctuation = await asyncio.gather(
-        tts.synthesize("你好，我是奶奶。"), tts.synthesize(""), tts.synthesize(" …!?。 ")
-    )
+    chinese, empty, punctuation = await asyncio.gather(tts.synthesize("你好，我是奶奶。"), tts.synthesize(""), tts.synthesize(" …!?。 "))
     assert not is_silent(chinese)
     for pause in (empty, punctuation):
         assert pause.samples.size > 0 and is_silent(pause)

@@ -32,16 +32,34 @@ def test_system_prompt_has_the_person_the_memories_the_facts_and_the_rules():
         persona=persona(),
         user_text="Nainai, do you remember the river?",
         memories=[MemoryHit(id="m1", title="The canal", text="We washed clothes in the canal every morning.")],
-        facts=[RelativeFact("I got married last month.", datetime(2024, 5, 1, 10, 0)),
-               RelativeFact("My son started school.", datetime(2023, 9, 1, 9, 0))],
+        facts=[
+            RelativeFact("I got married last month.", datetime(2024, 5, 1, 10, 0)),
+            RelativeFact("My son started school.", datetime(2023, 9, 1, 9, 0)),
+        ],
     )
     system = build_messages(ctx)[0]
     assert system["role"] == "system"
     prompt = system["content"]
-    for expected in ("Li Mei", "Suzhou", '"Nainai"', '"Grandma Mei"', "aiya", "how she died", "the hospital",
-                     "washed clothes in the canal", "The canal", "2024-05-01: I got married last month.",
-                     "2023-09-01", "Chinese", "first person", "money", "password", "bank",
-                     "don't remember", "passed away"):
+    for expected in (
+        "Li Mei",
+        "Suzhou",
+        '"Nainai"',
+        '"Grandma Mei"',
+        "aiya",
+        "how she died",
+        "the hospital",
+        "washed clothes in the canal",
+        "The canal",
+        "2024-05-01: I got married last month.",
+        "2023-09-01",
+        "Chinese",
+        "first person",
+        "money",
+        "password",
+        "bank",
+        "don't remember",
+        "passed away",
+    ):
         assert expected in prompt, expected
     # earlier facts come first: the order they happened
     assert prompt.index("2023-09-01") < prompt.index("2024-05-01")
@@ -93,16 +111,27 @@ def test_with_an_understanding_the_prompt_holds_the_memories_it_found_confident(
     mill = MemoryHit(id="m2", text="At fourteen I went to work at the mill.", score=0.5)
     school = MemoryHit(id="m3", text="I taught at the primary school on Pingjiang Road.", score=0.4)
     understood = Understanding(
-        text="Do you remember the canal?", act=Act.QUESTION_PAST, request_kind=None, language="en",
-        memories=(canal, mill), confident=(canal,), just_told=None, told_next=None, continuation=None,
-        fact=None, crisis=None, boundary=False,
+        text="Do you remember the canal?",
+        act=Act.QUESTION_PAST,
+        request_kind=None,
+        language="en",
+        memories=(canal, mill),
+        confident=(canal,),
+        just_told=None,
+        told_next=None,
+        continuation=None,
+        fact=None,
+        crisis=None,
+        boundary=False,
     )
     ctx = ConversationContext(persona=persona(), user_text=understood.text, memories=[canal, mill], understanding=understood)
     prompt = build_messages(ctx)[0]["content"]
     assert canal.text in prompt and mill.text not in prompt
 
     unsure = replace(understood, confident=())
-    prompt = build_messages(ConversationContext(persona=persona(), user_text="?", memories=[canal, mill], understanding=unsure))[0]["content"]
+    prompt = build_messages(ConversationContext(persona=persona(), user_text="?", memories=[canal, mill], understanding=unsure))[0][
+        "content"
+    ]
     assert "No memory matches" in prompt and canal.text not in prompt
 
     # A follow-up: the story just told and the one after it come first.
@@ -115,8 +144,10 @@ def test_news_the_relative_did_not_tell_is_not_put_to_them_as_theirs():
     ctx = ConversationContext(
         persona=persona(),
         user_text="Hello Nainai",
-        facts=[RelativeFact("I got married last month.", datetime(2024, 5, 1, 10, 0)),
-               RelativeFact("Tom started at the bakery.", datetime(2024, 6, 1, 10, 0), told_by_listener=False)],
+        facts=[
+            RelativeFact("I got married last month.", datetime(2024, 5, 1, 10, 0)),
+            RelativeFact("Tom started at the bakery.", datetime(2024, 6, 1, 10, 0), told_by_listener=False),
+        ],
     )
     prompt = build_messages(ctx)[0]["content"]
     told, heard = prompt.index("What they told you"), prompt.index("What you heard from the family")

@@ -154,8 +154,7 @@ async def test_speech_happy_path(http_for):
     request = upstream.requests[0]
     assert str(request.url) == "http://tts.test/v1/audio/speech"
     assert request.headers["authorization"] == "Bearer k2"
-    assert json.loads(request.read()) == {"model": "tts-x", "input": "Hello, my dear.", "voice": "grandma-clone",
-                                          "response_format": "wav"}
+    assert json.loads(request.read()) == {"model": "tts-x", "input": "Hello, my dear.", "voice": "grandma-clone", "response_format": "wav"}
 
 
 async def test_speech_uses_the_configured_voice_and_decodes_mp3_answers_too(http_for):
@@ -167,8 +166,9 @@ async def test_speech_uses_the_configured_voice_and_decodes_mp3_answers_too(http
         samples = tone(seconds=0.5, rate=24000).samples
         frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
         frame.sample_rate = 24000
-        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=24000,
-                                      frame_size=stream.codec_context.frame_size)
+        resampler = av.AudioResampler(
+            format=stream.codec_context.format.name, layout="mono", rate=24000, frame_size=stream.codec_context.frame_size
+        )
         for converted in resampler.resample(frame) + resampler.resample(None):
             for packet in stream.encode(converted):
                 out.mux(packet)

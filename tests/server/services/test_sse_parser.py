@@ -52,7 +52,7 @@ def test_blank_lines_without_data_dispatch_nothing():
 
 
 def test_lines_cut_anywhere_including_between_cr_and_lf_and_inside_utf8():
-    stream = 'data: 你好, grandma\r\n\r\ndata: second\r\n\r\n'.encode()
+    stream = "data: 你好, grandma\r\n\r\ndata: second\r\n\r\n".encode()
     expected = [SSEEvent(data="你好, grandma"), SSEEvent(data="second")]
     for cut in range(len(stream) + 1):
         assert parse_in_pieces(stream, [cut]) == expected
@@ -123,8 +123,10 @@ def test_round_trip_in_any_chunking(events, newline, cuts):
 
 
 @settings(max_examples=300, deadline=None)
-@given(data=st.binary(max_size=300) | st.text(max_size=200).map(str.encode),
-       cuts=st.lists(st.integers(min_value=0, max_value=300), max_size=20))
+@given(
+    data=st.binary(max_size=300) | st.text(max_size=200).map(str.encode),
+    cuts=st.lists(st.integers(min_value=0, max_value=300), max_size=20),
+)
 def test_any_bytes_parse_the_same_whatever_the_chunking_and_never_raise(data, cuts):
     cuts = [c for c in cuts if c <= len(data)]
     assert parse_in_pieces(data, cuts) == parse_in_pieces(data, [])

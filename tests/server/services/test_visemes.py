@@ -42,9 +42,29 @@ def sequence(track: list[list]) -> list[str]:
 def test_the_table_speaks_the_fifteen_oculus_visemes():
     assert len(visemes.VISEMES) == 15
     assert set(visemes.IPA_VISEMES.values()) == set(visemes.VISEMES) - {"sil"}
-    for phoneme, expected in {"m": "PP", "b": "PP", "f": "FF", "θ": "TH", "t": "DD", "k": "kk", "ʃ": "CH",
-                              "s": "SS", "n": "nn", "ɹ": "RR", "ɑ": "aa", "ɛ": "E", "ɪ": "I", "ɔ": "O", "ʊ": "U",
-                              "ʂ": "CH", "ɕ": "CH", "y": "U", ".": "sil", "ˈ": None, " ": None}.items():
+    for phoneme, expected in {
+        "m": "PP",
+        "b": "PP",
+        "f": "FF",
+        "θ": "TH",
+        "t": "DD",
+        "k": "kk",
+        "ʃ": "CH",
+        "s": "SS",
+        "n": "nn",
+        "ɹ": "RR",
+        "ɑ": "aa",
+        "ɛ": "E",
+        "ɪ": "I",
+        "ɔ": "O",
+        "ʊ": "U",
+        "ʂ": "CH",
+        "ɕ": "CH",
+        "y": "U",
+        ".": "sil",
+        "ˈ": None,
+        " ": None,
+    }.items():
         assert visemes.viseme_of(phoneme) == expected, phoneme
 
 
@@ -79,8 +99,7 @@ def test_chinese_text_gets_visemes_from_pinyin():
     track = visemes.from_text(text_phonemes("你好，我是奶奶。", "zh"), audio)
     assert_well_formed(track, 1850)
     # 你好 | 我是奶奶: n i x a o | u o ʂ i n a i n a i
-    assert sequence(track) == ["sil", "nn", "I", "kk", "aa", "O", "sil", "U", "O", "CH", "I",
-                               "nn", "aa", "I", "nn", "aa", "I", "sil"]
+    assert sequence(track) == ["sil", "nn", "I", "kk", "aa", "O", "sil", "U", "O", "CH", "I", "nn", "aa", "I", "nn", "aa", "I", "sil"]
 
 
 def test_voiced_frames_are_where_the_mouth_opens():
@@ -124,8 +143,7 @@ def test_the_embedded_voice_closes_the_lips_on_m_b_p(embedded):
     assert_well_formed(track, duration_ms)
     # m(y) m(u)m+b(ought) (one closure: the lips stay shut from m to b) p(a)p(er), in order, with the
     # mouth opening between them.
-    assert sequence(track) == ["sil", "PP", "aa", "I", "PP", "aa", "PP", "O", "DD", "TH", "E",
-                               "PP", "E", "I", "PP", "RR", "sil"]
+    assert sequence(track) == ["sil", "PP", "aa", "I", "PP", "aa", "PP", "O", "DD", "TH", "E", "PP", "E", "I", "PP", "RR", "sil"]
     closures = [start for start, v in track if v == "PP"]
     assert len(closures) == 5 and closures[0] > 0 and closures[-1] < duration_ms - 100
 

@@ -118,9 +118,7 @@ def test_what_a_crashed_join_left_is_cleared_but_not_a_join_in_progress(parts, t
 # --- routing ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("persona", "told"), [("en", None), ("en-GB", None), (None, None), ("zh", "zh"), ("zh-CN", "zh-CN")]
-)
+@pytest.mark.parametrize(("persona", "told"), [("en", None), ("en-GB", None), (None, None), ("zh", "zh"), ("zh-CN", "zh-CN")])
 def test_a_turn_tells_speech_to_text_the_persona_s_language_unless_english(persona, told):
     assert expected_language(persona) == told
 

@@ -79,7 +79,9 @@ def test_the_pieces_whisper_places_after_the_audio_are_dropped(short_window):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("text", ["Yes.", "Are you real?", "Stop, I don't want this.", "I remember the summer we spent by the lake with the whole family."])
+@pytest.mark.parametrize(
+    "text", ["Yes.", "Are you real?", "Stop, I don't want this.", "I remember the summer we spent by the lake with the whole family."]
+)
 def test_short_answers_stay_right_whichever_path_reads_them(text):
     # Very short clips are where a short window tends to loop; the ordinary path must catch them.
     samples = spoken(text)

@@ -190,7 +190,9 @@ def gptsovits_app(*, disk: dict[str, Path], rate: int = 32000) -> FastAPI:
         if check_res is not None:
             return check_res
         if req["streaming_mode"] not in (0, 1, 2, 3):
-            return JSONResponse(status_code=400, content={"message": "the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)"})
+            return JSONResponse(
+                status_code=400, content={"message": "the value of streaming_mode must be 0, 1, 2, 3(int) or true/false(bool)"}
+            )
         try:
             set_ref_audio(req["ref_audio_path"])
             if req["prompt_text"] == "":
@@ -198,10 +200,12 @@ def gptsovits_app(*, disk: dict[str, Path], rate: int = 32000) -> FastAPI:
             app.state.calls.append(req)
             speech = speech_for(req["text"], rate)
             if req["streaming_mode"]:
+
                 def chunks():
                     yield wav_bytes_of(speech, rate, frames=False)  # wave_header_chunk: a header with no length
                     for start in range(0, speech.size, rate // 2):
                         yield (speech[start : start + rate // 2] * 32767).astype("<i2").tobytes()
+
                 return StreamingResponse(chunks(), media_type=f"audio/{req['media_type']}")
             return Response(wav_bytes_of(speech, rate), media_type=f"audio/{req['media_type']}")
         except Exception as e:  # noqa: BLE001 - as api_v2.py answers any failure
