@@ -15,6 +15,7 @@ import io
 import math
 import struct
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -211,7 +212,7 @@ class StreamResampler:
         return self._joined(self._resampler.resample(None))
 
     @staticmethod
-    def _joined(frames: list) -> np.ndarray:
+    def _joined(frames: list[Any]) -> np.ndarray:
         parts = [frame.to_ndarray().reshape(-1) for frame in frames]
         return np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, dtype=np.float32)
 

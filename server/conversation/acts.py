@@ -30,6 +30,7 @@ import threading
 from dataclasses import dataclass
 from enum import Enum
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -162,7 +163,7 @@ _lock = threading.Lock()
 _examples: _Examples | None = None
 
 
-def load_examples() -> list[dict]:
+def load_examples() -> list[dict[str, Any]]:
     text = resources.files("server.conversation").joinpath("act_examples.jsonl").read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 

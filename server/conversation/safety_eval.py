@@ -12,6 +12,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from server.conversation import safety
 from server.text import embedding
@@ -29,8 +30,8 @@ class SplitResult:
     caught: int = 0
     innocent: int = 0
     replaced: int = 0
-    missed: list[dict] = field(default_factory=list)  # requests that passed
-    false_alarms: list[dict] = field(default_factory=list)  # innocent sentences replaced
+    missed: list[dict[str, Any]] = field(default_factory=list)  # requests that passed
+    false_alarms: list[dict[str, Any]] = field(default_factory=list)  # innocent sentences replaced
     by_lang: dict[str, dict[str, int]] = field(default_factory=dict)
     ms_per_sentence_batched: float = 0.0
     ms_per_sentence_alone: float = 0.0
@@ -44,7 +45,7 @@ class SplitResult:
         return 100.0 * self.replaced / self.innocent if self.innocent else 0.0
 
 
-def load_split(path: Path) -> list[dict]:
+def load_split(path: Path) -> list[dict[str, Any]]:
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -56,7 +57,7 @@ def load_split(path: Path) -> list[dict]:
     return rows
 
 
-def evaluate(rows: list[dict]) -> SplitResult:
+def evaluate(rows: list[dict[str, Any]]) -> SplitResult:
     embedding.warm()
     safety.check_outgoing("warm")  # the examples' vectors, so the timings below are the check alone
     texts = [r["text"] for r in rows]

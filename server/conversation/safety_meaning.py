@@ -29,6 +29,7 @@ import re
 import threading
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
@@ -94,7 +95,7 @@ _lock = threading.Lock()
 _examples: _Examples | None = None
 
 
-def load_examples() -> list[dict]:
+def load_examples() -> list[dict[str, Any]]:
     text = resources.files("server.conversation").joinpath("safety_examples.jsonl").read_text(encoding="utf-8")
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 

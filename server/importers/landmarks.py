@@ -23,6 +23,7 @@ import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Landmarks:
         x, y = self.points[list(indices)].mean(axis=0)
         return float(x), float(y)
 
-    def as_face(self) -> dict:
+    def as_face(self) -> dict[str, Any]:
         """The persona's ``face``: eyes, mouth and chin, with every point and the model that found them."""
         left_x, left_y = self._mean(_IMAGE_LEFT_EYE)
         right_x, right_y = self._mean(_IMAGE_RIGHT_EYE)

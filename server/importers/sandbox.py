@@ -113,7 +113,7 @@ def _child_setup(memory_bytes: int, shared) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _in_child(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple:
+def _in_child(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
     """Run the reading; answer with plain tuples only (an ApiError cannot cross a process boundary whole)."""
     if _shared is not None:
         _shared[1] = 0.0

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,7 @@ class TurnEnd:
         self._run = 0
         self._started_window: int | None = None
         self._last_voiced: int | None = None
-        self._judgement: Future | None = None
+        self._judgement: Future[Any] | None = None
         self._judged_window: int | None = None
         self._pause_words: str | None = None
         self.probability: float | None = None  # the last judgement, for the record

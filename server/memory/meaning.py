@@ -28,6 +28,7 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -188,7 +189,7 @@ def as_persona_says(question: str) -> str:
 
 @dataclass(frozen=True)
 class PersonaMatrix:
-    signature: tuple
+    signature: tuple[Any, ...]
     hits: list[MemoryHit]  # the persona's visible memories, in the order of the rows below
     whole: np.ndarray  # (memories, D): each memory as one text
     pieces: np.ndarray  # (passages, D): every passage of every memory

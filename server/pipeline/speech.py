@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 from shared.api import MouthTrack, Persona, SentenceEvent
 from server.audio import AudioDecodeError, decode_audio, encode_wav
@@ -175,7 +176,7 @@ class Speaker:
             await asyncio.to_thread(self.media.delete, replaced)
         return video.id if replaced != video.id else None
 
-    def _visemes_of_kept(self, media_id: str, text: str, cache_key: str) -> list[list]:
+    def _visemes_of_kept(self, media_id: str, text: str, cache_key: str) -> list[list[Any]]:
         """Lip shapes for speech kept without them: from its words spread over its audio, then kept."""
         media = self.media.get(media_id)
         try:
@@ -194,7 +195,7 @@ class Speaker:
         cache_key: str,
         mouth: MouthTrack,
         memory_ids: Sequence[str] = (),
-        visemes: Sequence = (),
+        visemes: Sequence[Any] = (),
         video: bytes | None = None,
     ) -> tuple[str, str | None] | None:
         """Write the sentence's marked WAV (and its video) and remember them (one trip to a worker

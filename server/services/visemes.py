@@ -18,6 +18,7 @@ import itertools
 import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -83,9 +84,9 @@ def _visemes_of_phonemes(phonemes: Sequence[str]) -> list[str | None]:
     return out
 
 
-def _clean(track: Iterable[tuple[int, str]], duration_ms: int) -> list[list]:
+def _clean(track: Iterable[tuple[int, str]], duration_ms: int) -> list[list[Any]]:
     """Sorted, inside the duration, one entry per change of viseme (a later one wins a tie)."""
-    out: list[list] = []
+    out: list[list[Any]] = []
     for start, viseme in sorted(track, key=lambda t: t[0]):
         start = max(0, int(start))
         if start >= duration_ms:
@@ -98,7 +99,7 @@ def _clean(track: Iterable[tuple[int, str]], duration_ms: int) -> list[list]:
     return out
 
 
-def from_alignments(alignments: Sequence[tuple[str, int]], sample_rate: int, total_samples: int) -> list[list]:
+def from_alignments(alignments: Sequence[tuple[str, int]], sample_rate: int, total_samples: int) -> list[list[Any]]:
     """The track of Piper's own timing: (phoneme, samples it lasted) in the order spoken."""
     if not alignments or sample_rate <= 0:
         return []
@@ -177,7 +178,7 @@ def _spread(units: list[tuple[str, float]], stretches: list[tuple[int, int]]) ->
     return track
 
 
-def from_text(phonemes: Sequence[str], audio: Audio) -> list[list]:
+def from_text(phonemes: Sequence[str], audio: Audio) -> list[list[Any]]:
     """The track of a voice that gives no timing: the text's phonemes spread over the voiced stretches.
 
     When the text has as many clauses as the audio has stretches, each clause is
@@ -201,7 +202,7 @@ def from_text(phonemes: Sequence[str], audio: Audio) -> list[list]:
     return _clean(track, duration_ms)
 
 
-def for_speech(text: str, audio: Audio, language: str = "en") -> list[list]:
+def for_speech(text: str, audio: Audio, language: str = "en") -> list[list[Any]]:
     """The sentence's track: from the voice's own timing when it gave one, else from its text.
 
     Never fails the sentence: lips that only open and close (an empty track) are

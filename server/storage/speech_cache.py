@@ -10,7 +10,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from shared.api import MouthTrack
 from server.storage.db import Database, iso
@@ -25,7 +25,7 @@ class Kept(NamedTuple):
     media_id: str
     duration_ms: int
     mouth: MouthTrack
-    visemes: list[list] | None  # None: kept before lip shapes were (see ``set_visemes``)
+    visemes: list[list[Any]] | None  # None: kept before lip shapes were (see ``set_visemes``)
     video_media_id: str | None = None  # the talking-head video, when the face service renders one
     video_portrait_id: str | None = None  # the portrait that video was rendered from
 
@@ -65,7 +65,7 @@ def set_video(
         return row["video_media_id"]
 
 
-def set_visemes(db: Database, cache_key: str, visemes: Sequence) -> None:
+def set_visemes(db: Database, cache_key: str, visemes: Sequence[Any]) -> None:
     """Keep the lip shapes worked out afterwards for speech kept without them."""
     db.execute("UPDATE speech_cache SET visemes = ? WHERE key = ?", (json.dumps([list(v) for v in visemes]), cache_key))
 
@@ -79,7 +79,7 @@ def keep(
     mouth: MouthTrack,
     memory_ids: Iterable[str] = (),
     *,
-    visemes: Sequence = (),
+    visemes: Sequence[Any] = (),
     video_media_id: str | None = None,
     video_portrait_id: str | None = None,
 ) -> bool:

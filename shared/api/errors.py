@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 
 class ErrorDetail(BaseModel):
     code: str
     message: str
-    details: list[dict] | dict | None = None
+    details: list[dict[str, Any]] | dict[str, Any] | None = None
 
 
 class ErrorBody(BaseModel):

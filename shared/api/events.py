@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -45,7 +45,7 @@ class NoticeEvent(BaseModel):
     type: Literal["notice"] = "notice"
     code: str
     message: str
-    data: dict | None = None
+    data: dict[str, Any] | None = None
 
 
 class DoneEvent(BaseModel):

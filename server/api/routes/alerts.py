@@ -1,3 +1,5 @@
+from typing import Any
+
 from fastapi import APIRouter
 
 from shared.api import Alert
@@ -8,6 +10,6 @@ router = APIRouter(tags=["alerts"])
 
 
 @router.get("/v1/alerts", response_model=list[Alert])
-def list_alerts(caregiver: CaregiverDep, db: DbDep) -> list[dict]:
+def list_alerts(caregiver: CaregiverDep, db: DbDep) -> list[dict[str, Any]]:
     """What the caregivers should know: crisis words, blocked sentences, a relative who asked to stop."""
     return sessions.list_alerts(db, caregiver.household_id)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from fastapi import APIRouter
 
 from shared import PROTOCOL_VERSION
@@ -7,7 +9,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz(state: StateDep) -> dict:
+def healthz(state: StateDep) -> dict[str, Any]:
     services = state.services
     return {
         "status": "ok",

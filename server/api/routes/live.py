@@ -14,6 +14,7 @@ import json
 import logging
 import struct
 import time
+from typing import Any
 
 import numpy as np
 from fastapi import APIRouter, WebSocket
@@ -129,7 +130,7 @@ class LiveConversation:
         self.limit_bytes = 0
 
     async def run(self) -> None:
-        reader: asyncio.Task | None = None
+        reader: asyncio.Task[Any] | None = None
         try:
             start = await self._start()
             if start is None:

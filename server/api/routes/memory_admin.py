@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Response
 
 from shared.api import Fact, FactCreate, FactPatch, MemoryOut, MemoryPatch
@@ -15,7 +17,7 @@ from server.storage.erasure import leave_nothing
 router = APIRouter(tags=["studio"])
 
 
-def _out(state: AppState, memory: dict) -> MemoryOut:
+def _out(state: AppState, memory: dict[str, Any]) -> MemoryOut:
     media_id = memory.pop("audio_media_id")
     url = state.media.signed_path(media_id, state.settings.media_url_ttl_s) if media_id else None
     return MemoryOut(**memory, audio_url=url)
