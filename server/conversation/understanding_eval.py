@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from shared.api import PersonaCreate
 from server.conversation import story
@@ -47,7 +48,7 @@ OTHER = "other"  # an intent that is none of the acts
 # both count as "other".
 
 # Who each memoir's author is to the relative, as the caregiver would set them up.
-PERSONAS = {
+PERSONAS: dict[str, dict[str, Any]] = {
     "chengdu": {"display_name": "王秀兰", "addressed_as": ["奶奶"], "language": "zh"},
     "newlyn": {"display_name": "Tom Pengelly", "addressed_as": ["Grandad"], "language": "en"},
     "whitfield": {"display_name": "Eleanor Whitfield", "addressed_as": ["Gran", "Grandma"], "language": "en"},
@@ -88,16 +89,16 @@ class SplitResult:
     top3: int = 0
     told_right: int = 0  # the memory story mode would actually tell is the expected one
     acts_right: int = 0
-    confusion: Counter = field(default_factory=Counter)  # (labelled act, predicted act) -> count
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)  # (labelled act, predicted act) -> count
     questions: int = 0
-    questions_as_news: list[dict] = field(default_factory=list)
+    questions_as_news: list[dict[str, Any]] = field(default_factory=list)
     unanswerable: int = 0
-    unanswerable_told: list[dict] = field(default_factory=list)
+    unanswerable_told: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
-    requests_told: list[dict] = field(default_factory=list)
-    retrieval_misses: list[dict] = field(default_factory=list)
-    act_errors: list[dict] = field(default_factory=list)
-    by_lang: dict[str, Counter] = field(default_factory=dict)
+    requests_told: list[dict[str, Any]] = field(default_factory=list)
+    retrieval_misses: list[dict[str, Any]] = field(default_factory=list)
+    act_errors: list[dict[str, Any]] = field(default_factory=list)
+    by_lang: dict[str, Counter[str]] = field(default_factory=dict)
     ms: list[float] = field(default_factory=list)
 
     @staticmethod
@@ -111,7 +112,7 @@ class SplitResult:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def load_split(path: Path) -> list[dict]:
+def load_split(path: Path) -> list[dict[str, Any]]:
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -146,7 +147,7 @@ def import_memoirs(db: Database, names: list[str], set_dir: Path) -> dict[str, M
     return made
 
 
-def _told(pieces: list, memoir: Memoir) -> MemoryHit | None:
+def _told(pieces: list[Any], memoir: Memoir) -> MemoryHit | None:
     """The memory whose words story mode's answer carries, if any."""
     for piece in pieces:
         text = _squash(piece if isinstance(piece, str) else getattr(piece, "text", ""))
@@ -180,7 +181,7 @@ def _understand(
     return understood, ranked, ctx
 
 
-def evaluate(rows: list[dict], set_dir: Path | None = None) -> SplitResult:
+def evaluate(rows: list[dict[str, Any]], set_dir: Path | None = None) -> SplitResult:
     set_dir = set_dir or SET_DIR  # read when called, so another folder can stand in for the set
     result = SplitResult(rows=len(rows))
     with tempfile.TemporaryDirectory(prefix="keepsake-eval-") as folder:
@@ -200,7 +201,7 @@ def evaluate(rows: list[dict], set_dir: Path | None = None) -> SplitResult:
     return result
 
 
-def _score(db: Database, memoir: Memoir, row: dict, result: SplitResult) -> None:
+def _score(db: Database, memoir: Memoir, row: dict[str, Any], result: SplitResult) -> None:
     text, act = row["text"], row["act"]
     expected = row["expected"].split(":", 1)[1] if row.get("expected") else None
     history: list[HistoryLine] = []
@@ -280,7 +281,7 @@ def report(name: str, result: SplitResult, *, show_errors: bool = True) -> str:
     return "\n".join(lines)
 
 
-def confusion_table(confusion: Counter) -> str:
+def confusion_table(confusion: Counter[tuple[str, str]]) -> str:
     """Rows: the labelled act; columns: what today's intents made of it."""
     columns = [a for a in (*ACTS, OTHER) if any(p == a for (_, p) in confusion)]
     short = {a: a[:8] for a in columns}

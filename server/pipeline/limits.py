@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Mapping
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.api import DeviceSettings
@@ -56,7 +57,7 @@ def limit_reached(db: Database, device_id: str | None, settings: DeviceSettings 
 LIMITS = ("quiet_hours", "daily_limit")
 
 
-def still_resting(db: Database, session: sqlite3.Row, device_id: str | None, settings: DeviceSettings | None) -> bool:
+def still_resting(db: Database, session: Mapping[str, Any], device_id: str | None, settings: DeviceSettings | None) -> bool:
     """A session that a limit closed still takes what its own tablet's relative says while the limit
     lasts: crisis words at night must reach the caregivers at once, not with the morning's talk.
     (The turn itself is answered with care, or with a short goodnight.)"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.api import DeviceOut, DeviceSettings
 from server import security
@@ -89,7 +89,7 @@ def principal_for(db: Database, token: str) -> Principal | None:
 MAX_OPEN_PAIRING_CODES = 5
 
 
-def create_pairing_code(db: Database, household_id: str, ttl_s: int) -> tuple[str, object]:
+def create_pairing_code(db: Database, household_id: str, ttl_s: int) -> tuple[str, datetime]:
     code = security.new_pairing_code()
     expires_at = now() + timedelta(seconds=ttl_s)
     with db.transaction() as conn:

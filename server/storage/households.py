@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.api import CaregiverOut, HouseholdOut, HouseholdSettings
+from shared.api.households import Role
 from server import security
 from server.storage.accounts import EmailTaken, issue_token
 from server.storage.db import Database, iso, new_id, now, parse_time
@@ -53,7 +54,7 @@ def remove_caregiver(db: Database, household_id: str, caregiver_id: str) -> bool
     return removed == 1
 
 
-def invite(db: Database, household_id: str, role: str, created_by: str) -> tuple[str, object]:
+def invite(db: Database, household_id: str, role: str, created_by: str) -> tuple[str, datetime]:
     code = security.new_token()[:16]
     expires = now() + INVITATION_TTL
     db.execute(
@@ -63,7 +64,7 @@ def invite(db: Database, household_id: str, role: str, created_by: str) -> tuple
     return code, expires
 
 
-def accept(db: Database, code: str, email: str, password: str) -> tuple[str, str, str] | None:
+def accept(db: Database, code: str, email: str, password: str) -> tuple[str, str, Role] | None:
     """Join a household with an invitation. Returns (household_id, token, role) or None."""
     code_hash = security.token_hash(code)
     # A wrong code costs nothing: the password is hashed (Argon2id, slow on purpose) only for a live invitation.

@@ -96,10 +96,13 @@ def create(db: Database, household_id: str, body: PersonaCreate) -> Persona:
             stamp,
         ),
     )
-    return get(db, household_id, persona_id)
+    made = get(db, household_id, persona_id)
+    assert made is not None  # the row written just above
+    return made
 
 
-def update(db: Database, household_id: str, persona_id: str, body: PersonaUpdate) -> Persona:
+def update(db: Database, household_id: str, persona_id: str, body: PersonaUpdate) -> Persona | None:
+    """The persona as changed; None when it is no longer there (deleted meanwhile)."""
     changes = body.model_dump(exclude_unset=True)
     columns: dict[str, object] = {}
     for key, value in changes.items():
@@ -181,7 +184,9 @@ def add_consent(db: Database, household_id: str, persona_id: str, body: ConsentC
         "INSERT INTO consents (id, persona_id, household_id, given_by, relation, scope, statement, created_at) VALUES (?,?,?,?,?,?,?,?)",
         (consent_id, persona_id, household_id, body.given_by, body.relation, body.scope, body.statement, iso()),
     )
-    return _consent(db.one("SELECT * FROM consents WHERE id = ?", (consent_id,)))
+    consent = _consent(db.one("SELECT * FROM consents WHERE id = ?", (consent_id,)))
+    assert consent is not None  # the row written just above
+    return consent
 
 
 def profile(persona: Persona) -> PersonaProfile:

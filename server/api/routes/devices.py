@@ -40,6 +40,7 @@ def list_devices(caregiver: CaregiverDep, db: DbDep) -> list[DeviceOut]:
 def this_device(device: DeviceDep, db: DbDep) -> DeviceSelf:
     """The tablet's own settings and whom to show when the relative needs help."""
     mine = accounts.get_device(db, device.household_id, device.subject_id)
+    assert mine is not None  # the tablet asking was found by its token a moment ago
     contact = households.settings(db, device.household_id)
     return DeviceSelf(
         id=mine.id,

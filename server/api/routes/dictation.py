@@ -16,7 +16,7 @@ from server.audio import AudioDecodeError, AudioTooLong, decode_audio, is_silent
 from server.deps import EditorDep, StateDep, owned_persona
 from server.errors import ApiError
 from server.importers.upload import RECORDING_BODY, Upload, receive_recording
-from server.services.base import ServiceError
+from server.services.base import Audio, ServiceError
 from server.storage import audit
 
 router = APIRouter(tags=["memories"])
@@ -24,7 +24,7 @@ router = APIRouter(tags=["memories"])
 NO_WORDS = "No words were heard in the recording. Speak close to the tablet and try again."
 
 
-def _decode(upload: Upload, max_s: float):
+def _decode(upload: Upload, max_s: float) -> Audio:
     too_long = ApiError(413, "audio_too_long", f"A dictation can be at most {max_s:.0f} seconds long; say it in shorter pieces.")
     try:
         audio = decode_audio(upload.path.read_bytes(), max_duration_s=max_s)

@@ -177,7 +177,7 @@ class LiveConversation:
             raise BadInput("The first message must be start.")
         return parsed
 
-    def _parse(self, text: str | None):
+    def _parse(self, text: str | None) -> Start | Playback | EndOfTurnTap:
         try:
             data = json.loads(text or "")
         except ValueError:
@@ -266,6 +266,7 @@ class LiveConversation:
                     if detector.speaking:
                         end = EndOfTurn(at_ms=detector.heard_ms, by="tap")
                     continue
+                assert data is not None  # only taps and closings come without audio
                 pcm += data
                 early.feed(data)
                 samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
@@ -350,7 +351,7 @@ class LiveConversation:
                 early.cancel()
                 await self._send(NoticeEvent(code=err.code, message=err.message).model_dump_json(exclude_none=True))
                 return True
-            events = pipeline.run()
+            events = pipeline.run()  # an async generator: closed below however the socket ends
             try:
                 async for line in events:
                     # A dropped socket stops the answer here; the relative's recording is already kept,

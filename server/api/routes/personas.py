@@ -45,6 +45,7 @@ def update_persona(persona_id: str, body: PersonaUpdate, editor: EditorDep, stat
     updated = personas.update(db, editor.household_id, persona_id, body)
     audit.record(db, editor, "update_persona", persona_id, ",".join(sorted(body.model_fields_set)))
     speak_ahead.request(state, persona_id)  # the greeting follows the name, language and disclosure
+    assert updated is not None  # owned a moment ago, in this request
     return updated
 
 
@@ -66,7 +67,9 @@ def retire_persona(persona_id: str, body: RetireRequest, editor: EditorDep, stat
     personas.set_status(db, editor.household_id, persona_id, "retiring", retire_to=body.then, farewell=body.farewell)
     audit.record(db, editor, "retire_persona", persona_id, body.then)
     speak_ahead.request(state, persona_id)  # the farewell it will open the last talk with
-    return personas.get(db, editor.household_id, persona_id)
+    retiring = personas.get(db, editor.household_id, persona_id)
+    assert retiring is not None  # owned a moment ago, in this request
+    return retiring
 
 
 @router.get("/v1/personas/{persona_id}/export", response_class=FileResponse, responses={200: {"content": {"application/zip": {}}}})
@@ -131,4 +134,6 @@ async def put_portrait(persona_id: str, request: Request, editor: EditorDep, sta
     media = state.media.put(editor.household_id, bytes(data), mime, "portrait", persona_id=persona_id)
     personas.set_portrait(state.db, editor.household_id, persona_id, media.id, mouth, face)
     audit.record(state.db, editor, "set_portrait", persona_id)
-    return personas.get(state.db, editor.household_id, persona_id)
+    pictured = personas.get(state.db, editor.household_id, persona_id)
+    assert pictured is not None  # owned a moment ago, in this request
+    return pictured

@@ -47,6 +47,7 @@ def _checked(state: AppState, household_id: str, persona: Persona, session_id: s
             out.append(sentence)
             continue
         raise_alert(state, household_id, "blocked_sentence", f"{verdict.reason}: {sentence}", persona_id=persona.id, session_id=session_id)
+        assert verdict.replacement is not None  # a refused sentence always comes with what to say instead
         out.append(verdict.replacement)
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -15,6 +16,7 @@ from server.importers.run import ImportTask, run
 from server.importers.upload import receive_form, source_limit_bytes
 from server.storage import audit, personas, sources
 from server.storage import jobs as job_store
+from server.storage.db import Database
 from server.storage.erasure import leave_nothing
 
 router = APIRouter(tags=["studio"])
@@ -42,8 +44,9 @@ UPLOAD_BODY = {
 }
 
 
-def _with_job(db, source: dict) -> SourceOut:
-    return SourceOut(**source, job=job_store.for_source(db, source["id"]))
+def _with_job(db: Database, source: dict[str, Any]) -> SourceOut:
+    job = job_store.for_source(db, source["id"])
+    return SourceOut(**source, job=JobOut.model_validate(job) if job is not None else None)
 
 
 @router.post(
@@ -119,7 +122,9 @@ def get_source(persona_id: str, source_id: str, caregiver: CaregiverDep, db: DbD
     source = sources.get(db, caregiver.household_id, persona_id, source_id)
     if source is None:
         raise not_found("Source")
-    count = db.one("SELECT COUNT(*) FROM memories WHERE source_id = ?", (source_id,))[0]
+    counted = db.one("SELECT COUNT(*) FROM memories WHERE source_id = ?", (source_id,))
+    assert counted is not None  # COUNT(*) always answers one row
+    count = counted[0]
     return _with_job(db, source | {"memory_count": count})
 
 
@@ -151,7 +156,9 @@ def use_as_portrait(persona_id: str, source_id: str, caregiver: EditorDep, state
     mouth = body.mouth if body is not None and body.mouth is not None else MouthPoint(**source["details"]["mouth"])
     found = source["details"].get("landmarks")  # photos imported before the face models have none
     personas.set_portrait(state.db, caregiver.household_id, persona_id, portrait_id, mouth, FaceLandmarks(**found) if found else None)
-    return personas.get(state.db, caregiver.household_id, persona_id)
+    pictured = personas.get(state.db, caregiver.household_id, persona_id)
+    assert pictured is not None  # owned a moment ago, in this request
+    return pictured
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut)

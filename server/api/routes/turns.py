@@ -2,10 +2,13 @@
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from shared.api import ErrorBody, Persona, PlaybackReport, TextTurn
 from server.api.turn_body import Pace, TurnBody, read_text_turn
@@ -18,6 +21,7 @@ from server.pipeline.turn import TurnInput, TurnPipeline
 from server.state import AppState
 from server.storage import accounts, sessions
 from server.storage.accounts import Principal
+from server.storage.db import Database
 from server.storage.sessions import SessionRow
 
 router = APIRouter(tags=["turns"])
@@ -26,11 +30,11 @@ router = APIRouter(tags=["turns"])
 class GatedStreamingResponse(StreamingResponse):
     """Holds the turn's place in the gate until the stream is over, however it ends."""
 
-    def __init__(self, content, *, release, **kwargs):
+    def __init__(self, content: AsyncIterator[bytes], *, release: Callable[[], None], **kwargs: Any) -> None:
         super().__init__(content, **kwargs)
         self._release = release
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -74,7 +78,7 @@ TURN_BODY = {
     },
 }
 
-TURN_RESPONSES = {
+TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "One JSON event a line: transcript, sentence..., notice, done.", "content": {"application/x-ndjson": {}}},
     408: {"model": ErrorBody, "description": "the body stopped arriving"},
 }
@@ -87,7 +91,7 @@ def _only_its_tablet(principal: Principal, session: SessionRow) -> None:
         raise ApiError(403, "forbidden", "Only the tablet holding this conversation can speak in it.")
 
 
-def _after_hours(db, principal: Principal, session: SessionRow) -> bool:
+def _after_hours(db: Database, principal: Principal, session: SessionRow) -> bool:
     """Quiet hours or the day's minutes closed this session, and still hold: the relative's words
     are taken all the same (crisis words are answered with care, anything else with a goodnight)."""
     if principal.kind != "device":
@@ -97,7 +101,7 @@ def _after_hours(db, principal: Principal, session: SessionRow) -> bool:
     return device is not None and still_resting(db, asdict(session), device.id, device.settings)
 
 
-def may_speak(state: AppState, principal: Principal, session_id: str):
+def may_speak(state: AppState, principal: Principal, session_id: str) -> tuple[SessionRow, Persona]:
     """(session, persona) if this caller may speak a turn in this session now; ApiError otherwise.
     Asked again before every turn of a live socket: consent or a session may end while it is open."""
     db = state.db
@@ -126,6 +130,7 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     # A place in the gate only once the body starts to arrive, so a connection that sends nothing
     # holds none. "busy" is still answered before anything is stored: the tablet keeps the
     # recording and sends it again.
+    body: str | bytes | None
     if mime == "application/json":
         body = await read_text_turn(request, pace)  # small: read whole, and parsed, before the gate
     else:
@@ -138,6 +143,7 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
     early = EarlyTranscriber(state.services.asr, expected_language(persona.language)) if mime in WAV_TYPES else None
     try:
         if mime != "application/json":
+            assert isinstance(body, bytes)  # read by TurnBody above, not as JSON text
             if early is not None:
                 early.feed(body)  # recognition starts while the relative's words are still arriving
             body += await audio.rest(early.feed if early is not None else None)
@@ -158,7 +164,7 @@ async def _start_turn(
     mime: str,
     body: str | bytes,
     received_at: float,
-    release,
+    release: Callable[[], None],
     early: EarlyTranscriber | None,
 ) -> StreamingResponse:
     pipeline = await prepare_turn(principal, state, session, persona, mime, body, received_at, early)
@@ -173,7 +179,7 @@ async def _start_turn(
 async def prepare_turn(
     principal: Principal,
     state: AppState,
-    session,
+    session: SessionRow,
     persona: Persona,
     mime: str,
     body: str | bytes,

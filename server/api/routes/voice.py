@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -15,6 +16,7 @@ from server.importers.detect import HEAD_BYTES, sniff_binary
 from server.importers.upload import RECORDING_BODY, receive_recording
 from server.pipeline import speak_ahead
 from server.storage import audit, sources
+from server.storage.db import Database
 from server.storage.erasure import leave_nothing
 from server.voice import checks, store
 from server.voice.clone import NO_CLONING, clone_voice, cloner_for, remove_voice
@@ -37,7 +39,7 @@ _MIMES = {
 }
 
 
-def _progress(db, persona_id: str) -> dict:
+def _progress(db: Database, persona_id: str) -> dict[str, Any]:
     total = store.total_clean_s(db, persona_id)
     return {
         "total_clean_s": total,
@@ -126,7 +128,7 @@ def delete_voice_sample(persona_id: str, sample_id: str, caregiver: EditorDep, s
     return Response(status_code=204)
 
 
-_SERVICE_FAILED = {502: {"model": ErrorBody, "description": "the voice service failed; nothing changed"}}
+_SERVICE_FAILED: dict[int | str, dict[str, Any]] = {502: {"model": ErrorBody, "description": "the voice service failed; nothing changed"}}
 
 
 @router.post("/v1/personas/{persona_id}/voice/clone", response_model=CloneResult, responses=_SERVICE_FAILED)
