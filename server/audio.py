@@ -15,7 +15,7 @@ import io
 import math
 import struct
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -284,6 +284,10 @@ def read_wav_comment(data: bytes) -> str | None:
 # --- loudness --------------------------------------------------------------
 
 
+@overload
+def _to_dbfs(rms: np.ndarray) -> np.ndarray: ...
+@overload
+def _to_dbfs(rms: float) -> float: ...
 def _to_dbfs(rms: np.ndarray | float) -> np.ndarray | float:
     return 20.0 * np.log10(np.maximum(rms, 10 ** (_DBFS_FLOOR / 20.0)))
 

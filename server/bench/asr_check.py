@@ -86,6 +86,7 @@ def main() -> int:
                 totals[label][0] += errors
                 totals[label][1] += ms
                 row += f" | {label}: {ms:4.0f} ms, WER {errors:.2f}"
+            assert asr_local._short is not None  # made with the model, by _load_model above
             fallbacks += asr_local._short.transcribe(samples) is None
             count += 1
             print(f"{row} | {text}", flush=True)

@@ -110,7 +110,9 @@ def wait_for_speaking_ahead(data_dir: Path, timeout_s: float = SPEAK_AHEAD_WAIT_
     started = time.perf_counter()
     try:
         row = db.one("SELECT id, household_id FROM personas ORDER BY created_at LIMIT 1")
+        assert row is not None  # the benchmark's household was given its persona before this
         persona = personas.get(db, row["household_id"], row["id"])
+        assert persona is not None  # the row just read
         left = still_to_make(db, persona, tts_name=LocalTextToSpeech.name, voice=persona.voice_id)
         said = None
         while left and time.perf_counter() - started < timeout_s:

@@ -128,7 +128,8 @@ async def _run(server, code: str, log) -> dict:
         live.append(await live_turn(server.port, sid, token, _with_room(speech, k), speech.size / RATE))
         pcm, waited_s = vad_ended_upload(speech, seed=k)
         result = await asyncio.wait_for(spoken_turn("127.0.0.1", server.port, sid, token, pcm), 180)
-        tablet.append(round(1000 * waited_s + result.ttfa_ms, 1) if result.ok else None)
+        # An answered turn had a sentence, so its first one was timed.
+        tablet.append(round(1000 * waited_s + result.ttfa_ms, 1) if result.ok and result.ttfa_ms is not None else None)
         log(
             f"  {text!r}: live {live[-1]['first_sound_ms']} ms ({live[-1]['by']} after {live[-1]['decided_after_ms']} ms of audio), tablet {tablet[-1]} ms"
         )

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from server.bench import load, processes
 from server.bench.load import LevelRun
@@ -51,7 +52,7 @@ class BenchConfig:
 def level_report(run: LevelRun, floor_ms: float, profile: Profile, clip_s: float) -> dict:
     ok = [r for r in run.results if r.ok]
     ttfa = summary(r.ttfa_ms for r in ok)
-    errors = [r.error for r in run.results if not r.ok]
+    errors = [r.error for r in run.results if not r.ok and r.error is not None]  # a failed turn always says why
     first = sentences()[0]
     # Where the server's addition over the floor goes, from the server's own timings (medians).
     stage_extra = {
@@ -98,7 +99,7 @@ async def _run_pipeline(
         hh = await load.make_household(server.url)
         session_ms: list[float] = []
         sessions = await load.open_sessions(hh, max(cfg.levels), timings=session_ms)
-        common = dict(pcm=pcm, think_s=0.2, stagger_s=0.0, timeout_s=cfg.timeout_s, meter=meter, idle_cpu_rate=0.0)
+        common: dict[str, Any] = dict(pcm=pcm, think_s=0.2, stagger_s=0.0, timeout_s=cfg.timeout_s, meter=meter, idle_cpu_rate=0.0)
         await load.drive(hh, server.port, sessions, tablets=1, turns_each=1, realtime=False, **common)  # warm-up, not timed
         idle_rate = await asyncio.to_thread(meter.idle_cpu_rate, 3.0)
         out: dict = {"idle_cpu_percent": round(100 * idle_rate, 2), "session_start_ms": summary(session_ms), "levels": []}

@@ -279,7 +279,7 @@ def by_neighbours(said: str) -> Reading:
         row = similarity[rows]
         k = min(K, row.shape[0])
         scores[act] = float(-np.partition(-row, k - 1)[:k].mean())
-    ranked = sorted(scores, key=scores.get, reverse=True)
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
     if ranked[0] == Act.CRISIS:
         # Near the crisis examples, yet no crisis rule fired: heard as a feeling and comforted.
         return Reading(Act.FEELING, score=scores[ranked[0]])

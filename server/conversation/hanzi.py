@@ -33,7 +33,8 @@ def to_simplified(text: str) -> str:
         return text
     text = text.translate(_FOR_MATCHING)
     try:
-        return _T2S.convert(text)
+        simplified: str = _T2S.convert(text)
+        return simplified
     except UnicodeEncodeError:
         # Converted around the surrogates, which are kept as they are.
         pieces = _SURROGATES.split(text)

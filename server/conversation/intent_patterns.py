@@ -121,7 +121,7 @@ _PAST = (
     r"wrote|became|brought|caught|heard|held|kept|knew|lost|paid|put|read|sat|spent|stood|taught|told|wore|grew)"
 )
 _NOT_YOU = r"(?<!\byou )(?<!\bdid you )"
-NEWS = any_of(
+_NEWS_SAID = any_of(
     [
         _NOT_YOU
         + r"\b(got|get|getting|am getting|'m getting|are getting|is getting) (married|engaged|divorced|promoted|a promotion|a new)\b",
@@ -172,7 +172,7 @@ class _AnyOf:
 
 # Something done, said with when ("we went to the seaside last week", "yesterday my son got married").
 NEWS = _AnyOf(
-    NEWS,
+    _NEWS_SAID,
     _InOrder(r"\b(i|we|my \w+|our \w+|your \w+(-\w+)?)( \w+)? " + _PAST + r"\b", _NEWS_TIME),
     _InOrder(_NEWS_TIME, r"\b(i|we|my \w+|our \w+|your \w+) " + _PAST + r"\b"),
 )

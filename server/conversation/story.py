@@ -382,7 +382,7 @@ def words_for(decision: Decision, understood: Understanding, ctx: ConversationCo
     raise ValueError(f"story mode has no words for {move.value}")  # a limit's words are the turn's own
 
 
-def _news(speaker: _Speaker, said: str, news: str) -> list[str]:
+def _news(speaker: _Speaker, said: str, news: str) -> list[str | Recording]:
     echo = _echo(news, speaker.language)
     if _SAD_NEWS.search(said) and not _GOOD_NEWS.search(said):
         return [speaker.say("news_sad"), speaker.say("news_sad_after")]

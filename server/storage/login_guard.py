@@ -67,6 +67,8 @@ def succeeded(db: Database, limits: LimitSettings, address: str, email: str) -> 
 
 
 def _pair_wait(conn: sqlite3.Connection, limits: LimitSettings, address: str, email: str, moment: datetime) -> float:
+    count: int
+    last: str | None  # None only when there are no failures, and then it is not read
     count, last = conn.execute(
         "SELECT COUNT(*), MAX(created_at) FROM login_failures WHERE email = ? AND address = ?", (email, address)
     ).fetchone()
@@ -74,6 +76,7 @@ def _pair_wait(conn: sqlite3.Connection, limits: LimitSettings, address: str, em
         return 0.0
     doublings = min(count - limits.login_free_tries, 32)  # 2**32 times anything is past the cap already
     delay = min(limits.login_first_delay_s * 2**doublings, limits.login_max_delay_s)
+    assert last is not None  # count is past the free tries, so there are failures
     return max(0.0, (parse_time(last) + timedelta(seconds=delay) - moment).total_seconds())
 
 

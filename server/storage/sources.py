@@ -56,7 +56,9 @@ def create(
         "INSERT INTO sources (id, persona_id, household_id, kind, filename, media_id, details, created_at) VALUES (?,?,?,?,?,?,?,?)",
         (source_id, persona_id, household_id, kind, filename, media_id, dumps(details or {}), iso()),
     )
-    return get(db, household_id, persona_id, source_id)
+    made = get(db, household_id, persona_id, source_id)
+    assert made is not None  # the row written just above
+    return made
 
 
 def get(db: Database, household_id: str, persona_id: str, source_id: str) -> dict[str, Any] | None:

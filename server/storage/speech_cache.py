@@ -62,7 +62,8 @@ def set_video(
             "UPDATE speech_cache SET video_media_id = ?, video_portrait_id = ? WHERE key = ?", (video_media_id, portrait_id, cache_key)
         )
         _tag(conn, video_media_id, memory_ids)
-        return row["video_media_id"]
+        kept: str | None = row["video_media_id"]
+        return kept
 
 
 def set_visemes(db: Database, cache_key: str, visemes: Sequence[Any]) -> None:
