@@ -19,6 +19,7 @@ def _rows(state: AppState, sql: str, params: tuple[Any, ...]) -> list[dict[str, 
 def persona_data(state: AppState, household_id: str, persona_id: str) -> tuple[dict[str, Any], list[str]]:
     """Everything kept about one persona, and the ids of its media files."""
     persona = personas.get(state.db, household_id, persona_id)
+    assert persona is not None  # exports are asked for personas the caller was just shown to own
     data: dict[str, Any] = {
         "persona": persona.model_dump(mode="json"),
         "consents": _rows(state, "SELECT * FROM consents WHERE persona_id = ? ORDER BY created_at", (persona_id,)),

@@ -52,6 +52,8 @@ async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
         if not text and row["user_audio_media_id"]:
             media = state.media.get(row["user_audio_media_id"])
             try:
+                if media is None:  # deleted meanwhile: nothing to hear again
+                    raise FileNotFoundError(row["user_audio_media_id"])
                 audio = await asyncio.to_thread(decode_audio, media.path.read_bytes())
                 transcript = await state.services.asr.transcribe(audio)
                 text = transcript.text.strip()

@@ -106,7 +106,7 @@ async def resolves_publicly(url: str, *, private_ok: bool = False) -> bool:
         infos = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 443, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         return True
-    return all(allowed(ipaddress.ip_address(info[4][0].split("%")[0]), private_ok=private_ok) for info in infos)
+    return all(allowed(ipaddress.ip_address(str(info[4][0]).split("%")[0]), private_ok=private_ok) for info in infos)
 
 
 class PublicOnlyResolver(AbstractResolver):

@@ -76,7 +76,9 @@ def _soft(image: Image.Image, shape: list[tuple[Any, ...]], color: tuple[int, in
     image.paste(Image.new("RGB", image.size, color), mask=mask.filter(ImageFilter.GaussianBlur(_s(blur))))
 
 
-def _arc(draw: ImageDraw.ImageDraw, cx, cy, w, h, start, end, fill, width) -> None:
+def _arc(
+    draw: ImageDraw.ImageDraw, cx: float, cy: float, w: float, h: float, start: float, end: float, fill: tuple[int, int, int], width: float
+) -> None:
     draw.arc(_box(cx, cy, w, h), start, end, fill=fill, width=_s(width))
 
 
@@ -206,7 +208,7 @@ def draw_portrait() -> Image.Image:
     _shoulders(image, draw)
     _face(image)
     _hair_front(ImageDraw.Draw(image))
-    return image.resize((SIZE, SIZE), Image.LANCZOS)
+    return image.resize((SIZE, SIZE), Image.Resampling.LANCZOS)
 
 
 def save_portrait(path: Path = PORTRAIT_PATH) -> Path:

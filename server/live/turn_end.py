@@ -199,6 +199,7 @@ class TurnEnd:
 
     def _in_pause(self, index: int) -> Decision | None:
         c = self.config
+        assert self._last_voiced is not None  # set with _started_window, and a pause only follows speech
         pause_ms = (index - self._last_voiced) * _WINDOW_MS
         if pause_ms >= c.unfinished_pause_ms:
             return self._end("unfinished_timeout")

@@ -234,10 +234,16 @@ def embed_stale(db: Database, stop: threading.Event | None = None) -> int:
     return done
 
 
+def _signature(db: Database, persona_id: str) -> tuple[Any, ...]:
+    row = db.one(_SIGNATURE, (persona_id,))
+    assert row is not None  # an aggregate always answers one row
+    return tuple(row)
+
+
 def persona_matrix(db: Database, persona_id: str) -> PersonaMatrix:
     """The persona's visible memories and their vectors, from the cache while they are unchanged."""
     key = (db.path, persona_id)
-    signature = tuple(db.one(_SIGNATURE, (persona_id,)))
+    signature = _signature(db, persona_id)
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None and cached.signature == signature:
@@ -249,7 +255,7 @@ def persona_matrix(db: Database, persona_id: str) -> PersonaMatrix:
     )
     fresh = _embed_missing(db, rows)
     if fresh:
-        signature = tuple(db.one(_SIGNATURE, (persona_id,)))
+        signature = _signature(db, persona_id)
     hits, wholes, pieces, owner = [], [], [], []
     for index, row in enumerate(rows):
         vectors = unpack(fresh.get(row["id"]) or row["embedding"])

@@ -54,6 +54,7 @@ class WavStream:
                 return None
             chunk = payload
         data = self._carry + chunk
+        assert self._fmt is not None  # the data chunk is entered only once its fmt chunk was read
         channels, rate = self._fmt
         frame = 2 * channels
         usable = len(data) - len(data) % frame

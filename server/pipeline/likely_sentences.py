@@ -53,7 +53,10 @@ class MemoryWords:
 def checked(sentence: str, language: str) -> str:
     """What the safety check lets be spoken in place of ``sentence`` (the turn's and greeting's rule)."""
     verdict = safety.check_outgoing(sentence, language)
-    return sentence if verdict.allowed else verdict.replacement
+    if verdict.allowed:
+        return sentence
+    assert verdict.replacement is not None  # a refused sentence always comes with what to say instead
+    return verdict.replacement
 
 
 def as_a_turn_says(pieces: Sequence[str], persona: Persona) -> list[str]:

@@ -80,7 +80,7 @@ class Speaker:
             audio_mime="audio/wav",
             duration_ms=duration_ms,
             mouth=mouth,
-            visemes=visemes,
+            visemes=[(ms, shape) for ms, shape in visemes],  # kept as JSON pairs; the event reads them as pairs
             video_url=self.media.signed_path(video_id, self.url_ttl_s) if video_id else None,
         )
 
@@ -252,6 +252,6 @@ class Speaker:
             audio_mime=media.mime,
             duration_ms=round(audio.duration_s * 1000),
             mouth=MouthTrack(fps=face.mouth.fps, values=face.mouth.values),
-            visemes=visemes,
+            visemes=[(ms, shape) for ms, shape in visemes],
             original=True,
         )

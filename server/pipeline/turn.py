@@ -173,11 +173,13 @@ class TurnPipeline:
         profile = personas.profile(persona)
         history = sessions.recent_lines(db, persona.id, device_id=turn.device_id, session_id=turn.session_id)
         # "No, thank you" to "would you like to talk with me?" is their say too.
-        first_ask = (lambda: sessions.answers_first_ask(db, turn.device_id, persona.id)) if turn.device_id else None
+        device_id = turn.device_id
+        first_ask = (lambda: sessions.answers_first_ask(db, device_id, persona.id)) if device_id else None
         understood = understand(db, profile, text, history, answering_first_ask=first_ask)
         decision = decide(understood, limit=limit_reached(db, turn.device_id, turn.device_settings))
 
         if decision.move is Move.LIMIT:
+            assert decision.end_reason is not None  # a limit always says which one was reached
             self._end_conversation(decision.end_reason)
             self.notice(decision.end_reason, "A limit the caregivers set was reached; the conversation ends for now.")
             async for line in self._speak_all([reply(decision.end_reason, self.language)]):
@@ -287,7 +289,8 @@ class TurnPipeline:
     async def _speak_stream(self, sentences: AsyncIterator[str | Recording], memory_ids: Sequence[str] = ()) -> AsyncIterator[bytes]:
         """Synthesize up to LOOKAHEAD sentences ahead and deliver them strictly in order."""
         if self.state.settings.pipeline == "naive":
-            async for line in self._speak_naive(sentences, memory_ids):
+            # The naive baseline takes text only: it is the benchmark's, which times generated answers.
+            async for line in self._speak_naive(sentences, memory_ids):  # type: ignore[arg-type]
                 yield line
             return
         queue: asyncio.Queue[asyncio.Task[SentenceEvent] | None] = asyncio.Queue(maxsize=LOOKAHEAD)
@@ -392,4 +395,5 @@ class TurnPipeline:
         if verdict.allowed:
             return sentence
         self._report_blocked(sentence, verdict)
+        assert verdict.replacement is not None  # a refused sentence always comes with what to say instead
         return verdict.replacement

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import numpy as np
 
@@ -89,9 +90,11 @@ class OpenAIVoiceLibrary(HttpProvider, VoiceCloner):
             payload = {}
         # Servers answer {"name"}, {"voice": {"name"}} or nothing useful: the name we chose is the id then.
         if isinstance(payload, dict):
-            named = payload.get("voice") if isinstance(payload.get("voice"), dict) else payload
-            if isinstance(named.get("name"), str) and named["name"]:
-                return named["name"]
+            voice = payload.get("voice")
+            named: dict[str, Any] = voice if isinstance(voice, dict) else payload
+            given = named.get("name")
+            if isinstance(given, str) and given:
+                return given
         return chosen
 
     async def delete_voice(self, voice_id: str) -> None:

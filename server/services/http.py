@@ -15,7 +15,7 @@ import re
 import urllib.request
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import httpx
@@ -75,7 +75,8 @@ class AiohttpTransport(httpx_aiohttp.AiohttpTransport):
             response = await super().handle_async_request(request)
         except httpx.TransportError as exc:
             raise _plain_error(exc) from exc.__cause__
-        response.stream = _PlainErrorStream(response.stream)
+        # An async transport's responses stream asynchronously.
+        response.stream = _PlainErrorStream(cast(httpx.AsyncByteStream, response.stream))
         return response
 
 
@@ -148,7 +149,8 @@ def _backoff_s(attempt: int, response: httpx.Response | None, base_s: float, cap
             return min(cap_s, max(0.0, float(retry_after)))
         except ValueError:
             pass
-    return min(cap_s, base_s * (2**attempt) * (0.5 + random.random()))
+    growth: float = 2**attempt  # int ** int is typed Any (a negative power is a float)
+    return min(cap_s, base_s * growth * (0.5 + random.random()))
 
 
 def _status_error(stage: str, provider: str, response: httpx.Response, body: bytes) -> ServiceError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from typing import Any
 
 _CJK_RUN = re.compile(r"([\u3400-\u9fff\uf900-\ufaff]+)")
 _FULLWIDTH_PUNCT = str.maketrans({"，": ",", "、": ",", "。": ".", "！": "!", "？": "?", "；": ";", "：": ":", "…": "..."})
@@ -59,7 +60,7 @@ _PINYIN_FINAL_PARTS = [  # longest first: "ng" before "n"
 _fallback_lock = threading.Lock()
 
 
-def _espeak():
+def _espeak() -> tuple[Any, threading.Lock]:
     """Piper's espeak-ng phonemizer and the lock Piper itself holds around it (espeak is one
     global state per process: the embedded voice and this must take turns)."""
     from piper import voice as piper_voice

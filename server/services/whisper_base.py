@@ -171,7 +171,8 @@ def to_simplified(text: str) -> str:
         except ImportError:
             return text
         _t2s = opencc.OpenCC("t2s")
-    return _t2s.convert(text)
+    converted: str = _t2s.convert(text)
+    return converted
 
 
 _t2s: Any = None  # opencc.OpenCC, made on first use (opencc ships no types)
