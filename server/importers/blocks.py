@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from lxml import etree
 
@@ -340,7 +340,7 @@ class _HtmlBlocks:
         if len(self.blocks) > counts.MAX_PARAGRAPHS:
             raise counts.too_many("paragraphs", counts.MAX_PARAGRAPHS)
 
-    def start(self, tag: str, attrib) -> None:
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
         if tag in _SKIP_TAGS:
             self._skipping += 1
         elif tag in _HEADINGS:
@@ -372,7 +372,7 @@ class _HtmlBlocks:
         return self.blocks
 
 
-def html_parser(target) -> etree.HTMLParser:
+def html_parser(target: Any) -> etree.HTMLParser:
     """libxml2's forgiving HTML parser, sending its events to ``target``: linear time, no network, no tree."""
     return etree.HTMLParser(target=target, encoding="utf-8", no_network=True, huge_tree=True)
 
@@ -381,4 +381,5 @@ def html_blocks(html: str) -> list[Block]:
     # Fed as UTF-8 bytes: libxml2 refuses a str that declares its own encoding (<?xml ... encoding=...?>).
     parser = html_parser(_HtmlBlocks())
     parser.feed(html.encode("utf-8", "replace"))
-    return parser.close()
+    blocks: list[Block] = parser.close()  # what _HtmlBlocks.close returns
+    return blocks

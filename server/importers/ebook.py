@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from posixpath import normpath
 from typing import Any
@@ -41,7 +41,7 @@ def check_counts(path: Path) -> None:
     names = {entry.filename for entry in markup}
     found = {"spine": 0, "paragraphs": 0, "elements": 0}
 
-    def count(name: str, chunks) -> None:
+    def count(name: str, chunks: Iterable[bytes]) -> None:
         if name not in names:
             return
         patterns = counts.TAG_PATTERNS + counts.start_tag_patterns(b"", b"p") + _ITEMREF
@@ -65,7 +65,7 @@ def check_counts(path: Path) -> None:
 _ITEMREF = (b"<itemref", b":itemref")
 
 
-def _open(path: Path):
+def _open(path: Path) -> Any:  # an ebooklib EpubBook (ebooklib is untyped)
     from ebooklib import epub
 
     try:
@@ -76,7 +76,7 @@ def _open(path: Path):
         raise damaged("This e-book could not be read; it may be damaged. Try another copy of it.", detail=exc) from None
 
 
-def _chapters(book) -> list[Any]:
+def _chapters(book: Any) -> list[Any]:
     import ebooklib
 
     chapters = []
@@ -93,11 +93,11 @@ def _nav_types() -> tuple[Any, ...]:
     return (epub.EpubNav,)
 
 
-def _toc_titles(book) -> dict[str, str]:
+def _toc_titles(book: Any) -> dict[str, str]:
     """File name -> its title in the table of contents (first entry wins)."""
     titles: dict[str, str] = {}
 
-    def walk(entries) -> None:
+    def walk(entries: Iterable[Any]) -> None:
         for entry in entries:
             if isinstance(entry, (list, tuple)):
                 section, children = (entry[0], entry[1]) if len(entry) == 2 else (None, entry)

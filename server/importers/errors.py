@@ -9,6 +9,8 @@ names, no library's own words. The detail goes to the server's log instead
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from server.errors import ApiError
 from server.jobs import JobFailed
@@ -24,12 +26,12 @@ class ImportRejected(ApiError, JobFailed):
     the caregiver sees as it is.
     """
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., ImportRejected], tuple[Any, ...]]:
         # Picklable with its status and code (an import may be parsed in another process).
         return (_rebuild, (type(self), self.status, self.code, self.message, self.details))
 
 
-def _rebuild(cls, status: int, code: str, message: str, details: object | None) -> ImportRejected:
+def _rebuild(cls: type[ImportRejected], status: int, code: str, message: str, details: object | None) -> ImportRejected:
     return cls(status, code, message, details=details)
 
 

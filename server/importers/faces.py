@@ -43,7 +43,7 @@ class Face:
         return {"x": round(self.x, 4), "y": round(self.y, 4), "w": round(self.w, 4), "h": round(self.h, 4)}
 
 
-def _cascade(name: str):
+def _cascade(name: str) -> Any:  # a cv2.CascadeClassifier
     import cv2
 
     with _lock:

@@ -161,7 +161,7 @@ def _detect(models: _Models, rgb: np.ndarray) -> list[tuple[float, np.ndarray, n
     detector.invoke()
     outputs = {o["name"]: detector.get_tensor(o["index"])[0] for o in detector.get_output_details()}
     regressors, scores = outputs["regressors"], _sigmoid(outputs["classificators"][:, 0])
-    found = []
+    found: list[Any] = []
     for i in np.argsort(-scores):
         if scores[i] < _MIN_FACE_SCORE:
             break

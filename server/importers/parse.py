@@ -10,6 +10,7 @@ importers (no database, no speech engines).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ class PhotoRead:
     found: dict[str, Any]  # face, faces_found, mouth, mouth_found
 
 
-def read_blocks(path: Path, fmt: str, progress=None) -> list[Block]:
+def read_blocks(path: Path, fmt: str, progress: Callable[[float], None] | None = None) -> list[Block]:
     if fmt == "docx":
         return word.blocks(path)
     if fmt == "pdf":

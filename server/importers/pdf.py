@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from server.importers.blocks import (
     BREAK,
@@ -29,6 +30,9 @@ from server.importers.blocks import (
     para,
 )
 from server.importers.errors import ImportRejected, damaged, too_large
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 MAX_PAGES = 3000
 # Real page trees are a few levels deep (pypdf's own limit is far higher); a loop goes on forever.
@@ -46,7 +50,7 @@ log = logging.getLogger("keepsake.importers")
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # pypdf warns on every small flaw of real-world files
 
 
-def _reader(path: Path):
+def _reader(path: Path) -> tuple[PdfReader, int]:
     from pypdf import PdfReader
     from pypdf.errors import LimitReachedError, PdfReadError
 
@@ -69,7 +73,7 @@ def _reader(path: Path):
         raise damaged(_DAMAGED, detail=exc) from None
 
 
-def count_pages(reader, limit: int = MAX_PAGES) -> int:
+def count_pages(reader: PdfReader, limit: int = MAX_PAGES) -> int:
     """Pages in the document's page tree, counted without building them; stops a little past ``limit``.
 
     ``len(reader.pages)`` builds an object for every page first, so a small file with a huge page
@@ -113,7 +117,7 @@ def count_pages(reader, limit: int = MAX_PAGES) -> int:
     return pages
 
 
-def _page_text(reader, index: int, *, layout: bool = False) -> str:
+def _page_text(reader: PdfReader, index: int, *, layout: bool = False) -> str:
     page = reader.pages[index]
     try:
         return (page.extract_text(extraction_mode="layout") if layout else page.extract_text()) or ""
@@ -148,7 +152,7 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
     """Headers and footers: the same first or last line (numbers aside) on many pages."""
     if len(pages) < 4:
         return set()
-    edges = Counter()
+    edges: Counter[str] = Counter()
     on_page: list[set[str]] = []
     for lines in pages:
         signatures = {_signature(line) for line in (*lines[:1], *lines[-1:])}
