@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from server.importers.blocks import (
     BREAK,
@@ -83,7 +83,7 @@ def count_pages(reader: PdfReader, limit: int = MAX_PAGES) -> int:
     """
     from pypdf.generic import ArrayObject, DictionaryObject
 
-    root = reader.trailer["/Root"].get_object()
+    root: Any = reader.trailer["/Root"].get_object()  # pypdf types it loosely; a broken one fails below
     tree = root.get("/Pages")
     tree = tree.get_object() if tree is not None else None
     if not isinstance(tree, DictionaryObject):

@@ -43,6 +43,7 @@ def check(path: Path) -> tuple[int, int]:
 
 def load(path: Path) -> Image.Image:
     """The photo upright (as the camera held it) in RGB; transparency goes on white."""
+    image: Image.Image
     try:
         with Image.open(path) as image:
             image = ImageOps.exif_transpose(image)

@@ -40,8 +40,8 @@ class Plan:
 
 
 def normalise_kind(kind: str | None) -> str | None:
-    value = (kind or "").strip().lower()
-    value = _KIND_ALIASES.get(value, value)
+    given = (kind or "").strip().lower()
+    value = _KIND_ALIASES.get(given, given)
     if value is not None and value not in KINDS:
         raise ImportRejected(422, "invalid_kind", f"kind must be one of: {', '.join(KINDS)} (or leave it out to detect it).")
     return value

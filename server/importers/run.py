@@ -12,9 +12,10 @@ made for it are removed again, so the persona is as it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.api import MemoryPlace, Span
 from server.audio import encode_wav, is_silent
@@ -28,6 +29,9 @@ from server.storage import memory_admin, sources
 from server.storage.memory_admin import NewMemory
 
 MAX_MEMORIES = 50_000
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -49,7 +53,7 @@ class ImportTask:
         sources.delete(self.state.db, self.state.media, self.source_id)
 
 
-def read_in_sandbox(task: ImportTask, fn, *args, progress=None):
+def read_in_sandbox(task: ImportTask, fn: Callable[..., T], *args: Any, progress: Callable[[float], None] | None = None) -> T:
     """``fn(*args)`` in the sandbox's child under the server's limits; a refusal becomes the job's plain message."""
     settings = task.state.settings
     try:
@@ -86,7 +90,7 @@ def run(task: ImportTask, job: Job) -> dict[str, Any]:
 # --- documents and chats: read and split in the child -------------------------------
 
 
-def _reading_progress(job: Job, first: float, last: float):
+def _reading_progress(job: Job, first: float, last: float) -> Callable[[float], None]:
     """The child's progress (0..1, its reading share then the splitting) as the job's percent and stage."""
 
     def progress(fraction: float) -> None:

@@ -58,8 +58,9 @@ POLL_S = 0.25
 # The child's niceness: reading a file may wait, a conversation's turn may not.
 CHILD_NICENESS = 5
 
-# Shared with the child (set by the pool's initializer): [started, progress 0..1].
-_shared = None
+# Shared with the child (set by the pool's initializer): [started, progress 0..1], a ctypes
+# array of two doubles in shared memory.
+_shared: Any = None
 
 
 class ParseCrashed(RuntimeError):
@@ -90,7 +91,7 @@ def _address_space_now() -> int:
         return 0
 
 
-def _child_setup(memory_bytes: int, shared) -> None:
+def _child_setup(memory_bytes: int, shared: Any) -> None:
     """The child's first act: its limits, before it touches any file."""
     global _shared
     _shared = shared
@@ -130,7 +131,7 @@ def _in_child(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, A
         return ("crashed", traceback.format_exc(limit=30))
 
 
-def _context():
+def _context() -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
@@ -147,7 +148,7 @@ class Sandbox:
         self._lock = threading.Lock()  # one file at a time; the time limit counts from the child's start
         self._pool: ProcessPoolExecutor | None = None
         self._memory_mb: int | None = None
-        self._shared = None
+        self._shared: Any = None  # the ctypes array shared with the child (see _shared above)
         self.restarts = 0  # children replaced after a limit was hit or one died (for tests and logs)
 
     def call(
@@ -170,7 +171,8 @@ class Sandbox:
         if not self._lock.acquire(timeout=-1 if wait_s is None else max(0.0, wait_s)):
             raise SandboxBusy()
         try:
-            return self._call_locked(fn, args, kwargs, time_s, memory_mb, progress)
+            result: T = self._call_locked(fn, args, kwargs, time_s, memory_mb, progress)
+            return result
         finally:
             self._lock.release()
 
@@ -227,7 +229,15 @@ class Sandbox:
 
     # --- one call --------------------------------------------------------------------
 
-    def _call_locked(self, fn, args, kwargs, time_s: float, memory_mb: int, progress) -> Any:
+    def _call_locked(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        time_s: float,
+        memory_mb: int,
+        progress: Callable[[float], None] | None,
+    ) -> Any:
         pool = self._ready(memory_mb)
         shared = self._shared
         shared[0] = 0.0

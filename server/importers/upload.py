@@ -14,13 +14,17 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, TYPE_CHECKING
 
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from server.config import Settings
 from server.errors import ApiError
 from server.importers.errors import empty, too_large
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 # Room for the multipart envelope and the small form fields around the file.
 ENVELOPE_SLACK = 256 * 1024
@@ -40,7 +44,7 @@ class Upload:
         self.path.unlink(missing_ok=True)
 
 
-def source_limit_bytes(settings) -> int:
+def source_limit_bytes(settings: Settings) -> int:
     """The largest file an import takes: ``max_source_mb`` in the settings (KEEPSAKE_MAX_SOURCE_MB)."""
     return int(settings.max_source_mb * 1024 * 1024)
 
@@ -62,7 +66,7 @@ def refuse_declared_length(request: Request, limit: int) -> None:
         raise too_large(f"The file is larger than the limit of {_limit_words(limit)}.")
 
 
-def _temp_file(folder: Path):
+def _temp_file(folder: Path) -> IO[bytes]:
     folder.mkdir(parents=True, exist_ok=True)
     return tempfile.NamedTemporaryFile(dir=folder, prefix="upload-", suffix=".part", delete=False)
 
@@ -99,7 +103,7 @@ class _FormReader:
         self.file_path: Path | None = None
         self.filename = ""
         self.size = 0
-        self._out = None
+        self._out: IO[bytes] | None = None
         self._headers: dict[str, bytes] = {}
         self._header_name = b""
         self._header_value = b""
@@ -107,7 +111,7 @@ class _FormReader:
         self._is_file = False
         self._value = bytearray()
 
-    def callbacks(self) -> dict[str, Any]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._add("_header_name", data[start:end]),
@@ -150,6 +154,7 @@ class _FormReader:
             self.size += end - start
             if self.size > self.limit:
                 raise too_large(f"The file is larger than the limit of {_limit_words(self.limit)}.")
+            assert self._out is not None  # opened when this file part's headers ended
             self._out.write(data[start:end])
         else:
             self._value += data[start:end]
@@ -158,6 +163,7 @@ class _FormReader:
 
     def _part_end(self) -> None:
         if self._is_file:
+            assert self._out is not None  # opened when this file part's headers ended
             self._out.close()
             self._out = None
         else:
