@@ -45,6 +45,7 @@ class Face:
 
 def _cascade(name: str) -> Any:  # a cv2.CascadeClassifier
     import cv2
+    import cv2.data  # the haar cascades' folder (imported by cv2 itself too)
 
     with _lock:
         if name not in _cascades:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from server.importers import counts, safezip
 from server.importers.blocks import BREAK, Block, heading, looks_like_heading, merge_chapter_labels, para
 from server.importers.errors import damaged
+
+if TYPE_CHECKING:
+    from docx.document import Document
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # xmlns:w="...wordprocessingml/2006/main" on the part's root element (or xmlns="..." for no prefix).
@@ -34,7 +39,7 @@ def check_counts(path: Path) -> None:
     """
     before = {"paragraphs": 0, "elements": 0}  # in the parts already read
 
-    def count(name: str, chunks) -> None:
+    def count(name: str, chunks: Iterable[bytes]) -> None:
         counted = None
         for chunk in chunks:
             if counted is None:
@@ -58,7 +63,7 @@ def _word_prefix(head: bytes) -> bytes:
     return (found.group(1) or b"") if found else b"w"
 
 
-def _open(path: Path):
+def _open(path: Path) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -80,7 +85,7 @@ def _heading_level(style_name: str) -> int:
     return 0
 
 
-def _paragraph_style_names(document) -> tuple[dict[str, str], str]:
+def _paragraph_style_names(document: Document) -> tuple[dict[str, str], str]:
     """Paragraph style id -> name, and the default style's name, looked up once.
 
     python-docx's ``paragraph.style`` searches every style of the document for each paragraph
