@@ -10,7 +10,7 @@ from pydantic import BaseModel
 class ErrorDetail(BaseModel):
     code: str
     message: str
-    details: list[dict[str, Any]] | dict[str, Any] | None = None
+    details: list[dict[Any, Any]] | dict[Any, Any] | None = None
 
 
 class ErrorBody(BaseModel):

@@ -45,7 +45,7 @@ class NoticeEvent(BaseModel):
     type: Literal["notice"] = "notice"
     code: str
     message: str
-    data: dict[str, Any] | None = None
+    data: dict[Any, Any] | None = None
 
 
 class DoneEvent(BaseModel):
