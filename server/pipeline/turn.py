@@ -290,7 +290,7 @@ class TurnPipeline:
         """Synthesize up to LOOKAHEAD sentences ahead and deliver them strictly in order."""
         if self.state.settings.pipeline == "naive":
             # The naive baseline takes text only: it is the benchmark's, which times generated answers.
-            async for line in self._speak_naive(sentences, memory_ids):  # type: ignore[arg-type]
+            async for line in self._speak_naive(sentences, memory_ids):
                 yield line
             return
         queue: asyncio.Queue[asyncio.Task[SentenceEvent] | None] = asyncio.Queue(maxsize=LOOKAHEAD)
@@ -344,9 +344,11 @@ class TurnPipeline:
                 if task is not None:
                     task.cancel()
 
-    async def _speak_naive(self, sentences: AsyncIterator[str], memory_ids: Sequence[str] = ()) -> AsyncIterator[bytes]:
-        """The benchmark's baseline only: whole answer, then speech for every sentence, then send."""
-        texts = [self._checked(sentence) async for sentence in sentences]
+    async def _speak_naive(self, sentences: AsyncIterator[str | Recording], memory_ids: Sequence[str] = ()) -> AsyncIterator[bytes]:
+        """The benchmark's baseline only: whole answer, then speech for every sentence, then send.
+
+        Her own recordings are spoken from their words here: the baseline measures synthesis."""
+        texts = [self._checked(sentence.text if isinstance(sentence, Recording) else sentence) async for sentence in sentences]
         self.record.timings["first_text"] = self._ms()
         events: list[SentenceEvent] = []
         for index, text in enumerate(texts):
