@@ -242,7 +242,7 @@ def type_into(app: AppProcess, widget_id: str, text: str) -> None:
         scroll_into_view(app, widget_id)
     app.tap(widget_id)
     time.sleep(0.5)  # the field takes focus (and on a tablet, the keyboard comes up)
-    xdotool("type", "--delay", "30", text)
+    xdotool("type", "--delay", "30", "--", text)
 
 
 def scroll_into_view(app: AppProcess, widget_id: str, scroll_id: str = "scroll", tries: int = 12) -> None:
@@ -383,7 +383,7 @@ def replace_text(app: AppProcess, widget_id: str, text: str) -> None:
     time.sleep(0.4)
     xdotool("key", "ctrl+a")
     time.sleep(0.2)
-    xdotool("type", "--delay", "30", text)
+    xdotool("type", "--delay", "30", "--", text)
 
 
 def persona_named(server_url: str, data_dir: Path, display_name: str) -> dict:
