@@ -3,6 +3,7 @@ conversation's parts hand each other."""
 
 from __future__ import annotations
 
+from client.live_socket import LiveSocket
 from client.live_upload import LiveUpload
 from client.outbox import Pending
 from client.player import Segment
@@ -21,14 +22,32 @@ class Answer:
 
 
 class LiveTurn:
-    """A turn whose words go up while the relative speaks (see ``client.live_upload``).
+    """A turn whose words go up while the relative speaks: on the live socket, where the server
+    decides when they have finished (``client.live_socket``), or as the body of a POST turn that
+    the tablet's own pause detector ends (``client.live_upload``).
 
-    ``item`` is the same words in the outbox, set before the body ends: the
-    request lets go of it once the server has them, and if the request fails,
+    ``item`` is the same words in the outbox, set once the recording stops: the
+    turn lets go of it once the server has them, and if the turn fails,
     it is sent the ordinary way.
     """
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, socket: LiveSocket | None = None) -> None:
         self.answer = answer
+        self.socket = socket
         self.upload = LiveUpload()
         self.item: Pending | None = None
+        self.aborted = False  # nobody spoke, or the relative backed out: the server takes nothing
+        self.server_ended = False  # the server said the relative has finished (the socket only)
+        self.failed = False  # the socket broke while they spoke: the recording goes the ordinary way
+
+    def feed(self, pcm: bytes) -> None:
+        """The microphone's PCM (its own thread), to the socket or the request body."""
+        if self.socket is None:
+            self.upload.feed(pcm)
+            return
+        if self.failed or self.aborted:
+            return
+        try:
+            self.socket.feed(pcm)
+        except Exception:  # the socket broke: its reader sees it too and ends the turn
+            self.failed = True

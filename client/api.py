@@ -87,6 +87,11 @@ class KeepsakeClient:
         self._token = token
 
     @property
+    def token(self) -> str | None:
+        """The bearer token, for the live socket (``client.live_socket``), which is not an httpx request."""
+        return self._token
+
+    @property
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"} if self._token else {}
 

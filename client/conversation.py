@@ -10,10 +10,11 @@ run on worker threads and only talk back through the ``@mainthread`` handlers. T
            "stop"); nothing starts by itself until the relative taps the talk control
     setup: not paired, or the server no longer knows this tablet
 
-The words go up while the relative speaks (``LiveTurn``): the turn's request
-opens with the microphone and its body ends with the speech, so the server
-has recognised nearly everything by then. The recording still goes to the
-outbox first; if the streamed request fails, that file is sent as before.
+The words go up while the relative speaks (``LiveTurn``): on the live socket when the server
+offers one, and the server hears when they have finished (client/conversation_live.py);
+otherwise the turn's request opens with the microphone and its body ends with the speech
+the tablet hears end. Either way the server has recognised nearly everything by then. The
+recording still goes to the outbox first; if the streamed turn fails, that file is sent as before.
 
 The relative's own say: when they asked the avatar to stop, the server remembers
 it for this tablet (``declined`` in /v1/devices/me) and the tablet opens no
@@ -33,6 +34,7 @@ from client import testhooks
 from client.answer import Answer, LiveTurn
 from client.api import KeepsakeClient, Offline
 from client.conversation_connect import RETRY_FIRST_S, Connecting
+from client.conversation_live import LiveSocketTurns
 from client.conversation_turns import Sending
 from client.outbox import Outbox
 from client.platform import make_mic, make_player
@@ -41,7 +43,7 @@ from client.states import next_state
 from client.worker import background
 
 
-class Conversation(Connecting, Sending):
+class Conversation(Connecting, Sending, LiveSocketTurns):
     def __init__(self, app) -> None:
         self.app = app
         self.store = app.store
@@ -116,7 +118,7 @@ class Conversation(Connecting, Sending):
         live = self._start_live_turn()
         try:
             if live is not None:
-                self.mic.start(self._on_mic, on_pcm=live.upload.feed)
+                self.mic.start(self._on_mic, on_pcm=live.feed)
             else:
                 self.mic.start(self._on_mic)
         except Exception as exc:  # no permission yet (Android asks at first start), or the device went away
@@ -132,6 +134,9 @@ class Conversation(Connecting, Sending):
             return None
         if self._sending or self.outbox.items():
             return None
+        socket = self._ready_socket()
+        if socket is not None:
+            return self._start_socket_turn(socket)
         live = self._live = LiveTurn(Answer("reply"))
         self._sending = True
         background(
@@ -148,7 +153,9 @@ class Conversation(Connecting, Sending):
     def _drop_live_turn(self) -> None:
         """The words are thrown away: the request ends without a turn (the server takes nothing)."""
         live, self._live = self._live, None
-        if live is not None:
+        if live is not None and live.socket is not None:
+            self._abort_socket_turn(live)
+        elif live is not None:
             live.upload.abort()
 
     @mainthread  # the microphone calls from its own thread
@@ -162,7 +169,11 @@ class Conversation(Connecting, Sending):
         elif self.app.talk_mode == "hold":
             return  # holding the button: the finger decides when it ends
         elif kind == "end":
-            self.finish_listening()
+            live = self._live
+            if live is not None and live.socket is not None and not live.failed:
+                self._arm_socket_fallback(live)  # the server hears when they have finished
+            else:
+                self.finish_listening()
         elif kind == "timeout":
             self.mic.cancel()
             self._drop_live_turn()
@@ -173,6 +184,12 @@ class Conversation(Connecting, Sending):
         recording = self.mic.stop(self.scratch)
         self.app.mic_level = 0.0
         if recording is None:
+            live = self._live
+            if live is not None and live.socket is not None and live.server_ended:
+                # the server heard words the tablet's own detector did not: its answer follows
+                self._live, self.answer = None, live.answer
+                self._go("recorded")
+                return
             self._drop_live_turn()
             self.app.status = self.app.t("not_heard")
             self._go("not_heard")
@@ -182,6 +199,12 @@ class Conversation(Connecting, Sending):
         self.app.pending_count = len(self.outbox)
         self._go("recorded")
         live, self._live = self._live, None
+        if live is not None and live.socket is not None:
+            live.item = item
+            self.answer = live.answer
+            self._end_socket_turn(live)
+            testhooks.emit("live_turn_finished", socket=True)
+            return
         if live is not None:
             # The server has heard nearly all of it already: end the body, and the answer follows.
             live.item = item
@@ -297,6 +320,7 @@ class Conversation(Connecting, Sending):
     def close(self) -> None:
         self.mic.cancel()
         self._drop_live_turn()
+        self.close_socket()
         self.player.close()
         if self.client is not None:
             self.client.close()

@@ -159,6 +159,7 @@ class Connecting:
             return
         self.over = False
         self._go("connected")
+        self.open_socket()
         if session.greeting and session.greeting.sentences and not self.outbox.items():
             self.app.caption = session.greeting.text
             self._play_sentences(Answer("greeting"), session.greeting.sentences)

@@ -7,7 +7,9 @@ Environment (all optional):
 - ``KEEPSAKE_AUDIO=null|sounddevice|kivy``: force a sound output;
 - ``KEEPSAKE_WINDOW=1920x1200``: the window size on a desktop (default 1280x800);
   ``KEEPSAKE_FULLSCREEN=1`` for a kiosk;
-- ``KEEPSAKE_FONT``: a font file with Latin and Chinese to use instead of the shipped one.
+- ``KEEPSAKE_FONT``: a font file with Latin and Chinese to use instead of the shipped one;
+- ``KEEPSAKE_LIVE_SOCKET=0``: never the live socket, always the POST turn (a proxy known to
+  break WebSockets; the tablet falls back by itself when a server has no socket).
 """
 
 from __future__ import annotations

@@ -40,9 +40,13 @@ class Vad:
         return max(1, round(seconds / self.c.frame_s))
 
     def feed(self, level_db: float) -> str | None:
-        if self.ended:
-            return None
         self.frames += 1
+        if self.ended:
+            # Reported already; on the live socket the server decides and the recording goes on,
+            # so the speech's end still follows a relative who carried on after a long pause.
+            if self.speaking and level_db > max(self.c.min_level_db, self.noise_db + self.c.above_noise_db):
+                self.last_voiced_frame = self.frames
+            return None
         level_db = max(level_db, -80.0)
         if self.frames <= self._frames(self.c.calibrate_s):
             # the quietest moment of the first quarter second is the room

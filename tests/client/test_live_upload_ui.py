@@ -1,7 +1,9 @@
 """The real tablet app streams the relative's words while they speak; a broken stream loses nothing.
 
 Runs the app under X against the real server (embedded engines), with the
-file microphone, as the other UI tests do.
+file microphone, as the other UI tests do. These are the POST turn's streamed body, the path a
+tablet takes when the server has no live socket (``KEEPSAKE_LIVE_SOCKET=0`` keeps it there);
+the live socket's turns are in test_live_socket_ui.py.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from tests.live_server import free_port
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.skipif(not has_xdotool(), reason="xdotool is not installed")]
 
 QUESTION = "Tell me about your wedding day."
+POST_TURNS = {"KEEPSAKE_LIVE_SOCKET": "0"}
 TURN_REQUEST = re.compile(rb"POST /v1/sessions/[^/ ]+/turns HTTP/1\.1")
 
 
@@ -96,7 +99,7 @@ class CuttingProxy:
 
 def test_the_words_go_up_while_the_relative_speaks(start_app, live_server, speak):
     code = new_pairing_code(live_server.url, live_server.data_dir)
-    app = start_app(live_server.url, code, mic_file=speak(QUESTION))
+    app = start_app(live_server.url, code, mic_file=speak(QUESTION), extra_env=POST_TURNS)
     app.wait_for("connected", timeout=60)
     app.settle(timeout=60)
 
@@ -117,7 +120,7 @@ def test_a_stream_cut_while_speaking_sends_the_recording_from_the_outbox(start_a
     proxy = CuttingProxy(live_server.port)
     try:
         code = new_pairing_code(live_server.url, live_server.data_dir)
-        app = start_app(proxy.url, code, mic_file=speak(QUESTION))
+        app = start_app(proxy.url, code, mic_file=speak(QUESTION), extra_env=POST_TURNS)
         app.wait_for("connected", timeout=60)
         app.settle(timeout=60)
 

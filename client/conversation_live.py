@@ -1,0 +1,181 @@
+"""The conversation on the live socket: the server hears when the relative has finished.
+
+A part of ``Conversation`` (client/conversation.py). Once a talk is open, a socket is opened
+beside it on a worker thread; a turn that starts while it is open streams the microphone into
+it, and the server's ``end_of_turn`` stops the recording instead of the tablet's fixed second
+of quiet (a pause to find a word no longer cuts the relative off). Everything else is the
+POST turn's: the recording goes to the outbox when it stops and leaves once the server has the
+words, the answer's events are read by ``Sending._turn_work``, and any failure sends the
+recording the ordinary way. A server or proxy without the socket: the POST turn, as before.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kivy.clock import Clock, mainthread
+from kivy.logger import Logger
+
+from shared.api import DoneEvent, TurnEvent
+from client import testhooks
+from client.answer import Answer, LiveTurn
+from client.api import ApiError, Offline
+from client.live_socket import LiveEvent, LiveSocket, LiveUnavailable
+from client.worker import background
+
+# The tablet's own pause detector ended the utterance but the server has not: it waits up to
+# ~3 s for someone looking for a word (server LiveSettings.unfinished_pause_ms). Past this
+# the tablet ends the turn itself, so a server that stopped deciding never leaves it listening.
+SERVER_DECIDES_S = 4.5
+
+
+class LiveSocketTurns:
+    """Turns on the live socket (see Conversation for the state it shares)."""
+
+    _socket: LiveSocket | None = None
+    _socket_session: str | None = None
+    _socket_opening = False
+    _socket_refused_for: str | None = None  # the session whose server has no socket: POST only
+    _fallback_event = None
+
+    # ------------------------------------------------------------------ the socket beside the talk
+    def open_socket(self) -> None:
+        """Open the socket for this talk in the background; turns use it once it is open."""
+        session_id = self.session_id
+        if (
+            os.environ.get("KEEPSAKE_LIVE_SOCKET", "1") == "0"
+            or not self.mic.streams_pcm
+            or self.client is None
+            or session_id is None
+            or self._socket_opening
+            or self._socket_refused_for == session_id
+        ):
+            return
+        if self._socket is not None and not self._socket.closed and self._socket_session == session_id:
+            return
+        self.close_socket()
+        self._socket_opening = True
+        client = self.client
+        background(
+            lambda: LiveSocket.open(client.base_url, client.token or "", session_id),
+            on_result=lambda socket: self._socket_opened(session_id, socket),
+            on_error=lambda exc: self._socket_failed(session_id, exc),
+            name="live-socket",
+        )
+
+    def _socket_opened(self, session_id: str, socket: LiveSocket) -> None:
+        self._socket_opening = False
+        if session_id != self.session_id:  # the talk changed while it opened
+            background(socket.close, name="live-socket-close")
+            return
+        self._socket, self._socket_session = socket, session_id
+        testhooks.emit("live_socket", open=True)
+
+    def _socket_failed(self, session_id: str, exc: BaseException) -> None:
+        self._socket_opening = False
+        if isinstance(exc, LiveUnavailable):
+            self._socket_refused_for = session_id  # not again for this talk: the POST turn it is
+        Logger.info(f"Keepsake: no live socket, turns go as requests: {exc!r}")
+        testhooks.emit("live_socket", open=False, why=type(exc).__name__)
+
+    def _ready_socket(self) -> LiveSocket | None:
+        socket = self._socket
+        if socket is not None and not socket.closed and self._socket_session == self.session_id:
+            return socket
+        self.open_socket()  # for the next turn: this one goes as a request
+        return None
+
+    def close_socket(self) -> None:
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            background(socket.close, name="live-socket-close")
+
+    # ------------------------------------------------------------------ one turn on it
+    def _start_socket_turn(self, socket: LiveSocket) -> LiveTurn:
+        live = self._live = LiveTurn(Answer("reply"), socket=socket)
+        self._sending = True
+        background(
+            self._socket_send_work,
+            live,
+            on_result=lambda result: self._live_sent(live, *result),
+            on_error=lambda exc: self._live_crashed(live, exc),
+            name="live-socket-turn",
+        )
+        testhooks.emit("live_turn_started", socket=True)
+        return live
+
+    def _socket_send_work(self, live: LiveTurn) -> tuple[str, float | None]:
+        outcome = self._turn_work(live.answer, lambda: live.item, lambda: self._socket_events(live))
+        if live.aborted:
+            return "aborted", None
+        if outcome[0] != "ok":
+            live.failed = True
+            live.socket.close()  # a new one is opened for the next turn
+        return outcome
+
+    @contextmanager
+    def _socket_events(self, live: LiveTurn) -> Iterator[Iterator[TurnEvent]]:
+        def events() -> Iterator[TurnEvent]:
+            answered = False
+            stream = live.socket.events()
+            while True:
+                try:
+                    event = next(stream)
+                except (Offline, ApiError):
+                    if answered:  # the answer was whole (a goodbye closes the talk and its socket)
+                        return
+                    raise
+                if isinstance(event, DoneEvent):
+                    answered = True
+                if not isinstance(event, LiveEvent):
+                    yield event
+                elif event.type == "end_of_turn":
+                    live.server_ended = True
+                    self._server_heard_end(live, event.data.get("by", "pause"), event.data.get("at_ms"))
+                elif event.type == "interrupted":
+                    self._server_heard_interruption(live)
+                elif event.type == "listening" and live.server_ended:
+                    return  # the answer is over; the socket waits for the next turn
+
+        yield events()
+
+    @mainthread  # the socket is read on a worker thread
+    def _server_heard_end(self, live: LiveTurn, by: str, at_ms: object) -> None:
+        testhooks.emit("live_end_of_turn", by=by, at_ms=at_ms)
+        if self._live is live and self.app.state == "listening":
+            self.finish_listening()
+
+    @mainthread
+    def _server_heard_interruption(self, live: LiveTurn) -> None:
+        if live.answer is self.answer:
+            self.interrupt()
+
+    def _arm_socket_fallback(self, live: LiveTurn) -> None:
+        """The tablet heard the end of speech; the server decides, unless it stays silent too long."""
+        if self._fallback_event is not None:
+            self._fallback_event.cancel()
+
+        def fallback(_dt: float) -> None:
+            # (no live turn any more: the socket broke while they spoke, and the recording goes as a request)
+            if self._live in (live, None) and not live.server_ended and self.app.state == "listening":
+                Logger.info("Keepsake: the server did not end the turn; ending it here")
+                self.finish_listening()
+
+        self._fallback_event = Clock.schedule_once(fallback, SERVER_DECIDES_S)
+
+    def _end_socket_turn(self, live: LiveTurn) -> None:
+        """The recording stopped (the server's end, or a tap): make sure the server ends it too."""
+        if self._fallback_event is not None:
+            self._fallback_event.cancel()
+            self._fallback_event = None
+        if not live.server_ended:
+            background(live.socket.tap_end, name="live-socket-tap")
+
+    def _abort_socket_turn(self, live: LiveTurn) -> None:
+        """Nobody spoke, or they backed out: this socket's turn ends unsent (a new socket follows)."""
+        live.aborted = True
+        if self._socket is live.socket:
+            self._socket = None
+        background(live.socket.close, name="live-socket-close")
