@@ -44,6 +44,17 @@ def test_vad_ends_the_utterance_after_about_a_second_of_quiet():
     assert begin < 0.5 < 2.0 < finish < 2.5
 
 
+def test_vad_keeps_following_the_speech_after_it_reported_the_end():
+    """On the live socket the server decides when the relative has finished: one who carries on
+    after a long pause is still in the recording's bounds, though the end was reported once."""
+    vad = Vad()
+    levels = frames(-70, 0.5) + frames(-20, 1.5) + frames(-70, 1.8) + frames(-20, 1.2) + frames(-70, 0.3)
+    results = [r for r in (vad.feed(x) for x in levels) if r]
+    assert results == ["start", "end"]  # reported once each
+    begin, finish = vad.speech_bounds_s()
+    assert begin < 0.5 and 5.0 < finish < 5.5  # the second stretch of speech ends at 5.0 s
+
+
 def test_vad_gives_up_when_nobody_speaks_and_ignores_a_cough():
     vad = Vad()
     levels = frames(-65, 3.0) + frames(-15, 0.06) + frames(-65, 6.0)
