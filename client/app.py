@@ -21,6 +21,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kivy.uix.screenmanager import FadeTransition, ScreenManager
 
 from client import states, testhooks
+from client.happenings import announces
 from client.i18n import LANGUAGES, translate
 from client.storage import CAPTION_MAX, CAPTION_MIN, Store
 
@@ -32,7 +33,7 @@ DEFAULT_MOUTH = [0.5, 0.62, 0.17]  # a centred face, mouth a little below the mi
 SCREENS = ("talk", "pin", "caregiver", "studio", "memories", "alerts")
 
 
-class KeepsakeApp(App):
+class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed", "unpaired"), App):
     title = "Keepsake"
     icon = str(ASSETS / "icon.png")
 
@@ -295,7 +296,7 @@ class KeepsakeApp(App):
 
         def failed(exc) -> None:
             reason = exc.message if isinstance(exc, ApiError) else self.t("err_offline")
-            testhooks.emit("caregiver_sign_in_failed", reason=reason)
+            self.dispatch("on_caregiver_sign_in_failed", reason=reason)
             on_done(False, self.t("sign_in_failed", reason=reason))
 
         background(CaregiverClient.sign_in, self.server_url, email, password, on_result=signed_in, on_error=failed, name="sign-in")
@@ -328,7 +329,7 @@ class KeepsakeApp(App):
             self.store.set_token(device.device_token)
             self.store.update(server_url=url, device_id=device.device_id, household_id=device.household_id, persona_id="")
             self.server_url, self.paired, self.status = url, True, ""
-            testhooks.emit("paired", server=url)
+            self.dispatch("on_paired", server=url)
             self.conversation.session_id = None
             self.conversation.connect()
             on_done(True, self.t("paired_with", server=url))
@@ -337,7 +338,7 @@ class KeepsakeApp(App):
             from client.api import ApiError
 
             reason = exc.message if isinstance(exc, ApiError) else self.t("err_offline")
-            testhooks.emit("pair_failed", reason=reason)
+            self.dispatch("on_pair_failed", reason=reason)
             on_done(False, self.t("pair_failed", reason=reason))
 
         background(work, on_result=paired, on_error=failed, name="pair")
@@ -353,7 +354,7 @@ class KeepsakeApp(App):
         self.caption = self.heard = ""
         self.crisis_open = False
         self.state = states.next_state(self.state, "unpaired")
-        testhooks.emit("unpaired")
+        self.dispatch("on_unpaired")
 
     def choose_persona(self, persona_id: str) -> None:
         if persona_id == self.store.settings.persona_id and self.conversation.session_id:

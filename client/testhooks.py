@@ -22,6 +22,8 @@ import threading
 import time
 from pathlib import Path
 
+from client.happenings import announced
+
 _events_path = os.environ.get("KEEPSAKE_TEST_EVENTS")
 _control_path = os.environ.get("KEEPSAKE_TEST_CONTROL")
 _lock = threading.Lock()
@@ -55,7 +57,11 @@ def watch(app) -> None:
         ),
         on_resume=lambda _app: emit("resumed", state=app.state),
     )
+    conversation = app.conversation
+    emit("platform", mic=conversation.mic.name, audio=conversation.player.name)
     emit("state", state=app.state)
+    for dispatcher in (app, conversation, *app.root.screens):
+        report(dispatcher)
     app.root.bind(current=lambda _sm, name: emit("screen", name=name))
     for screen in app.root.screens:
         # the fade is over: a touch now counts (the screen manager ignores touches during a fade)
@@ -68,6 +74,17 @@ def watch(app) -> None:
     global _control
     _control = Control(app)  # kept here: Kivy's clock holds its callbacks weakly
     _control.start()
+
+
+# events whose line in the events file keeps the shorter name the tests have always read
+_KINDS = {"talk_pressed": "tap", "caption_shown": "caption", "mouth_moved": "mouth"}
+
+
+def report(dispatcher) -> None:
+    """Write down every event the object announces (client/happenings.py), one line each, with its data."""
+    for name in announced(dispatcher):
+        kind = _KINDS.get(name, name)
+        dispatcher.fbind(f"on_{name}", lambda _dispatcher, *_args, _kind=kind, **data: emit(_kind, **data))
 
 
 def _crisis(app, shown: bool) -> None:
