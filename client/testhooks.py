@@ -60,8 +60,10 @@ def watch(app) -> None:
     conversation = app.conversation
     emit("platform", mic=conversation.mic.name, audio=conversation.player.name)
     emit("state", state=app.state)
-    for dispatcher in (app, conversation, *app.root.screens):
-        report(dispatcher)
+    report(app)
+    report(conversation)
+    for widget in _held(app.root):  # the screens and what they hold (the portrait on the talk screen and in the studio)
+        report(widget)
     app.root.bind(current=lambda _sm, name: emit("screen", name=name))
     for screen in app.root.screens:
         # the fade is over: a touch now counts (the screen manager ignores touches during a fade)
@@ -77,14 +79,27 @@ def watch(app) -> None:
 
 
 # events whose line in the events file keeps the shorter name the tests have always read
-_KINDS = {"talk_pressed": "tap", "caption_shown": "caption", "mouth_moved": "mouth"}
+_KINDS = {"talk_pressed": "tap", "caption_shown": "caption", "mouth_moved": "mouth", "pin_checked": "pin"}
 
 
 def report(dispatcher) -> None:
     """Write down every event the object announces (client/happenings.py), one line each, with its data."""
     for name in announced(dispatcher):
-        kind = _KINDS.get(name, name)
-        dispatcher.fbind(f"on_{name}", lambda _dispatcher, *_args, _kind=kind, **data: emit(_kind, **data))
+        dispatcher.fbind(f"on_{name}", lambda _dispatcher, *_args, _name=name, **data: _write(_name, data))
+
+
+def _held(widget):
+    """The widget and all it holds, with the pages of a screen manager that are not showing now."""
+    from kivy.uix.screenmanager import ScreenManager
+
+    yield widget
+    children = widget.screens if isinstance(widget, ScreenManager) else widget.children
+    for child in children:
+        yield from _held(child)
+
+
+def _write(name: str, data: dict) -> None:
+    emit(_KINDS.get(name, name), **data)
 
 
 def _crisis(app, shown: bool) -> None:
