@@ -79,7 +79,9 @@ def watch(app) -> None:
 
 
 # events whose line in the events file keeps the shorter name the tests have always read
-_KINDS = {"talk_pressed": "tap", "caption_shown": "caption", "mouth_moved": "mouth", "pin_checked": "pin"}
+_KINDS = {"talk_pressed": "tap", "caption_shown": "caption", "mouth_moved": "mouth", "pin_checked": "pin", "row_mode_changed": "row_mode"}
+# a memory's or a fact's row: the line is named after the kind of row ("fact_saved", "memory_deleted")
+_ROW_KINDS = {"row_saved": "saved", "row_save_failed": "save_failed", "row_deleted": "deleted"}
 
 
 def report(dispatcher) -> None:
@@ -99,7 +101,11 @@ def _held(widget):
 
 
 def _write(name: str, data: dict) -> None:
-    emit(_KINDS.get(name, name), **data)
+    if name in _ROW_KINDS:
+        data = dict(data)
+        emit(f"{data.pop('row')}_{_ROW_KINDS[name]}", **data)
+    else:
+        emit(_KINDS.get(name, name), **data)
 
 
 def _crisis(app, shown: bool) -> None:
