@@ -162,7 +162,7 @@ def layout_report(screen) -> dict:
     from kivy.uix.label import Label
     from kivy.uix.textinput import TextInput
 
-    found, typed, shown = {}, {}, {}
+    found, typed, shown, focused = {}, {}, {}, ""
     named = dict(screen.ids)
     for widget in list(named.values()):  # and the ids inside a screen's own widgets (the crisis card's)
         named.update({k: v for k, v in widget.ids.items() if k not in named})
@@ -170,8 +170,10 @@ def layout_report(screen) -> dict:
         x, y = widget.to_window(*widget.pos)
         w, h = widget.size
         found[wid_name] = [round(x), round(Window.height - y - h), round(w), round(h)]
+        if isinstance(widget, TextInput) and widget.focus:
+            focused = wid_name  # the keys typed now go there
         if isinstance(widget, TextInput) and not widget.password:
             typed[wid_name] = widget.text
         elif isinstance(widget, Label):
             shown[wid_name] = widget.text
-    return {"screen": screen.name, "size": list(Window.size), "widgets": found, "typed": typed, "shown": shown}
+    return {"screen": screen.name, "size": list(Window.size), "widgets": found, "typed": typed, "shown": shown, "focused": focused}

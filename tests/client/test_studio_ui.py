@@ -57,7 +57,7 @@ def type_in_step(app: AppProcess, widget_id: str, text: str, scroll_id: str) -> 
     scroll_into_view(app, widget_id, scroll_id=scroll_id)
     app.tap(widget_id)
     time.sleep(0.4)
-    xdotool("type", "--delay", "25", text)
+    xdotool("type", "--delay", "25", "--", text)
 
 
 def tap_at(x: float, y: float) -> None:
