@@ -200,6 +200,17 @@ class AppProcess:
         layout = self.wait_layout(lambda lay: predicate(lay["shown"].get(widget_id, "")), f"{widget_id} showing the expected text", timeout)
         return layout["shown"].get(widget_id, "")
 
+    def wait_still(self, timeout: float = 20) -> dict:
+        """Wait until the controls stay where they are from one layout report to the next (what a tap
+        changed has been laid out: a picture taken now shows it)."""
+        last: list[object] = [None]
+
+        def still(layout: dict) -> bool:
+            same, last[0] = layout["widgets"] == last[0], layout["widgets"]
+            return same
+
+        return self.wait_layout(still, "the screen coming to rest", timeout)
+
     def wait_focused(self, widget_id: str, timeout: float = 10) -> None:
         """Wait until the text field ``widget_id`` has the keyboard (it takes focus when the touch lands)."""
         self.wait_layout(lambda lay: lay.get("focused") == widget_id, f"{widget_id} taking focus", timeout)
@@ -210,15 +221,38 @@ class AppProcess:
 
     # ------------------------------------------------------------------ touches, through X like a finger
     def _center(self, widget_id: str) -> tuple[int, int]:
-        layout = self.layout()
-        x, y, w, h = layout["widgets"][widget_id]
+        """The middle of ``widget_id`` once it is laid out: there, with a size, and in the same place
+        in two reports in a row (a page that just opened is laid out a frame or more later)."""
+        last: list[object] = [None]
+
+        def still(layout: dict) -> bool:
+            now = layout["widgets"].get(widget_id)
+            same, last[0] = now is not None and now[2] > 0 and now[3] > 0 and now == last[0], now
+            return same
+
+        x, y, w, h = self.wait_layout(still, f"{widget_id} being laid out")["widgets"][widget_id]
         return x + w // 2, y + h // 2
 
     def tap(self, widget_id: str) -> None:
+        """Touch ``widget_id`` like a finger, and wait until the app has had the finger lift (the
+        events that follow are still there for the next ``wait_for``)."""
         x, y = self._center(widget_id)
+        before = len(self.events())
         xdotool("mousemove", str(x), str(y), "mousedown", "1")
         time.sleep(0.08)  # a finger rests on the glass for a moment
         xdotool("mouseup", "1")
+        self.wait_delivered(before)
+
+    def wait_delivered(self, before: int, timeout: float = 20) -> None:
+        """Wait until the window has had a finger lift since event number ``before``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(e["kind"] == "touch" and e["phase"] == "up" for e in self.events()[before:]):
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"the app exited waiting for a touch:\n{self.tail_log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"the app never had the touch within {timeout}s")
 
     def long_press(self, widget_id: str, seconds: float = 2.2) -> None:
         x, y = self._center(widget_id)
