@@ -11,7 +11,9 @@ Off unless the environment asks for them:
 Touches in the tests come through the X server (xdotool), like a real finger;
 these hooks only observe and take pictures. ``watch(app)`` binds them to the app's
 properties and events from outside (the state, the screen and whether it takes touches,
-the crisis card, the caregiver's sign-in); what only the tests need lives here, not on the App.
+the crisis card, the caregiver's sign-in) and to every event the app, the conversation and the
+screens' widgets announce (client/happenings.py), one line each with the event's data; what only
+the tests need lives here, not in the app's code.
 """
 
 from __future__ import annotations
