@@ -31,6 +31,7 @@ PLACEHOLDER_PORTRAIT = str(ASSETS / "placeholder-portrait.png")
 DEFAULT_MOUTH = [0.5, 0.62, 0.17]  # a centred face, mouth a little below the middle
 # one .kv file per screen in client/kv/ (the caregiver area's screens come after "caregiver")
 SCREENS = ("talk", "pin", "caregiver", "studio", "memories", "alerts")
+SCREENSHOT_WAIT_S = 60.0  # --screenshot: how long past its delay to wait for a tablet still starting
 
 
 class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed", "unpaired"), App):
@@ -89,6 +90,8 @@ class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed",
         self._pairing_code = pairing_code
         self._screenshot = screenshot
         self._screenshot_after = screenshot_after
+        self._screenshot_deadline = 0.0
+        self._screenshot_seen_started = False
         self._language_arg = language
         self.exit_code = 0
         self.store: Store | None = None
@@ -171,7 +174,8 @@ class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed",
         testhooks.watch(self)  # the UI tests' eyes, when they are switched on
         if self._screenshot:
             delay = 5.0 if self._screenshot_after is None else self._screenshot_after
-            Clock.schedule_once(self._screenshot_and_exit, delay)
+            self._screenshot_deadline = time.monotonic() + delay + SCREENSHOT_WAIT_S
+            Clock.schedule_once(self._screenshot_when_started, delay)
         if self._pairing_code and self.server_url:
             self.pair(self.server_url, self._pairing_code, on_done=lambda ok, _msg: None if ok else self.enter_setup())
         elif self.paired and self.server_url:
@@ -379,6 +383,17 @@ class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed",
         self.store.update(language=language)
 
     # ------------------------------------------------------------------ a picture, then exit (keepsake demo --screenshot)
+    def _screenshot_when_started(self, _dt: float) -> None:
+        """The picture shows the tablet as the relative sees it, not its start: while it is still
+        connecting (a slow or busy server), look again every quarter second, for up to a minute;
+        take it at the second look that finds it started, so what changed was drawn a frame since."""
+        started = self.state != "starting"
+        if (started and self._screenshot_seen_started) or time.monotonic() > self._screenshot_deadline:
+            self._screenshot_and_exit(0)
+            return
+        self._screenshot_seen_started = started
+        Clock.schedule_once(self._screenshot_when_started, 0.25)
+
     def _screenshot_and_exit(self, _dt: float) -> None:
         from client.screenshot import save_screenshot
 
