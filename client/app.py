@@ -21,6 +21,7 @@ from kivy.properties import BooleanProperty, ListProperty, NumericProperty, Obje
 from kivy.uix.screenmanager import FadeTransition, ScreenManager
 
 from client import states, testhooks
+from client.happenings import announces
 from client.i18n import LANGUAGES, translate
 from client.storage import CAPTION_MAX, CAPTION_MIN, Store
 
@@ -30,9 +31,10 @@ PLACEHOLDER_PORTRAIT = str(ASSETS / "placeholder-portrait.png")
 DEFAULT_MOUTH = [0.5, 0.62, 0.17]  # a centred face, mouth a little below the middle
 # one .kv file per screen in client/kv/ (the caregiver area's screens come after "caregiver")
 SCREENS = ("talk", "pin", "caregiver", "studio", "memories", "alerts")
+SCREENSHOT_WAIT_S = 60.0  # --screenshot: how long past its delay to wait for a tablet still starting
 
 
-class KeepsakeApp(App):
+class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed", "unpaired"), App):
     title = "Keepsake"
     icon = str(ASSETS / "icon.png")
 
@@ -88,6 +90,8 @@ class KeepsakeApp(App):
         self._pairing_code = pairing_code
         self._screenshot = screenshot
         self._screenshot_after = screenshot_after
+        self._screenshot_deadline = 0.0
+        self._screenshot_seen_started = False
         self._language_arg = language
         self.exit_code = 0
         self.store: Store | None = None
@@ -170,7 +174,8 @@ class KeepsakeApp(App):
         testhooks.watch(self)  # the UI tests' eyes, when they are switched on
         if self._screenshot:
             delay = 5.0 if self._screenshot_after is None else self._screenshot_after
-            Clock.schedule_once(self._screenshot_and_exit, delay)
+            self._screenshot_deadline = time.monotonic() + delay + SCREENSHOT_WAIT_S
+            Clock.schedule_once(self._screenshot_when_started, delay)
         if self._pairing_code and self.server_url:
             self.pair(self.server_url, self._pairing_code, on_done=lambda ok, _msg: None if ok else self.enter_setup())
         elif self.paired and self.server_url:
@@ -295,7 +300,7 @@ class KeepsakeApp(App):
 
         def failed(exc) -> None:
             reason = exc.message if isinstance(exc, ApiError) else self.t("err_offline")
-            testhooks.emit("caregiver_sign_in_failed", reason=reason)
+            self.dispatch("on_caregiver_sign_in_failed", reason=reason)
             on_done(False, self.t("sign_in_failed", reason=reason))
 
         background(CaregiverClient.sign_in, self.server_url, email, password, on_result=signed_in, on_error=failed, name="sign-in")
@@ -328,7 +333,7 @@ class KeepsakeApp(App):
             self.store.set_token(device.device_token)
             self.store.update(server_url=url, device_id=device.device_id, household_id=device.household_id, persona_id="")
             self.server_url, self.paired, self.status = url, True, ""
-            testhooks.emit("paired", server=url)
+            self.dispatch("on_paired", server=url)
             self.conversation.session_id = None
             self.conversation.connect()
             on_done(True, self.t("paired_with", server=url))
@@ -337,7 +342,7 @@ class KeepsakeApp(App):
             from client.api import ApiError
 
             reason = exc.message if isinstance(exc, ApiError) else self.t("err_offline")
-            testhooks.emit("pair_failed", reason=reason)
+            self.dispatch("on_pair_failed", reason=reason)
             on_done(False, self.t("pair_failed", reason=reason))
 
         background(work, on_result=paired, on_error=failed, name="pair")
@@ -353,7 +358,7 @@ class KeepsakeApp(App):
         self.caption = self.heard = ""
         self.crisis_open = False
         self.state = states.next_state(self.state, "unpaired")
-        testhooks.emit("unpaired")
+        self.dispatch("on_unpaired")
 
     def choose_persona(self, persona_id: str) -> None:
         if persona_id == self.store.settings.persona_id and self.conversation.session_id:
@@ -378,6 +383,17 @@ class KeepsakeApp(App):
         self.store.update(language=language)
 
     # ------------------------------------------------------------------ a picture, then exit (keepsake demo --screenshot)
+    def _screenshot_when_started(self, _dt: float) -> None:
+        """The picture shows the tablet as the relative sees it, not its start: while it is still
+        connecting (a slow or busy server), look again every quarter second, for up to a minute;
+        take it at the second look that finds it started, so what changed was drawn a frame since."""
+        started = self.state != "starting"
+        if (started and self._screenshot_seen_started) or time.monotonic() > self._screenshot_deadline:
+            self._screenshot_and_exit(0)
+            return
+        self._screenshot_seen_started = started
+        Clock.schedule_once(self._screenshot_when_started, 0.25)
+
     def _screenshot_and_exit(self, _dt: float) -> None:
         from client.screenshot import save_screenshot
 

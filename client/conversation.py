@@ -27,15 +27,16 @@ import dataclasses
 from pathlib import Path
 
 from kivy.clock import Clock, mainthread
+from kivy.event import EventDispatcher
 from kivy.logger import Logger
 
 from shared.api import DeviceSelf, SentenceEvent
-from client import testhooks
 from client.answer import Answer, LiveTurn
 from client.api import KeepsakeClient, Offline
 from client.conversation_connect import RETRY_FIRST_S, Connecting
 from client.conversation_live import LiveSocketTurns
 from client.conversation_turns import Sending
+from client.happenings import announces
 from client.outbox import Outbox
 from client.platform import make_mic, make_player
 from client.player import Segment
@@ -43,8 +44,29 @@ from client.states import next_state
 from client.worker import background
 
 
-class Conversation(Connecting, Sending, LiveSocketTurns):
+class Conversation(
+    Connecting,
+    Sending,
+    LiveSocketTurns,
+    announces(
+        "talk_pressed",
+        "live_turn_started",
+        "speech_start",
+        "recorded",
+        "live_turn_finished",
+        "interrupted",
+        "say_again",
+        "slow_frame",
+        "caption_shown",
+        "played",
+        "mouth_moved",
+    ),
+    EventDispatcher,
+):
+    """The talk itself; its Kivy events (client/happenings.py) say what happened, for any listener."""
+
     def __init__(self, app) -> None:
+        super().__init__()
         self.app = app
         self.store = app.store
         data = Path(app.data_dir)
@@ -70,7 +92,6 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
         self._retry_event = None
         self._mouth = 0.0
         self._max_gap = 0.0  # the longest pause between frames since the last answer ended
-        testhooks.emit("platform", mic=self.mic.name, audio=self.player.name)
         Clock.schedule_interval(self._tick, 1 / 30)
 
     def _go(self, event: str) -> None:
@@ -91,7 +112,7 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
     # ------------------------------------------------------------------ the talk control
     def talk_down(self) -> None:
         state = self.app.state
-        testhooks.emit("tap", state=state)
+        self.dispatch("on_talk_pressed", state=state)
         if state in ("setup", "starting"):
             return
         if state == "listening":
@@ -147,7 +168,7 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
             on_error=lambda exc: self._live_crashed(live, exc),
             name="live-turn",
         )
-        testhooks.emit("live_turn_started")
+        self.dispatch("on_live_turn_started")
         return live
 
     def _drop_live_turn(self) -> None:
@@ -165,7 +186,7 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
         if kind == "level":
             self.app.mic_level = max(0.0, min(1.0, (value + 60.0) / 45.0))
         elif kind == "start":
-            testhooks.emit("speech_start")
+            self.dispatch("on_speech_start")
         elif self.app.talk_mode == "hold":
             return  # holding the button: the finger decides when it ends
         elif kind == "end":
@@ -195,7 +216,7 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
             self._go("not_heard")
             return
         item = self.outbox.add(recording.path, recording.mime, self.session_id or "")
-        testhooks.emit("recorded", path=str(item.audio), seconds=round(recording.duration_s, 2), outbox=len(self.outbox))
+        self.dispatch("on_recorded", path=str(item.audio), seconds=round(recording.duration_s, 2), outbox=len(self.outbox))
         self.app.pending_count = len(self.outbox)
         self._go("recorded")
         live, self._live = self._live, None
@@ -203,14 +224,14 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
             live.item = item
             self.answer = live.answer
             self._end_socket_turn(live)
-            testhooks.emit("live_turn_finished", socket=True)
+            self.dispatch("on_live_turn_finished", socket=True)
             return
         if live is not None:
             # The server has heard nearly all of it already: end the body, and the answer follows.
             live.item = item
             self.answer = live.answer
             live.upload.finish()
-            testhooks.emit("live_turn_finished", bytes=live.upload.bytes_fed)
+            self.dispatch("on_live_turn_finished", bytes=live.upload.bytes_fed)
             return
         if self.session_id is None:
             self.connect()  # sends the outbox once connected
@@ -227,7 +248,7 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
         if answer.done and answer.heard >= len(answer.segments):
             return  # it had finished: nothing was cut short
         answer.cancelled = True
-        testhooks.emit("interrupted", heard=answer.heard)
+        self.dispatch("on_interrupted", heard=answer.heard)
         if answer.turn_id:
             self._report_playback(answer)
 
@@ -247,7 +268,7 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
             replay.segments.append(copy)
             self.player.enqueue(copy)
         self.last_answer = replay
-        testhooks.emit("say_again", sentences=len(replay.segments))
+        self.dispatch("on_say_again", sentences=len(replay.segments))
 
     def play_test(self, on_result, on_error) -> None:
         """The caregiver's test: a fresh session's greeting, spoken through this tablet's speaker."""
@@ -274,7 +295,7 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
     def _tick(self, dt: float) -> None:
         self._max_gap = max(self._max_gap, dt)
         if dt > 0.1:
-            testhooks.emit("slow_frame", ms=round(dt * 1000), state=self.app.state)
+            self.dispatch("on_slow_frame", ms=round(dt * 1000), state=self.app.state)
         position = self.player.position()
         segment = position.segment
         app = self.app
@@ -289,7 +310,7 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
                     app.caption = " ".join(s.text for s in answer.segments[: order + 1]) if answer.kind != "test" else segment.text
                 app.own_voice = segment.original  # her own recorded voice, not a recreation: say so
                 self._go("playing")
-                testhooks.emit("caption", text=app.caption, own_voice=segment.original)
+                self.dispatch("on_caption_shown", text=app.caption, own_voice=segment.original)
             target = position.mouth
         else:
             self._last_segment = None
@@ -299,8 +320,8 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
                 if answer is None or answer.done or answer.cancelled:
                     self._go("played")
                     out = getattr(self.player, "output", None)
-                    testhooks.emit(
-                        "played",
+                    self.dispatch(
+                        "on_played",
                         frames=getattr(out, "frames_played", None),
                         peak=getattr(out, "peak", None),
                         max_frame_gap_ms=round(self._max_gap * 1000),
@@ -315,7 +336,7 @@ class Conversation(Connecting, Sending, LiveSocketTurns):
         if self._mouth != app.mouth:
             app.mouth = self._mouth
             if segment is not None:
-                testhooks.emit("mouth", value=round(self._mouth, 3), sentence=segment.index)
+                self.dispatch("on_mouth_moved", value=round(self._mouth, 3), sentence=segment.index)
 
     def close(self) -> None:
         self.mic.cancel()

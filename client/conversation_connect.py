@@ -11,9 +11,9 @@ from pathlib import Path
 from kivy.clock import Clock
 from kivy.logger import Logger
 
-from client import testhooks
 from client.answer import Answer
 from client.api import ApiError, KeepsakeClient, Offline
+from client.happenings import announces
 from client.worker import background
 
 RETRY_FIRST_S, RETRY_MAX_S = 3.0, 30.0
@@ -23,7 +23,7 @@ class NoPersona(Exception):
     pass
 
 
-class Connecting:
+class Connecting(announces("face_refreshed", "connected", "conversation_over", "retry_scheduled", "health")):
     """Opening the conversation, and coming back when the server was away (see Conversation)."""
 
     # ------------------------------------------------------------------ connecting
@@ -115,7 +115,7 @@ class Connecting:
             personas, persona, portrait = result
             self.persona = persona
             self.app.set_persona(persona, str(portrait) if portrait else "", personas)
-            testhooks.emit("face_refreshed", portrait=str(portrait or ""), mouth=list(self.app.mouth_point))
+            self.dispatch("on_face_refreshed", portrait=str(portrait or ""), mouth=list(self.app.mouth_point))
 
         background(
             work, on_result=refreshed, on_error=lambda exc: Logger.info(f"Keepsake: the face stays as it was ({exc})"), name="refresh-face"
@@ -133,12 +133,12 @@ class Connecting:
         if session is None:
             self.session_id = None
             self._conversation_over()
-            testhooks.emit("connected", session=None, persona=persona.display_name, declined=True)
+            self.dispatch("on_connected", session=None, persona=persona.display_name, declined=True)
             return
         self.session_id = session.id
         recent = [session.id] + [s for s in self.store.settings.recent_sessions if s != session.id]
         self.store.update(persona_id=persona.id, session_id=session.id, recent_sessions=recent[:10])
-        testhooks.emit("connected", session=session.id, persona=persona.display_name, ended=session.ended)
+        self.dispatch("on_connected", session=session.id, persona=persona.display_name, ended=session.ended)
         if session.ended:
             # Quiet hours or the day's minutes are used up: a warm goodbye, then rest until a tap.
             if self.outbox.items():
@@ -174,7 +174,7 @@ class Connecting:
         self._retry_delay = RETRY_FIRST_S
         if not self.player.busy():
             self._go("over")
-        testhooks.emit("conversation_over")
+        self.dispatch("on_conversation_over")
 
     def _connect_failed(self, exc: BaseException) -> None:
         self._connecting = False
@@ -199,10 +199,10 @@ class Connecting:
                 self._retry_event.cancel()
             delay = max(1.0, retry_after)
             self._retry_event = Clock.schedule_once(self._retry, delay)
-            testhooks.emit("retry_scheduled", seconds=delay, busy=True)
+            self.dispatch("on_retry_scheduled", seconds=delay, busy=True)
         elif self._retry_event is None:
             self._retry_event = Clock.schedule_once(self._retry, self._retry_delay)
-            testhooks.emit("retry_scheduled", seconds=self._retry_delay, busy=False)
+            self.dispatch("on_retry_scheduled", seconds=self._retry_delay, busy=False)
             self._retry_delay = min(self._retry_delay * 2, RETRY_MAX_S)
 
     def retry_now(self) -> None:
@@ -218,7 +218,7 @@ class Connecting:
         background(self.client.health, on_result=self._health_checked, name="health")
 
     def _health_checked(self, healthy: bool) -> None:
-        testhooks.emit("health", ok=healthy)
+        self.dispatch("on_health", ok=healthy)
         if not healthy:
             if self.app.state == "resting":
                 self.enter_resting()

@@ -19,9 +19,9 @@ from kivy.clock import Clock, mainthread
 from kivy.logger import Logger
 
 from shared.api import DoneEvent, TurnEvent
-from client import testhooks
 from client.answer import Answer, LiveTurn
 from client.api import ApiError, Offline
+from client.happenings import announces
 from client.live_socket import LiveEvent, LiveSocket, LiveUnavailable
 from client.worker import background
 
@@ -31,7 +31,7 @@ from client.worker import background
 SERVER_DECIDES_S = 4.5
 
 
-class LiveSocketTurns:
+class LiveSocketTurns(announces("live_socket", "live_end_of_turn")):
     """Turns on the live socket (see Conversation for the state it shares)."""
 
     _socket: LiveSocket | None = None
@@ -71,14 +71,14 @@ class LiveSocketTurns:
             background(socket.close, name="live-socket-close")
             return
         self._socket, self._socket_session = socket, session_id
-        testhooks.emit("live_socket", open=True)
+        self.dispatch("on_live_socket", open=True)
 
     def _socket_failed(self, session_id: str, exc: BaseException) -> None:
         self._socket_opening = False
         if isinstance(exc, LiveUnavailable):
             self._socket_refused_for = session_id  # not again for this talk: the POST turn it is
         Logger.info(f"Keepsake: no live socket, turns go as requests: {exc!r}")
-        testhooks.emit("live_socket", open=False, why=type(exc).__name__)
+        self.dispatch("on_live_socket", open=False, why=type(exc).__name__)
 
     def _ready_socket(self) -> LiveSocket | None:
         socket = self._socket
@@ -103,7 +103,7 @@ class LiveSocketTurns:
             on_error=lambda exc: self._live_crashed(live, exc),
             name="live-socket-turn",
         )
-        testhooks.emit("live_turn_started", socket=True)
+        self.dispatch("on_live_turn_started", socket=True)
         return live
 
     def _socket_send_work(self, live: LiveTurn) -> tuple[str, float | None]:
@@ -143,7 +143,7 @@ class LiveSocketTurns:
 
     @mainthread  # the socket is read on a worker thread
     def _server_heard_end(self, live: LiveTurn, by: str, at_ms: object) -> None:
-        testhooks.emit("live_end_of_turn", by=by, at_ms=at_ms)
+        self.dispatch("on_live_end_of_turn", by=by, at_ms=at_ms)
         if self._live is live and self.app.state == "listening":
             self.finish_listening()
 

@@ -10,19 +10,19 @@ from kivy.clock import mainthread
 from kivy.logger import Logger
 
 from shared.api import NoticeEvent, SentenceEvent
-from client import testhooks
 from client.answer import Answer, LiveTurn
 from client.api import ApiError, Offline
 from client.audio import decode_audio
 from client.conversation_connect import RETRY_FIRST_S
 from client.face_video import fetch_clip
+from client.happenings import announces
 from client.live_upload import UploadAborted
 from client.outbox import Pending
 from client.player import Segment
 from client.worker import background
 
 
-class Sending:
+class Sending(announces("transcript", "sentence", "notice", "done", "turn_outcome", "live_turn_outcome")):
     """Sending turns and hearing their answers (see Conversation for the state it shares)."""
 
     # ------------------------------------------------------------------ sending turns
@@ -130,7 +130,7 @@ class Sending:
         self.app.pending_count = len(self.outbox)
         if answer is self.answer:
             self.app.heard = text
-        testhooks.emit("transcript", text=text)
+        self.dispatch("on_transcript", text=text)
 
     @mainthread
     def _on_segment(self, answer: Answer, segment: Segment) -> None:
@@ -140,11 +140,11 @@ class Sending:
         self.last_answer = answer
         self.app.can_say_again = True
         self.player.enqueue(segment)
-        testhooks.emit("sentence", index=segment.index, text=segment.text, seconds=round(segment.duration_s, 2))
+        self.dispatch("on_sentence", index=segment.index, text=segment.text, seconds=round(segment.duration_s, 2))
 
     @mainthread
     def _on_notice(self, answer: Answer, event: NoticeEvent) -> None:
-        testhooks.emit("notice", code=event.code, message=event.message, data=event.data)
+        self.dispatch("on_notice", code=event.code, message=event.message, data=event.data)
         if event.code == "crisis":
             # whom to call: what the server says now, else what it said when we connected
             self.app.show_crisis(event.data or {}, self.device)
@@ -154,7 +154,7 @@ class Sending:
     @mainthread
     def _on_done(self, answer: Answer, ended: bool, timings: dict) -> None:
         answer.done = True
-        testhooks.emit("done", turn_id=answer.turn_id, timings=timings, ended=ended)
+        self.dispatch("on_done", turn_id=answer.turn_id, timings=timings, ended=ended)
         if answer.cancelled:
             self._report_playback(answer)
         if ended:  # goodbye, a limit, quiet hours, or "stop": the next tap starts a new session
@@ -164,7 +164,7 @@ class Sending:
     def _sent(self, outcome: str, retry_after: float | None = None) -> None:
         self._sending = False
         self.app.pending_count = len(self.outbox)
-        testhooks.emit("turn_outcome", outcome=outcome, outbox=len(self.outbox), retry_after=retry_after)
+        self.dispatch("on_turn_outcome", outcome=outcome, outbox=len(self.outbox), retry_after=retry_after)
         if outcome == "ok":
             self._retry_delay = RETRY_FIRST_S
             if self.session_id is not None:
@@ -198,7 +198,7 @@ class Sending:
     def _live_sent(self, live: LiveTurn, outcome: str, retry_after: float | None = None) -> None:
         if self._live is live:  # it failed while the relative was still speaking:
             self._live = None  # the recording goes the ordinary way when they are done
-        testhooks.emit("live_turn_outcome", outcome=outcome)
+        self.dispatch("on_live_turn_outcome", outcome=outcome)
         if outcome == "aborted":
             self._sending = False
             return

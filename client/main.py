@@ -47,7 +47,7 @@ def run(
     ``server`` and ``pairing_code`` pair the tablet at start (``keepsake serve --demo``
     prints a code); without them it uses what it stored last time, or opens the
     set-up screen. ``screenshot`` saves a PNG after ``screenshot_after`` seconds
-    (default 5) and exits.
+    (default 5), or once the tablet has started if it is still connecting then, and exits.
     """
     _configure_kivy()
     from client.fonts import install_default_font

@@ -11,7 +11,9 @@ Off unless the environment asks for them:
 Touches in the tests come through the X server (xdotool), like a real finger;
 these hooks only observe and take pictures. ``watch(app)`` binds them to the app's
 properties and events from outside (the state, the screen and whether it takes touches,
-the crisis card, the caregiver's sign-in); what only the tests need lives here, not on the App.
+the crisis card, the caregiver's sign-in) and to every event the app, the conversation and the
+screens' widgets announce (client/happenings.py), one line each with the event's data; what only
+the tests need lives here, not in the app's code.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import os
 import threading
 import time
 from pathlib import Path
+
+from client.happenings import announced
 
 _events_path = os.environ.get("KEEPSAKE_TEST_EVENTS")
 _control_path = os.environ.get("KEEPSAKE_TEST_CONTROL")
@@ -55,7 +59,13 @@ def watch(app) -> None:
         ),
         on_resume=lambda _app: emit("resumed", state=app.state),
     )
+    conversation = app.conversation
+    emit("platform", mic=conversation.mic.name, audio=conversation.player.name)
     emit("state", state=app.state)
+    report(app)
+    report(conversation)
+    for widget in _held(app.root):  # the screens and what they hold (the portrait on the talk screen and in the studio)
+        report(widget)
     app.root.bind(current=lambda _sm, name: emit("screen", name=name))
     for screen in app.root.screens:
         # the fade is over: a touch now counts (the screen manager ignores touches during a fade)
@@ -68,6 +78,36 @@ def watch(app) -> None:
     global _control
     _control = Control(app)  # kept here: Kivy's clock holds its callbacks weakly
     _control.start()
+
+
+# events whose line in the events file keeps the shorter name the tests have always read
+_KINDS = {"talk_pressed": "tap", "caption_shown": "caption", "mouth_moved": "mouth", "pin_checked": "pin", "row_mode_changed": "row_mode"}
+# a memory's or a fact's row: the line is named after the kind of row ("fact_saved", "memory_deleted")
+_ROW_KINDS = {"row_saved": "saved", "row_save_failed": "save_failed", "row_deleted": "deleted"}
+
+
+def report(dispatcher) -> None:
+    """Write down every event the object announces (client/happenings.py), one line each, with its data."""
+    for name in announced(dispatcher):
+        dispatcher.fbind(f"on_{name}", lambda _dispatcher, *_args, _name=name, **data: _write(_name, data))
+
+
+def _held(widget):
+    """The widget and all it holds, with the pages of a screen manager that are not showing now."""
+    from kivy.uix.screenmanager import ScreenManager
+
+    yield widget
+    children = widget.screens if isinstance(widget, ScreenManager) else widget.children
+    for child in children:
+        yield from _held(child)
+
+
+def _write(name: str, data: dict) -> None:
+    if name in _ROW_KINDS:
+        data = dict(data)
+        emit(f"{data.pop('row')}_{_ROW_KINDS[name]}", **data)
+    else:
+        emit(_KINDS.get(name, name), **data)
 
 
 def _crisis(app, shown: bool) -> None:
@@ -124,7 +164,7 @@ def layout_report(screen) -> dict:
     from kivy.uix.label import Label
     from kivy.uix.textinput import TextInput
 
-    found, typed, shown = {}, {}, {}
+    found, typed, shown, focused = {}, {}, {}, ""
     named = dict(screen.ids)
     for widget in list(named.values()):  # and the ids inside a screen's own widgets (the crisis card's)
         named.update({k: v for k, v in widget.ids.items() if k not in named})
@@ -132,8 +172,10 @@ def layout_report(screen) -> dict:
         x, y = widget.to_window(*widget.pos)
         w, h = widget.size
         found[wid_name] = [round(x), round(Window.height - y - h), round(w), round(h)]
+        if isinstance(widget, TextInput) and widget.focus:
+            focused = wid_name  # the keys typed now go there
         if isinstance(widget, TextInput) and not widget.password:
             typed[wid_name] = widget.text
         elif isinstance(widget, Label):
             shown[wid_name] = widget.text
-    return {"screen": screen.name, "size": list(Window.size), "widgets": found, "typed": typed, "shown": shown}
+    return {"screen": screen.name, "size": list(Window.size), "widgets": found, "typed": typed, "shown": shown, "focused": focused}

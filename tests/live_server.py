@@ -38,8 +38,9 @@ class LiveServer:
                 self.process.wait()
 
 
-def start_server(data_dir: Path, port: int | None = None, env: dict | None = None, timeout_s: float = 120) -> LiveServer:
-    """``keepsake serve --demo`` in a subprocess; returns once /healthz answers."""
+def start_server(data_dir: Path, port: int | None = None, env: dict | None = None, timeout_s: float = 300) -> LiveServer:
+    """``keepsake serve --demo`` in a subprocess; returns once /healthz answers (on a machine whose
+    cores are busy with other work its imports alone took over two minutes: it waits up to five)."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / f"server-{port}.log"

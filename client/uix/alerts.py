@@ -6,7 +6,7 @@ from __future__ import annotations
 from kivy.app import App
 from kivy.properties import BooleanProperty, StringProperty
 
-from client import testhooks
+from client.happenings import announces
 from client.uix.caregiver import AreaScreen
 from client.uix.memory_rows import AlertRow
 from client.worker import background
@@ -18,7 +18,7 @@ def newest_first(alerts: list[dict]) -> list[dict]:
     return sorted(alerts, key=lambda a: str(a.get("created_at") or ""), reverse=True)
 
 
-class AlertsScreen(AreaScreen):
+class AlertsScreen(announces("alerts_shown"), AreaScreen):
     message = StringProperty("")
     has_more = BooleanProperty(False)
 
@@ -76,8 +76,8 @@ class AlertsScreen(AreaScreen):
         self._shown += len(page)
         self.has_more = self._shown < len(self._alerts)
         self.message = "" if self._alerts else app.t("no_alerts")
-        testhooks.emit(
-            "alerts_shown", count=self._shown, total=len(self._alerts), kinds=[a.get("kind") for a in self._alerts[: self._shown]]
+        self.dispatch(
+            "on_alerts_shown", count=self._shown, total=len(self._alerts), kinds=[a.get("kind") for a in self._alerts[: self._shown]]
         )
 
     def _clear(self) -> None:

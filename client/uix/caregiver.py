@@ -8,7 +8,7 @@ from kivy.factory import Factory
 from kivy.metrics import dp
 from kivy.properties import StringProperty
 
-from client import testhooks
+from client.happenings import announces
 from client.storage import valid_new_pin
 from client.uix.screens import KeepsakeScreen
 from client.worker import background
@@ -51,7 +51,7 @@ class AreaScreen(KeepsakeScreen):
         App.get_running_app().root.current = "caregiver"
 
 
-class CaregiverScreen(AreaScreen):
+class CaregiverScreen(announces("personas_failed", "studio_personas", "alerts_counted", "test_played", "pin_changed"), AreaScreen):
     pair_message = StringProperty("")
     test_message = StringProperty("")
     pin_message = StringProperty("")
@@ -100,7 +100,9 @@ class CaregiverScreen(AreaScreen):
             app.personas = [(p.id, p.display_name) for p in personas if p.consent]
             self.fill_personas()
 
-        background(client.personas, on_result=got, on_error=lambda exc: testhooks.emit("personas_failed", error=str(exc)), name="personas")
+        background(
+            client.personas, on_result=got, on_error=lambda exc: self.dispatch("on_personas_failed", error=str(exc)), name="personas"
+        )
 
     def fill_personas(self) -> None:
         app = App.get_running_app()
@@ -181,7 +183,7 @@ class CaregiverScreen(AreaScreen):
                 row.add_widget(button)
                 self.ids[f"studio_{key}_{persona.id}"] = button
             box.add_widget(row)
-        testhooks.emit("studio_personas", count=len(personas))
+        self.dispatch("on_studio_personas", count=len(personas))
 
     def _count_alerts(self, button) -> None:
         """ "Alerts (3)" on the button: one small request, off the UI thread."""
@@ -193,7 +195,7 @@ class CaregiverScreen(AreaScreen):
         def got(alerts) -> None:
             if alerts and app.caregiver is client:
                 button.text = app.t("alerts_count", count=len(alerts))
-            testhooks.emit("alerts_counted", count=len(alerts))
+            self.dispatch("on_alerts_counted", count=len(alerts))
 
         background(client.alerts, on_result=got, name="alerts-count")
 
@@ -202,7 +204,7 @@ class CaregiverScreen(AreaScreen):
         app = App.get_running_app()
         self.test_message = app.t("test_playing")
         app.conversation.play_test(
-            on_result=lambda n: testhooks.emit("test_played", sentences=n),
+            on_result=lambda n: self.dispatch("on_test_played", sentences=n),
             on_error=lambda exc: setattr(self, "test_message", app.t("test_failed", reason=str(exc) or app.t("err_offline"))),
         )
 
@@ -246,4 +248,4 @@ class CaregiverScreen(AreaScreen):
         app.store.set_pin(new)
         self.ids.new_pin.text = self.ids.repeat_pin.text = ""
         self.pin_message = app.t("pin_changed")
-        testhooks.emit("pin_changed")
+        self.dispatch("on_pin_changed")

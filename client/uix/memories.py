@@ -19,8 +19,8 @@ from kivy.app import App
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
-from client import testhooks
 from client.caregiver_words import page_words
+from client.happenings import announces
 from client.uix.caregiver import AreaScreen
 from client.uix.memories_files import FilePart, reason_words
 from client.uix.memories_microphone import MicrophonePart
@@ -30,7 +30,23 @@ from client.worker import background
 PAGE_SIZE = 8
 
 
-class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
+class MemoriesScreen(
+    MicrophonePart,
+    FilePart,
+    announces(
+        "memories_tab",
+        "memories_shown",
+        "facts_shown",
+        "row_saved",
+        "row_save_failed",
+        "row_deleted",
+        "memory_added",
+        "memory_add_failed",
+        "row_scrolled",
+        "row_mode_changed",
+    ),
+    AreaScreen,
+):
     persona_id = StringProperty("")
     persona_full = StringProperty("")  # "Rose Whitfield"
     persona_name = StringProperty("")  # how the family addresses her: "Grandma Rose"
@@ -113,7 +129,7 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
 
     def show_tab(self, tab: str) -> None:
         self.tab = tab
-        testhooks.emit("memories_tab", tab=tab)
+        self.dispatch("on_memories_tab", tab=tab)
 
     # ------------------------------------------------------------------ review: list and search
     def search(self) -> None:
@@ -177,8 +193,8 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
         else:
             self.list_message = page_words(int(self.offset), len(memories), app.language)
         self.ids.list_scroll.scroll_y = 1
-        testhooks.emit(
-            "memories_shown",
+        self.dispatch(
+            "on_memories_shown",
             query=self.query,
             offset=int(self.offset),
             count=len(memories),
@@ -212,7 +228,7 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
             box.add_widget(row)
             self._register(row, f"fact_{index}", self._fact_ids)
         self.facts_message = "" if facts else self.words("no_facts")
-        testhooks.emit("facts_shown", count=len(facts), ids=[f["id"] for f in newest_first])
+        self.dispatch("on_facts_shown", count=len(facts), ids=[f["id"] for f in newest_first])
 
     # ------------------------------------------------------------------ a row's edit, hide, delete
     def save_row(self, row: ItemRow, fields: dict) -> None:
@@ -232,14 +248,19 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
                 item = {**row.item, **item}
             row.show(item, app.language, self.name_for_words, self.query)
             row.message = app.t("saved")
-            testhooks.emit(
-                f"{row.kind}_saved", id=item_id, fields=sorted(fields), hidden=bool(item.get("hidden")), shared=bool(item.get("shared"))
+            self.dispatch(
+                "on_row_saved",
+                row=row.kind,
+                id=item_id,
+                fields=sorted(fields),
+                hidden=bool(item.get("hidden")),
+                shared=bool(item.get("shared")),
             )
 
         def failed(exc) -> None:
             row.message = app.t("not_saved", reason=reason_words(app, exc))
             row.mode = "edit" if "text" in fields else "view"
-            testhooks.emit(f"{row.kind}_save_failed", id=item_id, reason=row.message)
+            self.dispatch("on_row_save_failed", row=row.kind, id=item_id, reason=row.message)
 
         persona_id = self.persona_id
         background(lambda: call(persona_id, item_id, **fields), on_result=saved, on_error=failed, name="save-row")
@@ -253,7 +274,7 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
         call = client.delete_memory if row.kind == "memory" else client.delete_fact
 
         def deleted(_none) -> None:
-            testhooks.emit(f"{row.kind}_deleted", id=item_id)
+            self.dispatch("on_row_deleted", row=row.kind, id=item_id)
             if row.kind == "memory":
                 self.load_page()
             else:
@@ -280,12 +301,12 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
         def saved(memory: dict) -> None:
             self.ids.title_field.text = self.ids.text_field.text = ""
             self.add_message = self.words("memory_saved")
-            testhooks.emit("memory_added", id=memory.get("id"), title=memory.get("title"))
+            self.dispatch("on_memory_added", id=memory.get("id"), title=memory.get("title"))
             self.load_page()
 
         def failed(exc) -> None:
             self.add_message = app.t("not_saved", reason=reason_words(app, exc))
-            testhooks.emit("memory_add_failed", reason=self.add_message)
+            self.dispatch("on_memory_add_failed", reason=self.add_message)
 
         background(client.add_memory, self.persona_id, text, title or None, on_result=saved, on_error=failed, name="add-memory")
 
@@ -298,7 +319,7 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
         _x, view_bottom = scroll.to_window(*scroll.pos)
         if bottom < view_bottom or bottom + row.height > view_bottom + scroll.height:
             scroll.scroll_to(row, padding=dp(10), animate=False)
-            testhooks.emit("row_scrolled", row=row.kind, id=row.item.get("id"))
+            self.dispatch("on_row_scrolled", row=row.kind, id=row.item.get("id"))
 
     # ------------------------------------------------------------------ row bookkeeping (ids let the tests find rows)
     def _register(self, row: ItemRow, prefix: str, names: list[str]) -> None:
@@ -308,6 +329,10 @@ class MemoriesScreen(MicrophonePart, FilePart, AreaScreen):
             names.append(name)
         self.ids[prefix] = row
         names.append(prefix)
+        row.fbind("mode", self._row_mode_changed)
+
+    def _row_mode_changed(self, row: ItemRow, mode: str) -> None:
+        self.dispatch("on_row_mode_changed", row=row.kind, id=row.item.get("id"), mode=mode)
 
     def _clear(self, box, names: list[str]) -> None:
         box.clear_widgets()

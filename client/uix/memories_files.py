@@ -14,8 +14,8 @@ from kivy.clock import Clock, mainthread
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.utils import platform
 
-from client import testhooks
 from client.caregiver_words import progress_text
+from client.happenings import announces
 from client.uix.studio_forms import server_words
 from client.worker import background
 
@@ -29,7 +29,7 @@ def reason_words(app, exc) -> str:
     return server_words(exc.code, message, app.t) if message and hasattr(exc, "code") else message or app.t("err_offline")
 
 
-class FilePart:
+class FilePart(announces("file_chooser", "file_chosen", "import_started", "import_failed", "import_progress", "import_finished")):
     import_kind = StringProperty("auto")
     import_message = StringProperty("")
     import_percent = NumericProperty(0)
@@ -57,7 +57,7 @@ class FilePart:
         self.ids.chooser_path.text = ""
         self.chooser_message = ""
         self.show_tab("choose")
-        testhooks.emit("file_chooser", folder=chooser.path, files=sorted(Path(p).name for p in chooser.files if p))
+        self.dispatch("on_file_chooser", folder=chooser.path, files=sorted(Path(p).name for p in chooser.files if p))
 
     def chooser_selected(self, selection: list) -> None:
         if selection:
@@ -75,16 +75,16 @@ class FilePart:
         typed = self.ids.chooser_path.text.strip()
         if not typed:
             self.chooser_message = app.t("chooser_nothing")
-            testhooks.emit("file_chosen", path="", found=False)
+            self.dispatch("on_file_chosen", path="", found=False)
             return
         path = Path(typed).expanduser()
         if not path.is_absolute():
             path = Path(self.ids.chooser.path) / path
         if not path.is_file():
             self.chooser_message = app.t("chooser_missing", file=typed)
-            testhooks.emit("file_chosen", path=str(path), found=False)
+            self.dispatch("on_file_chosen", path=str(path), found=False)
             return
-        testhooks.emit("file_chosen", path=str(path), found=True)
+        self.dispatch("on_file_chosen", path=str(path), found=True)
         self.show_tab("add")
         self.import_file(path, kind=None if self.import_kind == "auto" else self.import_kind)
 
@@ -108,13 +108,13 @@ class FilePart:
 
         def started(answer: dict) -> None:
             self._job = {"id": answer["job_id"], "file": shown_name, "persona_id": persona_id}
-            testhooks.emit("import_started", job_id=answer["job_id"], source_kind=answer.get("kind"), file=shown_name)
+            self.dispatch("on_import_started", job_id=answer["job_id"], source_kind=answer.get("kind"), file=shown_name)
             self._start_polling()
 
         def failed(exc) -> None:
             self.import_active = False
             self.import_message = app.t("import_failed", file=shown_name, reason=reason_words(app, exc))
-            testhooks.emit("import_failed", file=shown_name, reason=self.import_message)
+            self.dispatch("on_import_failed", file=shown_name, reason=self.import_message)
 
         background(send, on_result=started, on_error=failed, name="upload-source")
 
@@ -145,8 +145,8 @@ class FilePart:
                 return
             self.import_percent = float(state.get("percent") or 0)
             self.import_message = progress_text(state, app.language, job["file"])
-            testhooks.emit(
-                "import_progress",
+            self.dispatch(
+                "on_import_progress",
                 job_id=job["id"],
                 state=state.get("state"),
                 percent=state.get("percent"),
@@ -157,8 +157,8 @@ class FilePart:
             if state.get("state") in ("done", "failed"):
                 self._stop_polling()
                 self.import_percent = 100 if state.get("state") == "done" else self.import_percent
-                testhooks.emit(
-                    "import_finished", job_id=job["id"], state=state.get("state"), counts=state.get("counts"), errors=state.get("errors")
+                self.dispatch(
+                    "on_import_finished", job_id=job["id"], state=state.get("state"), counts=state.get("counts"), errors=state.get("errors")
                 )
                 if state.get("state") == "done" and job["persona_id"] == self.persona_id:
                     self.load_page()

@@ -14,8 +14,8 @@ from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
-from client import testhooks
 from client.caregiver_words import level_percent
+from client.happenings import announces
 from client.uix.memories_files import reason_words
 from client.uix.memory_rows import ItemRow
 from client.worker import background
@@ -24,7 +24,7 @@ MAX_RECORDING_S = 600  # ten minutes: a long story, not a forgotten tablet
 MAX_DICTATION_S = 115  # a dictation stops itself under the server's default limit for one recording (KEEPSAKE_MAX_AUDIO_S=120)
 
 
-class MicrophonePart:
+class MicrophonePart(announces("recording", "dictation_done", "dictation_failed", "memory_played")):
     recording = BooleanProperty(False)  # the microphone is on, for record_purpose
     record_purpose = OptionProperty("voice", options=["voice", "dictation"])  # her own voice, or the caregiver dictating
     dictation_busy = BooleanProperty(False)  # a dictation is at the server, its words not back yet
@@ -59,7 +59,7 @@ class MicrophonePart:
         # the caregiver says when it ends, pauses and all: only the loudness is shown
         self._mic.start(self._on_mic)
         self._record_clock = Clock.schedule_interval(self._recording_tick, 0.5)
-        testhooks.emit("recording", started=True, mic=self._mic.name, purpose=purpose)
+        self.dispatch("on_recording", started=True, mic=self._mic.name, purpose=purpose)
 
     @mainthread  # the microphone calls from its own thread
     def _on_mic(self, kind: str, value: float) -> None:
@@ -92,12 +92,12 @@ class MicrophonePart:
         def made(recording) -> None:
             if recording is None or not recording.heard_speech:
                 self._say(purpose, app.t("recording_empty"))
-                testhooks.emit("recording", started=False, kept=False, purpose=purpose)
+                self.dispatch("on_recording", started=False, kept=False, purpose=purpose)
                 if recording is not None:
                     recording.path.unlink(missing_ok=True)
                 return
             self._say(purpose, "")
-            testhooks.emit("recording", started=False, kept=True, seconds=round(recording.duration_s, 1), purpose=purpose)
+            self.dispatch("on_recording", started=False, kept=True, seconds=round(recording.duration_s, 1), purpose=purpose)
             if purpose == "dictation":
                 self.transcribe_dictation(recording.path)
                 return
@@ -114,7 +114,7 @@ class MicrophonePart:
         self._end_recording_clock()
         self._say(self.record_purpose, "")
         background(self._mic.cancel, name="mic-cancel")
-        testhooks.emit("recording", started=False, kept=False, purpose=self.record_purpose)
+        self.dispatch("on_recording", started=False, kept=False, purpose=self.record_purpose)
 
     # ------------------------------------------------------------------ add: dictated by the caregiver
     def toggle_dictation(self) -> None:
@@ -150,12 +150,12 @@ class MicrophonePart:
             joint = "" if not before or answer.get("language") == "zh" else " "  # Chinese has no spaces between sentences
             field.text = before + joint + words
             self.add_message = app.t("dictation_check")
-            testhooks.emit("dictation_done", text=words, language=answer.get("language"))
+            self.dispatch("on_dictation_done", text=words, language=answer.get("language"))
 
         def failed(exc) -> None:
             self.dictation_busy = False
             self.add_message = reason_words(app, exc)  # the server's own plain sentence, e.g. "No words were heard..."
-            testhooks.emit("dictation_failed", reason=self.add_message)
+            self.dispatch("on_dictation_failed", reason=self.add_message)
 
         background(send, on_result=got, on_error=failed, name="dictate")
 
@@ -178,7 +178,7 @@ class MicrophonePart:
             samples, rate = decoded
             app.conversation.interrupt()  # one speaker: whatever the face was saying stops
             app.conversation.player.enqueue(Segment.make(samples, rate, [], 25, text, 0, None, original=True))
-            testhooks.emit("memory_played", id=row.item.get("id"), seconds=round(len(samples) / rate, 2))
+            self.dispatch("on_memory_played", id=row.item.get("id"), seconds=round(len(samples) / rate, 2))
 
         def failed(exc) -> None:
             row.message = app.t("listen_failed", reason=reason_words(app, exc))

@@ -14,7 +14,6 @@ from kivy.properties import BooleanProperty, DictProperty, ObjectProperty, Optio
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.filechooser import FileChooserListView
 
-from client import testhooks
 from client.caregiver_words import alert_kind_words, alert_message, is_urgent, origin_line, sharing_line, teller_line, when
 
 PREVIEW_CHARS = 420  # a long memoir passage is cut in the list; Edit shows all of it
@@ -72,9 +71,6 @@ class ItemRow(BoxLayout):
             actions.add_widget(button, index=actions.children.index(self.ids.hide))  # just after Hide
         elif kind != "fact" and button.parent is not None:
             actions.remove_widget(button)
-
-    def on_mode(self, _row, mode: str) -> None:
-        testhooks.emit("row_mode", row=self.kind, id=self.item.get("id"), mode=mode)
 
     def on_kv_post(self, _base_widget) -> None:
         # kv ids are weak: the button must be held here while it is out of the row

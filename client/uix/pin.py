@@ -8,13 +8,13 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import StringProperty
 
-from client import testhooks
+from client.happenings import announces
 from client.uix.screens import KeepsakeScreen
 
 MAX_TRIES, LOCK_S = 5, 60
 
 
-class PinScreen(KeepsakeScreen):
+class PinScreen(announces("pin_checked"), KeepsakeScreen):
     entered = StringProperty("")
     message = StringProperty("")
 
@@ -50,12 +50,12 @@ class PinScreen(KeepsakeScreen):
             return
         if app.store.check_pin(self.entered):
             self._failures = 0
-            testhooks.emit("pin", ok=True)
+            self.dispatch("on_pin_checked", ok=True)
             self.entered = ""
             app.root.current = "caregiver"
             return
         self._failures += 1
-        testhooks.emit("pin", ok=False)
+        self.dispatch("on_pin_checked", ok=False)
         self.entered = ""
         if self._failures >= MAX_TRIES:
             self._failures = 0

@@ -28,8 +28,8 @@ from kivy.logger import Logger
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.stencilview import StencilView
 
-from client import testhooks
 from client.face_shapes import dense_lines, face_geometry, lip_target, motion_weights
+from client.happenings import announces
 
 JAW_DROP = 0.3  # how far the chin drops at a fully open mouth, in mouth widths
 UPPER_LIP_RISE = 0.05  # how far the upper lip rises then, in mouth widths
@@ -55,7 +55,7 @@ def next_blink_in() -> float:
     return min(9.0, max(1.2, random.gammavariate(4.0, 0.9)))  # mean 3.6 s, rarely under 1.5 or over 7
 
 
-class Portrait(StencilView):
+class Portrait(announces("face_video"), StencilView):
     source = StringProperty("")
     mouth = NumericProperty(0.0)  # the loudness track: how much voice there is now, 0..1
     viseme = StringProperty("")  # the sound's lip shape now; "" when the server sent no visemes
@@ -269,7 +269,7 @@ class Portrait(StencilView):
             frame = clip.frame_at(self.video_seconds)  # None past its end, or once it failed (it logs why)
         if frame is None:
             if self._video_shown is not None:
-                testhooks.emit("face_video", shown=False)
+                self.dispatch("on_face_video", shown=False)
                 self._video_shown = None
                 self._video_color.a = 0
                 self._mesh.indices = self._indices
@@ -282,7 +282,7 @@ class Portrait(StencilView):
             texture = self._video_texture = Texture.create(size=(w, h), colorfmt="rgb")
             texture.flip_vertical()  # decoded frames run top to bottom; textures bottom to top
         if self._video_shown is None:
-            testhooks.emit("face_video", shown=True, clip=clip.label)
+            self.dispatch("on_face_video", shown=True, clip=clip.label)
         if self._video_shown is not frame:
             texture.blit_buffer(frame.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
             self._video_shown = frame

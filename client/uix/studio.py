@@ -20,7 +20,7 @@ from kivy.app import App
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.progressbar import ProgressBar
 
-from client import testhooks
+from client.happenings import announces
 from client.uix import theme
 from client.uix.caregiver import AreaScreen
 from client.uix.studio_forms import (
@@ -46,7 +46,14 @@ class StudioBar(ProgressBar):
     fill = ListProperty(theme.ACCENT)
 
 
-class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
+class StudioScreen(
+    PortraitStep,
+    VoiceStep,
+    announces(
+        "studio_opened", "studio_loaded", "studio_step", "studio_done", "studio_error", "studio_saved", "studio_consent", "studio_picker"
+    ),
+    AreaScreen,
+):
     """The four steps on one screen (steps 3 and 4 in studio_portrait.py and studio_voice.py)."""
 
     persona_id = StringProperty("")
@@ -103,7 +110,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         if persona_id:
             self.message = self.t("studio_loading_persona")
             self._call(self._load, persona_id, on_result=self._loaded, name="studio-load")
-        testhooks.emit("studio_opened", persona_id=self.persona_id)
+        self.dispatch("on_studio_opened", persona_id=self.persona_id)
 
     def _load(self, persona_id: str):
         client = self._client()
@@ -120,7 +127,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         self._fill_consent_form(reset=True)
         self._show_portrait(persona, portrait, faces=None)
         self._fill_voice(voice)
-        testhooks.emit("studio_loaded", persona_id=persona.id)
+        self.dispatch("on_studio_loaded", persona_id=persona.id)
 
     def on_deactivate(self) -> None:
         super().on_deactivate()
@@ -141,7 +148,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
             self._fill_consent_form(reset=False)
         elif step == "voice" and self._voice is None:
             self.refresh_voice()
-        testhooks.emit("studio_step", step=step)
+        self.dispatch("on_studio_step", step=step)
 
     def footer_action(self) -> None:
         """Step 1: save and go on. Later steps: go on without doing anything (a step can be skipped)."""
@@ -166,7 +173,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
             self._problem_shown = True
             return
         self._stop_recording(keep=False)
-        testhooks.emit("studio_done", persona_id=self.persona_id)
+        self.dispatch("on_studio_done", persona_id=self.persona_id)
         self.back_to_settings()
 
     # ------------------------------------------------------------------ plumbing
@@ -198,7 +205,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
             self.message = self.t("studio_failed", reason=plain_error(exc, App.get_running_app().t))
             if on_error is not None:
                 on_error()
-            testhooks.emit("studio_error", where=name, message=self.message)
+            self.dispatch("on_studio_error", where=name, message=self.message)
 
         background(fn, *args, on_result=result, on_error=failed, name=name)
 
@@ -279,7 +286,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
             self._set_persona(persona)
             self._saved_fields = fields
             self.message = self.t("studio_created" if created else "studio_saved")
-            testhooks.emit("studio_saved", persona_id=persona.id, created=created)
+            self.dispatch("on_studio_saved", persona_id=persona.id, created=created)
             if then == "done":
                 self.done()
             elif then:
@@ -332,7 +339,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         def recorded(persona) -> None:
             self._set_persona(persona)
             self.message = self.t("consent_saved")
-            testhooks.emit("studio_consent", persona_id=persona_id, scope=scope)
+            self.dispatch("on_studio_consent", persona_id=persona_id, scope=scope)
             self.go("portrait")
 
         self._call(work, on_result=recorded, name="studio-consent")
@@ -347,7 +354,7 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
         self.add_widget(picker)
         self.ids["picker"] = picker  # so the layout report (and the tests' taps) find its rows
         self.picking = True
-        testhooks.emit("studio_picker", open=True, folder=picker.folder)
+        self.dispatch("on_studio_picker", open=True, folder=picker.folder)
 
     def close_picker(self) -> None:
         if self._picker is not None:
@@ -355,4 +362,4 @@ class StudioScreen(PortraitStep, VoiceStep, AreaScreen):
             self._picker = None
             self.ids.pop("picker", None)
             self.picking = False
-            testhooks.emit("studio_picker", open=False)
+            self.dispatch("on_studio_picker", open=False)

@@ -16,7 +16,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 
-from client import testhooks
+from client.happenings import announces
 from client.uix.mouth_picker import MouthPicker  # noqa: F401  studio.kv uses it
 from client.uix.portrait import Portrait  # noqa: F401  studio.kv uses it (the talking face, small)
 from client.uix.studio_forms import IMAGE_EXTENSIONS, StudioProblem, image_suffix, job_error, job_finished, plain_error
@@ -29,7 +29,7 @@ PREVIEW_S = 3.0
 MOUTH_WIDTH_RANGE = (0.04, 0.4)  # of the picture's width: a face far away to a close-up
 
 
-class PortraitStep:
+class PortraitStep(announces("studio_portrait", "studio_mouth", "studio_face", "studio_preview")):
     portrait_path = StringProperty("")  # the portrait as the server keeps it, downloaded
     mouth_point = ListProperty([0.5, 0.6, 0.18])  # x, y, width: fractions of the picture from its top-left
     eyes = ListProperty([])  # [left x, left y, right x, right y], fractions, once there is a portrait
@@ -90,7 +90,7 @@ class PortraitStep:
             self.importing, self.import_percent = False, 100
             self._set_persona(persona)
             self._show_portrait(persona, portrait, faces)
-            testhooks.emit("studio_portrait", persona_id=persona_id, faces=faces, mouth=list(self.mouth_point), eyes=list(self.eyes))
+            self.dispatch("on_studio_portrait", persona_id=persona_id, faces=faces, mouth=list(self.mouth_point), eyes=list(self.eyes))
 
         def failed() -> None:  # the portrait stays as it was, and the note says so again
             self.import_percent = 0
@@ -187,13 +187,13 @@ class PortraitStep:
                 return
             self.portrait_note = self.t("face_saved" if eyes else "mouth_saved")
             mouth = persona.mouth
-            testhooks.emit("studio_mouth", persona_id=persona_id, x=mouth.x, y=mouth.y, width=mouth.width)
+            self.dispatch("on_studio_mouth", persona_id=persona_id, x=mouth.x, y=mouth.y, width=mouth.width)
             if eyes and persona.face is not None:
                 self.preview_face = persona.face.model_dump()
                 self.face_points = []  # moved by hand: the model's points no longer agree, the server dropped them
                 face = persona.face
-                testhooks.emit(
-                    "studio_face",
+                self.dispatch(
+                    "on_studio_face",
                     persona_id=persona_id,
                     source=face.source,
                     left_eye=[face.left_eye.x, face.left_eye.y],
@@ -230,7 +230,7 @@ class PortraitStep:
             return True
 
         Clock.schedule_interval(step, 1 / 25)
-        testhooks.emit("studio_preview", persona_id=self.persona_id)
+        self.dispatch("on_studio_preview", persona_id=self.persona_id)
 
 
 def guessed_eyes(mouth_point) -> list[float]:

@@ -14,13 +14,13 @@ from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from client import testhooks
+from client.happenings import announces
 from client.uix import theme
 from client.uix.studio_forms import AUDIO_EXTENSIONS, can_make_voice, caregiver_sentences, plain_error, voice_fraction
 from client.uix.studio_picker import pick_native
 
 
-class VoiceStep:
+class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_made")):
     recording = BooleanProperty(False)
     record_seconds = NumericProperty(0)
     mic_level = NumericProperty(0)
@@ -110,7 +110,7 @@ class VoiceStep:
             return
         self.recording, self.record_seconds = True, 0
         self._record_clock = Clock.schedule_interval(self._tick, 0.25)
-        testhooks.emit("studio_recording", started=True)
+        self.dispatch("on_studio_recording", started=True)
 
     def _tick(self, _dt) -> None:
         if self._recorder is not None:
@@ -139,7 +139,7 @@ class VoiceStep:
 
     def _recorded(self, paths: list[Path]) -> None:
         self._end_recording_ui()
-        testhooks.emit("studio_recording", started=False, files=len(paths))
+        self.dispatch("on_studio_recording", started=False, files=len(paths))
         if not paths:
             self.message = self.t("voice_nothing_heard")
             return
@@ -176,8 +176,8 @@ class VoiceStep:
             last = added[-1]["sample"]
             self.message = ""
             self._fill_voice(overview)
-            testhooks.emit(
-                "studio_sample",
+            self.dispatch(
+                "on_studio_sample",
                 persona_id=persona_id,
                 verdict=last["verdict"],
                 usable=last["usable"],
@@ -223,6 +223,6 @@ class VoiceStep:
         def made(overview) -> None:
             self.message = self.t("voice_made")
             self._fill_voice(overview)
-            testhooks.emit("studio_voice_made", persona_id=persona_id)
+            self.dispatch("on_studio_voice_made", persona_id=persona_id)
 
         self._call(work, on_result=made, name="studio-clone")

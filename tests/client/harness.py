@@ -186,27 +186,73 @@ class AppProcess:
             time.sleep(0.05)
         raise AssertionError("no layout report")
 
-    def wait_shown(self, widget_id: str, predicate: Callable[[str], bool] = bool, timeout: float = 20) -> str:
-        """Wait until the label ``widget_id`` shows text matching ``predicate`` (it is laid out a frame later)."""
+    def wait_layout(self, predicate: Callable[[dict], bool], what: str, timeout: float = 20) -> dict:
+        """Ask for the layout until it matches ``predicate`` (each report comes a frame or more later)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            text = self.layout()["shown"].get(widget_id, "")
-            if predicate(text):
-                return text
-            time.sleep(0.1)
-        raise AssertionError(f"{widget_id} never showed the expected text")
+            layout = self.layout()
+            if predicate(layout):
+                return layout
+        raise AssertionError(f"{what} did not happen within {timeout}s; the layout: {json.dumps(self.layout())[:3000]}")
+
+    def wait_shown(self, widget_id: str, predicate: Callable[[str], bool] = bool, timeout: float = 20) -> str:
+        """Wait until the label ``widget_id`` shows text matching ``predicate`` (it is laid out a frame later)."""
+        layout = self.wait_layout(lambda lay: predicate(lay["shown"].get(widget_id, "")), f"{widget_id} showing the expected text", timeout)
+        return layout["shown"].get(widget_id, "")
+
+    def wait_still(self, timeout: float = 20) -> dict:
+        """Wait until the controls stay where they are from one layout report to the next (what a tap
+        changed has been laid out: a picture taken now shows it)."""
+        last: list[object] = [None]
+
+        def still(layout: dict) -> bool:
+            same, last[0] = layout["widgets"] == last[0], layout["widgets"]
+            return same
+
+        return self.wait_layout(still, "the screen coming to rest", timeout)
+
+    def wait_focused(self, widget_id: str, timeout: float = 10) -> None:
+        """Wait until the text field ``widget_id`` has the keyboard (it takes focus when the touch lands)."""
+        self.wait_layout(lambda lay: lay.get("focused") == widget_id, f"{widget_id} taking focus", timeout)
+
+    def wait_typed(self, widget_id: str, text: str, timeout: float = 10) -> None:
+        """Wait until the text field ``widget_id`` holds ``text`` (X hands the keys over one by one)."""
+        self.wait_layout(lambda lay: lay["typed"].get(widget_id) == text, f"{text!r} reaching {widget_id}", timeout)
 
     # ------------------------------------------------------------------ touches, through X like a finger
     def _center(self, widget_id: str) -> tuple[int, int]:
-        layout = self.layout()
-        x, y, w, h = layout["widgets"][widget_id]
+        """The middle of ``widget_id`` once it is laid out: there, with a size, and in the same place
+        in two reports in a row (a page that just opened is laid out a frame or more later)."""
+        last: list[object] = [None]
+
+        def still(layout: dict) -> bool:
+            now = layout["widgets"].get(widget_id)
+            same, last[0] = now is not None and now[2] > 0 and now[3] > 0 and now == last[0], now
+            return same
+
+        x, y, w, h = self.wait_layout(still, f"{widget_id} being laid out")["widgets"][widget_id]
         return x + w // 2, y + h // 2
 
     def tap(self, widget_id: str) -> None:
+        """Touch ``widget_id`` like a finger, and wait until the app has had the finger lift (the
+        events that follow are still there for the next ``wait_for``)."""
         x, y = self._center(widget_id)
+        before = len(self.events())
         xdotool("mousemove", str(x), str(y), "mousedown", "1")
         time.sleep(0.08)  # a finger rests on the glass for a moment
         xdotool("mouseup", "1")
+        self.wait_delivered(before)
+
+    def wait_delivered(self, before: int, timeout: float = 20) -> None:
+        """Wait until the window has had a finger lift since event number ``before``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(e["kind"] == "touch" and e["phase"] == "up" for e in self.events()[before:]):
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"the app exited waiting for a touch:\n{self.tail_log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"the app never had the touch within {timeout}s")
 
     def long_press(self, widget_id: str, seconds: float = 2.2) -> None:
         x, y = self._center(widget_id)
@@ -241,7 +287,7 @@ def type_into(app: AppProcess, widget_id: str, text: str) -> None:
     if "scroll" in app.layout()["widgets"]:
         scroll_into_view(app, widget_id)
     app.tap(widget_id)
-    time.sleep(0.5)  # the field takes focus (and on a tablet, the keyboard comes up)
+    app.wait_focused(widget_id)
     xdotool("type", "--delay", "30", "--", text)
 
 
@@ -255,7 +301,7 @@ def scroll_into_view(app: AppProcess, widget_id: str, scroll_id: str = "scroll",
         sx, sy = app._center(scroll_id)
         button = "5" if y + h > layout["size"][1] else "4"  # 5 scrolls down, 4 up
         xdotool("mousemove", str(sx), str(sy), "click", "--repeat", "3", button)
-        time.sleep(0.6)
+        wait_scrolled(app, widget_id, [x, y, w, h])
     raise AssertionError(f"{widget_id} could not be scrolled into view")
 
 
@@ -373,16 +419,45 @@ def sign_in_on_tablet(app: AppProcess, data_dir: Path) -> None:
     scroll_into_view(app, "sign_in_button")
     app.tap("sign_in_button")
     app.wait_for("caregiver_signed_in", timeout=30)
-    app.wait_for("studio_personas", timeout=30)
-    time.sleep(0.5)  # the new buttons are laid out a frame later
+    if app.wait_for("studio_personas", timeout=30)["count"]:
+        wait_laid_out(app, "studio_")  # the new buttons are laid out a frame later
+
+
+def wait_scrolled(app: AppProcess, widget_id: str, was: list[int], timeout: float = 5) -> None:
+    """After a turn of the wheel: wait until ``widget_id`` has moved from ``was`` and come to rest
+    (the same place in two reports in a row). At the end of the list it does not move: that is fine,
+    the caller looks again."""
+    last: list[object] = [was]
+
+    def moved_and_still(layout: dict) -> bool:
+        now = layout["widgets"][widget_id]
+        still, last[0] = now != was and now == last[0], now
+        return still
+
+    try:
+        app.wait_layout(moved_and_still, f"{widget_id} moving", timeout)
+    except AssertionError:
+        pass
+
+
+def wait_laid_out(app: AppProcess, prefix: str, timeout: float = 20) -> None:
+    """Wait until the widgets whose ids start with ``prefix`` are there and stay where they are
+    from one layout report to the next (a report comes a frame or more after the last)."""
+    last: list[dict] = [{}]
+
+    def settled(layout: dict) -> bool:
+        placed = {k: v for k, v in layout["widgets"].items() if k.startswith(prefix)}
+        still, last[0] = bool(placed) and placed == last[0], placed
+        return still
+
+    app.wait_layout(settled, f"the {prefix}* widgets being laid out", timeout)
 
 
 def replace_text(app: AppProcess, widget_id: str, text: str) -> None:
     """Tap a text field, select everything in it and type ``text`` over it (through X, like a keyboard)."""
     app.tap(widget_id)
-    time.sleep(0.4)
-    xdotool("key", "ctrl+a")
-    time.sleep(0.2)
+    app.wait_focused(widget_id)
+    xdotool("key", "ctrl+a")  # X hands the keys over in order: the selection comes before the typing
     xdotool("type", "--delay", "30", "--", text)
 
 

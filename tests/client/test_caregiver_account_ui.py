@@ -14,6 +14,7 @@ from tests.client.harness import (
     region_is_not_flat,
     scroll_into_view,
     type_into,
+    wait_laid_out,
 )
 
 pytestmark = [pytest.mark.ui, pytest.mark.skipif(not has_xdotool(), reason="xdotool is not installed")]
@@ -37,7 +38,7 @@ def test_sign_in_shows_the_household_personas_and_leaving_signs_out(start_app, l
     app.tap("sign_in_button")
     assert app.wait_for("caregiver_signed_in", timeout=30)["email"] == email
     assert app.wait_for("studio_personas", timeout=30)["count"] >= 1  # Rose, the demo persona
-    time.sleep(0.5)
+    wait_laid_out(app, "studio_")
     scroll_into_view(app, "account_card")
     shot = app.screenshot("en-caregiver-signed-in.png")
     assert region_is_not_flat(shot, (0.0, 0.1, 0.5, 0.9))

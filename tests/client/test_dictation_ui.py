@@ -51,7 +51,6 @@ def test_caregiver_dictates_a_memory_checks_it_and_saves_it(start_app, live_serv
     app.wait_screen("memories")
     app.wait_for("memories_shown", timeout=30)
     app.tap("tab_add")
-    time.sleep(0.4)
     type_into(app, "title_field", "Sunday bread")
     type_into(app, "text_field", TYPED_FIRST)
 
@@ -76,7 +75,7 @@ def test_caregiver_dictates_a_memory_checks_it_and_saves_it(start_app, live_serv
     assert field.startswith(TYPED_FIRST + " ") and "bread" in field.lower(), field
     assert app.wait_shown("add_status", lambda text: text.startswith("Check the words"))
     assert app.layout()["shown"]["dictate"] == "Dictate"
-    time.sleep(0.3)  # wrapped words are laid out a frame later
+    app.wait_still()  # wrapped words are laid out a frame later
     app.screenshot("en-memories-dictated.png")
 
     # nothing was kept by the dictation itself: no memory appeared before Save

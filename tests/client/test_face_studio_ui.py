@@ -82,8 +82,8 @@ def test_the_face_found_is_shown_and_an_eye_is_dragged_into_place(start_app, liv
     app.wait_for("studio_loaded", lambda e: e["persona_id"] == persona_id, timeout=30, since_start=True)
     app.tap("step_portrait")
     app.wait_for("studio_step", lambda e: e["step"] == "portrait", timeout=10)
-    time.sleep(0.8)
-    note = app.layout()["shown"].get("portrait_note", "")
+    note = app.wait_shown("portrait_note")
+    app.wait_still()
     assert ("blue rings" in note) if language == "en" else ("蓝色圆圈" in note), note
     shot = app.screenshot(f"{language}-studio-face-{window}.png")
 
@@ -102,7 +102,7 @@ def test_the_face_found_is_shown_and_an_eye_is_dragged_into_place(start_app, liv
     assert moved["source"] == "caregiver"
     assert moved["left_eye"] == pytest.approx(list(target), abs=0.006)
     assert moved["right_eye"] == pytest.approx([face["right_eye"]["x"], face["right_eye"]["y"]], abs=0.001)
-    time.sleep(0.6)
+    app.wait_still()
     app.screenshot(f"{language}-studio-face-moved-{window}.png")
     with caregiver_client(live_server.url, live_server.data_dir) as http:
         kept = http.get(f"/v1/personas/{persona_id}").json()

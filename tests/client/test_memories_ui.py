@@ -27,6 +27,7 @@ from tests.client.harness import (
     sign_in_on_tablet,
     tell_persona,
     type_into,
+    wait_scrolled,
     xdotool,
 )
 
@@ -85,17 +86,12 @@ def tap_in_list(app, widget_id: str, scroll_id: str, tries: int = 12) -> None:
             return
         button = "5" if y + h > sy + sh else "4"  # 5 scrolls down, 4 up
         xdotool("mousemove", str(sx + sw // 2), str(sy + sh // 2), "click", "--repeat", "2", button)
-        time.sleep(0.5)
+        wait_scrolled(app, widget_id, [x, y, w, h])
     raise AssertionError(f"{widget_id} could not be scrolled into {scroll_id}")
 
 
 def wait_typed(app, widget_id: str, text: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if app.layout()["typed"].get(widget_id) == text:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{widget_id} never held {text!r}: {app.layout()['typed'].get(widget_id)!r}")
+    app.wait_typed(widget_id, text, timeout)
 
 
 def api_memory(live_server, persona_id: str, memory_id: str) -> dict | None:
@@ -129,7 +125,6 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
 
     # --- a typed memory
     app.tap("tab_add")
-    time.sleep(0.4)
     type_into(app, "title_field", "The red bicycle")
     type_into(app, "text_field", "Rose rode a red bicycle to the bakery every morning before school.")
     app.tap("save_memory")
@@ -154,7 +149,7 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     assert memo["source_kind"] == "voice_memo"
     scroll_into_view(app, "import_status")
     running = app.wait_for("import_progress", lambda e: e["job_id"] == memo["job_id"], timeout=30)
-    time.sleep(0.3)  # its words are wrapped a frame after they change
+    app.wait_still()  # its words are wrapped a frame after they change
     app.screenshot("en-memories-import.png")  # in progress: decoding or transcribing
     memo_done = app.wait_for("import_finished", lambda e: e["job_id"] == memo["job_id"], timeout=240, since_start=True)
     assert memo_done["state"] == "done", memo_done
@@ -175,7 +170,6 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     app.tap("choose_file")
     chooser = app.wait_for("file_chooser", timeout=10)
     assert chooser["folder"] == str(home) and "rose-memoir.txt" in chooser["files"]
-    time.sleep(0.5)
     type_into(app, "chooser_path", "rose-memoir.txt")
     app.tap("chooser_ok")
     started = app.wait_for("import_started", timeout=30)
@@ -193,7 +187,6 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
 
     # --- her recording in the list: where it came from, and that it is her own voice
     app.tap("tab_list")
-    time.sleep(0.4)
     type_into(app, "search_field", "dog")
     app.tap("search_button")
     found = app.wait_for("memories_shown", lambda e: e["query"] == "dog", timeout=30)
@@ -235,7 +228,6 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
 
     # edit its words
     tap_in_list(app, "memory_0_edit", "list_scroll")
-    time.sleep(0.6)
     replace_text(app, "memory_0_editor", "Father took me up the lighthouse at Hook Head when I was seven.")
     app.screenshot("en-memories-edit.png")
     tap_in_list(app, "memory_0_save", "list_scroll")
@@ -261,8 +253,7 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     # --- what the relative told Rose
     app.tap("tab_facts")
     app.wait_shown("fact_0_origin")
-    time.sleep(0.5)
-    shown = app.layout()["shown"]
+    shown = app.wait_still()["shown"]
     told = [shown[k] for k in shown if k.startswith("fact_") and k.endswith("_text")]
     assert any("grandson Tom was born" in text for text in told), told
     index = next(i for i in range(len(told)) if "grandson Tom" in shown[f"fact_{i}_text"])
@@ -279,8 +270,7 @@ def test_caregiver_reviews_adds_and_imports_memories_and_reads_alerts(start_app,
     app.wait_screen("caregiver")
     app.wait_for("studio_personas", timeout=30)
     app.wait_for("alerts_counted", timeout=30)
-    time.sleep(0.3)
-    assert app.layout()["shown"]["studio_alerts"].startswith("Alerts (")
+    app.wait_shown("studio_alerts", lambda text: text.startswith("Alerts ("))
     scroll_into_view(app, "studio_alerts")
     app.screenshot("en-caregiver-alerts-count.png")
     app.tap("studio_alerts")
@@ -313,11 +303,10 @@ def test_chinese_screens(start_app, live_server, rose, tmp_path):
     app.screenshot("zh-memories-list.png")
 
     app.tap("tab_add")
-    time.sleep(0.4)
+    app.wait_still()
     app.screenshot("zh-memories-add.png")
     app.tap("choose_file")
     assert "回忆录.txt" in app.wait_for("file_chooser", timeout=10)["files"]
-    time.sleep(0.5)
     type_into(app, "chooser_path", str(home / "memoir-not-there.txt"))
     app.tap("chooser_ok")
     assert app.wait_shown("chooser_status", lambda text: text.startswith("没有叫"))
@@ -325,11 +314,10 @@ def test_chinese_screens(start_app, live_server, rose, tmp_path):
     x, y, w, _h = app.layout()["widgets"]["chooser"]
     xdotool("mousemove", str(x + w // 3), str(y + 30), "click", "1")
     wait_typed(app, "chooser_path", "回忆录.txt")
-    time.sleep(0.5)
     app.tap("chooser_ok")
     started = app.wait_for("import_started", timeout=30)
     app.wait_for("import_progress", timeout=30)
-    time.sleep(0.3)  # its words are wrapped a frame after they change
+    app.wait_still()  # its words are wrapped a frame after they change
     app.screenshot("zh-memories-import.png")
     finished = app.wait_for("import_finished", lambda e: e["job_id"] == started["job_id"], timeout=180, since_start=True)
     assert finished["state"] == "done", finished
@@ -338,7 +326,6 @@ def test_chinese_screens(start_app, live_server, rose, tmp_path):
 
     # found again by its words, with its place in Chinese (xdotool drops Chinese keys: the words are Latin)
     app.tap("tab_list")
-    time.sleep(0.4)
     type_into(app, "search_field", "Saltee Sound")
     app.tap("search_button")
     found = app.wait_for("memories_shown", lambda e: e["query"] == "Saltee Sound", timeout=30)
@@ -350,8 +337,7 @@ def test_chinese_screens(start_app, live_server, rose, tmp_path):
 
     app.tap("tab_facts")
     app.wait_shown("fact_0_origin")
-    time.sleep(0.5)
-    shown = app.layout()["shown"]
+    shown = app.wait_still()["shown"]
     told = [v.replace("\n", "") for k, v in shown.items() if k.startswith("fact_") and k.endswith("_text")]
     assert any("小梅" in text for text in told), told
     app.screenshot("zh-memories-facts.png")

@@ -26,6 +26,7 @@ from tests.client.harness import (
     scroll_into_view,
     serve_on_loopback,
     sign_in_on_tablet,
+    wait_laid_out,
     xdotool,
 )
 
@@ -56,7 +57,7 @@ def type_in_step(app: AppProcess, widget_id: str, text: str, scroll_id: str) -> 
     """Tap a field of a studio step (scrolled into view in that step) and type through X."""
     scroll_into_view(app, widget_id, scroll_id=scroll_id)
     app.tap(widget_id)
-    time.sleep(0.4)
+    app.wait_focused(widget_id)
     xdotool("type", "--delay", "25", "--", text)
 
 
@@ -104,45 +105,42 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     type_in_step(app, "style_field", "Slow and dry; says 'steady on'.", "who_scroll")
     type_in_step(app, "boundaries_field", "the war, money", "who_scroll")
     app.tap("disclosure_on")
-    time.sleep(0.3)
+    app.wait_still()
     app.screenshot("en-studio-who.png")
     app.tap("next_button")
     saved = app.wait_for("studio_saved", timeout=30)
     assert saved["created"] is True
     persona_id = saved["persona_id"]
     app.wait_for("studio_step", lambda e: e["step"] == "consent", timeout=10)
-    time.sleep(0.4)
 
     # 2. consent: the next of kin's words are suggested; the caregiver fills in who and chooses the scope
-    layout = app.layout()
+    layout = app.wait_layout(lambda lay: "Joe Whitfield" in lay["typed"].get("statement_field", ""), "the consent words")
     assert "Joe Whitfield" in layout["typed"]["statement_field"]
     assert "No consent yet" in layout["shown"]["consent_status_label"]
     app.screenshot("en-studio-consent-missing.png")
     type_in_step(app, "given_by_field", "Mary Whitfield", "consent_scroll")
     type_in_step(app, "relation_field", "daughter", "consent_scroll")
     app.tap("scope_generated")
-    time.sleep(0.3)
+    app.wait_still()
     app.screenshot("en-studio-consent.png")
     scroll_into_view(app, "record_consent", scroll_id="consent_scroll")
     app.tap("record_consent")
     assert app.wait_for("studio_consent", timeout=30)["scope"] == "generated"
     app.wait_for("studio_step", lambda e: e["step"] == "portrait", timeout=10)
-    time.sleep(0.4)
 
     # 3. the portrait: a photo from the tablet's files; only pictures are offered
     app.tap("choose_photo")
     app.wait_for("studio_picker", lambda e: e["open"], timeout=10)
-    time.sleep(0.4)
-    widgets = app.layout()["widgets"]
+    widgets = app.wait_layout(lambda lay: "pick_joe.png" in lay["widgets"], "the picker's rows")["widgets"]
     assert "pick_joe.png" in widgets and "pick_shopping list.txt" not in widgets and "pick_joe-speaking.wav" not in widgets
     app.screenshot("en-studio-picker.png")
     app.tap("pick_joe.png")  # the photo is shown big first, to be sure it is the right one
-    time.sleep(0.6)
+    app.wait_still()
     app.screenshot("en-studio-picker-preview.png")
     app.tap("pick_use")
     portrait = app.wait_for("studio_portrait", timeout=90)
     assert portrait["persona_id"] == persona_id
-    time.sleep(0.6)
+    app.wait_still()
     shot = app.screenshot("en-studio-portrait.png")
     x, y, w, h = app.layout()["widgets"]["mouth_picker"]
     with Image.open(shot) as image:
@@ -163,14 +161,13 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     assert (widened["x"], widened["y"]) == (moved["x"], moved["y"])  # the point stays where it was put
     app.tap("try_mouth")  # the small talking face opens its mouth where the point is
     app.wait_for("studio_preview", timeout=10)
-    time.sleep(0.5)
+    app.wait_still()
     app.screenshot("en-studio-mouth.png")
     time.sleep(3.0)
 
     # 4. voice: record on the tablet (Joe speaks into the file microphone), then pick a recording from the files
     app.tap("next_button")
     app.wait_for("studio_step", lambda e: e["step"] == "voice", timeout=10)
-    time.sleep(0.5)
     app.tap("record_sample")
     app.wait_for("studio_recording", lambda e: e["started"], timeout=10)
     time.sleep(1.0)
@@ -183,14 +180,11 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     assert recorded["clean_s"] >= wav_seconds(speech) * 0.6
     app.tap("choose_audio")
     app.wait_for("studio_picker", lambda e: e["open"], timeout=10)
-    time.sleep(0.4)
-    assert "pick_joe.png" not in app.layout()["widgets"]
+    assert "pick_joe.png" not in app.wait_layout(lambda lay: "pick_joe-speaking.wav" in lay["widgets"], "the picker's rows")["widgets"]
     app.tap("pick_joe-speaking.wav")
     picked = app.wait_for("studio_sample", timeout=60)
     assert picked["usable"] and picked["total_clean_s"] > recorded["total_clean_s"]
-    time.sleep(0.5)
-    layout = app.layout()
-    assert "sample_1" in layout["widgets"]
+    layout = app.wait_layout(lambda lay: "sample_1" in lay["widgets"], "the second sample's row")
     # no cloning service on the demo server: the caregiver is told the built-in voice will speak
     assert "built-in voice" in layout["shown"]["cloning_note"]
     app.screenshot("en-studio-voice.png")
@@ -199,7 +193,7 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     app.tap("done")
     app.wait_screen("caregiver")
     assert app.wait_for("studio_personas", timeout=30)["count"] == 2
-    time.sleep(0.5)
+    wait_laid_out(app, "studio_")
     scroll_into_view(app, "account_card")
     app.screenshot("en-studio-done-list.png")
 
@@ -273,29 +267,25 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     app.tap("done")
     app.wait_screen("caregiver")
     app.wait_for("studio_personas", timeout=30)
-    time.sleep(0.3)
+    wait_laid_out(app, "studio_")
     scroll_into_view(app, f"studio_edit_persona_{persona_id}")
     app.tap(f"studio_edit_persona_{persona_id}")
     app.wait_screen("studio")
     app.wait_for("studio_loaded", lambda e: e["persona_id"] == persona_id, timeout=30, since_start=True)
-    time.sleep(0.5)
-    typed = app.layout()["typed"]
+    typed = app.wait_layout(lambda lay: lay["typed"].get("name_field"), "the persona's name in its field")["typed"]
     assert typed["name_field"] == "王秀英" and typed["addressed_field"] == "奶奶, 外婆"
     assert typed["boundaries_field"] == "政治"
     app.screenshot("zh-studio-who.png")
     app.tap("kind_child")  # a child is kept at an age: the age field appears
-    time.sleep(0.4)
-    assert app.layout()["widgets"]["age_field"][2] > 50
+    app.wait_layout(lambda lay: lay["widgets"]["age_field"][2] > 50, "the age field appearing")
     app.screenshot("zh-studio-who-child.png")
     app.tap("kind_living")
-    time.sleep(0.3)
-    assert app.layout()["widgets"]["age_field"][2] == 0
+    app.wait_layout(lambda lay: lay["widgets"]["age_field"][2] == 0, "the age field going")
 
     # consent: a living person gives their own; name and relation are filled in for them
     app.tap("step_consent")
     app.wait_for("studio_step", lambda e: e["step"] == "consent", timeout=10)
-    time.sleep(0.4)
-    layout = app.layout()
+    layout = app.wait_layout(lambda lay: lay["typed"].get("given_by_field"), "the consent's fields filled in")
     assert layout["typed"]["given_by_field"] == "王秀英" and layout["typed"]["relation_field"] == "本人"
     assert "王秀英" in layout["typed"]["statement_field"]
     assert "还没有同意记录" in layout["shown"]["consent_status_label"]
@@ -306,8 +296,9 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     app.tap("kind_deceased")
     app.tap("step_consent")
     app.wait_for("studio_step", lambda e: e["step"] == "consent", timeout=10)
-    time.sleep(0.4)
-    typed = app.layout()["typed"]
+    typed = app.wait_layout(lambda lay: lay["typed"].get("statement_field", "").startswith("我是王秀英的亲属"), "the next of kin's words")[
+        "typed"
+    ]
     assert typed["given_by_field"] == "" and typed["relation_field"] == ""
     assert typed["statement_field"].startswith("我是王秀英的亲属")
     app.tap("step_who")
@@ -317,14 +308,14 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     # portrait: the one the server has, with its mouth; a damaged photo is refused in plain words
     app.tap("step_portrait")
     app.wait_for("studio_step", lambda e: e["step"] == "portrait", timeout=10)
-    time.sleep(0.6)
+    app.wait_still()
     app.screenshot("zh-studio-portrait.png")
     app.tap("choose_photo")
     app.wait_for("studio_picker", lambda e: e["open"], timeout=10)
-    time.sleep(0.4)
+    app.wait_layout(lambda lay: "pick_broken.png" in lay["widgets"], "the picker's rows")
+    app.wait_still()
     app.screenshot("zh-studio-picker.png")
     app.tap("pick_broken.png")
-    time.sleep(0.5)
     app.tap("pick_use")
     error = app.wait_for("studio_error", timeout=60)
     assert error["message"].startswith("没有成功：") and "Traceback" not in error["message"]
@@ -334,17 +325,14 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     # voice: the sample the caregiver sent before, with its verdict in Chinese; one more from a file named in Chinese
     app.tap("step_voice")
     app.wait_for("studio_step", lambda e: e["step"] == "voice", timeout=10)
-    time.sleep(0.5)
-    layout = app.layout()
-    assert "sample_0" in layout["widgets"] and "sample_1" not in layout["widgets"]
+    layout = app.wait_layout(lambda lay: "sample_0" in lay["widgets"], "the sample sent before")
+    assert "sample_1" not in layout["widgets"]
     assert layout["shown"]["cloning_note"].startswith("这台服务器没有设置声音克隆服务")
     app.tap("choose_audio")
     app.wait_for("studio_picker", lambda e: e["open"], timeout=10)
-    time.sleep(0.4)
     app.tap("pick_奶奶说话.wav")
     assert app.wait_for("studio_sample", timeout=60)["usable"]
-    time.sleep(0.5)
-    assert "sample_1" in app.layout()["widgets"]
+    app.wait_layout(lambda lay: "sample_1" in lay["widgets"], "the new sample's row")
     with caregiver_client(live_server.url, live_server.data_dir) as http:
         names = [s["filename"] for s in http.get(f"/v1/personas/{persona_id}/voice-samples").json()["samples"]]
         assert names == ["nainai.wav", "奶奶说话.wav"]
@@ -354,10 +342,7 @@ def test_editing_in_chinese_loads_every_step_and_a_bad_photo_is_a_plain_sentence
     assert app.wait_shown("sample_1_delete", lambda text: text == "确定删除？")
     app.screenshot("zh-studio-voice-delete.png")
     app.tap("sample_1_delete")
-    deadline = time.monotonic() + 30
-    while "sample_1" in app.layout()["widgets"]:
-        assert time.monotonic() < deadline, "the sample was not deleted"
-        time.sleep(0.3)
+    app.wait_layout(lambda lay: "sample_1" not in lay["widgets"], "the sample being deleted", timeout=30)
 
     # nothing was changed, so Done saves nothing: the persona is as it was
     app.tap("done")
@@ -441,9 +426,9 @@ def test_make_the_voice_once_there_is_enough_clean_speech(start_app, cloning_ser
     app.wait_for("studio_loaded", lambda e: e["persona_id"] == persona_id, timeout=30, since_start=True)
     app.tap("step_voice")
     app.wait_for("studio_step", lambda e: e["step"] == "voice", timeout=10)
-    time.sleep(0.5)
-    layout = app.layout()
-    assert layout["widgets"]["make_voice"][3] > 40  # shown, now that a service is there and there is enough
+    layout = app.wait_layout(
+        lambda lay: lay["widgets"]["make_voice"][3] > 40, "Make the voice being shown"
+    )  # shown, now that a service is there and there is enough
     assert "Enough clear speech" in layout["shown"]["cloning_note"]
     app.screenshot("en-studio-voice-enough.png")
     app.tap("make_voice")
@@ -476,7 +461,6 @@ def test_a_recording_that_cannot_be_sent_is_kept_and_sent_again(start_app, speak
         persona_id = app.wait_for("studio_saved", timeout=30)["persona_id"]
         app.tap("step_voice")
         app.wait_for("studio_step", lambda e: e["step"] == "voice", timeout=10)
-        time.sleep(0.5)
 
         server.stop()  # the server is away (a restart, the Wi-Fi)
         app.tap("record_sample")
@@ -487,16 +471,14 @@ def test_a_recording_that_cannot_be_sent_is_kept_and_sent_again(start_app, speak
         assert error["message"] == (
             "That did not work: the server cannot be reached. The recording is kept on the tablet: send it again when the server is back."
         )
-        time.sleep(0.4)
-        assert app.layout()["widgets"]["send_again"][3] > 40
+        app.wait_layout(lambda lay: lay["widgets"]["send_again"][3] > 40, "Send again being shown")
         app.screenshot("en-studio-voice-unsent.png")
 
         server = start_server(data_dir, port=server.port)  # back, same address, same household
         app.tap("send_again")
         sent = app.wait_for("studio_sample", timeout=60)
         assert sent["usable"]
-        time.sleep(0.4)
-        assert app.layout()["widgets"]["send_again"][3] == 0
+        app.wait_layout(lambda lay: lay["widgets"]["send_again"][3] == 0, "Send again going")
         with caregiver_client(server.url, data_dir) as http:
             samples = http.get(f"/v1/personas/{persona_id}/voice-samples").json()["samples"]
             assert len(samples) == 1 and samples[0]["usable"]

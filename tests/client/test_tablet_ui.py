@@ -10,12 +10,11 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.client.harness import ROOT, SHOTS, has_xdotool, new_pairing_code, paired_app, region_is_not_flat, xdotool
+from tests.client.harness import ROOT, SHOTS, has_xdotool, new_pairing_code, paired_app, region_is_not_flat, wait_scrolled, xdotool
 from tests.live_server import free_port, start_server
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.skipif(not has_xdotool(), reason="xdotool is not installed")]
@@ -71,7 +70,7 @@ def test_screenshots_of_every_screen(start_app, live_server, speak, language):
 
     app.tap("talk")
     app.wait_state("listening", timeout=10)
-    time.sleep(0.8)
+    app.wait_for("speech_start", timeout=10)  # she is speaking: the microphone's ring moves
     shot = app.screenshot(f"{language}-listening.png")
     assert region_is_not_flat(shot, TALK_REGION)
 
@@ -171,15 +170,14 @@ def test_touch_the_talk_control_and_the_pin(start_app, live_server, speak):
     app.settle(timeout=120)
 
     app.tap("corner")  # a short tap in the corner does nothing
-    time.sleep(2.0)
+    app.wait_for("touch", lambda e: e["phase"] == "up")  # the finger is off the glass: a long press is no longer possible
     assert not [e for e in app.events() if e["kind"] == "screen" and e["name"] == "pin"]
 
     app.long_press("corner")
     app.wait_screen("pin")
     for key in ("key_9", "key_9", "key_9", "key_9", "key_ok"):
         app.tap(key)
-    assert app.wait_for("pin", timeout=10)["ok"] is False
-    time.sleep(0.5)
+    assert app.wait_for("pin", timeout=10)["ok"] is False  # the screen would have changed at once, with this event
     assert not [e for e in app.events() if e["kind"] == "screen" and e["name"] == "caregiver"]
     app.tap("cancel")
     app.wait_screen("talk")
@@ -227,9 +225,9 @@ def test_the_caregiver_pairs_a_new_tablet_by_typing_and_can_unpair_it(start_app,
     code = new_pairing_code(live_server.url, live_server.data_dir)
     for field, text in (("server_field", live_server.url), ("code_field", code.lower())):  # the code's case does not matter
         app.tap(field)
-        time.sleep(0.5)  # the field takes focus (and on a tablet, the keyboard comes up)
-        xdotool("type", "--delay", "40", text)
-    time.sleep(0.5)
+        app.wait_focused(field)  # the field takes focus (and on a tablet, the keyboard comes up)
+        xdotool("type", "--delay", "40", "--", text)
+        app.wait_typed(field, text)
     typed = app.layout()["typed"]
     assert {k: typed.get(k) for k in ("server_field", "code_field")} == {"server_field": live_server.url, "code_field": code.lower()}
     app.tap("pair_button")
@@ -251,7 +249,7 @@ def test_the_caregiver_pairs_a_new_tablet_by_typing_and_can_unpair_it(start_app,
             break
         sx, sy = app._center("scroll")
         xdotool("mousemove", str(sx), str(sy), "click", "--repeat", "4", "5")
-        time.sleep(0.6)
+        wait_scrolled(app, "unpair", [x, y, w, h])
     app.tap("unpair")
     app.wait_for("unpaired", timeout=10)
     assert not (app.tablet_dir / "device_token").exists()

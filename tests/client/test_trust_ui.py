@@ -34,6 +34,7 @@ from tests.client.harness import (
     new_pairing_code,
     paired_app,
     region_is_not_flat,
+    wait_scrolled,
     xdotool,
 )
 
@@ -112,8 +113,7 @@ def test_a_crisis_shows_whom_to_call_until_it_is_touched(start_app, live_server,
     # a touch closes it, and that touch goes to nothing underneath
     since = len(app.events())
     app.tap("crisis")
-    app.wait_for("crisis", lambda e: not e["shown"], timeout=10)
-    time.sleep(0.5)
+    app.wait_for("crisis", lambda e: not e["shown"], timeout=10)  # tap() waited for the finger to lift: all of the touch is handled
     assert not _later(app, since, "tap"), "the touch that closes the card must not press the talk control"
     assert app.layout()["widgets"]["talk"]  # the talk screen is back under it
 
@@ -305,7 +305,7 @@ def test_the_caregivers_test_keeps_the_relatives_stop(start_app, live_server, sp
             break
         sx, sy = app._center("scroll")
         xdotool("mousemove", str(sx), str(sy), "click", "--repeat", "2", "5" if y + h >= layout["size"][1] else "4")
-        time.sleep(0.6)
+        wait_scrolled(app, "test_button", [x, y, w, h])
     app.tap("test_button")
     assert app.wait_for("test_played", timeout=120)["sentences"] >= 1
     with caregiver_client(live_server.url, live_server.data_dir) as http:
