@@ -130,6 +130,18 @@ class LiveSettings(BaseModel):
     vad_threshold: float = Field(default=0.5, gt=0, lt=1)
     # Nothing said (no speech, or no frame at all) this long: the socket closes (CLOSE_IDLE).
     idle_s: float = Field(default=120.0, gt=0, le=3600)
+    # While the persona speaks, the relative's speech interrupts it after this much (more than a
+    # new turn's 96 ms: a cough or an "mm" while listening must not stop the persona).
+    barge_in_ms: float = Field(default=192.0, ge=32, le=2000)
+    # The echo guard (server.live.echo): the persona's own voice coming back through the microphone
+    # is not the relative. It matches the played audio this well (normalised cross-correlation)...
+    echo_correlation: float = Field(default=0.5, gt=0, lt=1)
+    # ...or is no louder than the loudest echo: played audio comes back 6 to 20 dB quieter on a
+    # tablet, and a relative who speaks over it is louder than that (plus this margin).
+    echo_loudest_db: float = Field(default=-6.0, ge=-40, le=6)
+    echo_margin_db: float = Field(default=3.0, ge=0, le=20)
+    # Loudspeaker to microphone, through the tablet's audio buffers: 0-300 ms.
+    echo_max_delay_ms: float = Field(default=300.0, ge=0, le=2000)
 
 
 class Settings(BaseSettings):
