@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--live",
         action="store_true",
-        help="measure only the live socket against today's tablet path: last word to first sound, cut-offs by pause length (embedded engines, about 10 minutes)",
+        help="measure only the live socket against today's tablet path: last word to first sound, cut-offs by pause length, false barge-ins from the persona's own voice played back, barge-ins heard (embedded engines, about 15 minutes)",
+    )
+    p.add_argument(
+        "--dev", action="store_true", help="with --live: the dev set of utterances (tune settings on it; the default is the test set)"
     )
     p.add_argument("--json", metavar="FILE", help="also write the raw report as JSON")
     p.add_argument("--from-json", metavar="FILE", help="run nothing: print (and with --write-docs, write) the report saved by --json")
@@ -161,8 +164,9 @@ def _live(args: argparse.Namespace) -> int:
     started = time.monotonic()
     log = lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        report = run_live(Path(args.workdir) if args.workdir else Path(tmp), log)
+        report = run_live(Path(args.workdir) if args.workdir else Path(tmp), log, dev=args.dev)
     print()
+    print(f"{report['set']} set of utterances")
     print(live_table(report))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))

@@ -13,7 +13,7 @@ It is the persona's voice when either
 
 Both work on one clock: samples at 16 kHz since the socket's ``start`` (the turn detector's
 windows). This is no echo canceller: Android's VOICE_COMMUNICATION source cancels the echo in
-hardware first; on a desktop the guard is all there is (docs/live.md).
+hardware first; on a desktop the guard is all there is (README, "Echo").
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ class _Sentence:
     audio: np.ndarray  # 16 kHz mono float32, as played
     sent_at: int  # the sample at which the server sent it: it cannot begin earlier
     reported_at: int | None = None  # the sample at which the tablet said it began
+    known: bool = True  # False: its audio could not be read, so anything heard meanwhile may be it
 
 
 @dataclass
@@ -73,9 +74,10 @@ class EchoGuard:
         self._reported = -1
         self._stopped = False
 
-    def sent(self, audio: np.ndarray, at: int) -> None:
-        """The server sent the next sentence of the answer at sample ``at``."""
-        self._sentences.append(_Sentence(np.asarray(audio, np.float32).reshape(-1), at))
+    def sent(self, audio: np.ndarray, at: int, known: bool = True) -> None:
+        """The server sent the next sentence of the answer at sample ``at`` (``known`` False: only
+        its length is known, and while it may play nothing interrupts)."""
+        self._sentences.append(_Sentence(np.asarray(audio, np.float32).reshape(-1), at, known=known))
 
     def answered(self, turn_id: str) -> None:
         self.turn_id = turn_id
@@ -149,6 +151,8 @@ class EchoGuard:
             q_min, q_max = start - hi - delay, start - lo
             if q_max + self._mic.size <= 0 or q_min >= sentence.audio.size:
                 continue
+            if not sentence.known:
+                return True
             corr, level = _match(mic, sentence.audio, q_min, q_max)
             best_corr, loudest = max(best_corr, corr), max(loudest, level)
         if best_corr >= c.correlation:

@@ -57,7 +57,7 @@ log = logging.getLogger("keepsake.live")
 RATE = 16_000
 # A pause this long is worth recognising at once: the words may be needed 250 ms after the last one.
 WORDS_PAUSE_S = 0.15
-_MEDIA_ID = re.compile(r"/v1/media/([A-Za-z0-9_]+)")
+_MEDIA_ID = re.compile(r"/v1/media/([A-Za-z0-9_-]+)")
 
 
 class BadInput(Exception):
@@ -404,10 +404,11 @@ class LiveConversation:
             match = _MEDIA_ID.search(data.get("audio_url") or "")
             media = self.state.media.get(match.group(1)) if match else None
             # A sentence whose audio cannot be read still takes its time (and its place in the count).
-            audio = np.zeros(round(float(data.get("duration_ms") or 0) * RATE / 1000), np.float32)
             if media is not None:
                 try:
                     audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), RATE).samples)
+                    self.guard.sent(audio, sent_at)
+                    return
                 except (OSError, AudioDecodeError):
                     log.warning("the echo guard could not read sentence audio %s", media.id)
-            self.guard.sent(audio, sent_at)
+            self.guard.sent(np.zeros(round(float(data.get("duration_ms") or 0) * RATE / 1000), np.float32), sent_at, known=False)
