@@ -119,8 +119,12 @@ class LiveSettings(BaseModel):
     # person looking for a word takes 2-3 s; past this, the turn ends whatever the judgement.
     unfinished_pause_ms: float = Field(default=3000.0, ge=200, le=20000)
     # How much longer a finished-sounding pause waits for recognition to say whether the words
-    # hang: the embedded recogniser takes a few hundred ms on a short utterance.
-    words_wait_ms: float = Field(default=250.0, ge=0, le=5000)
+    # hang: the embedded recogniser takes a few hundred ms on a short utterance, more on a busy
+    # machine. Tuned on the dev set (python -m server.bench.live_tune): at 250 ms a sentence left on
+    # "and" was cut off whenever the words came later than 400 ms into the pause (Smart Turn hears
+    # "...and" as finished); 600 ms cut none with the words as late as 750 ms, and cost nothing
+    # when they come sooner (the turn ends as soon as they say the sentence is whole).
+    words_wait_ms: float = Field(default=600.0, ge=0, le=5000)
     # A voice that sounds unfinished but words that make a whole sentence ("Tell me about your
     # wedding day." said flatly): longer than a breath between clauses, far shorter than the long wait.
     sentence_pause_ms: float = Field(default=1200.0, ge=200, le=20000)

@@ -115,7 +115,7 @@ class TurnEndConfig:
     judge_after_ms: float = 64.0
     complete_pause_ms: float = 250.0
     unfinished_pause_ms: float = 3000.0
-    words_wait_ms: float = 250.0
+    words_wait_ms: float = 600.0
     sentence_pause_ms: float = 1200.0
     finished_threshold: float = 0.5
     barge_in_ms: float = 192.0

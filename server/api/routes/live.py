@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import re
-import struct
 import time
 from typing import Any
 
@@ -46,6 +45,7 @@ from server.errors import ApiError
 from server.live import models
 from server.live.echo import EchoConfig, EchoGuard
 from server.live.turn_end import TurnEnd, TurnEndConfig
+from server.live.wav import sealed_wav, wav_header
 from server.pipeline.early_asr import EarlyTranscriber, expected_language
 from server.state import AppState
 from server.storage import accounts, sessions
@@ -69,24 +69,6 @@ def _principal(state: AppState, websocket: WebSocket) -> Principal | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return accounts.principal_for(state.db, token.strip())
-
-
-def wav_header(rate: int) -> bytes:
-    """A mono 16-bit WAV header whose length is still unknown (as a streamed upload's)."""
-    return (
-        b"RIFF"
-        + struct.pack("<I", 0xFFFFFFFF)
-        + b"WAVE"
-        + b"fmt "
-        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-        + b"data"
-        + struct.pack("<I", 0xFFFFFFFF)
-    )
-
-
-def sealed_wav(pcm: bytes, rate: int) -> bytes:
-    head = wav_header(rate)
-    return head[:4] + struct.pack("<I", 36 + len(pcm)) + head[8:40] + struct.pack("<I", len(pcm)) + pcm
 
 
 def turn_end_config(state: AppState) -> TurnEndConfig:
