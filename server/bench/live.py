@@ -250,7 +250,12 @@ async def _run(server, code: str, log, dev: bool) -> dict:
             audio = _with_room(speech, 100 + k)
             turn = await live_turn(server.port, sid, token, audio, speech.size / RATE)
             second_starts_ms = 1000 * (LEAD_S + (a.size / RATE) + pause)
-            live_cut += turn["end_at_ms"] < second_starts_ms
+            if turn["end_at_ms"] < second_starts_ms:
+                live_cut += 1
+                # Which one, and how far into its pause: the words it ended on are in the server's turns.
+                log(
+                    f"    cut off: {first!r} after {turn['end_at_ms'] - round(1000 * (LEAD_S + a.size / RATE))} ms of its {pause:.1f} s pause"
+                )
             vad_end = tablet_vad_end_s(audio)
             tablet_cut += vad_end is not None and vad_end * 1000 < second_starts_ms
         cutoffs[f"{pause:.1f}"] = {"utterances": len(hanging), "live": live_cut, "tablet": tablet_cut}
