@@ -119,8 +119,12 @@ class LiveSettings(BaseModel):
     # person looking for a word takes 2-3 s; past this, the turn ends whatever the judgement.
     unfinished_pause_ms: float = Field(default=3000.0, ge=200, le=20000)
     # How much longer a finished-sounding pause waits for recognition to say whether the words
-    # hang: the embedded recogniser takes a few hundred ms on a short utterance.
-    words_wait_ms: float = Field(default=250.0, ge=0, le=5000)
+    # hang: the embedded recogniser takes a few hundred ms on a short utterance, more on a busy
+    # machine. Tuned on the dev set (python -m server.bench.live_tune): at 250 ms a sentence left on
+    # "and" was cut off whenever the words came later than 400 ms into the pause (Smart Turn hears
+    # "...and" as finished); 600 ms cut none with the words as late as 750 ms, and cost nothing
+    # when they come sooner (the turn ends as soon as they say the sentence is whole).
+    words_wait_ms: float = Field(default=600.0, ge=0, le=5000)
     # A voice that sounds unfinished but words that make a whole sentence ("Tell me about your
     # wedding day." said flatly): longer than a breath between clauses, far shorter than the long wait.
     sentence_pause_ms: float = Field(default=1200.0, ge=200, le=20000)
@@ -130,6 +134,18 @@ class LiveSettings(BaseModel):
     vad_threshold: float = Field(default=0.5, gt=0, lt=1)
     # Nothing said (no speech, or no frame at all) this long: the socket closes (CLOSE_IDLE).
     idle_s: float = Field(default=120.0, gt=0, le=3600)
+    # While the persona speaks, the relative's speech interrupts it after this much (more than a
+    # new turn's 96 ms: a cough or an "mm" while listening must not stop the persona).
+    barge_in_ms: float = Field(default=192.0, ge=32, le=2000)
+    # The echo guard (server.live.echo): the persona's own voice coming back through the microphone
+    # is not the relative. It matches the played audio this well (normalised cross-correlation)...
+    echo_correlation: float = Field(default=0.5, gt=0, lt=1)
+    # ...or is no louder than the loudest echo: played audio comes back 6 to 20 dB quieter on a
+    # tablet, and a relative who speaks over it is louder than that (plus this margin).
+    echo_loudest_db: float = Field(default=-6.0, ge=-40, le=6)
+    echo_margin_db: float = Field(default=3.0, ge=0, le=20)
+    # Loudspeaker to microphone, through the tablet's audio buffers: 0-300 ms.
+    echo_max_delay_ms: float = Field(default=300.0, ge=0, le=2000)
 
 
 class Settings(BaseSettings):

@@ -3,7 +3,9 @@
 Text frames are JSON objects with a ``type``; the relative's voice goes as binary frames of
 mono 16-bit little-endian PCM, 10 to 200 ms each, at the rate the ``start`` message gives.
 After ``end_of_turn`` the server sends the NDJSON turn's own events (shared.api: transcript,
-sentence, notice, done), one a text frame, then ``listening`` again.
+sentence, notice, done), one a text frame, then ``listening`` again. While the answer plays,
+speech from the relative (not the persona's own voice coming back) sends ``interrupted`` before
+its ``speech_started``.
 """
 
 from __future__ import annotations
@@ -37,11 +39,17 @@ class Start(_Message):
 
 
 class Playback(_Message):
-    """Where the tablet stopped playing an answer: only the sentences played count as said."""
+    """Where the tablet is in playing an answer.
+
+    ``playing`` false (the default): it stopped here, or finished; only the ``sentences_played``
+    count as said. ``playing`` true: it starts playing sentence ``sentences_played`` (0-based) now;
+    the server then knows which of its own sentences the microphone may hear back (the echo guard).
+    """
 
     type: Literal["playback"]
     turn_id: str = Field(min_length=1, max_length=64)
     sentences_played: int = Field(ge=0, le=1_000)
+    playing: bool = False
 
 
 class EndOfTurnTap(_Message):
@@ -61,6 +69,15 @@ class Listening(BaseModel):
 class SpeechStarted(BaseModel):
     type: Literal["speech_started"] = "speech_started"
     at_ms: int  # audio milliseconds since ``start``
+
+
+class Interrupted(BaseModel):
+    """The relative spoke over the persona: the tablet stops playing at once. Only the first
+    ``sentences_played`` sentences of ``turn_id`` count as said; what they say is the next turn."""
+
+    type: Literal["interrupted"] = "interrupted"
+    turn_id: str
+    sentences_played: int
 
 
 class EndOfTurn(BaseModel):

@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--live",
         action="store_true",
-        help="measure only the live socket against today's tablet path: last word to first sound, cut-offs by pause length (embedded engines, about 10 minutes)",
+        help="measure only the live socket against today's tablet path: last word to first sound, cut-offs by pause length, false barge-ins from the persona's own voice played back, barge-ins heard (embedded engines, about 15 minutes)",
+    )
+    p.add_argument(
+        "--dev", action="store_true", help="with --live: the dev set of utterances (tune settings on it; the default is the test set)"
     )
     p.add_argument("--json", metavar="FILE", help="also write the raw report as JSON")
     p.add_argument("--from-json", metavar="FILE", help="run nothing: print (and with --write-docs, write) the report saved by --json")
@@ -160,12 +163,22 @@ def _live(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     log = lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        report = run_live(Path(args.workdir) if args.workdir else Path(tmp), log)
+    if args.from_json:
+        report = json.loads(Path(args.from_json).read_text())
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            report = run_live(Path(args.workdir) if args.workdir else Path(tmp), log, dev=args.dev)
+        report["started_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - (time.monotonic() - started)))
     print()
+    print(f"{report['set']} set of utterances")
     print(live_table(report))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
+    if args.write_docs:
+        from server.bench.live_docs import write_live_docs
+
+        command = "python -m server.bench --live" + (" --dev" if report["set"] == "dev" else "")
+        print(f"\nwrote {write_live_docs(report, Path(args.docs_dir), command)}")
     return 0
 
 

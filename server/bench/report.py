@@ -424,6 +424,9 @@ def markdown(report: dict, plot_name: str) -> str:
         "python -m server.bench --wait-quiet 30 --write-docs   # on a shared machine: wait for others' work before each level",
         "python -m server.bench --embedded-only  # only the embedded engines (~5 minutes)",
         "python -m server.bench --from-json r.json --write-docs  # rewrite this page from a report saved with --json r.json",
+        "python -m server.bench --live --write-docs  # the live socket's section: end of turn, cut-offs, barge-in (~15 minutes)",
+        "python -m server.bench --live --dev    # the same on the dev set, where its settings are tuned",
+        "python -m server.bench.live_tune       # its end-of-turn settings on the dev set's audio, without a server",
         "python -m server.bench --help         # levels, turns, fake latencies...",
         "```",
         "",
@@ -444,5 +447,7 @@ def write_docs(report: dict, docs_dir: Path) -> tuple[Path, Path]:
     png = docs_dir / "bench_ttfa.png"
     plot(report, png)
     md = docs_dir / "benchmarks.md"
-    md.write_text(markdown(report, png.name))
+    from server.bench.live_docs import keep_section  # the live socket's section is its own run's
+
+    md.write_text(keep_section(md.read_text() if md.exists() else "", markdown(report, png.name)))
     return md, png

@@ -13,6 +13,10 @@ Fed the live socket's audio (16 kHz mono float32, any chunk size):
 Judged finished, the turn ends after ``complete_pause_ms`` (``words_wait_ms`` more while no words
 are there yet); unfinished, only after ``unfinished_pause_ms``, or ``sentence_pause_ms`` when the
 words make a whole sentence. Speech that comes back during a pause drops the judgement.
+
+While an answer plays (``guard``, server.live.echo), speech starts only after ``barge_in_ms`` of
+windows the VAD calls speech and the guard does not explain as the persona's own voice; that
+start is a barge-in (its reason says so).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from server.live import models
+from server.live.echo import EchoGuard
 
 RATE = 16_000
 _WINDOW_MS = models.VAD_WINDOW * 1000 / RATE  # 32 ms
@@ -110,9 +115,10 @@ class TurnEndConfig:
     judge_after_ms: float = 64.0
     complete_pause_ms: float = 250.0
     unfinished_pause_ms: float = 3000.0
-    words_wait_ms: float = 250.0
+    words_wait_ms: float = 600.0
     sentence_pause_ms: float = 1200.0
     finished_threshold: float = 0.5
+    barge_in_ms: float = 192.0
     # Judge in the caller's thread: the decision then depends on the audio alone, never on how
     # busy the machine is (tests and offline measurement). The socket judges in the background.
     judge_inline: bool = False
@@ -122,13 +128,19 @@ class TurnEndConfig:
 class Decision:
     kind: str  # "speech_started" or "end_of_turn"
     at_ms: int  # audio milliseconds since the stream began
-    reason: str = ""  # for an end: "finished", "unfinished_timeout", "words_hanging_timeout"
+    reason: str = ""  # for an end: "finished", "unfinished_timeout", ...; for a start: "barge_in" or ""
 
 
 class TurnEnd:
-    def __init__(self, config: TurnEndConfig | None = None, words: Callable[[], str | None] | None = None):
+    def __init__(
+        self,
+        config: TurnEndConfig | None = None,
+        words: Callable[[], str | None] | None = None,
+        guard: EchoGuard | None = None,
+    ):
         self.config = config or TurnEndConfig()
         self.words = words or (lambda: None)
+        self.guard = guard
         self._vad = models.SileroVad()
         self._pending = np.zeros(0, np.float32)
         self._audio: list[np.ndarray] = []  # this utterance's audio, for the judge
@@ -147,6 +159,11 @@ class TurnEnd:
         return round(self._windows * _WINDOW_MS)
 
     @property
+    def heard_samples(self) -> int:
+        """Samples (16 kHz) fed since the stream began, the echo guard's clock."""
+        return self._windows * models.VAD_WINDOW + self._pending.size
+
+    @property
     def speaking(self) -> bool:
         return self._started_window is not None and not self.ended
 
@@ -162,8 +179,8 @@ class TurnEnd:
         self.ended = False
 
     def feed(self, samples: np.ndarray) -> list[Decision]:
-        if self.ended:
-            return []
+        """Decisions in this audio. After the end, the audio still runs the clock (and the echo
+        guard's microphone), so that every sample since ``start`` keeps its date."""
         data = np.concatenate([self._pending, np.asarray(samples, np.float32).reshape(-1)])
         whole = data.size - data.size % models.VAD_WINDOW
         self._pending = data[whole:].copy()
@@ -172,24 +189,31 @@ class TurnEnd:
             decision = self._step(window)
             if decision is not None:
                 out.append(decision)
-                if decision.kind == "end_of_turn":
-                    break
         return out
 
     def _step(self, window: np.ndarray) -> Decision | None:
         c = self.config
         index = self._windows
         self._windows += 1
+        now = self._windows * models.VAD_WINDOW  # the sample after this window
+        if self.guard is not None:
+            self.guard.heard(window, now)
+        if self.ended:
+            return None
         voiced = self._vad(window) >= c.vad_threshold
         self._audio.append(window)
         if self._started_window is None:
+            playing = self.guard is not None and self.guard.active(now)
+            if voiced and playing:
+                assert self.guard is not None  # playing says so
+                voiced = not self.guard.is_echo()  # the persona's own voice coming back is nobody speaking
             self._run = self._run + 1 if voiced else 0
-            if self._run * _WINDOW_MS < c.min_speech_ms:
+            if self._run * _WINDOW_MS < (c.barge_in_ms if playing else c.min_speech_ms):
                 # Keep a little sound from before the speech: the judge hears its onset.
                 del self._audio[: max(0, len(self._audio) - 16)]
                 return None
             self._started_window = self._last_voiced = index - self._run + 1
-            return Decision("speech_started", round(self._started_window * _WINDOW_MS))
+            return Decision("speech_started", round(self._started_window * _WINDOW_MS), "barge_in" if playing else "")
         if voiced:
             self._last_voiced = index
             self._judgement = self._judged_window = None  # they went on: the pause was not the end

@@ -96,7 +96,8 @@ def test_without_words_yet_it_waits_a_little_longer_then_ends(voice):
     text = COMPLETE_EN[0]
     samples, [last_word] = utterance(voice(text))
     _, end, _ = decide(samples)
-    assert end.reason == "finished" and 450 <= end.at_ms - last_word <= 600
+    waited = TurnEndConfig().complete_pause_ms + TurnEndConfig().words_wait_ms
+    assert end.reason == "finished" and waited - 50 <= end.at_ms - last_word <= waited + 100
 
 
 @pytest.mark.parametrize("text", ["I was thinking about the", "because"])

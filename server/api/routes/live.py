@@ -3,7 +3,9 @@ have finished (server.live.turn_end) and answers with the same turn as the POST 
 
 Protocol (shared.live): ``start`` text frame, binary PCM frames, then per turn ``listening``,
 ``speech_started``, ``end_of_turn``, the NDJSON turn's events as text frames, and ``listening``
-again. Every limit of the POST turn holds: who may speak in the session, consent, quiet hours,
+again. While an answer plays, the relative's speech (what the VAD hears for ``barge_in_ms`` and
+the echo guard does not explain as the persona's own voice) sends ``interrupted``, keeps only the
+sentences heard as said, and begins the next turn. Every limit of the POST turn holds: who may speak in the session, consent, quiet hours,
 the busy gate and its fair shares, the longest turn and the largest upload.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import struct
+import re
 import time
 from typing import Any
 
@@ -31,16 +33,19 @@ from shared.live import (
     ClientMessage,
     EndOfTurn,
     EndOfTurnTap,
+    Interrupted,
     Listening,
     Playback,
     SpeechStarted,
     Start,
 )
 from server.api.routes.turns import may_speak, prepare_turn
-from server.audio import resample
+from server.audio import AudioDecodeError, decode_audio, resample
 from server.errors import ApiError
 from server.live import models
+from server.live.echo import EchoConfig, EchoGuard
 from server.live.turn_end import TurnEnd, TurnEndConfig
+from server.live.wav import sealed_wav, wav_header
 from server.pipeline.early_asr import EarlyTranscriber, expected_language
 from server.state import AppState
 from server.storage import accounts, sessions
@@ -52,6 +57,7 @@ log = logging.getLogger("keepsake.live")
 RATE = 16_000
 # A pause this long is worth recognising at once: the words may be needed 250 ms after the last one.
 WORDS_PAUSE_S = 0.15
+_MEDIA_ID = re.compile(r"/v1/media/([A-Za-z0-9_-]+)")
 
 
 class BadInput(Exception):
@@ -65,24 +71,6 @@ def _principal(state: AppState, websocket: WebSocket) -> Principal | None:
     return accounts.principal_for(state.db, token.strip())
 
 
-def wav_header(rate: int) -> bytes:
-    """A mono 16-bit WAV header whose length is still unknown (as a streamed upload's)."""
-    return (
-        b"RIFF"
-        + struct.pack("<I", 0xFFFFFFFF)
-        + b"WAVE"
-        + b"fmt "
-        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-        + b"data"
-        + struct.pack("<I", 0xFFFFFFFF)
-    )
-
-
-def sealed_wav(pcm: bytes, rate: int) -> bytes:
-    head = wav_header(rate)
-    return head[:4] + struct.pack("<I", 36 + len(pcm)) + head[8:40] + struct.pack("<I", len(pcm)) + pcm
-
-
 def turn_end_config(state: AppState) -> TurnEndConfig:
     live = state.settings.live
     return TurnEndConfig(
@@ -92,6 +80,17 @@ def turn_end_config(state: AppState) -> TurnEndConfig:
         words_wait_ms=live.words_wait_ms,
         sentence_pause_ms=live.sentence_pause_ms,
         finished_threshold=live.finished_threshold,
+        barge_in_ms=live.barge_in_ms,
+    )
+
+
+def echo_config(state: AppState) -> EchoConfig:
+    live = state.settings.live
+    return EchoConfig(
+        max_delay_ms=live.echo_max_delay_ms,
+        correlation=live.echo_correlation,
+        loudest_echo_db=live.echo_loudest_db,
+        margin_db=live.echo_margin_db,
     )
 
 
@@ -128,6 +127,10 @@ class LiveConversation:
         self.closed = False
         # The longest turn: as long as the POST turn's audio, and no bigger than its upload.
         self.limit_bytes = 0
+        # Every sample the tablet sent since start, at 16 kHz: the clock of the turn detector and
+        # of the echo guard (counted as frames arrive, so a playback report is dated where it came).
+        self.received = 0
+        self.guard = EchoGuard(echo_config(state))
 
     async def run(self) -> None:
         reader: asyncio.Task[Any] | None = None
@@ -139,7 +142,7 @@ class LiveConversation:
             settings = self.state.settings
             self.limit_bytes = min(int(settings.max_audio_s * self.rate) * 2, settings.max_upload_bytes)
             reader = asyncio.create_task(self._read())
-            detector = TurnEnd(turn_end_config(self.state))
+            detector = TurnEnd(turn_end_config(self.state), guard=self.guard)
             while await self._one_turn(detector):
                 pass
         except BadInput as err:
@@ -195,8 +198,8 @@ class LiveConversation:
             raise BadInput("Unknown message type.") from err
 
     async def _read(self) -> None:
-        """Every frame from the tablet: audio for the turn being heard (dropped while answering),
-        taps, playback reports. A broken frame closes the socket."""
+        """Every frame from the tablet: audio (heard in order, even while an answer is on its way: a
+        relative who speaks over it interrupts it), taps, playback reports. A broken frame closes the socket."""
         try:
             while True:
                 message = await self.ws.receive()
@@ -207,8 +210,8 @@ class LiveConversation:
                     ms = len(pcm) / 2 * 1000 / self.rate
                     if len(pcm) % 2 or not MIN_FRAME_MS - 0.5 <= ms <= MAX_FRAME_MS + 0.5:
                         raise BadInput("Audio frames are 10 to 200 ms of 16-bit mono PCM.")
-                    if self.listening:
-                        self.inbox.put_nowait(("audio", pcm))
+                    self.received += round(len(pcm) / 2 * RATE / self.rate)
+                    self.inbox.put_nowait(("audio", pcm))
                     continue
                 parsed = self._parse(message.get("text"))
                 if isinstance(parsed, Start):
@@ -226,8 +229,23 @@ class LiveConversation:
 
     def _played(self, report: Playback) -> None:
         """Only what was heard counts as said. Another session's turn id changes nothing."""
+        if report.playing:
+            if report.turn_id == self.guard.turn_id:  # where the answer plays: the guard's anchor
+                self.guard.report(report.sentences_played, self.received, playing=True)
+            return
         if sessions.get_turn(self.state.db, self.principal.household_id, self.session_id, report.turn_id) is not None:
             sessions.set_played(self.state.db, report.turn_id, report.sentences_played)
+            if report.turn_id == self.guard.turn_id:
+                self.guard.stop()
+
+    async def _interrupt(self, at: int) -> None:
+        """The relative spoke over the answer: the tablet stops it, and only what was heard counts as said."""
+        turn_id = self.guard.turn_id
+        assert turn_id is not None  # the guard is active only once the answer is done
+        played = self.guard.sentences_played(at)
+        self.guard.stop()
+        sessions.set_played(self.state.db, turn_id, played)
+        await self._send(Interrupted(turn_id=turn_id, sentences_played=played).model_dump_json())
 
     async def _send(self, text: str) -> None:
         if self.closed:
@@ -272,6 +290,8 @@ class LiveConversation:
                 samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
                 for decision in detector.feed(resample(samples, self.rate, RATE)):
                     if decision.kind == "speech_started":
+                        if decision.reason == "barge_in":
+                            await self._interrupt(detector.heard_samples)
                         await self._send(SpeechStarted(at_ms=decision.at_ms).model_dump_json())
                     else:
                         end = EndOfTurn(at_ms=decision.at_ms)
@@ -295,7 +315,6 @@ class LiveConversation:
                     # The socket dropped (or the server is stopping) mid-sentence: none of it is lost.
                     # Kept here, without awaiting, so that even a cancelled handler keeps it.
                     self._keep(bytes(pcm))
-            self._drop_queued_audio()
         try:
             await self._send(end.model_dump_json())
         except WebSocketDisconnect:
@@ -303,17 +322,6 @@ class LiveConversation:
             self._keep(bytes(pcm))
             raise
         return await self._answer(bytes(pcm), early)
-
-    def _drop_queued_audio(self) -> None:
-        """Audio that arrived after the decision is not this turn's (nor, while it is answered, the next's)."""
-        kept = []
-        while not self.inbox.empty():
-            item = self.inbox.get_nowait()
-            if item[0] != "audio":
-                kept.append(item)
-        for item in kept:
-            if item[0] == "closed":
-                self.inbox.put_nowait(item)
 
     def _keep(self, pcm: bytes) -> str | None:
         """Store the relative's words as a turn to be recognised later (server.recovery)."""
@@ -352,13 +360,37 @@ class LiveConversation:
                 await self._send(NoticeEvent(code=err.code, message=err.message).model_dump_json(exclude_none=True))
                 return True
             events = pipeline.run()  # an async generator: closed below however the socket ends
+            self.guard.new_answer()
             try:
                 async for line in events:
                     # A dropped socket stops the answer here; the relative's recording is already kept,
                     # and the turn left unfinished is recognised again as after a crash.
-                    await self._send(line.decode().rstrip("\n"))
+                    text = line.decode().rstrip("\n")
+                    await self._send(text)
+                    await self._follow(text)
             finally:
                 await events.aclose()
         finally:
             release()
         return True
+
+    async def _follow(self, event: str) -> None:
+        """Tell the echo guard what the tablet will play: each sentence's audio, sent now."""
+        if '"sentence"' not in event and '"done"' not in event:
+            return
+        data = json.loads(event)
+        if data.get("type") == "done":
+            self.guard.answered(data["turn_id"])
+        elif data.get("type") == "sentence":
+            sent_at = self.received
+            match = _MEDIA_ID.search(data.get("audio_url") or "")
+            media = self.state.media.get(match.group(1)) if match else None
+            # A sentence whose audio cannot be read still takes its time (and its place in the count).
+            if media is not None:
+                try:
+                    audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), RATE).samples)
+                    self.guard.sent(audio, sent_at)
+                    return
+                except (OSError, AudioDecodeError):
+                    log.warning("the echo guard could not read sentence audio %s", media.id)
+            self.guard.sent(np.zeros(round(float(data.get("duration_ms") or 0) * RATE / 1000), np.float32), sent_at, known=False)

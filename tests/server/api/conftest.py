@@ -29,6 +29,7 @@ class FakeUpstream:
         self.requests: list[httpx.Request] = []
         self.fail_tts = False
         self.hang_tts = False
+        self.tts_wav: bytes | None = None  # what the persona says, when a test needs a voice (else a tone)
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -40,6 +41,8 @@ class FakeUpstream:
         if path.endswith("/audio/speech"):
             if self.fail_tts:
                 return httpx.Response(500, json={"error": "down"})
+            if self.tts_wav is not None:
+                return httpx.Response(200, content=self.tts_wav, headers={"content-type": "audio/wav"})
             tone = 0.3 * np.sin(np.linspace(0, 440 * 2 * np.pi * 0.6, 16000 * 6 // 10))
             return httpx.Response(200, content=wav_bytes(tone), headers={"content-type": "audio/wav"})
         return httpx.Response(404, json={"error": "unknown"})
