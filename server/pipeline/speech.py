@@ -136,7 +136,7 @@ class Speaker:
             media_id = personas.portrait_media_id(self.db, self.household_id, self.persona_id)
             media = self.media.get(media_id) if media_id else None
             try:
-                self._portrait = (media.id, media.path.read_bytes()) if media is not None else ("", b"")
+                self._portrait = (media.id, self.media.read_bytes(media)) if media is not None else ("", b"")
             except OSError:
                 self._portrait = ("", b"")
         return self._portrait if self._portrait[1] else None
@@ -162,7 +162,7 @@ class Speaker:
             return kept.video_media_id
         media = self.media.get(kept.media_id)
         try:
-            audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), None)) if media else None
+            audio = await asyncio.to_thread(lambda: decode_audio(self.media.read_bytes(media), None)) if media else None
             face = await self.face.animate(audio, portrait=portrait[1]) if audio is not None else None
         except (AudioDecodeError, ServiceError, OSError):
             return None  # the tablet animates the portrait itself
@@ -180,7 +180,7 @@ class Speaker:
         """Lip shapes for speech kept without them: from its words spread over its audio, then kept."""
         media = self.media.get(media_id)
         try:
-            audio = decode_audio(media.path.read_bytes(), None) if media is not None else None
+            audio = decode_audio(self.media.read_bytes(media), None) if media is not None else None
         except (AudioDecodeError, OSError):
             audio = None
         if audio is None:
@@ -236,10 +236,11 @@ class Speaker:
     async def play_recording(self, index: int, recording: Recording, memory_ids: Sequence[str] = ()) -> SentenceEvent:
         """The person's own recording of these words; synthesized instead if it cannot be played."""
         media = self.media.get(recording.media_id)
-        if media is None or media.household_id != self.household_id or not media.path.exists():
+        if media is None or media.household_id != self.household_id:
             return await self.speak(index, recording.text, memory_ids)
         try:
-            audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), None))
+            # A file gone, or a store that does not answer (OSErrors both): synthesized instead.
+            audio = await asyncio.to_thread(lambda: decode_audio(self.media.read_bytes(media), None))
             face = await self.face.animate(audio)
         except (AudioDecodeError, ServiceError, OSError):
             return await self.speak(index, recording.text, memory_ids)
