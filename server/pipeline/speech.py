@@ -11,6 +11,7 @@ from server.audio import AudioDecodeError, decode_audio, encode_wav
 from server.services import visemes as lips
 from server.services.base import Audio, Face, Recording, ServiceError, TextToSpeech
 from server.storage import personas, speech_cache
+from server.storage.blobs import StoreUnavailable
 from server.storage.db import Database
 from server.storage.media import MediaStore
 
@@ -66,7 +67,12 @@ class Speaker:
                 audio = await self.tts.synthesize(text, language=self.language, voice=self.voice)
             mouth, video = await self._animate(audio)
             visemes = await asyncio.to_thread(lips.for_speech, text, audio, self.language)
-            stored = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes, video)
+            try:
+                stored = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes, video)
+            except StoreUnavailable as err:
+                # Spoken but nowhere to keep it for the tablet to fetch: the turn goes on as when the
+                # voice fails (a notice, the next sentences), and its words stay in the database.
+                raise ServiceError("media", "store", str(err), retryable=True) from None
             if stored is None:
                 raise ServiceError("tts", self.tts.name, "the persona or its memory was deleted while this was said")
             media_id, video_id = stored
