@@ -41,6 +41,7 @@ from server.recovery import recovery_loop
 from server.services.http import make_http_client
 from server.services.registry import build_services
 from server.state import AppState
+from server.storage.blobs import open_store
 from server.storage.db import Database
 from server.storage.media import MediaStore, load_secret
 from server.webhook_address import PublicOnlyResolver
@@ -51,8 +52,12 @@ log = logging.getLogger("keepsake")
 def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """The server. ``http_transport`` lets tests put fake generation services behind the real HTTP client."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    blobs = open_store(settings.media_url, settings.media_dir, settings.s3)
+    # A store that cannot be reached stops the start here (StoreUnavailable, naming it): a server
+    # that would answer every file with 503 is better not started.
+    blobs.check()
     db = Database(settings.db_path)
-    media_store = MediaStore(db, settings.media_dir, load_secret(settings.data_dir))
+    media_store = MediaStore(db, blobs, load_secret(settings.data_dir))
     http = make_http_client(transport=http_transport)
     private_ok = settings.allow_private_webhooks
     webhook_http = make_http_client(transport=http_transport, resolver=lambda: PublicOnlyResolver(private_ok=private_ok))

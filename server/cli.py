@@ -215,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
+    from server.storage.blobs import StoreUnavailable
+
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
         # The benchmark has its own options and help; hand them over untouched.
@@ -224,10 +226,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
-    except (ValidationError, FileNotFoundError, ValueError) as err:
-        # A wrong setting gets one readable message, not a traceback.
+    except ValidationError as err:
+        # A wrong setting gets one readable line, not a traceback nor pydantic's page of it.
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}" for e in err.errors())
+        print(f"keepsake: configuration problem: {problems}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError) as err:
         print(f"keepsake: configuration problem: {err}", file=sys.stderr)
         return 2
+    except StoreUnavailable as err:
+        # The media store named in the settings does not answer: say which, and stop.
+        print(f"keepsake: cannot start: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from server.storage.blobs import parse_media_url
+
 # The providers each stage can use ("local": its embedded engine). server.services.registry has
 # a class for every remote name here, and a test holds the two together.
 AsrProvider = Literal["local", "openai"]
@@ -148,6 +150,15 @@ class LiveSettings(BaseModel):
     echo_max_delay_ms: float = Field(default=300.0, ge=0, le=2000)
 
 
+class S3Settings(BaseModel):
+    """How the server reaches an S3-compatible store (``KEEPSAKE_S3__*``), used when KEEPSAKE_MEDIA_URL is s3://."""
+
+    endpoint_url: str | None = None  # SeaweedFS, MinIO, Ceph...; None: AWS itself
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    region: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="KEEPSAKE_",
@@ -156,6 +167,10 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("keepsake-data")
+    # Where media bytes live: unset, the media folder under data_dir; s3://bucket/prefix, an
+    # S3-compatible store reached with the s3 settings (several machines share it).
+    media_url: str | None = None
+    s3: S3Settings = S3Settings()
     host: str = "127.0.0.1"
     port: int = Field(default=8750, ge=1, le=65535)
     # What the server calls itself in URLs it hands out; derived from the request when empty.
@@ -211,6 +226,14 @@ class Settings(BaseSettings):
     turn_stale_s: float = Field(default=180.0, gt=0)
     limits: LimitSettings = LimitSettings()
     live: LiveSettings = LiveSettings()
+
+    @field_validator("media_url")
+    @classmethod
+    def _media_url_readable(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        parse_media_url(value)  # a malformed URL stops the start with one line saying what is wrong
+        return value.strip()
 
     @field_validator("asr", "llm", "tts", "face", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from server.security import HashingBusy
+from server.storage.blobs import StoreUnavailable
 
 log = logging.getLogger("keepsake")
 
@@ -102,6 +103,14 @@ def install_error_handlers(app: FastAPI) -> None:
         # Every password being checked at once is taken, and this one waited long enough.
         body = error_body("busy", "Many people are signing in right now. Please try again in a moment.")
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(StoreUnavailable)
+    async def _store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        # The media store (S3) does not answer: the caller tries again shortly; what was already in
+        # the database stays, and the log says which store.
+        log.warning("media store unavailable: %s", exc)
+        body = error_body("store_unavailable", "The server cannot reach its file storage right now. Please try again in a moment.")
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "10"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -64,7 +64,11 @@ def write_archive(state: AppState, household_id: str, persona_ids: list[str]) ->
             everything["personas"].append(data)
             for media_id in media_ids:
                 media = state.media.get(media_id)
-                if media and media.path.exists():
-                    archive.write(media.path, f"media/{media.path.name}")
+                if media is None:
+                    continue
+                # A file on disk for zipfile to read a piece at a time: itself, or a copy from S3.
+                with state.media.local_file(media) as local:
+                    if local is not None:
+                        archive.write(local, f"media/{media.name}")
         archive.writestr("data.json", json.dumps(everything, ensure_ascii=False, indent=2, default=str))
     return path

@@ -16,10 +16,12 @@ from datetime import timedelta
 from server.alerts import raise_alert
 from server.audio import AudioDecodeError, decode_audio
 from server.conversation.intent import crisis_kind
-from server.services.base import ServiceError
+from server.services.base import Audio, ServiceError
 from server.state import AppState
 from server.storage import sessions
+from server.storage.blobs import StoreUnavailable
 from server.storage.db import iso, now
+from server.storage.media import MediaFile
 
 log = logging.getLogger("keepsake.recovery")
 
@@ -54,12 +56,12 @@ async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
             try:
                 if media is None:  # deleted meanwhile: nothing to hear again
                     raise FileNotFoundError(row["user_audio_media_id"])
-                audio = await asyncio.to_thread(decode_audio, media.path.read_bytes())
+                audio = await asyncio.to_thread(_decoded, state, media)
                 transcript = await state.services.asr.transcribe(audio)
                 text = transcript.text.strip()
                 if text:
                     sessions.set_transcript(state.db, row["id"], text)
-            except ServiceError as err:
+            except (ServiceError, StoreUnavailable) as err:  # the store down is a service down: try again later
                 unavailable = True
                 log.warning("could not recognise turn %s again: %s", row["id"], err)
             except (AudioDecodeError, OSError, AttributeError) as err:
@@ -75,6 +77,10 @@ async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
     if rows:
         log.info("recovered %d turns cut off by a stop", len(rows))
     return len(rows)
+
+
+def _decoded(state: AppState, media: MediaFile) -> Audio:
+    return decode_audio(state.media.read_bytes(media))
 
 
 def _alert_if_crisis(state: AppState, turn: sqlite3.Row, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import wave
 from pathlib import Path
 
@@ -51,3 +52,32 @@ def spoken_wav() -> callable:
         return cache[text]
 
     return speak
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """A real S3-compatible store (SeaweedFS on loopback) for the whole session, with a bucket made;
+    killed at the end. Each test keeps to its own prefix (``s3_media_url``)."""
+    import boto3
+
+    from tests.seaweed import running_seaweed
+
+    with running_seaweed(tmp_path_factory.mktemp("seaweed")) as store:
+        client = boto3.client(
+            "s3",
+            endpoint_url=store.endpoint_url,
+            aws_access_key_id=store.access_key_id,
+            aws_secret_access_key=store.secret_access_key,
+            region_name=store.region,
+        )
+        client.create_bucket(Bucket=SEAWEED_BUCKET)
+        yield store
+
+
+SEAWEED_BUCKET = "keepsake-tests"
+
+
+@pytest.fixture
+def s3_media_url(seaweed, tmp_path) -> str:
+    """A prefix of the session's bucket that no other test uses."""
+    return f"s3://{SEAWEED_BUCKET}/{tmp_path.name}-{os.urandom(4).hex()}/"

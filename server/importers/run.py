@@ -26,6 +26,7 @@ from server.jobs import Job, JobFailed
 from server.pipeline import speak_ahead
 from server.state import AppState
 from server.storage import memory_admin, sources
+from server.storage.media import MediaFile
 from server.storage.memory_admin import NewMemory
 
 MAX_MEMORIES = 50_000
@@ -41,10 +42,13 @@ class ImportTask:
     persona_id: str
     language: str
     source_id: str
-    path: Path  # the stored original
+    original: MediaFile  # the stored original
     filename: str
     plan: Plan
     created_media: list[str] = field(default_factory=list)
+    # Where the sandbox reads the original while the job runs: the file itself in the media folder,
+    # a temporary copy when it is in S3 (``run`` sets it).
+    path: Path = field(default_factory=Path)
 
     def undo(self) -> None:
         """Remove the source and every file made for it: the persona is as it was."""
@@ -63,6 +67,14 @@ def read_in_sandbox(task: ImportTask, fn: Callable[..., T], *args: Any, progress
 
 
 def run(task: ImportTask, job: Job) -> dict[str, Any]:
+    with task.state.media.local_file(task.original) as local:
+        if local is None:
+            raise JobFailed("The uploaded file is gone; please upload it again.")
+        task.path = local
+        return _run(task, job)
+
+
+def _run(task: ImportTask, job: Job) -> dict[str, Any]:
     if task.plan.kind == "photo":
         return _photo(task, job)
     if task.plan.kind == "voice_memo":

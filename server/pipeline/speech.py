@@ -11,6 +11,7 @@ from server.audio import AudioDecodeError, decode_audio, encode_wav
 from server.services import visemes as lips
 from server.services.base import Audio, Face, Recording, ServiceError, TextToSpeech
 from server.storage import personas, speech_cache
+from server.storage.blobs import StoreUnavailable
 from server.storage.db import Database
 from server.storage.media import MediaStore
 
@@ -66,7 +67,12 @@ class Speaker:
                 audio = await self.tts.synthesize(text, language=self.language, voice=self.voice)
             mouth, video = await self._animate(audio)
             visemes = await asyncio.to_thread(lips.for_speech, text, audio, self.language)
-            stored = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes, video)
+            try:
+                stored = await asyncio.to_thread(self._store, audio, cache_key, mouth, memory_ids, visemes, video)
+            except StoreUnavailable as err:
+                # Spoken but nowhere to keep it for the tablet to fetch: the turn goes on as when the
+                # voice fails (a notice, the next sentences), and its words stay in the database.
+                raise ServiceError("media", "store", str(err), retryable=True) from None
             if stored is None:
                 raise ServiceError("tts", self.tts.name, "the persona or its memory was deleted while this was said")
             media_id, video_id = stored
@@ -136,7 +142,7 @@ class Speaker:
             media_id = personas.portrait_media_id(self.db, self.household_id, self.persona_id)
             media = self.media.get(media_id) if media_id else None
             try:
-                self._portrait = (media.id, media.path.read_bytes()) if media is not None else ("", b"")
+                self._portrait = (media.id, self.media.read_bytes(media)) if media is not None else ("", b"")
             except OSError:
                 self._portrait = ("", b"")
         return self._portrait if self._portrait[1] else None
@@ -162,7 +168,7 @@ class Speaker:
             return kept.video_media_id
         media = self.media.get(kept.media_id)
         try:
-            audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), None)) if media else None
+            audio = await asyncio.to_thread(lambda: decode_audio(self.media.read_bytes(media), None)) if media else None
             face = await self.face.animate(audio, portrait=portrait[1]) if audio is not None else None
         except (AudioDecodeError, ServiceError, OSError):
             return None  # the tablet animates the portrait itself
@@ -180,7 +186,7 @@ class Speaker:
         """Lip shapes for speech kept without them: from its words spread over its audio, then kept."""
         media = self.media.get(media_id)
         try:
-            audio = decode_audio(media.path.read_bytes(), None) if media is not None else None
+            audio = decode_audio(self.media.read_bytes(media), None) if media is not None else None
         except (AudioDecodeError, OSError):
             audio = None
         if audio is None:
@@ -236,10 +242,11 @@ class Speaker:
     async def play_recording(self, index: int, recording: Recording, memory_ids: Sequence[str] = ()) -> SentenceEvent:
         """The person's own recording of these words; synthesized instead if it cannot be played."""
         media = self.media.get(recording.media_id)
-        if media is None or media.household_id != self.household_id or not media.path.exists():
+        if media is None or media.household_id != self.household_id:
             return await self.speak(index, recording.text, memory_ids)
         try:
-            audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), None))
+            # A file gone, or a store that does not answer (OSErrors both): synthesized instead.
+            audio = await asyncio.to_thread(lambda: decode_audio(self.media.read_bytes(media), None))
             face = await self.face.animate(audio)
         except (AudioDecodeError, ServiceError, OSError):
             return await self.speak(index, recording.text, memory_ids)

@@ -1,7 +1,9 @@
 """Media files (recordings, synthesized speech, portraits) and their signed URLs.
 
-Files live in one folder per household. The database row says who owns a
-file; URLs carry an HMAC signature with an expiry because audio players often
+The database row says who owns a file and where its bytes are (a key such as
+``hh_x/med_y.wav``); the bytes live in a blob store (``server.storage.blobs``):
+one folder per household on this machine, or the same keys in an S3-compatible
+bucket. URLs carry an HMAC signature with an expiry because audio players often
 cannot add an Authorization header.
 """
 
@@ -11,9 +13,12 @@ import hashlib
 import hmac
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.storage.blobs import BlobStore, FolderStore, Opened
 from server.storage.db import Database, iso, new_id
 
 EXTENSIONS = {
@@ -35,43 +40,82 @@ class MediaFile:
     household_id: str
     kind: str
     mime: str
-    path: Path
+    key: str  # where the bytes are in the blob store: "<household>/<id>.<ext>"
     size: int
+
+    @property
+    def name(self) -> str:
+        """The file's own name ("med_x.wav"), as an export calls it."""
+        return self.key.rsplit("/", 1)[-1]
 
 
 class MediaStore:
-    def __init__(self, db: Database, root: Path, secret: bytes):
+    def __init__(self, db: Database, blobs: BlobStore | Path, secret: bytes):
         self.db = db
-        self.root = root
+        # A folder given as a path: the embedded default (and what most tests hand in).
+        self.blobs: BlobStore = FolderStore(blobs) if isinstance(blobs, Path) else blobs
         self.secret = secret
-        root.mkdir(parents=True, exist_ok=True)
+
+    def _insert(self, media_id: str, household_id: str, persona_id: str | None, kind: str, mime: str, key: str, size: int) -> MediaFile:
+        # The bytes are stored before the row: a row never points at nothing (a crash between leaves
+        # an unowned file, never a broken row).
+        self.db.execute(
+            "INSERT INTO media (id, household_id, persona_id, kind, mime, path, size, created_at) VALUES (?,?,?,?,?,?,?,?)",
+            (media_id, household_id, persona_id, kind, mime, key, size, iso()),
+        )
+        return MediaFile(media_id, household_id, kind, mime, key, size)
 
     def put(self, household_id: str, data: bytes, mime: str, kind: str, persona_id: str | None = None) -> MediaFile:
         media_id = new_id("med")
-        folder = self.root / household_id
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{media_id}.{EXTENSIONS.get(mime, 'bin')}"
-        # Write then rename, so a crash never leaves a half file under the real name.
-        tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-        self.db.execute(
-            "INSERT INTO media (id, household_id, persona_id, kind, mime, path, size, created_at) VALUES (?,?,?,?,?,?,?,?)",
-            (media_id, household_id, persona_id, kind, mime, str(path.relative_to(self.root)), len(data), iso()),
-        )
-        return MediaFile(media_id, household_id, kind, mime, path, len(data))
+        key = f"{household_id}/{media_id}.{EXTENSIONS.get(mime, 'bin')}"
+        self.blobs.put(key, data)
+        return self._insert(media_id, household_id, persona_id, kind, mime, key, len(data))
+
+    def put_file(self, household_id: str, persona_id: str | None, path: Path, *, mime: str, kind: str, extension: str) -> MediaFile:
+        """Take in a file already on disk (maybe large) without reading it into memory; ``path`` is gone after."""
+        media_id = new_id("med")
+        key = f"{household_id}/{media_id}.{extension}"
+        size = self.blobs.put_file(key, path)
+        return self._insert(media_id, household_id, persona_id, kind, mime, key, size)
 
     def get(self, media_id: str) -> MediaFile | None:
         row = self.db.one("SELECT * FROM media WHERE id = ?", (media_id,))
         if row is None:
             return None
-        return MediaFile(row["id"], row["household_id"], row["kind"], row["mime"], self.root / row["path"], row["size"])
+        return MediaFile(row["id"], row["household_id"], row["kind"], row["mime"], row["path"], row["size"])
+
+    # --- the bytes: every consumer goes through these, whatever the store ---
+
+    def read_bytes(self, media: MediaFile) -> bytes:
+        """The file's bytes, for decoders; FileNotFoundError when they are gone, StoreUnavailable
+        (an OSError as well) when the store does not answer."""
+        data = self.blobs.read(media.key)
+        if data is None:
+            raise FileNotFoundError(f"media {media.id} has no bytes in the {self.blobs.description}")
+        return data
+
+    def exists(self, media: MediaFile) -> bool:
+        return self.blobs.exists(media.key)
+
+    @contextmanager
+    def local_file(self, media: MediaFile) -> Iterator[Path | None]:
+        """A file on this machine with the bytes, for readers that need a path (the import sandbox, a zip):
+        the file itself in the folder, a temporary copy (removed after) from S3. None when they are gone."""
+        with self.blobs.local_file(media.key) as path:
+            yield path
+
+    def local_path(self, media: MediaFile) -> Path | None:
+        """The file itself when its bytes are on this machine's disk, else None (then ``open`` streams them)."""
+        return self.blobs.local_path(media.key)
+
+    def open(self, media: MediaFile, byte_range: str | None = None) -> Opened | None:
+        return self.blobs.open(media.key, byte_range)
 
     def delete(self, media_id: str) -> None:
         media = self.get(media_id)
         if media is None:
             return
-        media.path.unlink(missing_ok=True)
+        self.blobs.delete(media.key)
         self.db.execute("DELETE FROM media WHERE id = ?", (media_id,))
 
     def delete_for_persona(self, persona_id: str) -> int:

@@ -8,7 +8,6 @@ source deletes its memories (and their search rows) and its files.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -31,21 +30,8 @@ def _source(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def store_file(media: MediaStore, household_id: str, persona_id: str, path: Path, *, mime: str, kind: str, extension: str) -> MediaFile:
-    """Move an uploaded file (already on disk, maybe large) into the media folder without reading it into memory.
-
-    Same layout and row as ``MediaStore.put``; ``path`` must be on the same file system (the data folder).
-    """
-    media_id = new_id("med")
-    folder = media.root / household_id
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{media_id}.{extension}"
-    os.replace(path, target)
-    size = target.stat().st_size
-    media.db.execute(
-        "INSERT INTO media (id, household_id, persona_id, kind, mime, path, size, created_at) VALUES (?,?,?,?,?,?,?,?)",
-        (media_id, household_id, persona_id, kind, mime, str(target.relative_to(media.root)), size, iso()),
-    )
-    return MediaFile(media_id, household_id, kind, mime, target, size)
+    """Move an uploaded file (already on disk, maybe large) into the media store without reading it into memory."""
+    return media.put_file(household_id, persona_id, path, mime=mime, kind=kind, extension=extension)
 
 
 def create(

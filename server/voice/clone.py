@@ -32,8 +32,13 @@ def _read(state: AppState, samples: list[dict[str, Any]]) -> list[VoiceSample]:
     out = []
     for sample in samples:
         media = state.media.get(sample["media_id"]) if sample["media_id"] else None
-        if media is not None and media.path.exists():
-            out.append(VoiceSample(sample["filename"] or media.path.name, media.path.read_bytes(), media.mime))
+        if media is None:
+            continue
+        try:
+            data = state.media.read_bytes(media)
+        except FileNotFoundError:
+            continue  # as before: a sample whose file is gone is left out
+        out.append(VoiceSample(sample["filename"] or media.name, data, media.mime))
     return out
 
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import FileResponse
 
 from shared.api import ConsentCreate, ConsentOut, MouthPoint, Persona, PersonaCreate, PersonaUpdate, RetireRequest
+from server.api.routes.media import file_response
 from server.deps import DbDep, EditorDep, PrincipalDep, StateDep, owned_persona
 from server.erase import erase_persona
 from server.errors import ApiError, not_found
@@ -99,13 +100,13 @@ def give_consent(persona_id: str, body: ConsentCreate, editor: EditorDep, state:
 
 
 @router.get("/v1/personas/{persona_id}/portrait", responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}})
-def get_portrait(persona_id: str, principal: PrincipalDep, state: StateDep) -> FileResponse:
+def get_portrait(persona_id: str, request: Request, principal: PrincipalDep, state: StateDep) -> Response:
     owned_persona(state.db, principal, persona_id)
     media_id = personas.portrait_media_id(state.db, principal.household_id, persona_id)
     media = state.media.get(media_id) if media_id else None
-    if media is None or not media.path.exists():
+    if media is None:
         raise not_found("Portrait")
-    return FileResponse(media.path, media_type=media.mime)
+    return file_response(state, media, request, {}, "Portrait")
 
 
 @router.put("/v1/personas/{persona_id}/portrait", response_model=Persona)

@@ -101,7 +101,7 @@ async def add_source(persona_id: str, request: Request, caregiver: EditorDep, st
         persona_id=persona_id,
         language=persona.language,
         source_id=source["id"],
-        path=stored.path,
+        original=stored,
         filename=upload.filename,
         plan=plan,
     )

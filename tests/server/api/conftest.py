@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.app import create_app
-from server.config import Settings, StageSettings
+from server.config import S3Settings, Settings, StageSettings
 from tests.conftest import wav_bytes
 
 FAKE = "http://fake-upstream.test/v1"
@@ -53,10 +53,35 @@ def upstream() -> FakeUpstream:
     return FakeUpstream()
 
 
+@pytest.fixture(params=["folder", "s3"])
+def media_backend(request) -> str:
+    """Ask for this fixture and the test runs twice: media in the folder, and in S3 (SeaweedFS)."""
+    return request.param
+
+
 @pytest.fixture
-def settings(data_dir) -> Settings:
+def settings(data_dir, request) -> Settings:
     remote = StageSettings(provider="openai", base_url=FAKE, model="fake", api_key="k", timeout_s=2, retries=0)
-    return Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, max_upload_mb=1)
+    store: dict = {}
+    if "media_backend" in request.fixturenames and request.getfixturevalue("media_backend") == "s3":
+        store = s3_settings(request.getfixturevalue("seaweed"), request.getfixturevalue("s3_media_url"))
+    return Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, max_upload_mb=1, **store)
+
+
+def s3_settings(seaweed, media_url: str) -> dict:
+    """The settings that put media in the test session's SeaweedFS, under ``media_url``."""
+    s3 = S3Settings(
+        endpoint_url=seaweed.endpoint_url,
+        access_key_id=seaweed.access_key_id,
+        secret_access_key=seaweed.secret_access_key,
+        region=seaweed.region,
+    )
+    return {"media_url": media_url, "s3": s3}
+
+
+def stored_files(client: TestClient) -> list[str]:
+    """Every file's key in the app's media store, whichever it is."""
+    return client.app.state.keepsake.media.blobs.keys("")
 
 
 @pytest.fixture

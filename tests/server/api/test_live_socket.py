@@ -90,7 +90,7 @@ def test_a_spoken_turn_is_heard_ended_and_answered_in_order(client, tablet, spok
     assert heard[2]["text"] == "Tell me about the seaside when you were a girl."  # the fake recogniser's words
     [turn] = turns(client)
     assert turn["status"] == "answered" and turn["user_audio_media_id"]
-    kept = client.app.state.keepsake.media.get(turn["user_audio_media_id"]).path.read_bytes()
+    kept = (media := client.app.state.keepsake.media).read_bytes(media.get(turn["user_audio_media_id"]))
     kept_pcm, kept_rate = pcm_of(kept)
     assert kept_rate == rate and pcm in kept_pcm  # every word kept, at the rate it was spoken
 
@@ -217,7 +217,7 @@ def test_a_dropped_socket_loses_none_of_what_was_said(client, tablet, spoken, up
     # The socket is gone mid-sentence: the words are stored, and recognised as after a crash.
     [turn] = turns(client)
     state = client.app.state.keepsake
-    kept_pcm, kept_rate = pcm_of(state.media.get(turn["user_audio_media_id"]).path.read_bytes())
+    kept_pcm, kept_rate = pcm_of(state.media.read_bytes(state.media.get(turn["user_audio_media_id"])))
     assert kept_rate == rate and len(kept_pcm) >= len(pcm) * 0.9
     assert client.portal.call(recover_cut_turns, state, 0) == 1
     [turn] = turns(client)
@@ -295,7 +295,7 @@ def test_the_longest_turn_is_cut_off_at_the_limit(client, tablet, spoken):
     assert end["by"] == "limit" and end["at_ms"] <= 1100
     # (What came after the limit may have begun a second turn: the first is the one cut.)
     turn = turns(client)[0]
-    kept_pcm, _ = pcm_of(state.media.get(turn["user_audio_media_id"]).path.read_bytes())
+    kept_pcm, _ = pcm_of(state.media.read_bytes(state.media.get(turn["user_audio_media_id"])))
     assert len(kept_pcm) <= 2 * rate * 1.0 and turn["status"] == "answered"
 
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.app import create_app
-from tests.server.api.conftest import events, new_household, new_persona
+from tests.server.api.conftest import events, new_household, new_persona, stored_files
 from tests.server.api.test_facts_stay_theirs import pair
 from tests.server.importers import makers
 
@@ -300,13 +300,14 @@ def test_typed_memories_show_where_they_came_from(client, hh):
     assert len(listed) == 2 and all(m["origin"]["kind"] == "typed" and m["origin"]["source_id"] is None for m in listed)
 
 
-def test_delete_source_removes_its_memories(client, hh, persona):
+def test_delete_source_removes_its_memories(client, hh, persona, media_backend):
     r = upload(client, hh, persona["id"], "memoir.epub", makers.epub_bytes())
     wait_job(client, hh, r.json()["job_id"])
     assert count_memories(client, hh, persona) == 3
     assert client.delete(f"/v1/personas/{persona['id']}/sources/{r.json()['source_id']}", headers=hh["headers"]).status_code == 204
     _unchanged(client, hh, persona)
     assert client.get(f"/v1/personas/{persona['id']}/memories/search", params={"q": "Whitby"}, headers=hh["headers"]).json() == []
+    assert stored_files(client) == []  # the original went with its source
 
 
 def test_facts_are_reviewed_edited_and_removed(client, hh):
@@ -341,7 +342,7 @@ def _talking(seconds: float, rate: int = 16000):
     return 0.3 * np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
 
 
-def test_voice_memo_parts_keep_their_recordings(client, hh, persona, upstream):
+def test_voice_memo_parts_keep_their_recordings(client, hh, persona, upstream, media_backend):
     import numpy as np
 
     from server.audio import decode_audio
@@ -360,7 +361,7 @@ def test_voice_memo_parts_keep_their_recordings(client, hh, persona, upstream):
     assert len(transcriptions) == len(memories)
 
 
-def test_failed_import_leaves_nothing_behind(client, hh, persona):
+def test_failed_import_leaves_nothing_behind(client, hh, persona, media_backend):
     import numpy as np
 
     from tests.conftest import wav_bytes
@@ -372,3 +373,4 @@ def test_failed_import_leaves_nothing_behind(client, hh, persona):
     _unchanged(client, hh, persona)
     media = client.app.state.keepsake.db.all("SELECT kind FROM media WHERE persona_id = ?", (persona["id"],))
     assert [m["kind"] for m in media] == []
+    assert stored_files(client) == []

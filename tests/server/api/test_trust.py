@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings, StageSettings
-from tests.server.api.conftest import CONSENT, FAKE, auth, events, new_household, new_persona
+from tests.server.api.conftest import CONSENT, FAKE, auth, events, new_household, new_persona, stored_files
 
 
 def pair(client, hh) -> dict:
@@ -183,7 +183,7 @@ def test_retire_with_a_farewell_then_archive(client):
     assert client.get(f"/v1/personas/{persona['id']}/memories", headers=hh["headers"]).json()  # kept for the family
 
 
-def test_export_holds_data_and_media(client):
+def test_export_holds_data_and_media(client, media_backend):
     hh = new_household(client)
     persona = new_persona(client, hh)
     s = session(client, hh["headers"], persona["id"])
@@ -222,7 +222,7 @@ def test_household_export_holds_every_persona(client):
     )
 
 
-def test_erasing_a_persona_leaves_no_file_or_row(client, data_dir):
+def test_erasing_a_persona_leaves_no_file_or_row(client, media_backend):
     hh = new_household(client)
     persona = new_persona(client, hh)
     s = session(client, hh["headers"], persona["id"])
@@ -230,8 +230,7 @@ def test_erasing_a_persona_leaves_no_file_or_row(client, data_dir):
         f"/v1/sessions/{s['id']}/turns", content=Path(__file__).read_bytes()[:10], headers={**hh["headers"], "content-type": "audio/wav"}
     )
     talk(client, hh["headers"], s["id"], "My grandson was born yesterday")
-    media_dir = data_dir / "media"
-    assert any(media_dir.rglob("*.wav"))
+    assert any(key.endswith(".wav") for key in stored_files(client))
     assert client.delete(f"/v1/personas/{persona['id']}", headers=hh["headers"]).status_code == 204
     db = client.app.state.keepsake.db
     pid = persona["id"]
@@ -247,7 +246,7 @@ def test_erasing_a_persona_leaves_no_file_or_row(client, data_dir):
     ]:
         assert db.one(f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", (pid,))[0] == 0, table
     assert db.one("SELECT COUNT(*) FROM turns")[0] == 0
-    assert not [p for p in media_dir.rglob("*") if p.is_file()]
+    assert stored_files(client) == []
     assert "erase_persona" in [e["action"] for e in client.get("/v1/audit", headers=hh["headers"]).json()]
 
 
