@@ -388,7 +388,7 @@ class LiveConversation:
             # A sentence whose audio cannot be read still takes its time (and its place in the count).
             if media is not None:
                 try:
-                    audio = await asyncio.to_thread(lambda: decode_audio(media.path.read_bytes(), RATE).samples)
+                    audio = await asyncio.to_thread(lambda: decode_audio(self.state.media.read_bytes(media), RATE).samples)
                     self.guard.sent(audio, sent_at)
                     return
                 except (OSError, AudioDecodeError):
