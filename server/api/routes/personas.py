@@ -18,8 +18,16 @@ router = APIRouter(tags=["personas"])
 MAX_PORTRAIT_BYTES = 10 * 1024 * 1024
 
 
+def _cloned_voice_needed(voice_id: str | None, name: str) -> None:
+    """Her cloned voice can be chosen only once it is made (409: nothing changes)."""
+    if not voice_id:
+        raise ApiError(409, "no_cloned_voice", f"No voice has been made from {name}'s recordings yet: record samples and make one first.")
+
+
 @router.post("/v1/personas", status_code=201, response_model=Persona)
 def create_persona(body: PersonaCreate, editor: EditorDep, state: StateDep) -> Persona:
+    if body.voice_choice == "cloned":
+        _cloned_voice_needed(body.voice_id, body.display_name)
     persona = personas.create(state.db, editor.household_id, body)
     audit.record(state.db, editor, "create_persona", persona.id, persona.display_name)
     speak_ahead.request(state, persona.id)
@@ -42,12 +50,8 @@ def update_persona(persona_id: str, body: PersonaUpdate, editor: EditorDep, stat
     persona = owned_persona(db, editor, persona_id)
     if body.mode == "generative" and persona.consent and persona.consent.scope == "own_words":
         raise ApiError(409, "consent_scope", "The consent given covers the person's own words only, so generative mode is not allowed.")
-    if body.voice_choice == "cloned" and not (body.voice_id if "voice_id" in body.model_fields_set else persona.voice_id):
-        raise ApiError(
-            409,
-            "no_cloned_voice",
-            f"No voice has been made from {persona.display_name}'s recordings yet: record samples and make one first.",
-        )
+    if body.voice_choice == "cloned":
+        _cloned_voice_needed(body.voice_id if "voice_id" in body.model_fields_set else persona.voice_id, persona.display_name)
     updated = personas.update(db, editor.household_id, persona_id, body)
     audit.record(db, editor, "update_persona", persona_id, ",".join(sorted(body.model_fields_set)))
     speak_ahead.request(state, persona_id)  # the greeting follows the name, language and disclosure
