@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the commands import what they use when they run: the command line starts at once
     from server.config import Settings
+    from server.state import AppState
 
 DEFAULT_PORT = 8750
 
@@ -40,8 +41,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.demo:
         from server.demo.seed import seed_demo
 
-        demo = seed_demo(app.state.keepsake)
+        demo = seed_demo(app.state.keepsake, first=args.demo_persona)
         print(f"Demo household ready: {demo.persona_name} (persona {demo.persona_id})", flush=True)
+        _print_voice_fit(app.state.keepsake, demo.household_id)
         print(f"Caregiver login: {demo.email} / {demo.password}", flush=True)
         print(f"Pairing code: {demo.pairing_code}", flush=True)
     print(f"Keepsake server on http://{settings.host}:{settings.port}", flush=True)
@@ -51,6 +53,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     gc.freeze()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=args.log_level == "debug")
     return 0
+
+
+def _print_voice_fit(state: AppState, household_id: str) -> None:
+    """Say at start-up which demo persona's voice does not suit them, and why: never silently."""
+    from server.storage import personas
+
+    for persona in personas.list_all(state.db, household_id):
+        fit = state.voices(persona).fit
+        if not fit.fits:
+            print(f"Voice of {persona.display_name}: {fit.why}", flush=True)
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[str], timeout_s: float = 120) -> bool:
@@ -73,7 +85,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The server with the embedded engines and the demo persona, and the tablet paired to it."""
     settings = _settings(args)
     url = f"http://{settings.host}:{settings.port}"
-    server_cmd = [sys.executable, "-m", "server.cli", "serve", "--demo", "--host", settings.host, "--port", str(settings.port)]
+    # The tablet talks to Arthur, whom the embedded voice (a man's) suits; Rose is in the household too.
+    server_cmd = [sys.executable, "-m", "server.cli", "serve", "--demo", "--demo-persona", "arthur"]
+    server_cmd += ["--host", settings.host, "--port", str(settings.port)]
     if args.config:
         server_cmd += ["--config", args.config]
     if args.data_dir:
@@ -166,7 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the server", description="Run the Keepsake server.")
     server_options(serve)
     serve.add_argument(
-        "--demo", action="store_true", help="load the demo persona (with consent) and print a fresh pairing code for a tablet"
+        "--demo", action="store_true", help="load the demo personas (with consent) and print a fresh pairing code for a tablet"
+    )
+    serve.add_argument(
+        "--demo-persona",
+        default="rose",
+        choices=["rose", "arthur"],
+        help="with --demo: which demo persona is made first in a new demo household, so a newly paired tablet talks to it (default rose)",
     )
     serve.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="how much the server logs (default info)"

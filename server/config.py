@@ -78,6 +78,12 @@ class TtsSettings(StageSettings):
     # GPT-SoVITS reads the clip from its own disk (api_v2 takes a path, no upload): the same folder as
     # that server sees it (a shared volume, say); empty when both run on one machine.
     reference_dir_on_server: str | None = None
+    # What the remote voice (``voice``) is, as the family will be told and as it is matched against a
+    # persona: ``man``, ``woman``, ``child`` or ``unknown``; its languages ("en,zh"); its accent in words.
+    # The embedded voice describes itself; a remote one the server is not told about is "not described".
+    voice_sex: Literal["man", "woman", "child", "unknown"] = "unknown"
+    voice_languages: str | None = None
+    voice_accent: str | None = None
 
 
 class FaceSettings(StageSettings):

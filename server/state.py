@@ -18,6 +18,7 @@ from server.pipeline.speech import Speaker
 from server.services.registry import Services
 from server.storage.db import Database
 from server.storage.media import MediaStore
+from server.voice import catalog
 
 
 class SpeakAheadRequests(Protocol):
@@ -39,16 +40,27 @@ class AppState:
     webhook_http: httpx.AsyncClient  # connects only to addresses a household's alerts may go to
     speak_ahead: SpeakAheadRequests | None = None  # None when KEEPSAKE_SPEAK_AHEAD is off
 
+    def voices(self, persona: Persona) -> catalog.Voices:
+        """The voices ``persona`` can be given, the one she speaks with, and whether it suits her."""
+        cloner = self.services.cloner
+        return catalog.voices_for(self.settings.tts, cloner.name if cloner else None, persona)
+
+    def with_voice_fit(self, persona: Persona) -> Persona:
+        """The persona as the API returns it: with whether the voice she speaks with suits her."""
+        return persona.model_copy(update={"voice_fit": self.voices(persona).fit})
+
     def speaker(self, persona: Persona) -> Speaker:
         """The speaker of ``persona``: turns, greetings and speaking ahead all build it here, so their cache keys agree."""
+        voices = self.voices(persona)
         return Speaker(
             self.db,
             self.media,
             self.services.tts,
-            self.settings.tts.voice,
+            voices.voice_id,
             self.settings.media_url_ttl_s,
             face=self.services.face,
             persona=persona,
+            captions_only=voices.fit.speaks_with == "own_recordings_only",
         )
 
     def ask_ahead(self, persona_id: str) -> None:

@@ -1,5 +1,7 @@
 """The studio's step 4: voice samples recorded on the tablet or picked from its files, their verdicts,
-the seconds of clean speech against the 30 needed, and "Make the voice".
+the seconds of clean speech against the 30 needed, and "Make the voice"; and what the persona speaks
+with (the built-in voice, the cloned one, or their own recordings and captions only), each voice as
+the server describes it, with whether it suits the person in plain words.
 
 A mixin of ``StudioScreen`` (client/uix/studio.py), which brings ``_call``,
 ``_client``, ``t``, ``message`` and the persona; the kv is in kv/studio.kv.
@@ -20,7 +22,7 @@ from client.uix.studio_forms import AUDIO_EXTENSIONS, can_make_voice, caregiver_
 from client.uix.studio_picker import pick_native
 
 
-class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_made")):
+class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_made", "studio_voice_choice")):
     recording = BooleanProperty(False)
     record_seconds = NumericProperty(0)
     mic_level = NumericProperty(0)
@@ -30,6 +32,14 @@ class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_mad
     can_clone = BooleanProperty(False)
     has_voice = BooleanProperty(False)  # a voice was made from the samples already
     unsent = NumericProperty(0)  # recordings made here that did not reach the server yet (kept to send again)
+    # the voices as the server describes them, in the studio's language; which one the persona speaks with
+    voice_label_built_in = StringProperty("")
+    voice_label_cloned = StringProperty("")
+    voice_label_own = StringProperty("")
+    cloned_available = BooleanProperty(False)
+    voice_speaks_with = StringProperty("")
+    voice_fit_note = StringProperty("")
+    voice_fits = BooleanProperty(True)
 
     _recorder = None  # made at the first recording: the microphone is opened only when needed
     _record_clock = None
@@ -49,8 +59,10 @@ class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_mad
         if overview is None:
             self.voice_fraction, self.voice_progress, self.cloning_note, self.can_clone = 0, "", "", False
             self.has_voice = False
+            self._fill_choice(None)
             return
         app = App.get_running_app()
+        self._fill_choice(overview)
         self.voice_fraction = voice_fraction(overview["total_clean_s"], overview["needed_s"])
         key = "voice_progress_enough" if overview.get("enough") else "voice_progress"
         self.voice_progress = self.t(key, total=round(overview["total_clean_s"]), needed=round(overview["needed_s"]))
@@ -83,6 +95,46 @@ class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_mad
             box.add_widget(row)
             self.ids[f"sample_{i}"] = row
             self.ids[f"sample_{i}_delete"] = row.ids.delete
+
+    def _fill_choice(self, overview) -> None:
+        """The three voices (the server's own words for each, in the studio's language), the one the
+        persona speaks with, and why it does not suit them when it does not. Older servers describe none."""
+        language = App.get_running_app().language
+        voices = {v.kind: v for v in getattr(overview, "voices", None) or []}
+        fit = getattr(overview, "voice_fit", None)
+
+        def label(kind: str) -> str:
+            voice = voices.get(kind)
+            return (voice.label.get(language) or voice.label.get("en", "")) if voice is not None else ""
+
+        self.voice_label_built_in, self.voice_label_cloned, self.voice_label_own = (
+            label("built_in"),
+            label("cloned"),
+            label("own_recordings_only"),
+        )
+        self.cloned_available = bool(voices.get("cloned") and voices["cloned"].available)
+        self.voice_speaks_with = fit.speaks_with if fit is not None else ""
+        self.voice_fits = fit is None or fit.fits
+        if fit is None:
+            self.voice_fit_note = ""
+        elif not fit.fits:
+            self.voice_fit_note = (fit.why_zh if language == "zh" else fit.why) or ""
+        else:
+            self.voice_fit_note = self.t("voice_fits" if fit.speaks_with != "own_recordings_only" else "voice_own_only")
+        self.dispatch("on_studio_voice_choice", speaks_with=self.voice_speaks_with, fits=self.voice_fits, note=self.voice_fit_note)
+
+    def choose_voice(self, choice: str) -> None:
+        """What the persona speaks with, as the caregiver taps it; the step then shows whether it suits them."""
+        persona_id = self.persona_id
+        if not persona_id or (choice == "cloned" and not self.cloned_available):
+            return
+
+        def work():
+            client = self._client()
+            client.update_persona(persona_id, voice_choice=choice)
+            return client.voice(persona_id)
+
+        self._call(work, on_result=self._fill_voice, name="studio-voice-choice")
 
     def toggle_recording(self) -> None:
         if self.recording:

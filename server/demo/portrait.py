@@ -1,8 +1,9 @@
-"""Draw the demo persona's portrait: an illustrated, fictional older woman.
+"""Draw the demo personas' portraits: an illustrated, fictional older woman (Rose) and man (Arthur).
 
 Pure Pillow shapes (no photo, no real person's likeness), drawn at twice the
 size and scaled down for smooth edges. Run ``python -m server.demo.portrait``
-to rewrite ``server/demo/portrait.png``. ``MOUTH`` is where the mouth is drawn,
+to rewrite ``server/demo/portrait.png`` and ``server/demo/grandfather.png``.
+Both faces are drawn alike, so both share ``MOUTH``. ``MOUTH`` is where the mouth is drawn,
 as fractions of the image (the same numbers persona.json carries for the
 tablet's mouth animation); a test keeps the two in step.
 """
@@ -13,11 +14,13 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 SIZE = 1024
 SCALE = 2  # draw at 2048 x 2048, then scale down: Pillow shapes have no anti-aliasing
 PORTRAIT_PATH = Path(__file__).with_name("portrait.png")
+GRANDFATHER_PATH = Path(__file__).with_name("grandfather.png")
 MAX_BYTES = 300_000
 
 # Face geometry in final-image pixels.
@@ -36,6 +39,14 @@ CARDIGAN_DARK = (146, 86, 112)
 BLOUSE = (250, 246, 240)
 LINE = (120, 72, 60)
 EYE = (92, 70, 52)
+# Arthur: short grey hair, a tweed jacket over a shirt and tie.
+GREY = (204, 204, 208)
+GREY_SHADE = (170, 170, 178)
+GREY_DARK = (138, 138, 148)
+JACKET = (118, 104, 84)
+JACKET_DARK = (92, 80, 64)
+SHIRT = (236, 240, 246)
+TIE = (128, 42, 52)
 
 
 def _s(value: float) -> int:
@@ -113,6 +124,53 @@ def _hair_front(draw: ImageDraw.ImageDraw) -> None:
         _arc(draw, FACE_CX + dx + 8, y + 16, w * 0.5, h * 0.4, 205, 290, HAIR_SHADE, 3)
 
 
+def _short_hair_back(draw: ImageDraw.ImageDraw) -> None:
+    # Close-cropped at the back and sides, just over the ears.
+    draw.ellipse(_box(FACE_CX, 392, 410, 330), fill=GREY_SHADE)
+    for side in (-1, 1):
+        draw.ellipse(_box(FACE_CX + side * 168, 440, 90, 150), fill=GREY_SHADE)
+
+
+def _short_hair_front(draw: ImageDraw.ImageDraw) -> None:
+    # Receding a little at the temples, parted on his left and combed across.
+    draw.chord(_box(FACE_CX, 350, 372, 230), 180, 360, fill=GREY_SHADE)
+    draw.chord(_box(FACE_CX + 6, 344, 352, 206), 180, 350, fill=GREY)
+    for side in (-1, 1):  # short sideburns above the ears
+        draw.ellipse(_box(FACE_CX + side * 172, 430, 26, 84), fill=GREY)
+    for k in range(6):  # comb strokes across from the parting
+        _arc(draw, FACE_CX + 40, 330 + k * 8, 300 - k * 20, 120 - k * 8, 200, 300, GREY_DARK, 3)
+    draw.line([(_s(FACE_CX - 70), _s(262)), (_s(FACE_CX - 96), _s(320))], fill=GREY_DARK, width=_s(4))  # the parting
+
+
+def _jacket(image: Image.Image, draw: ImageDraw.ImageDraw) -> None:
+    # Neck, a white shirt collar with a dark red tie, and a tweed jacket with lapels.
+    draw.rounded_rectangle(_box(FACE_CX, 690, 146, 180), radius=_s(40), fill=SKIN)
+    _soft(image, [(FACE_CX, 672, 160, 70, 120)], SKIN_SHADOW, 16)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse(_box(FACE_CX, 1010, 900, 560), fill=JACKET)
+    draw.rectangle(_box(FACE_CX, 1090, 900, 200), fill=JACKET)
+    draw.polygon([(_s(430), _s(742)), (_s(594), _s(742)), (_s(512), _s(960))], fill=SHIRT)
+    for side in (-1, 1):  # collar points
+        draw.polygon([(_s(FACE_CX), _s(770)), (_s(FACE_CX + side * 84), _s(736)), (_s(FACE_CX + side * 56), _s(812))], fill=SHIRT)
+        draw.line([(_s(FACE_CX), _s(770)), (_s(FACE_CX + side * 56), _s(812))], fill=(200, 204, 214), width=_s(2))
+    draw.polygon([(_s(498), _s(772)), (_s(526), _s(772)), (_s(532), _s(796)), (_s(492), _s(796))], fill=TIE)  # knot
+    draw.polygon([(_s(494), _s(796)), (_s(530), _s(796)), (_s(542), _s(930)), (_s(512), _s(962)), (_s(482), _s(930))], fill=TIE)
+    for side in (-1, 1):  # lapels
+        draw.polygon(
+            [(_s(FACE_CX + side * 88), _s(736)), (_s(FACE_CX + side * 22), _s(960)), (_s(FACE_CX + side * 150), _s(860))], fill=JACKET_DARK
+        )
+    weave = Image.new("L", image.size, 0)  # a faint tweed weave, on the jacket only
+    weave_draw = ImageDraw.Draw(weave)
+    for i in range(0, 940, 18):
+        weave_draw.line([(_s(62 + i), _s(740)), (_s(22 + i), _s(1024))], fill=110, width=_s(1))
+    jacket = Image.new("L", image.size, 0)
+    ImageDraw.Draw(jacket).ellipse(_box(FACE_CX, 1010, 900, 560), fill=255)
+    ImageDraw.Draw(jacket).rectangle(_box(FACE_CX, 1090, 900, 200), fill=255)
+    image.paste(
+        Image.new("RGB", image.size, JACKET_DARK), mask=Image.fromarray((np.asarray(weave) * (np.asarray(jacket) / 255)).astype("uint8"))
+    )
+
+
 def _shoulders(image: Image.Image, draw: ImageDraw.ImageDraw) -> None:
     # Neck, then a cardigan with a V opening over a blouse, and a string of pearls.
     draw.rounded_rectangle(_box(FACE_CX, 690, 136, 180), radius=_s(40), fill=SKIN)
@@ -137,13 +195,14 @@ def _shoulders(image: Image.Image, draw: ImageDraw.ImageDraw) -> None:
         draw.ellipse(_box(x, y, 16, 16), fill=(248, 244, 238), outline=(212, 204, 194), width=_s(1))
 
 
-def _face(image: Image.Image) -> None:
+def _face(image: Image.Image, earrings: bool = True) -> None:
     draw = ImageDraw.Draw(image)
-    for side in (-1, 1):  # ears with small pearl earrings
+    for side in (-1, 1):  # ears (hers with small pearl earrings)
         ex = FACE_CX + side * 176
         draw.ellipse(_box(ex, 500, 56, 96), fill=SKIN_SHADOW)
         draw.ellipse(_box(ex - side * 3, 500, 44, 82), fill=SKIN)
-        draw.ellipse(_box(ex, 556, 20, 20), fill=(248, 244, 238), outline=(212, 204, 194), width=_s(1))
+        if earrings:
+            draw.ellipse(_box(ex, 556, 20, 20), fill=(248, 244, 238), outline=(212, 204, 194), width=_s(1))
     draw.ellipse(_box(FACE_CX, FACE_CY, FACE_W, FACE_H), fill=SKIN)
     # Jaw shadow, rosy cheeks, a little warmth on the nose.
     _soft(image, [(FACE_CX, FACE_CY + 190, 240, 50, 60)], SKIN_SHADOW, 18)
@@ -200,19 +259,26 @@ def _face(image: Image.Image) -> None:
     draw.line(lip_shine, fill=(226, 150, 146), width=_s(3))
 
 
-def draw_portrait() -> Image.Image:
+def draw_portrait(who: str = "rose") -> Image.Image:
+    """Rose's portrait, or Arthur's (``who="arthur"``): the same drawn face with his hair and clothes."""
     big = SIZE * SCALE
     image = _background(big)
     draw = ImageDraw.Draw(image)
-    _hair_back(draw)
-    _shoulders(image, draw)
-    _face(image)
-    _hair_front(ImageDraw.Draw(image))
+    if who == "arthur":
+        _short_hair_back(draw)
+        _jacket(image, draw)
+        _face(image, earrings=False)
+        _short_hair_front(ImageDraw.Draw(image))
+    else:
+        _hair_back(draw)
+        _shoulders(image, draw)
+        _face(image)
+        _hair_front(ImageDraw.Draw(image))
     return image.resize((SIZE, SIZE), Image.Resampling.LANCZOS)
 
 
-def save_portrait(path: Path = PORTRAIT_PATH) -> Path:
-    image = draw_portrait()
+def save_portrait(path: Path = PORTRAIT_PATH, who: str = "rose") -> Path:
+    image = draw_portrait(who)
     image.save(path, optimize=True)
     if path.stat().st_size > MAX_BYTES:  # it is committed: keep it small, at the cost of some banding
         image.quantize(colors=256, dither=Image.Dither.FLOYDSTEINBERG).save(path, optimize=True)
@@ -220,5 +286,6 @@ def save_portrait(path: Path = PORTRAIT_PATH) -> Path:
 
 
 if __name__ == "__main__":
-    written = save_portrait()
-    print(f"wrote {written} ({written.stat().st_size // 1024} KB), mouth at {MOUTH}")
+    for who, target in (("rose", PORTRAIT_PATH), ("arthur", GRANDFATHER_PATH)):
+        written = save_portrait(target, who)
+        print(f"wrote {written} ({written.stat().st_size // 1024} KB), mouth at {MOUTH}")

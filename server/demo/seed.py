@@ -1,4 +1,9 @@
-"""Loads the fictional demo persona into a household, ready to talk, and makes a pairing code."""
+"""Loads the fictional demo personas into a household, ready to talk, and makes a pairing code.
+
+Both Rose and Arthur are loaded; ``first`` is made first in a new household, and a newly paired tablet
+talks to the first persona with consent. ``keepsake serve --demo`` puts Rose first (the tests and the
+benchmark talk to her); ``keepsake demo`` puts Arthur first, whom the embedded voice (a man's) suits.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from shared.api import ConsentCreate, MouthPoint, PersonaCreate
-from server.demo.loader import load_demo_persona
+from shared.api import ConsentCreate, MouthPoint, Persona, PersonaCreate
+from server.demo.loader import DEMO_DIR, DEMO_PERSONAS, load_demo_persona, persona_fields
 from server.importers import photo
 from server.state import AppState
 from server.storage import accounts, memories, personas
 
 DEMO_EMAIL = "demo@keepsake.example"
-PORTRAIT = Path(__file__).with_name("portrait.png")
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,27 @@ def _credentials(data_dir: Path) -> dict[str, Any]:
     return creds
 
 
-def seed_demo(state: AppState) -> DemoInfo:
+def _seed_persona(state: AppState, household_id: str, who: str) -> Persona:
+    """One demo persona, with its memories, consent and portrait; the one there already if it is."""
+    db = state.db
+    data = load_demo_persona(who)
+    existing = [p for p in personas.list_all(db, household_id) if p.display_name == data["display_name"]]
+    if existing:
+        return existing[0]
+    persona = personas.create(db, household_id, PersonaCreate(**persona_fields(data)))
+    for memory in data["memories"]:
+        memories.add(db, household_id, persona.id, memory["text"], title=memory.get("title"), source="demo")
+    personas.add_consent(db, household_id, persona.id, ConsentCreate(**data["consent"]))
+    portrait: Path = DEMO_DIR / data.get("portrait", "portrait.png")
+    if portrait.exists():
+        media = state.media.put(household_id, portrait.read_bytes(), "image/png", "portrait", persona_id=persona.id)
+        mouth = MouthPoint(**data["mouth"]) if data.get("mouth") else None
+        personas.set_portrait(db, household_id, persona.id, media.id, mouth, photo.face_on(portrait.read_bytes()))
+    return persona
+
+
+def seed_demo(state: AppState, first: str = "rose") -> DemoInfo:
+    """The demo household with both demo personas (``first`` made first), and a fresh pairing code."""
     db = state.db
     creds = _credentials(state.settings.data_dir)
     row = db.one("SELECT household_id FROM caregivers WHERE email = ?", (creds["email"],))
@@ -50,33 +74,7 @@ def seed_demo(state: AppState) -> DemoInfo:
         household_id, _, _ = accounts.create_household(db, "The Whitfield family (demo)", creds["email"], creds["password"])
     else:
         household_id = row["household_id"]
-
-    data = load_demo_persona()
-    existing = [p for p in personas.list_all(db, household_id) if p.display_name == data["display_name"]]
-    if existing:
-        persona = existing[0]
-    else:
-        persona = personas.create(
-            db,
-            household_id,
-            PersonaCreate(
-                display_name=data["display_name"],
-                addressed_as=data.get("addressed_as", []),
-                language=data.get("language", "en"),
-                biography=data.get("biography", ""),
-                speaking_style=data.get("speaking_style"),
-                boundaries=data.get("boundaries", []),
-                mode=data.get("mode", "story"),
-                kind=data.get("kind", "deceased"),
-            ),
-        )
-        for memory in data["memories"]:
-            memories.add(db, household_id, persona.id, memory["text"], title=memory.get("title"), source="demo")
-        personas.add_consent(db, household_id, persona.id, ConsentCreate(**data["consent"]))
-        if PORTRAIT.exists():
-            media = state.media.put(household_id, PORTRAIT.read_bytes(), "image/png", "portrait", persona_id=persona.id)
-            mouth = MouthPoint(**data["mouth"]) if data.get("mouth") else None
-            personas.set_portrait(db, household_id, persona.id, media.id, mouth, photo.face_on(PORTRAIT.read_bytes()))
-
+    order = [first] + [who for who in DEMO_PERSONAS if who != first]
+    seeded = [_seed_persona(state, household_id, who) for who in order]
     code, _ = accounts.create_pairing_code(db, household_id, state.settings.pairing_code_ttl_s)
-    return DemoInfo(creds["email"], creds["password"], household_id, persona.id, persona.display_name, code)
+    return DemoInfo(creds["email"], creds["password"], household_id, seeded[0].id, seeded[0].display_name, code)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from shared.api import MouthTrack, Persona, SentenceEvent
 from server.audio import AudioDecodeError, decode_audio, encode_wav
@@ -17,10 +20,26 @@ from server.storage.media import MediaStore
 
 # Written into every generated file, so the recording always says what it is.
 AI_COMMENT = "AI-generated: a Keepsake recreation of {name}'s voice, not a real recording."
+CAPTIONS_COMMENT = "Keepsake: silence while {name}'s words are shown in captions; no voice was made."
+CAPTIONS_TTS = "captions"  # what a captions-only sentence is kept under, in place of a voice service's name
+_CAPTIONS_RATE = 8000  # silence needs no more
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def reading_s(text: str) -> float:
+    """How long the words stay up when no voice says them: time for an older reader, 2 to 20 seconds."""
+    cjk = len(_CJK.findall(text))
+    words = len(_CJK.sub(" ", text).split())
+    return min(20.0, max(2.0, 1.0 + 0.45 * words + 0.3 * cjk))
 
 
 class Speaker:
-    """Speaks sentences for one persona in one household, in its own voice (``default_voice`` where it has none).
+    """Speaks sentences for one persona in one household, in ``voice`` (None: the service's default).
+
+    ``captions_only``: no voice suits the persona, or the family chose her own recordings only: her
+    recordings play where an answer is one, and every other sentence is silence as long as its words
+    take to read, marked ``captions_only``, so the tablet shows it in captions (and older tablets,
+    which play every sentence, keep their pace).
 
     It is handed only what speaking needs: where speech is kept (``db``, ``media``), who makes it
     (``tts``, and ``face`` for the mouth) and how long a link to it lasts. Turns, greetings and
@@ -28,7 +47,16 @@ class Speaker:
     """
 
     def __init__(
-        self, db: Database, media: MediaStore, tts: TextToSpeech, default_voice: str | None, url_ttl_s: int, *, face: Face, persona: Persona
+        self,
+        db: Database,
+        media: MediaStore,
+        tts: TextToSpeech,
+        voice: str | None,
+        url_ttl_s: int,
+        *,
+        face: Face,
+        persona: Persona,
+        captions_only: bool = False,
     ):
         self.db = db
         self.media = media
@@ -39,13 +67,16 @@ class Speaker:
         self.persona_id = persona.id
         self.persona_name = persona.display_name
         self.language = persona.language
-        self.voice = persona.voice_id or default_voice
+        self.voice = voice
+        self.captions_only = captions_only
         # Sentences whose synthesis started before they were certain (see ``prepare``).
         self._prepared: dict[str, asyncio.Task[Audio]] = {}
         self._portrait: tuple[str, bytes] | None = None  # read once, for a face service that renders video
 
     def cache_key(self, text: str) -> str:
         """What this sentence is remembered by: persona, voice provider, voice, language and the exact words."""
+        if self.captions_only:
+            return speech_cache.key(self.persona_id, CAPTIONS_TTS, None, self.language, text)
         return speech_cache.key(self.persona_id, self.tts.name, self.voice, self.language, text)
 
     async def speak(self, index: int, text: str, memory_ids: Sequence[str] = ()) -> SentenceEvent:
@@ -53,6 +84,8 @@ class Speaker:
 
         ``memory_ids``: the memories whose words the sentence may say (those the answer drew on):
         deleting or rewording one of them deletes the speech made here."""
+        if self.captions_only:
+            return await self._caption(index, text, memory_ids)
         cache_key = self.cache_key(text)
         cached = speech_cache.find(self.db, cache_key)
         if cached is not None:
@@ -90,12 +123,39 @@ class Speaker:
             video_url=self.media.signed_path(video_id, self.url_ttl_s) if video_id else None,
         )
 
+    async def _caption(self, index: int, text: str, memory_ids: Sequence[str]) -> SentenceEvent:
+        """The sentence as captions only: no voice is asked for; silence for as long as the words take to read."""
+        cache_key = self.cache_key(text)
+        cached = speech_cache.find(self.db, cache_key)
+        if cached is not None:
+            media_id, duration_ms = cached.media_id, cached.duration_ms
+        else:
+            silence = Audio(np.zeros(round(reading_s(text) * _CAPTIONS_RATE), np.float32), _CAPTIONS_RATE)
+            stored = await asyncio.to_thread(
+                self._store, silence, cache_key, MouthTrack(fps=25, values=[]), memory_ids, (), None, CAPTIONS_COMMENT
+            )
+            if stored is None:
+                raise ServiceError("tts", CAPTIONS_TTS, "the persona or its memory was deleted while this was said")
+            media_id, duration_ms = stored[0], round(silence.duration_s * 1000)
+        return SentenceEvent(
+            index=index,
+            text=text,
+            audio_url=self.media.signed_path(media_id, self.url_ttl_s),
+            audio_mime="audio/wav",
+            duration_ms=duration_ms,
+            mouth=MouthTrack(fps=25, values=[]),
+            visemes=[],
+            captions_only=True,
+        )
+
     def prepare(self, text: str) -> None:
         """Start synthesizing a sentence the answer will most likely say; ``speak`` uses it if it does.
 
         For the first sentence of an answer the splitter can only be sure
         once the next token arrives; starting at the full stop saves that wait.
         """
+        if self.captions_only:
+            return  # no voice to start
         if text in self._prepared or speech_cache.find(self.db, self.cache_key(text)) is not None:
             return
         task = asyncio.ensure_future(self.tts.synthesize(text, language=self.language, voice=self.voice))
@@ -118,6 +178,8 @@ class Speaker:
         nothing kept, the file removed).
         Raises ServiceError if no voice could speak at all.
         """
+        if self.captions_only:
+            return "known"  # captions cost nothing to make when they are said: nothing is made ahead
         cache_key = self.cache_key(text)
         if speech_cache.find(self.db, cache_key) is not None:
             return "known"
@@ -203,6 +265,7 @@ class Speaker:
         memory_ids: Sequence[str] = (),
         visemes: Sequence[Any] = (),
         video: bytes | None = None,
+        comment: str = AI_COMMENT,
     ) -> tuple[str, str | None] | None:
         """Write the sentence's marked WAV (and its video) and remember them (one trip to a worker
         thread for all of it): the media ids of the audio and the video.
@@ -210,7 +273,7 @@ class Speaker:
         None when the persona was erased, or one of ``memory_ids`` deleted, meanwhile: its files are
         removed again, so erasure stays complete.
         """
-        wav = encode_wav(audio, comment=AI_COMMENT.format(name=self.persona_name))
+        wav = encode_wav(audio, comment=comment.format(name=self.persona_name))
         media = self.media.put(self.household_id, wav, "audio/wav", "speech", self.persona_id)
         clip = self.media.put(self.household_id, video, "video/mp4", "video", self.persona_id) if video else None
         made = [m.id for m in (media, clip) if m is not None]

@@ -337,4 +337,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE speech_cache ADD COLUMN video_media_id TEXT;
     ALTER TABLE speech_cache ADD COLUMN video_portrait_id TEXT;
     """,
+    # 14: whom the persona's voice must suit (``sex``, where the caregiver said it) and what she speaks
+    #     with (``voice_choice``: built_in, cloned, own_recordings_only; NULL: the first voice that suits her).
+    """
+    ALTER TABLE personas ADD COLUMN sex TEXT;
+    ALTER TABLE personas ADD COLUMN voice_choice TEXT;
+    """,
 ]

@@ -48,6 +48,8 @@ def _persona(db: Database, row: sqlite3.Row) -> Persona:
         mouth=MouthPoint.model_validate_json(row["mouth"]) if row["mouth"] else None,
         face=FaceLandmarks.model_validate_json(row["face"]) if row["face"] else None,
         disclosure=bool(row["disclosure"]),
+        sex=row["sex"],
+        voice_choice=row["voice_choice"],
         portrait_url=f"/v1/personas/{row['id']}/portrait" if row["portrait_media_id"] else None,
         consent=latest_consent(db, row["id"]),
         status=row["status"],
@@ -76,8 +78,8 @@ def create(db: Database, household_id: str, body: PersonaCreate) -> Persona:
     stamp = iso()
     db.execute(
         "INSERT INTO personas (id, household_id, display_name, addressed_as, language, biography, speaking_style,"
-        " boundaries, mode, kind, voice_id, mouth, disclosure, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " boundaries, mode, kind, voice_id, mouth, disclosure, sex, voice_choice, created_at, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             persona_id,
             household_id,
@@ -92,6 +94,8 @@ def create(db: Database, household_id: str, body: PersonaCreate) -> Persona:
             body.voice_id,
             body.mouth.model_dump_json() if body.mouth else None,
             int(body.disclosure),
+            body.sex,
+            body.voice_choice,
             stamp,
             stamp,
         ),

@@ -68,7 +68,8 @@ async def clone_voice(state: AppState, household_id: str, persona: Persona) -> d
         ) from None
     previous = persona.voice_id
     store.remember_voice(state.db, household_id, persona.id, cloner.name, voice_id)
-    personas.update(state.db, household_id, persona.id, PersonaUpdate(voice_id=voice_id))
+    # Making her voice is choosing it: she speaks in it now, whatever was chosen before.
+    personas.update(state.db, household_id, persona.id, PersonaUpdate(voice_id=voice_id, voice_choice="cloned"))
     if previous and previous != voice_id:
         await _delete_remote(state, cloner, persona.id, previous)  # the old voice is no longer used
     return {
@@ -99,7 +100,9 @@ async def remove_voice(state: AppState, household_id: str, persona: Persona) -> 
     cloner = cloner_for(state)
     if persona.voice_id and cloner is not None and not await _delete_remote(state, cloner, persona.id, persona.voice_id):
         raise ApiError(502, "voice_service_failed", "The voice service could not delete the voice right now. Try again later.")
-    personas.update(state.db, household_id, persona.id, PersonaUpdate(voice_id=None))
+    # Without it, the first voice that suits her (else her own recordings and captions only).
+    change = PersonaUpdate(voice_id=None, voice_choice=None) if persona.voice_choice == "cloned" else PersonaUpdate(voice_id=None)
+    personas.update(state.db, household_id, persona.id, change)
 
 
 async def forget_voices(state: AppState, persona_id: str) -> list[str]:

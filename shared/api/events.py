@@ -33,6 +33,9 @@ class SentenceEvent(BaseModel):
     visemes: list[tuple[int, str]] = Field(default_factory=list)
     video_url: str | None = None
     original: bool = False  # the person's own recorded voice, not a recreation
+    # No voice is made for this persona (none suits her, or the family chose her own recordings only):
+    # the audio is silence as long as the words take to read, and the tablet shows them in captions.
+    captions_only: bool = False
 
 
 class TranscriptEvent(BaseModel):

@@ -20,6 +20,7 @@ from shared.api.base import (
     Strict,
     _not_blank,
 )
+from shared.api.voice import VoiceChoice, VoiceFit, VoiceSex
 
 
 class MouthPoint(BaseModel):
@@ -89,6 +90,12 @@ class PersonaFields(BaseModel):
     voice_id: str | None = Field(default=None, max_length=200)
     mouth: MouthPoint | None = None
     disclosure: bool = True
+    # Whom a voice must suit, where the caregiver said it (None: not said; the voice is then matched
+    # on language alone).
+    sex: VoiceSex | None = None
+    # What the persona speaks with; None: the first that suits her (her cloned voice, the server's
+    # voice), else her own recordings and captions only.
+    voice_choice: VoiceChoice | None = None
 
 
 class PersonaCreate(Strict, PersonaFields):
@@ -157,6 +164,7 @@ class Persona(PersonaFields, PersonaKeys):  # PersonaKeys last among the bases: 
     memory_count: int = 0
     created_at: datetime
     updated_at: datetime
+    voice_fit: VoiceFit | None = None  # whether the voice she speaks with suits her (worked out by the server)
 
 
 class RetireRequest(Strict):

@@ -2,9 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 from shared.api.base import ReadByKey
+
+# What a persona speaks with: the server's configured voice (the embedded one, or the remote voice the
+# server is set up with), the voice cloned from her own recordings, or no made voice at all: her own
+# recordings where an answer is one, and the words in large captions otherwise.
+VoiceChoice = Literal["built_in", "cloned", "own_recordings_only"]
+VoiceSex = Literal["man", "woman", "child", "unknown"]
+
+
+class VoiceDescription(BaseModel):
+    """What a voice is, so the caregiver can tell whether it suits the person.
+
+    ``label`` is the studio's line for it by UI language (``en``, ``zh``): "built-in voice: a man,
+    American English". ``languages`` are short codes ("en"); empty when not known (a remote voice
+    the server was not told about). ``available``: it can be chosen now (a cloned voice exists).
+    """
+
+    kind: VoiceChoice
+    sex: VoiceSex = "unknown"
+    languages: list[str] = Field(default_factory=list)
+    accent: str | None = None
+    provider: str | None = None  # the service that speaks it ("local" is the embedded engine)
+    name: str | None = None  # the voice's own name at its service ("en_US-joe-medium")
+    available: bool = True
+    label: dict[str, str] = Field(default_factory=dict)
+
+
+class VoiceFit(BaseModel):
+    """Whether the voice the persona speaks with suits her; ``why`` says what does not, in plain
+    English, and ``why_zh`` in Simplified Chinese. ``speaks_with`` is the voice turns use."""
+
+    fits: bool
+    speaks_with: VoiceChoice
+    why: str | None = None
+    why_zh: str | None = None
 
 
 class VoiceSampleOut(ReadByKey):
@@ -44,6 +80,11 @@ class VoiceOverview(VoiceProgress):
     samples: list[VoiceSampleOut]
     voice_id: str | None = None
     cloning: CloningInfo
+    # Since voices describe themselves: every voice the persona can be given, the caregiver's choice
+    # (None: the first that suits her) and whether the one she speaks with suits her.
+    voices: list[VoiceDescription] = Field(default_factory=list)
+    choice: VoiceChoice | None = None
+    voice_fit: VoiceFit | None = None
 
 
 class CloneResult(ReadByKey):

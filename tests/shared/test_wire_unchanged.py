@@ -14,9 +14,20 @@ BEFORE = json.loads((Path(__file__).parent / "wire_before.json").read_text(encod
 NOW = written({name: getattr(api, name) for name in SAMPLES})
 # The deliberate additions: where a memory came from, as fields beside its English words; and,
 # since, a persona's ``face`` (the face found on its portrait) and a sentence's ``visemes`` (its
-# lip shapes), both new optional fields that older readers ignore.
+# lip shapes), both new optional fields that older readers ignore; then a persona's ``sex``,
+# ``voice_choice`` and ``voice_fit`` (whom her voice must suit, what she speaks with, whether it does),
+# a sentence's ``captions_only`` and the voice overview's ``voices``, ``choice`` and ``voice_fit``.
 PLACE_FIELDS = set(api.MemoryPlace.model_fields)
-ADDED_SINCE = {"face": None, "visemes": []}  # each at its default in the samples
+ADDED_SINCE = {
+    "face": None,
+    "visemes": [],
+    "sex": None,
+    "voice_choice": None,
+    "voice_fit": None,
+    "captions_only": False,
+    "voices": [],
+    "choice": None,
+}  # each at its default in the samples
 
 
 def _without_added(value):

@@ -5,7 +5,7 @@ from fastapi.responses import FileResponse
 
 from shared.api import ConsentCreate, ConsentOut, MouthPoint, Persona, PersonaCreate, PersonaUpdate, RetireRequest
 from server.api.routes.media import file_response
-from server.deps import DbDep, EditorDep, PrincipalDep, StateDep, owned_persona
+from server.deps import EditorDep, PrincipalDep, StateDep, owned_persona
 from server.erase import erase_persona
 from server.errors import ApiError, not_found
 from server.export import write_archive
@@ -19,22 +19,30 @@ router = APIRouter(tags=["personas"])
 MAX_PORTRAIT_BYTES = 10 * 1024 * 1024
 
 
+def _cloned_voice_needed(voice_id: str | None, name: str) -> None:
+    """Her cloned voice can be chosen only once it is made (409: nothing changes)."""
+    if not voice_id:
+        raise ApiError(409, "no_cloned_voice", f"No voice has been made from {name}'s recordings yet: record samples and make one first.")
+
+
 @router.post("/v1/personas", status_code=201, response_model=Persona)
 def create_persona(body: PersonaCreate, editor: EditorDep, state: StateDep) -> Persona:
+    if body.voice_choice == "cloned":
+        _cloned_voice_needed(body.voice_id, body.display_name)
     persona = personas.create(state.db, editor.household_id, body)
     audit.record(state.db, editor, "create_persona", persona.id, persona.display_name)
     speak_ahead.request(state, persona.id)
-    return persona
+    return state.with_voice_fit(persona)
 
 
 @router.get("/v1/personas", response_model=list[Persona])
-def list_personas(principal: PrincipalDep, db: DbDep) -> list[Persona]:
-    return personas.list_all(db, principal.household_id)
+def list_personas(principal: PrincipalDep, state: StateDep) -> list[Persona]:
+    return [state.with_voice_fit(p) for p in personas.list_all(state.db, principal.household_id)]
 
 
 @router.get("/v1/personas/{persona_id}", response_model=Persona)
-def get_persona(persona_id: str, principal: PrincipalDep, db: DbDep) -> Persona:
-    return owned_persona(db, principal, persona_id)
+def get_persona(persona_id: str, principal: PrincipalDep, state: StateDep) -> Persona:
+    return state.with_voice_fit(owned_persona(state.db, principal, persona_id))
 
 
 @router.patch("/v1/personas/{persona_id}", response_model=Persona)
@@ -43,11 +51,13 @@ def update_persona(persona_id: str, body: PersonaUpdate, editor: EditorDep, stat
     persona = owned_persona(db, editor, persona_id)
     if body.mode == "generative" and persona.consent and persona.consent.scope == "own_words":
         raise ApiError(409, "consent_scope", "The consent given covers the person's own words only, so generative mode is not allowed.")
+    if body.voice_choice == "cloned":
+        _cloned_voice_needed(body.voice_id if "voice_id" in body.model_fields_set else persona.voice_id, persona.display_name)
     updated = personas.update(db, editor.household_id, persona_id, body)
     audit.record(db, editor, "update_persona", persona_id, ",".join(sorted(body.model_fields_set)))
     speak_ahead.request(state, persona_id)  # the greeting follows the name, language and disclosure
     assert updated is not None  # owned a moment ago, in this request
-    return updated
+    return state.with_voice_fit(updated)
 
 
 @router.delete("/v1/personas/{persona_id}", status_code=204)
@@ -70,7 +80,7 @@ def retire_persona(persona_id: str, body: RetireRequest, editor: EditorDep, stat
     speak_ahead.request(state, persona_id)  # the farewell it will open the last talk with
     retiring = personas.get(db, editor.household_id, persona_id)
     assert retiring is not None  # owned a moment ago, in this request
-    return retiring
+    return state.with_voice_fit(retiring)
 
 
 @router.get("/v1/personas/{persona_id}/export", response_class=FileResponse, responses={200: {"content": {"application/zip": {}}}})
@@ -137,4 +147,4 @@ async def put_portrait(persona_id: str, request: Request, editor: EditorDep, sta
     audit.record(state.db, editor, "set_portrait", persona_id)
     pictured = personas.get(state.db, editor.household_id, persona_id)
     assert pictured is not None  # owned a moment ago, in this request
-    return pictured
+    return state.with_voice_fit(pictured)

@@ -158,7 +158,7 @@ def use_as_portrait(persona_id: str, source_id: str, caregiver: EditorDep, state
     personas.set_portrait(state.db, caregiver.household_id, persona_id, portrait_id, mouth, FaceLandmarks(**found) if found else None)
     pictured = personas.get(state.db, caregiver.household_id, persona_id)
     assert pictured is not None  # owned a moment ago, in this request
-    return pictured
+    return state.with_voice_fit(pictured)
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut)

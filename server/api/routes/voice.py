@@ -103,7 +103,8 @@ async def add_voice_sample(persona_id: str, request: Request, caregiver: EditorD
 
 @router.get("/v1/personas/{persona_id}/voice-samples", response_model=VoiceOverview)
 def list_voice_samples(persona_id: str, caregiver: CaregiverDep, state: StateDep) -> VoiceOverview:
-    """The samples, the clean seconds so far against the 30 asked for, and whether a cloning service is there."""
+    """The samples, the clean seconds so far against the 30 asked for, and whether a cloning service is there;
+    every voice the persona can be given (what each one is), the family's choice, and whether hers suits her."""
     persona = owned_persona(state.db, caregiver, persona_id)
     cloner = cloner_for(state)
     cloning = CloningInfo(
@@ -112,7 +113,16 @@ def list_voice_samples(persona_id: str, caregiver: CaregiverDep, state: StateDep
         message="A voice can be made from the samples." if cloner else NO_CLONING.format(name=persona.display_name),
     )
     samples = [VoiceSampleOut(**s) for s in store.list_for(state.db, persona_id)]
-    return VoiceOverview(samples=samples, voice_id=persona.voice_id, cloning=cloning, **_progress(state.db, persona_id))
+    voices = state.voices(persona)
+    return VoiceOverview(
+        samples=samples,
+        voice_id=persona.voice_id,
+        cloning=cloning,
+        voices=voices.all(),
+        choice=persona.voice_choice,
+        voice_fit=voices.fit,
+        **_progress(state.db, persona_id),
+    )
 
 
 @router.delete("/v1/personas/{persona_id}/voice-samples/{sample_id}", status_code=204)

@@ -188,7 +188,9 @@ def test_clone_then_speak_in_that_voice_then_remove_it(client, hh, persona, spok
     created = service.requests[-1]
     assert created.url.path == "/v1/voices/add" and created.headers["xi-api-key"] == "xi-key"
     assert created.content.count(b'name="files"') == 3
-    assert client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()["voice_id"] == "voice1"
+    made = client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()
+    assert made["voice_id"] == "voice1"
+    assert made["voice_choice"] == "cloned" and made["voice_fit"]["speaks_with"] == "cloned"  # making her voice chooses it
 
     # The persona now speaks with its own voice id.
     session = client.post("/v1/sessions", json={"persona_id": persona["id"]}, headers=hh["headers"]).json()
@@ -202,7 +204,8 @@ def test_clone_then_speak_in_that_voice_then_remove_it(client, hh, persona, spok
     assert service.voices == {"voice2"}
     assert client.delete(f"/v1/personas/{persona['id']}/voice", headers=hh["headers"]).status_code == 204
     assert service.voices == set()
-    assert client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()["voice_id"] is None
+    removed = client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()
+    assert removed["voice_id"] is None and removed["voice_choice"] is None  # back to the first voice that suits her
 
 
 def test_clone_service_failure_is_a_clear_502(client, hh, persona, spoken_wav, service):
