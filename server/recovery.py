@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from datetime import timedelta
 
 from server.alerts import raise_alert
@@ -19,7 +18,7 @@ from server.conversation.intent import crisis_kind
 from server.services.base import ServiceError
 from server.state import AppState
 from server.storage import sessions
-from server.storage.db import iso, now
+from server.storage.db import Row, iso, now
 
 log = logging.getLogger("keepsake.recovery")
 
@@ -77,7 +76,7 @@ async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
     return len(rows)
 
 
-def _alert_if_crisis(state: AppState, turn: sqlite3.Row, text: str) -> None:
+def _alert_if_crisis(state: AppState, turn: Row, text: str) -> None:
     """Crisis words in a turn the crash cut off still reach the caregivers (once: the turn may
     have raised its alert just before the server went down)."""
     if crisis_kind(text) is None:
