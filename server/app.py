@@ -41,7 +41,7 @@ from server.recovery import recovery_loop
 from server.services.http import make_http_client
 from server.services.registry import build_services
 from server.state import AppState
-from server.storage.db import Database
+from server.storage.connect import open_database
 from server.storage.media import MediaStore, load_secret
 from server.webhook_address import PublicOnlyResolver
 
@@ -51,7 +51,7 @@ log = logging.getLogger("keepsake")
 def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
     """The server. ``http_transport`` lets tests put fake generation services behind the real HTTP client."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_path)
+    db = open_database(settings.database_url.get_secret_value() if settings.database_url else None, settings.db_path)
     media_store = MediaStore(db, settings.media_dir, load_secret(settings.data_dir))
     http = make_http_client(transport=http_transport)
     private_ok = settings.allow_private_webhooks
