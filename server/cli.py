@@ -215,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
+    from server.storage.connect import DatabaseUnavailable
+
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
         # The benchmark has its own options and help; hand them over untouched.
@@ -228,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         # A wrong setting gets one readable message, not a traceback.
         print(f"keepsake: configuration problem: {err}", file=sys.stderr)
         return 2
+    except DatabaseUnavailable as err:
+        print(f"keepsake: {err}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":
