@@ -103,15 +103,16 @@ class Database:
             self._all.append(conn)
         return conn
 
-    def _thread_conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    @property
+    def conn(self) -> Connection:
+        conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
         return conn
 
-    @property
-    def conn(self) -> Connection:
-        return self._thread_conn()
+    def _thread_conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = self.conn  # type: ignore[assignment]  # SQLite's own, for executescript
+        return conn
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
