@@ -42,7 +42,7 @@ from server.services.http import make_http_client
 from server.services.registry import build_services
 from server.state import AppState
 from server.storage.blobs import open_store
-from server.storage.db import Database
+from server.storage.connect import open_database
 from server.storage.media import MediaStore, load_secret
 from server.webhook_address import PublicOnlyResolver
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     # A store that cannot be reached stops the start here (StoreUnavailable, naming it): a server
     # that would answer every file with 503 is better not started.
     blobs.check()
-    db = Database(settings.db_path)
+    db = open_database(settings.database_url.get_secret_value() if settings.database_url else None, settings.db_path)
     media_store = MediaStore(db, blobs, load_secret(settings.data_dir))
     http = make_http_client(transport=http_transport)
     private_ok = settings.allow_private_webhooks

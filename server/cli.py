@@ -236,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from server.storage.blobs import StoreUnavailable
+    from server.storage.connect import DatabaseUnavailable
 
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
@@ -258,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         # The media store named in the settings does not answer: say which, and stop.
         print(f"keepsake: cannot start: {err}", file=sys.stderr)
         return 1
+    except DatabaseUnavailable as err:
+        print(f"keepsake: {err}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

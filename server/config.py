@@ -7,6 +7,7 @@ network: every stage uses its embedded engine.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal, get_args
 
@@ -177,6 +178,9 @@ class Settings(BaseSettings):
     # S3-compatible store reached with the s3 settings (several machines share it).
     media_url: str | None = None
     s3: S3Settings = S3Settings()
+    # Unset: SQLite in data_dir (the embedded default). postgresql://user:password@host:port/dbname:
+    # PostgreSQL, which several server processes and machines can share.
+    database_url: SecretStr | None = None  # secret: it holds the database's password
     host: str = "127.0.0.1"
     port: int = Field(default=8750, ge=1, le=65535)
     # What the server calls itself in URLs it hands out; derived from the request when empty.
@@ -239,6 +243,15 @@ class Settings(BaseSettings):
         if not value or not value.strip():
             return None
         parse_media_url(value)  # a malformed URL stops the start with one line saying what is wrong
+        return value.strip()
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not re.match(r"postgres(ql)?://[^/\s]*/[^/\s]+$", value.strip()):
+            raise ValueError("KEEPSAKE_DATABASE_URL must be postgresql://user:password@host:port/dbname (or unset for SQLite)")
         return value.strip()
 
     @field_validator("asr", "llm", "tts", "face", mode="before")

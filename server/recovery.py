@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from datetime import timedelta
 
 from server.alerts import raise_alert
@@ -20,7 +19,7 @@ from server.services.base import Audio, ServiceError
 from server.state import AppState
 from server.storage import sessions
 from server.storage.blobs import StoreUnavailable
-from server.storage.db import iso, now
+from server.storage.db import Row, iso, now
 from server.storage.media import MediaFile
 
 log = logging.getLogger("keepsake.recovery")
@@ -83,7 +82,7 @@ def _decoded(state: AppState, media: MediaFile) -> Audio:
     return decode_audio(state.media.read_bytes(media))
 
 
-def _alert_if_crisis(state: AppState, turn: sqlite3.Row, text: str) -> None:
+def _alert_if_crisis(state: AppState, turn: Row, text: str) -> None:
     """Crisis words in a turn the crash cut off still reach the caregivers (once: the turn may
     have raised its alert just before the server went down)."""
     if crisis_kind(text) is None:

@@ -24,7 +24,6 @@ characters) and as its sentences two by two, and a question is scored against bo
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -32,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from server.storage.db import Database
+from server.storage.db import Connection, Database, Row
 from server.storage.records import MemoryHit
 from server.text import embedding
 
@@ -92,7 +91,7 @@ def unpack(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.float16).reshape(-1, DIMENSIONS).astype(np.float32)
 
 
-def next_stamp(conn: sqlite3.Connection) -> int:
+def next_stamp(conn: Connection) -> int:
     """A stamp larger than any stored: read inside the write's transaction."""
     return int(conn.execute("SELECT COALESCE(MAX(embedding_stamp), 0) + 1 FROM memories").fetchone()[0])
 
@@ -201,7 +200,7 @@ _cache_lock = threading.Lock()
 _SIGNATURE = "SELECT COUNT(*), COALESCE(MAX(embedding_stamp), 0), COALESCE(SUM(rowid), 0) FROM memories WHERE persona_id = ? AND hidden = 0"
 
 
-def _embed_missing(db: Database, rows: list[sqlite3.Row]) -> dict[str, bytes]:
+def _embed_missing(db: Database, rows: list[Row]) -> dict[str, bytes]:
     """Embed (and store) the memories whose vectors are missing or were made by another model."""
     stale = [r for r in rows if r["embedding"] is None or r["embedding_model"] != MODEL_NAME]
     if not stale:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.api import DeviceOut, DeviceSettings
 from server import security
-from server.storage.db import Database, iso, new_id, now, parse_time
+from server.storage.db import Database, Row, iso, new_id, now, parse_time
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ def redeem_pairing_code(db: Database, code: str, device_name: str) -> tuple[str,
     return device_id, token, row["household_id"]
 
 
-def _device(row: sqlite3.Row) -> DeviceOut:
+def _device(row: Row) -> DeviceOut:
     return DeviceOut(
         id=row["id"],
         name=row["name"],

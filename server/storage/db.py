@@ -10,11 +10,11 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from server.storage.migrations import MIGRATIONS
 
@@ -44,11 +44,43 @@ def parse_time(text: str | None) -> datetime | None:
 Params = tuple[Any, ...] | dict[str, Any]
 
 
+class Row(Protocol):
+    """A row by position or by column name: ``sqlite3.Row``, or the PostgreSQL rows of ``server.storage.postgres``."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+    def __iter__(self) -> Iterator[Any]: ...
+    def __len__(self) -> int: ...
+    def keys(self) -> list[str]: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def lastrowid(self) -> int | None: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the storage modules use of a connection, the same for SQLite and PostgreSQL."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+    def execute(self, sql: str, parameters: Params = ..., /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Iterable[Params], /) -> Cursor: ...
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class Database:
+    """SQLite, the embedded default; ``server.storage.postgres.PostgresDatabase`` is the same for PostgreSQL."""
+
+    dialect = "sqlite"
+
     def __init__(self, path: Path | str):
         self.path = str(path)
         self._local = threading.local()
@@ -72,14 +104,18 @@ class Database:
         return conn
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = self._connect()
         return conn
 
+    def _thread_conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = self.conn  # type: ignore[assignment]  # SQLite's own, for executescript
+        return conn
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         conn = self.conn
         if conn.in_transaction:  # nested: the outer transaction commits
             yield conn
@@ -92,25 +128,25 @@ class Database:
             raise
         conn.execute("COMMIT")
 
-    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Params = ()) -> Cursor:
         return self.conn.execute(sql, params)
 
-    def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        row: Row | None = self.conn.execute(sql, params).fetchone()
         return row
 
-    def first(self, sql: str, params: Params = ()) -> sqlite3.Row:
+    def first(self, sql: str, params: Params = ()) -> Row:
         """The row of a query that always has one: an aggregate (COUNT, MAX), or a row known to exist."""
         row = self.one(sql, params)
         if row is None:
             raise LookupError("the query found no row")
         return row
 
-    def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
         return self.conn.execute(sql, params).fetchall()
 
     def migrate(self) -> None:
-        conn = self.conn
+        conn = self._thread_conn()
         conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
         current = row[0] or 0

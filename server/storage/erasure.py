@@ -11,6 +11,11 @@ what a DELETE frees, but two copies outlive it:
 
 Both cost time in proportion to the index, not to the household: an erasure is
 rare and asked for, so it pays that once (about 0.2 s for 20,000 memories).
+
+On PostgreSQL a DELETE leaves the old row versions in the table's pages until VACUUM
+frees them for reuse; VACUUM does not zero them, and the write-ahead log and any base
+backup keep them too. There, erasure runs VACUUM on the tables that hold words, which is
+less than SQLite's guarantee: the old versions are freed for reuse, not zeroed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,10 @@ def full_text_tables(db: Database) -> list[str]:
 
 def leave_nothing(db: Database) -> bool:
     """Rewrite the full-text indexes without deleted rows and empty the WAL; False if a reader kept it."""
+    if db.dialect == "postgresql":
+        # VACUUM cannot run inside a transaction; the storage layer's connections are in autocommit.
+        db.execute("VACUUM memories, memory_fts, facts, turns, sources, voice_samples, speech_cache, speech_memories")
+        return True
     with db.transaction() as conn:
         for table in full_text_tables(db):
             conn.execute(f'INSERT INTO "{table}"("{table}") VALUES (\'optimize\')')

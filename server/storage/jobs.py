@@ -9,11 +9,10 @@ memories in one transaction at the very end, so a dead job added nothing.
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
 from typing import Any, Literal
 
-from server.storage.db import Database, dumps, iso, new_id, now, parse_time
+from server.storage.db import Database, Row, dumps, iso, new_id, now, parse_time
 
 JobState = Literal["queued", "running", "done", "failed"]
 
@@ -21,7 +20,7 @@ JobState = Literal["queued", "running", "done", "failed"]
 STALE_AFTER_S = 900
 
 
-def _job(row: sqlite3.Row) -> dict[str, Any]:
+def _job(row: Row) -> dict[str, Any]:
     job = {
         "id": row["id"],
         "kind": row["kind"],

@@ -16,12 +16,11 @@ cannot all pass the check), and the count is cleared when the password was right
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta
 from typing import Any
 
 from server.config import LimitSettings
-from server.storage.db import Database, iso, now, parse_time
+from server.storage.db import Connection, Database, iso, now, parse_time
 
 HOUR = timedelta(hours=1)
 # How long a wrong password is remembered for the growing per-address-and-account wait.
@@ -66,7 +65,7 @@ def succeeded(db: Database, limits: LimitSettings, address: str, email: str) -> 
         )
 
 
-def _pair_wait(conn: sqlite3.Connection, limits: LimitSettings, address: str, email: str, moment: datetime) -> float:
+def _pair_wait(conn: Connection, limits: LimitSettings, address: str, email: str, moment: datetime) -> float:
     count: int
     last: str | None  # None only when there are no failures, and then it is not read
     count, last = conn.execute(
@@ -80,7 +79,7 @@ def _pair_wait(conn: sqlite3.Connection, limits: LimitSettings, address: str, em
     return max(0.0, (parse_time(last) + timedelta(seconds=delay) - moment).total_seconds())
 
 
-def _window_wait(conn: sqlite3.Connection, where: str, params: tuple[Any, ...], limit: int, moment: datetime) -> float:
+def _window_wait(conn: Connection, where: str, params: tuple[Any, ...], limit: int, moment: datetime) -> float:
     """Seconds until fewer than ``limit`` failures matching ``where`` are left in the last hour."""
     row = conn.execute(
         f"SELECT created_at FROM login_failures WHERE {where} AND created_at > ? ORDER BY created_at DESC LIMIT 1 OFFSET ?",
@@ -89,7 +88,7 @@ def _window_wait(conn: sqlite3.Connection, where: str, params: tuple[Any, ...], 
     return max(0.0, (parse_time(row[0]) + HOUR - moment).total_seconds()) if row else 0.0
 
 
-def _known(conn: sqlite3.Connection, limits: LimitSettings, address: str, email: str, moment: datetime) -> bool:
+def _known(conn: Connection, limits: LimitSettings, address: str, email: str, moment: datetime) -> bool:
     since = iso(moment - timedelta(days=limits.login_known_address_days))
     return (
         conn.execute(

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from shared.api import Fact, FactTeller, Memory
 from server.memory import meaning, search_text
-from server.storage.db import Database, iso, new_id, parse_time
+from server.storage.db import Database, Row, iso, new_id, parse_time
 from server.storage.records import MemoryHit, RelativeFact
 
 # FTS candidates handed to the re-ranker: re-ranking 200 takes a few ms and recalls nearly all.
 CANDIDATES = 200
 
 
-def _memory(row: sqlite3.Row) -> Memory:
+def _memory(row: Row) -> Memory:
     return Memory(
         id=row["id"],
         persona_id=row["persona_id"],
@@ -68,7 +66,7 @@ def list_for(db: Database, persona_id: str, *, include_hidden: bool = True) -> l
     return [_memory(r) for r in db.all(sql + " ORDER BY created_at", (persona_id,))]
 
 
-def _hit(row: sqlite3.Row) -> MemoryHit:
+def _hit(row: Row) -> MemoryHit:
     return MemoryHit(
         id=row["id"], text=row["text"], title=row["title"], audio_media_id=row["audio_media_id"], recording_text=row["recording_text"]
     )
@@ -169,7 +167,7 @@ _FACTS_WITH_TELLER = (
 )
 
 
-def _fact(row: sqlite3.Row) -> Fact:
+def _fact(row: Row) -> Fact:
     if row["told_by_device_id"] is not None:
         teller = FactTeller(kind="device", id=row["told_by_device_id"], name=row["device_name"])
     else:

@@ -7,14 +7,13 @@ writes them, so retrieval treats imported and edited memories like typed ones:
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from shared.api import Fact, MemoryPlace
 from server.memory import meaning, search_text
 from server.storage import memory_places
-from server.storage.db import Database, iso, new_id
+from server.storage.db import Database, Row, iso, new_id
 from server.storage.media import MediaStore
 from server.storage.memories import get_fact
 from server.storage.records import MemoryHit
@@ -92,7 +91,7 @@ def insert_all(db: Database, household_id: str, persona_id: str, source_id: str 
 _SELECT = "SELECT m.*, s.kind AS source_kind, s.filename AS source_filename FROM memories m LEFT JOIN sources s ON s.id = m.source_id"
 
 
-def _memory(row: sqlite3.Row) -> dict[str, Any]:
+def _memory(row: Row) -> dict[str, Any]:
     place = memory_places.read(row["position"])
     stored_json = bool(row["position"]) and row["position"].lstrip().startswith("{")
     return {
@@ -138,7 +137,7 @@ def search(db: Database, persona_id: str, query: str, *, limit: int = 50) -> lis
     query = query.strip()
     if not query:
         return []
-    found: dict[str, sqlite3.Row] = {}
+    found: dict[str, Row] = {}
     # Exact words first: a caregiver looking for "Aunt Mabel" wants those words.
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     for row in db.all(

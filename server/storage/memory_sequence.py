@@ -12,9 +12,8 @@ A memory typed by itself has no next.
 from __future__ import annotations
 
 import re
-import sqlite3
 
-from server.storage.db import Database
+from server.storage.db import Database, Row
 from server.storage.records import MemoryHit
 
 # A piece of what was said long enough to name one memory, not a stock phrase.
@@ -27,7 +26,7 @@ _SQUASHED = "replace(replace(replace(replace(m.text, ' ', ''), char(10), ''), ch
 _COLUMNS = "m.rowid AS seq, m.id, m.title, m.text, m.audio_media_id, m.recording_text, m.source_id, m.source, m.created_at"
 
 
-def _hit(row: sqlite3.Row) -> MemoryHit:
+def _hit(row: Row) -> MemoryHit:
     return MemoryHit(
         id=row["id"], text=row["text"], title=row["title"], audio_media_id=row["audio_media_id"], recording_text=row["recording_text"]
     )

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from shared.api import ConsentCreate, ConsentOut, FaceLandmarks, MouthPoint, Persona, PersonaCreate, PersonaUpdate
-from server.storage.db import Database, dumps, iso, new_id, parse_time
+from server.storage.db import Database, Row, dumps, iso, new_id, parse_time
 from server.storage.records import PersonaProfile
 
 _JSON_FIELDS = {"addressed_as", "boundaries"}
 
 
-def _consent(row: sqlite3.Row | None) -> ConsentOut | None:
+def _consent(row: Row | None) -> ConsentOut | None:
     if row is None:
         return None
     return ConsentOut(
@@ -31,7 +30,7 @@ def latest_consent(db: Database, persona_id: str) -> ConsentOut | None:
     return _consent(row)
 
 
-def _persona(db: Database, row: sqlite3.Row) -> Persona:
+def _persona(db: Database, row: Row) -> Persona:
     count = db.first("SELECT COUNT(*) FROM memories WHERE persona_id = ? AND hidden = 0", (row["id"],))[0]
     return Persona(
         id=row["id"],
@@ -59,7 +58,7 @@ def _persona(db: Database, row: sqlite3.Row) -> Persona:
     )
 
 
-def _row(db: Database, household_id: str, persona_id: str) -> sqlite3.Row | None:
+def _row(db: Database, household_id: str, persona_id: str) -> Row | None:
     return db.one("SELECT * FROM personas WHERE id = ? AND household_id = ?", (persona_id, household_id))
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from shared.api import HistoryItem, SessionSummary
-from server.storage.db import Database, dumps, iso, new_id, parse_time
+from server.storage.db import Database, Row, dumps, iso, new_id, parse_time
 from server.storage.records import HistoryLine
 
 
@@ -59,7 +58,7 @@ class SessionRow:
     farewell: bool  # the last talk before the persona retires
 
     @classmethod
-    def of(cls, row: sqlite3.Row) -> SessionRow:
+    def of(cls, row: Row) -> SessionRow:
         def moment(column: str) -> datetime | None:
             return parse_time(row[column]) if row[column] else None
 
@@ -140,7 +139,7 @@ def finish_turn(db: Database, turn_id: str, *, status: str, reply: list[dict[str
     )
 
 
-def get_turn(db: Database, household_id: str, session_id: str, turn_id: str) -> sqlite3.Row | None:
+def get_turn(db: Database, household_id: str, session_id: str, turn_id: str) -> Row | None:
     return db.one("SELECT * FROM turns WHERE id = ? AND session_id = ? AND household_id = ?", (turn_id, session_id, household_id))
 
 
@@ -148,7 +147,7 @@ def set_played(db: Database, turn_id: str, sentences_played: int) -> None:
     db.execute("UPDATE turns SET sentences_played = ? WHERE id = ?", (sentences_played, turn_id))
 
 
-def _spoken(row: sqlite3.Row) -> list[dict[str, Any]]:
+def _spoken(row: Row) -> list[dict[str, Any]]:
     """The sentences of a reply that the relative actually heard."""
     reply: list[dict[str, Any]] = json.loads(row["reply"] or "[]")
     played = row["sentences_played"]

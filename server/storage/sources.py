@@ -8,16 +8,15 @@ source deletes its memories (and their search rows) and its files.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 from server.storage import speech_cache
-from server.storage.db import Database, dumps, iso, new_id
+from server.storage.db import Database, Row, dumps, iso, new_id
 from server.storage.media import MediaFile, MediaStore
 
 
-def _source(row: sqlite3.Row) -> dict[str, Any]:
+def _source(row: Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "persona_id": row["persona_id"],

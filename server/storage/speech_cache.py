@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from shared.api import MouthTrack
-from server.storage.db import Database, iso
+from server.storage.db import Connection, Database, iso
 from server.storage.media import MediaStore
 
 
@@ -147,7 +146,7 @@ def forget_memory(db: Database, media: MediaStore, memory_id: str) -> int:
     return len(spoken)
 
 
-def _memories_exist(conn: sqlite3.Connection, persona_id: str, memory_ids: list[str]) -> bool:
+def _memories_exist(conn: Connection, persona_id: str, memory_ids: list[str]) -> bool:
     if not memory_ids:
         return True
     marks = ",".join("?" * len(memory_ids))
@@ -157,7 +156,7 @@ def _memories_exist(conn: sqlite3.Connection, persona_id: str, memory_ids: list[
     return found == len(memory_ids)
 
 
-def _tag(conn: sqlite3.Connection, media_id: str, memory_ids: list[str]) -> None:
+def _tag(conn: Connection, media_id: str, memory_ids: list[str]) -> None:
     conn.executemany("INSERT OR IGNORE INTO speech_memories (media_id, memory_id) VALUES (?,?)", [(media_id, m) for m in memory_ids])
 
 

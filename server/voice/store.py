@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
-from server.storage.db import Database, dumps, iso, new_id
+from server.storage.db import Database, Row, dumps, iso, new_id
 from server.voice.checks import SampleCheck
 
 
-def _sample(row: sqlite3.Row) -> dict[str, Any]:
+def _sample(row: Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "persona_id": row["persona_id"],

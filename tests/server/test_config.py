@@ -34,6 +34,19 @@ def test_missing_config_file_is_a_clear_error(tmp_path):
         load_settings(tmp_path / "nope.toml")
 
 
+def test_the_database_is_sqlite_unless_a_postgresql_url_is_given(monkeypatch):
+    monkeypatch.delenv("KEEPSAKE_DATABASE_URL", raising=False)
+    assert load_settings().database_url is None
+    monkeypatch.setenv("KEEPSAKE_DATABASE_URL", "postgresql://keepsake:hunter2@db.internal:5432/keepsake")
+    settings = load_settings()
+    assert settings.database_url.get_secret_value() == "postgresql://keepsake:hunter2@db.internal:5432/keepsake"
+    assert "hunter2" not in repr(settings)
+    for wrong in ("mysql://u:p@h/db", "postgresql://host-without-database", "keepsake.db"):
+        monkeypatch.setenv("KEEPSAKE_DATABASE_URL", wrong)
+        with pytest.raises(ValueError, match="KEEPSAKE_DATABASE_URL must be postgresql://"):
+            load_settings()
+
+
 def test_serve_help_explains_every_option():
     out = subprocess.run([sys.executable, "-m", "server.cli", "serve", "--help"], capture_output=True, text=True, check=True).stdout
     for option in ("--host", "--port", "--config", "--demo", "--data-dir"):

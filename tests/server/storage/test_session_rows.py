@@ -1,4 +1,4 @@
-"""A stored conversation is read back as a typed row, not a bare database row."""
+"""A stored conversation is read back as a typed row, not a bare database row (on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ import pytest
 
 from shared.api import PersonaCreate
 from server.storage import accounts, personas, sessions
-from server.storage.db import Database
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "sessions.db")
-    yield database
-    database.close()
 
 
 @pytest.fixture
