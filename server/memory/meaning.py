@@ -372,7 +372,7 @@ def score(matrix: PersonaMatrix, question: str) -> DenseScores:
 RRF_K = 3
 # The confidence of a memory: how far its best passage stands out (``DenseScores.standout``) plus
 # this much times the share of what the question mentions that the memory contains
-# (``search_text.coverage``). Meaning alone could not tell "did you have a motorbike?" from a
+# (``search_rank.coverage``). Meaning alone could not tell "did you have a motorbike?" from a
 # question its memory answers; words alone miss every paraphrase. Set on the dev split.
 COVERAGE_WEIGHT = 4.0
 # Below this, no memory is told: the persona says it does not remember that well (set on the dev split).
@@ -381,7 +381,7 @@ CONFIDENT = 3.25
 
 def fuse(matrix: PersonaMatrix, lexical: Sequence[MemoryHit], dense: DenseScores, question: str, limit: int) -> list[MemoryHit]:
     """The persona's memories best first by both rankings, each with its confidence as ``score``."""
-    from server.memory.search_text import coverage
+    from server.memory.search_rank import coverage
 
     count = len(matrix.hits)
     if count == 0:
@@ -423,9 +423,9 @@ def matrix_of(hits: Sequence[MemoryHit]) -> PersonaMatrix:
 
 def rank_pool(question: str, hits: Sequence[MemoryHit], limit: int = 3) -> list[MemoryHit]:
     """``memories.retrieve`` over memories held in hand: the same two rankings, fused, with confidences."""
-    from server.memory import search_text
+    from server.memory import search_rank
 
     if not (question or "").strip() or not hits:
         return []
     matrix = matrix_of(hits)
-    return fuse(matrix, search_text.rank(question, matrix.hits), score(matrix, question), question, limit)
+    return fuse(matrix, search_rank.rank(question, matrix.hits), score(matrix, question), question, limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from shared.api import Fact, FactTeller, Memory
-from server.memory import meaning, search_text
+from server.memory import meaning, search_rank, search_text
 from server.storage.db import Database, iso, new_id, parse_time
 from server.storage.records import MemoryHit, RelativeFact
 
@@ -96,7 +96,7 @@ def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> li
             " ORDER BY bm25(memory_fts) LIMIT ?",
             (query, persona_id, CANDIDATES),
         )
-        lexical = search_text.rank(question, [_hit(r) for r in rows])
+        lexical = search_rank.rank(question, [_hit(r) for r in rows])
     return meaning.fuse(matrix, lexical, meaning.score(matrix, question), question, limit)
 
 

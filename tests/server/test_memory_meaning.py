@@ -11,7 +11,7 @@ import pytest
 
 from shared.api import PersonaCreate
 from server.conversation import story
-from server.memory import meaning, search_text
+from server.memory import meaning, search_rank
 from server.services.base import ConversationContext, PersonaProfile
 from server.storage import accounts, memories, memory_admin, personas
 from server.storage.db import Database
@@ -143,7 +143,7 @@ def test_english_question_over_chinese_memories(db, persona_id):
         persona_id,
         ["我们一九七二年国庆节结的婚，我穿了一件借来的红棉袄。", "我七岁进了街道小学，老师姓陈。", "退休以后，我每天晚上去公园跳舞。"],
     )
-    assert not search_text.rank("When did you get married?", meaning.persona_matrix(db, persona_id).hits)  # no shared word
+    assert not search_rank.rank("When did you get married?", meaning.persona_matrix(db, persona_id).hits)  # no shared word
     assert "结的婚" in memories.retrieve(db, persona_id, "When did you get married?")[0].text
 
 
