@@ -12,6 +12,7 @@ import pytest
 from shared.api import PersonaCreate
 from server.conversation import story
 from server.memory import meaning, search_rank
+from server.memory.persona_pronouns import as_persona_says
 from server.services.base import ConversationContext, PersonaProfile
 from server.storage import accounts, memories, memory_admin, personas
 from server.storage.db import Database
@@ -151,8 +152,8 @@ def test_perspective_your_birth_and_mine(db, persona_id):
     add_all(db, persona_id, [BORN_ME, BORN_YOU, WEDDING, BAKERY, GARDEN])
     assert memories.retrieve(db, persona_id, "Grandma, where were you born?")[0].text == BORN_ME
     assert memories.retrieve(db, persona_id, "What did you make me when I was born?")[0].text == BORN_YOU
-    assert meaning.as_persona_says("Where were you born?") == "Where was I born?"
-    assert meaning.as_persona_says("你在哪里出生的？我呢？") == "我在哪里出生的？你呢？"
+    assert as_persona_says("Where were you born?") == "Where was I born?"
+    assert as_persona_says("你在哪里出生的？我呢？") == "我在哪里出生的？你呢？"
 
 
 def profile(persona_id: str) -> PersonaProfile:
