@@ -168,7 +168,7 @@ def compose(ctx: ConversationContext) -> list[str | Recording]:
 
     The turn passes its understanding in ``ctx``; a context made without one is understood here.
     """
-    understood = ctx.understanding if ctx.understanding is not None else understanding.from_context(ctx)
+    understood = ctx.understanding if isinstance(ctx.understanding, Understanding) else understanding.from_context(ctx)
     return words_for(policy.decide(understood), understood, ctx)
 
 
