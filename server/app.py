@@ -34,7 +34,7 @@ from server.conversation import acts, safety
 from server.errors import documented_errors, install_error_handlers
 from server.importers import sandbox
 from server.live import models as live_models
-from server.memory import meaning
+from server.memory import meaning, meaning_rank
 from server.pipeline.gate import TurnGate, capacity_for
 from server.pipeline.speak_ahead import SpeakAhead
 from server.recovery import recovery_loop
@@ -84,7 +84,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             # And what kind of thing the relative said, read against its examples.
             await asyncio.to_thread(acts.warm)
             # And retrieval by meaning: the relative's first question is not the slow one either.
-            await asyncio.to_thread(meaning.warm)
+            await asyncio.to_thread(meaning_rank.warm)
             # And the live socket's turn-taking models: its first pause is judged as fast as the rest.
             await asyncio.to_thread(live_models.available)
         recovery = asyncio.create_task(recovery_loop(state))

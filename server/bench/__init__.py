@@ -141,8 +141,9 @@ def main(argv: list[str]) -> int:
     if set(cfg.pipelines) - {"streamed", "naive"} or not cfg.pipelines:
         parser.error("--pipelines takes streamed, naive or both")
 
-    from server.bench.report import text_summary, write_docs
+    from server.bench.report import write_docs
     from server.bench.runner import run_bench
+    from server.bench.tables import text_summary
 
     report = json.loads(Path(args.from_json).read_text()) if args.from_json else run_bench(cfg)
     print()

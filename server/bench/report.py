@@ -1,25 +1,13 @@
-"""The benchmark's report as a terminal table, as docs/benchmarks.md, and as plots."""
+"""The benchmark's report as docs/benchmarks.md and its plot; the tables are in ``tables``, the targets in ``targets``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-# The issue's targets, each judged on the numbers measured in this run.
-OVERHEAD_FACTOR, OVERHEAD_MS, OVERHEAD_AT = 1.05, 15.0, 100
-EMBEDDED_P50_MS = 700.0
-IDLE_SESSION_KB = 1024.0
-CPU_PER_TURN_MS = 5.0
-SPEEDUP_AT_1 = 2.0
-# What a turn costs the server in Python, as a profile of it shows (docs/benchmarks.md, "Memory and CPU").
-CPU_WHY = (
-    "a turn is Python work at every step: uvicorn and FastAPI take the upload in ~30 chunks and stream 5 NDJSON events back;"
-    " the HTTP client makes 5 upstream requests (speech to text, the LLM, speech for 3 sentences) and reads ~40 streamed"
-    " tokens (one streamed answer and one speech request cost the client 2.7 ms on aiohttp's connections, 6.5 ms on httpx's"
-    " own transport); 3 WAVs are"
-    " decoded, given a mouth track, written, indexed and signed; the turn is recorded in SQLite. Tens of milliseconds,"
-    " not 5, without leaving Python"
-)
+from server.bench.tables import cpu_table, extra_table, speedup_table, table, targets_table
+from server.bench.targets import fmt
+
 # Where a turn's CPU went when it was profiled (py-spy --gil at 250 Hz for 40 s of the N=50 level, at
 # commit b2ce46e with 794ef57's change to the auth dependencies; ms holding the GIL a turn). Measured
 # once by hand, not by this run.
@@ -34,187 +22,6 @@ CPU_PROFILE = [
     "wake-up of an idle virtual CPU costs more: the same N=1 level measured 44.5 ms a turn while other processes",
     "kept the cores busy, and 78-85 ms on a quiet machine.",
 ]
-ENDING_NAMES = {"vad": "upload ended by the tablet's VAD", "tap": "upload ended by a tap at the last word"}
-
-
-def _level(report: dict, pipeline: str, tablets: int) -> dict | None:
-    for level in report["pipelines"].get(pipeline, {}).get("levels", []):
-        if level["tablets"] == tablets:
-            return level
-    return None
-
-
-def targets(report: dict) -> list[dict]:
-    """Each target: what it asks, what was measured, met (True/False, None when not measured), and
-    for one not met, why (from this run's own numbers where they tell)."""
-    out = []
-
-    def add(name: str, goal: str, measured: str | None, met: bool | None, why: str = "") -> None:
-        out.append({"target": name, "goal": goal, "measured": measured or "not measured", "met": met, "why": why if met is False else ""})
-
-    level = _level(report, "streamed", OVERHEAD_AT)
-    if level and level["ttfa_ms"]["p95"] is not None:
-        limit = level["floor_ms"] * OVERHEAD_FACTOR + OVERHEAD_MS
-        cores = 100 * (report["machine"].get("cpus") or 1)
-        server_cpu = level["cpu_ms_per_turn"] * level["turns_per_s"] / 10  # % of one core
-        low = next((lv for lv in reversed(report["pipelines"]["streamed"]["levels"]) if lv["tablets"] <= 10), None)
-        why = (
-            f"the turns wait for the CPU: at N={OVERHEAD_AT} the server used {server_cpu:.0f}% of a core, the load generator"
-            f" {_fmt(level.get('load_cpu_percent'))}% and other processes {_fmt(level.get('other_cpu_percent'))}% of the {cores}%"
-            " the machine has (see the CPU table)"
-        )
-        if low and low["ttfa_ms"]["p95"] is not None:
-            why += f"; with N={low['tablets']} the same server stays at p95 {low['ttfa_ms']['p95']:.0f} ms ({low['p95_over_floor']:.2f}x the floor)"
-        add(
-            "server's addition over the floor",
-            f"p95 <= floor x {OVERHEAD_FACTOR} + {OVERHEAD_MS:.0f} ms = {limit:.0f} ms at N={OVERHEAD_AT}",
-            f"p95 {level['ttfa_ms']['p95']:.0f} ms",
-            level["ttfa_ms"]["p95"] <= limit and level["errors"] == 0,
-            why,
-        )
-    else:
-        add("server's addition over the floor", f"p95 <= floor x {OVERHEAD_FACTOR} + {OVERHEAD_MS:.0f} ms at N={OVERHEAD_AT}", None, None)
-
-    level = _level(report, "streamed", 200)
-    add(
-        "200 tablets without errors",
-        "0 errors at N=200",
-        f"{level['errors']} errors in {level['turns']} turns" if level else None,
-        level["errors"] == 0 if level else None,
-        "; ".join(level["error_samples"]) if level else "",
-    )
-
-    # Judged on both ways a tablet ends the upload: its VAD after the quiet (what the issue
-    # counts from), and a tap at the last word (where no recognition could start early).
-    emb = report.get("embedded")
-    p50s = {ending: r["ttfa_ms"]["p50"] for ending, r in emb["endings"].items()} if emb else {}
-    measured = "; ".join(f"p50 {_fmt(v)} ms ({ENDING_NAMES[e]})" for e, v in p50s.items())
-    met = all(v is not None and v <= EMBEDDED_P50_MS for v in p50s.values()) if p50s else None
-    slow = [
-        f"{ending}: speech to text p50 {_fmt(r['server_asr_ms']['p50'])} ms, sentence 1's audio p50 {_fmt(r['server_first_audio_ms']['p50'])} ms"
-        for ending, r in (emb["endings"].items() if emb else ())
-        if r["ttfa_ms"]["p50"] is None or r["ttfa_ms"]["p50"] > EMBEDDED_P50_MS
-    ]
-    add("embedded engines, story mode, 5 s question", f"p50 <= {EMBEDDED_P50_MS:.0f} ms", measured or None, met, "; ".join(slow))
-
-    idle = report["pipelines"].get("streamed", {}).get("idle_session")
-    add(
-        "idle session resident memory",
-        f"<= {IDLE_SESSION_KB:.0f} kB",
-        f"{idle['kb_per_session']:.1f} kB" if idle else None,
-        idle["kb_per_session"] <= IDLE_SESSION_KB if idle else None,
-    )
-
-    levels = report["pipelines"].get("streamed", {}).get("levels", [])
-    cpu = [lv["cpu_ms_per_turn"] for lv in levels]
-    add(
-        "server CPU per turn (engines excluded)",
-        f"<= {CPU_PER_TURN_MS:.0f} ms at every N",
-        f"{min(cpu):.0f}-{max(cpu):.0f} ms" if cpu else None,
-        max(cpu) <= CPU_PER_TURN_MS if cpu else None,
-        CPU_WHY,
-    )
-
-    speed = next((s for s in report.get("speedup", []) if s["tablets"] == 1), None)
-    add(
-        "streamed vs naive at N=1 (3-sentence answer)",
-        f">= {SPEEDUP_AT_1:.0f}x faster to first audio (p50)",
-        f"{speed['p50']:.2f}x" if speed and speed["p50"] else None,
-        speed["p50"] >= SPEEDUP_AT_1 if speed and speed["p50"] else None,
-    )
-    return out
-
-
-def _fmt(value, digits: int = 0) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _verdict(met: bool | None) -> str:
-    return {True: "met", False: "NOT met", None: "not measured"}[met]
-
-
-def table(report: dict) -> str:
-    """The results table (Markdown, which also reads well in a terminal)."""
-    rows = [
-        "| N | pipeline | turns | errors | TTFA p50 | p95 | p99 | floor | p95/floor | turns/s | server CPU/turn |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    names = list(report["pipelines"])
-    levels = sorted({lv["tablets"] for p in report["pipelines"].values() for lv in p["levels"]})
-    for n in levels:
-        for name in names:
-            lv = _level(report, name, n)
-            if lv is None:
-                continue
-            t = lv["ttfa_ms"]
-            rows.append(
-                f"| {n} | {name} | {lv['turns']} | {lv['errors']} | {_fmt(t['p50'])} ms | {_fmt(t['p95'])} ms | {_fmt(t['p99'])} ms "
-                f"| {lv['floor_ms']:.0f} ms | {_fmt(lv['p95_over_floor'], 2)} | {lv['turns_per_s']:.1f} | {lv['cpu_ms_per_turn']:.0f} ms |"
-            )
-    return "\n".join(rows)
-
-
-def speedup_table(report: dict) -> str:
-    rows = ["| N | naive / streamed, p50 | naive / streamed, p95 |", "|---:|---:|---:|"]
-    rows += [f"| {s['tablets']} | {_fmt(s['p50'], 2)}x | {_fmt(s['p95'], 2)}x |" for s in report.get("speedup", [])]
-    return "\n".join(rows)
-
-
-def targets_table(report: dict) -> str:
-    rows = ["| target | goal | measured | | why not |", "|---|---|---|---|---|"]
-    rows += [f"| {t['target']} | {t['goal']} | {t['measured']} | {_verdict(t['met'])} | {t['why']} |" for t in targets(report)]
-    return "\n".join(rows)
-
-
-def extra_table(report: dict) -> str:
-    """Where the streamed server's time above the floor goes (medians, ms)."""
-    rows = [
-        "| N | speech to text | until sentence 1's text | until sentence 1's audio | to the tablet | total above floor (p50) |",
-        "|---:|---:|---:|---:|---:|---:|",
-    ]
-    for lv in report["pipelines"].get("streamed", {}).get("levels", []):
-        e = lv["server_extra_ms"]
-        above = lv["ttfa_ms"]["p50"] - lv["floor_ms"] if lv["ttfa_ms"]["p50"] is not None else None
-        rows.append(
-            f"| {lv['tablets']} | {_fmt(e['asr'], 1)} | {_fmt(e['to_first_sentence_text'], 1)} | {_fmt(e['to_first_audio'], 1)} "
-            f"| {_fmt(e['transport'], 1)} | {_fmt(above, 1)} |"
-        )
-    return "\n".join(rows)
-
-
-def cpu_table(report: dict) -> str:
-    rows = [
-        "| N | pipeline | server CPU per turn | load generator CPU | other processes' CPU | turns/s |",
-        "|---:|---|---:|---:|---:|---:|",
-    ]
-    for name, pipe in report["pipelines"].items():
-        for lv in pipe["levels"]:
-            rows.append(
-                f"| {lv['tablets']} | {name} | {lv['cpu_ms_per_turn']:.0f} ms | {_fmt(lv.get('load_cpu_percent'))}% "
-                f"| {_fmt(lv.get('other_cpu_percent'))}% | {lv['turns_per_s']:.1f} |"
-            )
-    return "\n".join(rows)
-
-
-def text_summary(report: dict) -> str:
-    """What the command prints at the end."""
-    parts = [table(report), "", speedup_table(report), ""]
-    idle = report["pipelines"].get("streamed", {}).get("idle_session")
-    if idle:
-        parts.append(f"idle session: {idle['kb_per_session']:.1f} kB resident each ({idle['sessions_per_batch']} sessions a batch)")
-    emb = report.get("embedded")
-    if emb:
-        for ending, r in emb["endings"].items():
-            parts.append(
-                f"embedded engines ({emb['clip_s']} s question, story mode, {ENDING_NAMES[ending]}, {r['turns']} turns): "
-                f"TTFA p50 {_fmt(r['ttfa_ms']['p50'])} ms, p95 {_fmt(r['ttfa_ms']['p95'])} ms; "
-                f"server: speech to text p50 {_fmt(r['server_asr_ms']['p50'])} ms"
-            )
-    ep = report.get("endpointing")
-    if ep:
-        parts.append(f"end-of-speech detection waits {ep['waited_ms']:.0f} ms of silence (hang time {ep['hang_ms']:.0f} ms)")
-    parts += ["", targets_table(report)]
-    return "\n".join(parts)
 
 
 def plot(report: dict, path: Path) -> None:
@@ -332,7 +139,7 @@ def markdown(report: dict, plot_name: str) -> str:
     if any(v is not None for v in starts.values()):
         lines += [
             "Opening a session (`POST /v1/sessions`, which speaks the greeting) took p50 "
-            + ", ".join(f"{_fmt(v)} ms ({name})" for name, v in starts.items() if v is not None)
+            + ", ".join(f"{fmt(v)} ms ({name})" for name, v in starts.items() if v is not None)
             + ".",
             "",
         ]
@@ -380,7 +187,7 @@ def markdown(report: dict, plot_name: str) -> str:
                 ("server: sentence 1's audio", "server_first_audio_ms"),
             ):
                 lines.append(
-                    f"| {label} | {'VAD' if ending == 'vad' else 'tap'} | {_fmt(r[key]['p50'])} ms | {_fmt(r[key]['p95'])} ms | {_fmt(r[key]['max'])} ms |"
+                    f"| {label} | {'VAD' if ending == 'vad' else 'tap'} | {fmt(r[key]['p50'])} ms | {fmt(r[key]['p95'])} ms | {fmt(r[key]['max'])} ms |"
                 )
         synthesized = [
             e for e, r in emb["endings"].items() if (r["server_first_audio_ms"]["p95"] or 0) > (r["server_first_text_ms"]["p95"] or 0) + 200
@@ -395,7 +202,7 @@ def markdown(report: dict, plot_name: str) -> str:
             "",
             "errors: "
             + ", ".join(f"{r['errors']} of {r['turns']} ({'VAD' if e == 'vad' else 'tap'})" for e, r in emb["endings"].items())
-            + f"; other processes on the machine used {_fmt(emb.get('other_cpu_percent'))}% of a core meanwhile.",
+            + f"; other processes on the machine used {fmt(emb.get('other_cpu_percent'))}% of a core meanwhile.",
         ]
     else:
         lines.append("Not measured in this run.")

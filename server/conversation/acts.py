@@ -24,16 +24,14 @@ The examples' vectors are computed once, on first use, and kept.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from dataclasses import dataclass
 from enum import Enum
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
+from server.conversation.example_rows import BuiltOnce, read_rows
 from server.conversation.normalise import normalise
 from server.text import embedding, example_vectors
 
@@ -159,40 +157,33 @@ class _Examples:
     rows_of: dict[str, np.ndarray]  # act -> the indexes of its examples, worked out once
 
 
-_lock = threading.Lock()
-_examples: _Examples | None = None
-
-
 def load_examples() -> list[dict[str, Any]]:
-    text = resources.files("server.conversation").joinpath("act_examples.jsonl").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return read_rows("act_examples.jsonl")
 
 
 def example_texts() -> list[str]:
     return [unaddressed(normalise(r["text"])) for r in load_examples()]
 
 
-def _loaded() -> _Examples:
-    global _examples
-    if _examples is None:
-        with _lock:
-            if _examples is None:
-                rows = load_examples()
-                texts = tuple(example_texts())
-                labels = np.array([r["act"] for r in rows])
-                _examples = _Examples(
-                    # Shipped with the examples (server/text/example_vectors.py): no wait at start.
-                    vectors=example_vectors.vectors_for("acts", texts),
-                    acts=labels,
-                    kinds=tuple(r.get("kind") for r in rows),
-                    texts=texts,
-                    rows_of={str(act): np.flatnonzero(labels == act) for act in np.unique(labels)},
-                )
-    return _examples
+def _build() -> _Examples:
+    rows = load_examples()
+    texts = tuple(example_texts())
+    labels = np.array([r["act"] for r in rows])
+    return _Examples(
+        # Shipped with the examples (server/text/example_vectors.py): no wait at start.
+        vectors=example_vectors.vectors_for("acts", texts),
+        acts=labels,
+        kinds=tuple(r.get("kind") for r in rows),
+        texts=texts,
+        rows_of={str(act): np.flatnonzero(labels == act) for act in np.unique(labels)},
+    )
+
+
+_examples = BuiltOnce(_build)
 
 
 def warm() -> None:
-    _loaded()
+    _examples.get()
 
 
 def unaddressed(said: str) -> str:
@@ -272,7 +263,7 @@ def _request_kind(ex: _Examples, similarity: np.ndarray, said: str) -> str | Non
 
 def by_neighbours(said: str) -> Reading:
     """The act the labelled examples nearest to ``said`` (normalised) vote for, within its shape."""
-    ex = _loaded()
+    ex = _examples.get()
     similarity = embedding.embed([unaddressed(said)])[0] @ ex.vectors.T
     scores: dict[str, float] = {}
     for act, rows in ex.rows_of.items():

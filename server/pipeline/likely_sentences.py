@@ -26,7 +26,8 @@ from datetime import date, timedelta
 from shared.api import Persona
 from server.conversation import safety
 from server.conversation.greeting import dear, disclosure_sentence, first_name, greeting_text, speech_language, stable_seed
-from server.conversation.story import PHRASES, memory_excerpt
+from server.conversation.story import memory_excerpt
+from server.conversation.story_phrases import PHRASES
 from server.pipeline.replies import reply
 from server.services.base import RelativeFact
 from server.storage import personas

@@ -27,7 +27,7 @@ from server.pipeline.limits import limit_reached
 from server.pipeline.replies import reply
 from server.retire import finish_farewell
 from server.services.base import Audio, Conversation, ConversationContext, Recording, ServiceError, ServiceFailure
-from server.services.registry import FallbackEvent, drain, start_collecting
+from server.services.fallback_events import FallbackEvent, drain, start_collecting
 from server.state import AppState
 from server.storage import accounts, households, memories, personas, sessions
 from server.storage.accounts import Principal

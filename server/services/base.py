@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -20,9 +20,6 @@ from server.storage.records import HistoryLine as HistoryLine
 from server.storage.records import MemoryHit as MemoryHit
 from server.storage.records import PersonaProfile as PersonaProfile
 from server.storage.records import RelativeFact as RelativeFact
-
-if TYPE_CHECKING:
-    from server.conversation.understanding import Understanding
 
 
 @dataclass(frozen=True)
@@ -90,6 +87,19 @@ class Recording:
     said: str | None = None  # what the recording itself says; None: the same as ``text``
 
 
+class Understood(Protocol):
+    """What a conversation service reads of the turn's understanding of the relative's words.
+
+    The whole of it is ``server.conversation.understanding.Understanding``, made a layer above the
+    services; a service here needs only the memories it may speak from, so this is all it names.
+    """
+
+    @property
+    def prompt_memories(self) -> list[MemoryHit]:
+        """The memories a generated answer may speak from: a follow-up's story first, then the confident ones."""
+        ...
+
+
 @dataclass
 class ConversationContext:
     """Everything the conversation stage may use to answer one turn."""
@@ -107,7 +117,7 @@ class ConversationContext:
     # What the turn understood of ``user_text`` (server/conversation/understanding.py). When set,
     # both story and generative mode speak from its memories; a context made without one is
     # understood from ``memories`` as they are.
-    understanding: Understanding | None = None
+    understanding: Understood | None = None
 
 
 class SpeechToText(ABC):

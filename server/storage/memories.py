@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.api import Fact, FactTeller, Memory
-from server.memory import meaning, search_text
+from server.memory import meaning, meaning_rank, search_rank, search_text
 from server.storage.db import Database, Row, iso, new_id, parse_time
 from server.storage.records import MemoryHit, RelativeFact
 
@@ -78,7 +78,7 @@ def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> li
     Two rankings, fused: FTS5 candidates ordered by the lexical re-ranker (names, dates, rare
     words), and every visible memory by meaning (``server.memory.meaning``), which alone finds
     a paraphrase, a question in the other language or a misheard word. Whether the best is
-    good enough to tell is the caller's to judge against ``meaning.CONFIDENT``.
+    good enough to tell is the caller's to judge against ``meaning_rank.CONFIDENT``.
     """
     if not (question or "").strip():
         return []
@@ -94,8 +94,8 @@ def retrieve(db: Database, persona_id: str, question: str, limit: int = 3) -> li
             " ORDER BY bm25(memory_fts) LIMIT ?",
             (query, persona_id, CANDIDATES),
         )
-        lexical = search_text.rank(question, [_hit(r) for r in rows])
-    return meaning.fuse(matrix, lexical, meaning.score(matrix, question), question, limit)
+        lexical = search_rank.rank(question, [_hit(r) for r in rows])
+    return meaning_rank.fuse(matrix, lexical, meaning_rank.score(matrix, question), question, limit)
 
 
 def add_fact(db: Database, household_id: str, persona_id: str, session_id: str | None, text: str, *, device_id: str) -> str:

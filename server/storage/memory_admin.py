@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.api import Fact, MemoryPlace
-from server.memory import meaning, search_text
+from server.memory import meaning, search_rank, search_text
 from server.storage import memory_places
 from server.storage.db import Database, Row, iso, new_id
 from server.storage.media import MediaStore
@@ -154,7 +154,7 @@ def search(db: Database, persona_id: str, query: str, *, limit: int = 50) -> lis
             (expression, persona_id, SEARCH_CANDIDATES),
         )
         by_id = {r["id"]: r for r in rows}
-        ranked = search_text.rank(query, [MemoryHit(id=r["id"], text=r["text"], title=r["title"]) for r in rows])
+        ranked = search_rank.rank(query, [MemoryHit(id=r["id"], text=r["text"], title=r["title"]) for r in rows])
         for hit in ranked:
             if len(found) >= limit:
                 break

@@ -96,7 +96,8 @@ def _embedded(vad_p50: float, tap_p50: float) -> dict:
 
 
 def test_the_embedded_target_needs_both_ways_of_ending_the_upload():
-    from server.bench.report import markdown, targets
+    from server.bench.report import markdown
+    from server.bench.targets import targets
 
     report = {"pipelines": {}, "machine": {"cpus": 2, "python": "3", "platform": "x"}, "embedded": _embedded(40.0, 900.0)}
     row = next(t for t in targets(report) if t["target"].startswith("embedded"))

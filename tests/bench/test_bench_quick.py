@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from server.bench import build_parser, config_from_args
-from server.bench.report import markdown, table, targets, text_summary, write_docs
+from server.bench.report import markdown, write_docs
 from server.bench.runner import run_bench
+from server.bench.tables import table, text_summary
+from server.bench.targets import targets
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import pytest
 from shared.api import Persona
 from server.conversation.greeting import greeting_text, stable_seed
 from server.conversation.story import compose
-from server.memory.meaning import CONFIDENT
+from server.memory.meaning_rank import CONFIDENT
 from server.pipeline.likely_sentences import (
     MemoryWords,
     as_a_turn_says,

@@ -11,7 +11,8 @@ import pytest
 
 from shared.api import PersonaCreate
 from server.conversation import story
-from server.memory import meaning, search_text
+from server.memory import meaning, search_rank
+from server.memory.persona_pronouns import as_persona_says
 from server.services.base import ConversationContext, PersonaProfile
 from server.storage import accounts, memories, memory_admin, personas
 from server.storage.db import Database
@@ -143,7 +144,7 @@ def test_english_question_over_chinese_memories(db, persona_id):
         persona_id,
         ["我们一九七二年国庆节结的婚，我穿了一件借来的红棉袄。", "我七岁进了街道小学，老师姓陈。", "退休以后，我每天晚上去公园跳舞。"],
     )
-    assert not search_text.rank("When did you get married?", meaning.persona_matrix(db, persona_id).hits)  # no shared word
+    assert not search_rank.rank("When did you get married?", meaning.persona_matrix(db, persona_id).hits)  # no shared word
     assert "结的婚" in memories.retrieve(db, persona_id, "When did you get married?")[0].text
 
 
@@ -151,8 +152,8 @@ def test_perspective_your_birth_and_mine(db, persona_id):
     add_all(db, persona_id, [BORN_ME, BORN_YOU, WEDDING, BAKERY, GARDEN])
     assert memories.retrieve(db, persona_id, "Grandma, where were you born?")[0].text == BORN_ME
     assert memories.retrieve(db, persona_id, "What did you make me when I was born?")[0].text == BORN_YOU
-    assert meaning.as_persona_says("Where were you born?") == "Where was I born?"
-    assert meaning.as_persona_says("你在哪里出生的？我呢？") == "我在哪里出生的？你呢？"
+    assert as_persona_says("Where were you born?") == "Where was I born?"
+    assert as_persona_says("你在哪里出生的？我呢？") == "我在哪里出生的？你呢？"
 
 
 def profile(persona_id: str) -> PersonaProfile:

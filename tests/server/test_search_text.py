@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.demo import load_demo_persona
-from server.memory.search_text import family_names, index_terms, match_query, rank, stem, synonyms, tokens
+from server.memory.search_rank import family_names, rank
+from server.memory.search_text import index_terms, match_query, stem, synonyms, tokens
 from server.services.base import MemoryHit
 
 QUESTIONS = Path(__file__).with_name("retrieval_questions.json")

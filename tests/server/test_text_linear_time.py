@@ -20,7 +20,7 @@ from itertools import count, cycle, islice
 import pytest
 
 from server.conversation import acts, greeting, hanzi, intent, safety, story, unmask
-from server.memory import search_text
+from server.memory import search_rank, search_text
 from server.services.base import ConversationContext, MemoryHit, PersonaProfile, RelativeFact
 from server.text.sentences import SentenceSplitter
 
@@ -100,7 +100,7 @@ def _fact_question(text: str) -> str:
 
 
 def _rank(text: str):
-    return search_text.rank(text, [MemoryHit(id="m_1", text=text), MemoryHit(id="m_2", text="We married in June.")])
+    return search_rank.rank(text, [MemoryHit(id="m_1", text=text), MemoryHit(id="m_2", text="We married in June.")])
 
 
 # Every function gets these; each also gets the shapes its own patterns could trip on.
@@ -137,8 +137,8 @@ TEXT_FUNCTIONS = {
     "search_text.tokens": (search_text.tokens, WORDS),
     "search_text.index_terms": (search_text.index_terms, WORDS),
     "search_text.match_query": (search_text.match_query, ()),  # query_terms; tokens takes the word shapes
-    "search_text.family_names": (lambda text: search_text.family_names([text]), WORDS),
-    "search_text.rank": (_rank, ()),
+    "search_rank.family_names": (lambda text: search_rank.family_names([text]), WORDS),
+    "search_rank.rank": (_rank, ()),
     # Also what likely_sentences.checked runs; unmask's own shapes are fed to unmask above.
     "safety.check_outgoing": (safety.check_outgoing, ("letters_and_hyphens", "digit_words", "spaced_digits", "stops")),
 }

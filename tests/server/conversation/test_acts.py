@@ -19,7 +19,8 @@ from shared.api import PersonaCreate
 from server.conversation import acts, story
 from server.conversation.intent import Intent, classify, extract_news, normalise, read
 from server.conversation.safety import check_outgoing
-from server.conversation.story import PHRASES, compose, memory_excerpt
+from server.conversation.story import compose, memory_excerpt
+from server.conversation.story_phrases import PHRASES
 from server.services.base import ConversationContext, HistoryLine, MemoryHit, PersonaProfile
 from server.storage import accounts, memories, memory_admin, memory_sequence, personas
 from server.storage.db import Database

@@ -8,9 +8,10 @@ from datetime import datetime
 import pytest
 
 from server.conversation.safety import check_outgoing
-from server.conversation.story import PHRASES, StoryConversation, compose, memory_excerpt
+from server.conversation.story import StoryConversation, compose, memory_excerpt
+from server.conversation.story_phrases import PHRASES
 from server.demo import load_demo_persona
-from server.memory.meaning import rank_pool
+from server.memory.meaning_rank import rank_pool
 from server.services.base import ConversationContext, HistoryLine, MemoryHit, PersonaProfile, RelativeFact
 
 DEMO = load_demo_persona()

@@ -18,8 +18,9 @@ from server.services.cloning import VoiceSample
 from server.services.cloning_elevenlabs import ElevenLabsVoiceCloner
 from server.services.cloning_openai import OpenAIVoiceLibrary, reference_wav, voice_name
 from server.services.endpoint import Endpoint
+from server.services.fallbacks import FallbackTextToSpeech
 from server.services.http import make_http_client
-from server.services.registry import FallbackTextToSpeech, build_cloner, build_services
+from server.services.registry import build_cloner, build_services
 from server.services.tts_elevenlabs import ElevenLabsTextToSpeech, root_url
 from tests.conftest import wav_bytes
 

@@ -23,6 +23,8 @@ from server.services.cloning_cosyvoice import (
     model_rate,
 )
 from server.services.cloning_gptsovits import GptSovitsCloner, GptSovitsTextToSpeech
+from server.services.fallback_events import collect_fallbacks
+from server.services.fallbacks import FallbackTextToSpeech
 from server.services.http import make_http_client
 from server.services.reference_voice import (
     MAX_CLIP_S,
@@ -31,12 +33,7 @@ from server.services.reference_voice import (
     ReferenceVoices,
     choose_clip,
 )
-from server.services.registry import (
-    FallbackTextToSpeech,
-    build_cloner,
-    build_services,
-    collect_fallbacks,
-)
+from server.services.registry import build_cloner, build_services
 from tests.conftest import wav_bytes
 from tests.server.services.zero_shot_servers import (
     SECONDS_PER_CHAR,

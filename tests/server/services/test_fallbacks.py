@@ -1,4 +1,4 @@
-"""server/services/registry.py: providers chosen from settings, fallbacks, breaker, notices.
+"""server/services/registry.py and fallbacks.py: providers chosen from settings, fallbacks, breaker, notices.
 
 The remote providers are the real ones, their upstreams faked at the HTTP
 boundary; the fallbacks are small stand-ins for the embedded engines (which
@@ -33,18 +33,11 @@ from server.services.breaker import CircuitBreaker
 from server.services.endpoint import Endpoint
 from server.services.face_http import HttpTalkingHead
 from server.services.face_local import LocalFace
+from server.services.fallback_events import FallbackEvent, collect_fallbacks, drain
+from server.services.fallbacks import FallbackConversation, FallbackFace, FallbackSpeechToText, FallbackTextToSpeech
 from server.services.http import make_http_client
 from server.services.llm_openai import OpenAIConversation
-from server.services.registry import (
-    FallbackConversation,
-    FallbackEvent,
-    FallbackFace,
-    FallbackSpeechToText,
-    FallbackTextToSpeech,
-    build_services,
-    collect_fallbacks,
-    drain,
-)
+from server.services.registry import build_services
 from server.services.tts_local import LocalTextToSpeech
 from server.services.tts_openai import OpenAITextToSpeech
 
