@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the commands import what they use when they run: the command line starts at once
-    from server.config import Settings
+    from server.config import S3Settings, Settings
+    from server.migrate import Place
     from server.state import AppState
 
 DEFAULT_PORT = 8750
@@ -165,6 +166,54 @@ def cmd_eval_understanding(args: argparse.Namespace) -> int:
     return 0
 
 
+def _place(args: argparse.Namespace, side: str, s3: S3Settings) -> Place:
+    from server.migrate import Place
+
+    data_dir = getattr(args, f"{side}_data_dir")
+    return Place(
+        data_dir=Path(data_dir) if data_dir else None,
+        database_url=getattr(args, f"{side}_database") or None,
+        media_url=getattr(args, f"{side}_media") or None,
+        s3=s3,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from server.config import load_settings
+    from server.migrate import MigrateError, migrate
+
+    s3 = load_settings(args.config).s3  # KEEPSAKE_S3__*: the endpoint and keys of whichever side is S3
+    source, target = _place(args, "from", s3), _place(args, "to", s3)
+    try:
+        report = migrate(source, target)
+    except MigrateError as err:
+        print(f"keepsake migrate: {err}", file=sys.stderr)
+        return err.code
+    rows = sum(report.rows.values())
+    print(f"Copied {rows} rows in {len(report.rows)} tables and {report.files} media files ({report.bytes} bytes).")
+    if report.missing:
+        print(f"{len(report.missing)} media rows had no bytes at the source (not copied): {', '.join(report.missing[:5])}")
+    if report.differences:
+        print(f"The copy does NOT match the source: {'; '.join(report.differences)}", file=sys.stderr)
+        return 1
+    print(f"Checked: the export of each of the {report.households} households is identical on both sides.")
+    return 0
+
+
+MIGRATE_HELP = """Copy every row and media file of one Keepsake to another that is empty: from SQLite and a media
+folder to PostgreSQL and an S3-compatible store, or back. Each side is given as the three settings
+its server runs with, so pass the same values: --X-data-dir (KEEPSAKE_DATA_DIR), --X-database
+(KEEPSAKE_DATABASE_URL; leave it out for SQLite in the data folder) and --X-media
+(KEEPSAKE_MEDIA_URL; leave it out for the media folder in the data folder). Three options rather
+than one URL per side: they are exactly what each side's server is started with, so there is no
+new URL form to learn, and a database URL holding a password never has to carry a store's URL
+inside it. S3's endpoint and keys come from KEEPSAKE_S3__* as for the server. Stop the source's servers first. After copying,
+the household export of every household is compared on both sides; a mismatch exits 1 naming it.
+A target that is not empty is refused before anything is written; a copy that stops half-way
+says so: empty the target and run again. Exit status: 0 copied and checked, 1 mismatch or
+stopped half-way, 2 bad input, 3 a side cannot be reached."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="keepsake", description="Keepsake: talk with a loved one's avatar.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -221,6 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--quiet", action="store_true", help="numbers only, not the sentences it got wrong")
     evaluate.set_defaults(func=cmd_eval)
+
+    move = sub.add_parser(
+        "migrate",
+        help="move everything to another database and media store (SQLite+folder <-> PostgreSQL+S3)",
+        description=MIGRATE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for side, what in (("from", "the source"), ("to", "the target")):
+        move.add_argument(f"--{side}-data-dir", metavar="DIR", help=f"data folder of {what} (its SQLite database and media folder)")
+        move.add_argument(f"--{side}-database", metavar="URL", help=f"database of {what}: postgresql://user:password@host:port/dbname")
+        move.add_argument(f"--{side}-media", metavar="URL", help=f"media store of {what}: s3://bucket/prefix")
+    move.add_argument("--config", metavar="FILE", help="a TOML settings file, for the KEEPSAKE_S3__* settings")
+    move.set_defaults(func=cmd_migrate)
 
     tablet = sub.add_parser("tablet", help="run the tablet app")
     tablet.add_argument("--server", help="the server's address, e.g. http://127.0.0.1:8750")
