@@ -35,7 +35,9 @@ from client.player import PcmPlayer, Segment  # noqa: E402
 from client.uix.portrait import Portrait  # noqa: E402
 from server.demo import portrait as demo_portrait  # noqa: E402
 
-SECONDS = 1.6
+# Long enough that frames follow the mid-sentence screenshot even when a busy machine takes a
+# second or more over it (the clip, 4 s, outlasts the sentence).
+SECONDS = 3.2
 DEMO_FACE = {
     "left_eye": {"x": 0.4, "y": 0.43},
     "right_eye": {"x": 0.6, "y": 0.43},

@@ -32,7 +32,7 @@ def clips():
         face = np.asarray(picture.convert("RGB").resize((320, 320)))
     assert demo_portrait  # the picture is the demo's own
     made = {
-        "good.mp4": make_mp4(2.0, 25, (320, 320), face=face, band=0.25),
+        "good.mp4": make_mp4(4.0, 25, (320, 320), face=face, band=0.25),
         "broken.mp4": b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 40,
     }
     app = FastAPI()
