@@ -189,10 +189,10 @@ def test_a_caregiver_builds_a_persona_in_four_steps(start_app, live_server, spea
     assert "built-in voice" in layout["shown"]["cloning_note"]
     app.screenshot("en-studio-voice.png")
 
-    # Done: back in the caregiver area, whose list now has Joe
+    # Done: back in the caregiver area, whose list now has Joe beside the demo's Rose and Arthur
     app.tap("done")
     app.wait_screen("caregiver")
-    assert app.wait_for("studio_personas", timeout=30)["count"] == 2
+    assert app.wait_for("studio_personas", timeout=30)["count"] == 3
     wait_laid_out(app, "studio_")
     scroll_into_view(app, "account_card")
     app.screenshot("en-studio-done-list.png")
