@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from shared.api import TurnEvent, parse_event
 from shared.live import CLOSE_BAD_INPUT, CLOSE_UNAVAILABLE, MAX_FRAME_MS
-from client.api import ApiError, Offline
+from client.api import TIMEOUT, ApiError, Offline
 from client.audio import MIC_RATE
 
 # The relative is waiting: a server that does not answer the handshake quickly is treated as
@@ -32,10 +33,20 @@ OPEN_TIMEOUT_S = 4.0
 # Microphones deliver 10-30 ms at a time. Frames of about 40 ms keep the server's end-of-turn
 # decision within a frame of the truth without a message per microphone callback.
 FRAME_MS = 40
+# Once the relative has finished, the answer must keep coming as a POST turn's lines would: a
+# server silent this long after the end (or between two of the answer's events) is treated as
+# gone, and the recording goes the ordinary way. While they speak, silence is theirs to keep.
+ANSWER_QUIET_S = TIMEOUT.read or 90.0
+# How often a waiting reader looks at the clock: the end can come from another thread (a tap).
+_POLL_S = 0.5
 
 
 class LiveUnavailable(Exception):
     """This server or the way to it has no live socket: use the POST turn."""
+
+
+class _Quiet(Exception):
+    """Nothing came within one look at the clock (``LiveSocket.events``)."""
 
 
 class LiveEvent:
@@ -67,6 +78,9 @@ class LiveSocket:
         self._pending = bytearray()
         self._send_lock = threading.Lock()
         self.closed = False
+        self.answer_quiet_s = ANSWER_QUIET_S
+        # While an answer is owed (from the end of the turn until ``listening``): when it is overdue.
+        self._answer_due: float | None = None
 
     @classmethod
     def open(cls, base_url: str, token: str, session_id: str, rate: int = MIC_RATE, timeout_s: float = OPEN_TIMEOUT_S) -> LiveSocket:
@@ -119,7 +133,11 @@ class LiveSocket:
                 frame, self._pending = bytes(self._pending[: len(self._pending) - len(self._pending) % 2]), bytearray()
                 if frame:
                     self._send(frame)
+        self._expect_answer()
         self._send_json({"type": "end_of_turn"})
+
+    def _expect_answer(self) -> None:
+        self._answer_due = time.monotonic() + self.answer_quiet_s
 
     def playback(self, turn_id: str, sentences_played: int) -> None:
         """Where playback of an answer stopped: only the sentences played count as said."""
@@ -142,15 +160,29 @@ class LiveSocket:
     def events(self) -> Iterator[TurnEvent | LiveEvent]:
         """Everything the server says, in order, until the socket closes (then ``Offline`` or ``ApiError``)."""
         while True:
-            yield self._receive(None)
+            due = self._answer_due
+            if due is not None and time.monotonic() >= due:
+                self.close()  # a new socket is opened for the next turn
+                raise Offline("the server stopped answering on the live socket")
+            try:
+                event = self._receive(_POLL_S, quiet_ok=True)
+            except _Quiet:
+                continue
+            if isinstance(event, LiveEvent) and event.type == "listening":
+                self._answer_due = None  # the answer is whole; the relative may take their time again
+            elif self._answer_due is not None or (isinstance(event, LiveEvent) and event.type == "end_of_turn"):
+                self._expect_answer()
+            yield event
 
-    def _receive(self, timeout_s: float | None) -> TurnEvent | LiveEvent:
+    def _receive(self, timeout_s: float | None, quiet_ok: bool = False) -> TurnEvent | LiveEvent:
         try:
             message = self._ws.recv(timeout=timeout_s)
         except ConnectionClosed as exc:
             self.closed = True
             raise _closed_error(exc) from exc
         except TimeoutError as exc:
+            if quiet_ok:
+                raise _Quiet from exc
             raise Offline("the live socket said nothing in time") from exc
         if isinstance(message, bytes):
             raise Offline("the server sent audio on the live socket")

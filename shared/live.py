@@ -53,7 +53,8 @@ class Playback(_Message):
 
 
 class EndOfTurnTap(_Message):
-    """The relative tapped: they are done, whatever the pause."""
+    """The relative tapped: they are done, whatever the pause. Any audio sent since ``listening``
+    is answered as the turn, even audio the server had not yet heard as speech."""
 
     type: Literal["end_of_turn"]
 

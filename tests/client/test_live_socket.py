@@ -134,3 +134,31 @@ def test_a_server_that_is_away_is_offline_not_unavailable():
 def test_the_socket_address_follows_the_server_address():
     assert live_url("http://10.0.0.5:8000", "ses_1") == "ws://10.0.0.5:8000/v1/sessions/ses_1/live"
     assert live_url("https://keepsake.example/", "ses_2") == "wss://keepsake.example/v1/sessions/ses_2/live"
+
+
+def test_a_server_that_stops_answering_after_the_end_sends_the_recording_the_ordinary_way():
+    """It says ``listening`` and takes the audio, then nothing once the relative is done: the
+    tablet does not wait for ever; the turn fails as offline and the recording goes as a request."""
+    from websockets.sync.server import serve
+
+    def silent_after_start(connection) -> None:
+        connection.recv()  # start
+        connection.send('{"type": "listening"}')
+        for _message in connection:  # audio and the tap, then nothing back
+            pass
+
+    with serve(silent_after_start, "127.0.0.1", 0) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        port = server.socket.getsockname()[1]
+        socket = LiveSocket.open(f"http://127.0.0.1:{port}", "token", "ses_1")
+        socket.answer_quiet_s = 1.0
+        try:
+            socket.feed(b"\0\0" * 16_000)
+            socket.tap_end()
+            with pytest.raises(Offline, match="stopped answering"):
+                for _event in socket.events():
+                    pass
+        finally:
+            socket.close()
+            server.shutdown()
+    assert socket.closed

@@ -281,7 +281,10 @@ class LiveConversation:
                 if kind == "closed":
                     return False  # what was said is kept below
                 if kind == "tap":
-                    if detector.speaking:
+                    # The relative tapped: they are done, even before the VAD was sure they spoke
+                    # (a word or two, tapped off at once): the recording is the POST turn's, and is
+                    # answered. A tap with no audio at all is a late one from the turn before.
+                    if detector.speaking or pcm:
                         end = EndOfTurn(at_ms=detector.heard_ms, by="tap")
                     continue
                 assert data is not None  # only taps and closings come without audio

@@ -324,3 +324,19 @@ def test_a_playback_report_for_another_sessions_turn_changes_nothing(client, tab
             ws.receive_json()
     [turn] = turns(client)
     assert turn["id"] == theirs and turn["sentences_played"] is None
+
+
+def test_a_tap_before_the_server_heard_speech_still_ends_the_turn(client, tablet, spoken):
+    """A word tapped off at once (the tablet stopped recording after 0.4 s): the VAD had not yet
+    called it speech, but the relative is done and waits for an answer, as the POST turn gives."""
+    pcm, rate = spoken
+    with client.websocket_connect(url(tablet), headers=tablet["device"]["headers"]) as ws:
+        ws.send_json({"type": "start", "sample_rate": rate, "format": "pcm_s16le"})
+        until(ws, "listening")
+        say(ws, pcm[: int(rate * 0.1) * 2], rate)  # too short for the VAD to call it speech
+        ws.send_json({"type": "end_of_turn"})
+        heard = until(ws, "listening")
+    assert heard[0] == {"type": "end_of_turn", "at_ms": heard[0]["at_ms"], "by": "tap"}
+    assert heard[-1]["type"] == "listening" and any(m["type"] in ("done", "notice") for m in heard), heard
+    [turn] = turns(client)
+    assert turn["user_audio_media_id"]  # what they said is kept, whatever came of it
