@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import faulthandler
 import io
 import os
+import sys
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """A crash in native code (SQLite, ONNX, Kivy...) prints the thread that crashed, and only
+    it: pytest's own handler prints every thread, the crashing one somewhere mid-list, and CI's
+    clipped log keeps only the start and the end of that."""
+    faulthandler.enable(file=os.dup(sys.stderr.fileno()), all_threads=False)
 
 
 def wav_bytes(samples: np.ndarray, rate: int = 16000) -> bytes:

@@ -84,8 +84,6 @@ class Database:
     def __init__(self, path: Path | str):
         self.path = str(path)
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
         self.migrate()
 
     def _connect(self) -> sqlite3.Connection:
@@ -99,8 +97,6 @@ class Database:
         # Deleted rows are overwritten with zeros, not only unlinked: erased words must not stay
         # readable in the file's free pages (see server.storage.erasure for the WAL and the index).
         conn.execute("PRAGMA secure_delete=ON")
-        with self._lock:
-            self._all.append(conn)
         return conn
 
     @property
@@ -157,11 +153,11 @@ class Database:
             conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;")
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                try:
-                    conn.close()
-                except sqlite3.Error:
-                    pass
-            self._all.clear()
-        self._local = threading.local()
+        """Let go of every connection. Each closes when no thread holds it any more: at once for
+        idle ones, and a worker still inside a statement as the server stops (a sentence being
+        stored, a job's last write) closes its own when the statement ends. Closing that one
+        from here would free what SQLite is reading on the other thread: a crash, not an error."""
+        mine = getattr(self._local, "conn", None)
+        self._local = threading.local()  # drops the other threads' connections (CPython frees them now if idle)
+        if mine is not None:
+            mine.close()
