@@ -134,6 +134,11 @@ class LiveSettings(BaseModel):
     # "...and" as finished); 600 ms cut none with the words as late as 750 ms, and cost nothing
     # when they come sooner (the turn ends as soon as they say the sentence is whole).
     words_wait_ms: float = Field(default=600.0, ge=0, le=5000)
+    # ...but while the recognition of the last word is running, the pause waits for it, up to this:
+    # on a busy machine the words came later than the 600 ms and the turn ended on a "...and"
+    # (cut-offs in `keepsake bench --live` at load 20). On a quiet one they come in a few hundred ms
+    # and this costs nothing; a recogniser that failed or is not coming leaves words_wait_ms.
+    words_wait_max_ms: float = Field(default=1500.0, ge=0, le=10000)
     # A voice that sounds unfinished but words that make a whole sentence ("Tell me about your
     # wedding day." said flatly): longer than a breath between clauses, far shorter than the long wait.
     sentence_pause_ms: float = Field(default=1200.0, ge=200, le=20000)

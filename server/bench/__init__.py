@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--dev", action="store_true", help="with --live: the dev set of utterances (tune settings on it; the default is the test set)"
     )
+    p.add_argument(
+        "--speak-ahead",
+        action="store_true",
+        help="with --live: the server speaks ahead as `keepsake serve` does, and the turns begin once every sentence is made (what a relative meets); the default makes each first sentence in the turn on both paths",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the raw report as JSON")
     p.add_argument("--from-json", metavar="FILE", help="run nothing: print (and with --write-docs, write) the report saved by --json")
     p.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md and docs/bench_ttfa.png from this run")
@@ -168,7 +173,7 @@ def _live(args: argparse.Namespace) -> int:
         report = json.loads(Path(args.from_json).read_text())
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            report = run_live(Path(args.workdir) if args.workdir else Path(tmp), log, dev=args.dev)
+            report = run_live(Path(args.workdir) if args.workdir else Path(tmp), log, dev=args.dev, speak_ahead=args.speak_ahead)
         report["started_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - (time.monotonic() - started)))
     print()
     print(f"{report['set']} set of utterances")
@@ -178,7 +183,11 @@ def _live(args: argparse.Namespace) -> int:
     if args.write_docs:
         from server.bench.live_docs import write_live_docs
 
-        command = "python -m server.bench --live" + (" --dev" if report["set"] == "dev" else "")
+        command = (
+            "python -m server.bench --live"
+            + (" --dev" if report["set"] == "dev" else "")
+            + (" --speak-ahead" if report.get("speak_ahead") else "")
+        )
         print(f"\nwrote {write_live_docs(report, Path(args.docs_dir), command)}")
     return 0
 

@@ -32,7 +32,7 @@ import numpy as np
 from client.audio import level_dbfs
 from client.vad import Vad
 from server.audio import decode_audio
-from server.bench.embedded import LOCAL_ENV, vad_ended_upload
+from server.bench.embedded import LOCAL_ENV, vad_ended_upload, wait_for_speaking_ahead
 from server.bench.live_playback import answer_timeline
 from server.bench.processes import pairing_code, start_server
 from server.bench.speech import speak
@@ -280,14 +280,20 @@ async def _run(server, code: str, log, dev: bool) -> dict:
     }
 
 
-def run_live(workdir: Path, log=print, dev: bool = False) -> dict:
-    # No speaking ahead: both paths synthesise their first sentence, so they compare like for like.
-    env = {**LOCAL_ENV, "KEEPSAKE_SPEAK_AHEAD": "false"}
+def run_live(workdir: Path, log=print, dev: bool = False, speak_ahead: bool = False) -> dict:
+    # Both paths alike either way: without speaking ahead each synthesises its first sentence in
+    # the turn; with it (as `keepsake serve` runs), story mode's sentences are made before the turns.
+    env = {**LOCAL_ENV, "KEEPSAKE_SPEAK_AHEAD": "true" if speak_ahead else "false"}
     server = start_server(workdir / "live", env, demo=True)
     try:
-        return asyncio.run(_run(server, pairing_code(server), log, dev))
+        if speak_ahead:
+            waited_s, missing = wait_for_speaking_ahead(workdir / "live")
+            log(f"  spoke ahead for {waited_s} s before the turns ({missing} sentences still missing)")
+        report = asyncio.run(_run(server, pairing_code(server), log, dev))
     finally:
         server.stop()
+    report["speak_ahead"] = speak_ahead
+    return report
 
 
 def live_table(report: dict) -> str:

@@ -25,7 +25,13 @@ def section(report: dict, command: str) -> str:
             "",
             f"`{command}`, run of {report['started_at']} ({report['set']} set of utterances; the thresholds were",
             "tuned on the dev set, `--dev`, with `python -m server.bench.live_tune`). Embedded engines, story",
-            "mode, no speaking ahead; every utterance streamed at real-time pace in 20 ms frames. Last word to",
+            "mode, "
+            + (
+                "speaking ahead as `keepsake serve` does (every sentence made before the turns)"
+                if report.get("speak_ahead")
+                else "no speaking ahead (each first sentence synthesised in the turn)"
+            )
+            + "; every utterance streamed at real-time pace in 20 ms frames. Last word to",
             "first sound: from the frame holding the last word to the first `sentence` at the tablet. Cut-offs:",
             "turns ended inside the utterance's own pause. False barge-ins: each answer played back into the",
             f"microphone ({fb['seconds_played_back']} s of the persona, 0-300 ms later, 6-20 dB quieter, through a",

@@ -69,7 +69,13 @@ def _end_ms(audio: np.ndarray, spans, config: TurnEndConfig, asr_ms: float) -> f
             return None  # the last words spoken are not recognised yet
         return " ".join(s[2] for s in begun)
 
+    def words_coming() -> bool:
+        now = detector.heard_ms
+        begun = [s for s in spans if s[0] <= now]
+        return bool(begun) and begun[-1][1] <= now < begun[-1][1] + 150 + asr_ms
+
     detector.words = words
+    detector.words_coming = words_coming
     for i in range(0, audio.size, RATE // 50):
         for decision in detector.feed(audio[i : i + RATE // 50]):
             if decision.kind == "end_of_turn":

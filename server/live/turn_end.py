@@ -10,8 +10,9 @@ Fed the live socket's audio (16 kHz mono float32, any chunk size):
   word, or None while no pass covers it): a sentence left hanging on "and", "the", "because",
   "然后", "那个" is unfinished whatever the sound says.
 
-Judged finished, the turn ends after ``complete_pause_ms`` (``words_wait_ms`` more while no words
-are there yet); unfinished, only after ``unfinished_pause_ms``, or ``sentence_pause_ms`` when the
+Judged finished, the turn ends after ``complete_pause_ms``; while no words are there yet, it waits
+for them as long as their recognition is running (``words_coming``, up to ``words_wait_max_ms``), or
+``words_wait_ms`` when none is; unfinished, only after ``unfinished_pause_ms``, or ``sentence_pause_ms`` when the
 words make a whole sentence. Speech that comes back during a pause drops the judgement.
 
 While an answer plays (``guard``, server.live.echo), speech starts only after ``barge_in_ms`` of
@@ -116,6 +117,7 @@ class TurnEndConfig:
     complete_pause_ms: float = 250.0
     unfinished_pause_ms: float = 3000.0
     words_wait_ms: float = 600.0
+    words_wait_max_ms: float = 1500.0
     sentence_pause_ms: float = 1200.0
     finished_threshold: float = 0.5
     barge_in_ms: float = 192.0
@@ -137,9 +139,12 @@ class TurnEnd:
         config: TurnEndConfig | None = None,
         words: Callable[[], str | None] | None = None,
         guard: EchoGuard | None = None,
+        words_coming: Callable[[], bool] | None = None,
     ):
         self.config = config or TurnEndConfig()
         self.words = words or (lambda: None)
+        # Is the recognition of the last word running? (None: no recogniser, words come or not by the clock.)
+        self.words_coming = words_coming or (lambda: False)
         self.guard = guard
         self._vad = models.SileroVad()
         self._pending = np.zeros(0, np.float32)
@@ -254,8 +259,11 @@ class TurnEnd:
                 return self._end("words_complete")
             return None
         if words is None:
-            # Recognition is still on its way: worth a short wait, it may hear a hanging "and".
-            return self._end("finished") if pause_ms >= c.complete_pause_ms + c.words_wait_ms else None
+            # Recognition is still on its way: worth waiting for, it may hear a hanging "and" (Smart
+            # Turn hears a synthetic "...and" as finished). While its pass runs, the wait follows the
+            # pass (a busy machine recognises slowly), not a clock tuned on a quiet one.
+            wait_ms = c.words_wait_max_ms if self.words_coming() else c.words_wait_ms
+            return self._end("finished") if pause_ms >= c.complete_pause_ms + wait_ms else None
         return None if left_hanging(words) else self._end("finished")
 
     def _end(self, reason: str) -> Decision:

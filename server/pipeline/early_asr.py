@@ -154,6 +154,18 @@ class EarlyTranscriber:
             return None
         return task.result().text
 
+    def words_coming(self) -> bool:
+        """Is the recognition of the last word on its way? True while its pass runs (or waits to
+        start: the pause is not ``pause_s`` long yet, or the pass before is still running); False
+        once ``heard`` has the words, or the pass failed."""
+        last = self._voice.last_voiced_s
+        if last is None:
+            return False
+        task = self._pass
+        if task is not None and self._pass_covers_s >= last:
+            return not task.done()
+        return True
+
     async def finish(self) -> Transcript:
         """The transcript of everything fed. Raises ServiceError like the speech-to-text stage."""
         last = self._voice.last_voiced_s

@@ -1,11 +1,12 @@
 """Recognition that starts on the streamed upload: after the last word only the pause is left."""
 
 import asyncio
+import contextlib
 
 import numpy as np
 
 from server.pipeline.early_asr import EarlyTranscriber, WavStream
-from server.services.base import Audio, SpeechToText, Transcript
+from server.services.base import Audio, ServiceError, SpeechToText, Transcript
 from tests.conftest import wav_bytes
 
 
@@ -94,8 +95,25 @@ async def test_heard_gives_the_words_only_once_a_pass_covers_the_last_word():
     wav = wav_bytes(np.concatenate([quiet(0.3), speech(1.0), quiet(0.3)]))
     early.feed(wav[: len(wav) - 3200])  # 0.2 s into the pause: a pass starts
     assert early.passes == 1 and early.heard() is None  # still running
+    assert early.words_coming()  # the judge may wait for it
     await early._pass
-    assert early.heard() == "1.50 s of speech"
+    assert early.heard() == "1.50 s of speech" and not early.words_coming()
     early.feed(wav_bytes(speech(0.5))[44:])  # they go on: the pass no longer covers the last word
-    assert early.heard() is None
+    assert early.heard() is None and early.words_coming()  # the next pause starts the next pass
     early.cancel()
+
+
+async def test_a_failed_pass_says_no_words_are_coming():
+    class FailingASR(SpeechToText):
+        name = "failing"
+
+        async def transcribe(self, audio: Audio, language=None) -> Transcript:
+            raise ServiceError("asr", "failing", "down")
+
+    early = EarlyTranscriber(FailingASR(), pause_s=0.15)
+    assert not early.words_coming()  # nothing said yet
+    wav = wav_bytes(np.concatenate([quiet(0.3), speech(1.0), quiet(0.3)]))
+    early.feed(wav)
+    with contextlib.suppress(ServiceError):
+        await early._pass
+    assert early.heard() is None and not early.words_coming()  # the judge falls back to its clock

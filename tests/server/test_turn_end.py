@@ -100,6 +100,36 @@ def test_without_words_yet_it_waits_a_little_longer_then_ends(voice):
     assert end.reason == "finished" and waited - 50 <= end.at_ms - last_word <= waited + 100
 
 
+def test_while_its_words_are_being_recognised_the_pause_waits_for_them(voice):
+    """A busy machine: the words of "...and" come 1.2 s into the pause, later than words_wait_ms.
+    Smart Turn hears the synthetic "and" as finished; the pass is running, so the end waits for
+    the words, which say the sentence hangs, and the rest of it is heard."""
+    first, second = "We went down to the market and", "bought some fresh bread."
+    samples, [first_end, last_word] = utterance(voice(first), voice(second), pause_s=2.0)
+    recognised_at = first_end + 1200
+
+    def words(ms):
+        if ms < recognised_at:
+            return None  # the pass for "...and" is still running
+        return first if ms < last_word else None
+
+    detector = TurnEnd(TurnEndConfig(judge_inline=True))
+    detector.words = lambda: words(detector.heard_ms)
+    detector.words_coming = lambda: first_end <= detector.heard_ms < recognised_at
+    ends = [d for i in range(0, samples.size, RATE // 50) for d in detector.feed(samples[i : i + RATE // 50]) if d.kind == "end_of_turn"]
+    assert ends and ends[0].at_ms > last_word, (ends, first_end, last_word)
+
+
+def test_a_recognition_that_never_comes_waits_no_longer_than_its_cap(voice):
+    text = COMPLETE_EN[0]
+    samples, [last_word] = utterance(voice(text))
+    detector = TurnEnd(TurnEndConfig(judge_inline=True))
+    detector.words_coming = lambda: True  # a pass that hangs: the cap ends the turn
+    end = next(d for i in range(0, samples.size, RATE // 50) for d in detector.feed(samples[i : i + RATE // 50]) if d.kind == "end_of_turn")
+    waited = TurnEndConfig().complete_pause_ms + TurnEndConfig().words_wait_max_ms
+    assert end.reason == "finished" and waited - 50 <= end.at_ms - last_word <= waited + 100
+
+
 @pytest.mark.parametrize("text", ["I was thinking about the", "because"])
 def test_the_voice_alone_hears_an_unfinished_sentence(voice, text):
     samples, [last_word] = utterance(voice(text))

@@ -78,6 +78,7 @@ def turn_end_config(state: AppState) -> TurnEndConfig:
         complete_pause_ms=live.complete_pause_ms,
         unfinished_pause_ms=live.unfinished_pause_ms,
         words_wait_ms=live.words_wait_ms,
+        words_wait_max_ms=live.words_wait_max_ms,
         sentence_pause_ms=live.sentence_pause_ms,
         finished_threshold=live.finished_threshold,
         barge_in_ms=live.barge_in_ms,
@@ -263,6 +264,7 @@ class LiveConversation:
         early.feed(wav_header(self.rate))
         detector.next_turn()
         detector.words = early.heard
+        detector.words_coming = early.words_coming
         pcm = bytearray()
         idle_s = self.state.settings.live.idle_s
         quiet_from_ms = detector.heard_ms
