@@ -3,6 +3,8 @@ conversation's parts hand each other."""
 
 from __future__ import annotations
 
+import threading
+
 from client.live_socket import LiveSocket
 from client.live_upload import LiveUpload
 from client.outbox import Pending
@@ -39,6 +41,23 @@ class LiveTurn:
         self.aborted = False  # nobody spoke, or the relative backed out: the server takes nothing
         self.server_ended = False  # the server said the relative has finished (the socket only)
         self.failed = False  # the socket broke while they spoke: the recording goes the ordinary way
+        # The server may have the words (its transcript) before the recording reaches the outbox:
+        # the socket's server ends the turn and answers at once. Whichever comes second lets go of it.
+        self._lock = threading.Lock()
+        self._server_has_words = False
+
+    def server_has_words(self) -> Pending | None:
+        """The reader's side: the server has the words. The recording to let go of, if it is in the outbox yet."""
+        with self._lock:
+            self._server_has_words = True
+            return self.item
+
+    def keep(self, item: Pending) -> bool:
+        """The tablet's side: the recording is in the outbox. True: the server already has these
+        words, so it leaves again at once (sent twice, they would be answered twice)."""
+        with self._lock:
+            self.item = item
+            return self._server_has_words
 
     def feed(self, pcm: bytes) -> None:
         """The microphone's PCM (its own thread), to the socket or the request body."""

@@ -221,14 +221,18 @@ class Conversation(
         self._go("recorded")
         live, self._live = self._live, None
         if live is not None and live.socket is not None:
-            live.item = item
+            if live.keep(item):
+                self.outbox.remove(item)
+                self.app.pending_count = len(self.outbox)
             self.answer = live.answer
             self._end_socket_turn(live)
             self.dispatch("on_live_turn_finished", socket=True)
             return
         if live is not None:
             # The server has heard nearly all of it already: end the body, and the answer follows.
-            live.item = item
+            if live.keep(item):
+                self.outbox.remove(item)
+                self.app.pending_count = len(self.outbox)
             self.answer = live.answer
             live.upload.finish()
             self.dispatch("on_live_turn_finished", bytes=live.upload.bytes_fed)
@@ -241,6 +245,7 @@ class Conversation(
     def interrupt(self) -> None:
         """Stop the avatar at once; tell the server how much of the answer was really heard."""
         answer = self.answer
+        self.stop_overhearing()
         self.player.stop()
         self._last_segment = None
         if answer is None or answer.kind != "reply" or answer.cancelled:
@@ -307,6 +312,7 @@ class Conversation(
                 if isinstance(answer, Answer):
                     order = answer.segments.index(segment) if segment in answer.segments else 0
                     answer.heard = max(answer.heard, order + 1)
+                    self.report_sentence_playing(answer, order)
                     app.caption = " ".join(s.text for s in answer.segments[: order + 1]) if answer.kind != "test" else segment.text
                 app.own_voice = segment.original  # her own recorded voice, not a recreation: say so
                 self._go("playing")
@@ -318,6 +324,7 @@ class Conversation(
             if app.state == "speaking" and not self.player.busy():
                 answer = self.answer
                 if answer is None or answer.done or answer.cancelled:
+                    self.stop_overhearing()
                     self._go("played")
                     out = getattr(self.player, "output", None)
                     self.dispatch(

@@ -12,6 +12,7 @@ recording the ordinary way. A server or proxy without the socket: the POST turn,
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,9 +30,12 @@ from client.worker import background
 # ~3 s for someone looking for a word (server LiveSettings.unfinished_pause_ms). Past this
 # the tablet ends the turn itself, so a server that stopped deciding never leaves it listening.
 SERVER_DECIDES_S = 4.5
+# Listening over the answer keeps this much of the microphone: when the relative cuts in, the
+# recording (the outbox's copy) begins a little before the server heard them.
+OVERHEAR_KEEP_S = 1.0
 
 
-class LiveSocketTurns(announces("live_socket", "live_end_of_turn")):
+class LiveSocketTurns(announces("live_socket", "live_end_of_turn", "overhearing", "barge_in")):
     """Turns on the live socket (see Conversation for the state it shares)."""
 
     _socket: LiveSocket | None = None
@@ -39,6 +43,10 @@ class LiveSocketTurns(announces("live_socket", "live_end_of_turn")):
     _socket_opening = False
     _socket_refused_for: str | None = None  # the session whose server has no socket: POST only
     _fallback_event = None
+    # While the answer plays, the microphone goes on to the server, which hears the relative speak
+    # over it (its echo guard tells their voice from the persona's): (socket, answer, stop, stopped).
+    _overhearing: tuple[LiveSocket, Answer, threading.Event, threading.Event] | None = None
+    _overhear_done: threading.Event | None = None  # set once the last overhearing reader let go of the socket
 
     # ------------------------------------------------------------------ the socket beside the talk
     def open_socket(self) -> None:
@@ -88,9 +96,131 @@ class LiveSocketTurns(announces("live_socket", "live_end_of_turn")):
         return None
 
     def close_socket(self) -> None:
+        self.stop_overhearing()
         socket, self._socket = self._socket, None
         if socket is not None:
             background(socket.close, name="live-socket-close")
+
+    # ------------------------------------------------------------------ listening over the answer
+    def overhear(self, live: LiveTurn) -> None:
+        """The socket turn's answer is whole and still playing: the microphone goes on to the server,
+        so that the relative can speak over the persona (the server says ``interrupted``)."""
+        socket, answer = live.socket, live.answer
+        if (
+            os.environ.get("KEEPSAKE_BARGE_IN", "1") == "0"
+            or socket is None
+            or socket.closed
+            or socket is not self._socket
+            or answer is not self.answer
+            or answer.cancelled
+            or answer.turn_id is None
+            or self.over
+            or self._overhearing is not None
+            or self._sending
+            or self.app.state not in ("speaking", "thinking")
+            or self.outbox.items()
+        ):
+            return
+        stop, stopped = threading.Event(), threading.Event()
+
+        def feed(pcm: bytes) -> None:
+            try:
+                socket.feed(pcm)
+            except Exception:  # the socket broke: its reader sees it too, and overhearing ends
+                stop.set()
+
+        try:
+            self.mic.start(lambda _kind, _value: None, on_pcm=feed, keep_s=OVERHEAR_KEEP_S)
+        except Exception as exc:  # the microphone is busy or gone: the answer plays on, a tap still cuts in
+            Logger.info(f"Keepsake: not listening over the answer: {exc!r}")
+            return
+        self._overhearing = (socket, answer, stop, stopped)
+        self._overhear_done = stopped
+        background(
+            self._overhear_work,
+            socket,
+            stop,
+            stopped,
+            on_error=lambda exc: self._overhearing_failed(stop, exc),
+            name="live-overhear",
+        )
+        self.dispatch("on_overhearing", on=True)
+
+    def _overhear_work(self, socket: LiveSocket, stop: threading.Event, stopped: threading.Event) -> None:
+        try:
+            for event in socket.events(stop):
+                heard_them = isinstance(event, LiveEvent) and event.type in ("interrupted", "speech_started")
+                if stop.is_set():
+                    # Overhearing ended meanwhile (a tap, or the answer ended): the next turn's reader
+                    # has what this one read; an interruption of the answer already stopped is news to no one.
+                    if not (isinstance(event, LiveEvent) and event.type == "interrupted"):
+                        socket.unread(event)
+                    return
+                if heard_them:
+                    self._server_heard_them(socket, stop)  # this reader reads nothing after this
+                    return
+        finally:
+            stopped.set()
+
+    @mainthread
+    def _server_heard_them(self, socket: LiveSocket, stop: threading.Event) -> None:
+        """The relative spoke over the answer (or right after it): stop the persona and listen to
+        them, on the turn the server has already begun; the microphone never closes meanwhile."""
+        overhearing = self._overhearing
+        if overhearing is None or overhearing[2] is not stop or stop.is_set():
+            return  # they tapped, or the answer ended, meanwhile: that path has the socket now
+        self._overhearing = None
+        stop.set()
+        self.dispatch("on_barge_in", state=self.app.state)
+        self.interrupt()
+        app = self.app
+        app.status, app.heard, app.caption, app.own_voice, app.mic_level = "", "", "", False, 0.0
+        self._go("listen")
+        self._max_gap = 0.0
+        live = self._start_socket_turn(socket)
+        self.mic.retarget(self._on_mic, live.feed)
+
+    @mainthread
+    def _overhearing_failed(self, stop: threading.Event, exc: BaseException) -> None:
+        Logger.info(f"Keepsake: listening over the answer ended: {exc!r}")
+        overhearing = self._overhearing
+        if overhearing is not None and overhearing[2] is stop:
+            self.stop_overhearing()
+
+    def stop_overhearing(self) -> None:
+        """The answer has been heard, or the relative tapped: the microphone closes (or is theirs)."""
+        overhearing, self._overhearing = self._overhearing, None
+        if overhearing is None:
+            return
+        socket, answer, stop, _stopped = overhearing
+        stop.set()
+        self.mic.cancel()
+        turn_id, heard = answer.turn_id, answer.heard
+        if turn_id is not None:
+            # The server's echo guard stops too: the relative's next words are theirs, not an interruption.
+            def report() -> None:
+                try:
+                    socket.playback(turn_id, heard)
+                except (Offline, ApiError):
+                    pass
+
+            background(report, name="live-playback")
+        self.dispatch("on_overhearing", on=False)
+
+    def report_sentence_playing(self, answer: Answer, index: int) -> None:
+        """While overhearing: sentence ``index`` begins now (the server's echo guard anchors on it)."""
+        overhearing = self._overhearing
+        if overhearing is None or overhearing[1] is not answer or answer.turn_id is None:
+            return
+        socket, turn_id = overhearing[0], answer.turn_id
+
+        def report() -> None:
+            try:
+                socket.playback(turn_id, index, playing=True)
+            except (Offline, ApiError):
+                pass  # the reader sees the socket break too
+
+        background(report, name="live-playback")
 
     # ------------------------------------------------------------------ one turn on it
     def _start_socket_turn(self, socket: LiveSocket) -> LiveTurn:
@@ -99,6 +229,7 @@ class LiveSocketTurns(announces("live_socket", "live_end_of_turn")):
         background(
             self._socket_send_work,
             live,
+            self._overhear_done,
             on_result=lambda result: self._live_sent(live, *result),
             on_error=lambda exc: self._live_crashed(live, exc),
             name="live-socket-turn",
@@ -106,8 +237,10 @@ class LiveSocketTurns(announces("live_socket", "live_end_of_turn")):
         self.dispatch("on_live_turn_started", socket=True)
         return live
 
-    def _socket_send_work(self, live: LiveTurn) -> tuple[str, float | None]:
-        outcome = self._turn_work(live.answer, lambda: live.item, lambda: self._socket_events(live))
+    def _socket_send_work(self, live: LiveTurn, overheard: threading.Event | None = None) -> tuple[str, float | None]:
+        if overheard is not None:
+            overheard.wait(2.0)  # one reader at a time: the overhearing one lets go within half a second
+        outcome = self._turn_work(live.answer, lambda: live.item, lambda: self._socket_events(live), live)
         if live.aborted:
             return "aborted", None
         if outcome[0] != "ok":
@@ -135,7 +268,7 @@ class LiveSocketTurns(announces("live_socket", "live_end_of_turn")):
                     live.server_ended = True
                     self._server_heard_end(live, event.data.get("by", "pause"), event.data.get("at_ms"))
                 elif event.type == "interrupted":
-                    self._server_heard_interruption(live)
+                    self._server_heard_interruption(event.data.get("turn_id"))
                 elif event.type == "listening" and live.server_ended:
                     return  # the answer is over; the socket waits for the next turn
 
@@ -148,8 +281,10 @@ class LiveSocketTurns(announces("live_socket", "live_end_of_turn")):
             self.finish_listening()
 
     @mainthread
-    def _server_heard_interruption(self, live: LiveTurn) -> None:
-        if live.answer is self.answer:
+    def _server_heard_interruption(self, turn_id: object) -> None:
+        """Only the answer it names stops: never the one just asked for (whose turn has no id yet)."""
+        answer = self.answer
+        if answer is not None and answer.turn_id is not None and answer.turn_id == turn_id:
             self.interrupt()
 
     def _arm_socket_fallback(self, live: LiveTurn) -> None:

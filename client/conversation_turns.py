@@ -51,20 +51,21 @@ class Sending(announces("transcript", "sentence", "notice", "done", "turn_outcom
 
     def _live_send_work(self, live: LiveTurn, session_id: str) -> tuple[str, float | None]:
         try:
-            return self._turn_work(live.answer, lambda: live.item, lambda: self.client.turn(session_id, body=live.upload.chunks()))
+            return self._turn_work(live.answer, lambda: live.item, lambda: self.client.turn(session_id, body=live.upload.chunks()), live)
         except UploadAborted:
             return "aborted", None
 
-    def _turn_work(self, answer: Answer, outbox_item, open_turn) -> tuple[str, float | None]:
+    def _turn_work(self, answer: Answer, outbox_item, open_turn, live: LiveTurn | None = None) -> tuple[str, float | None]:
         """Send a turn and play its answer as it streams in. ``outbox_item()`` is the recording in the
-        outbox (None while a live turn is still being recorded); it leaves once the server has the words."""
+        outbox (None while a live turn is still being recorded); it leaves once the server has the words
+        (a live turn's recording that reaches the outbox only after that leaves at once: ``LiveTurn.keep``)."""
         acknowledged = False
 
         def acknowledge() -> None:
             nonlocal acknowledged
             if not acknowledged:  # the server has the words now: the outbox may let go
                 acknowledged = True
-                item = outbox_item()
+                item = live.server_has_words() if live is not None else outbox_item()
                 if item is not None:
                     self.outbox.remove(item)
 
@@ -203,6 +204,8 @@ class Sending(announces("transcript", "sentence", "notice", "done", "turn_outcom
             self._sending = False
             return
         self._sent(outcome, retry_after)
+        if outcome == "ok" and live.socket is not None:
+            self.overhear(live)  # while the answer plays, the relative may speak over it
 
     def _live_crashed(self, live: LiveTurn, exc: BaseException) -> None:
         Logger.exception(f"Keepsake: live turn crashed: {exc!r}")

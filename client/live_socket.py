@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,6 +82,8 @@ class LiveSocket:
         self.answer_quiet_s = ANSWER_QUIET_S
         # While an answer is owed (from the end of the turn until ``listening``): when it is overdue.
         self._answer_due: float | None = None
+        # Read by one reader that stopped before it could use them: the next reader has them first.
+        self._unread: deque[TurnEvent | LiveEvent] = deque()
 
     @classmethod
     def open(cls, base_url: str, token: str, session_id: str, rate: int = MIC_RATE, timeout_s: float = OPEN_TIMEOUT_S) -> LiveSocket:
@@ -139,9 +142,14 @@ class LiveSocket:
     def _expect_answer(self) -> None:
         self._answer_due = time.monotonic() + self.answer_quiet_s
 
-    def playback(self, turn_id: str, sentences_played: int) -> None:
-        """Where playback of an answer stopped: only the sentences played count as said."""
-        self._send_json({"type": "playback", "turn_id": turn_id, "sentences_played": sentences_played})
+    def playback(self, turn_id: str, sentences_played: int, playing: bool = False) -> None:
+        """Where playback of an answer stopped (only the sentences played count as said), or with
+        ``playing``, that sentence ``sentences_played`` (0-based) begins now: the server's echo
+        guard then knows what the microphone may hear back."""
+        message: dict[str, Any] = {"type": "playback", "turn_id": turn_id, "sentences_played": sentences_played}
+        if playing:
+            message["playing"] = True
+        self._send_json(message)
 
     def _send_json(self, message: dict[str, Any]) -> None:
         self._send(json.dumps(message))
@@ -157,9 +165,15 @@ class LiveSocket:
             raise Offline(str(exc) or type(exc).__name__) from exc
 
     # --- receiving (one thread)
-    def events(self) -> Iterator[TurnEvent | LiveEvent]:
-        """Everything the server says, in order, until the socket closes (then ``Offline`` or ``ApiError``)."""
+    def events(self, stop: threading.Event | None = None) -> Iterator[TurnEvent | LiveEvent]:
+        """Everything the server says, in order, until the socket closes (then ``Offline`` or
+        ``ApiError``), or until ``stop`` is set (looked at twice a second)."""
         while True:
+            if stop is not None and stop.is_set():
+                return
+            if self._unread:
+                yield self._unread.popleft()
+                continue
             due = self._answer_due
             if due is not None and time.monotonic() >= due:
                 self.close()  # a new socket is opened for the next turn
@@ -173,6 +187,10 @@ class LiveSocket:
             elif self._answer_due is not None or (isinstance(event, LiveEvent) and event.type == "end_of_turn"):
                 self._expect_answer()
             yield event
+
+    def unread(self, event: TurnEvent | LiveEvent) -> None:
+        """Give back an event this reader will not handle: the next reader of ``events`` has it first."""
+        self._unread.append(event)
 
     def _receive(self, timeout_s: float | None, quiet_ok: bool = False) -> TurnEvent | LiveEvent:
         try:

@@ -1,7 +1,9 @@
 """Platform pieces behind small interfaces: pick the microphone and the sound output for this device.
 
-- microphone: ``KEEPSAKE_MIC_FILE`` (a WAV spoken into the app) wins; then
-  plyer on Android, Windows and macOS; sounddevice on desktop Linux (and as a
+- microphone: ``KEEPSAKE_MIC_FILE`` (a WAV spoken into the app) wins; then on
+  Android ``AudioRecord`` from the VOICE_COMMUNICATION source (the device's echo
+  canceller on, the samples streamed to the live socket), plyer's recorder if it
+  cannot open; plyer on Windows and macOS; sounddevice on desktop Linux (and as a
   second choice elsewhere); with none available the talk button still works
   but nothing is heard, and the app says so.
 - sound: ``KEEPSAKE_AUDIO=null|sounddevice|kivy`` forces one; otherwise Kivy's
@@ -40,10 +42,17 @@ def make_mic() -> Mic:
     if spec:
         from client.platform.mic_file import FileMic
 
-        return FileMic(spec)
-    order = ["plyer", "sounddevice"] if platform in ("android", "win", "macosx") else ["sounddevice", "plyer"]
+        return FileMic(spec, os.environ.get("KEEPSAKE_MIC_OVER_FILE", ""))
+    if platform == "android":
+        order = ["android", "plyer"]
+    else:
+        order = ["plyer", "sounddevice"] if platform in ("win", "macosx") else ["sounddevice", "plyer"]
     for name in order:
         try:
+            if name == "android":
+                from client.platform.mic_android import AndroidMic
+
+                return AndroidMic()
             if name == "plyer":
                 from client.platform.mic_plyer import PlyerMic
 

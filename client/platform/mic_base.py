@@ -65,6 +65,7 @@ class PcmMic(Mic):
         self._on_event: MicCallback | None = None
         self._on_pcm: PcmCallback | None = None
         self._started_at = 0.0
+        self._keep: int | None = None  # samples kept at most (None: the whole recording)
 
     # subclasses
     def _open(self) -> None:
@@ -73,14 +74,37 @@ class PcmMic(Mic):
     def _close(self) -> None:
         raise NotImplementedError
 
-    def start(self, on_event: MicCallback, on_pcm: PcmCallback | None = None) -> None:
+    def start(self, on_event: MicCallback, on_pcm: PcmCallback | None = None, keep_s: float | None = None) -> None:
+        """``keep_s``: keep only the last this-many seconds (listening over an answer, when only the
+        moment the relative cut in may become a recording)."""
         with self._lock:
             self._chunks, self._pending = [], np.zeros(0, np.int16)
             self._vad = Vad()
             self._on_event = on_event
             self._on_pcm = on_pcm
             self._started_at = time.monotonic()
+            self._keep = None if keep_s is None else int(keep_s * MIC_RATE)
         self._open()
+
+    def retarget(self, on_event: MicCallback, on_pcm: PcmCallback | None) -> None:
+        """Go on recording for new listeners without closing the source: the relative is in the
+        middle of a word (they spoke over the answer). The recording starts again from what was
+        kept, with the pause detector afresh."""
+        with self._lock:
+            kept = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+            if self._keep is not None:
+                kept = kept[-self._keep :]
+            # The detector hears what was kept first, so its times are the recording's own (the
+            # server has that audio already: nothing of it is sent again).
+            self._vad = Vad()
+            frame = int(MIC_RATE * self._vad.c.frame_s)
+            whole = len(kept) - len(kept) % frame
+            for i in range(0, whole, frame):
+                self._vad.feed(level_dbfs(kept[i : i + frame]))
+            self._chunks, self._pending = [kept], kept[whole:]
+            self._on_event, self._on_pcm = on_event, on_pcm
+            self._started_at = time.monotonic()
+            self._keep = None
 
     def _feed(self, pcm: np.ndarray) -> None:
         """Called from the audio thread with a chunk of mono int16 samples."""
@@ -91,6 +115,8 @@ class PcmMic(Mic):
             if self._on_event is None:
                 return
             self._chunks.append(pcm)
+            if self._keep is not None and len(self._chunks) > 64:
+                self._chunks = [np.concatenate(self._chunks)[-self._keep :]]
             frame = int(MIC_RATE * self._vad.c.frame_s)
             self._pending = np.concatenate([self._pending, pcm])
             while len(self._pending) >= frame:

@@ -5,6 +5,10 @@ caregivers giving a demo without a microphone. Several files separated by the
 path separator (``a.wav:b.wav``) are spoken one per recording, the last one
 repeating. After the file the room goes quiet (faint noise, like a real room),
 so voice activity detection ends the utterance as it would for a person.
+
+While an answer plays the tablet may listen over it (the relative can cut in): then the room
+is quiet, unless ``KEEPSAKE_MIC_OVER_FILE`` gives what the relative says over the answer (the
+same list form, one file each time, the last one repeating).
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ ROOM_NOISE = 0.0005  # about -66 dBFS: quiet, but not digitally silent
 class FileMic(PcmMic):
     name = "file"
 
-    def __init__(self, spec: str) -> None:
+    def __init__(self, spec: str, over: str = "") -> None:
         super().__init__()
         self.files = [Path(p) for p in spec.split(os.pathsep) if p]
+        self.over_files = [Path(p) for p in over.split(os.pathsep) if p]
         self._next = 0
+        self._next_over = 0
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
 
@@ -40,8 +46,16 @@ class FileMic(PcmMic):
         samples, rate = decode_wav(path.read_bytes())
         return to_int16(resample(samples, rate, MIC_RATE))
 
+    def _load_over(self) -> np.ndarray:
+        if not self.over_files:
+            return np.zeros(0, np.int16)  # nobody speaks over the answer: the quiet room
+        path = self.over_files[min(self._next_over, len(self.over_files) - 1)]
+        self._next_over += 1
+        samples, rate = decode_wav(path.read_bytes())
+        return to_int16(resample(samples, rate, MIC_RATE))
+
     def _open(self) -> None:
-        speech = self._load_next()
+        speech = self._load_over() if self._keep is not None else self._load_next()
         self._running.set()
         self._thread = threading.Thread(target=self._play, args=(speech,), name="file-mic", daemon=True)
         self._thread.start()
