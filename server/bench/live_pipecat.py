@@ -185,11 +185,14 @@ def heard(requests: list[dict]) -> list[str]:
     return [r["text"] for r in requests if r["kind"] == "transcription"]
 
 
-def keepsake_result(u: Utterance, turn: dict, requests: list[dict]) -> dict:
+def keepsake_result(u: Utterance, turn: dict, requests: list[dict], started: float = 0.0) -> dict:
     end_s = turn["end_at_ms"] / 1000
+    chats = [r["at"] - started for r in requests if r["kind"] == "chat"]
     return {
         "end_s": end_s,
         "decided_after_ms": round(1000 * (end_s - u.last_word_at_s)),
+        # From the end of turn (in the audio) to the LLM request: the answer's work before the LLM.
+        "llm_asked_after_end_ms": round(1000 * (chats[0] - end_s)) if chats and started else None,
         "by": turn["by"],
         "heard": heard(requests),
         "first_sound_ms": turn["first_sound_ms"],
@@ -209,9 +212,29 @@ def side_by_side(results: list[tuple[Utterance, dict, dict]], set_name: str) -> 
         c["utterances"] += 1
         c["keepsake"] += k["cut_off"]
         c["pipecat"] += p["cut_off"]
+
+    def after_end(side: str, ended: str) -> dict:
+        return summary(
+            [
+                r[side]["first_sound_ms"] - r[side][ended]
+                for r in turns
+                if r[side]["first_sound_ms"] is not None and r[side].get(ended) is not None
+            ]
+        )
+
+    turns = [{"keepsake": k, "pipecat": p} for _, k, p in complete]
     return {
         "set": set_name,
         "pipecat_settings": PIPECAT_SETTINGS,
+        # Last word to first sound, in two: the turn's end (turn-taking), then the answer's making.
+        "turn_ended_after_last_word_ms": {
+            "keepsake": summary([k["decided_after_ms"] for _, k, _ in complete if "decided_after_ms" in k]),
+            "pipecat": summary([p.get("turn_ended_after_ms") for _, _, p in complete]),
+        },
+        "first_sound_after_turn_end_ms": {
+            "keepsake": after_end("keepsake", "decided_after_ms"),
+            "pipecat": after_end("pipecat", "turn_ended_after_ms"),
+        },
         "last_word_to_first_sound_ms": {
             "keepsake": summary([k["first_sound_ms"] for _, k, _ in complete]),
             "pipecat": summary([p["first_sound_ms"] for _, _, p in complete]),
@@ -235,15 +258,20 @@ def side_by_side(results: list[tuple[Utterance, dict, dict]], set_name: str) -> 
 
 def side_by_side_table(report: dict) -> str:
     f, early = report["last_word_to_first_sound_ms"], report["before_last_word"]
+    ended, made = report.get("turn_ended_after_last_word_ms"), report.get("first_sound_after_turn_end_ms")
     rows = [
-        "| side by side, same fakes and utterances | last word → first sound p50 | p95 | n | complete utterances answered before their last word |",
-        "|---|---|---|---|---|",
+        "| side by side, same fakes and utterances | last word → first sound p50 | p95 | n | of which: last word → turn's end p50"
+        " | turn's end → first sound p50 | complete utterances answered before their last word |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, name in (("keepsake", "Keepsake live socket"), ("pipecat", "Pipecat 1.14 bot (its defaults)")):
         if key == "pipecat" and report.get("pipecat_skipped"):
-            rows.append(f"| {name} | skipped: {report['pipecat_skipped']} | | | |")
+            rows.append(f"| {name} | skipped: {report['pipecat_skipped']} | | | | | |")
             continue
-        rows.append(f"| {name} | {f[key]['p50']} ms | {f[key]['p95']} ms | {f[key]['n']} | {early[key]} of {early['utterances']} |")
+        split = f"{ended[key]['p50']} ms | {made[key]['p50']} ms" if ended and made else "| "
+        rows.append(
+            f"| {name} | {f[key]['p50']} ms | {f[key]['p95']} ms | {f[key]['n']} | {split} | {early[key]} of {early['utterances']} |"
+        )
     rows += ["", "| pause inside the utterance | cut off: Keepsake | cut off: Pipecat |", "|---|---|---|"]
     for pause, c in report["cutoffs"].items():
         pipecat = "skipped" if report.get("pipecat_skipped") else f"{c['pipecat']}/{c['utterances']}"
@@ -260,9 +288,14 @@ async def _run(server: Proc, peer: Proc | None, fakes: Proc, log: Callable[[str]
     results = []
     async with httpx.AsyncClient(base_url=fakes.url, timeout=30) as http:
         for n, u in enumerate([utterances[0], *utterances]):  # the first, twice: a warm-up for both
-            start = lambda started, u=u: tell_fakes(http, u, started)
+            began: list[float] = []
+
+            async def start(started: float, u: Utterance = u, began: list[float] = began) -> None:
+                began.append(started)
+                await tell_fakes(http, u, started)
+
             turn = await live_turn(server.port, sid, hh.token, u.audio, u.last_word_s, on_start=start)
-            keepsake = keepsake_result(u, turn, await fakes_log(http))
+            keepsake = keepsake_result(u, turn, await fakes_log(http), began[0])
             pipecat = await pipecat_turn(peer.port, u, start, lambda: fakes_log(http)) if peer is not None else SKIPPED
             if n == 0:
                 continue

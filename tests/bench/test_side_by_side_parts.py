@@ -119,8 +119,8 @@ def test_keepsake_is_judged_by_its_end_of_turn():
 
 def _report() -> dict:
     complete, hanging = _utterance(), _utterance(pause_s=1.5)
-    k_ok = {"first_sound_ms": 1600.0, "cut_off": False, "before_last_word": False}
-    p_early = {"first_sound_ms": 1700.0, "cut_off": False, "before_last_word": True}
+    k_ok = {"first_sound_ms": 1600.0, "decided_after_ms": 300, "cut_off": False, "before_last_word": False}
+    p_early = {"first_sound_ms": 1700.0, "turn_ended_after_ms": 400, "cut_off": False, "before_last_word": True}
     p_cut = {"first_sound_ms": 1800.0, "cut_off": True, "before_last_word": True}
     report = side_by_side([(complete, k_ok, p_early), (complete, k_ok, k_ok), (hanging, k_ok, p_cut)], "dev")
     report.update(
@@ -134,9 +134,21 @@ def test_the_report_counts_each_side_and_the_table_shows_both():
     f = report["last_word_to_first_sound_ms"]
     assert f["keepsake"]["n"] == 2 and f["keepsake"]["p50"] == 1600.0 and f["pipecat"]["p50"] == 1650.0
     assert report["before_last_word"] == {"utterances": 2, "keepsake": 0, "pipecat": 1}
+    # Split in two: the turn's end, then the answer (Pipecat's second turn has no end recorded here).
+    assert (
+        report["turn_ended_after_last_word_ms"]["keepsake"]["p50"] == 300 and report["turn_ended_after_last_word_ms"]["pipecat"]["n"] == 1
+    )
+    assert (
+        report["first_sound_after_turn_end_ms"]["keepsake"]["p50"] == 1300
+        and report["first_sound_after_turn_end_ms"]["pipecat"]["p50"] == 1300
+    )
     assert report["cutoffs"] == {"1.5": {"utterances": 1, "keepsake": 0, "pipecat": 1}}
     table = side_by_side_table(report)
-    assert "| Keepsake live socket | 1600.0 ms |" in table and "| 0 of 2 |" in table and "| 1 of 2 |" in table
+    assert (
+        "| Keepsake live socket | 1600.0 ms | 1600.0 ms | 2 | 300.0 ms | 1300.0 ms | 0 of 2 |" in table
+        and "| 0 of 2 |" in table
+        and "| 1 of 2 |" in table
+    )
     assert "| 1.5 s | 0/1 | 1/1 |" in table
     skipped = side_by_side_table({**report, "pipecat_skipped": "no Pipecat virtualenv"})
     assert "skipped: no Pipecat virtualenv" in skipped and "| 1.5 s | 0/1 | skipped |" in skipped
