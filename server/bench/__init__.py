@@ -83,6 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --live: the server speaks ahead as `keepsake serve` does, and the turns begin once every sentence is made (what a relative meets); the default makes each first sentence in the turn on both paths",
     )
+    p.add_argument(
+        "--pipecat",
+        action="store_true",
+        help="with --live: instead, Keepsake's live socket and a Pipecat 1.14 bot side by side on the same fake services and utterances"
+        " (last word to first sound, cut-offs); Pipecat runs from its own virtualenv, made with: "
+        'python3 -m venv /work/pipecat-venv && /work/pipecat-venv/bin/pip install "pipecat-ai[websocket,silero,openai,runner]==1.14.0"'
+        " (without it the Pipecat column is skipped, and the report says why)",
+    )
+    p.add_argument(
+        "--pipecat-python",
+        metavar="PATH",
+        help="with --live --pipecat: the Python of Pipecat's virtualenv (default /work/pipecat-venv/bin/python if it exists)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the raw report as JSON")
     p.add_argument("--from-json", metavar="FILE", help="run nothing: print (and with --write-docs, write) the report saved by --json")
     p.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md and docs/bench_ttfa.png from this run")
@@ -165,6 +178,9 @@ def main(argv: list[str]) -> int:
 def _live(args: argparse.Namespace) -> int:
     import tempfile
 
+    if args.pipecat:
+        return _side_by_side(args)
+
     from server.bench.live import live_table, run_live
 
     started = time.monotonic()
@@ -189,6 +205,38 @@ def _live(args: argparse.Namespace) -> int:
             + (" --speak-ahead" if report.get("speak_ahead") else "")
         )
         print(f"\nwrote {write_live_docs(report, Path(args.docs_dir), command)}")
+    return 0
+
+
+def _side_by_side(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from server.bench.live_pipecat import find_pipecat_python, run_side_by_side, side_by_side_table
+
+    started = time.monotonic()
+    log = lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
+    if args.from_json:
+        report = json.loads(Path(args.from_json).read_text())
+    else:
+        python, why = find_pipecat_python(args.pipecat_python)
+        if python is None:
+            log(f"the Pipecat column is skipped: {why}")
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(args.workdir) if args.workdir else Path(tmp)
+            report = run_side_by_side(workdir, python, log, dev=args.dev, skipped_why=why)
+        report["started_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - (time.monotonic() - started)))
+    print()
+    print(
+        f"{report['set']} set of utterances; load average before {report['load_average']['before']}, after {report['load_average']['after']}"
+    )
+    print(side_by_side_table(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    if args.write_docs:
+        from server.bench.live_docs import write_side_by_side_docs
+
+        command = "python -m server.bench --live --pipecat" + (" --dev" if report["set"] == "dev" else "")
+        print(f"\nwrote {write_side_by_side_docs(report, Path(args.docs_dir), command)}")
     return 0
 
 

@@ -10,6 +10,13 @@ so their event loop never waits behind the simulated tablets'.
 - POST /v1/audio/speech           WAV after fixed + real-time factor x its duration
 
 Every delay is counted from the moment the whole request has arrived.
+
+For ``keepsake bench --live --pipecat`` the recogniser can also hear words: the bench says which
+parts of the utterance it is about to stream, and when each is spoken (``POST /bench/utterance``,
+times on the machine's monotonic clock, which every process shares), and a transcription returns
+the words its audio covers (server.bench.heard). ``GET /bench/log`` hands back each transcription
+and chat request since that utterance, with the moment it arrived: the side-by-side bench reads
+when a turn ended from them.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import sys
 
 import numpy as np
 
+from server.bench.heard import Part, heard_text
 from server.bench.profile import TRANSCRIPT, Profile, answer, spoken_s, tokens
 
 SPEECH_RATE = 24000  # what OpenAI's /audio/speech returns for WAV
@@ -89,16 +97,22 @@ def _head(status: str, content_type: str, length: int | None) -> bytes:
     return f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\n{framing}\r\n\r\n".encode()
 
 
+# What OpenAI's client reads besides the choices of a streamed chunk (Pipecat's LLM service uses it).
+_CHUNK = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 0, "model": "bench"}
+
+
 class Fakes:
     def __init__(self, profile: Profile):
         self.p = profile
         self.answers = 0
+        self.parts: list[Part] | None = None  # None: the fixed transcript, as the main bench has it
+        self.log: list[dict] = []
 
     def answer_events(self) -> list[bytes]:
         """The next answer as SSE events, one token each, then [DONE]."""
         self.answers += 1
         events = [
-            b"data: " + json.dumps({"choices": [{"index": 0, "delta": {"content": tok}}]}).encode() + b"\n\n"
+            b"data: " + json.dumps({**_CHUNK, "choices": [{"index": 0, "delta": {"content": tok}}]}).encode() + b"\n\n"
             for tok in tokens(answer(self.answers))
         ]
         return events + [b"data: [DONE]\n\n"]
@@ -114,11 +128,21 @@ class Fakes:
 
     async def route(self, path: str, headers: dict[str, str], body: bytes, writer: asyncio.StreamWriter) -> None:
         arrived = asyncio.get_running_loop().time()
-        if path.endswith("/audio/transcriptions"):
-            await _sleep_until(arrived + self.p.asr_latency_ms(wav_seconds(body)) / 1000)
-            payload = json.dumps({"text": TRANSCRIPT, "language": "en"}).encode()
+        if path == "/bench/utterance":
+            self.parts, self.log = [Part(*p) for p in json.loads(body)["parts"]], []
+            writer.write(_head("204 No Content", "application/json", 0))
+        elif path == "/bench/log":
+            payload = json.dumps(self.log).encode()
+            writer.write(_head("200 OK", "application/json", len(payload)) + payload)
+        elif path.endswith("/audio/transcriptions"):
+            audio_s = wav_seconds(body)
+            text = TRANSCRIPT if self.parts is None else heard_text(self.parts, arrived, audio_s)
+            self.log.append({"kind": "transcription", "at": arrived, "audio_s": audio_s, "text": text})
+            await _sleep_until(arrived + self.p.asr_latency_ms(audio_s) / 1000)
+            payload = json.dumps({"text": text, "language": "en"}).encode()
             writer.write(_head("200 OK", "application/json", len(payload)) + payload)
         elif path.endswith("/chat/completions"):
+            self.log.append({"kind": "chat", "at": arrived, "user": _last_user_text(body)})
             writer.write(_head("200 OK", "text/event-stream", None))
             events = self.answer_events()
             for k, event in enumerate(events):
@@ -135,6 +159,18 @@ class Fakes:
             payload = b'{"error": "not found"}'
             writer.write(_head("404 Not Found", "application/json", len(payload)) + payload)
         await writer.drain()
+
+
+def _last_user_text(body: bytes) -> str:
+    try:
+        messages = json.loads(body).get("messages", [])
+    except ValueError:
+        return ""
+    users = [m.get("content") for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    last = users[-1] if users else ""
+    if isinstance(last, list):  # content parts
+        return " ".join(str(p.get("text", "")) for p in last if isinstance(p, dict))
+    return str(last or "")
 
 
 async def _sleep_until(when: float) -> None:

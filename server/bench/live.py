@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -92,12 +93,14 @@ async def live_turn(
     after: str | None = None,
     path: int = 0,
     over: np.ndarray | None = None,
+    on_start: Callable[[float], Awaitable[None]] | None = None,
 ) -> dict:
     """Stream one utterance through the socket at real-time pace, and the quiet room while it is
     answered (a tablet's microphone stays open); what the tablet saw, and when.
 
     ``after``: "echo", the tablet then plays the answer and its microphone hears it back;
-    "barge", the same with the relative (``over``) speaking over it from ``BARGE_IN_AT_S``."""
+    "barge", the same with the relative (``over``) speaking over it from ``BARGE_IN_AT_S``.
+    ``on_start``: told the loop time of the first frame before it is sent."""
     import websockets
 
     loop = asyncio.get_running_loop()
@@ -122,6 +125,8 @@ async def live_turn(
         step = int(FRAME_S * RATE)
         rng = np.random.default_rng(len(audio))
         started, last_word_at, k = loop.time(), None, 0
+        if on_start is not None:
+            await on_start(started)
         while not done.is_set():  # the utterance, then the room until the answer is done
             await asyncio.sleep(max(0.0, started + k * FRAME_S - loop.time()))
             frame = audio[k * step : (k + 1) * step]
@@ -144,6 +149,7 @@ async def live_turn(
         "first_sound_ms": round(1000 * (first[0] - last_word_at), 1) if first and last_word_at else None,
         "decided_after_ms": end["at_ms"] - round(1000 * (LEAD_S + last_word_s)),
         "played": played,
+        "timings_ms": seen["done"][1].get("timings_ms") if "done" in seen else None,
     }
 
 
