@@ -112,6 +112,9 @@ def test_a_household_made_on_one_process_is_paired_talked_to_and_exported_throug
 
 
 def test_a_process_killed_mid_turn_loses_nothing_the_relative_said(start_machine, tmp_path):
+    """Killed once the transcript came back (the words are kept) and before the answer: the tablet
+    sees a failed connection. The same recording sent again to the other process (as a tablet's
+    outbox does with one the server had not acknowledged) is answered, and both turns are kept."""
     doomed, survivor = start_machine("doomed"), start_machine("survivor")
     headers, persona_id = _household(survivor.url)
     said = _speech_wav(tmp_path / "said.wav")
