@@ -254,7 +254,9 @@ def write_docs(report: dict, docs_dir: Path) -> tuple[Path, Path]:
     png = docs_dir / "bench_ttfa.png"
     plot(report, png)
     md = docs_dir / "benchmarks.md"
-    from server.bench.live_docs import keep_section  # the live socket's section is its own run's
+    from server.bench import scaling
+    from server.bench.live_docs import keep_section  # the live socket's section is its own run's, and so is --workers'
 
-    md.write_text(keep_section(md.read_text() if md.exists() else "", markdown(report, png.name)))
+    old = md.read_text() if md.exists() else ""
+    md.write_text(scaling.keep_section(old, keep_section(old, markdown(report, png.name))))
     return md, png
