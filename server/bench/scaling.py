@@ -144,7 +144,7 @@ def run_scaling(
                     server = processes.start_server(workdir / f"data-{database}-{w}", env, extra=["--workers", str(w)])
                     try:
                         rows = asyncio.run(
-                            _one_setup(server.url, server.port, pcm, clip_s, levels, turns_each, think_s, ServerGroup(server.pid))
+                            _one_setup(server.url, server.port, w, pcm, clip_s, levels, turns_each, think_s, ServerGroup(server.pid))
                         )
                     finally:
                         server.stop()
