@@ -234,6 +234,7 @@ def markdown(report: dict, plot_name: str) -> str:
         "python -m server.bench --live --write-docs  # the live socket's section: end of turn, cut-offs, barge-in (~15 minutes)",
         "python -m server.bench --live --dev    # the same on the dev set, where its settings are tuned",
         "python -m server.bench.live_tune       # its end-of-turn settings on the dev set's audio, without a server",
+        "python -m server.bench --workers 1,2 --database-url postgresql://... --write-docs  # serve --workers W on SQLite and PostgreSQL",
         "python -m server.bench --help         # levels, turns, fake latencies...",
         "```",
         "",
