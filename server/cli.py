@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import signal
 import subprocess
 import sys
@@ -14,7 +13,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the commands import what they use when they run: the command line starts at once
     from server.config import S3Settings, Settings
     from server.migrate import Place
-    from server.state import AppState
 
 DEFAULT_PORT = 8750
 
@@ -33,37 +31,18 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from server.serve import serve
 
-    from server.app import create_app
-
-    settings = _settings(args)
-    app = create_app(settings)
-    if args.demo:
-        from server.demo.seed import seed_demo
-
-        demo = seed_demo(app.state.keepsake, first=args.demo_persona)
-        print(f"Demo household ready: {demo.persona_name} (persona {demo.persona_id})", flush=True)
-        _print_voice_fit(app.state.keepsake, demo.household_id)
-        print(f"Caregiver login: {demo.email} / {demo.password}", flush=True)
-        print(f"Pairing code: {demo.pairing_code}", flush=True)
-    print(f"Keepsake server on http://{settings.host}:{settings.port}", flush=True)
-    # What start-up made lives as long as the server (modules, models, the app): keep it out of the
-    # collector's full passes, which otherwise walk it all and stall every stream for ~60 ms at 100 tablets.
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, access_log=args.log_level == "debug")
-    return 0
-
-
-def _print_voice_fit(state: AppState, household_id: str) -> None:
-    """Say at start-up which demo persona's voice does not suit them, and why: never silently."""
-    from server.storage import personas
-
-    for persona in personas.list_all(state.db, household_id):
-        fit = state.voices(persona).fit
-        if not fit.fits:
-            print(f"Voice of {persona.display_name}: {fit.why}", flush=True)
+    if args.workers < 1:
+        raise ValueError(f"--workers must be 1 or more, not {args.workers}")
+    return serve(
+        _settings(args),
+        workers=args.workers,
+        config_file=args.config,
+        demo=args.demo,
+        demo_persona=args.demo_persona,
+        log_level=args.log_level,
+    )
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[str], timeout_s: float = 120) -> bool:
@@ -239,6 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"], help="how much the server logs (default info)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N server processes on one port, each with its own engines (default 1); "
+        "on SQLite they share this machine's database file, PostgreSQL lets several machines share one",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -86,6 +86,9 @@ def running_seaweed(folder: Path, start_timeout_s: float = 60) -> Iterator[Seawe
         f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
         f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
         "-master.volumeSizeLimitMB=64", "-volume.max=8",
+        # Its Iceberg and Lance listeners have fixed ports (8181, 9101): a second store on the machine
+        # (another test run) would fail to start on them. Keepsake uses neither.
+        "-s3.port.iceberg=0", "-s3.port.lance=0",
     ]  # fmt: skip
     log = open(folder / "weed.log", "wb")  # noqa: SIM115 - closed below, after the process
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -96,6 +96,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="with --live --pipecat: the Python of Pipecat's virtualenv (default /work/pipecat-venv/bin/python if it exists)",
     )
+    p.add_argument(
+        "--workers",
+        metavar="W,W",
+        help="measure only `keepsake serve --workers W` at each W (e.g. 1,2): turns/s and time to first audio at --levels "
+        "(default 100,200,300), on SQLite and, with --database-url, on PostgreSQL",
+    )
+    p.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="with --workers: a PostgreSQL server (postgresql://user@host:port/db) where a fresh database is made for each run",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the raw report as JSON")
     p.add_argument("--from-json", metavar="FILE", help="run nothing: print (and with --write-docs, write) the report saved by --json")
     p.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md and docs/bench_ttfa.png from this run")
@@ -150,6 +161,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.live:
         return _live(args)
+    if args.workers:
+        return _workers(args, parser)
     try:
         cfg = config_from_args(args)
     except ValueError as err:
@@ -173,6 +186,39 @@ def main(argv: list[str]) -> int:
         print(f"\nwrote {md} and {png}")
     failed = sum(lv["errors"] for p in report["pipelines"].values() for lv in p["levels"])
     return 1 if failed else 0
+
+
+def _workers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import tempfile
+
+    from server.bench.scaling import run_scaling, table, write_scaling_docs
+
+    try:
+        workers = [int(w) for w in args.workers.split(",") if w.strip()]
+        levels = [int(n) for n in (args.levels or "100,200,300").split(",") if n.strip()]
+    except ValueError:
+        parser.error("--workers and --levels take numbers, e.g. --workers 1,2 --levels 100,200")
+    if not workers or min(workers) < 1 or not levels or min(levels) < 1:
+        parser.error("--workers and --levels need positive numbers")
+    started = time.monotonic()
+    log = lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
+    if args.from_json:
+        report = json.loads(Path(args.from_json).read_text())
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            report = run_scaling(
+                workers, levels, args.database_url, Path(args.workdir) if args.workdir else Path(tmp), log, args.turns or 2
+            )
+    print()
+    print(table(report))
+    if args.json and not args.from_json:
+        Path(args.json).write_text(json.dumps(report, indent=1))
+    if args.write_docs:
+        command = f"keepsake bench --workers {args.workers} --levels {','.join(map(str, levels))}" + (
+            " --database-url postgresql://..." if args.database_url else ""
+        )
+        print(f"\nwrote {write_scaling_docs(report, Path(args.docs_dir), command)}")
+    return 1 if any(row["errors"] for run in report["runs"] for row in run["levels"]) else 0
 
 
 def _live(args: argparse.Namespace) -> int:

@@ -87,12 +87,14 @@ def remote_env(fakes: Proc) -> dict[str, str]:
     return env
 
 
-def start_server(data_dir: Path, env: dict[str, str], *, demo: bool = False, timeout_s: float = 180) -> Proc:
+def start_server(
+    data_dir: Path, env: dict[str, str], *, demo: bool = False, timeout_s: float = 180, extra: list[str] | None = None
+) -> Proc:
     """``python -m server.cli serve`` on a free port; returns once /healthz answers."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = data_dir / "server.log"
-    args = ["-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning"] + (["--demo"] if demo else [])
+    args = ["-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning"] + (["--demo"] if demo else []) + (extra or [])
     popen = _spawn(args, log_path, {"KEEPSAKE_DATA_DIR": str(data_dir), **env})
     proc = Proc(popen, port, log_path)
     deadline = time.monotonic() + timeout_s

@@ -233,10 +233,12 @@ def markdown(report: dict, plot_name: str) -> str:
         "python -m server.bench --from-json r.json --write-docs  # rewrite this page from a report saved with --json r.json",
         "python -m server.bench --live --write-docs  # the live socket's section: end of turn, cut-offs, barge-in (~15 minutes)",
         "python -m server.bench --live --dev    # the same on the dev set, where its settings are tuned",
+        "python -m server.bench --live --speak-ahead  # the same with speaking ahead, as `keepsake serve` runs (what a relative meets)",
         "python -m server.bench.live_tune       # its end-of-turn settings on the dev set's audio, without a server",
         "python -m server.bench --live --pipecat --write-docs  # side by side with a Pipecat bot on the same fakes (~10 minutes)",
         "#   Pipecat runs from its own virtualenv, never this one (--pipecat-python PATH, default /work/pipecat-venv/bin/python):",
         '#   python3 -m venv /work/pipecat-venv && /work/pipecat-venv/bin/pip install "pipecat-ai[websocket,silero,openai,runner]==1.14.0"',
+        "python -m server.bench --workers 1,2 --database-url postgresql://... --write-docs  # serve --workers W on SQLite and PostgreSQL",
         "python -m server.bench --help         # levels, turns, fake latencies...",
         "```",
         "",
@@ -257,7 +259,9 @@ def write_docs(report: dict, docs_dir: Path) -> tuple[Path, Path]:
     png = docs_dir / "bench_ttfa.png"
     plot(report, png)
     md = docs_dir / "benchmarks.md"
-    from server.bench.live_docs import keep_section  # the live socket's section is its own run's
+    from server.bench import scaling
+    from server.bench.live_docs import keep_section  # the live socket's section is its own run's, and so is --workers'
 
-    md.write_text(keep_section(md.read_text() if md.exists() else "", markdown(report, png.name)))
+    old = md.read_text() if md.exists() else ""
+    md.write_text(scaling.keep_section(old, keep_section(old, markdown(report, png.name))))
     return md, png

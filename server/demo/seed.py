@@ -34,26 +34,37 @@ class DemoInfo:
 
 
 def _credentials(data_dir: Path) -> dict[str, Any]:
-    """The demo caregiver's password is made once per data folder and kept private there."""
+    """The demo caregiver's password is made once per data folder and kept private there. Processes
+    starting together on one folder read the same one: it is written whole under another name and
+    linked into place, which only one of them can do."""
     path = data_dir / "demo-credentials.json"
-    if path.exists():
-        kept: dict[str, Any] = json.loads(path.read_text())
-        return kept
-    creds = {"email": DEMO_EMAIL, "password": secrets.token_urlsafe(9)}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(creds, fh)
-    return creds
+    if not path.exists():
+        creds = {"email": DEMO_EMAIL, "password": secrets.token_urlsafe(9)}
+        draft = data_dir / f".demo-credentials.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(creds, fh)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the one
+        finally:
+            draft.unlink()
+    kept: dict[str, Any] = json.loads(path.read_text())
+    return kept
 
 
 def _seed_persona(state: AppState, household_id: str, who: str) -> Persona:
     """One demo persona, with its memories, consent and portrait; the one there already if it is."""
     db = state.db
     data = load_demo_persona(who)
-    existing = [p for p in personas.list_all(db, household_id) if p.display_name == data["display_name"]]
-    if existing:
-        return existing[0]
-    persona = personas.create(db, household_id, PersonaCreate(**persona_fields(data)))
+    # Looked for and made in one transaction: of processes seeding at once, one makes the persona
+    # and fills it in below; the others find it (there is one Rose, not two).
+    with db.transaction():
+        existing = [p for p in personas.list_all(db, household_id) if p.display_name == data["display_name"]]
+        if existing:
+            return existing[0]
+        persona = personas.create(db, household_id, PersonaCreate(**persona_fields(data)))
     for memory in data["memories"]:
         memories.add(db, household_id, persona.id, memory["text"], title=memory.get("title"), source="demo")
     personas.add_consent(db, household_id, persona.id, ConsentCreate(**data["consent"]))
@@ -69,11 +80,12 @@ def seed_demo(state: AppState, first: str = "rose") -> DemoInfo:
     """The demo household with both demo personas (``first`` made first), and a fresh pairing code."""
     db = state.db
     creds = _credentials(state.settings.data_dir)
-    row = db.one("SELECT household_id FROM caregivers WHERE email = ?", (creds["email"],))
-    if row is None:
-        household_id, _, _ = accounts.create_household(db, "The Whitfield family (demo)", creds["email"], creds["password"])
-    else:
-        household_id = row["household_id"]
+    with db.transaction():  # one demo household, however many processes start with --demo at once
+        row = db.one("SELECT household_id FROM caregivers WHERE email = ?", (creds["email"],))
+        if row is None:
+            household_id, _, _ = accounts.create_household(db, "The Whitfield family (demo)", creds["email"], creds["password"])
+        else:
+            household_id = row["household_id"]
     order = [first] + [who for who in DEMO_PERSONAS if who != first]
     seeded = [_seed_persona(state, household_id, who) for who in order]
     code, _ = accounts.create_pairing_code(db, household_id, state.settings.pairing_code_ttl_s)

@@ -6,7 +6,9 @@ need is kept in memory, so several processes can share one data folder.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -17,6 +19,24 @@ from pathlib import Path
 from typing import Any, Protocol, overload
 
 from server.storage.migrations import MIGRATIONS
+
+
+@contextmanager
+def _migration_lock(path: str) -> Iterator[None]:
+    """Held while one process reads the schema's version and migrates, so that N processes started
+    at once (``keepsake serve --workers N``) migrate once. ``BEGIN IMMEDIATE`` alone is not enough:
+    executescript commits before it runs, so the version read and the migration cannot share one
+    SQLite transaction. A lock file beside the database, not a lock on it: closing any other
+    descriptor of the database file would drop SQLite's own locks in this process."""
+    if path == ":memory:" or path.startswith("file:"):
+        yield
+        return
+    fd = os.open(f"{path}-migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing lets the lock go
 
 
 def new_id(prefix: str) -> str:
@@ -142,15 +162,16 @@ class Database:
         return self.conn.execute(sql, params).fetchall()
 
     def migrate(self) -> None:
-        conn = self._thread_conn()
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-        current = row[0] or 0
-        for version, script in enumerate(MIGRATIONS, start=1):
-            if version <= current:
-                continue
-            # executescript commits first, so each migration is its own transaction.
-            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;")
+        with _migration_lock(self.path):
+            conn = self._thread_conn()
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            current = row[0] or 0
+            for version, script in enumerate(MIGRATIONS, start=1):
+                if version <= current:
+                    continue
+                # executescript commits first, so each migration is its own transaction.
+                conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nINSERT INTO schema_version VALUES ({version});\nCOMMIT;")
 
     def close(self) -> None:
         """Let go of every connection. Each closes when no thread holds it any more: at once for

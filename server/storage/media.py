@@ -142,14 +142,21 @@ class MediaStore:
 
 
 def load_secret(data_dir: Path) -> bytes:
-    """The server's signing key, made once and shared by every process on this data folder."""
+    """The server's signing key, made once and shared by every process on this data folder.
+
+    Written whole under another name and linked into place: a process starting at the same moment
+    reads either no key (and links its own, or finds the first) or the whole one, never half."""
     path = data_dir / "secret.key"
     data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass  # another process made it first
-    else:
+    if not path.exists():
+        draft = data_dir / f".secret.key.{os.getpid()}.{os.urandom(4).hex()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(os.urandom(32).hex())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first
+        finally:
+            draft.unlink()
     return bytes.fromhex(path.read_text().strip())

@@ -554,7 +554,7 @@ def test_erasing_a_persona_leaves_nothing_anywhere(client, data_dir):
         for row in db.all(f"SELECT * FROM {table}"):
             assert pid not in " ".join(str(v) for v in tuple(row)), f"{table} still mentions the erased persona"
     assert db.one("SELECT COUNT(*) FROM turns")[0] == 0
-    kept = {"keepsake.db", "keepsake.db-wal", "keepsake.db-shm", "secret.key"}
+    kept = {"keepsake.db", "keepsake.db-wal", "keepsake.db-shm", "keepsake.db-migrate.lock", "secret.key"}
     files = [p for p in data_dir.rglob("*") if p.is_file() and p.name not in kept]
     assert all(db.one("SELECT 1 FROM media WHERE ? LIKE '%' || id || '%'", (p.name,)) for p in files), f"files no row owns: {files}"
     assert client.get(f"/v1/personas/{keep['id']}/memories", headers=hh["headers"]).json()
