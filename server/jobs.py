@@ -54,11 +54,23 @@ class LeaseLost(Exception):
     """This attempt no longer holds its job (it was too slow to renew, another process took it up)."""
 
 
+class Stopping(Exception):
+    """The server is stopping: the job goes back to the queue, to be done from the start by the next process."""
+
+
 class Job:
     """What a running job's work sees: progress reporting, the way back to the event loop, its files."""
 
-    def __init__(self, db: Database, claimed: Claimed, loop: asyncio.AbstractEventLoop | None, lease_s: float):
+    def __init__(
+        self,
+        db: Database,
+        claimed: Claimed,
+        loop: asyncio.AbstractEventLoop | None,
+        lease_s: float,
+        stopping: threading.Event | None = None,
+    ):
         self.db = db
+        self.stopping = stopping or threading.Event()
         self.claimed = claimed
         self.id = claimed.id
         self.loop = loop
@@ -78,6 +90,13 @@ class Job:
         self._last_write, self._last_percent = clock, percent
         if not job_store.progress(self.db, self.claimed, self.lease_s, percent, stage, self.counts):
             self.lost = True  # the work goes on to its end, where it cannot finish (finish_in)
+
+    def keep_going(self) -> None:
+        """Between two long steps (a recording's parts): end now if the server is stopping, or if the job was taken up elsewhere."""
+        if self.stopping.is_set():
+            raise Stopping(self.id)
+        if self.lost:
+            raise LeaseLost(self.id)
 
     def count(self, name: str, by: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + by
@@ -129,7 +148,7 @@ class Runs:
 
 def run_claimed(runs: Runs, claimed: Claimed) -> None:
     """One attempt at a claimed job, on the job thread; it always ends the attempt (done, failed, released, lost)."""
-    job = Job(runs.db, claimed, runs.loop, runs.lease_s)
+    job = Job(runs.db, claimed, runs.loop, runs.lease_s, runs.stopping)
     work: Work | None = None
     try:
         if claimed.left_media:  # an earlier attempt died while storing these

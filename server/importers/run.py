@@ -17,7 +17,7 @@ the attempt that takes the job up again removes them first (``server.jobs.run_cl
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -69,10 +69,9 @@ class ImportTask:
     def task_json(self) -> dict[str, Any]:
         """What the job's row keeps beside the source row, so any server process can rebuild this task."""
         plan = self.plan
-        file_type = {"family": plan.file_type.family, "format": plan.file_type.format, "mime": plan.file_type.mime}
         return {
             "language": self.language,
-            "plan": {"kind": plan.kind, "self_sender": plan.self_sender, "file_type": file_type | {"extension": plan.file_type.extension}},
+            "plan": {"kind": plan.kind, "self_sender": plan.self_sender, "file_type": asdict(plan.file_type)},
         }
 
 
@@ -213,6 +212,7 @@ def _voice_memo(task: ImportTask, job: Job) -> list[NewMemory]:
     asr = task.state.services.asr
     made: list[NewMemory] = []
     for index, part in enumerate(parts):
+        job.keep_going()
         job.progress(5 + 75 * index / len(parts), f"transcribing part {index + 1} of {len(parts)}", force=True)
         if is_silent(part.audio):
             job.count("silent_parts")

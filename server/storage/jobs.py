@@ -92,6 +92,9 @@ def _until(lease_s: float) -> str:
 def claim(db: Database, owner: str, lease_s: float) -> Claimed | None:
     """Take up the oldest job waiting (queued, or whose lease ran out) for ``owner``; None when none waits."""
     stamp = iso()
+    # A read first, so that a process looking for work every few seconds takes no write lock when there is none.
+    if db.one(f"SELECT 1 FROM jobs WHERE {_WAITING} LIMIT 1", (stamp,)) is None:
+        return None
     sql = (
         "UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?"
         f" WHERE id = (SELECT id FROM jobs WHERE {_WAITING} ORDER BY created_at, id LIMIT 1{{lock}})"

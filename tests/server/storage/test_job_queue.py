@@ -127,12 +127,15 @@ async def test_after_three_attempts_the_job_fails_plainly(db, media):
     assert job["errors"] == [job_work.TOO_MANY_ATTEMPTS] and scripted.runs == [] and scripted.undone == 1
 
 
-async def test_a_stopping_server_gives_its_job_back(db, media):
+@pytest.mark.parametrize("cut_off", ["reading killed", "between steps"])
+async def test_a_stopping_server_gives_its_job_back(db, media, cut_off):
     started, go = threading.Event(), threading.Event()
 
     def work(job):
         started.set()
         go.wait(10)
+        if cut_off == "between steps":
+            job.keep_going()  # a recording's next part: the server is stopping, so it ends here
         raise RuntimeError("the reading child was killed")  # what stopping the sandbox does
 
     scripted = Scripted(work)
