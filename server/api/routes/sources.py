@@ -92,21 +92,23 @@ async def add_source(persona_id: str, request: Request, caregiver: EditorDep, st
     details = {"format": file_type.format, "size": upload.size}
     if plan.self_sender:
         details["self_name"] = plan.self_sender
-    source = sources.create(state.db, caregiver.household_id, persona_id, plan.kind or "document", upload.filename, stored.id, details)
-    task = ImportTask(
-        state=state,
-        household_id=caregiver.household_id,
-        persona_id=persona_id,
-        language=persona.language,
-        source_id=source["id"],
-        original=stored,
-        filename=upload.filename,
-        plan=plan,
-    )
-    # Queued in the database: this process's runner takes it at once, or any other process if this one dies.
-    job_id = job_store.create(
-        state.db, caregiver.household_id, "import", persona_id=persona_id, source_id=source["id"], task=task.task_json()
-    )
+    # The source and its queued job in one transaction: no source is ever left without its job.
+    with state.db.transaction():
+        source = sources.create(state.db, caregiver.household_id, persona_id, plan.kind or "document", upload.filename, stored.id, details)
+        task = ImportTask(
+            state=state,
+            household_id=caregiver.household_id,
+            persona_id=persona_id,
+            language=persona.language,
+            source_id=source["id"],
+            original=stored,
+            filename=upload.filename,
+            plan=plan,
+        )
+        # Queued in the database: this process's runner takes it at once, or any other process if this one dies.
+        job_id = job_store.create(
+            state.db, caregiver.household_id, "import", persona_id=persona_id, source_id=source["id"], task=task.task_json()
+        )
     if state.job_runner is not None:
         state.job_runner.wake()
     audit.record(state.db, caregiver, "import_source", source["id"], upload.filename)
