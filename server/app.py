@@ -32,7 +32,9 @@ from server.api.routes import (
 from server.config import Settings
 from server.conversation import acts, safety
 from server.errors import documented_errors, install_error_handlers
+from server.importers import run as import_run
 from server.importers import sandbox
+from server.job_runner import JobRunner
 from server.live import models as live_models
 from server.memory import meaning, meaning_rank
 from server.pipeline.gate import TurnGate, capacity_for
@@ -73,6 +75,15 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     # The worker is kept here as itself (start, stop); the rest of the server sees only its requests.
     ahead = SpeakAhead(db, state.gate, state.speaker) if settings.speak_ahead else None
     state.speak_ahead = ahead
+    runner = JobRunner(
+        db,
+        media_store,
+        {"import": lambda claimed: import_run.from_job(state, claimed)},
+        lease_s=settings.job_lease_s,
+        poll_s=settings.job_poll_s,
+        max_attempts=settings.job_attempts,
+    )
+    state.job_runner = runner
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,11 +105,14 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         if ahead is not None:
             ahead.start()
             ahead.request_all()  # only what is missing from the cache gets made
+        runner.start()  # imports queued by any process, or left by one that died
         yield
+        runner.stop_claiming()  # before the reading is stopped: a job cut off goes back to the queue
         recovery.cancel()
         stop_embedding.set()
         await embedding_old  # ends after the batch in hand: the database closes below
         sandbox.stop_reading()
+        await runner.stop()  # the job in hand ends (released, or done) before the database closes
         if ahead is not None:
             await ahead.stop()  # lets a sentence being stored finish: no half-made files
         await http.aclose()

@@ -204,7 +204,6 @@ class Settings(BaseSettings):
     # so a hostile file fails alone, with a plain message, instead of freezing every household.
     # The job's reading of one file. A plain 300-page PDF reads in 2.4 s here, so the largest taken
     # (3,000 pages) in under half a minute; books with embedded fonts are several times slower.
-    # At most 600: a job silent for 900 s is taken for one whose server died (server.storage.jobs).
     import_time_s: float = Field(default=300.0, gt=0, le=600)
     # The check an upload waits for (type, damage, a chat's senders): a few pages, or a whole chat to
     # find who wrote it (5.5 s here for a 28 MB chat export, the slowest file there is to check).
@@ -212,6 +211,13 @@ class Settings(BaseSettings):
     # What reading one file may allocate, beyond the child's loaded libraries. The largest files taken
     # fit well: the child peaks at 164 MB on a 28 MB text file, at 710 MB on a 29-minute 48 kHz WAV.
     import_memory_mb: int = Field(default=1024, ge=64, le=65536)
+    # Import jobs are a queue in the database (server.job_runner): a process holds the job it runs
+    # for job_lease_s, renewed every third of it; a job whose holder stopped renewing (it died) is
+    # taken up again by any process, which looks for such jobs every job_poll_s (jobs queued here
+    # are taken at once). After job_attempts tries the job fails plainly.
+    job_lease_s: float = Field(default=60.0, gt=0, le=3600)
+    job_poll_s: float = Field(default=5.0, gt=0, le=600)
+    job_attempts: int = Field(default=3, ge=1, le=100)
     pairing_code_ttl_s: int = Field(default=600, gt=0)
     media_url_ttl_s: int = Field(default=3600, gt=0)
     # Alert webhooks on loopback or the private network. On by default: the usual Keepsake server

@@ -29,6 +29,12 @@ class SpeakAheadRequests(Protocol):
     def request(self, persona_id: str) -> None: ...
 
 
+class JobQueueWake(Protocol):
+    """What a route needs of this process's job runner (``server.job_runner``): to be told a job was queued."""
+
+    def wake(self) -> None: ...
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -39,6 +45,7 @@ class AppState:
     gate: TurnGate
     webhook_http: httpx.AsyncClient  # connects only to addresses a household's alerts may go to
     speak_ahead: SpeakAheadRequests | None = None  # None when KEEPSAKE_SPEAK_AHEAD is off
+    job_runner: JobQueueWake | None = None  # None until the app starts: the queued job waits for a poll
 
     def voices(self, persona: Persona) -> catalog.Voices:
         """The voices ``persona`` can be given, the one she speaks with, and whether it suits her."""

@@ -65,9 +65,16 @@ class MediaStore:
         )
         return MediaFile(media_id, household_id, kind, mime, key, size)
 
-    def put(self, household_id: str, data: bytes, mime: str, kind: str, persona_id: str | None = None) -> MediaFile:
-        media_id = new_id("med")
-        key = f"{household_id}/{media_id}.{EXTENSIONS.get(mime, 'bin')}"
+    @staticmethod
+    def key_for(household_id: str, media_id: str, mime: str) -> str:
+        return f"{household_id}/{media_id}.{EXTENSIONS.get(mime, 'bin')}"
+
+    def put(
+        self, household_id: str, data: bytes, mime: str, kind: str, persona_id: str | None = None, *, media_id: str | None = None
+    ) -> MediaFile:
+        """Store ``data``; ``media_id`` (from ``new_id("med")``) when the caller wrote it down before (an import job)."""
+        media_id = media_id or new_id("med")
+        key = self.key_for(household_id, media_id, mime)
         self.blobs.put(key, data)
         return self._insert(media_id, household_id, persona_id, kind, mime, key, len(data))
 
@@ -116,6 +123,11 @@ class MediaStore:
         if media is None:
             return
         self.blobs.delete(media.key)
+        self.db.execute("DELETE FROM media WHERE id = ?", (media_id,))
+
+    def forget(self, media_id: str, key: str) -> None:
+        """A file that may have its bytes, its row, both or neither: one an import's attempt was storing when it died."""
+        self.blobs.delete(key)
         self.db.execute("DELETE FROM media WHERE id = ?", (media_id,))
 
     def delete_for_persona(self, persona_id: str) -> int:

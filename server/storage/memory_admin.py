@@ -7,13 +7,14 @@ writes them, so retrieval treats imported and edited memories like typed ones:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from shared.api import Fact, MemoryPlace
 from server.memory import meaning, search_rank, search_text
 from server.storage import memory_places
-from server.storage.db import Database, Row, iso, new_id
+from server.storage.db import Connection, Database, Row, iso, new_id
 from server.storage.media import MediaStore
 from server.storage.memories import get_fact
 from server.storage.records import MemoryHit
@@ -44,8 +45,17 @@ def fts_body(title: str | None, text: str) -> str:
     return search_text.index_terms(f"{title or ''}\n{text}")
 
 
-def insert_all(db: Database, household_id: str, persona_id: str, source_id: str | None, memories: list[NewMemory]) -> list[str]:
+def insert_all(
+    db: Database,
+    household_id: str,
+    persona_id: str,
+    source_id: str | None,
+    memories: list[NewMemory],
+    *,
+    then: Callable[[Connection], None] | None = None,
+) -> list[str]:
     """Save an import's memories in one transaction: all of them, or (on any error) none.
+    ``then`` writes more in the same transaction (the import job's "done"), or raises to save nothing.
 
     The search terms and the embeddings are worked out before the transaction opens, so the
     database's write lock is held for milliseconds even for a whole book.
@@ -83,6 +93,8 @@ def insert_all(db: Database, household_id: str, persona_id: str, source_id: str 
             [(*row, written) for row in rows],
         )
         conn.executemany("INSERT INTO memory_fts (body, memory_id, persona_id) VALUES (?,?,?)", fts_rows)
+        if then is not None:
+            then(conn)
     return [r[0] for r in rows]
 
 

@@ -343,6 +343,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE personas ADD COLUMN sex TEXT;
     ALTER TABLE personas ADD COLUMN voice_choice TEXT;
     """,
+    # 15: import jobs as a queue with leases (server.job_runner): what the work needs to be rebuilt by
+    #     any process (``task``, JSON), how many times it was taken up, who holds it until when, and
+    #     the files the attempt in hand stores (``made_media``, JSON), so a dead attempt's are removed.
+    #     Unfinished jobs from before have no task: the first runner to claim one fails it plainly.
+    """
+    ALTER TABLE jobs ADD COLUMN task TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until TEXT;
+    ALTER TABLE jobs ADD COLUMN made_media TEXT NOT NULL DEFAULT '[]';
+    UPDATE jobs SET lease_until = updated_at WHERE state = 'running';
+    CREATE INDEX jobs_waiting ON jobs(state, created_at);
+    """,
 ]
 
 # PostgreSQL runs the same migrations, translated by ``server.storage.postgres_sql.schema`` (types,

@@ -8,11 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from shared.api import FaceLandmarks, ImportStarted, JobOut, MouthPoint, Persona, PortraitChoice, SourceOut
-from server import jobs
 from server.deps import CaregiverDep, DbDep, EditorDep, StateDep, owned_persona
 from server.errors import ApiError, not_found
 from server.importers import parse, sandbox
-from server.importers.run import ImportTask, run
+from server.importers.run import ImportTask
 from server.importers.upload import receive_form, source_limit_bytes
 from server.storage import audit, personas, sources
 from server.storage import jobs as job_store
@@ -93,19 +92,25 @@ async def add_source(persona_id: str, request: Request, caregiver: EditorDep, st
     details = {"format": file_type.format, "size": upload.size}
     if plan.self_sender:
         details["self_name"] = plan.self_sender
-    source = sources.create(state.db, caregiver.household_id, persona_id, plan.kind or "document", upload.filename, stored.id, details)
-    job_id = job_store.create(state.db, caregiver.household_id, "import", persona_id=persona_id, source_id=source["id"])
-    task = ImportTask(
-        state=state,
-        household_id=caregiver.household_id,
-        persona_id=persona_id,
-        language=persona.language,
-        source_id=source["id"],
-        original=stored,
-        filename=upload.filename,
-        plan=plan,
-    )
-    jobs.submit(state.db, job_id, lambda job: run(task, job), on_failure=task.undo)
+    # The source and its queued job in one transaction: no source is ever left without its job.
+    with state.db.transaction():
+        source = sources.create(state.db, caregiver.household_id, persona_id, plan.kind or "document", upload.filename, stored.id, details)
+        task = ImportTask(
+            state=state,
+            household_id=caregiver.household_id,
+            persona_id=persona_id,
+            language=persona.language,
+            source_id=source["id"],
+            original=stored,
+            filename=upload.filename,
+            plan=plan,
+        )
+        # Queued in the database: this process's runner takes it at once, or any other process if this one dies.
+        job_id = job_store.create(
+            state.db, caregiver.household_id, "import", persona_id=persona_id, source_id=source["id"], task=task.task_json()
+        )
+    if state.job_runner is not None:
+        state.job_runner.wake()
     audit.record(state.db, caregiver, "import_source", source["id"], upload.filename)
     return ImportStarted(job_id=job_id, source_id=source["id"], kind=source["kind"], job_url=f"/v1/jobs/{job_id}")
 

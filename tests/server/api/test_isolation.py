@@ -6,6 +6,7 @@ import numpy as np
 
 from tests.conftest import wav_bytes
 from tests.server.api.conftest import auth, events, new_household, new_persona
+from tests.server.api.test_sources import wait_job
 
 # Routes anyone may call, or that act only on the caller's own household.
 PUBLIC = {
@@ -83,6 +84,8 @@ def extra_ids(client, hh, persona_id) -> dict:
         if r.status_code in (200, 201, 202):
             found["job_id"] = r.json().get("job_id")
             found["source_id"] = r.json().get("source_id")
+            # Done before the walk: a job finishing during it would change A's rows by itself.
+            assert wait_job(client, hh, found["job_id"])["state"] == "done"
     if "/v1/personas/{persona_id}/voice-samples" in paths:
         tone = wav_bytes(0.3 * np.sin(np.linspace(0, 2 * np.pi * 220 * 3, 16000 * 3)))
         r = client.post(f"/v1/personas/{persona_id}/voice-samples", content=tone, headers={**hh["headers"], "content-type": "audio/wav"})

@@ -3,9 +3,9 @@ and conversations keep flowing while a big book is being read."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -14,10 +14,12 @@ from fastapi.testclient import TestClient
 from server import jobs
 from server.app import create_app
 from server.storage import jobs as job_store
-from server.storage.db import Database, iso, now
+from server.storage.db import Database
+from server.storage.media import MediaStore
 from tests.server.api.conftest import events, new_household, new_persona
 from tests.server.api.test_sources import upload, wait_job
 from tests.server.importers import makers
+from tests.server.job_runs import Scripted, runner, wait_until
 
 
 @pytest.fixture
@@ -34,10 +36,29 @@ def db(tmp_path):
     database.close()
 
 
-def test_job_reports_progress_then_done(db):
-    job_id = job_store.create(db, "hh_1", "import", persona_id=None, source_id=None)
+@pytest.fixture
+def media(db, tmp_path):
+    return MediaStore(db, tmp_path / "media", b"k" * 32)
+
+
+async def run_one(db, media, job_id, work, *, attempts=3):
+    """Run the queued job ``job_id`` with ``work`` on a runner of its own, until it ends."""
+    scripted = Scripted(work)
+    one = runner(db, media, scripted, owner="this", attempts=attempts)
+    one.start()
+    one.wake()
+    try:
+        await wait_until(lambda: db.first("SELECT state FROM jobs WHERE id = ?", (job_id,))[0] in ("done", "failed"))
+    finally:
+        await one.stop(5)
+    return scripted
+
+
+async def test_job_reports_progress_then_done(db, media):
+    job_id = job_store.create(db, "hh_1", "test", persona_id=None, source_id=None)
     assert job_store.get(db, "hh_1", job_id)["state"] == "queued"
     halfway, release = threading.Event(), threading.Event()
+    seen = {}
 
     def work(job):
         job.count("pages", 3)
@@ -46,60 +67,72 @@ def test_job_reports_progress_then_done(db):
         release.wait(5)
         return {"memories": 7}
 
-    future = jobs.submit(db, job_id, work)
-    assert halfway.wait(5)
-    running = job_store.get(db, "hh_1", job_id)
-    assert running["state"] == "running" and running["percent"] == 50 and running["stage"] == "reading"
-    assert running["counts"] == {"pages": 3}
-    release.set()
-    future.result(5)
+    async def look_halfway():
+        await asyncio.to_thread(halfway.wait, 5)
+        seen.update(job_store.get(db, "hh_1", job_id))
+        release.set()
+
+    looking = asyncio.create_task(look_halfway())
+    await run_one(db, media, job_id, work)
+    await looking
+    assert seen["state"] == "running" and seen["percent"] == 50 and seen["stage"] == "reading" and seen["counts"] == {"pages": 3}
     done = job_store.get(db, "hh_1", job_id)
     assert done["state"] == "done" and done["percent"] == 100 and done["counts"] == {"memories": 7} and done["finished_at"]
     assert job_store.get(db, "hh_other", job_id) is None  # another household never sees it
 
 
-def test_failures_are_reported_plainly_and_undone(db):
-    undone = []
-    plain = job_store.create(db, "hh", "import", persona_id=None, source_id=None)
-    jobs.submit(
-        db, plain, lambda job: (_ for _ in ()).throw(jobs.JobFailed("No words could be made out.")), on_failure=lambda: undone.append(1)
-    ).result(5)
-    failed = job_store.get(db, "hh", plain)
-    assert failed["state"] == "failed" and failed["errors"] == ["No words could be made out."] and undone == [1]
+async def test_failures_are_reported_plainly_and_undone(db, media):
+    plain = job_store.create(db, "hh", "test", persona_id=None, source_id=None)
 
-    crash = job_store.create(db, "hh", "import", persona_id=None, source_id=None)
-    jobs.submit(db, crash, lambda job: 1 / 0).result(5)
+    def no_words(job):
+        raise jobs.JobFailed("No words could be made out.")
+
+    scripted = await run_one(db, media, plain, no_words)
+    failed = job_store.get(db, "hh", plain)
+    assert failed["state"] == "failed" and failed["errors"] == ["No words could be made out."] and scripted.undone == 1
+
+    crash = job_store.create(db, "hh", "test", persona_id=None, source_id=None)
+    await run_one(db, media, crash, lambda job: 1 / 0)
     crashed = job_store.get(db, "hh", crash)
     assert crashed["state"] == "failed"
     # Plain words only: no class name, no traceback, no path; the log has those.
     assert crashed["errors"] == ["The file could not be imported because of a fault on the server. Nothing was added."]
 
 
-def test_progress_writes_are_throttled(db):
-    job_id = job_store.create(db, "hh", "import", persona_id=None, source_id=None)
+async def test_progress_writes_are_throttled(db, media, monkeypatch):
+    job_id = job_store.create(db, "hh", "test", persona_id=None, source_id=None)
     writes = []
+    original = job_store.progress
+    monkeypatch.setattr(job_store, "progress", lambda *a, **k: (writes.append(a[3]), original(*a, **k))[1])
 
     def work(job):
-        original = job_store.progress
-        try:
-            job_store.progress = lambda *a, **k: (writes.append(a[2]), original(*a, **k))
-            for i in range(1000):
-                job.progress(i / 10)
-        finally:
-            job_store.progress = original
+        for i in range(1000):
+            job.progress(i / 10)
         return {}
 
-    jobs.submit(db, job_id, work).result(5)
+    await run_one(db, media, job_id, work)
     assert 1 <= len(writes) <= 15  # every 10 % at most, not a thousand writes
 
 
-def test_a_job_whose_server_died_is_reported_failed(db):
-    job_id = job_store.create(db, "hh", "import", persona_id=None, source_id=None)
-    job_store.progress(db, job_id, 40, "reading")
-    stale = iso(now() - timedelta(seconds=job_store.STALE_AFTER_S + 5))
-    db.execute("UPDATE jobs SET updated_at = ? WHERE id = ?", (stale, job_id))
-    job = job_store.get(db, "hh", job_id)
-    assert job["state"] == "failed" and "upload the file again" in job["errors"][-1]
+def test_an_import_whose_server_died_is_finished_by_another(settings, upstream):
+    """The whole import rebuilt from the database by a second server: the lease ran out on the first."""
+    quick = settings.model_copy(update={"job_lease_s": 0.5, "job_poll_s": 0.05})
+    # The first server takes the upload and dies holding the job: it never started its runner (no
+    # lifespan), and its claim is one that is never renewed.
+    first = TestClient(create_app(quick, http_transport=httpx.MockTransport(upstream)))
+    hh = new_household(first)
+    persona = new_persona(first, hh, memories=False)
+    r = upload(first, hh, persona["id"], "memoir.docx", makers.docx_bytes())
+    assert r.status_code == 202, r.text
+    dead = job_store.claim(first.app.state.keepsake.db, "the first server", lease_s=0.5)
+    assert dead is not None and dead.id == r.json()["job_id"]
+    with TestClient(create_app(quick, http_transport=httpx.MockTransport(upstream))) as second:
+        job = wait_job(second, hh, dead.id)
+        assert job["state"] == "done" and job["counts"]["memories"] == 3, job
+        memories = second.get(f"/v1/personas/{persona['id']}/memories", headers=hh["headers"]).json()
+        assert len(memories) == 3  # once, not once per attempt
+        row = second.app.state.keepsake.db.first("SELECT attempts, lease_owner FROM jobs WHERE id = ?", (dead.id,))
+        assert row["attempts"] == 2 and row["lease_owner"] is None
 
 
 def test_another_server_process_reports_the_job(client, settings, upstream):

@@ -169,10 +169,12 @@ def test_sign_up_and_guessing_limits(db):
 def test_a_job_reports_its_progress_and_end(db, family):
     household_id, persona_id = family
     job_id = jobs.create(db, household_id, "import", persona_id=persona_id, source_id=None)
-    jobs.progress(db, job_id, 42.5, "reading", {"pages": 3})
+    claimed = jobs.claim(db, "runner", lease_s=60)
+    assert claimed is not None and claimed.id == job_id
+    assert jobs.progress(db, claimed, 60, 42.5, "reading", {"pages": 3})
     job = jobs.get(db, household_id, job_id)
     assert job is not None and job["state"] == "running" and job["percent"] == 42.5 and job["counts"] == {"pages": 3}
-    jobs.finish(db, job_id, {"memories": 7}, ["one page was blank"])
+    assert jobs.finish(db, claimed, {"memories": 7}, ["one page was blank"])
     assert jobs.get(db, household_id, job_id)["state"] == "done"
 
 
