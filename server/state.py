@@ -29,6 +29,12 @@ class SpeakAheadRequests(Protocol):
     def request(self, persona_id: str) -> None: ...
 
 
+class AlertNudge(Protocol):
+    """All raising an alert needs of the delivery loop (``server.alerts.AlertDelivery``): to look now."""
+
+    def nudge(self) -> None: ...
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -39,6 +45,7 @@ class AppState:
     gate: TurnGate
     webhook_http: httpx.AsyncClient  # connects only to addresses a household's alerts may go to
     speak_ahead: SpeakAheadRequests | None = None  # None when KEEPSAKE_SPEAK_AHEAD is off
+    alert_delivery: AlertNudge | None = None  # sends the stored alerts' webhooks (any process may)
 
     def voices(self, persona: Persona) -> catalog.Voices:
         """The voices ``persona`` can be given, the one she speaks with, and whether it suits her."""
