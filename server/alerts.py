@@ -1,9 +1,10 @@
 """Alerts for the caregivers: stored at once, and sent to the household's webhook if it has one.
 
 The alert and its delivery are stored together (``server.storage.alert_outbox``); every server
-process runs an ``AlertDelivery`` loop, and the one that claims a delivery sends it. Raising an
-alert nudges this process's loop, so the webhook goes at once; deliveries another process left
-(it died, or a try failed and waits to be tried again) are found by looking every ``POLL_S``.
+process runs an ``AlertDelivery`` loop, and the one that claims a delivery sends it. An alert
+raised in a turn is stored already claimed by its process, which sends it at once; deliveries
+another process left (it died, or a try failed and waits to be tried again), or raised from a
+thread without the loop, are found by looking every ``POLL_S`` (or at once, when nudged).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def raise_alert(
     state: AppState, household_id: str, kind: str, message: str, *, persona_id: str | None = None, session_id: str | None = None
 ) -> str:
     url = households.settings(state.db, household_id).webhook_url
+    sender = state.alert_delivery
+    # On the delivery loop's own thread (a turn, an async route), this process claims it as it is
+    # stored and sends it at once; from another thread, the loop is nudged to claim it.
+    at_once = sender is not None and sender.on_its_loop()
     with state.db.transaction() as conn:
         alert_id = sessions.add_alert(state.db, household_id, persona_id, session_id, kind, message)
         if url:
@@ -44,9 +49,13 @@ def raise_alert(
                 "persona_id": persona_id,
                 "session_id": session_id,
             }
-            alert_outbox.add(conn, alert_id, url, payload)
-    if url and state.alert_delivery is not None:
-        state.alert_delivery.nudge()
+            claimed_by = sender.process_id if sender is not None and at_once else None
+            alert_outbox.add(conn, alert_id, url, payload, claimed_by=claimed_by, lease_s=sender.lease_s if sender else 0)
+    if url and sender is not None:
+        if at_once:
+            sender.send(alert_outbox.Delivery(alert_id, url, payload, 0))
+        else:
+            sender.nudge()
     return alert_id
 
 
@@ -94,6 +103,18 @@ class AlertDelivery:
                     await task
         self._loop = self._task = None
 
+    def on_its_loop(self) -> bool:
+        try:
+            return self._loop is not None and asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+    def send(self, delivery: alert_outbox.Delivery) -> None:
+        """Send a delivery this process holds, in the background (call on the loop's thread)."""
+        task = asyncio.get_running_loop().create_task(self._send(delivery), name=f"alert-{delivery.alert_id}")
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
     def nudge(self) -> None:
         """Look for deliveries now (an alert was just stored). Any thread."""
         loop = self._loop
@@ -108,9 +129,7 @@ class AlertDelivery:
             try:
                 self._wake.clear()
                 while (delivery := await in_thread(alert_outbox.claim, self.db, self.process_id, self.lease_s)) is not None:
-                    task = asyncio.get_running_loop().create_task(self._send(delivery), name=f"alert-{delivery.alert_id}")
-                    self._sending.add(task)
-                    task.add_done_callback(self._sending.discard)
+                    self.send(delivery)
                 due = await in_thread(alert_outbox.next_due_in, self.db)
                 if due is not None:
                     wait = min(wait, max(due, 0.05))

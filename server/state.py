@@ -16,6 +16,7 @@ from server.config import Settings
 from server.pipeline.gate import TurnGate
 from server.pipeline.speech import Speaker
 from server.services.registry import Services
+from server.storage.alert_outbox import Delivery
 from server.storage.db import Database
 from server.storage.media import MediaStore
 from server.voice import catalog
@@ -29,9 +30,14 @@ class SpeakAheadRequests(Protocol):
     def request(self, persona_id: str) -> None: ...
 
 
-class AlertNudge(Protocol):
-    """All raising an alert needs of the delivery loop (``server.alerts.AlertDelivery``): to look now."""
+class AlertSender(Protocol):
+    """What raising an alert needs of the delivery loop (``server.alerts.AlertDelivery``)."""
 
+    process_id: str
+    lease_s: float
+
+    def on_its_loop(self) -> bool: ...
+    def send(self, delivery: Delivery) -> None: ...
     def nudge(self) -> None: ...
 
 
@@ -45,7 +51,7 @@ class AppState:
     gate: TurnGate
     webhook_http: httpx.AsyncClient  # connects only to addresses a household's alerts may go to
     speak_ahead: SpeakAheadRequests | None = None  # None when KEEPSAKE_SPEAK_AHEAD is off
-    alert_delivery: AlertNudge | None = None  # sends the stored alerts' webhooks (any process may)
+    alert_delivery: AlertSender | None = None  # sends the stored alerts' webhooks (any process may)
 
     def voices(self, persona: Persona) -> catalog.Voices:
         """The voices ``persona`` can be given, the one she speaks with, and whether it suits her."""

@@ -148,11 +148,13 @@ class TurnGate:
                 try:
                     place = await in_thread(self.shared.take, self, household, device)
                 except BaseException:
-                    self._give_back(household, device)
+                    self._take(household, device, -1)
                     raise
                 if place is not None:
                     break
-                self._give_back(household, device)
+                # Not given back with a wake-up: the others waiting here would only find it full too
+                # (and wake each other in turn); they look again within ``poll_s`` anyway.
+                self._take(household, device, -1)
             left = deadline - loop.time()
             if left <= 0:
                 raise ApiError(

@@ -26,10 +26,12 @@ class Delivery:
     attempts: int  # tries made before this one
 
 
-def add(conn: Connection, alert_id: str, url: str, payload: dict[str, Any]) -> None:
+def add(conn: Connection, alert_id: str, url: str, payload: dict[str, Any], *, claimed_by: str | None = None, lease_s: float = 0) -> None:
+    """Store a delivery: free for any process, or already held by ``claimed_by`` (which sends it at once)."""
+    lease_until = iso(now() + timedelta(seconds=lease_s)) if claimed_by else None
     conn.execute(
-        "INSERT INTO alert_outbox (alert_id, url, payload, attempts, next_try_at) VALUES (?,?,?,0,?)",
-        (alert_id, url, dumps(payload), iso()),
+        "INSERT INTO alert_outbox (alert_id, url, payload, attempts, next_try_at, claimed_by, lease_until) VALUES (?,?,?,0,?,?,?)",
+        (alert_id, url, dumps(payload), iso(), claimed_by, lease_until),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from server.storage.db import Database, iso, new_id, now
+from server.storage.db import Connection, Database, iso, new_id, now
 
 
 def _until(lease_s: float) -> str:
@@ -36,15 +36,22 @@ def take_turn_place(
     lease_s: float,
 ) -> str | None:
     """A place for a turn if every count fits (all, the household's, the tablet's): its id, or None."""
-    with db.transaction() as conn:
-        conn.execute("DELETE FROM turn_places WHERE lease_until < ?", (iso(),))
+
+    def fits(conn: Connection) -> bool:
         held = conn.execute(
             "SELECT COUNT(*),"
             " COALESCE(SUM(CASE WHEN household_id = ? THEN 1 ELSE 0 END), 0),"
-            " COALESCE(SUM(CASE WHEN device_id = ? THEN 1 ELSE 0 END), 0) FROM turn_places",
-            (household or "", device or ""),
+            " COALESCE(SUM(CASE WHEN device_id = ? THEN 1 ELSE 0 END), 0) FROM turn_places WHERE lease_until >= ?",
+            (household or "", device or "", iso()),
         ).fetchone()
-        if held[0] >= capacity or (household and held[1] >= household_share) or (device and held[2] >= device_share):
+        return not (held[0] >= capacity or (household and held[1] >= household_share) or (device and held[2] >= device_share))
+
+    # Read first, without the write lock: turns waiting on a full gate look often, and mostly find it full.
+    if not fits(db.conn):
+        return None
+    with db.transaction() as conn:
+        conn.execute("DELETE FROM turn_places WHERE lease_until < ?", (iso(),))
+        if not fits(conn):
             return None
         place = new_id("place")
         conn.execute(
