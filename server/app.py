@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 
 from shared import PROTOCOL_VERSION
+from server.alerts import AlertDelivery
 from server.api.body_limits import BodyLimit
 from server.api.routes import (
     alerts,
@@ -37,7 +38,7 @@ from server.importers import sandbox
 from server.job_runner import JobRunner
 from server.live import models as live_models
 from server.memory import meaning, meaning_rank
-from server.pipeline.gate import TurnGate, capacity_for
+from server.pipeline.gate import SharedPlaces, TurnGate, capacity_for, shared_across_processes
 from server.pipeline.speak_ahead import SpeakAhead
 from server.recovery import recovery_loop
 from server.services.http import make_http_client
@@ -46,6 +47,7 @@ from server.state import AppState
 from server.storage.blobs import open_store
 from server.storage.connect import open_database
 from server.storage.media import MediaStore, load_secret
+from server.storage.shared_places import new_process_id
 from server.webhook_address import PublicOnlyResolver
 
 log = logging.getLogger("keepsake")
@@ -63,17 +65,22 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     http = make_http_client(transport=http_transport)
     private_ok = settings.allow_private_webhooks
     webhook_http = make_http_client(transport=http_transport, resolver=lambda: PublicOnlyResolver(private_ok=private_ok))
+    # What names this server in the rows other processes see it hold (places, claims, deliveries).
+    process_id = new_process_id()
+    places = SharedPlaces(db, process_id) if shared_across_processes(settings, db) else None
+    delivery = AlertDelivery(db, webhook_http, process_id, private_ok=private_ok)
     state = AppState(
         settings=settings,
         db=db,
         media=media_store,
         http=http,
         services=build_services(settings, http),
-        gate=TurnGate(capacity_for(settings), settings.turn_wait_s),
+        gate=TurnGate(capacity_for(settings), settings.turn_wait_s, places),
         webhook_http=webhook_http,
+        alert_delivery=delivery,
     )
     # The worker is kept here as itself (start, stop); the rest of the server sees only its requests.
-    ahead = SpeakAhead(db, state.gate, state.speaker) if settings.speak_ahead else None
+    ahead = SpeakAhead(db, state.gate, state.speaker, process_id=process_id) if settings.speak_ahead else None
     state.speak_ahead = ahead
     runner = JobRunner(
         db,
@@ -98,6 +105,9 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             await asyncio.to_thread(meaning_rank.warm)
             # And the live socket's turn-taking models: its first pause is judged as fast as the rest.
             await asyncio.to_thread(live_models.available)
+        if places is not None:
+            places.start()
+        delivery.start()  # alerts stored while no process could send them go now
         recovery = asyncio.create_task(recovery_loop(state))
         # Memories kept before they carried their meaning get it now, in the background, not in a turn.
         stop_embedding = threading.Event()
@@ -115,6 +125,9 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         await runner.stop()  # the job in hand ends (released, or done) before the database closes
         if ahead is not None:
             await ahead.stop()  # lets a sentence being stored finish: no half-made files
+        await delivery.stop()
+        if places is not None:
+            await places.stop()  # this process's places are free at once for the others
         await http.aclose()
         await webhook_http.aclose()
         db.close()

@@ -31,7 +31,8 @@ from server.storage.db import Database
 
 BATCH = 500  # rows per insert batch: a large table is never read whole into memory
 # Tables only the database's own machinery keeps: the target's migrations made them.
-_NOT_COPIED = {"schema_version"}
+# Also what only running processes hold (places in the busy gate, speak-ahead claims): leases, not data.
+_NOT_COPIED = {"schema_version", "turn_places", "speak_ahead_claims"}
 # Tables whose order of insertion is read back (SQLite's rowid; an identity column on PostgreSQL).
 _ROWID_TABLES = {"memories", "pairing_codes", "login_failures"}
 

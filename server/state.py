@@ -16,6 +16,7 @@ from server.config import Settings
 from server.pipeline.gate import TurnGate
 from server.pipeline.speech import Speaker
 from server.services.registry import Services
+from server.storage.alert_outbox import Delivery
 from server.storage.db import Database
 from server.storage.media import MediaStore
 from server.voice import catalog
@@ -35,6 +36,17 @@ class JobQueueWake(Protocol):
     def wake(self) -> None: ...
 
 
+class AlertSender(Protocol):
+    """What raising an alert needs of the delivery loop (``server.alerts.AlertDelivery``)."""
+
+    process_id: str
+    lease_s: float
+
+    def on_its_loop(self) -> bool: ...
+    def send(self, delivery: Delivery) -> None: ...
+    def nudge(self) -> None: ...
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -46,6 +58,7 @@ class AppState:
     webhook_http: httpx.AsyncClient  # connects only to addresses a household's alerts may go to
     speak_ahead: SpeakAheadRequests | None = None  # None when KEEPSAKE_SPEAK_AHEAD is off
     job_runner: JobQueueWake | None = None  # None until the app starts: the queued job waits for a poll
+    alert_delivery: AlertSender | None = None  # sends the stored alerts' webhooks (any process may)
 
     def voices(self, persona: Persona) -> catalog.Voices:
         """The voices ``persona`` can be given, the one she speaks with, and whether it suits her."""

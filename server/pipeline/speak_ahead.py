@@ -18,6 +18,12 @@ Only a voice worth keeping is kept: when a fallback voice answers (the
 persona's own voice service is down), the persona is left for another time.
 A persona erased meanwhile keeps nothing: ``Speaker.make_ahead`` stores a
 row only while the persona exists, and removes its file otherwise.
+
+Several server processes on one database: each persona's work is done by one of them. The
+worker claims it in the database with a lease (``server.storage.shared_places``) before making
+anything, renews the lease before each sentence, and lets go after; a process that finds it
+claimed leaves it, and the holder looks at the persona again once done if that was asked after it
+began reading what to make. A holder that died frees it when its lease runs out.
 """
 
 from __future__ import annotations
@@ -26,15 +32,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from shared.api import Persona
 from server.pipeline.gate import TurnGate
 from server.pipeline.likely_sentences import MemoryWords, likely_sentences, memory_origins
 from server.pipeline.speech import Speaker
 from server.services.base import RelativeFact, ServiceError
-from server.storage import memories, personas, speech_cache
-from server.storage.db import Database
+from server.storage import memories, personas, shared_places, speech_cache
+from server.storage.db import Database, iso
+from server.storage.off_loop import in_thread
 
 if TYPE_CHECKING:  # only for ``request``'s signature: the state builds speakers, it does not know this worker
     from server.state import AppState
@@ -46,6 +53,9 @@ log = logging.getLogger("keepsake.speak_ahead")
 # wordings), for the demo persona's 38 all of it; a whole book imported as thousands
 # of memories does not keep the machine busy for hours.
 MAX_SENTENCES = 500
+# A claim on a persona's work outlives a dead process by at most this; renewed before each sentence
+# (a sentence takes seconds, but the worker may wait for the turns of a busy evening between two).
+CLAIM_LEASE_S = 300.0
 
 
 class SpeakAhead:
@@ -55,8 +65,19 @@ class SpeakAhead:
     sentences made here are found by the turn's cache keys.
     """
 
-    def __init__(self, db: Database, gate: TurnGate, speaker_for: Callable[[Persona], Speaker], *, max_sentences: int = MAX_SENTENCES):
+    def __init__(
+        self,
+        db: Database,
+        gate: TurnGate,
+        speaker_for: Callable[[Persona], Speaker],
+        *,
+        max_sentences: int = MAX_SENTENCES,
+        process_id: str | None = None,
+        claim_lease_s: float = CLAIM_LEASE_S,
+    ):
         self.db = db
+        self.process_id = process_id or shared_places.new_process_id()
+        self.claim_lease_s = claim_lease_s
         self.gate = gate
         self.speaker_for = speaker_for
         self.max_sentences = max_sentences
@@ -126,6 +147,17 @@ class SpeakAhead:
                 self._working = False
 
     async def _speak_for(self, persona_id: str) -> None:
+        if not await _in_thread(shared_places.claim_speak_ahead, self.db, persona_id, self.process_id, self.claim_lease_s):
+            return  # another process is making them, and will look again for what was asked meanwhile
+        looked_at = iso()  # the plan is read after this: what was asked before it is in the plan
+        try:
+            await self._make_for(persona_id)
+        finally:
+            asked_at = await _in_thread(shared_places.release_speak_ahead, self.db, persona_id, self.process_id)
+            if asked_at is not None and asked_at >= looked_at:
+                self._add(persona_id)
+
+    async def _make_for(self, persona_id: str) -> None:
         persona = await _in_thread(_talking_persona, self.db, persona_id)
         if persona is None:
             return
@@ -138,6 +170,9 @@ class SpeakAhead:
         made = 0
         for text in todo:
             await self.gate.wait_idle()
+            if not await _in_thread(shared_places.renew_speak_ahead, self.db, persona_id, self.process_id, self.claim_lease_s):
+                log.info("speaking ahead for persona %s left to another process (this one's claim ran out)", persona_id)
+                return
             try:
                 outcome = await speaker.make_ahead(text, origins.get(text, ()))
             except ServiceError as err:
@@ -193,18 +228,7 @@ def still_to_make(db: Database, persona: Persona, *, tts_name: str, voice: str |
     return len(speech_cache.missing(db, keys))
 
 
-T = TypeVar("T")
-
-
-async def _in_thread(func: Callable[..., T], *args: Any) -> T:
-    """Run ``func`` on a worker thread and, if cancelled meanwhile, still wait for it to end:
-    the server closes the database right after stopping this worker."""
-    running = asyncio.ensure_future(asyncio.to_thread(func, *args))
-    try:
-        return await asyncio.shield(running)
-    except asyncio.CancelledError:
-        await running
-        raise
+_in_thread = in_thread  # finished even when cancelled: the server closes the database right after stopping this worker
 
 
 def _talking_persona(db: Database, persona_id: str) -> Persona | None:

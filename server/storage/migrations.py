@@ -356,6 +356,39 @@ MIGRATIONS: list[str] = [
     UPDATE jobs SET lease_until = updated_at WHERE state = 'running';
     CREATE INDEX jobs_waiting ON jobs(state, created_at);
     """,
+    # 16: what several server processes share (issue 16 item 3). ``turn_places``: the busy gate's
+    #     places held, each by one process until its lease runs out (renewed while held, so a killed
+    #     process's places free themselves). ``alert_outbox``: each alert's webhook delivery, claimed
+    #     with a lease by one process at a time. ``speak_ahead_claims``: which process makes a
+    #     persona's sentences ahead; ``asked_at``: when another process last asked for that persona meanwhile.
+    """
+    CREATE TABLE turn_places (
+        id TEXT PRIMARY KEY,
+        household_id TEXT,
+        device_id TEXT,
+        process_id TEXT NOT NULL,
+        lease_until TEXT NOT NULL
+    );
+    CREATE INDEX turn_places_process ON turn_places(process_id);
+    CREATE TABLE alert_outbox (
+        alert_id TEXT PRIMARY KEY REFERENCES alerts(id) ON DELETE CASCADE,
+        url TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at TEXT NOT NULL,
+        claimed_by TEXT,
+        lease_until TEXT,
+        finished_at TEXT,
+        outcome TEXT
+    );
+    CREATE INDEX alert_outbox_due ON alert_outbox(finished_at, next_try_at);
+    CREATE TABLE speak_ahead_claims (
+        persona_id TEXT PRIMARY KEY,
+        process_id TEXT NOT NULL,
+        lease_until TEXT NOT NULL,
+        asked_at TEXT
+    );
+    """,
 ]
 
 # PostgreSQL runs the same migrations, translated by ``server.storage.postgres_sql.schema`` (types,
