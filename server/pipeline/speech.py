@@ -268,7 +268,8 @@ class Speaker:
         comment: str = AI_COMMENT,
     ) -> tuple[str, str | None] | None:
         """Write the sentence's marked WAV (and its video) and remember them (one trip to a worker
-        thread for all of it): the media ids of the audio and the video.
+        thread for all of it): the media ids of the audio and the video; another maker's (the same
+        words in the same voice) when it kept this sentence first, and this one's files go again.
 
         None when the persona was erased, or one of ``memory_ids`` deleted, meanwhile: its files are
         removed again, so erasure stays complete.
@@ -285,7 +286,7 @@ class Speaker:
                 return None
             return media.id, clip.id if clip else None
         portrait = self._portrait[0] if clip is not None and self._portrait else None
-        if not speech_cache.keep(
+        stored = speech_cache.keep(
             self.db,
             cache_key,
             self.persona_id,
@@ -296,11 +297,11 @@ class Speaker:
             visemes=visemes,
             video_media_id=clip.id if clip else None,
             video_portrait_id=portrait,
-        ):
-            for m in made:
+        )
+        if stored is None or not stored.ours:
+            for m in made:  # erased meanwhile, or made first by another: these files are not needed
                 self.media.delete(m)
-            return None
-        return media.id, clip.id if clip else None
+        return None if stored is None else (stored.media_id, stored.video_media_id)
 
     async def play_recording(self, index: int, recording: Recording, memory_ids: Sequence[str] = ()) -> SentenceEvent:
         """The person's own recording of these words; synthesized instead if it cannot be played."""

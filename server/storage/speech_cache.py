@@ -70,6 +70,16 @@ def set_visemes(db: Database, cache_key: str, visemes: Sequence[Any]) -> None:
     db.execute("UPDATE speech_cache SET visemes = ? WHERE key = ?", (json.dumps([list(v) for v in visemes]), cache_key))
 
 
+class Stored(NamedTuple):
+    """Where a sentence's speech is kept: the caller's own files, or (``ours`` False) those another
+    maker kept first (a turn and speaking ahead, on one process or two, made the same sentence):
+    the caller's files are then not needed, and the first maker's serve every tablet."""
+
+    media_id: str
+    video_media_id: str | None
+    ours: bool
+
+
 def keep(
     db: Database,
     cache_key: str,
@@ -82,9 +92,11 @@ def keep(
     visemes: Sequence[Any] = (),
     video_media_id: str | None = None,
     video_portrait_id: str | None = None,
-) -> bool:
-    """Remember speech made for a persona, and the memories whose words it may say; False (nothing
-    kept) if the persona is gone, or one of those memories was deleted meanwhile.
+) -> Stored | None:
+    """Remember speech made for a persona, and the memories whose words it may say; None (nothing
+    kept) if the persona is gone, or one of those memories was deleted meanwhile. The first speech
+    kept under a key stays: a second maker is told where it is (``Stored.ours`` False), and the
+    memories are tagged on it, so no file is left that no row owns.
 
     The checks and the inserts are one transaction: an erasure deletes the persona
     row before it sweeps the persona's media, and a memory's deletion removes its
@@ -94,9 +106,9 @@ def keep(
     memory_ids = sorted(set(memory_ids))
     with db.transaction() as conn:
         if not _memories_exist(conn, persona_id, memory_ids):
-            return False
+            return None
         cursor = conn.execute(
-            "INSERT OR REPLACE INTO speech_cache"
+            "INSERT OR IGNORE INTO speech_cache"
             " (key, persona_id, media_id, duration_ms, mouth, visemes, video_media_id, video_portrait_id, created_at)"
             " SELECT ?,?,?,?,?,?,?,?,? WHERE EXISTS (SELECT 1 FROM personas WHERE id = ?)",
             (
@@ -113,11 +125,16 @@ def keep(
             ),
         )
         if cursor.rowcount != 1:
-            return False
-        _tag(conn, media_id, memory_ids)
-        if video_media_id is not None:
-            _tag(conn, video_media_id, memory_ids)
-    return True
+            first = conn.execute("SELECT media_id, video_media_id FROM speech_cache WHERE key = ?", (cache_key,)).fetchone()
+            if first is None:
+                return None  # not a row kept first: the persona is gone
+            stored = Stored(first["media_id"], first["video_media_id"], ours=False)
+        else:
+            stored = Stored(media_id, video_media_id, ours=True)
+        _tag(conn, stored.media_id, memory_ids)
+        if stored.video_media_id is not None:
+            _tag(conn, stored.video_media_id, memory_ids)
+    return stored
 
 
 def tag(db: Database, persona_id: str, media_id: str, memory_ids: Iterable[str]) -> bool:

@@ -130,3 +130,25 @@ def test_speech_of_a_memory_deleted_while_it_was_being_made_is_not_kept(client, 
     assert client.portal.call(speaker.make_ahead, WEDDING, [wedding]) == "gone"  # on the app's own event loop
     assert {p for p in (data_dir / "media").rglob("*") if p.is_file()} == before
     assert state.db.one("SELECT COUNT(*) FROM speech_memories")[0] == 0
+
+
+def test_a_sentence_made_twice_at_once_is_kept_once_and_leaves_no_file_behind(client, data_dir):
+    """A turn and speaking ahead (on one process or two) make the same sentence: the first kept
+    serves both, the second maker's file goes again, and the sentence says the first one's audio."""
+    from server.storage import personas, speech_cache
+
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    state = client.app.state.keepsake
+    speaker = state.speaker(personas.get(state.db, hh["id"], persona["id"]))
+    text = "The sea at Whitby was always cold."
+    audio = client.portal.call(speaker.tts.synthesize, text)
+    mouth = client.portal.call(speaker._animate, audio)[0]
+    key = speaker.cache_key(text)
+    first = speaker._store(audio, key, mouth)
+    files = {p for p in (data_dir / "media").rglob("*") if p.is_file()}
+    second = speaker._store(audio, key, mouth)
+    assert first is not None and second == first  # the first one's files serve the second maker
+    assert {p for p in (data_dir / "media").rglob("*") if p.is_file()} == files  # its own went again
+    kept = speech_cache.find(state.db, key)
+    assert kept is not None and kept.media_id == first[0]

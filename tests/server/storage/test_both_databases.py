@@ -124,7 +124,10 @@ def test_select_star_shows_the_same_columns_on_both(db, family):
     assert row[row.keys().index("text")] == "A line to read back."
 
 
-def test_speech_is_kept_replaced_tagged_and_forgotten_with_its_memory(db, family, media):
+def test_speech_is_kept_once_tagged_and_forgotten_with_its_memory(db, family, media):
+    # The first speech kept under a key stays (a turn and speaking ahead, on one process or two,
+    # made the same sentence): the second maker is told where it is, and the memories are tagged
+    # on it. It used to replace the first, whose file then belonged to no row.
     household_id, persona_id = family
     memory = memories.add(db, household_id, persona_id, "Grandad Arthur grew sweet peas.")
     first = media.put(household_id, b"RIFF1", "audio/wav", "speech", persona_id=persona_id)
@@ -132,10 +135,10 @@ def test_speech_is_kept_replaced_tagged_and_forgotten_with_its_memory(db, family
     key = speech_cache.key(persona_id, "local", None, "en", "Sweet peas!")
     mouth = MouthTrack(fps=50, values=[0.0, 0.5])
     assert speech_cache.missing(db, [key, "other"]) == [key, "other"]
-    assert speech_cache.keep(db, key, persona_id, first.id, 900, mouth, [memory.id, memory.id])
-    assert speech_cache.keep(db, key, persona_id, second.id, 950, mouth, [memory.id], visemes=[(0, "A")])
+    assert speech_cache.keep(db, key, persona_id, first.id, 900, mouth, [memory.id, memory.id]) == (first.id, None, True)
+    assert speech_cache.keep(db, key, persona_id, second.id, 950, mouth, [memory.id], visemes=[(0, "A")]) == (first.id, None, False)
     kept = speech_cache.find(db, key)
-    assert kept is not None and kept.media_id == second.id and kept.duration_ms == 950
+    assert kept is not None and kept.media_id == first.id and kept.duration_ms == 900
     assert speech_cache.missing(db, [key, "other"]) == ["other"]
     assert speech_cache.tag(db, persona_id, second.id, [memory.id])  # already tagged: ignored, not an error
     assert sorted(speech_cache.speech_of_memory(db, memory.id)) == sorted([first.id, second.id])
