@@ -67,7 +67,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     webhook_http = make_http_client(transport=http_transport, resolver=lambda: PublicOnlyResolver(private_ok=private_ok))
     # What names this server in the rows other processes see it hold (places, claims, deliveries).
     process_id = new_process_id()
-    places = SharedPlaces(db, process_id) if shared_across_processes(settings, db) else None
+    places = SharedPlaces(db, process_id) if shared_across_processes(settings) else None
     delivery = AlertDelivery(db, webhook_http, process_id, private_ok=private_ok)
     state = AppState(
         settings=settings,

@@ -2,8 +2,8 @@
 
 This is per process on purpose: it guards this machine's CPU, which the
 embedded engines share. A second process brings its own CPU and its own gate.
-When several processes serve one database (PostgreSQL, or a limit set with
-``max_concurrent_turns``), each turn also takes a place in the database
+When a deployment's limit is set (``max_concurrent_turns``), each turn also takes a place in the
+database
 (``SharedPlaces``), so the limit and the shares hold across all of them: a place
 is a row with a lease, renewed while held, so a killed process's places free
 themselves when the lease runs out. A turn waiting for a place there looks
@@ -51,9 +51,12 @@ def share_of(places: int) -> int:
     return max(1, places // 2)
 
 
-def shared_across_processes(settings: Settings, db: Database) -> bool:
-    """Whether turns take places in the database too: a limit was set, or several processes are likely."""
-    return bool(settings.max_concurrent_turns) or db.dialect == "postgresql"
+def shared_across_processes(settings: Settings) -> bool:
+    """Whether turns take places in the database too: only when a limit was set for the whole
+    deployment. Without one, each process's own limit is for its machine's CPU (a few turns a core
+    with the embedded engines), which is no total for many machines: shared, it would hold a whole
+    deployment on PostgreSQL to what one machine can do."""
+    return bool(settings.max_concurrent_turns)
 
 
 class SharedPlaces:
