@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import subprocess
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -34,7 +33,7 @@ import numpy as np
 
 from server.bench import load
 from server.bench.live import COMPLETE, DEV_COMPLETE, DEV_HANGING, FRAME_S, HANGING, LEAD_S, PAUSES_S, ROOM_NOISE, _with_room, live_turn
-from server.bench.processes import ROOT, Proc, free_port, remote_env, start_fakes, start_server
+from server.bench.processes import ROOT, Proc, free_port, remote_env, start_fakes, start_server, wait_healthy
 from server.bench.profile import Profile
 from server.bench.speech import speak
 from server.bench.stats import summary
@@ -78,18 +77,7 @@ def start_peer(python: Path, fakes: Proc, workdir: Path, timeout_s: float = 120)
     args = [str(python), "-P", str(PEER), "--port", str(port), "--base-url", f"{fakes.url}/v1"]
     with open(log_path, "ab") as log:
         popen = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, env={**os.environ, "OPENAI_API_KEY": "bench"})
-    proc = Proc(popen, port, log_path)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if popen.poll() is not None or time.monotonic() > deadline:
-            proc.stop()
-            raise RuntimeError(f"the Pipecat bot did not start:\n{proc.log_text()[-3000:]}")
-        try:
-            if httpx.get(f"{proc.url}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+    return wait_healthy(Proc(popen, port, log_path), timeout_s, "the Pipecat bot")
 
 
 class Utterance:

@@ -96,18 +96,22 @@ def start_server(
     log_path = data_dir / "server.log"
     args = ["-m", "server.cli", "serve", "--port", str(port), "--log-level", "warning"] + (["--demo"] if demo else []) + (extra or [])
     popen = _spawn(args, log_path, {"KEEPSAKE_DATA_DIR": str(data_dir), **env})
-    proc = Proc(popen, port, log_path)
+    return wait_healthy(Proc(popen, port, log_path), timeout_s, "the server")
+
+
+def wait_healthy(proc: Proc, timeout_s: float, what: str) -> Proc:
+    """``proc`` once its /healthz answers 200; stopped, with its log's end, if it exits or takes longer."""
     deadline = time.monotonic() + timeout_s
     while True:
-        if popen.poll() is not None or time.monotonic() > deadline:
+        if proc.popen.poll() is not None or time.monotonic() > deadline:
             proc.stop()
-            raise RuntimeError(f"the server did not start:\n{proc.log_text()[-3000:]}")
+            raise RuntimeError(f"{what} did not start:\n{proc.log_text()[-3000:]}")
         try:
             if httpx.get(f"{proc.url}/healthz", timeout=2).status_code == 200:
                 return proc
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(0.2)  # a poll interval: the process gives no other sign that it is ready
 
 
 def pairing_code(server: Proc) -> str:
