@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 QUICK_LEVELS = [1, 10]
@@ -201,7 +202,7 @@ def _workers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if not workers or min(workers) < 1 or not levels or min(levels) < 1:
         parser.error("--workers and --levels need positive numbers")
     started = time.monotonic()
-    log = lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
+    log = _timed_log(started)
     if args.from_json:
         report = json.loads(Path(args.from_json).read_text())
     else:
@@ -221,6 +222,11 @@ def _workers(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 1 if any(row["errors"] for run in report["runs"] for row in run["levels"]) else 0
 
 
+def _timed_log(started: float) -> Callable[[str], None]:
+    """Print a line with the seconds since ``started`` (each benchmark's progress)."""
+    return lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
+
+
 def _live(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -230,7 +236,7 @@ def _live(args: argparse.Namespace) -> int:
     from server.bench.live import live_table, run_live
 
     started = time.monotonic()
-    log = lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
+    log = _timed_log(started)
     if args.from_json:
         report = json.loads(Path(args.from_json).read_text())
     else:
@@ -260,7 +266,7 @@ def _side_by_side(args: argparse.Namespace) -> int:
     from server.bench.live_pipecat import find_pipecat_python, run_side_by_side, side_by_side_table
 
     started = time.monotonic()
-    log = lambda line: print(f"[{time.monotonic() - started:5.0f} s] {line}", flush=True)
+    log = _timed_log(started)
     if args.from_json:
         report = json.loads(Path(args.from_json).read_text())
     else:
