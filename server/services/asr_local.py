@@ -182,10 +182,14 @@ def _base_transcribe(samples: np.ndarray, models_dir: Path, prefer: str | None, 
     scored = _base_windows[language].transcribe_scored(samples)
     if scored is not None:
         return _heard_by_base(scored[0], language)
+    # Beam search at temperature 0 rather than faster-whisper's fallback to sampling: sampling made the same
+    # clip come back differently from run to run (a Chinese question heard once right, once as "Naholaina"),
+    # and on the Mandarin clips the beam is both steadier (CER 0.20 every run) and about twice as fast.
     segments, _info = model.transcribe(
         samples,
         language=language,
-        beam_size=1,
+        beam_size=5,
+        temperature=0.0,
         without_timestamps=True,
         condition_on_previous_text=False,
     )

@@ -227,8 +227,9 @@ def test_the_chinese_clips_are_heard_within_the_error_bound(models_dir, clips):
     pairs = [(c.text, asr_local._transcribe_blocking(c.samples, "zh", models_dir).text) for c in clips]
     rate = zh_asr_check.cer(pairs)
     print(f"CER over {len(pairs)} Mandarin clips: {rate:.3f}")
-    # Measured 0.17 (most of it one clip the Japanese-voiced synthesis makes sound Japanese); 0.25 leaves room
-    # for the decoder's small run-to-run differences, not for a model that stopped hearing Chinese.
+    # Measured 0.20, the same every run since the long-window fallback decodes by beam, not by sampling (most
+    # of it one clip the Japanese-voiced synthesis makes sound Japanese). 0.25 leaves room for another CPU's
+    # arithmetic, not for a model that stopped hearing Chinese.
     assert rate <= 0.25, pairs
 
 
