@@ -26,7 +26,7 @@ log = logging.getLogger("keepsake.alerts")
 WEBHOOK_TIMEOUT_S = 10
 ATTEMPTS = 4  # an alert matters more than a rare duplicate: tried again after 2, 4 and 8 seconds
 BACKOFF_S = 2.0
-LEASE_S = 120.0  # far longer than one try (the address check and a POST of at most WEBHOOK_TIMEOUT_S)
+LEASE_S = 120.0  # far longer than one try (the address check and a POST, at most WEBHOOK_TIMEOUT_S together)
 POLL_S = 5.0
 
 
@@ -141,17 +141,24 @@ class AlertDelivery:
     async def _send(self, delivery: alert_outbox.Delivery) -> None:
         alert_id = delivery.alert_id
         try:
-            if not await resolves_publicly(delivery.url, private_ok=self.private_ok):
+            public, sent = True, False
+            try:
+                # The whole try ends within WEBHOOK_TIMEOUT_S, so well within the lease: the client's
+                # timeout bounds each step (a lookup, a read), not the answer, and a receiver answering
+                # a byte at a time would outlast the lease; another process would then send it too.
+                async with asyncio.timeout(WEBHOOK_TIMEOUT_S):
+                    public = await resolves_publicly(delivery.url, private_ok=self.private_ok)
+                    if public:
+                        response = await self.http.post(delivery.url, json=delivery.payload, timeout=WEBHOOK_TIMEOUT_S)
+                        sent = response.status_code < 500
+            except (httpx.HTTPError, TimeoutError) as err:
+                reason = str(err) or f"no answer within {WEBHOOK_TIMEOUT_S} s"
+                log.warning("alert %s webhook failed (attempt %d): %s", alert_id, delivery.attempts + 1, reason)
+            if not public:
                 # The name now leads into the server's own network: never knock there (the alert is still listed).
                 log.warning("alert %s not sent: the webhook's address is not public", alert_id)
                 await in_thread(alert_outbox.finish, self.db, alert_id, self.process_id, "not_public")
                 return
-            try:
-                response = await self.http.post(delivery.url, json=delivery.payload, timeout=WEBHOOK_TIMEOUT_S)
-                sent = response.status_code < 500
-            except httpx.HTTPError as err:
-                log.warning("alert %s webhook failed (attempt %d): %s", alert_id, delivery.attempts + 1, err)
-                sent = False
             if sent:
                 self.sent += 1
                 await in_thread(alert_outbox.finish, self.db, alert_id, self.process_id, "sent")

@@ -7,7 +7,9 @@ is a row some process id holds and never renews, written here directly.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -17,6 +19,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from server import alerts
 from server.app import create_app
 from server.config import Settings, StageSettings
 from server.errors import ApiError
@@ -183,6 +186,44 @@ def test_an_alert_a_dead_server_was_sending_is_sent_by_another_after_its_lease(s
     live.app.state.keepsake.alert_delivery.nudge()
     wait_for(lambda: finished(live) == 1, "the alert was left with the dead server")
     assert receiver.alerts == {alert_id: 1}
+
+
+class SlowFirstAnswer(Receiver):
+    """A webhook whose first answer takes ``stall_s`` (it answers a byte at a time, say)."""
+
+    def __init__(self, stall_s: float) -> None:
+        super().__init__()
+        self.stall_s = stall_s
+        self.stall_over = threading.Event()  # the slow answer came, or its sender gave up on it
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/hook" and self.stall_s:
+            stall, self.stall_s = self.stall_s, 0
+            try:
+                await asyncio.sleep(stall)
+                return await super().__call__(request)
+            finally:
+                self.stall_over.set()
+        return await super().__call__(request)
+
+
+def test_a_webhook_slower_than_the_lease_is_not_sent_the_alert_twice(start_app, monkeypatch):
+    """A try ends within WEBHOOK_TIMEOUT_S however slowly the receiver answers: had it gone on past
+    the lease, another server would have claimed the alert and sent it too."""
+    monkeypatch.setattr(alerts, "WEBHOOK_TIMEOUT_S", 0.3)
+    receiver = SlowFirstAnswer(stall_s=3.0)
+    one, two = start_app(receiver), start_app(receiver)
+    for client in (one, two):
+        delivery = client.app.state.keepsake.alert_delivery
+        delivery.lease_s, delivery.backoff_s = 1.0, 0.05  # a lease far longer than a try, far shorter than the stall
+    hh = new_household(one)
+    [alert_id] = stored_alerts(one, hh["id"], 1)
+    for client in (one, two):
+        client.app.state.keepsake.alert_delivery.nudge()
+    wait_for(lambda: finished(one) == 1 and receiver.stall_over.is_set(), "the alert was not sent")
+    assert receiver.alerts == {alert_id: 1}
+    row = one.app.state.keepsake.db.first("SELECT attempts, outcome FROM alert_outbox")
+    assert (row["attempts"], row["outcome"]) == (2, "sent")  # the slow try was given up, the next one sent
 
 
 # --- speak-ahead --------------------------------------------------------------------------------
