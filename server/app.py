@@ -68,7 +68,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     # What names this server in the rows other processes see it hold (places, claims, deliveries).
     process_id = new_process_id()
     places = SharedPlaces(db, process_id) if shared_across_processes(settings) else None
-    delivery = AlertDelivery(db, webhook_http, process_id, private_ok=private_ok)
+    delivery = AlertDelivery(db, webhook_http, process_id, private_ok=private_ok, lease_s=settings.alert_lease_s)
     state = AppState(
         settings=settings,
         db=db,

@@ -225,6 +225,11 @@ class Settings(BaseSettings):
     # LAN. A hosted server for many households turns it off, so no caregiver can make the server
     # knock on internal services. Link-local (cloud metadata), multicast and unspecified never.
     allow_private_webhooks: bool = True
+    # An alert's webhook delivery is held by the process sending it for alert_lease_s; if that
+    # process dies, another sends it once the lease has run out. Longer than any one try (the
+    # address check and a POST of at most server.alerts.WEBHOOK_TIMEOUT_S), or two processes could
+    # send one alert at once.
+    alert_lease_s: float = Field(default=120.0, ge=15, le=3600)
     # Warm the embedded models at start so the first turn is not slow.
     preload_engines: bool = True
     # Synthesize in the background, while no one is talking, what a persona will surely say
