@@ -11,77 +11,22 @@ twice); see issue 16, "Shown by tests".
 
 from __future__ import annotations
 
-import io
-import json
-import math
 import os
 import signal
-import struct
-import wave
-import zipfile
 from pathlib import Path
 
 import httpx
 import pytest
 
 from client.api import KeepsakeClient, Offline
-from tests.server.api.conftest import CONSENT, PERSONA
+from tests.server.multi.household import export, household, paired_tablet, speech_wav, turns_of
 
 pytestmark = pytest.mark.slow
-
-PASSWORD = "correct horse battery"
-
-
-def _speech_wav(path: Path, seconds: float = 1.5) -> Path:
-    """A recording to send as the relative's words (the fake recogniser hears its fixed sentence)."""
-    rate = 16000
-    frames = b"".join(
-        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 220 * i / rate) * (0.5 + 0.5 * math.sin(2 * math.pi * 4 * i / rate))))
-        for i in range(int(seconds * rate))
-    )
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(frames)
-    return path
-
-
-def _household(url: str) -> tuple[dict, str]:
-    """A household with Rose (memories, consent) made through ``url``: caregiver headers, persona id."""
-    with httpx.Client(base_url=url, timeout=30) as http:
-        made = http.post("/v1/households", json={"name": "Whitfield", "caregiver_email": "anne@example.com", "password": PASSWORD})
-        assert made.status_code == 201, made.text
-        headers = {"Authorization": f"Bearer {made.json()['token']}"}
-        persona = http.post("/v1/personas", json=PERSONA, headers=headers).json()
-        memory = {"title": "The seaside", "text": "When I was a girl we lived by the sea in Whitby and collected shells."}
-        assert http.post(f"/v1/personas/{persona['id']}/memories", json=memory, headers=headers).status_code == 201
-        assert http.post(f"/v1/personas/{persona['id']}/consent", json=CONSENT, headers=headers).status_code == 201
-        return headers, persona["id"]
-
-
-def _paired_tablet(url: str, caregiver_url: str, headers: dict) -> KeepsakeClient:
-    code = httpx.post(f"{caregiver_url}/v1/pairing-codes", headers=headers, timeout=30).json()["code"]
-    tablet = KeepsakeClient(url)
-    tablet.set_token(tablet.pair(code, "Kitchen").device_token)
-    return tablet
-
-
-def _export(url: str, headers: dict) -> tuple[dict, set[str]]:
-    """data.json of the household export, and the names of its media files."""
-    answer = httpx.get(f"{url}/v1/household/export", headers=headers, timeout=60)
-    assert answer.status_code == 200, answer.text[:300]
-    archive = zipfile.ZipFile(io.BytesIO(answer.content))
-    return json.loads(archive.read("data.json")), {Path(n).stem for n in archive.namelist() if n.startswith("media/")}
-
-
-def _turns(data: dict) -> list[dict]:
-    return [turn for persona in data["personas"] for session in persona["sessions"] for turn in session["turns"]]
 
 
 def test_a_household_made_on_one_process_is_paired_talked_to_and_exported_through_the_other(start_machine, tmp_path):
     one, other = start_machine("one"), start_machine("other")
-    headers, persona_id = _household(one.url)
+    headers, persona_id = household(one.url)
 
     # A portrait uploaded through one is shown through the other.
     portrait = (Path(__file__).resolve().parents[3] / "server" / "demo" / "portrait.png").read_bytes()
@@ -90,10 +35,10 @@ def test_a_household_made_on_one_process_is_paired_talked_to_and_exported_throug
     )
     assert put.status_code == 200, put.text[:300]
 
-    tablet = _paired_tablet(other.url, one.url, headers)  # the code made on one is used on the other
+    tablet = paired_tablet(other.url, one.url, headers)  # the code made on one is used on the other
     assert tablet.portrait(persona_id) == portrait
     session = tablet.start_session(persona_id)
-    with tablet.turn(session.id, audio=_speech_wav(tmp_path / "said.wav")) as stream:
+    with tablet.turn(session.id, audio=speech_wav(tmp_path / "said.wav")) as stream:
         events = list(stream)
     assert events[-1].type == "done"
     sentences = [e for e in events if e.type == "sentence"]
@@ -105,8 +50,8 @@ def test_a_household_made_on_one_process_is_paired_talked_to_and_exported_throug
         assert audio.status_code == 200 and audio.content[:4] == b"RIFF"
 
     # The export through the first holds the turn the other answered, and the relative's recording.
-    data, media = _export(one.url, headers)
-    turns = _turns(data)
+    data, media = export(one.url, headers)
+    turns = turns_of(data)
     assert len(turns) == 1 and turns[0]["user_audio_media_id"] in media
     tablet.close()
 
@@ -116,10 +61,10 @@ def test_a_process_killed_mid_turn_loses_nothing_the_relative_said(start_machine
     sees a failed connection. The same recording sent again to the other process (as a tablet's
     outbox does with one the server had not acknowledged) is answered, and both turns are kept."""
     doomed, survivor = start_machine("doomed"), start_machine("survivor")
-    headers, persona_id = _household(survivor.url)
-    said = _speech_wav(tmp_path / "said.wav")
+    headers, persona_id = household(survivor.url)
+    said = speech_wav(tmp_path / "said.wav")
 
-    tablet = _paired_tablet(doomed.url, survivor.url, headers)
+    tablet = paired_tablet(doomed.url, survivor.url, headers)
     session = tablet.start_session(persona_id)
     seen: list[str] = []
     # The turn ends as a failed connection, as the tablet knows it.
@@ -142,8 +87,8 @@ def test_a_process_killed_mid_turn_loses_nothing_the_relative_said(start_machine
     again.close()
 
     # Nothing the relative said is lost: both turns are kept, each with its recording.
-    data, media = _export(survivor.url, headers)
-    turns = _turns(data)
+    data, media = export(survivor.url, headers)
+    turns = turns_of(data)
     assert len(turns) == 2
     assert all(t["user_audio_media_id"] in media for t in turns)
     assert all(t["user_text"] for t in turns)  # what the recogniser heard, kept before any answer
