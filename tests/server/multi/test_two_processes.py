@@ -3,10 +3,8 @@
 Each process runs as if on its own machine (its own data folder, the deployment's signing key), so
 what one wrote is reached through the other only through the shared database and store.
 
-TODO (the lead, once the job queue and the shared busy gate and alerts are merged): extend the
-``kill -9`` test with an import job in flight on the killed process (its lease runs out and the
-other process finishes it, nothing stuck) and an alert raised by the killed turn (sent once, not
-twice); see issue 16, "Shown by tests".
+The ``kill -9`` of a process with an import and an alert in its hands too, and the tablet's own
+outbox sending the words again: ``test_kill_mid_everything.py``.
 """
 
 from __future__ import annotations
