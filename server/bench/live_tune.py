@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from server.bench.live import DEV_COMPLETE, DEV_HANGING, LEAD_S, PAUSES_S, TAIL_S
-from server.bench.speech import speak
+from server.bench.speech import speak, speak_paused
 from server.live import models
 from server.live.turn_end import TurnEnd, TurnEndConfig
 
@@ -87,9 +87,9 @@ def main(argv: list[str]) -> int:
     latencies = [float(a) for a in argv] or ASR_MS
     models.finished_probability = _judge  # memoised for the grid (the detector looks it up on each pause)
     complete = [_utterance([(text, speak(text))], 0.0) for text in DEV_COMPLETE]
+    halves = [speak_paused(first, rest) for first, rest in DEV_HANGING]  # one sentence each, the pause put inside
     hanging = {
-        pause: [_utterance([(first, speak(first)), (rest[:1].upper() + rest[1:], speak(rest))], pause) for first, rest in DEV_HANGING]
-        for pause in PAUSES_S
+        pause: [_utterance([(first, a), (rest[:1].upper() + rest[1:], b)], pause) for (first, rest), (a, b) in halves] for pause in PAUSES_S
     }
     print("| words after (ms) | complete_pause_ms | words_wait_ms | finished_threshold | end after last word p50 | max | cut-offs |")
     print("|---|---|---|---|---|---|---|")
