@@ -218,6 +218,12 @@ def _transcribe_blocking(samples: np.ndarray, language: str | None = None, model
         return Heard(text, "en", "tiny.en")
 
 
+def transcribe_now(samples: np.ndarray, language: str | None = None, models_dir: Path = DEFAULT_MODELS_DIR) -> Transcript:
+    """What ``LocalSpeechToText.transcribe`` says of 16 kHz samples, in the caller's thread (offline measurement)."""
+    heard = _transcribe_blocking(samples.astype(np.float32), language, models_dir)
+    return Transcript(text=heard.text, language=heard.language)
+
+
 class LocalSpeechToText(SpeechToText):
     name = "local"
 
