@@ -29,7 +29,7 @@ from server.bench.live import DEV_COMPLETE, DEV_HANGING, LEAD_S, PAUSES_S, TAIL_
 from server.bench.speech import speak, speak_paused
 from server.bench.tablet import pcm16
 from server.live import models
-from server.live.turn_end import TurnEnd, TurnEndConfig
+from server.live.turn_end import TurnEnd, TurnEndConfig, ends_sentence, may_hang
 from server.live.wav import wav_header
 from server.pipeline.early_asr import EarlyTranscriber
 from server.services.base import Transcript
@@ -137,6 +137,7 @@ class _OfflineEarly(EarlyTranscriber):
         super().__init__(cast(Any, None), pause_s=0.15)  # as server.api.routes.live.WORDS_PAUSE_S
         self.latency = round(asr_ms * RATE / 1000)
         self.fed = 0
+        self.transcripts: list[Transcript] = []  # each pass's, in order
 
     def feed(self, chunk: bytes) -> None:
         self.fed += len(chunk) // 2
@@ -145,25 +146,26 @@ class _OfflineEarly(EarlyTranscriber):
     def _start_pass(self) -> None:
         audio = np.concatenate(self._chunks)
         self._pass_covers_s = audio.size / RATE
-        self._pass = cast(Any, _ClockedPass(_recognise(audio), self.fed + self.latency, self))
+        self.transcripts.append(_recognise(audio))
+        self._pass = cast(Any, _ClockedPass(self.transcripts[-1], self.fed + self.latency, self))
         self.passes += 1
 
 
-def _end_real(audio: np.ndarray, config: TurnEndConfig, asr_ms: float) -> tuple[float | None, str | None]:
-    """Where the turn ends with the real recogniser, and the words it ended on."""
+def _end_real(audio: np.ndarray, config: TurnEndConfig, asr_ms: float) -> tuple[float | None, str | None, list[Transcript]]:
+    """Where the turn ends with the real recogniser, the words it ended on, and every pass's transcript."""
     detector = TurnEnd(config)
     early = _OfflineEarly(asr_ms)
     early.feed(wav_header(RATE))
     early.fed = 0
-    detector.words = early.heard
+    detector.words = early.heard_transcript
     detector.words_coming = early.words_coming
     for i in range(0, audio.size, RATE // 50):
         chunk = audio[i : i + RATE // 50]
         early.feed(pcm16(chunk))
         for decision in detector.feed(chunk):
             if decision.kind == "end_of_turn":
-                return decision.at_ms, early.heard()
-    return None, early.heard()
+                return decision.at_ms, early.heard(), early.transcripts
+    return None, early.heard(), early.transcripts
 
 
 def main_real(latencies: list[float], renderings: int) -> int:
@@ -181,23 +183,28 @@ def main_real(latencies: list[float], renderings: int) -> int:
     for asr_ms in latencies:
         waits = []
         for audio, spans in complete:
-            end, words = _end_real(audio, config, asr_ms)
+            end, words, _ = _end_real(audio, config, asr_ms)
             waits.append(end - spans[-1][1] if end is not None else float("inf"))
             if end is None or end - spans[-1][1] > 1000:
                 print(f"  slow: {spans[-1][2]!r} ended {waits[-1]:.0f} ms after its last word on {words!r}")
         cut: dict[float, int] = {}
+        tidied = 0  # first halves written as a whole sentence, that the recogniser says may hang
         for pause in PAUSES_S:
             cut[pause] = 0
             for first, rest, (a, b) in halves:
                 audio, spans = _utterance([(first, a), (rest, b)], pause)
-                end, words = _end_real(audio, config, asr_ms)
+                end, words, passes = _end_real(audio, config, asr_ms)
+                if passes and ends_sentence(passes[0].text) and may_hang(passes[0].last_word):
+                    tidied += 1
                 if end is not None and end < spans[1][0]:
                     cut[pause] += 1
-                    print(f"  cut off: {first!r} after {end - spans[0][1]:.0f} ms of its {pause:.1f} s pause, on {words!r}")
+                    said = passes[0].last_word if passes else ()
+                    print(f"  cut off: {first!r} after {end - spans[0][1]:.0f} ms of its {pause:.1f} s pause, on {words!r} {said}")
         n = len(halves)
         print(
             f"words {asr_ms:g} ms after the pass began: end after last word p50 {np.median(waits):.0f} ms, max {max(waits):.0f} ms;"
-            f" cut off {sum(cut.values())}/{n * len(PAUSES_S)} (" + ", ".join(f"{p:.1f} s: {c}/{n}" for p, c in cut.items()) + ")",
+            f" cut off {sum(cut.values())}/{n * len(PAUSES_S)} (" + ", ".join(f"{p:.1f} s: {c}/{n}" for p, c in cut.items()) + ");"
+            f" {tidied} first halves tidied into a sentence that may hang",
             flush=True,
         )
     return 0
