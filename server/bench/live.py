@@ -1,7 +1,8 @@
 """``keepsake bench --live``: the live socket against today's tablet path, embedded engines, story mode.
 
 Utterances made with the embedded Piper voice: complete questions, and sentences left hanging
-("...and", "...because", "...the") with a pause of 0.5 to 2.5 s before the rest. Each is streamed
+("...and", "...because", "...the") with a pause of 0.5 to 2.5 s before the rest (each sentence
+said whole, once, and the pause put inside it at the word boundary: server.bench.speech.speak_paused). Each is streamed
 at real-time pace (20 ms frames) through ``/v1/sessions/{id}/live``, followed by the quiet room.
 
 - last word to first sound: from the moment the frame holding the last word is sent to the first
@@ -36,7 +37,7 @@ from server.audio import decode_audio
 from server.bench.embedded import LOCAL_ENV, vad_ended_upload, wait_for_speaking_ahead
 from server.bench.live_playback import answer_timeline
 from server.bench.processes import pairing_code, start_server
-from server.bench.speech import speak
+from server.bench.speech import speak, speak_paused
 from server.bench.stats import summary
 from server.bench.tablet import RATE, pcm16, spoken_turn
 
@@ -251,7 +252,7 @@ async def _run(server, code: str, log, dev: bool) -> dict:
     for pause in PAUSES_S:
         live_cut = tablet_cut = 0
         for k, (first, rest) in enumerate(hanging):
-            a, b = speak(first), speak(rest)
+            a, b = speak_paused(first, rest)  # one sentence, said once, the pause put inside it
             speech = np.concatenate([a, np.zeros(int(pause * RATE), np.float32), b])
             audio = _with_room(speech, 100 + k)
             turn = await live_turn(server.port, sid, token, audio, speech.size / RATE)

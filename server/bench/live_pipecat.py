@@ -35,7 +35,7 @@ from server.bench import load
 from server.bench.live import COMPLETE, DEV_COMPLETE, DEV_HANGING, FRAME_S, HANGING, LEAD_S, PAUSES_S, ROOM_NOISE, _with_room, live_turn
 from server.bench.processes import ROOT, Proc, free_port, remote_env, start_fakes, start_server, wait_healthy
 from server.bench.profile import Profile
-from server.bench.speech import speak
+from server.bench.speech import speak, speak_paused
 from server.bench.stats import summary
 from server.bench.tablet import RATE, pcm16
 
@@ -100,8 +100,10 @@ class Utterance:
 
 
 def spoken_utterance(texts: list[str], pause_s: float = 0.0, seed: int = 0) -> Utterance:
-    """``texts`` said in the embedded voice, ``pause_s`` between them."""
-    return Utterance(texts, [speak(t) for t in texts], pause_s, seed)
+    """``texts`` said in the embedded voice, ``pause_s`` between them: two parts are one sentence,
+    said once, with the pause put inside it (server.bench.speech.speak_paused)."""
+    spoken = list(speak_paused(*texts)) if len(texts) == 2 else [speak(t) for t in texts]
+    return Utterance(texts, spoken, pause_s, seed)
 
 
 async def tell_fakes(http: httpx.AsyncClient, u: Utterance, started: float) -> None:

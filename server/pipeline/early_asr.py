@@ -146,13 +146,18 @@ class EarlyTranscriber:
 
     def heard(self) -> str | None:
         """The words of a finished pass that covers every word so far; None while there is none."""
+        transcript = self.heard_transcript()
+        return None if transcript is None else transcript.text
+
+    def heard_transcript(self) -> Transcript | None:
+        """``heard``, with what the recogniser says of its words (``Transcript.last_word``)."""
         last = self._voice.last_voiced_s
         task = self._pass
         if task is None or last is None or self._pass_covers_s < last or not task.done() or task.cancelled():
             return None
         if task.exception() is not None:
             return None
-        return task.result().text
+        return task.result()
 
     def words_coming(self) -> bool:
         """Is the recognition of the last word on its way? True while its pass runs (or waits to

@@ -72,6 +72,7 @@ class Heard:
     text: str
     language: str
     model: str  # "tiny.en" or "base": which one wrote the text
+    last_word: tuple[tuple[str, float], ...] = ()  # the choices for the last word (whisper_short.Decoded)
 
 
 def _load_model() -> Any:
@@ -121,13 +122,12 @@ def _keep(segments: Any) -> list[Any]:
     return [s for s in segments if not (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0)]
 
 
-def _tiny(samples: np.ndarray) -> tuple[str, bool]:
-    """tiny.en's text, and whether it was sure of it."""
+def _tiny(samples: np.ndarray) -> tuple[str, bool, tuple[tuple[str, float], ...]]:
+    """tiny.en's text, whether it was sure of it, and its choices for the last word (none from the 30 s path)."""
     model = _load_model()
     scored = _short.transcribe_scored(samples) if _short is not None else None
     if scored is not None:
-        text, logprob = scored
-        return text, logprob >= DOUBTFUL_LOGPROB
+        return scored.text, scored.avg_logprob >= DOUBTFUL_LOGPROB, scored.last_word
     segments, _info = model.transcribe(
         samples,
         language="en",
@@ -138,7 +138,9 @@ def _tiny(samples: np.ndarray) -> tuple[str, bool]:
     kept = _keep(segments)
     text = " ".join(t for t in (s.text.strip() for s in kept) if t)
     sure = not kept or sum(s.avg_logprob for s in kept) / len(kept) >= DOUBTFUL_LOGPROB
-    return text, sure
+    # The short window could not vouch for its own text, but can still weigh this one's last word.
+    last_word = _short.last_word_of(samples, text) if _short is not None and text else ()
+    return text, sure, last_word
 
 
 def _choose_language(probs: dict[str, float], prefer: str | None, detected: str) -> str:
@@ -181,7 +183,7 @@ def _base_transcribe(samples: np.ndarray, models_dir: Path, prefer: str | None, 
         _base_windows[language] = ShortWindow(model, language)
     scored = _base_windows[language].transcribe_scored(samples)
     if scored is not None:
-        return _heard_by_base(scored[0], language)
+        return _heard_by_base(scored.text, language, scored.last_word)
     # Beam search at temperature 0 rather than faster-whisper's fallback to sampling: sampling made the same
     # clip come back differently from run to run (a Chinese question heard once right, once as "Naholaina"),
     # and on the Mandarin clips the beam is both steadier (CER 0.20 every run) and about twice as fast.
@@ -197,25 +199,31 @@ def _base_transcribe(samples: np.ndarray, models_dir: Path, prefer: str | None, 
     return _heard_by_base("".join(texts) if language == "zh" else " ".join(texts), language)
 
 
-def _heard_by_base(text: str, language: str) -> Heard:
-    return Heard(to_simplified(text) if language == "zh" else text, language, "base")
+def _heard_by_base(text: str, language: str, last_word: tuple[tuple[str, float], ...] = ()) -> Heard:
+    return Heard(to_simplified(text) if language == "zh" else text, language, "base", last_word)
 
 
 def _transcribe_blocking(samples: np.ndarray, language: str | None = None, models_dir: Path = DEFAULT_MODELS_DIR) -> Heard:
     wanted = language_code(language)
     if wanted is not None and wanted != "en":
         return _base_transcribe(samples, models_dir, prefer=wanted)
-    text, sure = _tiny(samples)
+    text, sure, last_word = _tiny(samples)
     if sure or wanted == "en" or (not text and is_silent(Audio(samples, MODEL_RATE))):
-        return Heard(text, "en", "tiny.en")
+        return Heard(text, "en", "tiny.en", last_word)
     try:
         heard = _base_language(samples, models_dir, prefer=None)
         if heard == "en":  # English tiny.en was unsure of (a short "Yes." in a noisy room): its text stands
-            return Heard(text, "en", "tiny.en")
+            return Heard(text, "en", "tiny.en", last_word)
         return _base_transcribe(samples, models_dir, prefer=None, language=heard)
     except ServiceError as exc:
         log.warning("speech tiny.en could not place stays as it heard it: %s", exc.message)
-        return Heard(text, "en", "tiny.en")
+        return Heard(text, "en", "tiny.en", last_word)
+
+
+def transcribe_now(samples: np.ndarray, language: str | None = None, models_dir: Path = DEFAULT_MODELS_DIR) -> Transcript:
+    """What ``LocalSpeechToText.transcribe`` says of 16 kHz samples, in the caller's thread (offline measurement)."""
+    heard = _transcribe_blocking(samples.astype(np.float32), language, models_dir)
+    return Transcript(text=heard.text, language=heard.language, last_word=heard.last_word)
 
 
 class LocalSpeechToText(SpeechToText):
@@ -237,7 +245,7 @@ class LocalSpeechToText(SpeechToText):
             raise
         except Exception as exc:  # a crash in the engine must not become a stack trace for the relative
             raise ServiceError(self.stage, self.name, f"recognition failed: {exc}") from exc
-        return Transcript(text=heard.text, language=heard.language)
+        return Transcript(text=heard.text, language=heard.language, last_word=heard.last_word)
 
     async def warm(self) -> None:
         """Load tiny.en and run it once, so the first real turn is not slow. Whisper base is only joined

@@ -43,6 +43,10 @@ class Audio:
 class Transcript:
     text: str
     language: str | None = None
+    # What the recogniser weighed where it wrote the last word, (word, probability), most likely first,
+    # when it can say (the embedded one): a text that reads as a whole sentence ("Do you still have
+    # them?") may have been a hanging one ("the", weighed at 5 %). Empty: the text is all there is.
+    last_word: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,27 @@ def window_frames(n_samples: int) -> int:
     return min(3000, samples // HOP)
 
 
+LAST_WORD_CHOICES = 12  # how many of the recogniser's choices for the last word are kept
+_WORD_START = re.compile(r"^ [A-Za-z]")  # a token that begins an English word: a space, then a letter
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    avg_logprob: float  # Whisper's average log-probability for the text
+    # The words the recogniser weighed where it wrote the text's last word, with their probabilities,
+    # most likely first (the one written among them): "them" 0.93, "the" 0.05 says the sentence may
+    # hang on "the" though the text reads whole. Empty when there is no such word (Chinese, no text).
+    last_word: tuple[tuple[str, float], ...] = ()
+
+
+def _softmax(logits: Any) -> np.ndarray:
+    x = np.asarray(logits, np.float64)
+    e = np.exp(x - x.max())
+    p: np.ndarray = e / e.sum()
+    return p
+
+
 class ShortWindow:
     """Transcribes short clips with a model loaded by faster-whisper (``WhisperModel``)."""
 
@@ -89,10 +111,11 @@ class ShortWindow:
     def transcribe(self, samples: np.ndarray) -> str | None:
         """The text of a 16 kHz mono clip, or None when this path cannot vouch for it."""
         scored = self.transcribe_scored(samples)
-        return None if scored is None else scored[0]
+        return None if scored is None else scored.text
 
-    def transcribe_scored(self, samples: np.ndarray) -> tuple[str, float] | None:
-        """(text, Whisper's average log-probability for it), or None when this path cannot vouch for the text.
+    def transcribe_scored(self, samples: np.ndarray) -> Decoded | None:
+        """The text, Whisper's average log-probability for it and its choices for the last word, or
+        None when this path cannot vouch for the text.
 
         The score lets the caller tell speech it heard well from speech it could
         only guess at (tiny.en given Chinese guesses English words)."""
@@ -112,6 +135,7 @@ class ShortWindow:
             beam_size=1,
             max_length=max_length,
             return_scores=True,
+            return_logits_vocab=True,
             return_no_speech_prob=True,
             suppress_blank=True,
             suppress_tokens=self.suppress,
@@ -120,11 +144,11 @@ class ShortWindow:
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
         if result.no_speech_prob > NO_SPEECH_PROB and avg_logprob < MIN_AVG_LOGPROB:
-            return "", avg_logprob  # Whisper's own "nobody spoke", as faster-whisper applies it
+            return Decoded("", avg_logprob)  # Whisper's own "nobody spoke", as faster-whisper applies it
         pieces = self._pieces(tokens)
         if pieces is None:
             return None
-        kept = [(start, end, text) for start, end, text in pieces if start < content_s - BEYOND_END_S]
+        kept = [(start, end, text) for start, end, text, _steps in pieces if start < content_s - BEYOND_END_S]
         if any(end is None or end > frames * HOP / RATE for _start, end, _text in kept):
             return None  # a piece never closed (ran on to the length limit), or ends outside the window
         text = " ".join(t.strip() for _s, _e, t in kept if t.strip())
@@ -136,15 +160,70 @@ class ShortWindow:
             or _LOOPS_IN_CHINESE.search(text) is not None
         ):
             return None
-        return text, avg_logprob
+        steps = [k for _s, _e, _t, ks in pieces if _s < content_s - BEYOND_END_S for k in ks]
+        return Decoded(text, avg_logprob, self._last_word(tokens, steps, result.logits[0]))
 
-    def _pieces(self, tokens: list[int]) -> list[tuple[float, float | None, str]] | None:
-        """(start s, end s or None, text) of each timestamped piece; None if the tokens are not in that form."""
+    def last_word_of(self, samples: np.ndarray, text: str) -> tuple[tuple[str, float], ...]:
+        """``Decoded.last_word`` for a text another decoding wrote (faster-whisper's 30 s one): the
+        choices where this model, made to say the text up to it, says its last word; the written
+        word first. Empty when the text has no such word or the clip is too long for this path."""
+        import ctranslate2
+
         tok = self.tokenizer
-        pieces: list[tuple[float, float | None, str]] = []
+        tokens = tok.encode(" " + text.strip())
+        begins = [k for k, t in enumerate(tokens) if _WORD_START.match(tok.decode([t]))]
+        if not begins or samples.size > MAX_CLIP_S * RATE:
+            return ()
+        k = begins[-1]
+        prompt = [*self.prompt, tok.timestamp_begin, *tokens[:k]]  # from the window's start, as decoded
+        frames = window_frames(samples.size)
+        mel = self.model.feature_extractor(samples)[:, :frames]
+        window = np.zeros((mel.shape[0], frames), np.float32)
+        window[:, : mel.shape[1]] = mel
+        # The text after the start of transcript comes back as decoded, with its scores (then a few
+        # more tokens: the length counts more than the prompt, so it is given room to spare).
+        result = self.model.model.generate(
+            ctranslate2.StorageView.from_array(window[None]),
+            [prompt],
+            beam_size=1,
+            max_length=2 * len(prompt) + 4,
+            return_logits_vocab=True,
+            suppress_blank=False,
+            suppress_tokens=self.suppress,
+        )[0]
+        said, logits = result.sequences_ids[0], result.logits[0]
+        if said[: k + 1] != [tok.timestamp_begin, *tokens[:k]] or len(logits) <= k + 1:
+            return ()  # not the text it was made to say: nothing to weigh
+        p = _softmax(logits[k + 1])
+        written = tok.decode([tokens[k]]).strip()
+        choices = [(written, round(float(p[tokens[k]]), 4))]
+        for t in np.argsort(-p)[:LAST_WORD_CHOICES]:
+            if t < tok.eot and t != tokens[k] and _WORD_START.match(word := tok.decode([int(t)])):
+                choices.append((word.strip(), round(float(p[t]), 4)))
+        return tuple(choices)
+
+    def _last_word(self, tokens: list[int], steps: list[int], logits: list[Any]) -> tuple[tuple[str, float], ...]:
+        """The choices at the step that began the text's last word (see ``Decoded.last_word``)."""
+        tok = self.tokenizer
+        begins = [k for k in steps if _WORD_START.match(tok.decode([tokens[k]]))]
+        if not begins or begins[-1] >= len(logits):
+            return ()
+        p = _softmax(logits[begins[-1]])
+        choices = []
+        for t in np.argsort(-p)[:LAST_WORD_CHOICES]:
+            if t < tok.eot and _WORD_START.match(word := tok.decode([int(t)])):
+                choices.append((word.strip(), round(float(p[t]), 4)))
+        return tuple(choices)
+
+    def _pieces(self, tokens: list[int]) -> list[tuple[float, float | None, str, list[int]]] | None:
+        """(start s, end s or None, text, the steps of its text tokens) of each timestamped piece; None
+        if the tokens are not in that form."""
+        tok = self.tokenizer
+        pieces: list[tuple[float, float | None, str, list[int]]] = []
         start: float | None = None
         text: list[int] = []
-        for t in tokens:
+        steps: list[int] = []
+        for k, t in enumerate(tokens):
             if t == tok.eot:
                 break
             if t >= tok.timestamp_begin:
@@ -152,12 +231,13 @@ class ShortWindow:
                 if start is None:
                     start = at
                 else:
-                    pieces.append((start, at, tok.decode(text)))
-                    start, text = None, []
+                    pieces.append((start, at, tok.decode(text), steps))
+                    start, text, steps = None, [], []
             elif start is None:
                 return None  # text outside any piece
             else:
                 text.append(t)
+                steps.append(k)
         if start is not None and text:  # a start with nothing after it says nothing
-            pieces.append((start, None, tok.decode(text)))
+            pieces.append((start, None, tok.decode(text), steps))
         return pieces

@@ -98,6 +98,7 @@ async def test_heard_gives_the_words_only_once_a_pass_covers_the_last_word():
     assert early.words_coming()  # the judge may wait for it
     await early._pass
     assert early.heard() == "1.50 s of speech" and not early.words_coming()
+    assert early.heard_transcript() == Transcript("1.50 s of speech", "en")  # all the recogniser said of them
     early.feed(wav_bytes(speech(0.5))[44:])  # they go on: the pass no longer covers the last word
     assert early.heard() is None and early.words_coming()  # the next pause starts the next pass
     early.cancel()

@@ -11,7 +11,7 @@ import pytest
 
 from server.audio import decode_audio, resample
 from server.endpointing import frame_levels
-from server.live.turn_end import TurnEnd, TurnEndConfig, ends_sentence, left_hanging
+from server.live.turn_end import TurnEnd, TurnEndConfig, ends_sentence, left_hanging, may_hang
 
 RATE = 16_000
 LEAD = np.zeros(RATE // 2, np.float32)
@@ -199,3 +199,62 @@ def test_the_words_left_hanging():
         assert not left_hanging(text), text
     assert ends_sentence("I miss you.") and ends_sentence("你好吗？")
     assert not ends_sentence("We went to the market and.") and not ends_sentence("I was going to...")
+
+
+def test_what_the_recogniser_weighed_for_the_last_word():
+    # Read whole, but "the" was weighed for "them": the sentence may hang on it.
+    them = (("them", 0.85), ("the", 0.13), ("that", 0.002))
+    assert may_hang(them) and left_hanging("Do you still have them?", them) and not ends_sentence("Do you still have them?", them)
+    # A guess at the last word says nothing whole ("here" invented after a hanging "and").
+    assert left_hanging("We drove to the coast in here.", (("here", 0.2), ("the", 0.04)))
+    # Words a sentence does end on, weighed for a homophone, say nothing; nor does a sure last word.
+    sew = (("sew", 0.68), ("sow", 0.11), ("so", 0.04), ("So", 0.03))
+    assert not left_hanging("How did you learn to sew?", sew) and ends_sentence("How did you learn to sew?", sew)
+    young = (("young", 0.95), ("a", 0.036))
+    assert ends_sentence("Did you have a dog when you were young?", young)
+    # A recogniser that does not say (a remote one): the text alone, as before.
+    assert ends_sentence("Do you still have them?") and not may_hang(())
+
+
+@pytest.fixture(scope="module")
+def tidied():
+    """A dev-set sentence said whole with its pause put in, and tiny.en's words at the pause: it
+    writes the hanging "We drove to the coast and" as a whole sentence ("...in here.")."""
+    from server.bench.speech import speak_paused
+    from server.services.asr_local import transcribe_now
+
+    first, second = speak_paused("We drove to the coast and", "had fish and chips.", steady=True)
+    heard = transcribe_now(np.concatenate([LEAD, first, np.zeros(int(0.15 * RATE), np.float32)]))
+    return first, second, heard
+
+
+@pytest.mark.parametrize("pause_s", [0.5, 1.5, 2.5])
+def test_a_hanging_sentence_the_recogniser_tidied_is_not_ended_at_its_pause(tidied, pause_s):
+    first, second, heard = tidied
+    assert ends_sentence(heard.text), heard  # the text alone would end the turn
+    assert may_hang(heard.last_word), heard  # but the recogniser says it may hang
+    samples, [first_end, last_word] = utterance(first, second, pause_s=pause_s)
+
+    def words(ms, transcript):
+        if ms < first_end + pause_s * 1000:
+            return transcript
+        return None if ms < last_word else "We drove to the coast and had fish and chips."
+
+    _, end, _ = decide(samples, words=lambda ms: words(ms, heard))
+    assert end.at_ms > last_word, "cut off inside the relative's own pause"
+    # The same words without what the recogniser weighed (a remote recogniser): cut off, as before.
+    _, end, _ = decide(samples, words=lambda ms: words(ms, heard.text))
+    assert end.at_ms < last_word - second.size * 1000 / RATE
+
+
+@pytest.mark.parametrize("text", COMPLETE_EN[1:4])
+def test_a_whole_sentence_the_recogniser_is_sure_of_still_ends_after_a_short_pause(voice, text):
+    from server.services.asr_local import transcribe_now
+
+    spoken = voice(text)
+    heard = transcribe_now(np.concatenate([LEAD, spoken, np.zeros(int(0.15 * RATE), np.float32)]))
+    assert heard.last_word and not may_hang(heard.last_word), heard
+    samples, [last_word] = utterance(spoken)
+    _, end, detector = decide(samples, words=lambda ms: heard)
+    assert end.reason == "finished", (end, detector.probability)
+    assert 200 <= end.at_ms - last_word <= 350, end.at_ms - last_word

@@ -263,7 +263,7 @@ class LiveConversation:
         early = EarlyTranscriber(self.state.services.asr, expected_language(persona.language), pause_s=WORDS_PAUSE_S)
         early.feed(wav_header(self.rate))
         detector.next_turn()
-        detector.words = early.heard
+        detector.words = early.heard_transcript
         detector.words_coming = early.words_coming
         pcm = bytearray()
         idle_s = self.state.settings.live.idle_s

@@ -163,7 +163,7 @@ def test_a_chinese_persona_without_base_gets_a_clear_error_not_a_crash(base_unav
 
 
 def test_speech_tiny_en_cannot_place_keeps_its_guess_when_base_is_missing(base_unavailable, monkeypatch, tmp_path):
-    monkeypatch.setattr(asr_local, "_tiny", lambda samples: ("a guess", False))
+    monkeypatch.setattr(asr_local, "_tiny", lambda samples: ("a guess", False, ()))
     heard = asr_local._transcribe_blocking(np.full(16000, 0.1, np.float32), None, tmp_path)
     assert heard == asr_local.Heard("a guess", "en", "tiny.en")
 

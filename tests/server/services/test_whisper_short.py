@@ -72,10 +72,31 @@ def test_the_pieces_whisper_places_after_the_audio_are_dropped(short_window):
     at = lambda s: tok.timestamp_begin + round(s / 0.02)
     hello = tok.encode(" Hello Grandma.")
     tokens = [at(0.0), *hello, at(1.0), at(1.2), *hello, at(2.0), tok.eot]
-    assert short_window._pieces(tokens) == [(0.0, 1.0, " Hello Grandma."), (1.2, 2.0, " Hello Grandma.")]
+    n = len(hello)  # each piece with the steps of its text tokens (where the last word's choices are)
+    first, second = list(range(1, 1 + n)), list(range(n + 3, 2 * n + 3))
+    assert short_window._pieces(tokens) == [(0.0, 1.0, " Hello Grandma.", first), (1.2, 2.0, " Hello Grandma.", second)]
     assert short_window._pieces([*hello, tok.eot]) is None  # text outside any timestamps
     unclosed = short_window._pieces([at(0.0), *hello])
-    assert unclosed == [(0.0, None, " Hello Grandma.")]
+    assert unclosed == [(0.0, None, " Hello Grandma.", first)]
+
+
+@pytest.mark.slow
+def test_it_says_what_it_weighed_for_the_last_word(short_window):
+    from server.bench.speech import speak_paused
+
+    # A hanging half ("...have the", the rest cut off for its pause): "the" and "them" sound alike.
+    half, _rest = speak_paused("Do you still have the", "blue teapot?", steady=True)
+    samples = np.concatenate([np.zeros(RATE // 2, np.float32), half, np.zeros(int(0.15 * RATE), np.float32)])
+    decoded = short_window.transcribe_scored(samples)
+    assert decoded is not None
+    choices = dict(decoded.last_word)
+    assert decoded.last_word[0][0] == words(decoded.text)[-1]  # the word written comes first
+    assert {"the", "them"} <= choices.keys() and choices["the"] + choices["them"] > 0.8, decoded
+    # Made to say a text decoded elsewhere (the 30 s path), it weighs the same last word alike.
+    assert short_window.last_word_of(samples, decoded.text) == decoded.last_word
+    # A whole sentence: the word written, surely.
+    whole = short_window.transcribe_scored(spoken("What did you cook for Sunday dinner?"))
+    assert whole is not None and whole.last_word[0][0] == "dinner" and whole.last_word[0][1] > 0.8, whole
 
 
 @pytest.mark.slow
