@@ -197,6 +197,13 @@ def test_the_words_left_hanging():
         assert left_hanging(text), text
     for text in ["I miss you.", "What did you cook?", "我很想你。", "That was the end", ""]:
         assert not left_hanging(text), text
+    # Words a sentence often ends on hang only where recognition wrote no full stop after them.
+    for text in ["Can I come in?", "Where are you from?", "Who was she?", "I think so.", "What was it like?"]:
+        assert not left_hanging(text) and ends_sentence(text), text
+    for text in ["We went in", "I was going to", "and then she"]:
+        assert left_hanging(text), text
+    # Never-final words hang whatever the punctuation: a tidied half, not a sentence.
+    assert left_hanging("We went to the market and.") and left_hanging("I could not sleep because.")
     assert ends_sentence("I miss you.") and ends_sentence("你好吗？")
     assert not ends_sentence("We went to the market and.") and not ends_sentence("I was going to...")
 
