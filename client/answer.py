@@ -4,6 +4,7 @@ conversation's parts hand each other."""
 from __future__ import annotations
 
 import threading
+import uuid
 
 from client.live_socket import LiveSocket
 from client.live_upload import LiveUpload
@@ -38,6 +39,9 @@ class LiveTurn:
         self.socket = socket
         self.upload = LiveUpload()
         self.item: Pending | None = None
+        # The recording's idempotency key, from its first byte sent: the outbox keeps the same one,
+        # so the words a failed live turn leaves there are the same turn when sent again.
+        self.key = str(uuid.uuid4())
         self.aborted = False  # nobody spoke, or the relative backed out: the server takes nothing
         self.server_ended = False  # the server said the relative has finished (the socket only)
         self.failed = False  # the socket broke while they spoke: the recording goes the ordinary way

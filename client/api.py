@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.api import DeviceCreated, DeviceSelf, HistoryOut, Persona, SessionOut, TurnEvent, parse_event
+from shared.api import IDEMPOTENCY_KEY_HEADER, DeviceCreated, DeviceSelf, HistoryOut, Persona, SessionOut, TurnEvent, parse_event
 
 # Connecting must fail fast (the relative is waiting); reading a turn may take
 # a while on a small server, because speech recognition runs before the first line.
@@ -68,7 +68,9 @@ def _error_from(response: httpx.Response) -> Exception:
     # The server or a service behind it is failing, or the upload stopped arriving before it was
     # whole (408): keep the words, retry. Every other 4xx is about the request itself (a 429 says
     # how long to wait in its own words: too many wrong codes).
-    if response.status_code >= 500 or response.status_code == 408:
+    # A 409 turn_in_progress: another request of the same recording (its Idempotency-Key) is being
+    # answered right now, or was cut off not long ago: keep the words, send them again later.
+    if response.status_code >= 500 or response.status_code == 408 or (response.status_code == 409 and code == "turn_in_progress"):
         return Offline(f"{response.status_code} {code}: {message}", retry_after=_retry_after(response))
     return ApiError(response.status_code, code, message)
 
@@ -150,6 +152,7 @@ class KeepsakeClient:
         mime: str = "audio/wav",
         text: str | None = None,
         body: Iterable[bytes] | None = None,
+        idempotency_key: str | None = None,
     ) -> Iterator[Iterator[TurnEvent]]:
         """Send one turn and yield its events as they arrive.
 
@@ -157,13 +160,16 @@ class KeepsakeClient:
         leaving the ``with`` block early closes the stream (the relative interrupted).
         ``body`` sends audio that is still being recorded, as a chunked body (see
         ``client.live_upload``); an exception it raises ends the request unsent.
+        ``idempotency_key``: the recording's own key, the same on every try of it, so the server
+        answers it once however often it is sent (``Idempotency-Key``, see ``server.turn_replay``).
         """
+        headers = {**self._headers, IDEMPOTENCY_KEY_HEADER: idempotency_key} if idempotency_key else self._headers
         if body is not None:
-            kwargs = {"content": body, "headers": {**self._headers, "Content-Type": mime}}
+            kwargs = {"content": body, "headers": {**headers, "Content-Type": mime}}
         elif audio is not None:
-            kwargs = {"content": _file_chunks(audio), "headers": {**self._headers, "Content-Type": mime}}
+            kwargs = {"content": _file_chunks(audio), "headers": {**headers, "Content-Type": mime}}
         else:
-            kwargs = {"json": {"text": text}, "headers": self._headers}
+            kwargs = {"json": {"text": text}, "headers": headers}
         try:
             with self._http.stream("POST", f"/v1/sessions/{session_id}/turns", **kwargs) as response:
                 if response.status_code >= 400:

@@ -215,7 +215,8 @@ class Conversation(
             self.app.status = self.app.t("not_heard")
             self._go("not_heard")
             return
-        item = self.outbox.add(recording.path, recording.mime, self.session_id or "")
+        live_key = self._live.key if self._live is not None else None
+        item = self.outbox.add(recording.path, recording.mime, self.session_id or "", key=live_key)
         self.dispatch("on_recorded", path=str(item.audio), seconds=round(recording.duration_s, 2), outbox=len(self.outbox))
         self.app.pending_count = len(self.outbox)
         self._go("recorded")

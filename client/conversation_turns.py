@@ -47,11 +47,18 @@ class Sending(announces("transcript", "sentence", "notice", "done", "turn_outcom
         )
 
     def _send_work(self, item: Pending, answer: Answer, session_id: str) -> tuple[str, float | None]:
-        return self._turn_work(answer, lambda: item, lambda: self.client.turn(session_id, audio=item.audio, mime=item.mime))
+        return self._turn_work(
+            answer, lambda: item, lambda: self.client.turn(session_id, audio=item.audio, mime=item.mime, idempotency_key=item.key)
+        )
 
     def _live_send_work(self, live: LiveTurn, session_id: str) -> tuple[str, float | None]:
         try:
-            return self._turn_work(live.answer, lambda: live.item, lambda: self.client.turn(session_id, body=live.upload.chunks()), live)
+            return self._turn_work(
+                live.answer,
+                lambda: live.item,
+                lambda: self.client.turn(session_id, body=live.upload.chunks(), idempotency_key=live.key),
+                live,
+            )
         except UploadAborted:
             return "aborted", None
 

@@ -44,7 +44,7 @@ async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
     rows = state.db.all(
         "SELECT t.id, t.status, t.user_text, t.user_audio_media_id, t.session_id, s.household_id, s.persona_id"
         " FROM turns t JOIN sessions s ON s.id = t.session_id"
-        " WHERE t.status IN ('received', 'transcribed', 'answering', 'asr_failed') AND t.created_at < ?",
+        " WHERE t.status IN ('received', 'transcribed', 'answering', 'asr_failed') AND COALESCE(t.attempted_at, t.created_at) < ?",
         (cutoff,),
     )
     for row in rows:
@@ -72,7 +72,12 @@ async def recover_cut_turns(state: AppState, older_than_s: float) -> int:
             status = "asr_failed" if unavailable else "recognised_later"
         else:
             status = "interrupted"
-        state.db.execute("UPDATE turns SET status = ? WHERE id = ?", (status, row["id"]))
+        # Unless the tablet sent the recording again meanwhile and a request took the turn up
+        # (server.turn_replay): that request answers it, and says how it ended.
+        state.db.execute(
+            "UPDATE turns SET status = ? WHERE id = ? AND COALESCE(attempted_at, created_at) < ?",
+            (status, row["id"], cutoff),
+        )
     if rows:
         log.info("recovered %d turns cut off by a stop", len(rows))
     return len(rows)
@@ -87,6 +92,5 @@ def _alert_if_crisis(state: AppState, turn: Row, text: str) -> None:
     have raised its alert just before the server went down)."""
     if crisis_kind(text) is None:
         return
-    already = state.db.one("SELECT 1 FROM alerts WHERE session_id = ? AND kind = 'crisis' AND message = ?", (turn["session_id"], text))
-    if already is None:
+    if not sessions.alert_raised(state.db, turn["session_id"], "crisis", text):
         raise_alert(state, turn["household_id"], "crisis", text, persona_id=turn["persona_id"], session_id=turn["session_id"])

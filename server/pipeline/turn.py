@@ -39,6 +39,12 @@ log = logging.getLogger("keepsake.turn")
 LOOKAHEAD = 2
 
 
+def _kept(event: SentenceEvent) -> dict[str, Any]:
+    """A sentence as the turn's stored reply keeps it: the whole event, so a recording sent again
+    with the same idempotency key is answered with it as it was (server.turn_replay)."""
+    return event.model_dump(mode="json", exclude_none=True, exclude={"type"})
+
+
 @dataclass
 class TurnInput:
     household_id: str
@@ -53,6 +59,7 @@ class TurnInput:
     farewell: bool = False
     caller: Principal | None = None  # who holds the conversation: only an owner or editor's goodbye ends a retirement
     early: EarlyTranscriber | None = None  # recognition already under way on the streamed upload
+    taken_up: bool = False  # a stored turn answered again (sent again with its idempotency key)
 
 
 @dataclass
@@ -185,7 +192,8 @@ class TurnPipeline:
             async for line in self._speak_all([reply(decision.end_reason, self.language)]):
                 yield line
             return
-        if decision.alert is not None:
+        # A turn taken up again may have raised its alert before its first try was cut off.
+        if decision.alert is not None and not (turn.taken_up and sessions.alert_raised(db, turn.session_id, decision.alert, text)):
             raise_alert(self.state, turn.household_id, decision.alert, text, persona_id=persona.id, session_id=turn.session_id)
         if decision.move is Move.ALERT:
             contact = households.settings(db, turn.household_id)
@@ -329,7 +337,7 @@ class TurnPipeline:
                     continue
                 if "first_audio" not in self.record.timings:
                     self.record.timings["first_audio"] = self._ms()
-                self.record.sentences.append({"index": event.index, "text": event.text, "audio_url": event.audio_url})
+                self.record.sentences.append(_kept(event))
                 for line in self._drain_notices():
                     yield line
                 yield _line(event)
@@ -361,7 +369,7 @@ class TurnPipeline:
         for line in self._drain_notices():
             yield line
         for event in events:
-            self.record.sentences.append({"index": event.index, "text": event.text, "audio_url": event.audio_url})
+            self.record.sentences.append(_kept(event))
             yield _line(event)
 
     def _recording_blocked(self, recording: Recording) -> str | None:

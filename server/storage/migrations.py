@@ -389,6 +389,15 @@ MIGRATIONS: list[str] = [
         asked_at TEXT
     );
     """,
+    # 17: idempotent turns. ``idempotency_key``: the tablet's key for one recording (its
+    #     ``Idempotency-Key`` header), the same on every send of it, so a recording sent again is
+    #     the same turn; unique within a session. ``attempted_at``: when a request last began
+    #     answering the turn, so a turn taken up again is not thought cut off by its first start.
+    """
+    ALTER TABLE turns ADD COLUMN idempotency_key TEXT;
+    ALTER TABLE turns ADD COLUMN attempted_at TEXT;
+    CREATE UNIQUE INDEX turns_idempotency_key ON turns(session_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+    """,
 ]
 
 # PostgreSQL runs the same migrations, translated by ``server.storage.postgres_sql.schema`` (types,

@@ -118,14 +118,45 @@ def answers_first_ask(db: Database, device_id: str, persona_id: str) -> bool:
     return bool(row[0] == 1)
 
 
-def start_turn(db: Database, household_id: str, session_id: str, *, text: str | None, audio_media_id: str | None) -> str:
-    """Record what the relative said before any generation service is asked about it."""
+def start_turn(
+    db: Database, household_id: str, session_id: str, *, text: str | None, audio_media_id: str | None, key: str | None = None
+) -> str | None:
+    """Record what the relative said before any generation service is asked about it.
+
+    ``key`` is the tablet's idempotency key for this recording; None when another request stored a
+    turn with the same key in this session first (two sends of one recording racing)."""
     turn_id = new_id("turn")
-    db.execute(
-        "INSERT INTO turns (id, session_id, household_id, user_text, user_audio_media_id, status, created_at) VALUES (?,?,?,?,?,?,?)",
-        (turn_id, session_id, household_id, text, audio_media_id, "received", iso()),
+    stored = db.execute(
+        "INSERT OR IGNORE INTO turns (id, session_id, household_id, user_text, user_audio_media_id, status, created_at, idempotency_key)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (turn_id, session_id, household_id, text, audio_media_id, "received", iso(), key),
     )
-    return turn_id
+    return turn_id if stored.rowcount == 1 else None
+
+
+def turn_with_key(db: Database, session_id: str, key: str) -> Row | None:
+    """The turn this session stored for the tablet's idempotency key, if any."""
+    return db.one("SELECT * FROM turns WHERE session_id = ? AND idempotency_key = ?", (session_id, key))
+
+
+# A turn in one of these has had its whole answer: sent again, it is replayed, not answered again.
+ANSWERED = ("answered", "unclear")
+
+
+def take_up_turn(db: Database, turn_id: str, *, stale_before: str) -> bool:
+    """Claim a stored turn that no request is answering (its process died, the tablet went away,
+    or it failed) for a request that answers it now. False when it has its answer (``ANSWERED``),
+    or another request holds it: one still received, transcribed or answering that began less
+    than ``stale_before`` ago (the recovery loop's own measure of a turn cut off). Marked as begun
+    now, so the recovery loop leaves it to this request."""
+    return (
+        db.execute(
+            "UPDATE turns SET status = 'answering', attempted_at = ? WHERE id = ? AND status NOT IN ('answered', 'unclear')"
+            " AND (status NOT IN ('received', 'transcribed', 'answering') OR COALESCE(attempted_at, created_at) < ?)",
+            (iso(), turn_id, stale_before),
+        ).rowcount
+        == 1
+    )
 
 
 def set_transcript(db: Database, turn_id: str, text: str) -> None:
@@ -192,6 +223,11 @@ def add_alert(db: Database, household_id: str, persona_id: str | None, session_i
         (alert_id, household_id, persona_id, session_id, kind, message, iso()),
     )
     return alert_id
+
+
+def alert_raised(db: Database, session_id: str, kind: str, message: str) -> bool:
+    """Was this alert raised for these words in this session already (by an earlier try of the same turn)?"""
+    return db.one("SELECT 1 FROM alerts WHERE session_id = ? AND kind = ? AND message = ?", (session_id, kind, message)) is not None
 
 
 def list_alerts(db: Database, household_id: str) -> list[dict[str, Any]]:

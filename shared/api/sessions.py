@@ -32,6 +32,19 @@ class SessionOut(BaseModel):
     created_at: datetime
 
 
+# Idempotent turns: the tablet sends one recording's key, the same on every try, with
+# ``POST /v1/sessions/{id}/turns``; a session answers each key once (see shared/DESIGN.md).
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+# Set to "true" on the answer to a key already answered: the stored answer, sent again.
+IDEMPOTENT_REPLAYED_HEADER = "Idempotent-Replayed"
+IDEMPOTENCY_KEY_MAX_LENGTH = 200
+
+
+def idempotency_key_ok(key: str) -> bool:
+    """1 to 200 printable ASCII characters (a UUID is 36)."""
+    return 0 < len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH and all(" " <= c <= "~" for c in key)
+
+
 class TextTurn(Strict):
     text: str = Field(min_length=1, max_length=4_000)
 

@@ -15,7 +15,7 @@ from client.platform.mic_base import PcmMic
 
 
 def pending(tmp_path: Path) -> Pending:
-    return Pending(audio=tmp_path / "a.wav", mime="audio/wav", session_id="ses_1", created=0.0)
+    return Pending(audio=tmp_path / "a.wav", mime="audio/wav", session_id="ses_1", created=0.0, key="key-1")
 
 
 def test_the_server_first_then_the_outbox(tmp_path):

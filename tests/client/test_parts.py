@@ -16,6 +16,7 @@ import httpx
 import numpy as np
 import pytest
 
+from shared.api import IDEMPOTENCY_KEY_HEADER
 from client.api import ApiError, KeepsakeClient, Offline
 from client.audio import MIC_RATE, decode_wav, level_dbfs, to_int16
 from client.i18n import LANGUAGES, STRINGS, translate, wrap_cjk
@@ -80,6 +81,51 @@ def test_outbox_keeps_recordings_in_order_until_removed(tmp_path):
     assert items[0].session_id == "ses_1" and items[0].mime == "audio/wav"
     box.remove(items[0])
     assert [i.audio.name for i in Outbox(tmp_path / "outbox").items()] == ["a.wav"]  # survives a restart
+
+
+def test_a_recording_keeps_its_idempotency_key_on_every_send_and_across_restarts(tmp_path):
+    """However often it is sent, one recording carries one key, so the server makes one turn of it."""
+    box = Outbox(tmp_path / "outbox")
+    for name in ("first.wav", "second.wav"):
+        (tmp_path / name).write_bytes(b"RIFF....")
+        box.add(tmp_path / name, "audio/wav", "ses_1")
+    first, second = box.items()
+    assert first.key != second.key and len(first.key) == 36  # a UUID each
+    sent: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get(IDEMPOTENCY_KEY_HEADER))
+        request.read()
+        return httpx.Response(503, json={"error": {"code": "busy", "message": "m"}})  # not answered: sent again later
+
+    client = KeepsakeClient("http://server.test", token="t", transport=httpx.MockTransport(handler))
+    for outbox in (box, Outbox(tmp_path / "outbox"), Outbox(tmp_path / "outbox")):  # tries, and the app restarted
+        item = outbox.items()[0]
+        with pytest.raises(Offline), client.turn("ses_1", audio=item.audio, mime=item.mime, idempotency_key=item.key):
+            pass
+    assert sent == [first.key] * 3
+    # A live turn's words were already going up with their key: the outbox keeps that one.
+    (tmp_path / "live.wav").write_bytes(b"RIFF....")
+    assert box.add(tmp_path / "live.wav", "audio/wav", "ses_1", key="the-live-key").key == "the-live-key"
+    assert Outbox(tmp_path / "outbox").items()[-1].key == "the-live-key"
+
+
+def test_a_recording_being_answered_on_another_request_waits_to_be_sent_again(tmp_path):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(409, json={"error": {"code": "turn_in_progress", "message": "being answered"}})
+
+    client = KeepsakeClient("http://server.test", token="t", transport=httpx.MockTransport(handler))
+    with pytest.raises(Offline), client.turn("ses_1", text="hello", idempotency_key="k"):  # kept in the outbox, not dropped
+        pass
+
+
+def test_a_recording_kept_before_keys_gets_one_and_keeps_it(tmp_path):
+    folder = tmp_path / "outbox"
+    folder.mkdir()
+    (folder / "old.wav").write_bytes(b"RIFF....")
+    (folder / "old.json").write_text(json.dumps({"mime": "audio/wav", "session_id": "ses_1", "created": 1.0}))
+    [item] = Outbox(folder).items()
+    assert item.key and [i.key for i in Outbox(folder).items()] == [item.key]
 
 
 # ---------------------------------------------------------------- settings, token, PIN

@@ -10,7 +10,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from shared.api import ErrorBody, Persona, PlaybackReport, TextTurn
+from shared.api import (
+    IDEMPOTENCY_KEY_HEADER,
+    IDEMPOTENCY_KEY_MAX_LENGTH,
+    ErrorBody,
+    Persona,
+    PlaybackReport,
+    TextTurn,
+    TranscriptEvent,
+    event_line,
+)
+from server import turn_replay
 from server.api.turn_body import Pace, TurnBody, read_text_turn
 from server.audio import AudioDecodeError, AudioTooLong, decode_audio, seal_streamed_wav
 from server.deps import PrincipalDep, StateDep, owned_persona, owned_session
@@ -21,7 +31,7 @@ from server.pipeline.turn import TurnInput, TurnPipeline
 from server.state import AppState
 from server.storage import accounts, sessions
 from server.storage.accounts import Principal
-from server.storage.db import Database
+from server.storage.db import Database, Row
 from server.storage.sessions import SessionRow
 
 router = APIRouter(tags=["turns"])
@@ -81,6 +91,7 @@ TURN_BODY = {
 TURN_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "One JSON event a line: transcript, sentence..., notice, done.", "content": {"application/x-ndjson": {}}},
     408: {"model": ErrorBody, "description": "the body stopped arriving"},
+    409: {"model": ErrorBody, "description": "the session ended, or this Idempotency-Key's turn is being answered right now"},
 }
 
 
@@ -117,8 +128,29 @@ def may_speak(state: AppState, principal: Principal, session_id: str) -> tuple[S
     return session, persona
 
 
-@router.post("/v1/sessions/{session_id}/turns", openapi_extra={"requestBody": TURN_BODY}, responses=TURN_RESPONSES)
+TURN_KEY = {
+    "name": IDEMPOTENCY_KEY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "One recording's key, the same on every send of it: a session answers each key once (server.turn_replay).",
+    "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+}
+
+
+@router.post(
+    "/v1/sessions/{session_id}/turns", openapi_extra={"requestBody": TURN_BODY, "parameters": [TURN_KEY]}, responses=TURN_RESPONSES
+)
 async def take_turn(session_id: str, request: Request, principal: PrincipalDep, state: StateDep) -> StreamingResponse:
+    key = turn_replay.key_of(request)
+    earlier = None
+    if key is not None:
+        # Sent again: an answer already given is given again, even once the conversation ended
+        # (the goodbye's answer may be the one that never arrived); another request's turn is its own.
+        session = owned_session(state.db, principal, session_id)
+        _only_its_tablet(principal, session)
+        earlier = sessions.turn_with_key(state.db, session.id, key)
+        if earlier is not None and turn_replay.answered(earlier):
+            return turn_replay.replay(state, session, earlier)
     session, persona = may_speak(state, principal, session_id)
 
     mime = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -148,7 +180,11 @@ async def take_turn(session_id: str, request: Request, principal: PrincipalDep, 
                 early.feed(body)  # recognition starts while the relative's words are still arriving
             body += await audio.rest(early.feed if early is not None else None)
         received_at = time.perf_counter()
-        return await _start_turn(principal, state, session, persona, mime, body, received_at, release, early)
+        if earlier is not None:
+            if not sessions.take_up_turn(state.db, earlier["id"], stale_before=turn_replay.stale_before(state)):
+                raise turn_replay.being_answered()
+            earlier = sessions.turn_with_key(state.db, session.id, earlier["idempotency_key"])  # as it is now: words heard meanwhile
+        return await _start_turn(principal, state, session, persona, mime, body, received_at, release, early, key, earlier)
     except BaseException:
         if early is not None:
             early.cancel()
@@ -166,10 +202,12 @@ async def _start_turn(
     received_at: float,
     release: Callable[[], None],
     early: EarlyTranscriber | None,
+    key: str | None,
+    earlier: Row | None,
 ) -> StreamingResponse:
-    pipeline = await prepare_turn(principal, state, session, persona, mime, body, received_at, early)
+    pipeline = await prepare_turn(principal, state, session, persona, mime, body, received_at, early, key=key, taken_up=earlier)
     return GatedStreamingResponse(
-        pipeline.run(),
+        _heard_before(pipeline, earlier) if earlier is not None else pipeline.run(),
         release=release,
         media_type="application/x-ndjson",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no", "X-Turn-Id": pipeline.turn.turn_id},
@@ -185,9 +223,17 @@ async def prepare_turn(
     body: str | bytes,
     received_at: float,
     early: EarlyTranscriber | None,
+    *,
+    key: str | None = None,
+    taken_up: Row | None = None,
 ) -> TurnPipeline:
     """Check and keep what the relative said (their recording stored before any generation
-    service sees it), record the turn, and return the pipeline that answers it."""
+    service sees it), record the turn, and return the pipeline that answers it.
+
+    ``key``: the tablet's idempotency key for this recording, stored with the turn. ``taken_up``:
+    the turn stored for that key before and claimed by this request (``sessions.take_up_turn``),
+    answered now as that same turn: its recording is not stored again, and words recognised
+    already are not recognised again."""
     db = state.db
     session_id = session.id
 
@@ -195,6 +241,11 @@ async def prepare_turn(
     audio_media_id = None
     if isinstance(body, str):
         text = body
+    elif taken_up is not None and taken_up["user_text"]:
+        text = taken_up["user_text"]  # recognised before (or by the recovery loop): the same words
+        if early is not None:
+            early.cancel()
+        early = None
     else:
         too_long = ApiError(413, "audio_too_long", f"The recording is longer than {state.settings.max_audio_s:.0f} seconds.")
         try:
@@ -206,14 +257,23 @@ async def prepare_turn(
             raise ApiError(422, "invalid_audio", f"The body is not audio we can decode: {err}") from None
         if audio.duration_s > state.settings.max_audio_s:
             raise too_long
-        # The relative's own recording is kept before any generation service sees it.
-        # A tablet that streamed it did not know the length yet: the kept file says it.
-        kept = seal_streamed_wav(body) if mime in WAV_TYPES else body
-        stored = await asyncio.to_thread(state.media.put, principal.household_id, kept, mime, "relative_speech", persona.id)
-        audio_media_id = stored.id
+        if taken_up is None:
+            # The relative's own recording is kept before any generation service sees it.
+            # A tablet that streamed it did not know the length yet: the kept file says it.
+            kept = seal_streamed_wav(body) if mime in WAV_TYPES else body
+            stored = await asyncio.to_thread(state.media.put, principal.household_id, kept, mime, "relative_speech", persona.id)
+            audio_media_id = stored.id
 
     device = accounts.get_device(db, principal.household_id, principal.subject_id) if principal.kind == "device" else None
-    turn_id = sessions.start_turn(db, principal.household_id, session_id, text=text, audio_media_id=audio_media_id)
+    if taken_up is not None:
+        turn_id: str | None = taken_up["id"]
+    else:
+        turn_id = sessions.start_turn(db, principal.household_id, session_id, text=text, audio_media_id=audio_media_id, key=key)
+        if turn_id is None:  # the same recording, sent twice at once: the other request stored it first
+            if audio_media_id is not None:
+                await asyncio.to_thread(state.media.delete, audio_media_id)
+            raise turn_replay.being_answered()
+    assert turn_id is not None
     pipeline = TurnPipeline(
         state,
         TurnInput(
@@ -229,9 +289,19 @@ async def prepare_turn(
             farewell=session.farewell,
             caller=principal,
             early=early if early is not None and early.usable else None,
+            taken_up=taken_up is not None,
         ),
     )
     return pipeline
+
+
+async def _heard_before(pipeline: TurnPipeline, earlier: Row) -> AsyncIterator[bytes]:
+    """A spoken turn taken up with words recognised before: its stream still begins with them,
+    as every spoken turn's does (the pipeline sends a transcript only when it recognises)."""
+    if earlier["user_audio_media_id"] and pipeline.turn.audio is None and pipeline.turn.text:
+        yield event_line(TranscriptEvent(text=pipeline.turn.text))
+    async for line in pipeline.run():
+        yield line
 
 
 @router.post("/v1/sessions/{session_id}/turns/{turn_id}/playback", status_code=204)

@@ -9,11 +9,11 @@ SeaweedFS. The doomed one is, all at once,
 
 It is killed with SIGKILL. Then the tablet's turn ends as a failed connection and its outbox
 (the tablet's own sending code, ``client.conversation_turns``) still holds the recording, which it
-sends again to the survivor, which answers. The survivor takes up the import once the dead
-process's lease has run out and finishes it; it delivers the alert once that lease has run out
-too, and recognises the words of the turn the kill cut off. In the end every recording the relative
-made is in the household's export with its words, the import is done, and the webhook took each
-alert exactly once.
+sends again to the survivor with the same ``Idempotency-Key``: once that turn is known cut off, the
+survivor takes it up, recognises its words and answers it, as the same turn. The survivor takes up
+the import once the dead process's lease has run out and finishes it, and delivers the alert once
+that lease has run out too. In the end every recording the relative made is in the household's
+export once, with its words, the import is done, and the webhook took each alert exactly once.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ CRISIS = "I don't want to live anymore."
 SLOW_HEARING = Profile(asr_ms=3000.0, llm_ttft_ms=1500.0)
 JOB_LEASE_S = 2.0
 ALERT_LEASE_S = 15.0  # the least the server takes: longer than any one webhook POST
-TURN_STALE_S = 10.0  # a turn unfinished this long was cut off: the survivor recognises its words
+TURN_STALE_S = 10.0  # a turn unfinished this long was cut off: sent again, the survivor takes it up
 
 
 @pytest.fixture(scope="module")
@@ -202,12 +202,12 @@ def make_tablet(folder: Path, client: KeepsakeClient) -> Any:
 # --- waiting and looking ------------------------------------------------------------------------
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout_s: float = 60) -> Any:
-    """``condition()``'s first true value, polled until ``timeout_s`` (the machine may be busy)."""
+def wait_for(condition: Callable[[], Any], what: str, timeout_s: float = 60, every_s: float = 0.05) -> Any:
+    """``condition()``'s first true value, polled every ``every_s`` until ``timeout_s`` (the machine may be busy)."""
     deadline = time.monotonic() + timeout_s
     while not (value := condition()):
         assert time.monotonic() < deadline, f"{what} (after {timeout_s:.0f} s)"
-        time.sleep(0.05)
+        time.sleep(every_s)
     return value
 
 
@@ -317,11 +317,13 @@ def test_kill_9_mid_turn_mid_import_mid_alert_loses_nothing_and_sends_no_alert_t
     assert outcomes == [["offline"]], outcomes
     assert len(tablet.outbox) == 1
 
-    # The tablet's outbox sends the words again, to the process still running, and is answered.
+    # The tablet's outbox sends the words again, with their key, to the process still running. Until
+    # their turn is known cut off (begun TURN_STALE_S ago), the survivor says it is being answered and
+    # they wait in the outbox (the tablet rests, then tries again); then it takes that turn up and answers it.
     tablet.client = on_survivor
     on_doomed.close()
-    assert tablet.send_outbox(session.id) == ["ok"]
-    assert len(tablet.outbox) == 0 and len(tablet.answers) == 1 and tablet.heard
+    wait_for(lambda: tablet.send_outbox(session.id) == ["ok"], "the words sent again were never answered", 3 * TURN_STALE_S + 60, 0.5)
+    assert len(tablet.outbox) == 0 and tablet.answers == [cut_turn["id"]] and tablet.heard
 
     # The import is taken up by the survivor once the dead process's lease has run out, and finished.
     def import_over() -> dict | None:
@@ -334,22 +336,17 @@ def test_kill_9_mid_turn_mid_import_mid_alert_loses_nothing_and_sends_no_alert_t
     # The alert the dead process was delivering is delivered by the survivor once its lease runs out.
     wait_for(lambda: webhook.taken, "the alert the doomed process held was never delivered", timeout_s=ALERT_LEASE_S + 60)
 
-    # The turn the kill cut off has its words recognised by the survivor (nothing stays half done).
-    def cut_turn_heard() -> dict | None:
-        return db.execute("SELECT user_text, status FROM turns WHERE id = %s AND user_text IS NOT NULL", (cut_turn["id"],)).fetchone()
-
-    recovered = wait_for(cut_turn_heard, "the words of the turn cut off were never recognised", timeout_s=3 * TURN_STALE_S + 60)
-    assert recovered["status"] == "interrupted", recovered
+    # The turn the kill cut off is the one the survivor answered, with its words (nothing stays half done).
+    taken_up = db.execute("SELECT user_text, status FROM turns WHERE id = %s", (cut_turn["id"],)).fetchone()
+    assert taken_up["user_text"] and taken_up["status"] == "answered", taken_up
 
     # Nothing the relative said is lost: every recording is in the export with its words.
     data, media = export(survivor.url, headers)
     turns = turns_of(data)
     spoken = [t for t in turns if t["user_audio_media_id"]]
-    # Two hellos and the crisis words typed; the recording cut off, and the same recording sent again.
-    assert len(turns) == 5 and len(spoken) == 2, turns
-    assert all(t["user_audio_media_id"] in media and t["user_text"] for t in spoken)
-    # The same words are kept twice: no server can tell a recording sent again from a new one.
-    assert spoken[0]["user_text"] == spoken[1]["user_text"]
+    # Two hellos and the crisis words typed; the recording cut off and sent again, kept once.
+    assert len(turns) == 4 and len(spoken) == 1, turns
+    assert spoken[0]["id"] == cut_turn["id"] and spoken[0]["user_audio_media_id"] in media and spoken[0]["user_text"]
     sources = httpx.get(f"{survivor.url}/v1/personas/{persona_id}/sources", headers=headers, timeout=30).json()
     counts = httpx.get(f"{survivor.url}/v1/jobs/{job_id}", headers=headers, timeout=30).json()["counts"]
     assert len(sources) == 1 and sources[0]["memory_count"] == counts["memories"] > 0  # the book's memories, saved once

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import signal
+import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -20,6 +22,14 @@ from client.api import KeepsakeClient, Offline
 from tests.server.multi.household import export, household, paired_tablet, speech_wav, turns_of
 
 pytestmark = pytest.mark.slow
+
+TURN_STALE_S = 10.0  # a turn unfinished this long was cut off: sent again, another process takes it up
+
+
+@pytest.fixture
+def shared_env(shared_env: dict[str, str]) -> dict[str, str]:
+    """The package's deployment settings, with turns known cut off soon (the default is minutes)."""
+    return {**shared_env, "KEEPSAKE_TURN_STALE_S": str(TURN_STALE_S)}
 
 
 def test_a_household_made_on_one_process_is_paired_talked_to_and_exported_through_the_other(start_machine, tmp_path):
@@ -56,8 +66,9 @@ def test_a_household_made_on_one_process_is_paired_talked_to_and_exported_throug
 
 def test_a_process_killed_mid_turn_loses_nothing_the_relative_said(start_machine, tmp_path):
     """Killed once the transcript came back (the words are kept) and before the answer: the tablet
-    sees a failed connection. The same recording sent again to the other process (as a tablet's
-    outbox does with one the server had not acknowledged) is answered, and both turns are kept."""
+    sees a failed connection. The same recording sent again to the other process with its
+    ``Idempotency-Key`` (as a tablet's outbox does with one the server had not answered) is the same
+    turn: once it is known cut off, the other process takes it up and answers it with the words kept."""
     doomed, survivor = start_machine("doomed"), start_machine("survivor")
     headers, persona_id = household(survivor.url)
     said = speech_wav(tmp_path / "said.wav")
@@ -66,7 +77,8 @@ def test_a_process_killed_mid_turn_loses_nothing_the_relative_said(start_machine
     session = tablet.start_session(persona_id)
     seen: list[str] = []
     # The turn ends as a failed connection, as the tablet knows it.
-    with pytest.raises(Offline), tablet.turn(session.id, audio=said) as stream:
+    key = str(uuid.uuid4())
+    with pytest.raises(Offline), tablet.turn(session.id, audio=said, idempotency_key=key) as stream:
         for event in stream:
             seen.append(event.type)
             if event.type == "transcript":  # what was said is kept; the answer is still being thought of
@@ -75,18 +87,28 @@ def test_a_process_killed_mid_turn_loses_nothing_the_relative_said(start_machine
     assert "done" not in seen
     doomed.popen.wait(timeout=30)
 
-    # The tablet sends the same words again, to the process still running, and is answered.
+    # The tablet sends the same words again, with the same key, to the process still running. Until
+    # the turn is known cut off, it is being answered (409, the tablet keeps the words and tries again).
     token = tablet.token
     tablet.close()
     again = KeepsakeClient(survivor.url, token)
-    with again.turn(session.id, audio=said) as stream:
-        events = list(stream)
+    deadline = time.monotonic() + 3 * TURN_STALE_S + 60
+    while True:
+        try:
+            with again.turn(session.id, audio=said, idempotency_key=key) as stream:
+                events = list(stream)
+            break
+        except Offline as exc:
+            assert "turn_in_progress" in str(exc) and time.monotonic() < deadline, exc
+            time.sleep(0.5)  # as the tablet rests before it tries again
     assert events[-1].type == "done"
+    # The words recognised before the kill, not heard again.
+    assert events[0].type == "transcript" and events[0].text
     again.close()
 
-    # Nothing the relative said is lost: both turns are kept, each with its recording.
+    # Nothing the relative said is lost, and nothing is kept twice: one turn, its recording, its words.
     data, media = export(survivor.url, headers)
     turns = turns_of(data)
-    assert len(turns) == 2
-    assert all(t["user_audio_media_id"] in media for t in turns)
-    assert all(t["user_text"] for t in turns)  # what the recogniser heard, kept before any answer
+    assert len(turns) == 1 and turns[0]["id"] == events[-1].turn_id
+    assert turns[0]["user_audio_media_id"] in media and turns[0]["status"] == "answered"
+    assert turns[0]["user_text"] == events[0].text  # what the recogniser heard, kept before any answer

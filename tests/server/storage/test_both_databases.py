@@ -8,6 +8,7 @@ order, INSERT OR IGNORE / OR REPLACE, lastrowid, yes/no as integers.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from server.storage import (
     signup_limit,
     speech_cache,
 )
+from server.storage.db import iso, now
 from server.storage.media import MediaStore
 from server.storage.memory_admin import NewMemory
 from server.voice import store as voice_store
@@ -209,3 +211,26 @@ def test_an_erased_persona_leaves_no_memory_or_search_row(db, family):
     assert db.first("SELECT COUNT(*) FROM memories")[0] == 0
     assert db.first("SELECT COUNT(*) FROM memory_fts")[0] == 0
     assert meaning.MODEL_NAME  # the meaning model named the vectors it made
+
+
+def test_a_sessions_idempotency_key_holds_one_turn_and_a_turn_cut_off_is_taken_up_once(db, family):
+    household_id, persona_id = family
+    one = sessions.create(db, household_id, persona_id, None)["id"]
+    other = sessions.create(db, household_id, persona_id, None)["id"]
+    first = sessions.start_turn(db, household_id, one, text="Hello", audio_media_id=None, key="k-1")
+    assert first is not None
+    # The same key again in this session (two sends racing): no second turn.
+    assert sessions.start_turn(db, household_id, one, text="Hello", audio_media_id=None, key="k-1") is None
+    # Another session's key is another key; turns without one are never the same.
+    assert sessions.start_turn(db, household_id, other, text="Hello", audio_media_id=None, key="k-1") is not None
+    assert sessions.start_turn(db, household_id, one, text="Hi", audio_media_id=None) is not None
+    assert sessions.start_turn(db, household_id, one, text="Hi", audio_media_id=None) is not None
+    assert sessions.turn_with_key(db, one, "k-1")["id"] == first
+    assert sessions.turn_with_key(db, one, "k-2") is None
+
+    # Just begun: another request holds it. Begun before the cut-off: taken up, by one request only.
+    assert not sessions.take_up_turn(db, first, stale_before=iso(now() - timedelta(minutes=3)))
+    assert sessions.take_up_turn(db, first, stale_before=iso(now() + timedelta(seconds=1)))
+    assert not sessions.take_up_turn(db, first, stale_before=iso(now() - timedelta(minutes=3)))
+    sessions.finish_turn(db, first, status="answered", reply=[], timings={})
+    assert not sessions.take_up_turn(db, first, stale_before=iso(now() + timedelta(seconds=1)))  # answered: replayed instead
