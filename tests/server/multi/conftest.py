@@ -18,7 +18,7 @@ import pytest
 from server.bench.processes import Proc, remote_env, start_fakes, start_server
 from server.bench.profile import Profile
 from tests.conftest import SEAWEED_BUCKET
-from tests.server.storage import postgres_cluster
+from tests.server import postgres_cluster
 
 _names = itertools.count()
 
