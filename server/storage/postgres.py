@@ -7,17 +7,18 @@ today. The two dialects differ in a handful of words, translated in one place
 was and pays nothing for PostgreSQL, and every statement stays readable as the SQL each
 database runs. An ORM would mean rewriting every query and putting a layer on SQLite's hot path.
 
-Like SQLite's: one connection per thread (reopened if PostgreSQL dropped it), in autocommit,
-so a statement outside ``transaction()`` commits by itself; ``transaction()`` takes one
-transaction-scoped advisory lock, so transactions follow one another as SQLite's
-``BEGIN IMMEDIATE`` makes them do, across every server process; rows answer by position and by
-column name. Migrations are SQLite's, translated, each in its own transaction, under a lock so
+Like SQLite's: one connection per thread (reopened if PostgreSQL dropped it, closed when its
+thread ends), in autocommit, so a statement outside ``transaction()`` commits by itself;
+``transaction()`` takes one transaction-scoped advisory lock, so transactions follow one another
+as SQLite's ``BEGIN IMMEDIATE`` makes them do, across every server process; rows answer by
+position and by column name. Migrations are SQLite's, translated, each in its own transaction, under a lock so
 that two processes starting together migrate once.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -161,7 +162,11 @@ class PostgresDatabase(Database):
         self.url = url
         self.path = redacted(url)  # what names this database (e.g. in caches), never its password
         self._local = threading.local()
-        self._pg_all: list[PostgresConnection] = []
+        # Every open connection, to close them all in close(). Weak: a thread's own reference (in
+        # _local) is the one that keeps its connection, so the connection of a thread that ended
+        # (AnyIO's idle workers end after 10 s, and new ones start) is closed then, instead of
+        # piling up until PostgreSQL refuses more clients.
+        self._pg_all: weakref.WeakSet[PostgresConnection] = weakref.WeakSet()
         self._lock = threading.Lock()
         self.migrate()
 
@@ -172,9 +177,11 @@ class PostgresDatabase(Database):
     def _pg_conn(self) -> PostgresConnection:
         conn: PostgresConnection | None = getattr(self._local, "pg", None)
         if conn is None or conn.raw.closed or conn.raw.broken:
-            conn = self._local.pg = PostgresConnection(_connect_raw(self.url))
+            raw = _connect_raw(self.url)
+            conn = self._local.pg = PostgresConnection(raw)
+            weakref.finalize(conn, raw.close)  # when its thread ends (CPython frees a thread's locals then)
             with self._lock:
-                self._pg_all.append(conn)
+                self._pg_all.add(conn)
         return conn
 
     @contextmanager
@@ -214,7 +221,7 @@ class PostgresDatabase(Database):
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._pg_all:
+            for conn in list(self._pg_all):
                 try:
                     conn.raw.close()
                 except psycopg.Error:

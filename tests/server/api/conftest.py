@@ -2,6 +2,9 @@
 
 The speech-to-text and text-to-speech stages use the real OpenAI-compatible
 providers against an httpx.MockTransport; story mode needs no service.
+
+Every API test runs twice: on SQLite (the embedded default) and on a PostgreSQL database of its
+own (``database``), so that every route's SQL is run on both.
 """
 
 from __future__ import annotations
@@ -59,13 +62,37 @@ def media_backend(request) -> str:
     return request.param
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: the test is about SQLite's own file, so it runs on SQLite alone")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize("database", ["sqlite"] if sqlite_only else ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def database(request, monkeypatch) -> str | None:
+    """Every API test runs on both databases: SQLite in the data folder (None), and a fresh PostgreSQL
+    database, whose URL is also put in KEEPSAKE_DATABASE_URL so that the ``Settings`` a test makes
+    itself, and any server process it starts, use it too. Autouse fixtures are set up first, so
+    the database outlives every app the test opens."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("KEEPSAKE_DATABASE_URL", raising=False)
+        return None
+    url: str = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("KEEPSAKE_DATABASE_URL", url)
+    return url
+
+
 @pytest.fixture
-def settings(data_dir, request) -> Settings:
+def settings(data_dir, database, request) -> Settings:
     remote = StageSettings(provider="openai", base_url=FAKE, model="fake", api_key="k", timeout_s=2, retries=0)
     store: dict = {}
     if "media_backend" in request.fixturenames and request.getfixturevalue("media_backend") == "s3":
         store = s3_settings(request.getfixturevalue("seaweed"), request.getfixturevalue("s3_media_url"))
-    return Settings(data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, max_upload_mb=1, **store)
+    return Settings(data_dir=data_dir, database_url=database, preload_engines=False, asr=remote, tts=remote, max_upload_mb=1, **store)
 
 
 def s3_settings(seaweed, media_url: str) -> dict:
@@ -89,6 +116,20 @@ def client(settings, upstream):
     app = create_app(settings, http_transport=httpx.MockTransport(upstream))
     with TestClient(app) as c:
         yield c
+
+
+def table_names(db) -> list[str]:
+    """Every table of the app's database, from its own catalogue (SQLite's or PostgreSQL's), by name."""
+    if db.dialect == "postgresql":
+        sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    return sorted(r[0] for r in db.all(sql))
+
+
+def every_row(db) -> dict[str, list[tuple]]:
+    """Every row of every table, each table's sorted: a SELECT without ORDER BY answers in any order."""
+    return {t: sorted((tuple(r) for r in db.all(f'SELECT * FROM "{t}"')), key=repr) for t in table_names(db)}
 
 
 def auth(token: str) -> dict:

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.config import Settings, StageSettings
 from server.storage import households
-from tests.server.api.conftest import CONSENT, FAKE, FakeUpstream, assert_error, auth, events, new_household, new_persona
+from tests.server.api.conftest import CONSENT, FAKE, FakeUpstream, assert_error, auth, events, every_row, new_household, new_persona
 
 JSON = {"content-type": "application/json"}
 
@@ -211,7 +211,7 @@ def test_tokens_are_long_random_and_stored_only_as_hashes(client):
     tokens = [hh["token"], other, device]
     assert len(set(tokens)) == 3 and all(len(t) >= 43 for t in tokens)  # 256 random bits, URL-safe base64
     db = client.app.state.keepsake.db
-    dump = "\n".join(db.conn.iterdump())
+    dump = repr(every_row(db))
     for token in tokens:
         assert token not in dump
         assert db.one("SELECT 1 FROM tokens WHERE token_hash = ?", (hashlib.sha256(token.encode()).hexdigest(),))

@@ -232,6 +232,7 @@ def _old_database(path) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only  # it writes an old SQLite file with sqlite3 and opens it: not a route, no server database
 def test_migration_keeps_old_facts_with_the_tablet_they_came_from(tmp_path):
     path = tmp_path / "old.db"
     _old_database(path)

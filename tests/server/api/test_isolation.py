@@ -5,7 +5,7 @@ import re
 import numpy as np
 
 from tests.conftest import wav_bytes
-from tests.server.api.conftest import auth, events, new_household, new_persona
+from tests.server.api.conftest import auth, events, new_household, new_persona, table_names
 from tests.server.api.test_sources import wait_job
 
 # Routes anyone may call, or that act only on the caller's own household.
@@ -95,14 +95,22 @@ def extra_ids(client, hh, persona_id) -> dict:
 
 
 def rows_of(client, household_id: str) -> dict[str, list[tuple]]:
-    """Every row that carries the household's id, table by table."""
+    """Every row that carries the household's id, table by table, sorted (PostgreSQL's tables have no rowid to keep
+    the order of insertion by, and a SELECT without ORDER BY answers in any order)."""
     db = client.app.state.keepsake.db
-    tables = [r[0] for r in db.all("SELECT name FROM sqlite_master WHERE type = 'table'")]
     found = {}
-    for table in tables:
-        if "household_id" in [c[1] for c in db.all(f"PRAGMA table_info({table})")]:
-            found[table] = [tuple(r) for r in db.all(f"SELECT * FROM {table} WHERE household_id = ? ORDER BY rowid", (household_id,))]
+    for table in table_names(db):
+        if "household_id" in column_names(db, table):
+            rows = db.all(f'SELECT * FROM "{table}" WHERE household_id = ?', (household_id,))
+            found[table] = sorted((tuple(r) for r in rows), key=repr)
     return found
+
+
+def column_names(db, table: str) -> list[str]:
+    if db.dialect == "postgresql":
+        sql = "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?"
+        return [r[0] for r in db.all(sql, (table,))]
+    return [r[1] for r in db.all(f'PRAGMA table_info("{table}")')]
 
 
 def test_every_route_with_another_households_token(client):

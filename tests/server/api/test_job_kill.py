@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.storage.connect import open_database
 from tests.server.api.conftest import new_household, new_persona
 from tests.server.importers import makers
 
@@ -67,7 +67,7 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         process.wait(30)
 
 
-def test_kill_9_mid_import_and_the_other_process_finishes_it(tmp_path):
+def test_kill_9_mid_import_and_the_other_process_finishes_it(tmp_path, database):
     first, on_first = start_server(tmp_path, tmp_path / "servers.log")
     second = None
     try:
@@ -90,8 +90,8 @@ def test_kill_9_mid_import_and_the_other_process_finishes_it(tmp_path):
         assert job["state"] == "done", job
         sources = on_second.get(f"/v1/personas/{persona['id']}/sources", headers=hh["headers"]).json()
         assert len(sources) == 1 and sources[0]["memory_count"] == job["counts"]["memories"] > 0  # saved once
-        with closing(sqlite3.connect(tmp_path / "keepsake.db")) as db:  # taken up again, not finished before the kill
-            assert db.execute("SELECT attempts, lease_owner FROM jobs").fetchone() == (2, None)
+        with closing(open_database(database, tmp_path / "keepsake.db")) as db:  # taken up again, not finished before the kill
+            assert tuple(db.one("SELECT attempts, lease_owner FROM jobs")) == (2, None)
     finally:
         stop(first, signal.SIGKILL)
         if second is not None:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from server import jobs
 from server.app import create_app
 from server.storage import jobs as job_store
-from server.storage.db import Database
+from server.storage.connect import open_database
 from server.storage.media import MediaStore
 from tests.server.api.conftest import events, new_household, new_persona
 from tests.server.api.test_sources import upload, wait_job
@@ -30,10 +30,10 @@ def client(settings, upstream):
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "jobs.db")
-    yield database
-    database.close()
+def db(database, tmp_path):
+    opened = open_database(database, tmp_path / "jobs.db")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture

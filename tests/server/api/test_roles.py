@@ -21,7 +21,7 @@ from PIL import Image
 
 from server.storage import accounts
 from tests.conftest import wav_bytes
-from tests.server.api.conftest import CONSENT, PERSONA, auth, events, new_household, new_persona
+from tests.server.api.conftest import CONSENT, PERSONA, auth, events, every_row, new_household, new_persona
 
 OWNER, EDITOR, VIEWER, DEVICE = "owner", "editor", "viewer", "device"
 ROLES = (OWNER, EDITOR, VIEWER, DEVICE)
@@ -332,9 +332,7 @@ def settle(client) -> None:
 
 def everything(client, data_dir) -> tuple[dict, list]:
     """Every row of every table and every file of the data folder: what a refused call must not change."""
-    db = client.app.state.keepsake.db
-    tables = [r[0] for r in db.all("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-    rows = {t: sorted((tuple(r) for r in db.all(f'SELECT * FROM "{t}"')), key=repr) for t in tables}
+    rows = every_row(client.app.state.keepsake.db)
     files = sorted(
         (str(p.relative_to(data_dir)), p.stat().st_size)
         for p in data_dir.rglob("*")

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings, StageSettings
-from tests.server.api.conftest import FAKE, FakeUpstream, auth, events, new_household, new_persona
+from tests.server.api.conftest import FAKE, FakeUpstream, auth, events, new_household, new_persona, table_names
 from tests.server.api.test_speech_cache import speech_calls
 
 
@@ -186,8 +186,7 @@ def test_a_persona_erased_while_speaking_ahead_leaves_no_row_or_file(data_dir):
         upstream.go.set()  # ...and comes back after the erasure
         wait_until_settled(client)
         db = client.app.state.keepsake.db
-        tables = [row[0] for row in db.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        for table in tables:
+        for table in table_names(db):
             if table == "audit_log":
                 continue
             for row in db.all(f"SELECT * FROM {table}"):

@@ -4,7 +4,7 @@ import io
 import json
 import time
 import zipfile
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings, StageSettings
-from tests.server.api.conftest import CONSENT, FAKE, auth, events, new_household, new_persona, stored_files
+from server.storage.db import iso, parse_time
+from tests.server.api.conftest import CONSENT, FAKE, auth, events, new_household, new_persona, stored_files, table_names
 
 
 def pair(client, hh) -> dict:
@@ -156,10 +157,9 @@ def test_daily_limit_reached_mid_conversation(client):
     client.patch(f"/v1/devices/{tablet['id']}", json={"daily_minutes": 5, "timezone": zone}, headers=hh["headers"])
     s = session(client, tablet["headers"], persona["id"])
     # Ten minutes of talking already today.
-    client.app.state.keepsake.db.execute("UPDATE sessions SET created_at = datetime(created_at, '-10 minutes') WHERE id = ?", (s["id"],))
-    client.app.state.keepsake.db.execute(
-        "UPDATE sessions SET created_at = replace(created_at, ' ', 'T') || '+00:00' WHERE id = ?", (s["id"],)
-    )
+    db = client.app.state.keepsake.db
+    began = parse_time(db.first("SELECT created_at FROM sessions WHERE id = ?", (s["id"],))[0])
+    db.execute("UPDATE sessions SET created_at = ? WHERE id = ?", (iso(began - timedelta(minutes=10)), s["id"]))
     evs = talk(client, tablet["headers"], s["id"], "Tell me about the seaside")
     assert evs[-1]["ended"] is True and any(e.get("code") == "daily_limit" for e in evs)
     assert "tomorrow" in " ".join(e["text"] for e in evs if e["type"] == "sentence")
@@ -547,8 +547,7 @@ def test_erasing_a_persona_leaves_nothing_anywhere(client, data_dir):
     assert client.delete(f"/v1/personas/{pid}", headers=hh["headers"]).status_code == 204
 
     db = client.app.state.keepsake.db
-    tables = [row[0] for row in db.all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-    for table in tables:
+    for table in table_names(db):
         if table == "audit_log":
             continue  # who erased what, and when, is kept on purpose
         for row in db.all(f"SELECT * FROM {table}"):

@@ -1,6 +1,6 @@
 """Real server processes sharing one database and one media store, for the several-process tests.
 
-A throwaway PostgreSQL cluster and the session's SeaweedFS (``tests/conftest.py``) are what two
+The session's throwaway PostgreSQL cluster (``tests/server/conftest.py``) and SeaweedFS are what two
 machines would share; the generation services are the benchmark's fakes (``server.bench.fakes``),
 which start in a second, where the embedded engines would take minutes per process.
 """
@@ -18,7 +18,7 @@ import pytest
 from server.bench.processes import Proc, remote_env, start_fakes, start_server
 from server.bench.profile import Profile
 from tests.conftest import SEAWEED_BUCKET
-from tests.server.storage import postgres_cluster
+from tests.server import postgres_cluster
 
 _names = itertools.count()
 
@@ -26,16 +26,11 @@ _names = itertools.count()
 SLOW_ANSWER = Profile(llm_ttft_ms=1500.0)
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[postgres_cluster.Cluster]:
-    pytest.importorskip("psycopg")
-    if postgres_cluster.binaries() is None:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    started = postgres_cluster.start()
-    try:
-        yield started
-    finally:
-        started.stop()
+@pytest.fixture
+def cluster(postgres_template) -> postgres_cluster.Cluster:
+    """The test session's PostgreSQL cluster (tests/server/conftest.py); its databases here are made
+    empty, not from the migrated template, so the servers migrate them as at a first start."""
+    return postgres_template[0]
 
 
 @pytest.fixture(scope="module")

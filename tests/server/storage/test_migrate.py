@@ -7,8 +7,6 @@ data folder; each move checks that every household's export is the same on both 
 
 from __future__ import annotations
 
-import itertools
-
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -22,22 +20,7 @@ from tests.conftest import SEAWEED_BUCKET
 from tests.server.api.conftest import FAKE, FakeUpstream, auth, events, new_household, new_persona
 from tests.server.importers import makers
 
-_names = itertools.count()
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture
-def empty_postgres(postgres_template):
-    """The URL of a migrated, empty PostgreSQL database of its own."""
-    import psycopg
-
-    cluster, template = postgres_template
-    name = f"keepsake_migrate_{next(_names)}"
-    with psycopg.connect(cluster.url(), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
-    yield cluster.url(name)
-    with psycopg.connect(cluster.url(), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture
@@ -129,12 +112,12 @@ def _same_archive(a: bytes, b: bytes, tmp_path) -> None:
     assert files_a == files_b and len(files_a) >= 3  # the portrait, the voice sample, speech
 
 
-def test_a_family_moves_to_postgresql_and_s3_and_back(tmp_path, empty_postgres, s3, spoken_wav, capsys, monkeypatch):
+def test_a_family_moves_to_postgresql_and_s3_and_back(tmp_path, postgres_url, s3, spoken_wav, capsys, monkeypatch):
     home = Place(data_dir=tmp_path / "home")
     family = _make_family(home, spoken_wav)
 
     hosted = Place(
-        data_dir=tmp_path / "hosted", database_url=empty_postgres, media_url=f"s3://{SEAWEED_BUCKET}/{tmp_path.name}-hosted/", s3=s3
+        data_dir=tmp_path / "hosted", database_url=postgres_url, media_url=f"s3://{SEAWEED_BUCKET}/{tmp_path.name}-hosted/", s3=s3
     )
     report = migrate(home, hosted)
     assert report.differences == [] and report.households == 1 and not report.missing
@@ -144,7 +127,7 @@ def test_a_family_moves_to_postgresql_and_s3_and_back(tmp_path, empty_postgres, 
 
     # Back to a fresh data folder, through the command line this time.
     back = tmp_path / "back"
-    argv = ["migrate", "--from-data-dir", str(hosted.data_dir), "--from-database", empty_postgres, "--from-media", hosted.media_url]
+    argv = ["migrate", "--from-data-dir", str(hosted.data_dir), "--from-database", postgres_url, "--from-media", hosted.media_url]
     monkeypatch.setenv("KEEPSAKE_S3__ENDPOINT_URL", s3.endpoint_url)  # the command reads S3's keys as the server does
     monkeypatch.setenv("KEEPSAKE_S3__ACCESS_KEY_ID", s3.access_key_id)
     monkeypatch.setenv("KEEPSAKE_S3__SECRET_ACCESS_KEY", s3.secret_access_key.get_secret_value())

@@ -1,7 +1,7 @@
 """The whole server on PostgreSQL as on SQLite: a household is made, paired, talked to and exported.
 
-The API tests run on SQLite; this one drives the same requests through each database, so the
-statements the routes reach beyond the storage modules' own tests are run on PostgreSQL too.
+One story through the routes on each database, with the case of addresses and search words the
+two could treat differently; every API test also runs on both (tests/server/api/conftest.py).
 """
 
 from __future__ import annotations
@@ -16,10 +16,7 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings, StageSettings
-from server.storage import jobs as job_store
 from tests.server.api.conftest import FAKE, FakeUpstream, auth, events, new_household, new_persona
-from tests.server.api.test_sources import upload, wait_job
-from tests.server.importers import makers
 
 
 @pytest.fixture
@@ -54,27 +51,3 @@ def test_a_household_is_made_paired_talked_to_and_exported(database_url, data_di
         assert data["caregivers"][0]["email"] == "Ada.Both@Example.com"
         assert [t["name"] for t in data["tablets"]] == ["Kitchen"]
         assert sorted(m["title"] for m in data["personas"][0]["memories"]) == ["Our wedding", "The seaside"]
-
-
-def test_an_import_whose_server_died_is_finished_by_another(database_url, data_dir):
-    """Import jobs are a queue in the database: the first server takes the upload and dies holding the
-    job (a claim never renewed); a second server takes it up when the lease runs out and saves it once."""
-    remote = StageSettings(provider="openai", base_url=FAKE, model="fake", api_key="k", timeout_s=2, retries=0)
-    settings = Settings(
-        data_dir=data_dir, preload_engines=False, asr=remote, tts=remote, database_url=database_url, job_lease_s=0.5, job_poll_s=0.05
-    )
-    first = TestClient(create_app(settings, http_transport=httpx.MockTransport(FakeUpstream())))  # its runner never starts
-    hh = new_household(first, "Ada.Queue@Example.com")
-    persona = new_persona(first, hh, memories=False)
-    r = upload(first, hh, persona["id"], "memoir.docx", makers.docx_bytes())
-    assert r.status_code == 202, r.text
-    dead = job_store.claim(first.app.state.keepsake.db, "the first server", lease_s=0.5)
-    assert dead is not None and dead.id == r.json()["job_id"]
-    with TestClient(create_app(settings, http_transport=httpx.MockTransport(FakeUpstream()))) as second:
-        job = wait_job(second, hh, dead.id)
-        assert job["state"] == "done" and job["counts"]["memories"] == 3, job
-        sources = second.get(f"/v1/personas/{persona['id']}/sources", headers=hh["headers"]).json()
-        assert [s["memory_count"] for s in sources] == [3]  # once, not once per attempt
-        row = second.app.state.keepsake.db.first("SELECT attempts, lease_owner FROM jobs WHERE id = ?", (dead.id,))
-        assert row["attempts"] == 2 and row["lease_owner"] is None
-    first.app.state.keepsake.db.close()

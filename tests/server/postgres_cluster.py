@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for the storage tests: initdb into a temporary folder, on loopback.
+"""A throwaway PostgreSQL cluster for the tests: initdb into a temporary folder, on loopback.
 
 PostgreSQL refuses to run as root: as root the cluster belongs to the ``postgres`` user (made by
 Debian's package) and its commands run through ``runuser``. The cluster's superuser is
