@@ -15,7 +15,9 @@ import; at start every persona that can talk is looked at, and only the
 sentences missing from the cache are made.
 
 Only a voice worth keeping is kept: when a fallback voice answers (the
-persona's own voice service is down), the persona is left for another time.
+persona's own voice service is down), the persona rests for ``STAND_IN_REST_S``:
+requests meanwhile (a consent, an edit) are kept for after the rest, not tried
+against the same outage at once, and one look is made when it ends.
 A persona erased meanwhile keeps nothing: ``Speaker.make_ahead`` stores a
 row only while the persona exists, and removes its file otherwise.
 
@@ -56,6 +58,9 @@ MAX_SENTENCES = 500
 # A claim on a persona's work outlives a dead process by at most this; renewed before each sentence
 # (a sentence takes seconds, but the worker may wait for the turns of a busy evening between two).
 CLAIM_LEASE_S = 300.0
+# After a stand-in voice answered for a persona, its own voice is not asked again before this: an
+# outage lasts minutes, and every edit of a busy evening would otherwise try the voice once more.
+STAND_IN_REST_S = 300.0
 
 
 class SpeakAhead:
@@ -74,10 +79,13 @@ class SpeakAhead:
         max_sentences: int = MAX_SENTENCES,
         process_id: str | None = None,
         claim_lease_s: float = CLAIM_LEASE_S,
+        stand_in_rest_s: float = STAND_IN_REST_S,
     ):
         self.db = db
         self.process_id = process_id or shared_places.new_process_id()
         self.claim_lease_s = claim_lease_s
+        self.stand_in_rest_s = stand_in_rest_s
+        self._resting: dict[str, asyncio.TimerHandle] = {}  # persona id -> the look at the end of its voice's rest
         self.gate = gate
         self.speaker_for = speaker_for
         self.max_sentences = max_sentences
@@ -101,6 +109,9 @@ class SpeakAhead:
         self._task = self._loop.create_task(self._run(), name="speak-ahead")
 
     async def stop(self) -> None:
+        for handle in self._resting.values():
+            handle.cancel()
+        self._resting.clear()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -136,6 +147,8 @@ class SpeakAhead:
                 continue
             persona_id = next(iter(self._pending))
             del self._pending[persona_id]
+            if self._rests(persona_id):
+                continue
             self._working = True
             try:
                 await self._speak_for(persona_id)
@@ -145,6 +158,20 @@ class SpeakAhead:
                 log.exception("speaking ahead for persona %s failed", persona_id)
             finally:
                 self._working = False
+
+    def _rests(self, persona_id: str) -> bool:
+        """Is this persona's voice resting after a stand-in answered? Then the request is covered by
+        the one look the rest's end makes (``_rest``), however many came meanwhile."""
+        return persona_id in self._resting
+
+    def _rest(self, persona_id: str) -> None:
+        assert self._loop is not None  # only the running worker finds a stand-in
+        handle = self._loop.call_later(self.stand_in_rest_s, self._after_rest, persona_id)
+        self._resting[persona_id] = handle
+
+    def _after_rest(self, persona_id: str) -> None:
+        del self._resting[persona_id]
+        self._add(persona_id)
 
     async def _speak_for(self, persona_id: str) -> None:
         if not await _in_thread(shared_places.claim_speak_ahead, self.db, persona_id, self.process_id, self.claim_lease_s):
@@ -180,6 +207,7 @@ class SpeakAhead:
                 return
             if outcome == "stand_in":
                 log.info("speaking ahead for persona %s stopped: its voice is not available, a stand-in answered", persona_id)
+                self._rest(persona_id)
                 return
             if outcome == "gone":
                 return

@@ -153,9 +153,32 @@ def test_a_stand_in_voice_is_not_spoken_ahead(data_dir):
         persona = new_persona(client, hh)
         wait_until_settled(client, timeout_s=120)
         assert speech_calls(upstream) == 1  # tried once, then left for when the voice is back
+        # A memory added while the voice rests does not try it again at once.
+        memory = {"title": "Bees", "text": "We kept bees behind the orchard for twenty years."}
+        assert client.post(f"/v1/personas/{persona['id']}/memories", json=memory, headers=hh["headers"]).status_code == 201
+        wait_until_settled(client, timeout_s=120)
+        assert speech_calls(upstream) == 1
         db = client.app.state.keepsake.db
         assert cached_rows(client, persona["id"]) == 0
         assert db.one("SELECT COUNT(*) FROM media WHERE persona_id = ?", (persona["id"],))[0] == 0
+
+
+@pytest.mark.slow
+def test_the_voice_is_asked_again_once_its_rest_is_over(data_dir):
+    upstream = FakeUpstream()
+    upstream.fail_tts = True
+    with voice_client(data_dir, upstream) as client:
+        client.app.state.keepsake.speak_ahead.stand_in_rest_s = 0.5
+        hh = new_household(client)
+        persona = new_persona(client, hh)
+        deadline = time.monotonic() + 120
+        while speech_calls(upstream) == 0:
+            assert time.monotonic() < deadline, "the voice was never tried"
+            time.sleep(0.05)
+        upstream.fail_tts = False  # the voice service is back
+        while cached_rows(client, persona["id"]) == 0:
+            assert time.monotonic() < deadline, "the voice was not asked again after its rest"
+            time.sleep(0.05)
 
 
 class HeldVoice(FakeUpstream):
