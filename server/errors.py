@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,7 +38,7 @@ def documented_errors() -> dict[int | str, dict[str, Any]]:
     }
     return documented | {
         500: {"model": ErrorBody, "description": "internal"},
-        503: {"model": ErrorBody, "description": "busy"},
+        503: {"model": ErrorBody, "description": "busy, store_unavailable or database_unavailable (with Retry-After)"},
     }
 
 
@@ -114,5 +115,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if _database_down(exc):
+            # PostgreSQL cannot be reached or dropped the connection (a restart, a failover): the caller
+            # tries again shortly, as with the store. Nothing half-written stays: the transaction is gone.
+            log.warning("database unavailable: %s", str(exc).strip().splitlines()[-1:] or exc)
+            body = error_body("database_unavailable", "The server cannot reach its database right now. Please try again in a moment.")
+            return JSONResponse(body, status_code=503, headers={"Retry-After": "10"})
         log.exception("unexpected error", exc_info=exc)
         return JSONResponse(error_body("internal", "Something went wrong on the server."), status_code=500)
+
+
+def _database_down(exc: BaseException) -> bool:
+    """psycopg's OperationalError: the database cannot be reached, or the connection broke. (psycopg is
+    imported only by a server on PostgreSQL: when it is not loaded, this is not that.)"""
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.OperationalError)

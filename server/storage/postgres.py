@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -111,20 +111,57 @@ class _Cursor:
         return iter(self.fetchall())
 
 
-class PostgresConnection:
-    """One psycopg connection, speaking the storage layer's SQL (``Connection``)."""
+class _Held:
+    """The psycopg connection a ``PostgresConnection`` speaks through at the moment."""
 
     def __init__(self, raw: psycopg.Connection[Any]):
         self.raw = raw
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class PostgresConnection:
+    """One psycopg connection, speaking the storage layer's SQL (``Connection``).
+
+    A connection the database dropped (a restart, a failover, an administrator) is opened again
+    for a read outside a transaction, which is then asked once more: nothing was done by it. A write
+    or a statement inside a transaction is not repeated (it may have been done, or its transaction is
+    gone): its error reaches the caller, a 503 for a request (server.errors), and the next statement
+    opens a new connection."""
+
+    def __init__(self, raw: psycopg.Connection[Any], reopen: Callable[[], psycopg.Connection[Any]]):
+        self.held = _Held(raw)  # apart from this object, so that a finalizer can close it without keeping it
+        self._reopen = reopen
+
+    @property
+    def raw(self) -> psycopg.Connection[Any]:
+        return self.held.raw
 
     @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
 
+    def reopen_if_broken(self) -> bool:
+        """A new connection in place of one the database dropped; False when this one is fine."""
+        if not (self.raw.broken or self.raw.closed):
+            return False
+        old = self.held.raw
+        self.held.raw = self._reopen()
+        old.close()
+        return True
+
     def execute(self, sql: str, parameters_: Params = (), /) -> Cursor:
         statement = translate(sql)
-        cursor = self.raw.cursor()
-        cursor.execute(statement.sql, parameters(statement, parameters_))
+        was_in_transaction = self.in_transaction
+        try:
+            cursor = self.raw.cursor()
+            cursor.execute(statement.sql, parameters(statement, parameters_))
+        except psycopg.OperationalError:
+            if was_in_transaction or not _reads_only(statement.sql) or not self.reopen_if_broken():
+                raise
+            cursor = self.raw.cursor()
+            cursor.execute(statement.sql, parameters(statement, parameters_))
         lastrowid = None
         if statement.returns_rowid:
             row = cursor.fetchone()
@@ -136,6 +173,10 @@ class PostgresConnection:
         cursor = self.raw.cursor()
         cursor.executemany(statement.sql, [parameters(statement, p) or () for p in parameters_])
         return _Cursor(cursor)
+
+
+def _reads_only(sql: str) -> bool:
+    return sql.lstrip().upper().startswith(("SELECT", "WITH")) and " FOR UPDATE" not in sql.upper()
 
 
 def _connect_raw(url: str) -> psycopg.Connection[Any]:
@@ -176,12 +217,13 @@ class PostgresDatabase(Database):
 
     def _pg_conn(self) -> PostgresConnection:
         conn: PostgresConnection | None = getattr(self._local, "pg", None)
-        if conn is None or conn.raw.closed or conn.raw.broken:
-            raw = _connect_raw(self.url)
-            conn = self._local.pg = PostgresConnection(raw)
-            weakref.finalize(conn, raw.close)  # when its thread ends (CPython frees a thread's locals then)
+        if conn is None:
+            conn = self._local.pg = PostgresConnection(_connect_raw(self.url), lambda: _connect_raw(self.url))
+            weakref.finalize(conn, conn.held.close)  # when its thread ends (CPython frees a thread's locals then)
             with self._lock:
                 self._pg_all.add(conn)
+        else:
+            conn.reopen_if_broken()
         return conn
 
     @contextmanager
@@ -190,12 +232,17 @@ class PostgresDatabase(Database):
         if conn.in_transaction:  # nested: the outer transaction commits
             yield conn
             return
-        conn.raw.execute("BEGIN")
+        try:
+            conn.raw.execute("BEGIN")
+        except psycopg.OperationalError:
+            if not conn.reopen_if_broken():  # dropped since its last statement: BEGIN did nothing yet
+                raise
+            conn.raw.execute("BEGIN")
         try:
             conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
             yield conn
         except BaseException:
-            if not conn.raw.closed:
+            if not (conn.raw.closed or conn.raw.broken):  # a dropped connection took its transaction with it
                 conn.raw.execute("ROLLBACK")
             raise
         conn.raw.execute("COMMIT")
