@@ -182,6 +182,8 @@ def test_every_error_code_the_server_sends_has_a_chinese_sentence():
         "invalid_request",
         "too_many_requests",
         "internal",
+        "store_unavailable",
+        "database_unavailable",
     }  # server/errors.py
     assert len(codes) > 20
     missing = sorted(code for code in codes if not translate(f"api_{code}", "zh") or translate(f"api_{code}", "zh") == f"api_{code}")
