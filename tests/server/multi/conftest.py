@@ -34,8 +34,14 @@ def cluster(postgres_template) -> postgres_cluster.Cluster:
 
 
 @pytest.fixture(scope="module")
-def fakes(tmp_path_factory) -> Iterator[Proc]:
-    proc = start_fakes(SLOW_ANSWER, tmp_path_factory.mktemp("fakes"))
+def fakes_profile() -> Profile:
+    """How the fake generation services answer; a test module overrides this to change it."""
+    return SLOW_ANSWER
+
+
+@pytest.fixture(scope="module")
+def fakes(fakes_profile, tmp_path_factory) -> Iterator[Proc]:
+    proc = start_fakes(fakes_profile, tmp_path_factory.mktemp("fakes"))
     yield proc
     proc.stop()
 

@@ -34,7 +34,7 @@ import httpx
 import pytest
 
 from client.api import KeepsakeClient
-from server.bench.processes import Proc, start_fakes
+from server.bench.processes import Proc
 from server.bench.profile import Profile
 from tests.server.importers import makers
 from tests.server.multi.household import export, household, paired_tablet, speech_wav, turns_of
@@ -51,11 +51,9 @@ TURN_STALE_S = 10.0  # a turn unfinished this long was cut off: sent again, the 
 
 
 @pytest.fixture(scope="module")
-def fakes(tmp_path_factory) -> Iterator[Proc]:
-    """The fake generation services, with the slow recogniser (overrides the package's ``fakes``)."""
-    proc = start_fakes(SLOW_HEARING, tmp_path_factory.mktemp("fakes"))
-    yield proc
-    proc.stop()
+def fakes_profile() -> Profile:
+    """The slow recogniser (overrides the package's ``fakes_profile``)."""
+    return SLOW_HEARING
 
 
 @pytest.fixture
