@@ -23,6 +23,9 @@ def check_image(data: bytes) -> tuple[int, int]:
             image.verify()
     except ApiError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        # Pillow refuses to open a picture claiming far more pixels than ours allows: the same answer.
+        raise ApiError(413, "too_large", "The portrait has too many pixels.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ApiError(422, "invalid_image", "This file is not a picture we can read.") from None
     return width, height
