@@ -25,13 +25,14 @@ from server.conversation.understanding import understand
 from server.pipeline.early_asr import EarlyTranscriber, expected_language
 from server.pipeline.limits import limit_reached
 from server.pipeline.replies import reply
+from server.pipeline.spoken_check import SpokenCheck
 from server.retire import finish_farewell
 from server.services.base import Audio, Conversation, ConversationContext, Recording, ServiceError, ServiceFailure
 from server.services.fallback_events import FallbackEvent, drain, start_collecting
 from server.state import AppState
 from server.storage import accounts, households, memories, personas, sessions
 from server.storage.accounts import Principal
-from server.text.sentences import SentenceSplitter, split_sentences
+from server.text.sentences import SentenceSplitter
 
 log = logging.getLogger("keepsake.turn")
 
@@ -80,6 +81,7 @@ class TurnPipeline:
         self.speaker = state.speaker(turn.persona)
         self._notices: list[NoticeEvent] = []
         self._fallbacks: list[FallbackEvent] = []
+        self.check = SpokenCheck(state, turn.household_id, turn.persona.id, turn.session_id, self.language, self.notice)
 
     def _ms(self) -> float:
         return round((time.perf_counter() - self.turn.received_at) * 1000, 1)
@@ -310,14 +312,14 @@ class TurnPipeline:
                     if "first_text" not in self.record.timings:
                         self.record.timings["first_text"] = self._ms()
                     if isinstance(sentence, Recording):
-                        safe_line = self._recording_blocked(sentence)
+                        safe_line = self.check.recording_blocked(sentence)
                         speaking = (
                             self.speaker.play_recording(index, sentence, memory_ids)
                             if safe_line is None
                             else self.speaker.speak(index, safe_line, memory_ids)
                         )
                     else:
-                        speaking = self.speaker.speak(index, self._checked(sentence), memory_ids)
+                        speaking = self.speaker.speak(index, self.check.sentence(sentence), memory_ids)
                     await queue.put(asyncio.create_task(speaking))
                     index += 1
             finally:
@@ -356,7 +358,7 @@ class TurnPipeline:
         """The benchmark's baseline only: whole answer, then speech for every sentence, then send.
 
         Her own recordings are spoken from their words here: the baseline measures synthesis."""
-        texts = [self._checked(sentence.text if isinstance(sentence, Recording) else sentence) async for sentence in sentences]
+        texts = [self.check.sentence(sentence.text if isinstance(sentence, Recording) else sentence) async for sentence in sentences]
         self.record.timings["first_text"] = self._ms()
         events: list[SentenceEvent] = []
         for index, text in enumerate(texts):
@@ -371,39 +373,3 @@ class TurnPipeline:
         for event in events:
             self.record.sentences.append(_kept(event))
             yield _line(event)
-
-    def _recording_blocked(self, recording: Recording) -> str | None:
-        """None when her recording may play; else the safe line to say instead.
-
-        Both the memory's text (the captions, which the family may edit) and what the
-        recording itself says (its transcript from the import) are checked, a sentence
-        at a time: an edited text must never let unchecked words play in her voice.
-        """
-        texts = [recording.text] + ([recording.said] if recording.said and recording.said != recording.text else [])
-        sentences = [s for text in texts for s in split_sentences(text)]
-        blocked = [(s, v) for s, v in zip(sentences, safety.check_many(sentences, self.language)) if not v.allowed]
-        if not blocked:
-            return None
-        for sentence, verdict in blocked:
-            self._report_blocked(sentence, verdict)
-        return blocked[0][1].replacement
-
-    def _report_blocked(self, sentence: str, verdict: safety.SafetyVerdict) -> None:
-        raise_alert(
-            self.state,
-            self.turn.household_id,
-            "blocked_sentence",
-            f"{verdict.reason}: {sentence}",
-            persona_id=self.persona.id,
-            session_id=self.turn.session_id,
-        )
-        self.notice("sentence_blocked", "A sentence was replaced by a safe one and reported to the caregivers.")
-
-    def _checked(self, sentence: str) -> str:
-        """Every sentence passes the safety check before it can be spoken."""
-        verdict = safety.check_outgoing(sentence, self.language)
-        if verdict.allowed:
-            return sentence
-        self._report_blocked(sentence, verdict)
-        assert verdict.replacement is not None  # a refused sentence always comes with what to say instead
-        return verdict.replacement
