@@ -6,7 +6,9 @@ Off unless the environment asks for them:
   (state changes, captions, mouth values while audio plays, audio played).
 - ``KEEPSAKE_TEST_CONTROL=path``: the app reads commands, one JSON object a
   line: ``{"cmd": "screenshot", "path": ...}``, ``{"cmd": "layout"}`` (report
-  where the controls are, for taps), ``{"cmd": "quit"}``.
+  where the controls are, for taps), ``{"cmd": "hold_blink", "shut": 0.5}`` (every portrait's
+  eyelids held that far shut, for a photograph; a negative value lets them blink again),
+  ``{"cmd": "quit"}``.
 
 Touches in the tests come through the X server (xdotool), like a real finger;
 these hooks only observe and take pictures. ``watch(app)`` binds them to the app's
@@ -154,6 +156,13 @@ class Control:
             emit("screenshot", path=save_screenshot(command["path"]))
         elif cmd == "layout":
             emit("layout", widgets=layout_report(self.app.root.current_screen))
+        elif cmd == "hold_blink":
+            from client.uix.portrait import Portrait
+
+            held = [w for w in _held(self.app.root) if isinstance(w, Portrait)]
+            for portrait in held:
+                portrait.held_blink = float(command.get("shut", 1.0))
+            emit("blink_held", shut=float(command.get("shut", 1.0)), portraits=len(held))
         elif cmd == "quit":
             self.app.stop()
 

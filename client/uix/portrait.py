@@ -28,24 +28,13 @@ from kivy.logger import Logger
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.stencilview import StencilView
 
-from client.face_shapes import dense_lines, face_geometry, lip_target, motion_weights
+from client.face_shapes import face_geometry, face_mesh, lip_target, motion_weights
 from client.happenings import announces
 
 JAW_DROP = 0.3  # how far the chin drops at a fully open mouth, in mouth widths
 UPPER_LIP_RISE = 0.05  # how far the upper lip rises then, in mouth widths
 BLINK_S = 0.22
 LIP_FOLLOW = 0.55  # each frame the lips go this far towards the sound's shape: one flows into the next
-
-
-def _grid_lines(length: float, uniform: int, dense: list[float]) -> np.ndarray:
-    lines = np.concatenate([np.linspace(0, length, uniform + 1), [d for d in dense if 0 < d < length]])
-    lines = np.unique(np.round(lines, 1))
-    keep = [lines[0]]
-    for value in lines[1:]:
-        if value - keep[-1] >= 1.0:  # points closer than a pixel only cost time
-            keep.append(value)
-    keep[-1] = length
-    return np.array(keep)
 
 
 def next_blink_in() -> float:
@@ -66,6 +55,7 @@ class Portrait(announces("face_video"), StencilView):
     animated = BooleanProperty(True)  # False for the placeholder picture: it has no face to move
     background = ListProperty([0.07, 0.066, 0.06, 1])
     fade_right = NumericProperty(0.14)  # fraction of the width that fades into the background
+    held_blink = NumericProperty(-1.0)  # 0..1: the lids held that far shut (for photographs); below 0 they blink on their own
 
     def __init__(self, **kwargs) -> None:
         self._texture = None
@@ -79,6 +69,7 @@ class Portrait(announces("face_video"), StencilView):
         self._video_texture = None
         self._video_shown = None
         self._indices = []
+        self._pixels = None
         super().__init__(**kwargs)
         with self.canvas:
             PushMatrix()
@@ -105,6 +96,7 @@ class Portrait(announces("face_video"), StencilView):
             background=self._make_fade,
             video=self._show_video,
             video_seconds=self._show_video,
+            held_blink=lambda *_: self._update_mesh(),
         )
         self._make_fade()
         Clock.schedule_once(lambda _dt: self._load(), 0)
@@ -121,6 +113,7 @@ class Portrait(announces("face_video"), StencilView):
             return
         self._texture = image.texture
         self._image_size = image.texture.size
+        self._pixels = None  # read when the face is placed
         self._mesh.texture = self._texture
         self._relayout()
 
@@ -164,16 +157,13 @@ class Portrait(announces("face_video"), StencilView):
         def to_screen(fx, fy):
             return left + np.asarray(fx) * dw, height - (top + np.asarray(fy) * dh)
 
+        look = self._looker(left, top, dw, dh, height)
         try:
-            geo = face_geometry(self.face, list(self.mouth_point), to_screen)
+            geo = face_geometry(self.face, list(self.mouth_point), to_screen, look)
         except (KeyError, TypeError, ValueError, IndexError) as exc:  # a face we cannot read: the mouth point will do
             Logger.warning(f"Keepsake: the face's landmarks are unusable ({exc!r}); placing it from the mouth")
-            geo = face_geometry(None, list(self.mouth_point), to_screen)
-        dense_x, dense_y = dense_lines(geo)
-        xs = _grid_lines(width, 12, dense_x)
-        ys = _grid_lines(height, 12, dense_y)
-        gx, gy = np.meshgrid(xs, ys)
-        bx, by = gx.ravel(), gy.ravel()
+            geo = face_geometry(None, list(self.mouth_point), to_screen, look)
+        bx, by, indices = face_mesh(geo, width, height)
 
         # texture coordinates: image fractions mapped through the texture's corners (Kivy flips some textures)
         fx = (bx - left) / dw
@@ -183,10 +173,6 @@ class Portrait(announces("face_video"), StencilView):
         v = t[1] * (1 - fx) * (1 - fb) + t[3] * fx * (1 - fb) + t[5] * fx * fb + t[7] * (1 - fx) * fb
 
         weights = motion_weights(geo, bx, by)
-        cols = len(xs)
-        rows = np.arange(len(ys) - 1)[:, None] * cols + np.arange(cols - 1)[None, :]
-        q = rows.ravel()
-        indices = np.column_stack([q, q + 1, q + cols + 1, q, q + cols + 1, q + cols]).ravel()
 
         # the opening between the lips: a fan over the line where they meet, from corner to corner
         lip_x = np.linspace(geo.lip_xs[0], geo.lip_xs[-1], 15)[1:-1]
@@ -218,12 +204,33 @@ class Portrait(announces("face_video"), StencilView):
         self._update_mesh(force=True)
         self._show_video()
 
+    def _looker(self, left: float, top: float, dw: float, dh: float, height: float):
+        """The picture's colour at widget pixels, for fitting the eyes' outlines (None if unreadable)."""
+        if self._pixels is None:
+            try:
+                w, h = self._texture.size
+                pixels = np.frombuffer(self._texture.pixels, dtype=np.uint8).reshape(h, w, 4)[:, :, :3]
+            except Exception as exc:  # a picture we cannot read back: the landmarks alone will do
+                Logger.warning(f"Keepsake: cannot read the portrait's pixels ({exc!r}); eyelids from the landmarks alone")
+                return None
+            t = self._texture.tex_coords
+            self._pixels = pixels[::-1] if t[1] < t[5] else pixels  # the picture's top row first
+        pixels = self._pixels
+        rows, cols = pixels.shape[:2]
+
+        def look(x, y):
+            ix = np.clip(((np.asarray(x) - left) / dw * cols).astype(int), 0, cols - 1)
+            iy = np.clip(((height - np.asarray(y) - top) / dh * rows).astype(int), 0, rows - 1)
+            return pixels[iy, ix]
+
+        return look
+
     def _update_mesh(self, force: bool = False) -> None:
         base = self._base
         if base is None or self._video_shown is not None:  # the clip covers the face: nothing to move
             return
         jaw_open, part, width = self._lips if self.animated else (0.0, 0.0, 1.0)
-        blink = self._blink if self.animated else 0.0
+        blink = (self.held_blink if self.held_blink >= 0 else self._blink) if self.animated else 0.0
         key = (round(jaw_open, 3), round(part, 3), round(width, 3), round(blink, 3))
         if not force and self._drawn == key:
             return
@@ -233,7 +240,7 @@ class Portrait(announces("face_video"), StencilView):
         drop = jaw_open * JAW_DROP * mw
         rise = part * UPPER_LIP_RISE * mw
         x = base["x"] + (width - 1.0) * (base["x"] - mx) * w.spread
-        y = base["y"] - drop * w.jaw + rise * w.upper_lip + blink * (w.lid_to + self.y - base["y"]) * w.lid
+        y = base["y"] - drop * w.jaw + rise * w.upper_lip + w.lids.offsets(blink)
         self._mesh.vertices = np.column_stack([x, y, base["u"], base["v"]]).ravel().tolist()
 
         # the dark of the open mouth, between the risen upper lip and the dropped lower lip

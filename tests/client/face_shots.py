@@ -26,10 +26,12 @@ from kivy.core.window import Window  # noqa: E402
 from kivy.uix.floatlayout import FloatLayout  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
-from client.face_shapes import lip_target  # noqa: E402
+from client.face_shapes import face_geometry, lip_target  # noqa: E402
+from client.screenshot import save_screenshot  # noqa: E402
 from client.uix.portrait import Portrait  # noqa: E402
 
-SHAPES = ["sil", "aa", "O", "U", "E", "PP", "blink"]
+SHAPES = ["sil", "aa", "O", "U", "E", "PP", "blink-open", "blink-half", "blink"]
+BLINKS = {"blink-open": 0.0, "blink-half": 0.5, "blink": 1.0}  # how far shut the lids are held
 
 
 def drawn_face(path: Path) -> Path:
@@ -67,6 +69,7 @@ class Shots(App):
         super().__init__()
         self.portraits, self.out = portraits, out
         self.jobs = [(p, s) for p in portraits for s in SHAPES]
+        self.eyes: dict[str, dict[str, str]] = {}
 
     def build(self):
         root = FloatLayout()
@@ -90,16 +93,52 @@ class Shots(App):
     def pose(self, _dt) -> None:
         (name, _path, _face), shape = self.jobs[0]
         Clock.unschedule(self.face._animate)  # hold the pose still for the photograph
-        self.face._blink = 1.0 if shape == "blink" else 0.0
-        self.face._lips = lip_target(None if shape == "blink" else shape, 0.0 if shape == "blink" else 0.8)
-        self.face._update_mesh(force=True)
+        face = self.face
+        face._translate.x = face._translate.y = face._rotate.angle = 0  # no sway: shots line up pixel for pixel
+        face._scale.x = face._scale.y = 1.0
+        blink = BLINKS.get(shape)
+        face.held_blink = -1.0 if blink is None else blink
+        face._lips = lip_target(None, 0.0) if blink is not None else lip_target(shape, 0.8)
+        face._update_mesh(force=True)
         Clock.schedule_once(self.shoot, 0.2)
 
     def shoot(self, _dt) -> None:
         (name, _path, _face), shape = self.jobs.pop(0)
-        Window.screenshot(str(self.out / f"{name}-{shape}-{SIZE}.png"))
+        path = save_screenshot(str(self.out / f"{name}-{shape}-{SIZE}.png"))
+        if shape in BLINKS:
+            self.eyes.setdefault(name, {})[shape] = path
+        if len(self.eyes.get(name, {})) == len(BLINKS):
+            eye_sheet(self.eyes.pop(name), eye_box(self.face), self.out / f"eyes-{name}-{SIZE}.png")
+        self.face.held_blink = -1.0
         Clock.schedule_interval(self.face._animate, 1 / 25)
         Clock.schedule_once(self.next_job, 0.1)
+
+
+def eye_box(portrait: Portrait) -> tuple[int, int, int, int]:
+    """Both eyes and the brows above them, in window pixels from the top-left (the picture's rows)."""
+    left, top, dw, dh = portrait._cover(*portrait._image_size, portrait.width, portrait.height)
+
+    def to_screen(fx, fy):
+        return left + np.asarray(fx) * dw, portrait.height - (top + np.asarray(fy) * dh)
+
+    geo = face_geometry(portrait.face, list(portrait.mouth_point), to_screen)
+    xs = [v for ex, _ey, rx, _ry in geo.eyes for v in (ex - 2.2 * rx, ex + 2.2 * rx)]
+    ys = [v for _ex, ey, rx, _ry in geo.eyes for v in (ey - 1.3 * rx, ey + 2.0 * rx)]
+    x0, x1 = portrait.x + min(xs), portrait.x + max(xs)
+    y0, y1 = Window.height - (portrait.y + max(ys)), Window.height - (portrait.y + min(ys))
+    return int(max(0, x0)), int(max(0, y0)), int(x1), int(y1)
+
+
+def eye_sheet(shots: dict[str, str], box: tuple[int, int, int, int], path: Path) -> None:
+    """The eyes open, half shut and shut, one above the other, zoomed so a pixel's worth shows."""
+    crops = [Image.open(shots[shape]).convert("RGB").crop(box) for shape in BLINKS]
+    w, h = crops[0].size
+    zoom = max(1, min(6, 1500 // max(1, w)))
+    sheet = Image.new("RGB", (w * zoom, 3 * h * zoom + 8), (255, 0, 255))
+    for i, crop in enumerate(crops):
+        sheet.paste(crop.resize((w * zoom, h * zoom), Image.Resampling.NEAREST), (0, i * (h * zoom + 4)))
+    sheet.save(path)
+    print(path, flush=True)
 
 
 def main() -> None:

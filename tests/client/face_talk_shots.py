@@ -2,7 +2,7 @@
 ``python -m tests.client.face_talk_shots`` (under X). A demo server in a temporary folder; its persona's
 portrait is set to each picture in turn (the server finds the face), a tablet pairs and is greeted,
 and the screen is photographed while the greeting is being spoken.
-Pictures: test-output/screenshots/talk-{portrait}-{language}-{size}.png."""
+Pictures: test-output/screenshots/talk-{portrait}-{language}-{size}.png, and ...-blink.png with the lids held shut."""
 
 from __future__ import annotations
 
@@ -51,6 +51,9 @@ def main() -> None:
                     app.wait_for("mouth", lambda e: e["value"] > 0.45, timeout=30)
                     path = app.screenshot(f"talk-{name}-{language}-{size}.png")
                     print("  ", path, flush=True)
+                    app.command(cmd="hold_blink", shut=1.0)  # and with the eyelids shut
+                    app.wait_for("blink_held", timeout=15)
+                    print("  ", app.screenshot(f"talk-{name}-{language}-{size}-blink.png"), flush=True)
                 finally:
                     app.quit()
                 time.sleep(0.5)

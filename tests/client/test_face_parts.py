@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from client.face_shapes import SHAPES, VISEMES, face_geometry, lip_target, motion_weights, viseme_at
+from client.face_shapes import SHAPES, VISEMES, face_geometry, face_mesh, lip_target, motion_weights, viseme_at
 from client.player import Position, Segment
 
 # the astronaut's face as the server finds it (docs/face.md), without the mesh: eyes, mouth, chin
@@ -85,12 +85,95 @@ def test_the_mesh_follows_the_jaw_below_the_lips_and_the_lids_over_the_eyes():
     mx, my = geo.mouth
     names = ["chin", "lower lip", "upper lip", "nose", "forehead", "left eye", "cheek beside the eye", "far away"]
     xs = np.array([mx, mx, mx, mx, mx, 397, 397 - 60, 50])
-    ys = np.array([665, my - 12, my + 6, my + 60, 900, 802, 802, 50])
-    w = dict(zip(names, np.array([motion_weights(geo, xs, ys).jaw, motion_weights(geo, xs, ys).lid]).T))
-    assert w["chin"][0] > 0.95 and w["lower lip"][0] > 0.95  # they drop with the jaw
-    assert w["upper lip"][0] == 0 and w["nose"][0] == 0 and w["forehead"][0] == 0
-    assert w["left eye"][1] == pytest.approx(1.0)  # the lid closes right over the eye found
-    assert w["cheek beside the eye"][1] == 0 and w["far away"][1] == 0 and w["far away"][0] == 0
+    ys = np.array([665, my - 12, my + 6, my + 60, 900, 810, 802, 50])
+    w = motion_weights(geo, xs, ys)
+    jaw, lid = dict(zip(names, w.jaw)), dict(zip(names, w.lids.offsets(1.0)))
+    assert jaw["chin"] > 0.95 and jaw["lower lip"] > 0.95  # they drop with the jaw
+    assert jaw["upper lip"] == 0 and jaw["nose"] == 0 and jaw["forehead"] == 0
+    assert lid["left eye"] < -5  # the upper half of the eye goes down with the lid
+    assert lid["cheek beside the eye"] == 0 and lid["far away"] == 0 and jaw["far away"] == 0
+
+
+# ------------------------------------------------------------------------------------ eyelids
+def _painted_eyes(size: int = 1000):
+    """A picture like the test suite's drawn face: skin, brows, and eyes painted larger than the
+    landmarks say (the Face Mesh model finds a drawn eye's lids inside it), with ``look`` for it."""
+    skin, white, brow = (226, 184, 152), (250, 248, 244), (80, 55, 40)
+    picture = np.zeros((size, size, 3), np.uint8)
+    picture[:] = skin
+    yy, xx = np.mgrid[0:size, 0:size]
+    for ex, ey in ((397, 198), (481, 202)):
+        inside = ((xx - ex) / 30) ** 2 + ((yy - ey) / 11) ** 2 <= 1  # the landmarks' eye is about 26 by 9
+        picture[inside] = white
+        picture[(np.abs(xx - ex) < 12) & inside] = (80, 60, 40)  # the iris
+        picture[(np.abs(xx - ex) < 35) & (np.abs(yy - (ey - 32)) < 4)] = brow
+    screen = _screen(size)
+
+    def look(x, y):
+        ix = np.clip(np.asarray(x).astype(int), 0, size - 1)
+        iy = np.clip((size - np.asarray(y)).astype(int), 0, size - 1)
+        return picture[iy, ix]
+
+    return picture, screen, look
+
+
+def _blink_mesh():
+    picture, screen, look = _painted_eyes()
+    geo = face_geometry(ASTRONAUT, [0.5, 0.6, 0.2], screen, look)
+    x, y, triangles = face_mesh(geo, 1000, 1000)
+    return picture, geo, x, y, triangles, motion_weights(geo, x, y).lids
+
+
+def test_shut_the_lids_cover_all_of_the_painted_eye():
+    _picture, geo, x, y, _triangles, lids = _blink_mesh()
+    shut = y + lids.offsets(1.0)
+    # every point of the mesh on the painted eye (short of its very edge) has gone to where the lids meet
+    on_eye = np.zeros(len(x), bool)
+    for ex, ey in ((397, 198), (481, 202)):
+        on_eye |= ((x - ex) / 30) ** 2 + ((1000 - y - ey) / 11) ** 2 < 0.97
+    assert on_eye.sum() > 40
+    meets = np.concatenate([lid.lines(x[on_eye])[2][None] for lid in geo.lids]).T
+    nearest = meets[np.arange(on_eye.sum()), np.argmin(np.abs(meets - shut[on_eye][:, None]), axis=1)]
+    assert np.abs(shut[on_eye] - nearest).max() < 1e-6
+    # and the eye's painted outline is inside the lids' outline (nothing left beside the closed lid)
+    for lid in geo.lids:
+        assert lid.xs[-1] - lid.xs[0] >= 60 and lid.height >= 20
+
+
+def test_the_brows_and_all_beyond_the_eyes_stay_still_as_the_lids_close():
+    _picture, geo, x, y, _triangles, lids = _blink_mesh()
+    near = np.zeros(len(x), bool)
+    for lid in geo.lids:
+        bottom, _low, _meet, _up, top = lid.lines(lid.xs)
+        near |= (x > lid.xs[0]) & (x < lid.xs[-1]) & (y > bottom.min() - 1) & (y < top.max() + 1)
+    brows = (y > 828) & (y < 840)
+    assert brows.any() and not (near & brows).any()  # the brows (32 px above the eyes) are beyond the skin that moves
+    for t in (0.3, 0.6, 1.0):
+        assert np.abs(lids.offsets(t)[~near]).max() < 1.0
+
+
+@pytest.mark.parametrize("t", [0.2, 0.5, 0.8, 1.0])
+def test_no_triangle_turns_over_as_the_lids_close(t):
+    _picture, _geo, x, y, triangles, lids = _blink_mesh()
+
+    def areas(ys):
+        a, b, c = (triangles.reshape(-1, 3)[:, i] for i in range(3))
+        return (x[b] - x[a]) * (ys[c] - ys[a]) - (x[c] - x[a]) * (ys[b] - ys[a])
+
+    before, after = areas(y), areas(y + lids.offsets(t))
+    assert (before > 0).all()  # all turning the same way, none flat, before the blink
+    assert (after >= -1e-6).all()  # squeezed flat where the eye folds away, never turned over
+
+
+def test_without_a_picture_the_lids_close_over_the_landmarks_grown():
+    geo = face_geometry(ASTRONAUT, [0.5, 0.6, 0.2], _screen())
+    x, y, _triangles = face_mesh(geo, 1000, 1000)
+    lids = motion_weights(geo, x, y).lids
+    shut = y + lids.offsets(1.0)
+    for (ex, ey, rx, ry), lid in zip(geo.eyes, geo.lids):
+        eye = (np.abs(x - ex) < rx) & (np.abs(y - ey) < 0.8 * ry)
+        assert eye.sum() > 10
+        assert np.abs(shut[eye] - lid.lines(x[eye])[2]).max() < 1e-6
 
 
 def test_the_lips_open_into_an_oval_the_corners_stay_together():
