@@ -29,3 +29,13 @@ def check_image(data: bytes) -> tuple[int, int]:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ApiError(422, "invalid_image", "This file is not a picture we can read.") from None
     return width, height
+
+
+def aspect(data: bytes) -> float | None:
+    """The picture's width over its height; None when it cannot be read."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+    return width / height if width and height else None

@@ -81,6 +81,7 @@ class AppState:
             face=self.services.face,
             persona=persona,
             captions_only=voices.fit.speaks_with == "own_recordings_only",
+            stand_in_fits=voices.stand_in_fits,
         )
 
     def ask_ahead(self, persona_id: str) -> None:

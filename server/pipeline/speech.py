@@ -41,6 +41,10 @@ class Speaker:
     take to read, marked ``captions_only``, so the tablet shows it in captions (and older tablets,
     which play every sentence, keep their pace).
 
+    ``stand_in_fits``: whether the embedded voice suits her. When her voice's service fails and the
+    embedded voice answers instead, a sentence it does not suit (a man's voice for a grandmother) is
+    made a captions-only sentence, the same as above, instead of being played.
+
     It is handed only what speaking needs: where speech is kept (``db``, ``media``), who makes it
     (``tts``, and ``face`` for the mouth) and how long a link to it lasts. Turns, greetings and
     speaking ahead all build it the same way (``AppState.speaker``), so their cache keys agree.
@@ -57,6 +61,7 @@ class Speaker:
         face: Face,
         persona: Persona,
         captions_only: bool = False,
+        stand_in_fits: bool = True,
     ):
         self.db = db
         self.media = media
@@ -69,6 +74,7 @@ class Speaker:
         self.language = persona.language
         self.voice = voice
         self.captions_only = captions_only
+        self.stand_in_fits = stand_in_fits
         # Sentences whose synthesis started before they were certain (see ``prepare``).
         self._prepared: dict[str, asyncio.Task[Audio]] = {}
         self._portrait: tuple[str, bytes] | None = None  # read once, for a face service that renders video
@@ -76,8 +82,12 @@ class Speaker:
     def cache_key(self, text: str) -> str:
         """What this sentence is remembered by: persona, voice provider, voice, language and the exact words."""
         if self.captions_only:
-            return speech_cache.key(self.persona_id, CAPTIONS_TTS, None, self.language, text)
+            return self._captions_key(text)
         return speech_cache.key(self.persona_id, self.tts.name, self.voice, self.language, text)
+
+    def _captions_key(self, text: str) -> str:
+        # The same silence whether she is captions-only or her voice failed: one key, so either finds it.
+        return speech_cache.key(self.persona_id, CAPTIONS_TTS, None, self.language, text)
 
     async def speak(self, index: int, text: str, memory_ids: Sequence[str] = ()) -> SentenceEvent:
         """Synthesize and store one sentence (or find it made before). Raises ServiceError if no voice could speak it.
@@ -98,6 +108,9 @@ class Speaker:
                 audio: Audio = await prepared
             else:
                 audio = await self.tts.synthesize(text, language=self.language, voice=self.voice)
+            if audio.stand_in and not self.stand_in_fits:
+                # Her voice failed and the embedded voice that answered is not one that suits her.
+                return await self._caption(index, text, memory_ids)
             mouth, video = await self._animate(audio)
             visemes = await asyncio.to_thread(lips.for_speech, text, audio, self.language)
             try:
@@ -124,8 +137,8 @@ class Speaker:
         )
 
     async def _caption(self, index: int, text: str, memory_ids: Sequence[str]) -> SentenceEvent:
-        """The sentence as captions only: no voice is asked for; silence for as long as the words take to read."""
-        cache_key = self.cache_key(text)
+        """The sentence as captions only: silence for as long as the words take to read, and no voice."""
+        cache_key = self._captions_key(text)
         cached = speech_cache.find(self.db, cache_key)
         if cached is not None:
             media_id, duration_ms = cached.media_id, cached.duration_ms

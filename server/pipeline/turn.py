@@ -29,6 +29,7 @@ from server.pipeline.spoken_check import SpokenCheck
 from server.retire import finish_farewell
 from server.services.base import Audio, Conversation, ConversationContext, Recording, ServiceError, ServiceFailure
 from server.services.fallback_events import FallbackEvent, drain, start_collecting
+from server.services.fallbacks import TTS_CAPTIONS_MESSAGE
 from server.state import AppState
 from server.storage import accounts, households, memories, personas, sessions
 from server.storage.accounts import Principal
@@ -91,7 +92,8 @@ class TurnPipeline:
 
     def _drain_notices(self) -> list[bytes]:
         for fallback in drain(self._fallbacks):
-            self.notice(fallback.code, fallback.message, {"stage": fallback.stage})
+            captioned = fallback.code == "tts_fallback" and not self.speaker.stand_in_fits  # no stand-in voice: captions
+            self.notice(fallback.code, TTS_CAPTIONS_MESSAGE if captioned else fallback.message, {"stage": fallback.stage})
         lines = [_line(n) for n in self._notices]
         self._notices.clear()
         return lines

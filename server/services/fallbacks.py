@@ -38,6 +38,9 @@ _MESSAGES = {
     "tts_fallback": "The voice service is unavailable; the built-in voice was used.",
     "face_fallback": "The talking-head service is unavailable; the portrait is animated on the tablet.",
 }
+# The tts_fallback notice of a persona the built-in voice does not suit: her sentences were made
+# captions instead (server.pipeline.speech), so saying the built-in voice was used would be untrue.
+TTS_CAPTIONS_MESSAGE = "The voice service is unavailable; the words are shown in large captions."
 
 
 class _Reporting:

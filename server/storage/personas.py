@@ -104,8 +104,11 @@ def create(db: Database, household_id: str, body: PersonaCreate) -> Persona:
     return made
 
 
-def update(db: Database, household_id: str, persona_id: str, body: PersonaUpdate) -> Persona | None:
-    """The persona as changed; None when it is no longer there (deleted meanwhile)."""
+def update(db: Database, household_id: str, persona_id: str, body: PersonaUpdate, *, face: FaceLandmarks | None = None) -> Persona | None:
+    """The persona as changed; None when it is no longer there (deleted meanwhile).
+
+    ``face``: the face to keep for ``body.face`` (the correction with the found chin and mesh moved
+    along, ``server.face_correction``); without it, the correction alone."""
     changes = body.model_dump(exclude_unset=True)
     columns: dict[str, object] = {}
     for key, value in changes.items():
@@ -117,8 +120,7 @@ def update(db: Database, household_id: str, persona_id: str, body: PersonaUpdate
             if body.face is None:
                 value = None
             else:
-                # Moved by hand: the model's mesh no longer agrees with these points, so it goes.
-                value = FaceLandmarks(**body.face.model_dump(), source="caregiver").model_dump_json()
+                value = (face or FaceLandmarks(**body.face.model_dump(), source="caregiver")).model_dump_json()
                 if "mouth" not in changes:  # older tablets read the mouth alone
                     columns["mouth"] = MouthPoint(**body.face.mouth.model_dump()).model_dump_json()
         elif key == "disclosure":

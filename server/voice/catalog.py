@@ -5,7 +5,8 @@ JSON config and a small table of who is speaking; the remote voice as the settin
 voice cloned from her recordings; and "her own recordings and captions only", which makes no voice.
 A persona whose language or sex (where the family said it) no made voice suits is never given a
 wrong one silently: unless the family chose otherwise, she speaks through her own recordings only,
-and ``voice_fit`` says why.
+and ``voice_fit`` says why. Nor is the embedded voice that stands in when her voice's service fails
+put in her mouth when it does not suit her (``Voices.stand_in_fits``): those sentences are captions.
 """
 
 from __future__ import annotations
@@ -102,22 +103,27 @@ def _described(
     )
 
 
+def embedded() -> VoiceDescription:
+    """The embedded Piper voice: the server's own under ``local``, and the stand-in whenever a remote voice fails."""
+    config = piper_config() or {}
+    language = config.get("language", {})
+    family, region = language.get("family", "en"), language.get("region", "US")
+    speaker = str(config.get("dataset", "joe"))
+    return _described(
+        "built_in",
+        PIPER_SPEAKERS.get(speaker, "unknown"),
+        [family],
+        _ACCENTS.get((family, region)),
+        provider="local",
+        name=f"{language.get('code', 'en_US')}-{speaker}-{config.get('audio', {}).get('quality', 'medium')}",
+    )
+
+
 def built_in(tts: TtsSettings) -> VoiceDescription:
     """The server's own voice: the embedded Piper voice, or the remote voice the settings name."""
     if tts.provider == "local" or tts.provider in ("cosyvoice", "gpt-sovits"):
         # Zero-shot servers speak only cloned voices: a persona without one hears the embedded voice.
-        config = piper_config() or {}
-        language = config.get("language", {})
-        family, region = language.get("family", "en"), language.get("region", "US")
-        speaker = str(config.get("dataset", "joe"))
-        return _described(
-            "built_in",
-            PIPER_SPEAKERS.get(speaker, "unknown"),
-            [family],
-            _ACCENTS.get((family, region)),
-            provider="local",
-            name=f"{language.get('code', 'en_US')}-{speaker}-{config.get('audio', {}).get('quality', 'medium')}",
-        )
+        return embedded()
     languages = [_primary(code) for code in (tts.voice_languages or "").split(",") if code.strip()]
     accent = (tts.voice_accent, tts.voice_accent) if tts.voice_accent else None
     return _described("built_in", tts.voice_sex, languages, accent, provider=tts.provider, name=tts.voice)
@@ -150,6 +156,9 @@ class Voices:
     own: VoiceDescription
     fit: VoiceFit
     voice_id: str | None  # what the TTS service is asked for (None: its default); unused for captions
+    # Whether the embedded voice may speak for her when her voice's service fails or has no voice for
+    # her; if not, such sentences are shown in captions rather than put in a voice that is not hers.
+    stand_in_fits: bool = True
 
     def all(self) -> list[VoiceDescription]:
         return [self.built_in, self.cloned, self.own]
@@ -212,4 +221,8 @@ def voices_for(tts: TtsSettings, cloner: str | None, persona: Persona) -> Voices
                 "要说的话用大字幕显示，直到做出适合的声音。",
             )
     voice_id = persona.voice_id if fit.speaks_with == "cloned" else tts.voice
-    return Voices(server_voice, her_voice, own, fit, voice_id)
+    stand_in = embedded()
+    # The stand-in is judged as every voice is; the one exception is the family having chosen that
+    # very voice for her (the embedded voice is the server's own), since then it is what she speaks with.
+    stand_in_fits = _misfit(stand_in, persona) is None or (fit.speaks_with == "built_in" and server_voice == stand_in)
+    return Voices(server_voice, her_voice, own, fit, voice_id, stand_in_fits)

@@ -46,9 +46,9 @@ class FaceLandmarks(BaseModel):
     """The face on the portrait: what the tablet's face moves by.
 
     ``left_eye`` and ``right_eye`` are the eyes on the image's left and right; ``points`` is every
-    point the face model placed (MediaPipe's 468-point face mesh, in its order), empty once a
-    caregiver has moved the eyes or mouth by hand; ``source`` says which model found them, or
-    ``caregiver``. ``faces_found``: how many faces were on the picture (the biggest is this one).
+    point the face model placed (MediaPipe's 468-point face mesh, in its order), moved with the
+    eyes and mouth when a caregiver drags them (and with the chin, unless the caregiver placed it),
+    empty where no face was found; ``source`` says which model found them, or ``caregiver``. ``faces_found``: how many faces were on the picture (the biggest is this one).
     """
 
     left_eye: FacePoint

@@ -4,6 +4,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import FileResponse
 
 from shared.api import ConsentCreate, ConsentOut, MouthPoint, Persona, PersonaCreate, PersonaUpdate, RetireRequest
+from server import face_correction, portrait
 from server.api.routes.media import file_response
 from server.deps import EditorDep, PrincipalDep, StateDep, owned_persona
 from server.erase import erase_persona
@@ -12,6 +13,7 @@ from server.export import write_archive
 from server.importers import photo
 from server.pipeline import speak_ahead
 from server.portrait import check_image
+from server.state import AppState
 from server.storage import audit, personas
 
 router = APIRouter(tags=["personas"])
@@ -53,11 +55,25 @@ def update_persona(persona_id: str, body: PersonaUpdate, editor: EditorDep, stat
         raise ApiError(409, "consent_scope", "The consent given covers the person's own words only, so generative mode is not allowed.")
     if body.voice_choice == "cloned":
         _cloned_voice_needed(body.voice_id if "voice_id" in body.model_fields_set else persona.voice_id, persona.display_name)
-    updated = personas.update(db, editor.household_id, persona_id, body)
+    face = face_correction.corrected(persona.face, body.face, _portrait_aspect(state, persona)) if body.face else None
+    updated = personas.update(db, editor.household_id, persona_id, body, face=face)
     audit.record(db, editor, "update_persona", persona_id, ",".join(sorted(body.model_fields_set)))
     speak_ahead.request(state, persona_id)  # the greeting follows the name, language and disclosure
     assert updated is not None  # owned a moment ago, in this request
     return state.with_voice_fit(updated)
+
+
+def _portrait_aspect(state: AppState, persona: Persona) -> float:
+    """The portrait's width over its height, to fit a correction of its face in; 1 when it cannot be
+    read (gone, or the store not answering): a face turned by the correction then comes out a little
+    out of shape, but the caregiver's own points are kept as placed."""
+    media_id = personas.portrait_media_id(state.db, persona.household_id, persona.id)
+    media = state.media.get(media_id) if media_id else None
+    try:
+        found = portrait.aspect(state.media.read_bytes(media)) if media else None
+    except OSError:
+        found = None
+    return found or 1.0
 
 
 @router.delete("/v1/personas/{persona_id}", status_code=204)

@@ -58,18 +58,74 @@ def test_a_portrait_without_a_face_says_so_and_the_caregiver_marks_it_by_hand(cl
     r = client.patch(f"/v1/personas/{persona['id']}", json={"face": marked}, headers=hh["headers"])
     assert r.status_code == 200, r.text
     face = r.json()["face"]
-    assert face["source"] == "caregiver" and face["points"] == [] and face["left_eye"] == {"x": 0.4, "y": 0.4}
+    assert face["source"] == "caregiver" and face["points"] == [] and face["chin"] is None and face["left_eye"] == {"x": 0.4, "y": 0.4}
     assert r.json()["mouth"] == {"x": 0.5, "y": 0.62, "width": 0.16}
 
 
-def test_eyes_moved_by_hand_replace_the_model_s_and_its_mesh(client):
+def _found_face(client, hh, persona) -> dict:
+    return _put_portrait(client, hh, persona, _astronaut_png()).json()["face"]
+
+
+def _correct(client, hh, persona, face: dict) -> dict:
+    r = client.patch(f"/v1/personas/{persona['id']}", json={"face": face}, headers=hh["headers"])
+    assert r.status_code == 200, r.text
+    again = client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()["face"]
+    assert again == r.json()["face"]
+    return again
+
+
+def _mapped(point, move) -> dict:
+    x, y = move(point["x"], point["y"])
+    return {"x": x, "y": y}
+
+
+def _moved_along(found: dict, face: dict, move) -> None:
+    """The corrected face's chin and every point of its mesh are where ``move`` takes the found ones."""
+    assert face["chin"]["x"] == pytest.approx(move(found["chin"]["x"], found["chin"]["y"])[0], abs=2e-4)
+    assert face["chin"]["y"] == pytest.approx(move(found["chin"]["x"], found["chin"]["y"])[1], abs=2e-4)
+    assert len(face["points"]) == len(found["points"]) == 468
+    expected = [move(x, y) for x, y in found["points"]]
+    assert face["points"] == [pytest.approx(p, abs=2e-4) for p in expected]
+    assert face["source"] == "caregiver" and face["faces_found"] == found["faces_found"]
+
+
+def test_eyes_and_mouth_shifted_by_hand_shift_the_chin_and_the_mesh_with_them(client):
     hh = new_household(client)
     persona = new_persona(client, hh)
-    found = _put_portrait(client, hh, persona, _astronaut_png()).json()["face"]
-    moved = {"left_eye": {"x": 0.39, "y": 0.2}, "right_eye": found["right_eye"], "mouth": found["mouth"], "chin": found["chin"]}
-    face = client.patch(f"/v1/personas/{persona['id']}", json={"face": moved}, headers=hh["headers"]).json()["face"]
+    found = _found_face(client, hh, persona)
+    shift = lambda x, y: (x + 0.03, y - 0.02)
+    moved = {part: _mapped(found[part], shift) for part in ("left_eye", "right_eye")}
+    moved["mouth"] = {**_mapped(found["mouth"], shift), "width": found["mouth"]["width"]}
+    face = _correct(client, hh, persona, moved)
+    assert face["left_eye"] == moved["left_eye"] and face["mouth"] == moved["mouth"]
+    _moved_along(found, face, shift)
+
+
+def test_a_face_made_bigger_by_hand_makes_its_chin_and_mesh_bigger(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    found = _found_face(client, hh, persona)
+    cx = (found["left_eye"]["x"] + found["right_eye"]["x"] + found["mouth"]["x"]) / 3
+    cy = (found["left_eye"]["y"] + found["right_eye"]["y"] + found["mouth"]["y"]) / 3
+    grow = lambda x, y: (cx + 1.25 * (x - cx), cy + 1.25 * (y - cy))
+    moved = {part: _mapped(found[part], grow) for part in ("left_eye", "right_eye")}
+    moved["mouth"] = {**_mapped(found["mouth"], grow), "width": round(found["mouth"]["width"] * 1.25, 4)}
+    face = _correct(client, hh, persona, moved)
+    _moved_along(found, face, grow)
+    span = lambda f: f["points"][454][0] - f["points"][234][0]  # the face's width, cheek to cheek
+    assert span(face) == pytest.approx(1.25 * span(found), abs=1e-3)
+
+
+def test_a_chin_placed_by_hand_is_kept_as_placed_and_the_mesh_still_follows(client):
+    hh = new_household(client)
+    persona = new_persona(client, hh)
+    found = _found_face(client, hh, persona)
+    moved = {"left_eye": {"x": 0.39, "y": 0.2}, "right_eye": found["right_eye"], "mouth": found["mouth"], "chin": {"x": 0.44, "y": 0.36}}
+    face = _correct(client, hh, persona, moved)
     assert face["left_eye"] == {"x": 0.39, "y": 0.2} and face["right_eye"] == found["right_eye"]
-    assert face["source"] == "caregiver" and face["points"] == []
+    assert face["chin"] == {"x": 0.44, "y": 0.36}
+    assert len(face["points"]) == 468 and face["points"] != found["points"]
+    assert all(0 <= x <= 1 and 0 <= y <= 1 for x, y in face["points"])
 
 
 @pytest.mark.parametrize(
@@ -84,6 +140,12 @@ def test_eyes_moved_by_hand_replace_the_model_s_and_its_mesh(client):
             "left_eye": {"x": 0.4, "y": 0.4},
             "right_eye": {"x": 0.6, "y": 0.4},
             "mouth": {"x": 0.5, "y": 0.6, "width": 0.1},
+            "chin": {"x": 0.5, "y": 1.3},
+        },
+        {
+            "left_eye": {"x": 0.4, "y": 0.4},
+            "right_eye": {"x": 0.6, "y": 0.4},
+            "mouth": {"x": 0.5, "y": 0.6, "width": 0.1},
             "points": [[0.1, 0.1]],
         },
     ],
@@ -91,10 +153,10 @@ def test_eyes_moved_by_hand_replace_the_model_s_and_its_mesh(client):
 def test_landmarks_outside_the_picture_or_out_of_order_are_refused_and_change_nothing(client, bad):
     hh = new_household(client)
     persona = new_persona(client, hh)
-    before = _put_portrait(client, hh, persona, _astronaut_png()).json()
+    _put_portrait(client, hh, persona, _astronaut_png())
+    before = client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()
     assert_error(client.patch(f"/v1/personas/{persona['id']}", json={"face": bad}, headers=hh["headers"]), 422)
-    after = client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json()
-    assert after["face"] == before["face"] and after["mouth"] == before["mouth"]
+    assert client.get(f"/v1/personas/{persona['id']}", headers=hh["headers"]).json() == before
 
 
 def test_an_imported_photo_made_the_portrait_brings_its_face(client):
