@@ -81,6 +81,7 @@ class TurnPipeline:
         self.record = TurnRecord()
         self.speaker = state.speaker(turn.persona)
         self._notices: list[NoticeEvent] = []
+        self._noticed: set[tuple[str, str]] = set()  # each notice once a turn, not once a sentence
         self._fallbacks: list[FallbackEvent] = []
         self.check = SpokenCheck(state, turn.household_id, turn.persona.id, turn.session_id, self.language, self.notice)
 
@@ -88,6 +89,10 @@ class TurnPipeline:
         return round((time.perf_counter() - self.turn.received_at) * 1000, 1)
 
     def notice(self, code: str, message: str, data: dict[str, Any] | None = None) -> None:
+        # A voice service that is down fails every sentence of the answer: the tablet hears it once.
+        if (code, message) in self._noticed:
+            return
+        self._noticed.add((code, message))
         self._notices.append(NoticeEvent(code=code, message=message, data=data))
 
     def _drain_notices(self) -> list[bytes]:
