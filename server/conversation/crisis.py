@@ -68,6 +68,9 @@ SELF_HARM = any_of(
         r"\btoo many of (my|the) (pills|tablets|sleeping pills)\b",
         r"\b(saving|saved|stockpiling|hoarding) (up )?(my |the )?sleeping (pills|tablets)\b",
         r"\b(took|taken|swallowed|had) (a|the) (whole|full) (bottle|box|packet) of\b",
+        # A great many pills taken at once, said as people say it ("I've taken a load of pills"); the
+        # amount is what tells it from the pills an older person takes every day ("I've taken my pills").
+        r"\b(took|taken|swallowed|had|downed|necked) (a (load|lot|bunch|handful|fistful|pile|heap|whole lot) of|loads of|lots of|handfuls of|every one of|the rest of) (my |the |those |these |me )?(pills|tablets|paracetamol|painkillers|sleeping (pills|tablets)|meds|medicine|aspirin)\b",
         r"\bjoin (him|her|my (late )?(husband|wife))[.!]*$",
         r"\b(want|wanna|ready|long|longing|going) to be with (him|her|my (late )?(husband|wife)|your (grandfather|grandmother|grandad|grandma|grandpa|granny|nana|father|mother|dad|mum|mom)|grandad|grandpa)( again)? (now|soon|in heaven|up there)\b",
         r"\bi (think|feel like) i'?m dying\b|\bi'?m dying[.!]*$",
@@ -86,7 +89,10 @@ SELF_HARM = any_of(
         r"割腕",
         r"跳楼",
         r"跳河",
-        r"(攒|存|吃了?很多|吃光|吞)[了]?.{0,2}(安眠药|药片)",
+        r"(攒|存|吃了?(很多|好多)|吃光|吞)[了]?.{0,2}(安眠药|药片)",
+        # 一堆、一大把、所有的药 at once; "吃了很多药" alone is how many older people speak of their daily pills
+        r"(吃|吞)了?(一堆|一大堆|一大把|一把|所有的?|全部的?|剩下的)(的)?(安眠药|药片|止痛药|药)",
+        r"把(剩下的|所有的?|全部的?|一(整)?(瓶|盒|板))(的)?(安眠药|药片|止痛药|药)(都|全)?(吃|吞)",
         r"不想(再)?醒(来|过来)?",
         r"(去|想去|要去)(陪|找)你",
         r"跟你(一起)?走",

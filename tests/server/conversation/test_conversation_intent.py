@@ -88,6 +88,12 @@ def test_filler_is_no_act_of_its_own() -> None:
         ("Take me with you", CrisisKind.SELF_HARM),
         ("I've been saving up my pills", CrisisKind.SELF_HARM),
         ("Everyone would be better off without me", CrisisKind.SELF_HARM),
+        ("I've taken a load of pills and I feel really strange.", CrisisKind.SELF_HARM),
+        ("I swallowed a handful of sleeping pills", CrisisKind.SELF_HARM),
+        ("I took the rest of my tablets", CrisisKind.SELF_HARM),
+        ("我吞了好多安眠药", CrisisKind.SELF_HARM),
+        ("我把剩下的药都吃了", CrisisKind.SELF_HARM),
+        ("我吃了一大把药", CrisisKind.SELF_HARM),
         ("我不想活了", CrisisKind.SELF_HARM),
         ("活着没意思", CrisisKind.SELF_HARM),
         ("我想去陪你", CrisisKind.SELF_HARM),
@@ -133,6 +139,12 @@ def test_crisis(text: str, kind: CrisisKind) -> None:
         "The old barn fell down in the storm of 1962",
         "Take a deep breath and tell me about the bakery",
         "他呼吸很平稳，睡得很香",
+        # the pills taken every day are no crisis
+        "I've taken my pills, don't worry",
+        "I take a lot of pills these days",
+        "The doctor gave me some new tablets",
+        "我每天要吃很多药",
+        "药我已经吃了",
     ],
 )
 def test_not_a_crisis(text: str) -> None:
