@@ -22,6 +22,7 @@ from server.conversation.intent_patterns import (
     DECLINE,
     GOODBYE,
     GREETING,
+    KIN_GREETING,
     NEWS,
     SADNESS,
     STOP,
@@ -115,6 +116,8 @@ def read(text: str) -> Reading:
         return Reading(Act.GOODBYE)
     if acts.news_as_question(said) or (NEWS.search(said) and not acts.question_shaped(said)):
         return Reading(Act.NEWS)
+    if KIN_GREETING.search(said):
+        return Reading(Act.GREETING)
     reading = acts.by_neighbours(said)
     if reading.act in (Act.GREETING, Act.SMALL_TALK, Act.OTHER, Act.FEELING):
         if SADNESS.search(said):

@@ -98,6 +98,8 @@ GOODBYE = any_of(
         r"\b(gotta|got to) go\b",
         r"\bi'd better (go|be going|get going)\b",
         r"\b(i'll|i will) let you go\b",
+        r"\b(i'm|i am) (off|heading off|off home|heading home)( now| then)?(?=[,.!]|$)",
+        r"\b(i'll|i will|i'd better|i had better) be off\b",
         r"\buntil next time\b",
         r"\btake care( of yourself)?[.!]*$",
         # Chinese
@@ -108,6 +110,7 @@ GOODBYE = any_of(
         r"我要走了",
         r"(下次|回头|明天|改天)再(聊|说|来)",
         r"先这样吧?$",
+        r"我(先)?挂了(啊|啦|哈|哦)?[。！!]*$",
     ]
 )
 
@@ -206,6 +209,14 @@ SADNESS = any_of(
         r"害怕",
         r"好难",
         r"舍不得",
+    ]
+)
+
+# "爷爷好", "奶奶早": how a grandchild greets in Chinese, the one they greet then 好. Said alone it is a
+# greeting whatever the neighbours make of the bare 好 left when the name is cut (read before them).
+KIN_GREETING = any_of(
+    [
+        r"^(太奶奶|太爷爷|奶奶|爷爷|外婆|外公|姥姥|姥爷|妈妈|爸爸|阿姨|叔叔)[，,]?\s*(好|早|早上好|中午好|下午好|晚上好|你好|您好)(啊|呀|哇)?[!！。.~～]*$",
     ]
 )
 
