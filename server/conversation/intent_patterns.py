@@ -67,7 +67,10 @@ ASK_IF_REAL = any_of(
         r"\b(aren't|arent) you dead\b",
         r"\bhow (can|could|is it) (you|that you) (talk|be here|speak)\b",
         r"\bwhat are you\b",
+        r"\bhow (do|does|can|could) (you|it|this) know (all )?(this|that|these things|so much) about (my|our|him|her)\b",
         # Chinese
+        r"你真的是(我|我的)?(爷爷|奶奶|外公|外婆|姥姥|姥爷|妈妈|爸爸|太爷爷|太奶奶|本人)",
+        r"你是(我|我的)?(爷爷|奶奶|外公|外婆|姥姥|姥爷|妈妈|爸爸)(本人)?吗",
         r"你是真的",
         r"是真的你",
         r"真的是你",

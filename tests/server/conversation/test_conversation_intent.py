@@ -59,6 +59,8 @@ from server.conversation.intent import CrisisKind, Intent, classify, crisis_kind
         ("夠了，關掉", Intent.STOP),
         ("唔好再講", Intent.STOP),
         ("收聲", Intent.STOP),
+        ("你真的是我爷爷吗？", Intent.ASK_IF_REAL),
+        ("How do you know all this about my grandpa?", Intent.ASK_IF_REAL),
         ("爷爷好", Intent.GREETING),
         ("姥姥早！", Intent.GREETING),
         ("Right, I'm off now, love you Grandpa.", Intent.GOODBYE),
