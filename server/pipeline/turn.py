@@ -81,7 +81,7 @@ class TurnPipeline:
         self.record = TurnRecord()
         self.speaker = state.speaker(turn.persona)
         self._notices: list[NoticeEvent] = []
-        self._noticed: set[tuple[str, str]] = set()  # each notice once a turn, not once a sentence
+        self._noticed: set[tuple[str, str]] = set()  # each fallback told once a turn, not once a sentence
         self._fallbacks: list[FallbackEvent] = []
         self.check = SpokenCheck(state, turn.household_id, turn.persona.id, turn.session_id, self.language, self.notice)
 
@@ -89,14 +89,15 @@ class TurnPipeline:
         return round((time.perf_counter() - self.turn.received_at) * 1000, 1)
 
     def notice(self, code: str, message: str, data: dict[str, Any] | None = None) -> None:
-        # A voice service that is down fails every sentence of the answer: the tablet hears it once.
-        if (code, message) in self._noticed:
-            return
-        self._noticed.add((code, message))
         self._notices.append(NoticeEvent(code=code, message=message, data=data))
 
     def _drain_notices(self) -> list[bytes]:
         for fallback in drain(self._fallbacks):
+            # A voice service that is down fails every sentence of the answer: the tablet hears it once.
+            # (Each sentence replaced for safety is still told apart: each is its own alert.)
+            if (fallback.code, fallback.stage) in self._noticed:
+                continue
+            self._noticed.add((fallback.code, fallback.stage))
             captioned = fallback.code == "tts_fallback" and not self.speaker.stand_in_fits  # no stand-in voice: captions
             self.notice(fallback.code, TTS_CAPTIONS_MESSAGE if captioned else fallback.message, {"stage": fallback.stage})
         lines = [_line(n) for n in self._notices]
