@@ -14,6 +14,7 @@ from kivy.app import App
 from kivy.clock import Clock, mainthread
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
+from shared.api import Dictation, MemoryOut
 from client.caregiver_words import level_percent
 from client.happenings import announces
 from client.uix.memories_files import reason_words
@@ -134,23 +135,23 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
         self.dictation_busy = True
         self.add_message = app.t("dictation_sending")
 
-        def send() -> dict:
+        def send() -> Dictation:
             try:
                 return client.dictate(persona_id, path)
             finally:
                 path.unlink(missing_ok=True)  # the caregiver's voice is not kept, here either
 
-        def got(answer: dict) -> None:
+        def got(answer: Dictation) -> None:
             self.dictation_busy = False
             if persona_id != self.persona_id:
                 return  # the caregiver moved on to another persona meanwhile
-            words = (answer.get("text") or "").strip()
+            words = (answer.text or "").strip()
             field = self.ids.text_field
             before = field.text.rstrip()
-            joint = "" if not before or answer.get("language") == "zh" else " "  # Chinese has no spaces between sentences
+            joint = "" if not before or answer.language == "zh" else " "  # Chinese has no spaces between sentences
             field.text = before + joint + words
             self.add_message = app.t("dictation_check")
-            self.dispatch("on_dictation_done", text=words, language=answer.get("language"))
+            self.dispatch("on_dictation_done", text=words, language=answer.language)
 
         def failed(exc) -> None:
             self.dictation_busy = False
@@ -165,10 +166,11 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
         from client.player import Segment
 
         app = App.get_running_app()
-        client, url = app.caregiver, row.item.get("audio_url")
+        memory = row.item
+        client, url = app.caregiver, memory.audio_url if isinstance(memory, MemoryOut) else None
         if client is None or not url or app.conversation is None:
             return
-        text = row.item.get("text", "")
+        text = memory.text
 
         def fetch():
             data, _mime = client.media(url)
@@ -178,7 +180,7 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
             samples, rate = decoded
             app.conversation.interrupt()  # one speaker: whatever the face was saying stops
             app.conversation.player.enqueue(Segment.make(samples, rate, [], 25, text, 0, None, original=True))
-            self.dispatch("on_memory_played", id=row.item.get("id"), seconds=round(len(samples) / rate, 2))
+            self.dispatch("on_memory_played", id=memory.id, seconds=round(len(samples) / rate, 2))
 
         def failed(exc) -> None:
             row.message = app.t("listen_failed", reason=reason_words(app, exc))
