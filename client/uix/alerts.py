@@ -19,7 +19,7 @@ def newest_first(alerts: list[Alert]) -> list[Alert]:
     return sorted(alerts, key=lambda a: str(a.created_at), reverse=True)
 
 
-class AlertsScreen(announces("alerts_shown"), AreaScreen):
+class AlertsScreen(announces("alerts_shown"), AreaScreen):  # type: ignore[misc]  # see announces
     message = StringProperty("")
     has_more = BooleanProperty(False)
 

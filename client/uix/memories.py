@@ -34,7 +34,7 @@ PAGE_SIZE = 8
 class MemoriesScreen(
     MicrophonePart,
     FilePart,
-    announces(
+    announces(  # type: ignore[misc]  # see announces
         "memories_tab",
         "memories_shown",
         "facts_shown",
@@ -65,7 +65,7 @@ class MemoriesScreen(
         super().__init__(**kwargs)
         self._row_ids: list[str] = []
         self._fact_ids: list[str] = []
-        self._job: dict | None = None  # {"id", "file"} of the import being watched
+        self._job = None
         self._poll = None
         self._polling = False
         self._mic = None

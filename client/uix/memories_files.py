@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.app import App
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock, ClockEvent, mainthread
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.utils import platform
 
@@ -30,12 +30,17 @@ def reason_words(app, exc) -> str:
     return server_words(exc.code, message, app.t) if message and hasattr(exc, "code") else message or app.t("err_offline")
 
 
-class FilePart(announces("file_chooser", "file_chosen", "import_started", "import_failed", "import_progress", "import_finished")):
+class FilePart(announces("file_chooser", "file_chosen", "import_started", "import_failed", "import_progress", "import_finished")):  # type: ignore[misc]  # see announces
     import_kind = StringProperty("auto")
     import_message = StringProperty("")
     import_percent = NumericProperty(0)
     import_active = BooleanProperty(False)
     chooser_message = StringProperty("")
+
+    # what this part keeps, set up in MemoriesScreen.__init__
+    _job: dict[str, str] | None  # the import being watched: its job's id, the file's name, the persona's id
+    _poll: ClockEvent | None
+    _polling: bool  # a request for the job is out
 
     # ------------------------------------------------------------------ add: a file
     def choose_file(self) -> None:

@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 
 from kivy.app import App
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock, ClockEvent, mainthread
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
 from shared.api import Dictation, MemoryOut
 from client.caregiver_words import level_percent
 from client.happenings import announces
+from client.platform.mic_base import Mic
 from client.uix.memories_files import reason_words
 from client.uix.memory_rows import ItemRow
 from client.worker import background
@@ -25,12 +26,17 @@ MAX_RECORDING_S = 600  # ten minutes: a long story, not a forgotten tablet
 MAX_DICTATION_S = 115  # a dictation stops itself under the server's default limit for one recording (KEEPSAKE_MAX_AUDIO_S=120)
 
 
-class MicrophonePart(announces("recording", "dictation_done", "dictation_failed", "memory_played")):
+class MicrophonePart(announces("recording", "dictation_done", "dictation_failed", "memory_played")):  # type: ignore[misc]  # see announces
     recording = BooleanProperty(False)  # the microphone is on, for record_purpose
     record_purpose = OptionProperty("voice", options=["voice", "dictation"])  # her own voice, or the caregiver dictating
     dictation_busy = BooleanProperty(False)  # a dictation is at the server, its words not back yet
     record_level = NumericProperty(0)  # 0..100, from the microphone's dB while recording
     record_message = StringProperty("")
+
+    # what this part keeps, set up in MemoriesScreen.__init__
+    _mic: Mic | None  # made at the first recording
+    _record_clock: ClockEvent | None
+    _record_started: float
 
     # ------------------------------------------------------------------ add: the microphone (her own voice, or dictation)
     def _say(self, purpose: str, text: str) -> None:
@@ -89,6 +95,7 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
         self._end_recording_clock()
         folder = Path(app.data_dir) / "dictation"
         mic, purpose = self._mic, self.record_purpose
+        assert mic is not None  # recording: start_recording made the microphone
 
         def made(recording) -> None:
             if recording is None or not recording.heard_speech:
@@ -114,6 +121,7 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
             return
         self._end_recording_clock()
         self._say(self.record_purpose, "")
+        assert self._mic is not None  # recording: start_recording made the microphone
         background(self._mic.cancel, name="mic-cancel")
         self.dispatch("on_recording", started=False, kept=False, purpose=self.record_purpose)
 

@@ -55,7 +55,7 @@ def next_blink_in() -> float:
     return min(9.0, max(1.2, random.gammavariate(4.0, 0.9)))  # mean 3.6 s, rarely under 1.5 or over 7
 
 
-class Portrait(announces("face_video"), StencilView):
+class Portrait(announces("face_video"), StencilView):  # type: ignore[misc]  # see announces
     source = StringProperty("")
     mouth = NumericProperty(0.0)  # the loudness track: how much voice there is now, 0..1
     viseme = StringProperty("")  # the sound's lip shape now; "" when the server sent no visemes
@@ -68,17 +68,17 @@ class Portrait(announces("face_video"), StencilView):
     fade_right = NumericProperty(0.14)  # fraction of the width that fades into the background
 
     def __init__(self, **kwargs) -> None:
-        self._texture = None
+        self._texture: Texture | None = None
         self._image_size = (1, 1)
-        self._base = None
+        self._base: dict | None = None  # the mesh at rest, laid out (see _relayout)
         self._blink_at = time.monotonic() + 1.5
         self._blink = 0.0
-        self._lips = (0.0, 0.0, 1.0)  # jaw, part, width: where the lips are now
-        self._drawn = None
+        self._lips: tuple[float, ...] = (0.0, 0.0, 1.0)  # jaw, part, width: where the lips are now
+        self._drawn: tuple[float, ...] | None = None
         self._last_sway = 0.0
-        self._video_texture = None
-        self._video_shown = None
-        self._indices = []
+        self._video_texture: Texture | None = None
+        self._video_shown: np.ndarray | None = None  # the frame on screen
+        self._indices: list[int] = []
         super().__init__(**kwargs)
         with self.canvas:
             PushMatrix()

@@ -30,7 +30,7 @@ PREVIEW_S = 3.0
 MOUTH_WIDTH_RANGE = (0.04, 0.4)  # of the picture's width: a face far away to a close-up
 
 
-class PortraitStep(announces("studio_portrait", "studio_mouth", "studio_face", "studio_preview")):
+class PortraitStep(announces("studio_portrait", "studio_mouth", "studio_face", "studio_preview")):  # type: ignore[misc]  # see announces
     portrait_path = StringProperty("")  # the portrait as the server keeps it, downloaded
     mouth_point = ListProperty([0.5, 0.6, 0.18])  # x, y, width: fractions of the picture from its top-left
     eyes = ListProperty([])  # [left x, left y, right x, right y], fractions, once there is a portrait

@@ -16,14 +16,14 @@ from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
-from shared.api import SampleAdded, VoiceOverview
+from shared.api import SampleAdded, VoiceDescription, VoiceOverview
 from client.happenings import announces
 from client.uix import theme
 from client.uix.studio_forms import AUDIO_EXTENSIONS, can_make_voice, caregiver_sentences, plain_error, voice_fraction
 from client.uix.studio_picker import pick_native
 
 
-class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_made", "studio_voice_choice")):
+class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_made", "studio_voice_choice")):  # type: ignore[misc]  # see announces
     recording = BooleanProperty(False)
     record_seconds = NumericProperty(0)
     mic_level = NumericProperty(0)
@@ -101,7 +101,7 @@ class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_mad
         """The three voices (the server's own words for each, in the studio's language), the one the
         persona speaks with, and why it does not suit them when it does not. Older servers describe none."""
         language = App.get_running_app().language
-        voices = {v.kind: v for v in (overview.voices if overview is not None else [])}
+        voices: dict[str, VoiceDescription] = {v.kind: v for v in (overview.voices if overview is not None else [])}
         fit = overview.voice_fit if overview is not None else None
 
         def label(kind: str) -> str:
