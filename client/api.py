@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -164,6 +165,7 @@ class KeepsakeClient:
         answers it once however often it is sent (``Idempotency-Key``, see ``server.turn_replay``).
         """
         headers = {**self._headers, IDEMPOTENCY_KEY_HEADER: idempotency_key} if idempotency_key else self._headers
+        kwargs: dict[str, Any]  # httpx's stream() arguments: a body or JSON, and the headers
         if body is not None:
             kwargs = {"content": body, "headers": {**headers, "Content-Type": mime}}
         elif audio is not None:

@@ -34,7 +34,7 @@ SCREENS = ("talk", "pin", "caregiver", "studio", "memories", "alerts")
 SCREENSHOT_WAIT_S = 60.0  # --screenshot: how long past its delay to wait for a tablet still starting
 
 
-class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed", "unpaired"), App):
+class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed", "unpaired"), App):  # type: ignore[misc]  # see announces
     title = "Keepsake"
     icon = str(ASSETS / "icon.png")
 
@@ -94,7 +94,12 @@ class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed",
         self._screenshot_seen_started = False
         self._language_arg = language
         self.exit_code = 0
-        self.store: Store | None = None
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "opened in build(), before any screen, handler or conversation exists"
+        return self._store
 
     # ------------------------------------------------------------------ words
     def t(self, key: str, *_bindings, **values) -> str:
@@ -104,7 +109,8 @@ class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed",
 
     def talk_words(self, state: str, mode: str, *_bindings) -> tuple[str, str]:
         """The talk control's words for each state: what is happening, and what to do next."""
-        return tuple(self.t(key) if key else "" for key in states.talk_word_keys(state, mode))
+        doing, next_step = states.talk_word_keys(state, mode)
+        return (self.t(doing) if doing else "", self.t(next_step) if next_step else "")
 
     def talk_caption(self, state: str, status: str, caption: str, *_bindings) -> str:
         """The caption area: a calm note when something is wrong, else the answer, else a quiet hint."""
@@ -129,7 +135,7 @@ class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed",
             Builder.load_file(str(HERE / "kv" / f"{name}.kv"))
         Window.bind(size=self._rescale)
         self._rescale()
-        self.store = Store(self.data_dir)
+        self._store = Store(self.data_dir)
         s = self.store.settings
         self.language = self._language_arg or s.language or "en"
         if self.language not in LANGUAGES:
@@ -397,6 +403,7 @@ class KeepsakeApp(announces("caregiver_sign_in_failed", "paired", "pair_failed",
     def _screenshot_and_exit(self, _dt: float) -> None:
         from client.screenshot import save_screenshot
 
+        assert self._screenshot is not None  # scheduled in on_start only when a picture was asked for
         try:
             Logger.info(f"Keepsake: screenshot saved to {save_screenshot(self._screenshot)}")
         except Exception as exc:  # the caller asked only for a picture: report, exit non-zero

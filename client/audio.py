@@ -38,7 +38,7 @@ def decode_audio(data: bytes, mime: str) -> tuple[np.ndarray, int]:
         import av  # optional on the tablet: only remote TTS services send compressed audio
     except ImportError as exc:
         raise ValueError(f"cannot decode {mime} without PyAV") from exc
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=stream.rate or 24_000)
         chunks = [f.to_ndarray().reshape(-1) for frame in container.decode(stream) for f in resampler.resample(frame)]

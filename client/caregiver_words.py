@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from shared.api import Alert, Fact, JobOut, MemoryOrigin, MemoryOut, Span
 from client.i18n import translate
 
 # what each kind of source is called on screen (the server's origin.kind, or memory.source)
@@ -109,55 +110,55 @@ def clock(seconds: int) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-def place_words(origin, language: str) -> str:
+def place_words(origin: MemoryOrigin | None, language: str) -> str:
     """Where in its file a memory is, worded in the screen's language from the server's fields
-    (``origin`` as the server sent it: the shared model, or its JSON object)."""
+    (``origin`` as the server sent it: a ``MemoryOrigin``, or ``None``)."""
     if origin is None:
         return ""
-    if all(origin.get(key) is None for key in _PLACE_FIELDS):
-        return place(origin.get("position"), language)  # an older server: its English words
+    if all(getattr(origin, key) is None for key in _PLACE_FIELDS):
+        return place(origin.position, language)  # an older server: its English words
     words = _PLACE_WORDS.get(language, _PLACE_WORDS["en"])
 
-    def span(key: str, one: str, many: str) -> str:
-        first, last = origin[key]["first"], origin[key]["last"]
+    def span(numbers: Span, one: str, many: str) -> str:
+        first, last = numbers.first, numbers.last
         return words[one].format(n=first) if first == last else words[many].format(first=first, last=last)
 
     parts = []
-    if origin.get("chapter") is not None:
-        parts.append(words["chapter"].format(n=origin["chapter"]))
-    if origin.get("pages") is not None:
-        parts.append(span("pages", "page", "pages"))
-    if origin.get("paragraphs") is not None:
-        parts.append(span("paragraphs", "paragraph", "paragraphs"))
-    if origin.get("letter") is not None:
-        parts.append(words["letter"].format(n=origin["letter"]))
-        if origin.get("date"):
-            parts.append(words["dated"].format(date=origin["date"]))
-    if origin.get("messages") is not None:
-        parts.append(span("messages", "message", "messages"))
-        if origin.get("date"):
-            parts.append(origin["date"])  # as the chat wrote it
-    if origin.get("recording_s") is not None:
-        seconds = origin["recording_s"]
-        parts.append(words["recording"].format(first=clock(seconds["first"]), last=clock(seconds["last"])))
+    if origin.chapter is not None:
+        parts.append(words["chapter"].format(n=origin.chapter))
+    if origin.pages is not None:
+        parts.append(span(origin.pages, "page", "pages"))
+    if origin.paragraphs is not None:
+        parts.append(span(origin.paragraphs, "paragraph", "paragraphs"))
+    if origin.letter is not None:
+        parts.append(words["letter"].format(n=origin.letter))
+        if origin.date:
+            parts.append(words["dated"].format(date=origin.date))
+    if origin.messages is not None:
+        parts.append(span(origin.messages, "message", "messages"))
+        if origin.date:
+            parts.append(origin.date)  # as the chat wrote it
+    if origin.recording_s is not None:
+        seconds = origin.recording_s
+        parts.append(words["recording"].format(first=clock(seconds.first), last=clock(seconds.last)))
     text = words["between"].join(parts)
-    if origin.get("part") is not None:
-        text += words["part"].format(n=origin["part"])
+    if origin.part is not None:
+        text += words["part"].format(n=origin.part)
     return text
 
 
-def origin_line(memory: dict, language: str, name: str = "") -> str:
+def origin_line(memory: MemoryOut, language: str, name: str = "") -> str:
     """Where a memory came from: "Memoir · rose.txt · chapter 2, paragraphs 4–7"; typed ones say so."""
-    origin = memory.get("origin") or {}
-    kind = origin.get("kind") or memory.get("source") or "typed"
+    origin = memory.origin
+    kind = origin.kind or memory.source or "typed"
     parts = [translate(KIND_KEYS.get(kind, "origin_other"), language, kind=kind)]
-    if origin.get("filename"):
-        parts.append(str(origin["filename"]))
+    if origin.filename:
+        parts.append(str(origin.filename))
     where = place_words(origin, language)
     if where:
         parts.append(where)
     line = " · ".join(parts)
-    if memory.get("audio_url"):  # the person's own recording: the caregiver should know it will be played
+    if memory.audio_url:  # the person's own recording: the caregiver should know it will be played
         line += " · " + translate("origin_own_voice", language, name=name or translate("grandma", language))
     return line
 
@@ -195,19 +196,19 @@ def counts_words(counts: dict | None, language: str) -> str:
     return ("，" if language == "zh" else ", ").join(shown)
 
 
-def progress_text(job: dict, language: str, filename: str = "") -> str:
+def progress_text(job: JobOut, language: str, filename: str = "") -> str:
     """One calm sentence about an import job: waiting, working (stage, percent, counts), done or failed."""
-    state = job.get("state") or "queued"
-    counts = counts_words(job.get("counts"), language)
+    state = job.state or "queued"
+    counts = counts_words(job.counts, language)
     if state == "done":
         return translate("import_done", language, file=filename, counts=counts or translate("count_none", language))
     if state == "failed":
-        errors = [str(e) for e in job.get("errors") or [] if str(e).strip()]
+        errors = [str(e) for e in job.errors or [] if str(e).strip()]
         return translate("import_failed", language, file=filename, reason=errors[0] if errors else translate("err_unknown", language))
     if state == "queued":
         return translate("import_queued", language, file=filename)
-    percent = int(max(0.0, min(100.0, float(job.get("percent") or 0))))
-    text = translate("import_running", language, file=filename, stage=stage_words(job.get("stage"), language) or "…", percent=percent)
+    percent = int(max(0.0, min(100.0, float(job.percent or 0))))
+    text = translate("import_running", language, file=filename, stage=stage_words(job.stage, language) or "…", percent=percent)
     if not counts:
         return text
     return f"{text}（{counts}）" if language == "zh" else f"{text} ({counts})"
@@ -217,13 +218,13 @@ def alert_kind_words(kind: str, language: str) -> str:
     return translate(ALERT_KEYS.get(kind, "alert_other"), language, kind=kind)
 
 
-def alert_message(alert: dict) -> str:
+def alert_message(alert: Alert) -> str:
     """What was said. A blocked sentence is stored as "reason: sentence"; the caregiver reads both."""
-    return str(alert.get("message") or "").strip()
+    return str(alert.message or "").strip()
 
 
-def is_urgent(alert: dict) -> bool:
-    return alert.get("kind") == "crisis"
+def is_urgent(alert: Alert) -> bool:
+    return alert.kind == "crisis"
 
 
 def page_words(offset: int, shown: int, language: str) -> str:
@@ -233,26 +234,26 @@ def page_words(offset: int, shown: int, language: str) -> str:
     return translate("page_range", language, first=offset + 1, last=offset + shown)
 
 
-def teller_line(fact: dict, language: str) -> str:
+def teller_line(fact: Fact, language: str) -> str:
     """When and by whom a fact was told: "Told on 6 Dec 2026, 16:07, on “Grandma's tablet”"."""
-    stamp = when(fact.get("created_at"), language)
-    teller = fact.get("told_by") or {}
-    who = teller.get("name")
-    if teller.get("kind") == "device" and who:
+    stamp = when(fact.created_at, language)
+    teller = fact.told_by
+    who = teller.name
+    if teller.kind == "device" and who:
         return translate("told_on_tablet", language, when=stamp, who=who)
-    if teller.get("kind") == "caregiver":
+    if teller.kind == "caregiver":
         return translate("told_on_by", language, when=stamp, who=who) if who else translate("told_on_by_caregiver", language, when=stamp)
     return translate("told_on", language, when=stamp)  # a tablet since unpaired and gone, or an older server
 
 
-def sharing_line(fact: dict, language: str, name: str) -> str:
+def sharing_line(fact: Fact, language: str, name: str) -> str:
     """Who hears the persona ask about a fact: every tablet once shared, else only the one it was told on."""
-    if fact.get("shared"):
+    if fact.shared:
         return translate("shared_tag", language, name=name)
-    teller = fact.get("told_by") or {}
-    if teller.get("kind") == "device" and teller.get("name"):
-        return translate("private_tag", language, name=name, who=teller["name"])
-    if teller.get("kind") == "caregiver":
+    teller = fact.told_by
+    if teller.kind == "device" and teller.name:
+        return translate("private_tag", language, name=name, who=teller.name)
+    if teller.kind == "caregiver":
         return translate("private_tag_nobody", language, name=name)
     return ""
 

@@ -39,6 +39,7 @@ from client.conversation_turns import Sending
 from client.happenings import announces
 from client.outbox import Outbox
 from client.platform import make_mic, make_player
+from client.platform.mic_base import PcmMic
 from client.player import Segment
 from client.states import next_state
 from client.worker import background
@@ -48,7 +49,7 @@ class Conversation(
     Connecting,
     Sending,
     LiveSocketTurns,
-    announces(
+    announces(  # type: ignore[misc]  # see announces
         "talk_pressed",
         "live_turn_started",
         "speech_start",
@@ -139,6 +140,7 @@ class Conversation(
         live = self._start_live_turn()
         try:
             if live is not None:
+                assert isinstance(self.mic, PcmMic)  # a live turn starts only on a microphone that streams_pcm
                 self.mic.start(self._on_mic, on_pcm=live.feed)
             else:
                 self.mic.start(self._on_mic)
@@ -259,6 +261,7 @@ class Conversation(
             self._report_playback(answer)
 
     def _report_playback(self, answer: Answer) -> None:
+        assert self.client is not None  # an answer with a turn id came through the client
         background(self.client.report_playback, self.session_id, answer.turn_id, answer.heard, name="playback-report")
 
     # ------------------------------------------------------------------ say that again, tests
@@ -281,10 +284,11 @@ class Conversation(
         if self.client is None or self.persona is None:
             on_error(Offline("not connected"))
             return
+        client, persona_id = self.client, self.persona.id
 
         def work():
             # A test session: the greeting only, and it never undoes the relative's "stop".
-            session = self.client.start_session(self.persona.id, test=True)
+            session = client.start_session(persona_id, test=True)
             return session.greeting.sentences if session.greeting else []
 
         def done(sentences) -> None:

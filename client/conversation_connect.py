@@ -13,6 +13,7 @@ from kivy.logger import Logger
 
 from client.answer import Answer
 from client.api import ApiError, KeepsakeClient, Offline
+from client.conversation_state import ConversationState
 from client.happenings import announces
 from client.worker import background
 
@@ -23,7 +24,7 @@ class NoPersona(Exception):
     pass
 
 
-class Connecting(announces("face_refreshed", "connected", "conversation_over", "retry_scheduled", "health")):
+class Connecting(announces("face_refreshed", "connected", "conversation_over", "retry_scheduled", "health"), ConversationState):  # type: ignore[misc]  # see announces
     """Opening the conversation, and coming back when the server was away (see Conversation)."""
 
     # ------------------------------------------------------------------ connecting
@@ -46,19 +47,21 @@ class Connecting(announces("face_refreshed", "connected", "conversation_over", "
         )
 
     def _connect_work(self, wanted_id: str):
+        client = self.client
+        assert client is not None  # connect() made it before handing this work over
         me = None
         try:
-            me = self.client.me()
+            me = client.me()
         except ApiError as exc:
             if exc.status in (401, 403):
                 raise
             Logger.info(f"Keepsake: the server does not describe this tablet ({exc})")  # an older server
-        personas = self.client.personas()
+        personas = client.personas()
         persona = next((p for p in personas if p.id == wanted_id), None) or next((p for p in personas if p.consent), None)
         if persona is None:
             raise NoPersona()
         try:
-            portrait = self._keep_portrait(persona.id, self.client.portrait(persona.id))
+            portrait: Path | None = self._keep_portrait(persona.id, client.portrait(persona.id))
         except (ApiError, Offline, OSError) as exc:
             Logger.info(f"Keepsake: no new portrait ({exc})")
             portrait = self._kept_portrait(persona.id)  # the last one, or the placeholder
@@ -66,7 +69,7 @@ class Connecting(announces("face_refreshed", "connected", "conversation_over", "
             # The relative asked the avatar to stop: no session, no greeting, until they tap.
             # (Words waiting in the outbox were said after a tap: those do open a session.)
             return personas, persona, portrait, None, me
-        session = self.client.start_session(persona.id)
+        session = client.start_session(persona.id)
         return personas, persona, portrait, session, me
 
     def _portraits(self) -> Path:
@@ -96,15 +99,15 @@ class Connecting(announces("face_refreshed", "connected", "conversation_over", "
         changed them, here or on another device) now, not at the next conversation."""
         if self.client is None or self.persona is None:
             return
-        persona_id = self.persona.id
+        client, persona_id = self.client, self.persona.id
 
         def work():
-            personas = self.client.personas()
+            personas = client.personas()
             persona = next((p for p in personas if p.id == persona_id), None)
             if persona is None:
                 return None
             try:
-                portrait = self._keep_portrait(persona.id, self.client.portrait(persona.id))
+                portrait = self._keep_portrait(persona.id, client.portrait(persona.id))
             except ApiError:
                 portrait = None  # the photo was removed: the placeholder it is
             return personas, persona, portrait

@@ -16,12 +16,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock, ClockEvent, mainthread
 from kivy.logger import Logger
 
 from shared.api import DoneEvent, TurnEvent
 from client.answer import Answer, LiveTurn
 from client.api import ApiError, Offline
+from client.conversation_state import ConversationState
 from client.happenings import announces
 from client.live_socket import LiveEvent, LiveSocket, LiveUnavailable
 from client.worker import background
@@ -35,14 +36,14 @@ SERVER_DECIDES_S = 4.5
 OVERHEAR_KEEP_S = 1.0
 
 
-class LiveSocketTurns(announces("live_socket", "live_end_of_turn", "overhearing", "barge_in")):
+class LiveSocketTurns(announces("live_socket", "live_end_of_turn", "overhearing", "barge_in"), ConversationState):  # type: ignore[misc]  # see announces
     """Turns on the live socket (see Conversation for the state it shares)."""
 
     _socket: LiveSocket | None = None
     _socket_session: str | None = None
     _socket_opening = False
     _socket_refused_for: str | None = None  # the session whose server has no socket: POST only
-    _fallback_event = None
+    _fallback_event: ClockEvent | None = None
     # While the answer plays, the microphone goes on to the server, which hears the relative speak
     # over it (its echo guard tells their voice from the persona's): (socket, answer, stop, stopped).
     _overhearing: tuple[LiveSocket, Answer, threading.Event, threading.Event] | None = None
@@ -240,19 +241,24 @@ class LiveSocketTurns(announces("live_socket", "live_end_of_turn", "overhearing"
     def _socket_send_work(self, live: LiveTurn, overheard: threading.Event | None = None) -> tuple[str, float | None]:
         if overheard is not None:
             overheard.wait(2.0)  # one reader at a time: the overhearing one lets go within half a second
+        socket = live.socket
+        assert socket is not None  # a socket turn
         outcome = self._turn_work(live.answer, lambda: live.item, lambda: self._socket_events(live), live)
         if live.aborted:
             return "aborted", None
         if outcome[0] != "ok":
             live.failed = True
-            live.socket.close()  # a new one is opened for the next turn
+            socket.close()  # a new one is opened for the next turn
         return outcome
 
     @contextmanager
     def _socket_events(self, live: LiveTurn) -> Iterator[Iterator[TurnEvent]]:
+        socket = live.socket
+        assert socket is not None  # a socket turn
+
         def events() -> Iterator[TurnEvent]:
             answered = False
-            stream = live.socket.events()
+            stream = socket.events()
             while True:
                 try:
                     event = next(stream)
@@ -306,11 +312,13 @@ class LiveSocketTurns(announces("live_socket", "live_end_of_turn", "overhearing"
             self._fallback_event.cancel()
             self._fallback_event = None
         if not live.server_ended:
+            assert live.socket is not None  # a socket turn
             background(live.socket.tap_end, name="live-socket-tap")
 
     def _abort_socket_turn(self, live: LiveTurn) -> None:
         """Nobody spoke, or they backed out: this socket's turn ends unsent (a new socket follows)."""
         live.aborted = True
+        assert live.socket is not None  # a socket turn
         if self._socket is live.socket:
             self._socket = None
         background(live.socket.close, name="live-socket-close")

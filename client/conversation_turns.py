@@ -14,6 +14,7 @@ from client.answer import Answer, LiveTurn
 from client.api import ApiError, Offline
 from client.audio import decode_audio
 from client.conversation_connect import RETRY_FIRST_S
+from client.conversation_state import ConversationState
 from client.face_video import fetch_clip
 from client.happenings import announces
 from client.live_upload import UploadAborted
@@ -22,7 +23,7 @@ from client.player import Segment
 from client.worker import background
 
 
-class Sending(announces("transcript", "sentence", "notice", "done", "turn_outcome", "live_turn_outcome")):
+class Sending(announces("transcript", "sentence", "notice", "done", "turn_outcome", "live_turn_outcome"), ConversationState):  # type: ignore[misc]  # see announces
     """Sending turns and hearing their answers (see Conversation for the state it shares)."""
 
     # ------------------------------------------------------------------ sending turns
@@ -47,16 +48,20 @@ class Sending(announces("transcript", "sentence", "notice", "done", "turn_outcom
         )
 
     def _send_work(self, item: Pending, answer: Answer, session_id: str) -> tuple[str, float | None]:
+        client = self.client
+        assert client is not None  # send_next sends only with a client
         return self._turn_work(
-            answer, lambda: item, lambda: self.client.turn(session_id, audio=item.audio, mime=item.mime, idempotency_key=item.key)
+            answer, lambda: item, lambda: client.turn(session_id, audio=item.audio, mime=item.mime, idempotency_key=item.key)
         )
 
     def _live_send_work(self, live: LiveTurn, session_id: str) -> tuple[str, float | None]:
+        client = self.client
+        assert client is not None  # a live turn starts only with a client
         try:
             return self._turn_work(
                 live.answer,
                 lambda: live.item,
-                lambda: self.client.turn(session_id, body=live.upload.chunks(), idempotency_key=live.key),
+                lambda: client.turn(session_id, body=live.upload.chunks(), idempotency_key=live.key),
                 live,
             )
         except UploadAborted:
@@ -112,6 +117,7 @@ class Sending(announces("transcript", "sentence", "notice", "done", "turn_outcom
         """The sentence's audio, decoded; a silent stand-in of the right length if it cannot be had."""
         import numpy as np
 
+        assert self.client is not None  # a sentence arrives only on a turn the client sent
         try:
             data, mime = self.client.media(event.audio_url)
             samples, rate = decode_audio(data, event.audio_mime or mime)

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from kivy.logger import Logger
+
+if TYPE_CHECKING:
+    from av.container import InputContainer
+    from av.video.frame import VideoFrame
 
 MAX_SIDE = 720  # frames bigger than this are scaled down: the face is at most 1200 pixels tall
 MAX_BYTES = 40 * 1024 * 1024  # a sentence's clip is a few seconds; anything bigger is not one
@@ -29,14 +35,14 @@ class VideoClip:
         self.label = label
         self.failed = False
         self._lock = threading.Lock()
-        self._container = None
-        self._frames = None
-        self._current = None  # (seconds, rgb array)
-        self._upcoming = None
+        self._container: InputContainer | None = None
+        self._frames: Iterator[VideoFrame] | None = None
+        self._current: tuple[float, np.ndarray] | None = None  # (seconds, rgb array)
+        self._upcoming: tuple[float, np.ndarray] | None = None
         # decode it all once now (on a worker): a clip that cannot be played is refused before it is due
         count, self.size, self.duration_s = 0, (0, 0), 0.0
         try:
-            with av.open(io.BytesIO(data)) as container:
+            with av.open(io.BytesIO(data), mode="r") as container:
                 if not container.streams.video:
                     raise ValueError("no video stream")
                 for frame in container.decode(video=0):
@@ -58,11 +64,12 @@ class VideoClip:
     def _open(self) -> None:
         if self._container is not None:
             self._container.close()
-        self._container = self._av.open(io.BytesIO(self._data))
+        self._container = self._av.open(io.BytesIO(self._data), mode="r")
         self._frames = self._container.decode(video=0)
         self._current, self._upcoming = None, self._next()
 
     def _next(self):
+        assert self._frames is not None  # _open() starts them before a frame is read
         frame = next(self._frames, None)
         if frame is None:
             return None

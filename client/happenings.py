@@ -5,6 +5,10 @@ EventDispatcher)``. Each name becomes the Kivy event ``on_<name>`` with a defaul
 does nothing, raised with ``self.dispatch("on_recorded", path=..., seconds=...)`` and heard with
 ``conversation.bind(on_recorded=...)``. The UI tests' hooks (client/testhooks.py) bind to all of
 them from outside and write them down; the product works the same with nobody listening.
+
+mypy cannot follow a base class made by a call, so each ``announces(...)`` among a class's bases
+carries ``# type: ignore[misc]``: the class is then read as having an unknown (Any) base, as it
+would be through Kivy's own classes anyway.
 """
 
 from __future__ import annotations

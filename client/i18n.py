@@ -544,8 +544,8 @@ _SERVER_ERRORS_ZH = {
     # The names in the chat stay as the server lists them.
     "who_is_self": "请说明聊天记录里哪一位是这个人物。（{server}）",
 }
-for _code, _words in _SERVER_ERRORS_ZH.items():
-    STRINGS.setdefault(f"api_{_code}", {"en": "", "zh": _words})
+for _code, _zh in _SERVER_ERRORS_ZH.items():
+    STRINGS.setdefault(f"api_{_code}", {"en": "", "zh": _zh})
 
 
 def translate(key: str, language: str = DEFAULT_LANGUAGE, **values: object) -> str:

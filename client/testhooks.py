@@ -135,6 +135,7 @@ class Control:
         Clock.schedule_interval(self._poll, 0.1)
 
     def _poll(self, _dt: float) -> None:
+        assert _control_path is not None  # polled only once start() found the control file named
         try:
             with open(_control_path, "rb") as fh:
                 fh.seek(self.offset)

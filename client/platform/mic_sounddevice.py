@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from client.audio import MIC_RATE
 from client.platform.mic_base import PcmMic
+
+if TYPE_CHECKING:
+    from sounddevice import InputStream
 
 
 class SoundDeviceMic(PcmMic):
@@ -17,7 +22,7 @@ class SoundDeviceMic(PcmMic):
 
         self._sd = sounddevice
         self._sd.query_devices(kind="input")  # raises when there is no microphone at all
-        self._stream = None
+        self._stream: InputStream | None = None
 
     def _open(self) -> None:
         def callback(indata, frames, time_info, status) -> None:

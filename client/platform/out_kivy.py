@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from kivy.core.audio import SoundLoader
+from kivy.core.audio import Sound, SoundLoader
 
 from client.audio import to_int16, write_wav
 from client.player import PLAYER_RATE, Player, Position, Segment
@@ -21,7 +21,7 @@ class KivyPlayer(Player):
 
     def __init__(self) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="keepsake-audio-"))
-        self._queue: list[tuple[Segment, object]] = []  # (segment, kivy Sound), first one playing
+        self._queue: list[tuple[Segment, Sound]] = []  # (segment, kivy Sound), first one playing
         self._count = 0
         self.volume = 0.8
 

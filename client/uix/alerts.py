@@ -6,6 +6,7 @@ from __future__ import annotations
 from kivy.app import App
 from kivy.properties import BooleanProperty, StringProperty
 
+from shared.api import Alert
 from client.happenings import announces
 from client.uix.caregiver import AreaScreen
 from client.uix.memory_rows import AlertRow
@@ -14,17 +15,17 @@ from client.worker import background
 PAGE_SIZE = 20  # the server keeps the last 200; more come with "Show more"
 
 
-def newest_first(alerts: list[dict]) -> list[dict]:
-    return sorted(alerts, key=lambda a: str(a.get("created_at") or ""), reverse=True)
+def newest_first(alerts: list[Alert]) -> list[Alert]:
+    return sorted(alerts, key=lambda a: str(a.created_at), reverse=True)
 
 
-class AlertsScreen(announces("alerts_shown"), AreaScreen):
+class AlertsScreen(announces("alerts_shown"), AreaScreen):  # type: ignore[misc]  # see announces
     message = StringProperty("")
     has_more = BooleanProperty(False)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._alerts: list[dict] = []
+        self._alerts: list[Alert] = []
         self._names: dict[str, str] = {}
         self._shown = 0
         self._row_ids: list[str] = []
@@ -76,9 +77,7 @@ class AlertsScreen(announces("alerts_shown"), AreaScreen):
         self._shown += len(page)
         self.has_more = self._shown < len(self._alerts)
         self.message = "" if self._alerts else app.t("no_alerts")
-        self.dispatch(
-            "on_alerts_shown", count=self._shown, total=len(self._alerts), kinds=[a.get("kind") for a in self._alerts[: self._shown]]
-        )
+        self.dispatch("on_alerts_shown", count=self._shown, total=len(self._alerts), kinds=[a.kind for a in self._alerts[: self._shown]])
 
     def _clear(self) -> None:
         self.ids.alert_box.clear_widgets()

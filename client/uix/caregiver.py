@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.clock import Clock
+from kivy.clock import Clock, ClockEvent
 from kivy.factory import Factory
 from kivy.metrics import dp
 from kivy.properties import StringProperty
@@ -21,7 +21,7 @@ class AreaScreen(KeepsakeScreen):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._idle = None
+        self._idle: ClockEvent | None = None
 
     def on_activate(self) -> None:
         self._arm_idle()
@@ -51,7 +51,7 @@ class AreaScreen(KeepsakeScreen):
         App.get_running_app().root.current = "caregiver"
 
 
-class CaregiverScreen(announces("personas_failed", "studio_personas", "alerts_counted", "test_played", "pin_changed"), AreaScreen):
+class CaregiverScreen(announces("personas_failed", "studio_personas", "alerts_counted", "test_played", "pin_changed"), AreaScreen):  # type: ignore[misc]  # see announces
     pair_message = StringProperty("")
     test_message = StringProperty("")
     pin_message = StringProperty("")

@@ -19,6 +19,7 @@ from kivy.app import App
 from kivy.metrics import dp
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
+from shared.api import Fact, Memory, MemoryOut
 from client.caregiver_words import page_words
 from client.happenings import announces
 from client.uix.caregiver import AreaScreen
@@ -33,7 +34,7 @@ PAGE_SIZE = 8
 class MemoriesScreen(
     MicrophonePart,
     FilePart,
-    announces(
+    announces(  # type: ignore[misc]  # see announces
         "memories_tab",
         "memories_shown",
         "facts_shown",
@@ -64,7 +65,7 @@ class MemoriesScreen(
         super().__init__(**kwargs)
         self._row_ids: list[str] = []
         self._fact_ids: list[str] = []
-        self._job: dict | None = None  # {"id", "file"} of the import being watched
+        self._job = None
         self._poll = None
         self._polling = False
         self._mic = None
@@ -173,7 +174,7 @@ class MemoriesScreen(
             name="memories-page",
         )
 
-    def fill_memories(self, memories: list[dict]) -> None:
+    def fill_memories(self, memories: list[MemoryOut]) -> None:
         app = App.get_running_app()
         box = self.ids.memory_box
         self._clear(box, self._row_ids)
@@ -198,8 +199,8 @@ class MemoriesScreen(
             query=self.query,
             offset=int(self.offset),
             count=len(memories),
-            ids=[m["id"] for m in memories],
-            titles=[m.get("title") for m in memories],
+            ids=[m.id for m in memories],
+            titles=[m.title for m in memories],
         )
 
     # ------------------------------------------------------------------ facts
@@ -217,18 +218,18 @@ class MemoriesScreen(
             name="facts",
         )
 
-    def fill_facts(self, facts: list[dict]) -> None:
+    def fill_facts(self, facts: list[Fact]) -> None:
         app = App.get_running_app()
         box = self.ids.fact_box
         self._clear(box, self._fact_ids)
-        newest_first = sorted(facts, key=lambda f: f.get("created_at") or "", reverse=True)
+        newest_first = sorted(facts, key=lambda f: f.created_at, reverse=True)
         for index, fact in enumerate(newest_first):
             row = ItemRow(kind="fact", screen=self)
             row.show(fact, app.language, self.name_for_words)
             box.add_widget(row)
             self._register(row, f"fact_{index}", self._fact_ids)
         self.facts_message = "" if facts else self.words("no_facts")
-        self.dispatch("on_facts_shown", count=len(facts), ids=[f["id"] for f in newest_first])
+        self.dispatch("on_facts_shown", count=len(facts), ids=[f.id for f in newest_first])
 
     # ------------------------------------------------------------------ a row's edit, hide, delete
     def save_row(self, row: ItemRow, fields: dict) -> None:
@@ -239,13 +240,10 @@ class MemoriesScreen(
         if "text" in fields and not fields["text"]:
             row.message, row.mode = app.t("memory_text_missing"), "edit"
             return
-        item_id = row.item["id"]
+        item_id = row.item.id
         call = client.edit_memory if row.kind == "memory" else client.edit_fact
 
-        def saved(item: dict) -> None:
-            if row.kind == "memory":
-                # the row keeps where it came from even if a server leaves it out of the answer
-                item = {**row.item, **item}
+        def saved(item: MemoryOut | Fact) -> None:
             row.show(item, app.language, self.name_for_words, self.query)
             row.message = app.t("saved")
             self.dispatch(
@@ -253,8 +251,8 @@ class MemoriesScreen(
                 row=row.kind,
                 id=item_id,
                 fields=sorted(fields),
-                hidden=bool(item.get("hidden")),
-                shared=bool(item.get("shared")),
+                hidden=item.hidden,
+                shared=isinstance(item, Fact) and item.shared,  # a memory is the family's already
             )
 
         def failed(exc) -> None:
@@ -270,7 +268,7 @@ class MemoriesScreen(
         client = app.caregiver
         if client is None:
             return
-        item_id = row.item["id"]
+        item_id = row.item.id
         call = client.delete_memory if row.kind == "memory" else client.delete_fact
 
         def deleted(_none) -> None:
@@ -298,10 +296,10 @@ class MemoriesScreen(
             return
         self.add_message = app.t("loading")
 
-        def saved(memory: dict) -> None:
+        def saved(memory: Memory) -> None:
             self.ids.title_field.text = self.ids.text_field.text = ""
             self.add_message = self.words("memory_saved")
-            self.dispatch("on_memory_added", id=memory.get("id"), title=memory.get("title"))
+            self.dispatch("on_memory_added", id=memory.id, title=memory.title)
             self.load_page()
 
         def failed(exc) -> None:
@@ -319,7 +317,7 @@ class MemoriesScreen(
         _x, view_bottom = scroll.to_window(*scroll.pos)
         if bottom < view_bottom or bottom + row.height > view_bottom + scroll.height:
             scroll.scroll_to(row, padding=dp(10), animate=False)
-            self.dispatch("on_row_scrolled", row=row.kind, id=row.item.get("id"))
+            self.dispatch("on_row_scrolled", row=row.kind, id=row.item_id)
 
     # ------------------------------------------------------------------ row bookkeeping (ids let the tests find rows)
     def _register(self, row: ItemRow, prefix: str, names: list[str]) -> None:
@@ -332,7 +330,7 @@ class MemoriesScreen(
         row.fbind("mode", self._row_mode_changed)
 
     def _row_mode_changed(self, row: ItemRow, mode: str) -> None:
-        self.dispatch("on_row_mode_changed", row=row.kind, id=row.item.get("id"), mode=mode)
+        self.dispatch("on_row_mode_changed", row=row.kind, id=row.item_id, mode=mode)
 
     def _clear(self, box, names: list[str]) -> None:
         box.clear_widgets()

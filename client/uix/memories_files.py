@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.app import App
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock, ClockEvent, mainthread
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.utils import platform
 
+from shared.api import ImportStarted, JobOut
 from client.caregiver_words import progress_text
 from client.happenings import announces
 from client.uix.studio_forms import server_words
@@ -29,12 +30,17 @@ def reason_words(app, exc) -> str:
     return server_words(exc.code, message, app.t) if message and hasattr(exc, "code") else message or app.t("err_offline")
 
 
-class FilePart(announces("file_chooser", "file_chosen", "import_started", "import_failed", "import_progress", "import_finished")):
+class FilePart(announces("file_chooser", "file_chosen", "import_started", "import_failed", "import_progress", "import_finished")):  # type: ignore[misc]  # see announces
     import_kind = StringProperty("auto")
     import_message = StringProperty("")
     import_percent = NumericProperty(0)
     import_active = BooleanProperty(False)
     chooser_message = StringProperty("")
+
+    # what this part keeps, set up in MemoriesScreen.__init__
+    _job: dict[str, str] | None  # the import being watched: its job's id, the file's name, the persona's id
+    _poll: ClockEvent | None
+    _polling: bool  # a request for the job is out
 
     # ------------------------------------------------------------------ add: a file
     def choose_file(self) -> None:
@@ -99,16 +105,16 @@ class FilePart(announces("file_chooser", "file_chosen", "import_started", "impor
         self.import_message = app.t("import_sending", file=shown_name)
         persona_id = self.persona_id
 
-        def send() -> dict:
+        def send() -> ImportStarted:
             try:
                 return client.upload_source(persona_id, path, kind=kind, filename=shown_name)
             finally:
                 if remove_after:
                     path.unlink(missing_ok=True)
 
-        def started(answer: dict) -> None:
-            self._job = {"id": answer["job_id"], "file": shown_name, "persona_id": persona_id}
-            self.dispatch("on_import_started", job_id=answer["job_id"], source_kind=answer.get("kind"), file=shown_name)
+        def started(answer: ImportStarted) -> None:
+            self._job = {"id": answer.job_id, "file": shown_name, "persona_id": persona_id}
+            self.dispatch("on_import_started", job_id=answer.job_id, source_kind=answer.kind, file=shown_name)
             self._start_polling()
 
         def failed(exc) -> None:
@@ -139,28 +145,26 @@ class FilePart(announces("file_chooser", "file_chosen", "import_started", "impor
             return
         self._polling = True
 
-        def got(state: dict) -> None:
+        def got(state: JobOut) -> None:
             self._polling = False
             if self._job is not job:
                 return
-            self.import_percent = float(state.get("percent") or 0)
+            self.import_percent = float(state.percent or 0)
             self.import_message = progress_text(state, app.language, job["file"])
             self.dispatch(
                 "on_import_progress",
                 job_id=job["id"],
-                state=state.get("state"),
-                percent=state.get("percent"),
-                stage=state.get("stage"),
-                counts=state.get("counts"),
+                state=state.state,
+                percent=state.percent,
+                stage=state.stage,
+                counts=state.counts,
                 text=self.import_message,
             )
-            if state.get("state") in ("done", "failed"):
+            if state.state in ("done", "failed"):
                 self._stop_polling()
-                self.import_percent = 100 if state.get("state") == "done" else self.import_percent
-                self.dispatch(
-                    "on_import_finished", job_id=job["id"], state=state.get("state"), counts=state.get("counts"), errors=state.get("errors")
-                )
-                if state.get("state") == "done" and job["persona_id"] == self.persona_id:
+                self.import_percent = 100 if state.state == "done" else self.import_percent
+                self.dispatch("on_import_finished", job_id=job["id"], state=state.state, counts=state.counts, errors=state.errors)
+                if state.state == "done" and job["persona_id"] == self.persona_id:
                     self.load_page()
 
         def failed(exc) -> None:

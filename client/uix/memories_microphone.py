@@ -11,11 +11,13 @@ import time
 from pathlib import Path
 
 from kivy.app import App
-from kivy.clock import Clock, mainthread
+from kivy.clock import Clock, ClockEvent, mainthread
 from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 
+from shared.api import Dictation, MemoryOut
 from client.caregiver_words import level_percent
 from client.happenings import announces
+from client.platform.mic_base import Mic
 from client.uix.memories_files import reason_words
 from client.uix.memory_rows import ItemRow
 from client.worker import background
@@ -24,12 +26,17 @@ MAX_RECORDING_S = 600  # ten minutes: a long story, not a forgotten tablet
 MAX_DICTATION_S = 115  # a dictation stops itself under the server's default limit for one recording (KEEPSAKE_MAX_AUDIO_S=120)
 
 
-class MicrophonePart(announces("recording", "dictation_done", "dictation_failed", "memory_played")):
+class MicrophonePart(announces("recording", "dictation_done", "dictation_failed", "memory_played")):  # type: ignore[misc]  # see announces
     recording = BooleanProperty(False)  # the microphone is on, for record_purpose
     record_purpose = OptionProperty("voice", options=["voice", "dictation"])  # her own voice, or the caregiver dictating
     dictation_busy = BooleanProperty(False)  # a dictation is at the server, its words not back yet
     record_level = NumericProperty(0)  # 0..100, from the microphone's dB while recording
     record_message = StringProperty("")
+
+    # what this part keeps, set up in MemoriesScreen.__init__
+    _mic: Mic | None  # made at the first recording
+    _record_clock: ClockEvent | None
+    _record_started: float
 
     # ------------------------------------------------------------------ add: the microphone (her own voice, or dictation)
     def _say(self, purpose: str, text: str) -> None:
@@ -88,6 +95,7 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
         self._end_recording_clock()
         folder = Path(app.data_dir) / "dictation"
         mic, purpose = self._mic, self.record_purpose
+        assert mic is not None  # recording: start_recording made the microphone
 
         def made(recording) -> None:
             if recording is None or not recording.heard_speech:
@@ -113,6 +121,7 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
             return
         self._end_recording_clock()
         self._say(self.record_purpose, "")
+        assert self._mic is not None  # recording: start_recording made the microphone
         background(self._mic.cancel, name="mic-cancel")
         self.dispatch("on_recording", started=False, kept=False, purpose=self.record_purpose)
 
@@ -134,23 +143,23 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
         self.dictation_busy = True
         self.add_message = app.t("dictation_sending")
 
-        def send() -> dict:
+        def send() -> Dictation:
             try:
                 return client.dictate(persona_id, path)
             finally:
                 path.unlink(missing_ok=True)  # the caregiver's voice is not kept, here either
 
-        def got(answer: dict) -> None:
+        def got(answer: Dictation) -> None:
             self.dictation_busy = False
             if persona_id != self.persona_id:
                 return  # the caregiver moved on to another persona meanwhile
-            words = (answer.get("text") or "").strip()
+            words = (answer.text or "").strip()
             field = self.ids.text_field
             before = field.text.rstrip()
-            joint = "" if not before or answer.get("language") == "zh" else " "  # Chinese has no spaces between sentences
+            joint = "" if not before or answer.language == "zh" else " "  # Chinese has no spaces between sentences
             field.text = before + joint + words
             self.add_message = app.t("dictation_check")
-            self.dispatch("on_dictation_done", text=words, language=answer.get("language"))
+            self.dispatch("on_dictation_done", text=words, language=answer.language)
 
         def failed(exc) -> None:
             self.dictation_busy = False
@@ -165,10 +174,11 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
         from client.player import Segment
 
         app = App.get_running_app()
-        client, url = app.caregiver, row.item.get("audio_url")
+        memory = row.item
+        client, url = app.caregiver, memory.audio_url if isinstance(memory, MemoryOut) else None
         if client is None or not url or app.conversation is None:
             return
-        text = row.item.get("text", "")
+        text = memory.text
 
         def fetch():
             data, _mime = client.media(url)
@@ -178,7 +188,7 @@ class MicrophonePart(announces("recording", "dictation_done", "dictation_failed"
             samples, rate = decoded
             app.conversation.interrupt()  # one speaker: whatever the face was saying stops
             app.conversation.player.enqueue(Segment.make(samples, rate, [], 25, text, 0, None, original=True))
-            self.dispatch("on_memory_played", id=row.item.get("id"), seconds=round(len(samples) / rate, 2))
+            self.dispatch("on_memory_played", id=memory.id, seconds=round(len(samples) / rate, 2))
 
         def failed(exc) -> None:
             row.message = app.t("listen_failed", reason=reason_words(app, exc))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import BooleanProperty, DictProperty, ObjectProperty, OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.filechooser import FileChooserListView
 
+from shared.api import Alert, Fact, MemoryOut
 from client.caregiver_words import alert_kind_words, alert_message, is_urgent, origin_line, sharing_line, teller_line, when
 
 PREVIEW_CHARS = 420  # a long memoir passage is cut in the list; Edit shows all of it
@@ -36,7 +37,7 @@ def preview(text: str, limit: int = PREVIEW_CHARS, around: str = "") -> str:
 class ItemRow(BoxLayout):
     """A memory or a fact, with Edit, Hide and Delete; a fact also with Share (every tablet may hear it)."""
 
-    item = DictProperty({})
+    item = ObjectProperty(None, allownone=True)  # the MemoryOut or Fact shown, once shown
     screen = ObjectProperty(None)
     kind = StringProperty("memory")  # memory or fact
     mode = OptionProperty("view", options=["view", "edit", "confirm", "busy"])
@@ -79,25 +80,29 @@ class ItemRow(BoxLayout):
         self.on_has_audio(self, self.has_audio)
         self.on_kind(self, self.kind)
 
-    def show(self, item: dict, language: str, name: str, query: str = "") -> None:
+    @property
+    def item_id(self) -> str | None:
+        return self.item.id if self.item is not None else None
+
+    def show(self, item: MemoryOut | Fact, language: str, name: str, query: str = "") -> None:
         self.item = item
-        self.hidden = bool(item.get("hidden"))
-        self.has_audio = bool(item.get("audio_url"))
-        self.body = preview(item.get("text", ""), around=query)
-        if self.kind == "memory":
-            self.heading = item.get("title") or App.get_running_app().t("untitled")
+        self.hidden = item.hidden
+        self.has_audio = isinstance(item, MemoryOut) and bool(item.audio_url)  # only a memory has her own recording
+        self.body = preview(item.text, around=query)
+        if isinstance(item, MemoryOut):  # a memory's row (kind "memory"); else a fact's
+            self.heading = item.title or App.get_running_app().t("untitled")
             self.detail = origin_line(item, language, name)
         else:
             self.heading = ""
             self.detail = teller_line(item, language)
-            self.shared = bool(item.get("shared"))
+            self.shared = item.shared
             self.sharing = sharing_line(item, language, name)
         self.mode = "view"
 
     def start_edit(self) -> None:
-        self.ids.editor.text = self.item.get("text", "")
-        if self.kind == "memory":
-            self.ids.title_editor.text = self.item.get("title") or ""
+        self.ids.editor.text = self.item.text
+        if isinstance(self.item, MemoryOut):
+            self.ids.title_editor.text = self.item.title or ""
         self.message = ""
         self.mode = "edit"
         # the row grew: bring all of it (the words and Save) into the list's view once it is laid out
@@ -138,12 +143,12 @@ class AlertRow(BoxLayout):
     detail = StringProperty("")
     body = StringProperty("")
 
-    def show(self, alert: dict, language: str, persona_names: dict[str, str]) -> None:
+    def show(self, alert: Alert, language: str, persona_names: dict[str, str]) -> None:
         app = App.get_running_app()
         self.urgent = is_urgent(alert)
-        self.heading = alert_kind_words(alert.get("kind", ""), language)
-        stamp = when(alert.get("created_at"), language)
-        persona = persona_names.get(alert.get("persona_id") or "")
+        self.heading = alert_kind_words(alert.kind, language)
+        stamp = when(alert.created_at, language)
+        persona = persona_names.get(alert.persona_id or "")
         self.detail = app.t("alert_with", when=stamp, persona=persona) if persona else stamp
         message = alert_message(alert)
         self.body = app.t("alert_said", message=message) if message else ""

@@ -71,7 +71,7 @@ class MouthPicker(Widget):
 
     def __init__(self, **kwargs) -> None:
         self._image_size = (0, 0)
-        self._dragging = None
+        self._dragging: str | None = None
         super().__init__(**kwargs)
         with self.canvas:
             self._picture_color = Color(1, 1, 1, 0)
@@ -127,7 +127,7 @@ class MouthPicker(Widget):
         self._points_color.a = 0.55 if shown and self.points else 0
         if not shown:
             return
-        dots = []
+        dots: list[float] = []
         for px, py in self.points:
             dots += point_to_pos(px, py, rect)
         self._points.points = dots

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from kivy.app import App
-from kivy.clock import Clock
+from kivy.clock import Clock, ClockEvent
 from kivy.properties import StringProperty
 
 from client.happenings import announces
@@ -14,7 +14,7 @@ from client.uix.screens import KeepsakeScreen
 MAX_TRIES, LOCK_S = 5, 60
 
 
-class PinScreen(announces("pin_checked"), KeepsakeScreen):
+class PinScreen(announces("pin_checked"), KeepsakeScreen):  # type: ignore[misc]  # see announces
     entered = StringProperty("")
     message = StringProperty("")
 
@@ -22,7 +22,7 @@ class PinScreen(announces("pin_checked"), KeepsakeScreen):
         super().__init__(**kwargs)
         self._failures = 0
         self._locked_until = 0.0
-        self._back_event = None
+        self._back_event: ClockEvent | None = None
 
     def on_pre_enter(self, *_args) -> None:
         self.entered, self.message = "", ""

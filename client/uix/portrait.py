@@ -44,7 +44,7 @@ def next_blink_in() -> float:
     return min(9.0, max(1.2, random.gammavariate(4.0, 0.9)))  # mean 3.6 s, rarely under 1.5 or over 7
 
 
-class Portrait(announces("face_video"), StencilView):
+class Portrait(announces("face_video"), StencilView):  # type: ignore[misc]  # see announces
     source = StringProperty("")
     mouth = NumericProperty(0.0)  # the loudness track: how much voice there is now, 0..1
     viseme = StringProperty("")  # the sound's lip shape now; "" when the server sent no visemes
@@ -58,18 +58,18 @@ class Portrait(announces("face_video"), StencilView):
     held_blink = NumericProperty(-1.0)  # 0..1: the lids held that far shut (for photographs); below 0 they blink on their own
 
     def __init__(self, **kwargs) -> None:
-        self._texture = None
+        self._texture: Texture | None = None
         self._image_size = (1, 1)
-        self._base = None
+        self._base: dict | None = None  # the mesh at rest, laid out (see _relayout)
         self._blink_at = time.monotonic() + 1.5
         self._blink = 0.0
-        self._lips = (0.0, 0.0, 1.0)  # jaw, part, width: where the lips are now
-        self._drawn = None
+        self._lips: tuple[float, ...] = (0.0, 0.0, 1.0)  # jaw, part, width: where the lips are now
+        self._drawn: tuple[float, ...] | None = None
         self._last_sway = 0.0
-        self._video_texture = None
-        self._video_shown = None
-        self._indices = []
-        self._pixels = None
+        self._video_texture: Texture | None = None
+        self._video_shown: np.ndarray | None = None  # the frame on screen
+        self._indices: list[int] = []
+        self._pixels: np.ndarray | None = None
         super().__init__(**kwargs)
         with self.canvas:
             PushMatrix()
@@ -207,13 +207,16 @@ class Portrait(announces("face_video"), StencilView):
     def _looker(self, left: float, top: float, dw: float, dh: float, height: float):
         """The picture's colour at widget pixels, for fitting the eyes' outlines (None if unreadable)."""
         if self._pixels is None:
+            texture = self._texture
+            if texture is None:  # no picture yet: nothing to fit the eyes to
+                return None
             try:
-                w, h = self._texture.size
-                pixels = np.frombuffer(self._texture.pixels, dtype=np.uint8).reshape(h, w, 4)[:, :, :3]
+                w, h = texture.size
+                pixels = np.frombuffer(texture.pixels, dtype=np.uint8).reshape(h, w, 4)[:, :, :3]
             except Exception as exc:  # a picture we cannot read back: the landmarks alone will do
                 Logger.warning(f"Keepsake: cannot read the portrait's pixels ({exc!r}); eyelids from the landmarks alone")
                 return None
-            t = self._texture.tex_coords
+            t = texture.tex_coords
             self._pixels = pixels[::-1] if t[1] < t[5] else pixels  # the picture's top row first
         pixels = self._pixels
         rows, cols = pixels.shape[:2]

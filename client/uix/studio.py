@@ -49,7 +49,7 @@ class StudioBar(ProgressBar):
 class StudioScreen(
     PortraitStep,
     VoiceStep,
-    announces(
+    announces(  # type: ignore[misc]  # see announces
         "studio_opened", "studio_loaded", "studio_step", "studio_done", "studio_error", "studio_saved", "studio_consent", "studio_picker"
     ),
     AreaScreen,
@@ -75,7 +75,7 @@ class StudioScreen(
         super().__init__(**kwargs)
         self._generation = 0
         self._saved_fields: dict | None = None  # step 1 as last saved: Done saves only a changed form
-        self._picker = None
+        self._picker: StudioPicker | None = None
         self._problem_shown = False
         self._leave_unsaved = False  # Done was pressed on a form that cannot be saved: the next Done leaves
         self._suggested: dict[str, str] = {}  # consent words the studio filled in, not the caregiver

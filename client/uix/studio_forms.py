@@ -9,6 +9,8 @@ import os
 import re
 from pathlib import Path
 
+from shared.api import JobOut, VoiceOverview
+
 KINDS = ("deceased", "living", "child", "public_figure")  # shared.api.PersonaKind
 LANGUAGES = ("en", "zh")
 MAX_NAMES = 20  # PersonaCreate.addressed_as
@@ -114,16 +116,19 @@ def consent_role(kind: str) -> str:
 # --- the portrait import and the voice -----------------------------------------------------------
 
 
-def job_finished(job: dict) -> bool:
-    return job.get("state") in ("done", "failed")
+IMPORT_FAILED = "The import failed."  # when the server gave no words of its own (or never finished)
 
 
-def job_error(job: dict) -> str:
+def job_finished(job: JobOut) -> bool:
+    return job.state in ("done", "failed")
+
+
+def job_error(job: JobOut) -> str:
     """The server's plain words for a failed import ("" when it did not fail)."""
-    if job.get("state") != "failed":
+    if job.state != "failed":
         return ""
-    errors = [e for e in job.get("errors") or [] if e]
-    return errors[0] if errors else "The import failed."
+    errors = [e for e in job.errors or [] if e]
+    return errors[0] if errors else IMPORT_FAILED
 
 
 def voice_fraction(total_clean_s: float, needed_s: float) -> float:
@@ -133,8 +138,8 @@ def voice_fraction(total_clean_s: float, needed_s: float) -> float:
     return max(0.0, min(1.0, total_clean_s / needed_s))
 
 
-def can_make_voice(overview: dict) -> bool:
-    return bool(overview.get("cloning", {}).get("available")) and bool(overview.get("enough"))
+def can_make_voice(overview: VoiceOverview) -> bool:
+    return bool(overview.cloning.available) and bool(overview.enough)
 
 
 _SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*")

@@ -35,7 +35,7 @@ def start_folder() -> Path:
         return Path(chosen)
     if platform == "android":
         try:
-            from android.storage import primary_external_storage_path  # type: ignore[import-not-found]
+            from android.storage import primary_external_storage_path
 
             return Path(primary_external_storage_path())
         except Exception:

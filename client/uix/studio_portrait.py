@@ -16,10 +16,11 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 
+from shared.api import JobOut
 from client.happenings import announces
 from client.uix.mouth_picker import MouthPicker  # noqa: F401  studio.kv uses it
 from client.uix.portrait import Portrait  # noqa: F401  studio.kv uses it (the talking face, small)
-from client.uix.studio_forms import IMAGE_EXTENSIONS, StudioProblem, image_suffix, job_error, job_finished, plain_error
+from client.uix.studio_forms import IMAGE_EXTENSIONS, IMPORT_FAILED, StudioProblem, image_suffix, job_error, job_finished, plain_error
 from client.uix.studio_picker import pick_native
 from client.worker import background, on_ui
 
@@ -29,7 +30,7 @@ PREVIEW_S = 3.0
 MOUTH_WIDTH_RANGE = (0.04, 0.4)  # of the picture's width: a face far away to a close-up
 
 
-class PortraitStep(announces("studio_portrait", "studio_mouth", "studio_face", "studio_preview")):
+class PortraitStep(announces("studio_portrait", "studio_mouth", "studio_face", "studio_preview")):  # type: ignore[misc]  # see announces
     portrait_path = StringProperty("")  # the portrait as the server keeps it, downloaded
     mouth_point = ListProperty([0.5, 0.6, 0.18])  # x, y, width: fractions of the picture from its top-left
     eyes = ListProperty([])  # [left x, left y, right x, right y], fractions, once there is a portrait
@@ -63,9 +64,9 @@ class PortraitStep(announces("studio_portrait", "studio_mouth", "studio_face", "
         self.portrait_note = self.t("portrait_sending")
         self.message = ""
 
-        def progress(job: dict) -> None:
+        def progress(job: JobOut) -> None:
             if generation == self._generation and self.importing:
-                self.import_percent = float(job.get("percent") or 0)
+                self.import_percent = float(job.percent or 0)
                 self.portrait_note = self.t("portrait_working", percent=round(self.import_percent))
 
         def work():
@@ -73,17 +74,17 @@ class PortraitStep(announces("studio_portrait", "studio_mouth", "studio_face", "
             started = client.upload_source(persona_id, path, kind="photo")
             deadline = time.monotonic() + JOB_DEADLINE_S
             while True:
-                job = client.job(started["job_id"])
+                job = client.job(started.job_id)
                 on_ui(progress, job)
                 if job_finished(job):
                     break
                 if time.monotonic() > deadline or generation != self._generation:
-                    raise StudioProblem(job_error({"state": "failed"}))
+                    raise StudioProblem(IMPORT_FAILED)
                 time.sleep(JOB_POLL_S)
-            if job["state"] == "failed":
+            if job.state == "failed":
                 raise StudioProblem(job_error(job))
-            persona = client.use_photo_as_portrait(persona_id, started["source_id"])
-            return persona, self._download_portrait(client, persona), int(job.get("counts", {}).get("faces", 0))
+            persona = client.use_photo_as_portrait(persona_id, started.source_id)
+            return persona, self._download_portrait(client, persona), int(job.counts.get("faces", 0))
 
         def imported(result) -> None:
             persona, portrait, faces = result

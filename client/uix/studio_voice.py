@@ -16,13 +16,14 @@ from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from shared.api import SampleAdded, VoiceDescription, VoiceOverview
 from client.happenings import announces
 from client.uix import theme
 from client.uix.studio_forms import AUDIO_EXTENSIONS, can_make_voice, caregiver_sentences, plain_error, voice_fraction
 from client.uix.studio_picker import pick_native
 
 
-class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_made", "studio_voice_choice")):
+class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_made", "studio_voice_choice")):  # type: ignore[misc]  # see announces
     recording = BooleanProperty(False)
     record_seconds = NumericProperty(0)
     mic_level = NumericProperty(0)
@@ -43,14 +44,14 @@ class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_mad
 
     _recorder = None  # made at the first recording: the microphone is opened only when needed
     _record_clock = None
-    _voice = None  # the server's last overview of the samples
+    _voice: VoiceOverview | None = None  # the server's last overview of the samples
     _unsent: tuple[str, list[Path]] | None = None  # (persona id, recordings) for "Send again"
 
     def refresh_voice(self) -> None:
         if self.persona_id:
             self._call(lambda pid: self._client().voice(pid), self.persona_id, on_result=self._fill_voice, name="studio-voice", quiet=True)
 
-    def _fill_voice(self, overview: dict | None) -> None:
+    def _fill_voice(self, overview: VoiceOverview | None) -> None:
         self._voice = overview
         box = self.ids.samples_box
         box.clear_widgets()
@@ -63,45 +64,45 @@ class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_mad
             return
         app = App.get_running_app()
         self._fill_choice(overview)
-        self.voice_fraction = voice_fraction(overview["total_clean_s"], overview["needed_s"])
-        key = "voice_progress_enough" if overview.get("enough") else "voice_progress"
-        self.voice_progress = self.t(key, total=round(overview["total_clean_s"]), needed=round(overview["needed_s"]))
-        self.has_voice = bool(overview.get("voice_id"))
+        self.voice_fraction = voice_fraction(overview.total_clean_s, overview.needed_s)
+        key = "voice_progress_enough" if overview.enough else "voice_progress"
+        self.voice_progress = self.t(key, total=round(overview.total_clean_s), needed=round(overview.needed_s))
+        self.has_voice = bool(overview.voice_id)
         self.can_clone = can_make_voice(overview)
-        cloning = overview.get("cloning", {})
-        if overview.get("voice_id"):
+        cloning = overview.cloning
+        if overview.voice_id:
             self.cloning_note = self.t("voice_has_clone")
-        elif not cloning.get("available"):
+        elif not cloning.available:
             # the server's own sentence in English (less the server settings); the same sentence in Chinese
-            message = caregiver_sentences(cloning.get("message", ""))
+            message = caregiver_sentences(cloning.message)
             self.cloning_note = message if app.language == "en" and message else self.t("no_cloning")
         else:
-            self.cloning_note = self.t("voice_enough") if overview.get("enough") else overview.get("message", "")
-        samples = overview.get("samples", [])
+            self.cloning_note = self.t("voice_enough") if overview.enough else overview.message
+        samples = overview.samples
         if not samples:
             box.add_widget(Factory.FieldLabel(text=self.t("no_samples")))
         for i, sample in enumerate(samples):
             row = Factory.StudioSampleRow()
-            name = sample.get("filename") or self.t("sample_recorded")
+            name = sample.filename or self.t("sample_recorded")
             if name.startswith("sample-") and name.endswith(".wav"):
                 name = self.t("sample_recorded")
-            row.title = self.t("sample_line", name=name, seconds=round(sample["duration_s"], 1))
-            verdict = sample["message"] if app.language == "en" else self.t(f"verdict_{sample['verdict']}")
+            row.title = self.t("sample_line", name=name, seconds=round(sample.duration_s, 1))
+            verdict = sample.message if app.language == "en" else self.t(f"verdict_{sample.verdict}")
             if verdict.startswith("verdict_"):
-                verdict = sample["message"]
+                verdict = sample.message
             row.verdict = verdict
-            row.usable = bool(sample["usable"])
-            row.ids.delete.bind(on_press=lambda button, sid=sample["id"]: self.delete_sample(sid, button))
+            row.usable = bool(sample.usable)
+            row.ids.delete.bind(on_press=lambda button, sid=sample.id: self.delete_sample(sid, button))
             box.add_widget(row)
             self.ids[f"sample_{i}"] = row
             self.ids[f"sample_{i}_delete"] = row.ids.delete
 
-    def _fill_choice(self, overview) -> None:
+    def _fill_choice(self, overview: VoiceOverview | None) -> None:
         """The three voices (the server's own words for each, in the studio's language), the one the
         persona speaks with, and why it does not suit them when it does not. Older servers describe none."""
         language = App.get_running_app().language
-        voices = {v.kind: v for v in getattr(overview, "voices", None) or []}
-        fit = getattr(overview, "voice_fit", None)
+        voices: dict[str, VoiceDescription] = {v.kind: v for v in (overview.voices if overview is not None else [])}
+        fit = overview.voice_fit if overview is not None else None
 
         def label(kind: str) -> str:
             voice = voices.get(kind)
@@ -207,9 +208,9 @@ class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_mad
         if recorded:
             self._unsent, self.unsent = None, 0
 
-        def work():
+        def work() -> tuple[list[SampleAdded], VoiceOverview]:
             client = self._client()
-            added = []
+            added: list[SampleAdded] = []
             for path in paths:
                 added.append(client.add_voice_sample(persona_id, path))
                 if recorded:  # kept at the server now; the tablet needs no copy of the person's voice
@@ -223,18 +224,18 @@ class VoiceStep(announces("studio_recording", "studio_sample", "studio_voice_mad
                 self._unsent, self.unsent = (persona_id, left), len(left)
                 self.message += " " + self.t("voice_kept")
 
-        def uploaded(result) -> None:
+        def uploaded(result: tuple[list[SampleAdded], VoiceOverview]) -> None:
             added, overview = result
-            last = added[-1]["sample"]
+            last = added[-1].sample
             self.message = ""
             self._fill_voice(overview)
             self.dispatch(
                 "on_studio_sample",
                 persona_id=persona_id,
-                verdict=last["verdict"],
-                usable=last["usable"],
-                clean_s=last["clean_s"],
-                total_clean_s=overview["total_clean_s"],
+                verdict=last.verdict,
+                usable=last.usable,
+                clean_s=last.clean_s,
+                total_clean_s=overview.total_clean_s,
             )
 
         self._call(work, on_result=uploaded, name="studio-sample", on_error=failed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,23 +27,3 @@ def _not_blank(value: str) -> str:
     if not value:
         raise ValueError("must not be empty")
     return value
-
-
-class ReadByKey(BaseModel):
-    """An answer the tablet's screens may still read like the JSON object it arrived as
-    (``answer["id"]``, ``answer.get("title")``, ``{**answer}``), as they did before the caregiver
-    client returned models; new code reads attributes. Only fields are keys: nothing else leaks."""
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in type(self).model_fields:
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key) if key in type(self).model_fields else default
-
-    def keys(self) -> list[str]:
-        return list(type(self).model_fields)
-
-    def __contains__(self, key: object) -> bool:
-        return key in type(self).model_fields

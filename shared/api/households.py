@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from shared.api.base import NAME_MAX, ReadByKey, Strict, _not_blank
+from shared.api.base import NAME_MAX, Strict, _not_blank
 
 Role = Literal["owner", "caregiver", "viewer"]
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
@@ -44,7 +44,7 @@ class HouseholdSettings(Strict):
     webhook_url: str | None = Field(default=None, max_length=2_000, pattern=r"^https?://[^\s]+$")
 
 
-class HouseholdOut(ReadByKey):
+class HouseholdOut(BaseModel):
     id: str
     name: str
     settings: HouseholdSettings
@@ -90,7 +90,7 @@ class AuditEntry(BaseModel):
     created_at: datetime
 
 
-class Alert(ReadByKey):
+class Alert(BaseModel):
     id: str
     kind: str
     message: str

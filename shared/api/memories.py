@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, StrictBool, field_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator
 
-from shared.api.base import NAME_MAX, TEXT_MAX, ReadByKey, Strict, _not_blank
+from shared.api.base import NAME_MAX, TEXT_MAX, Strict, _not_blank
 
 
 class MemoryCreate(Strict):
@@ -17,7 +17,7 @@ class MemoryCreate(Strict):
     _strip = field_validator("text")(_not_blank)
 
 
-class Memory(ReadByKey):
+class Memory(BaseModel):
     id: str
     persona_id: str
     title: str | None = None
@@ -27,14 +27,14 @@ class Memory(ReadByKey):
     created_at: datetime
 
 
-class Span(ReadByKey):
+class Span(BaseModel):
     """From one numbered thing to another, both included (paragraphs 4 to 7); one thing when they are equal."""
 
     first: int = Field(ge=0)
     last: int = Field(ge=0)
 
 
-class MemoryPlace(ReadByKey):
+class MemoryPlace(BaseModel):
     """Where in its file a memory is, as numbers and the source's own date: each tablet words it in its language."""
 
     chapter: int | None = None
@@ -56,7 +56,7 @@ class MemoryOrigin(MemoryPlace):
     position: str | None = None
 
 
-class MemoryOut(ReadByKey):
+class MemoryOut(BaseModel):
     """A memory as the caregiver reviews it: with where it came from and the person's own recording, if any."""
 
     id: str
@@ -83,14 +83,14 @@ class MemoryPatch(Strict):
         return value.strip() if value is not None else None
 
 
-class Dictation(ReadByKey):
+class Dictation(BaseModel):
     """A caregiver's spoken words as text, to check and save as a memory; nothing of the recording is kept."""
 
     text: str
     language: str | None = None
 
 
-class FactTeller(ReadByKey):
+class FactTeller(BaseModel):
     """Who told the persona a fact: a tablet (its relative), or a caregiver."""
 
     kind: Literal["device", "caregiver"]
@@ -99,7 +99,7 @@ class FactTeller(ReadByKey):
     name: str | None = None  # the tablet's name or the caregiver's e-mail, while they exist
 
 
-class Fact(ReadByKey):
+class Fact(BaseModel):
     """Something the relative told the persona, kept for later conversations.
 
     It is heard again only on the tablet of the relative who told it, unless a

@@ -16,7 +16,6 @@ from shared.api.base import (
     Language,
     Mode,
     PersonaKind,
-    ReadByKey,
     Strict,
     _not_blank,
 )
@@ -137,7 +136,7 @@ class ConsentCreate(Strict):
     _strip = field_validator("given_by", "relation", "statement")(_not_blank)
 
 
-class ConsentOut(ReadByKey):
+class ConsentOut(BaseModel):
     id: str
     persona_id: str
     given_by: str

@@ -6,18 +6,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shared.api.base import ReadByKey
 from shared.api.personas import MouthPoint
 
 
-class ImportStarted(ReadByKey):
+class ImportStarted(BaseModel):
     job_id: str
     source_id: str
     kind: str  # memoir, letters, chat, voice_memo, photo; "document" until the job decides memoir or letters
     job_url: str
 
 
-class JobOut(ReadByKey):
+class JobOut(BaseModel):
     id: str
     kind: str
     persona_id: str | None = None
@@ -32,7 +31,7 @@ class JobOut(ReadByKey):
     finished_at: str | None = None
 
 
-class SourceOut(ReadByKey):
+class SourceOut(BaseModel):
     id: str
     persona_id: str
     kind: str

@@ -6,8 +6,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shared.api.base import ReadByKey
-
 # What a persona speaks with: the server's configured voice (the embedded one, or the remote voice the
 # server is set up with), the voice cloned from her own recordings, or no made voice at all: her own
 # recordings where an answer is one, and the words in large captions otherwise.
@@ -43,7 +41,7 @@ class VoiceFit(BaseModel):
     why_zh: str | None = None
 
 
-class VoiceSampleOut(ReadByKey):
+class VoiceSampleOut(BaseModel):
     id: str
     persona_id: str
     filename: str | None = None
@@ -59,7 +57,7 @@ class VoiceSampleOut(ReadByKey):
     created_at: str
 
 
-class VoiceProgress(ReadByKey):
+class VoiceProgress(BaseModel):
     total_clean_s: float
     needed_s: float
     enough: bool
@@ -70,7 +68,7 @@ class SampleAdded(VoiceProgress):
     sample: VoiceSampleOut
 
 
-class CloningInfo(ReadByKey):
+class CloningInfo(BaseModel):
     available: bool
     provider: str | None = None
     message: str
@@ -87,7 +85,7 @@ class VoiceOverview(VoiceProgress):
     voice_fit: VoiceFit | None = None
 
 
-class CloneResult(ReadByKey):
+class CloneResult(BaseModel):
     voice_id: str
     provider: str
     samples_used: int

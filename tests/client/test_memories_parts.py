@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.api import Alert, JobOut, MemoryOrigin, MemoryOut
 from client import i18n
 from client.caregiver_words import (
     alert_kind_words,
@@ -24,16 +25,32 @@ from client.caregiver_words import (
 )
 
 
-def memory(kind: str, filename: str | None = None, position: str | None = None, audio: bool = False) -> dict:
-    return {
-        "id": "m1",
-        "title": "t",
-        "text": "x",
-        "source": kind,
-        "hidden": False,
-        "origin": {"kind": kind, "source_id": "s1" if filename else None, "filename": filename, "position": position},
-        "audio_url": "/v1/media/abc?sig=1" if audio else None,
-    }
+def memory(kind: str, filename: str | None = None, position: str | None = None, audio: bool = False) -> MemoryOut:
+    return MemoryOut.model_validate(
+        {
+            "id": "m1",
+            "persona_id": "p1",
+            "title": "t",
+            "text": "x",
+            "source": kind,
+            "hidden": False,
+            "created_at": "2026-11-28T17:49:03+00:00",
+            "origin": {"kind": kind, "source_id": "s1" if filename else None, "filename": filename, "position": position},
+            "audio_url": "/v1/media/abc?sig=1" if audio else None,
+        }
+    )
+
+
+def job(**fields: object) -> JobOut:
+    """An import job as the server answers it, with only ``fields`` worth a test's attention."""
+    stamp = "2026-11-28T17:49:03+00:00"
+    return JobOut.model_validate(
+        {"id": "j1", "kind": "import", "state": "queued", "percent": 0, "created_at": stamp, "updated_at": stamp} | fields
+    )
+
+
+def alert(**fields: object) -> Alert:
+    return Alert.model_validate({"id": "a", "kind": "crisis", "message": "", "created_at": "2026-11-28T10:00:00+00:00"} | fields)
 
 
 def test_every_memory_string_has_both_languages_and_none_overrides_an_older_key():
@@ -94,20 +111,20 @@ def test_when_is_local_time_in_each_language():
 
 
 def test_progress_says_what_is_happening_at_each_state():
-    assert progress_text({"state": "queued", "percent": 0}, "en", "book.epub") == "book.epub: waiting to start…"
-    running = {"state": "running", "percent": 42.7, "stage": "reading", "counts": {"paragraphs": 120, "chapters": 4}}
+    assert progress_text(job(state="queued", percent=0), "en", "book.epub") == "book.epub: waiting to start…"
+    running = job(state="running", percent=42.7, stage="reading", counts={"paragraphs": 120, "chapters": 4})
     assert progress_text(running, "en", "book.epub") == "book.epub: Reading, 42% (4 chapters, 120 paragraphs)"
     assert progress_text(running, "zh", "book.epub") == "book.epub：正在读取，42%（4 章，120 段）"
-    done = {"state": "done", "percent": 100, "counts": {"memories": 14, "chapters": 4, "hidden_context": 3}}
+    done = job(state="done", percent=100, counts={"memories": 14, "chapters": 4, "hidden_context": 3})
     assert progress_text(done, "en", "book.epub") == "book.epub is in: 14 memories, 4 chapters."
     assert progress_text(done, "zh", "book.epub") == "book.epub 已导入：14 条回忆，4 章。"
-    failed = {"state": "failed", "percent": 30, "errors": ["This recording is silent: no voice could be heard in it."]}
+    failed = job(state="failed", percent=30, errors=["This recording is silent: no voice could be heard in it."])
     assert (
         progress_text(failed, "en", "memo.wav")
         == "memo.wav could not be brought in: This recording is silent: no voice could be heard in it."
     )
-    assert progress_text({"state": "failed", "errors": []}, "en", "x.pdf") == "x.pdf could not be brought in: something went wrong"
-    assert progress_text({"state": "running", "percent": 250}, "en", "x") == "x: …, 100%"
+    assert progress_text(job(state="failed", errors=[]), "en", "x.pdf") == "x.pdf could not be brought in: something went wrong"
+    assert progress_text(job(state="running", percent=250), "en", "x") == "x: …, 100%"
 
 
 def test_stages_and_counts_in_chinese():
@@ -123,7 +140,7 @@ def test_alerts_in_plain_words_and_only_a_crisis_is_urgent():
     assert alert_kind_words("relative_stopped", "zh") == "亲人要求停止对话"
     assert alert_kind_words("blocked_sentence", "en") == "A sentence was stopped before it was spoken"
     assert alert_kind_words("webhook_failed", "en") == "Notice: webhook_failed"
-    assert is_urgent({"kind": "crisis"}) and not is_urgent({"kind": "blocked_sentence"})
+    assert is_urgent(alert(kind="crisis")) and not is_urgent(alert(kind="blocked_sentence"))
 
 
 def test_page_words():
@@ -136,11 +153,11 @@ def test_alerts_are_newest_first():
     from client.uix.alerts import newest_first
 
     alerts = [
-        {"id": "a", "created_at": "2026-11-28T10:00:00+00:00"},
-        {"id": "b", "created_at": "2026-11-28T12:00:00+00:00"},
-        {"id": "c", "created_at": "2026-11-27T23:00:00+00:00"},
+        alert(id="a", created_at="2026-11-28T10:00:00+00:00"),
+        alert(id="b", created_at="2026-11-28T12:00:00+00:00"),
+        alert(id="c", created_at="2026-11-27T23:00:00+00:00"),
     ]
-    assert [a["id"] for a in newest_first(alerts)] == ["b", "a", "c"]
+    assert [a.id for a in newest_first(alerts)] == ["b", "a", "c"]
 
 
 def test_a_long_memory_is_cut_at_a_word_in_the_list():
@@ -184,18 +201,15 @@ STRUCTURED = [
 
 @pytest.mark.parametrize("fields, en, zh", STRUCTURED, ids=[en for _, en, _ in STRUCTURED])
 def test_each_language_words_the_places_fields_itself(fields, en, zh):
-    from shared.api import MemoryOrigin
     from server.storage import memory_places
 
     # The position below is deliberately not the English: the fields are what is worded.
-    origin = {"kind": "memoir", "source_id": "s1", "filename": "f", "position": "(older words)", **fields}
+    origin = MemoryOrigin.model_validate({"kind": "memoir", "source_id": "s1", "filename": "f", "position": "(older words)", **fields})
     assert place_words(origin, "en") == en and place_words(origin, "zh") == zh
-    model = MemoryOrigin.model_validate(origin)  # the caregiver client's answer reads the same
-    assert place_words(model, "en") == en and place_words(model, "zh") == zh
     assert memory_places.english(memory_places.MemoryPlace.model_validate(fields)) == en  # as the server words it
 
 
 def test_an_older_servers_english_words_are_still_turned_into_chinese():
-    origin = {"kind": "memoir", "filename": "rose.txt", "position": "chapter 2, paragraphs 4–7"}
+    origin = MemoryOrigin(kind="memoir", filename="rose.txt", position="chapter 2, paragraphs 4–7")
     assert place_words(origin, "zh") == "第2章，第4–7段" and place_words(origin, "en") == "chapter 2, paragraphs 4–7"
-    assert place_words(None, "en") == "" and place_words({"kind": "typed"}, "zh") == ""
+    assert place_words(None, "en") == "" and place_words(MemoryOrigin(kind="typed"), "zh") == ""

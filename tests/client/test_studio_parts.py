@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shared.api import PersonaCreate, PersonaKind, PersonaUpdate
+from shared.api import JobOut, PersonaCreate, PersonaKind, PersonaUpdate, VoiceOverview
 from client.api import ApiError, Offline
 from client.audio import MIC_RATE, decode_wav, to_int16, write_wav
 from client.i18n import _STUDIO_STRINGS, STRINGS, translate
@@ -123,15 +123,25 @@ def test_every_kind_the_server_knows_has_its_consent_wording():
 
 # ---------------------------------------------------------------- imports, voice, errors
 def test_the_photo_job_and_the_voice_overview_read_plainly():
-    assert not job_finished({"state": "running"}) and job_finished({"state": "done"}) and job_finished({"state": "failed"})
-    assert job_error({"state": "failed", "errors": ["This picture is damaged."]}) == "This picture is damaged."
-    assert job_error({"state": "failed", "errors": []}) == "The import failed."
-    assert job_error({"state": "done"}) == ""
+    def job(state: str, errors: list[str] | None = None) -> JobOut:
+        stamp = "2026-11-28T10:00:00Z"
+        return JobOut(id="j1", kind="photo", state=state, percent=0, errors=errors or [], created_at=stamp, updated_at=stamp)
+
+    def overview(enough: bool, cloning: bool) -> VoiceOverview:
+        cloning_info = {"available": cloning, "message": ""}
+        return VoiceOverview.model_validate(
+            {"total_clean_s": 0, "needed_s": 30, "enough": enough, "message": "", "samples": [], "cloning": cloning_info}
+        )
+
+    assert not job_finished(job("running")) and job_finished(job("done")) and job_finished(job("failed"))
+    assert job_error(job("failed", ["This picture is damaged."])) == "This picture is damaged."
+    assert job_error(job("failed")) == "The import failed."
+    assert job_error(job("done")) == ""
     assert voice_fraction(12, 30) == pytest.approx(0.4)
     assert voice_fraction(45, 30) == 1.0 and voice_fraction(0, 30) == 0.0 and voice_fraction(5, 0) == 1.0
-    assert can_make_voice({"enough": True, "cloning": {"available": True}})
-    assert not can_make_voice({"enough": True, "cloning": {"available": False}})
-    assert not can_make_voice({"enough": False, "cloning": {"available": True}})
+    assert can_make_voice(overview(enough=True, cloning=True))
+    assert not can_make_voice(overview(enough=True, cloning=False))
+    assert not can_make_voice(overview(enough=False, cloning=True))
 
 
 def test_errors_become_one_plain_sentence():
