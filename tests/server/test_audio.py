@@ -159,6 +159,13 @@ def test_empty_wav_is_empty_audio_not_an_error():
     ],
 )
 def test_compressed_containers_decode_to_16k_mono(container, codec, codec_rate, layout):
+    import av
+
+    try:
+        av.codec.Codec(codec, "w")
+    except av.codec.codec.UnknownCodecError:
+        # Only the test's own clip needs the encoder; some PyAV wheels ship AMR's decoder without it.
+        pytest.skip(f"this PyAV has no {codec} encoder to make the clip with")
     data = encode_with_pyav(tone(440, seconds=1.0), 16000, container, codec, codec_rate, layout)
     audio = decode_audio(data)
     assert audio.sample_rate == 16000
